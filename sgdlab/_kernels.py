@@ -1,0 +1,205 @@
+"""Numba kernels (private). Public wrappers in :mod:`sgdlab.sgd` and :mod:`sgdlab.smoothing`
+validate inputs, allocate outputs and call these.
+
+Randomness is counter based: the uniform number used for coordinate ``j`` of trial ``trial``
+at step ``step`` is a pure function of ``(key, trial, step * dim + j)``, so results do not
+depend on the number of threads nor on how trials are split into batches.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_S30 = np.uint64(30)
+_S27 = np.uint64(27)
+_S31 = np.uint64(31)
+_S11 = np.uint64(11)
+_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+
+# Trials are updated in blocks, step by step, so that independent trials fill the pipeline.
+BLOCK = 64
+
+
+@njit(cache=True, inline="always")
+def mix64(z):
+    """splitmix64 finaliser: a bijective avalanche of a uint64."""
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(cache=True, inline="always")
+def stream_key(key, trial):
+    """Key of one trial's random stream."""
+    return mix64(np.uint64(key) + (np.uint64(trial) + np.uint64(1)) * _GOLDEN)
+
+
+@njit(cache=True, inline="always")
+def uniform_pm1(trial_key, counter):
+    """Uniform number in [-1, 1) for position ``counter`` of a trial's stream."""
+    bits = mix64(np.uint64(trial_key) + (np.uint64(counter) + np.uint64(1)) * _GOLDEN) >> _S11
+    return 2.0 * (np.float64(bits) * _TO_UNIT) - 1.0
+
+
+@njit(cache=True)
+def seed_key(seed, stream):
+    """64-bit key of (seed, stream); ``stream`` separates e.g. the stages of a schedule."""
+    return mix64(mix64(np.uint64(seed) ^ _M2) + np.uint64(stream) * _GOLDEN)
+
+
+@njit(cache=True, parallel=True)
+def sgd_separable(grad1, params, x, lr, noise, steps, key, trial_offset, path):
+    """SGD on a separable landscape f(x) = sum_j f1(x_j), in place on ``x`` (trials, dim).
+
+    x_{t+1} = x_t - lr * (grad f(x_t) + w_t), w_t uniform in [-noise, noise]^dim.
+    ``path`` is (steps + 1, trials, dim) to record every iterate, or (0, 0, 0) not to.
+    """
+    trials, dim = x.shape
+    record = path.shape[0] > 0
+    n_blocks = (trials + BLOCK - 1) // BLOCK
+    for b in prange(n_blocks):
+        lo = b * BLOCK
+        hi = min(lo + BLOCK, trials)
+        keys = np.empty(hi - lo, dtype=np.uint64)
+        for i in range(lo, hi):
+            keys[i - lo] = stream_key(key, trial_offset + i)
+            if record:
+                for j in range(dim):
+                    path[0, i, j] = x[i, j]
+        for step in range(steps):
+            base = step * dim
+            for i in range(lo, hi):
+                k = keys[i - lo]
+                for j in range(dim):
+                    xij = x[i, j]
+                    w = noise * uniform_pm1(k, base + j)
+                    x[i, j] = xij - lr * (grad1(xij, params) + w)
+            if record:
+                for i in range(lo, hi):
+                    for j in range(dim):
+                        path[step + 1, i, j] = x[i, j]
+
+
+@njit(cache=True, parallel=True)
+def sgd_general(grad, x, lr, noise, steps, key, trial_offset, path):
+    """SGD on a landscape with a vector gradient ``grad(x) -> array``, in place on ``x``.
+
+    Same update and random stream as :func:`sgd_separable`. A trial whose iterate stops
+    being finite is frozen there (the caller flags it as diverged).
+    """
+    trials, dim = x.shape
+    record = path.shape[0] > 0
+    for i in prange(trials):
+        k = stream_key(key, trial_offset + i)
+        xi = x[i].copy()
+        if record:
+            path[0, i] = xi
+        for step in range(steps):
+            if np.all(np.isfinite(xi)):
+                g = grad(xi)
+                base = step * dim
+                for j in range(dim):
+                    xi[j] = xi[j] - lr * (g[j] + noise * uniform_pm1(k, base + j))
+            if record:
+                path[step + 1, i] = xi
+        x[i] = xi
+
+
+@njit(cache=True, parallel=True)
+def grad_rows_separable(grad1, params, x, out):
+    """out[i, j] = f1'(x[i, j])."""
+    n, dim = x.shape
+    for i in prange(n):
+        for j in range(dim):
+            out[i, j] = grad1(x[i, j], params)
+
+
+@njit(cache=True, parallel=True)
+def value_rows_separable(f1, params, x, out):
+    """out[i] = sum_j f1(x[i, j])."""
+    n, dim = x.shape
+    for i in prange(n):
+        s = 0.0
+        for j in range(dim):
+            s += f1(x[i, j], params)
+        out[i] = s
+
+
+@njit(cache=True, parallel=True)
+def grad_rows_general(grad, x, out):
+    """out[i] = grad(x[i])."""
+    for i in prange(x.shape[0]):
+        out[i] = grad(x[i].copy())
+
+
+@njit(cache=True, parallel=True)
+def value_rows_general(f, x, out):
+    """out[i] = f(x[i])."""
+    for i in prange(x.shape[0]):
+        out[i] = f(x[i].copy())
+
+
+@njit(cache=True, parallel=True)
+def smoothed_separable(antiderivative1, f1, params, x, radius, out):
+    """Exact box smoothing of a separable landscape, out[i] = E f(x[i] - u), u ~ U[-r, r]^d.
+
+    Per coordinate, E f1(s - u) = (F1(s + r) - F1(s - r)) / (2 r) with F1' = f1.
+    """
+    n, dim = x.shape
+    for i in prange(n):
+        s = 0.0
+        for j in range(dim):
+            if radius == 0.0:
+                s += f1(x[i, j], params)
+            else:
+                s += (antiderivative1(x[i, j] + radius, params)
+                      - antiderivative1(x[i, j] - radius, params)) / (2.0 * radius)
+        out[i] = s
+
+
+@njit(cache=True, inline="always")
+def _box_sample(x, i, radius, k, s, z):
+    """z = x[i] - u for the s-th draw u ~ U[-radius, radius]^d of stream k."""
+    dim = z.shape[0]
+    for j in range(dim):
+        z[j] = x[i, j] - radius * uniform_pm1(k, s * dim + j)
+
+
+@njit(cache=True, parallel=True)
+def smoothed_mc_general(f, x, radius, samples, key, out_mean, out_sq):
+    """Monte Carlo box smoothing: mean and mean square of f(x[i] - u) over ``samples`` draws."""
+    n, dim = x.shape
+    for i in prange(n):
+        k = stream_key(key, i)
+        acc = 0.0
+        acc2 = 0.0
+        z = np.empty(dim)
+        for s in range(samples):
+            _box_sample(x, i, radius, k, s, z)
+            v = f(z)
+            acc += v
+            acc2 += v * v
+        out_mean[i] = acc / samples
+        out_sq[i] = acc2 / samples
+
+
+@njit(cache=True, parallel=True)
+def smoothed_mc_separable(f1, params, x, radius, samples, key, out_mean, out_sq):
+    """As :func:`smoothed_mc_general` for f(x) = sum_j f1(x_j) (same draws)."""
+    n, dim = x.shape
+    for i in prange(n):
+        k = stream_key(key, i)
+        acc = 0.0
+        acc2 = 0.0
+        z = np.empty(dim)
+        for s in range(samples):
+            _box_sample(x, i, radius, k, s, z)
+            v = 0.0
+            for j in range(dim):
+                v += f1(z[j], params)
+            acc += v
+            acc2 += v * v
+        out_mean[i] = acc / samples
+        out_sq[i] = acc2 / samples
