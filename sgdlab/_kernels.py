@@ -9,6 +9,8 @@ depend on the number of threads nor on how trials are split into batches.
 import numpy as np
 from numba import njit, prange
 
+from ._builtin import apply1, sgd_steps
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -19,7 +21,27 @@ _S11 = np.uint64(11)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
 # Trials are updated in blocks, step by step, so that independent trials fill the pipeline.
-BLOCK = 64
+BLOCK = 256
+
+
+class _Kernel:
+    """A parallel kernel compiled twice: cached on disk when its landscape argument is a
+    built-in formula id, and per session when it is a user's jitted function (Numba cannot
+    cache a function that receives another function)."""
+
+    def __init__(self, py_func):
+        self.__doc__ = py_func.__doc__
+        self.cached = njit(cache=True, parallel=True)(py_func)
+        self.session = njit(parallel=True)(py_func)
+
+    def __call__(self, fn, *args):
+        kernel = self.cached if isinstance(fn, (int, np.integer)) else self.session
+        return kernel(fn, *args)
+
+
+def kernel(py_func):
+    """Decorator of every parallel kernel below."""
+    return _Kernel(py_func)
 
 
 @njit(cache=True, inline="always")
@@ -40,7 +62,7 @@ def stream_key(key, trial):
 def uniform_pm1(trial_key, counter):
     """Uniform number in [-1, 1) for position ``counter`` of a trial's stream."""
     bits = mix64(np.uint64(trial_key) + (np.uint64(counter) + np.uint64(1)) * _GOLDEN) >> _S11
-    return 2.0 * (np.float64(bits) * _TO_UNIT) - 1.0
+    return 2.0 * (np.float64(np.int64(bits)) * _TO_UNIT) - 1.0
 
 
 @njit(cache=True)
@@ -49,40 +71,32 @@ def seed_key(seed, stream):
     return mix64(mix64(np.uint64(seed) ^ _M2) + np.uint64(stream) * _GOLDEN)
 
 
-@njit(cache=True, parallel=True)
+@kernel
 def sgd_separable(grad1, params, x, lr, noise, steps, key, trial_offset, path):
     """SGD on a separable landscape f(x) = sum_j f1(x_j), in place on ``x`` (trials, dim).
 
     x_{t+1} = x_t - lr * (grad f(x_t) + w_t), w_t uniform in [-noise, noise]^dim.
     ``path`` is (steps + 1, trials, dim) to record every iterate, or (0, 0, 0) not to.
+    Coordinates are processed as one flat array so that the inner loop vectorises.
     """
     trials, dim = x.shape
     record = path.shape[0] > 0
+    flat = x.reshape(-1)
+    flat_path = path.reshape(path.shape[0], path.shape[1] * path.shape[2])
     n_blocks = (trials + BLOCK - 1) // BLOCK
     for b in prange(n_blocks):
-        lo = b * BLOCK
-        hi = min(lo + BLOCK, trials)
+        lo = b * BLOCK * dim
+        hi = min(lo + BLOCK * dim, trials * dim)
         keys = np.empty(hi - lo, dtype=np.uint64)
-        for i in range(lo, hi):
-            keys[i - lo] = stream_key(key, trial_offset + i)
-            if record:
-                for j in range(dim):
-                    path[0, i, j] = x[i, j]
-        for step in range(steps):
-            base = step * dim
-            for i in range(lo, hi):
-                k = keys[i - lo]
-                for j in range(dim):
-                    xij = x[i, j]
-                    w = noise * uniform_pm1(k, base + j)
-                    x[i, j] = xij - lr * (grad1(xij, params) + w)
-            if record:
-                for i in range(lo, hi):
-                    for j in range(dim):
-                        path[step + 1, i, j] = x[i, j]
+        coord = np.empty(hi - lo, dtype=np.int64)
+        for q in range(lo, hi):
+            keys[q - lo] = stream_key(key, trial_offset + q // dim)
+            coord[q - lo] = q % dim
+        sgd_steps(grad1, params, flat[lo:hi], keys, coord, dim, steps, lr, noise, uniform_pm1,
+                  flat_path[:, lo:hi])
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def sgd_general(grad, x, lr, noise, steps, key, trial_offset, path):
     """SGD on a landscape with a vector gradient ``grad(x) -> array``, in place on ``x``.
 
@@ -107,41 +121,41 @@ def sgd_general(grad, x, lr, noise, steps, key, trial_offset, path):
         x[i] = xi
 
 
-@njit(cache=True, parallel=True)
+@kernel
 def grad_rows_separable(grad1, params, x, out):
     """out[i, j] = f1'(x[i, j])."""
     n, dim = x.shape
     for i in prange(n):
         for j in range(dim):
-            out[i, j] = grad1(x[i, j], params)
+            out[i, j] = apply1(grad1, x[i, j], params)
 
 
-@njit(cache=True, parallel=True)
+@kernel
 def value_rows_separable(f1, params, x, out):
     """out[i] = sum_j f1(x[i, j])."""
     n, dim = x.shape
     for i in prange(n):
         s = 0.0
         for j in range(dim):
-            s += f1(x[i, j], params)
+            s += apply1(f1, x[i, j], params)
         out[i] = s
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def grad_rows_general(grad, x, out):
     """out[i] = grad(x[i])."""
     for i in prange(x.shape[0]):
         out[i] = grad(x[i].copy())
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def value_rows_general(f, x, out):
     """out[i] = f(x[i])."""
     for i in prange(x.shape[0]):
         out[i] = f(x[i].copy())
 
 
-@njit(cache=True, parallel=True)
+@kernel
 def smoothed_separable(antiderivative1, f1, params, x, radius, out):
     """Exact box smoothing of a separable landscape, out[i] = E f(x[i] - u), u ~ U[-r, r]^d.
 
@@ -152,10 +166,10 @@ def smoothed_separable(antiderivative1, f1, params, x, radius, out):
         s = 0.0
         for j in range(dim):
             if radius == 0.0:
-                s += f1(x[i, j], params)
+                s += apply1(f1, x[i, j], params)
             else:
-                s += (antiderivative1(x[i, j] + radius, params)
-                      - antiderivative1(x[i, j] - radius, params)) / (2.0 * radius)
+                s += (apply1(antiderivative1, x[i, j] + radius, params)
+                      - apply1(antiderivative1, x[i, j] - radius, params)) / (2.0 * radius)
         out[i] = s
 
 
@@ -167,7 +181,7 @@ def _box_sample(x, i, radius, k, s, z):
         z[j] = x[i, j] - radius * uniform_pm1(k, s * dim + j)
 
 
-@njit(cache=True, parallel=True)
+@njit(parallel=True)
 def smoothed_mc_general(f, x, radius, samples, key, out_mean, out_sq):
     """Monte Carlo box smoothing: mean and mean square of f(x[i] - u) over ``samples`` draws."""
     n, dim = x.shape
@@ -185,7 +199,7 @@ def smoothed_mc_general(f, x, radius, samples, key, out_mean, out_sq):
         out_sq[i] = acc2 / samples
 
 
-@njit(cache=True, parallel=True)
+@kernel
 def smoothed_mc_separable(f1, params, x, radius, samples, key, out_mean, out_sq):
     """As :func:`smoothed_mc_general` for f(x) = sum_j f1(x_j) (same draws)."""
     n, dim = x.shape
@@ -198,7 +212,7 @@ def smoothed_mc_separable(f1, params, x, radius, samples, key, out_mean, out_sq)
             _box_sample(x, i, radius, k, s, z)
             v = 0.0
             for j in range(dim):
-                v += f1(z[j], params)
+                v += apply1(f1, z[j], params)
             acc += v
             acc2 += v * v
         out_mean[i] = acc / samples

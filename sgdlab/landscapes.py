@@ -13,10 +13,9 @@ noise uniform in the box :math:`[-W, W]^d` and radius :math:`r = \\eta W` (Secti
 """
 
 import numpy as np
-from numba import njit
 from numba.core.registry import CPUDispatcher
 
-from . import _kernels
+from . import _builtin, _kernels
 
 __all__ = ["Landscape", "spiky", "quadratic", "get", "NAMES"]
 
@@ -83,12 +82,23 @@ class Landscape:
         _require_jitted(grad1, "grad1")
         if antiderivative1 is not None:
             _require_jitted(antiderivative1, "antiderivative1")
+        return cls._make_separable(f1, grad1, antiderivative1, params, dim, x_star, name)
+
+    @classmethod
+    def _make_separable(cls, f1, grad1, antiderivative1, params, dim, x_star, name):
         self = cls.__new__(cls)
         self._init_common(dim, x_star, name)
         self._f = self._grad = None
         self._f1, self._grad1, self._antiderivative1 = f1, grad1, antiderivative1
         self.params = np.ascontiguousarray(params, dtype=np.float64).reshape(-1)
         return self
+
+    @classmethod
+    def _builtin(cls, landscape_id, params, dim, name):
+        """A built-in separable landscape: formulas addressed by id (see ``_builtin``)."""
+        ids = [landscape_id * 4 + role for role in (_builtin.VALUE, _builtin.SLOPE,
+                                                     _builtin.ANTIDERIVATIVE)]
+        return cls._make_separable(*ids, params, dim, 0.0, name)
 
     @property
     def is_separable(self):
@@ -165,55 +175,6 @@ def _check_radius(radius):
 
 
 # -- the spiky function of the motivating example ---------------------------------------
-# Bump h(t) = 16 t^2 (1 - t)^2 on each unit cell (t = frac(u)): C^2, periodic, range [0, 1].
-# Moments over one cell: int h = 8/15, int t h = 4/15, int t^2 h = 16/105.
-_H_M0, _H_M1, _H_M2 = 8.0 / 15.0, 4.0 / 15.0, 16.0 / 105.0
-
-
-@njit(cache=True, inline="always")
-def _bump(u):
-    t = u - np.floor(u)
-    s = t * (1.0 - t)
-    return 16.0 * s * s
-
-
-@njit(cache=True, inline="always")
-def _bump_slope(u):
-    t = u - np.floor(u)
-    return 32.0 * t * (1.0 - t) * (1.0 - 2.0 * t)
-
-
-@njit(cache=True, inline="always")
-def _bump_partial(t, k):
-    """int_0^t tau^k h(tau) d tau for 0 <= t <= 1."""
-    return 16.0 * (t ** (k + 3) / (k + 3) - 2.0 * t ** (k + 4) / (k + 4) + t ** (k + 5) / (k + 5))
-
-
-@njit(cache=True)
-def _spiky_f1(s, params):
-    beta, period = params[0], params[1]
-    return s * s * (1.0 + beta * _bump(s / period))
-
-
-@njit(cache=True)
-def _spiky_grad1(s, params):
-    beta, period = params[0], params[1]
-    u = s / period
-    return 2.0 * s * (1.0 + beta * _bump(u)) + beta * s * s * _bump_slope(u) / period
-
-
-@njit(cache=True)
-def _spiky_antiderivative1(s, params):
-    """F1(s) = s^3/3 + beta p^3 G(s/p), G(U) = int_0^U v^2 h(v) dv in closed form."""
-    beta, period = params[0], params[1]
-    u = s / period
-    n = np.floor(u)
-    t = u - n
-    whole = _H_M0 * (n - 1.0) * n * (2.0 * n - 1.0) / 6.0 + _H_M1 * n * (n - 1.0) + _H_M2 * n
-    part = n * n * _bump_partial(t, 0) + 2.0 * n * _bump_partial(t, 1) + _bump_partial(t, 2)
-    return s * s * s / 3.0 + beta * period ** 3 * (whole + part)
-
-
 def spiky(dim=1, beta=0.3, period=0.1):
     """The motivating example's function (Figure 3), summed over coordinates.
 
@@ -231,28 +192,11 @@ def spiky(dim=1, beta=0.3, period=0.1):
         raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
     if not (np.isfinite(period) and period > 0):
         raise ValueError(f"period must be finite and > 0, got {period!r}")
-    return Landscape.separable(
-        _spiky_f1, _spiky_grad1, [beta, period], dim=dim, x_star=0.0,
-        antiderivative1=_spiky_antiderivative1, name="spiky" if dim == 1 else f"spiky{dim}d",
-    )
+    return Landscape._builtin(_builtin.SPIKY, [beta, 1.0 / period], dim,
+                              "spiky" if dim == 1 else f"spiky{dim}d")
 
 
 # -- a quadratic, for closed-form checks -------------------------------------------------
-@njit(cache=True)
-def _quad_f1(s, params):
-    return 0.5 * params[0] * s * s
-
-
-@njit(cache=True)
-def _quad_grad1(s, params):
-    return params[0] * s
-
-
-@njit(cache=True)
-def _quad_antiderivative1(s, params):
-    return params[0] * s * s * s / 6.0
-
-
 def quadratic(dim=1, curvature=1.0):
     """:math:`f(x) = \\frac{a}{2}\\|x\\|^2` with ``a = curvature``; L = c = a, x* = 0.
 
@@ -260,10 +204,7 @@ def quadratic(dim=1, curvature=1.0):
     """
     if not (np.isfinite(curvature) and curvature > 0):
         raise ValueError(f"curvature must be finite and > 0, got {curvature!r}")
-    return Landscape.separable(
-        _quad_f1, _quad_grad1, [curvature], dim=dim, x_star=0.0,
-        antiderivative1=_quad_antiderivative1, name="quadratic",
-    )
+    return Landscape._builtin(_builtin.QUADRATIC, [curvature], dim, "quadratic")
 
 
 NAMES = {"spiky": spiky, "quadratic": quadratic}

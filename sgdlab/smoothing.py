@@ -49,7 +49,7 @@ def convolve(landscape, xs, radius, samples=None, seed=0, *, return_error=False)
     pts, shape = land._points(xs, "xs")
     mean = np.empty(pts.shape[0])
     mean_sq = np.empty(pts.shape[0])
-    key = _kernels.seed_key(seed, 1)
+    key = np.uint64(_kernels.seed_key(seed, 1))
     if land.is_separable:
         _kernels.smoothed_mc_separable(land._f1, land.params, pts, radius, samples, key,
                                        mean, mean_sq)

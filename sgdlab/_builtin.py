@@ -1,0 +1,142 @@
+"""Scalar formulas of the built-in separable landscapes, addressed by small integer ids.
+
+Kernels receive either such an id (then they are compiled once and cached on disk) or a
+user's jitted function (compiled in the session); :func:`apply1` hides the difference.
+"""
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+
+# ids: landscape * 4 + role (0 value, 1 derivative, 2 antiderivative)
+QUADRATIC, SPIKY = 0, 1
+VALUE, SLOPE, ANTIDERIVATIVE = 0, 1, 2
+
+# Bump h(t) = 16 t^2 (1 - t)^2 on each unit cell (t = frac(u)): C^2, periodic, range [0, 1].
+# Moments over one cell: int h = 8/15, int t h = 4/15, int t^2 h = 16/105.
+_H_M0, _H_M1, _H_M2 = 8.0 / 15.0, 4.0 / 15.0, 16.0 / 105.0
+
+
+@njit(cache=True, inline="always")
+def _bump(u):
+    t = u - np.floor(u)
+    s = t * (1.0 - t)
+    return 16.0 * s * s
+
+
+@njit(cache=True, inline="always")
+def _bump_slope(u):
+    t = u - np.floor(u)
+    return 32.0 * t * (1.0 - t) * (1.0 - 2.0 * t)
+
+
+@njit(cache=True, inline="always")
+def _bump_partial(t, k):
+    """int_0^t tau^k h(tau) d tau for 0 <= t <= 1."""
+    return 16.0 * (t ** (k + 3) / (k + 3) - 2.0 * t ** (k + 4) / (k + 4) + t ** (k + 5) / (k + 5))
+
+
+@njit(cache=True, inline="always")
+def spiky_value(s, beta, inv_period):
+    return s * s * (1.0 + beta * _bump(s * inv_period))
+
+
+@njit(cache=True, inline="always")
+def spiky_slope(s, beta, inv_period):
+    u = s * inv_period
+    return 2.0 * s * (1.0 + beta * _bump(u)) + beta * s * s * _bump_slope(u) * inv_period
+
+
+@njit(cache=True, inline="always")
+def spiky_antiderivative(s, beta, inv_period):
+    """F1(s) = s^3/3 + beta p^3 G(s/p), G(U) = int_0^U v^2 h(v) dv in closed form."""
+    u = s * inv_period
+    n = np.floor(u)
+    t = u - n
+    whole = _H_M0 * (n - 1.0) * n * (2.0 * n - 1.0) / 6.0 + _H_M1 * n * (n - 1.0) + _H_M2 * n
+    part = n * n * _bump_partial(t, 0) + 2.0 * n * _bump_partial(t, 1) + _bump_partial(t, 2)
+    return s * s * s / 3.0 + beta * (whole + part) / inv_period**3
+
+
+@njit(cache=True)
+def spiky_slope1(s, params):
+    return spiky_slope(s, params[0], params[1])
+
+
+@njit(cache=True)
+def quadratic_slope1(s, params):
+    return params[0] * s
+
+
+@njit(cache=True, inline="always")
+def builtin(fid, s, params):
+    """Formula ``fid`` (landscape * 4 + role) at the scalar ``s``."""
+    landscape, role = fid // 4, fid % 4
+    if landscape == SPIKY:  # params: beta, 1 / period
+        if role == SLOPE:
+            return spiky_slope1(s, params)
+        if role == VALUE:
+            return spiky_value(s, params[0], params[1])
+        return spiky_antiderivative(s, params[0], params[1])
+    a = params[0]  # quadratic a/2 s^2
+    if role == SLOPE:
+        return quadratic_slope1(s, params)
+    if role == VALUE:
+        return 0.5 * a * s * s
+    return a * s * s * s / 6.0
+
+
+def apply1(fn, s, params):
+    """fn(s, params) for a user's jitted scalar function, or built-in formula id ``fn``."""
+    if isinstance(fn, (int, np.integer)):
+        return builtin.py_func(int(fn), s, params)
+    return fn(s, params)
+
+
+@overload(apply1)
+def _apply1_overload(fn, s, params):
+    if isinstance(fn, types.Integer):
+        return lambda fn, s, params: builtin(fn, s, params)
+    return lambda fn, s, params: fn(s, params)
+
+
+@njit(cache=True)
+def _sgd_steps(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path):
+    """All steps for one block of coordinates (a view); path is (steps + 1, n) or (0, 0)."""
+    n = block.shape[0]
+    record = path.shape[0] > 0
+    if record:
+        path[0] = block
+    for step in range(steps):
+        base = step * dim
+        for q in range(n):
+            xq = block[q]
+            w = noise * uniform(keys[q], base + coords[q])
+            block[q] = xq - lr * (slope(xq, params) + w)
+        if record:
+            path[step + 1] = block
+
+
+def sgd_steps(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path):
+    """SGD steps on one block of coordinates; the slope is a user's jitted function or a
+    built-in id, resolved once per block (not per coordinate) so the inner loop vectorises."""
+
+
+@overload(sgd_steps)
+def _sgd_steps_overload(slope, params, block, keys, coords, dim, steps, lr, noise, uniform,
+                        path):
+    if not isinstance(slope, types.Integer):
+        def user(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path):
+            _sgd_steps(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path)
+        return user
+
+    def impl(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path):
+        if slope == SPIKY * 4 + SLOPE:
+            _sgd_steps(spiky_slope1, params, block, keys, coords, dim, steps, lr, noise,
+                       uniform, path)
+        elif slope == QUADRATIC * 4 + SLOPE:
+            _sgd_steps(quadratic_slope1, params, block, keys, coords, dim, steps, lr, noise,
+                       uniform, path)
+        else:
+            raise ValueError("not a built-in slope id")
+    return impl
