@@ -101,41 +101,44 @@ def _apply1_overload(fn, s, params):
 
 
 @njit(cache=True)
-def _sgd_steps(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path):
-    """All steps for one block of coordinates (a view); path is (steps + 1, n) or (0, 0)."""
+def _sgd_steps(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
+    """All steps for one block of coordinates (a view); path is (steps + 1, n) or (0, 0).
+
+    The noise of coordinate q at step t is ``uniform(lanes[q], t * stride)``.
+    """
     n = block.shape[0]
     record = path.shape[0] > 0
     if record:
         path[0] = block
+    step_offset = np.uint64(0)
     for step in range(steps):
-        base = step * dim
         for q in range(n):
             xq = block[q]
-            w = noise * uniform(keys[q], base + coords[q])
+            w = noise * uniform(lanes[q], step_offset)
             block[q] = xq - lr * (slope(xq, params) + w)
+        step_offset += stride
         if record:
             path[step + 1] = block
 
 
-def sgd_steps(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path):
+def sgd_steps(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
     """SGD steps on one block of coordinates; the slope is a user's jitted function or a
     built-in id, resolved once per block (not per coordinate) so the inner loop vectorises."""
 
 
 @overload(sgd_steps)
-def _sgd_steps_overload(slope, params, block, keys, coords, dim, steps, lr, noise, uniform,
-                        path):
+def _sgd_steps_overload(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
     if not isinstance(slope, types.Integer):
-        def user(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path):
-            _sgd_steps(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path)
+        def user(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
+            _sgd_steps(slope, params, block, lanes, stride, steps, lr, noise, uniform, path)
         return user
 
-    def impl(slope, params, block, keys, coords, dim, steps, lr, noise, uniform, path):
+    def impl(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
         if slope == SPIKY * 4 + SLOPE:
-            _sgd_steps(spiky_slope1, params, block, keys, coords, dim, steps, lr, noise,
-                       uniform, path)
+            _sgd_steps(spiky_slope1, params, block, lanes, stride, steps, lr, noise, uniform,
+                       path)
         elif slope == QUADRATIC * 4 + SLOPE:
-            _sgd_steps(quadratic_slope1, params, block, keys, coords, dim, steps, lr, noise,
+            _sgd_steps(quadratic_slope1, params, block, lanes, stride, steps, lr, noise,
                        uniform, path)
         else:
             raise ValueError("not a built-in slope id")

@@ -7,7 +7,9 @@ depend on the number of threads nor on how trials are split into batches.
 """
 
 import numpy as np
-from numba import njit, prange
+from llvmlite import ir
+from numba import njit, prange, types
+from numba.extending import intrinsic
 
 from ._builtin import apply1, sgd_steps
 
@@ -17,8 +19,8 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
-_S11 = np.uint64(11)
-_TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
+_S12 = np.uint64(12)
+_ONE_BITS = np.uint64(0x3FF0000000000000)  # bit pattern of 1.0
 
 # Trials are updated in blocks, step by step, so that independent trials fill the pipeline.
 BLOCK = 256
@@ -58,11 +60,32 @@ def stream_key(key, trial):
     return mix64(np.uint64(key) + (np.uint64(trial) + np.uint64(1)) * _GOLDEN)
 
 
+@intrinsic
+def _as_float64(typingctx, bits):
+    """Reinterpret the bits of a uint64 as a float64 (vectorises, unlike a conversion)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+    return types.float64(types.uint64), codegen
+
+
+@njit(cache=True, inline="always")
+def pm1_from_bits(z):
+    """Uniform number in [-1, 1) from the top 52 bits of ``z`` (exact: a multiple of 2**-51)."""
+    return 2.0 * _as_float64((z >> _S12) | _ONE_BITS) - 3.0
+
+
 @njit(cache=True, inline="always")
 def uniform_pm1(trial_key, counter):
-    """Uniform number in [-1, 1) for position ``counter`` of a trial's stream."""
-    bits = mix64(np.uint64(trial_key) + (np.uint64(counter) + np.uint64(1)) * _GOLDEN) >> _S11
-    return 2.0 * (np.float64(np.int64(bits)) * _TO_UNIT) - 1.0
+    """Uniform number in [-1, 1) for position ``counter`` of a trial's stream:
+    ``pm1_from_bits(mix64(trial_key + (counter + 1) * GOLDEN))``."""
+    return pm1_from_bits(mix64(np.uint64(trial_key) + (np.uint64(counter) + np.uint64(1)) * _GOLDEN))
+
+
+@njit(cache=True, inline="always")
+def uniform_pm1_lane(lane, step_offset):
+    """:func:`uniform_pm1` with the counter split as ``lane = trial_key + (coord + 1) * GOLDEN``
+    and ``step_offset = step * dim * GOLDEN`` (the same number, one multiply fewer)."""
+    return pm1_from_bits(mix64(lane + step_offset))
 
 
 @njit(cache=True)
@@ -87,13 +110,12 @@ def sgd_separable(grad1, params, x, lr, noise, steps, key, trial_offset, path):
     for b in prange(n_blocks):
         lo = b * BLOCK * dim
         hi = min(lo + BLOCK * dim, trials * dim)
-        keys = np.empty(hi - lo, dtype=np.uint64)
-        coord = np.empty(hi - lo, dtype=np.int64)
+        lanes = np.empty(hi - lo, dtype=np.uint64)
         for q in range(lo, hi):
-            keys[q - lo] = stream_key(key, trial_offset + q // dim)
-            coord[q - lo] = q % dim
-        sgd_steps(grad1, params, flat[lo:hi], keys, coord, dim, steps, lr, noise, uniform_pm1,
-                  flat_path[:, lo:hi])
+            k = stream_key(key, trial_offset + q // dim)
+            lanes[q - lo] = k + (np.uint64(q % dim) + np.uint64(1)) * _GOLDEN
+        sgd_steps(grad1, params, flat[lo:hi], lanes, np.uint64(dim) * _GOLDEN, steps, lr, noise,
+                  uniform_pm1_lane, flat_path[:, lo:hi])
 
 
 @njit(parallel=True)

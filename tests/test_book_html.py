@@ -1,0 +1,338 @@
+"""The built HTML book renders completely offline: figures, math and widgets.
+
+Static checks read ``_build/html``; the browser check loads every page in headless Chromium
+(Debian ``chromium`` + ``chromium-driver``, installed by ``make browser``) with every host name
+but 127.0.0.1 unresolvable, and asserts that images loaded, math was typeset, widget views
+rendered, and that there were no console errors and no failed requests.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import shutil
+import tempfile
+import threading
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.book
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+# Host names of CDNs (and other third-party hosts) a Sphinx/Jupyter Book page may load from.
+CDN_HOSTS = (
+    "cdn.jsdelivr.net", "unpkg.com", "cdnjs.cloudflare.com", "fonts.googleapis.com",
+    "fonts.gstatic.com", "code.jquery.com", "cdn.plot.ly", "polyfill.io", "mybinder.org",
+    "ajax.googleapis.com", "stackpath.bootstrapcdn.com", "use.fontawesome.com",
+)
+# The widget modules bundled in vendor/html-manager/embed-amd.js. A model from any other
+# module would make the HTML manager fetch it from a CDN at run time.
+BUNDLED_WIDGET_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+# <link rel=...> values that make the browser fetch the href (the rest are navigation hints).
+LOADING_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "preconnect", "dns-prefetch",
+                "icon", "shortcut", "apple-touch-icon", "manifest", "mask-icon"}
+# Pages whose JavaScript is third-party and pinned (package-lock.json): the CDN names they
+# contain are fallbacks the book never triggers (MathJax's speech-rule engine, loaded only if
+# a reader turns on the accessibility explorer; the widget manager's loader for modules other
+# than BUNDLED_WIDGET_MODULES, which test_widget_state_is_saved_and_bundled excludes). The
+# browser test shows they fetch nothing.
+VENDORED_JS = ("_static/vendor/mathjax/", "_static/vendor/html-manager/")
+
+
+# --------------------------------------------------------------------------- helpers
+
+class _Page(HTMLParser):
+    """Collects the loads, scripts and math of one HTML page."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.loads: list[tuple[str, str]] = []  # (tag description, url)
+        self.scripts: list[tuple[str, str]] = []  # (type, body) of inline scripts
+        self.math = 0
+        self._script: tuple[str, list[str]] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v or "") for k, v in attrs}
+        if "math" in a.get("class", "").split():
+            self.math += 1
+        urls = []
+        if tag in ("script", "img", "iframe", "source", "video", "audio", "embed", "track", "input"):
+            urls.append(a.get("src", ""))
+        if tag in ("img", "source"):
+            urls += [part.strip().split(" ")[0] for part in a.get("srcset", "").split(",")]
+        if tag == "video":
+            urls.append(a.get("poster", ""))
+        if tag == "object":
+            urls.append(a.get("data", ""))
+        if tag == "link" and LOADING_RELS & set(a.get("rel", "").lower().split()):
+            urls.append(a.get("href", ""))
+        for url in filter(None, urls):
+            self.loads.append((f"<{tag} {' '.join(f'{k}={v!r}' for k, v in attrs if k in ('rel', 'type'))}>", url))
+        if tag == "script" and not a.get("src"):
+            self._script = (a.get("type", ""), [])
+
+    def handle_data(self, data):
+        if self._script is not None:
+            self._script[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            self.scripts.append((self._script[0], "".join(self._script[1])))
+            self._script = None
+
+
+def _parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    return page
+
+
+def _is_external(url: str) -> bool:
+    scheme = urlsplit(url).scheme.lower()
+    return url.startswith("//") or scheme not in ("", "data", "blob", "about", "javascript", "mailto")
+
+
+def _pages(html: Path) -> list[Path]:
+    """Every built page: all .html files outside Sphinx's _static/_sources/_images folders."""
+    pages = sorted(p for p in html.rglob("*.html")
+                   if not p.relative_to(html).parts[0].startswith("_"))
+    assert pages, f"no pages in {html}"
+    return pages
+
+
+@pytest.fixture(scope="module")
+def pages(built_book: Path) -> list[Path]:
+    return _pages(built_book)
+
+
+# --------------------------------------------------------------------------- static checks
+
+def test_no_cdn_or_external_load_in_pages(built_book: Path, pages: list[Path]) -> None:
+    problems = []
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        rel = path.relative_to(built_book)
+        problems += [f"{rel}: names {host}" for host in CDN_HOSTS if host in text]
+        problems += [f"{rel}: {tag} loads {url}" for tag, url in _parse(path).loads if _is_external(url)]
+    assert not problems, "pages load from outside the book:\n" + "\n".join(problems)
+
+
+def test_local_references_exist(built_book: Path, pages: list[Path]) -> None:
+    """Every script, stylesheet and image a page loads is in the build (relative URLs resolve)."""
+    missing = []
+    for path in pages:
+        for tag, url in _parse(path).loads:
+            if _is_external(url) or url.startswith(("data:", "blob:", "#")) or not url:
+                continue
+            target = (path.parent / unquote(urlsplit(url).path)).resolve()
+            if not target.is_file() or not target.is_relative_to(built_book.resolve()):
+                missing.append(f"{path.relative_to(built_book)}: {tag} {url}")
+    assert not missing, "references that do not resolve to a built file:\n" + "\n".join(missing)
+
+
+def test_css_and_js_load_nothing_external(built_book: Path, pages: list[Path]) -> None:
+    """No stylesheet in the build imports or uses an external URL; no script a page loads names a CDN."""
+    problems = []
+    url_re = re.compile(r"""(?:url\(\s*['"]?|@import\s+['"]?)\s*((?:https?:)?//[^'")\s]+)""", re.I)
+    for css in built_book.rglob("*.css"):
+        text = css.read_text(errors="replace")
+        problems += [f"{css.relative_to(built_book)}: {m.group(1)}" for m in url_re.finditer(text)]
+    scripts = set()
+    for path in pages:
+        for tag, url in _parse(path).loads:
+            if tag.startswith("<script") and not _is_external(url):
+                scripts.add((path.parent / unquote(urlsplit(url).path)).resolve())
+    for js in sorted(s for s in scripts if s.is_file()):
+        rel = js.relative_to(built_book.resolve()).as_posix()
+        if rel.startswith(VENDORED_JS):
+            continue
+        text = js.read_text(errors="replace")
+        problems += [f"{rel}: names {host}" for host in CDN_HOSTS if host in text]
+    assert not problems, "CSS/JS that loads from outside the book:\n" + "\n".join(problems)
+
+
+def test_offline_assets_are_served(built_book: Path) -> None:
+    static = built_book / "_static" / "vendor"
+    for rel in ("mathjax/tex-chtml.js", "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
+                "require.js", "html-manager/embed-amd.js"):
+        assert (static / rel).is_file(), f"_static/vendor/{rel} is missing (run `make assets`)"
+    fonts = list((static / "html-manager").glob("*.woff2"))
+    assert fonts, "the widget manager's Font Awesome fonts are not next to embed-amd.js"
+
+
+def test_widget_state_is_saved_and_bundled(built_book: Path, pages: list[Path]) -> None:
+    """Pages with widget views carry the saved widget state, and use only bundled widget modules."""
+    problems = []
+    for path in pages:
+        page = _parse(path)
+        rel = path.relative_to(built_book)
+        views = [json.loads(body) for kind, body in page.scripts if kind == WIDGET_VIEW]
+        states = [json.loads(body) for kind, body in page.scripts if kind == WIDGET_STATE]
+        if not views:
+            continue
+        if len(states) != 1:
+            problems.append(f"{rel}: {len(views)} widget views but {len(states)} widget-state scripts")
+            continue
+        models = states[0]["state"]
+        problems += [f"{rel}: view of model {v['model_id']} has no saved state"
+                     for v in views if v["model_id"] not in models]
+        for model_id, model in models.items():
+            for module in (model["model_module"], model["state"].get("_view_module")):
+                if module and module not in BUNDLED_WIDGET_MODULES:
+                    problems.append(f"{rel}: model {model_id} needs {module}, which is not bundled "
+                                    "and would be fetched from a CDN")
+        srcs = [url for tag, url in page.loads if tag.startswith("<script")]
+        if not any(urlsplit(u).path.endswith("_static/vendor/html-manager/embed-amd.js") for u in srcs):
+            problems.append(f"{rel}: has widget views but does not load the local embed-amd.js")
+    assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- browser check
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # keep pytest output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(built_book: Path):
+    httpd = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built_book)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
+        pytest.fail(f"{CHROMIUM} / {CHROMEDRIVER} missing: run `make browser` (Debian chromium, chromium-driver)")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="sgdlab-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-quic", "--no-first-run", "--no-default-browser-check",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-extensions", "--disable-default-apps", "--window-size=1280,1600",
+        # The network is blocked: no host name resolves except the local server's address.
+        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
+    # An explicit driver path: Selenium Manager never runs, nothing is downloaded.
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+# Runs in the page once it has loaded: waits for MathJax and the widget manager, then reports.
+_INSPECT = r"""
+const done = arguments[arguments.length - 1];
+const sleep = ms => new Promise(r => setTimeout(r, ms));
+(async () => {
+  const deadline = Date.now() + 20000;
+  const views = Array.from(document.querySelectorAll('script[type="%s"]'));
+  const rendered = s => s.parentElement && s.parentElement.querySelector('.jupyter-widgets') !== null;
+  while (Date.now() < deadline && !views.every(rendered)) await sleep(50);
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+    await Promise.race([MathJax.startup.promise, sleep(Math.max(0, deadline - Date.now()))]);
+  }
+  const imgs = Array.from(document.images);
+  imgs.forEach(img => { img.loading = 'eager'; });
+  await Promise.race([
+    Promise.all(imgs.map(img => img.complete ? null :
+      new Promise(r => { img.addEventListener('load', r); img.addEventListener('error', r); }))),
+    sleep(Math.max(0, deadline - Date.now())),
+  ]);
+  await sleep(300);  // let late font/CSS requests settle into the log
+  const main = document.querySelector('main') || document.body;
+  done({
+    views: views.length,
+    unrendered: views.filter(s => !rendered(s)).map(s => s.textContent.slice(0, 120)),
+    widgets: document.querySelectorAll('.jupyter-widgets').length,
+    math: main.querySelectorAll('.math').length,
+    mjx: main.querySelectorAll('mjx-container').length,
+    mjxErrors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error') || e.textContent),
+    mathjax: !!(window.MathJax && MathJax.startup && MathJax.startup.document),
+    brokenImages: imgs.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src.slice(0, 120)),
+    images: imgs.length,
+  });
+})().catch(err => done({error: String(err && err.stack || err)}));
+""" % WIDGET_VIEW
+
+
+def _network_problems(entries: list[dict], origin: str) -> list[str]:
+    urls, problems = {}, []
+    for entry in entries:
+        msg = json.loads(entry["message"])["message"]
+        method, params = msg["method"], msg.get("params", {})
+        if method == "Network.requestWillBeSent":
+            url = params["request"]["url"]
+            urls[params["requestId"]] = url
+            if not url.startswith((origin, "data:", "blob:", "about:", "chrome:", "devtools:")):
+                problems.append(f"request to outside the book: {url}")
+        elif method == "Network.responseReceived":
+            response = params["response"]
+            if response.get("status", 200) >= 400 and not response["url"].endswith("/favicon.ico"):
+                problems.append(f"HTTP {response['status']}: {response['url']}")
+        elif method == "Network.loadingFailed":
+            url = urls.get(params["requestId"], "?")
+            if not url.endswith("/favicon.ico"):
+                problems.append(f"failed ({params.get('errorText')}): {url}")
+    return problems
+
+
+def test_every_page_renders_offline(built_book: Path, pages: list[Path], server: str, browser) -> None:
+    browser.get("about:blank")
+    browser.get_log("browser"), browser.get_log("performance")  # drop start-up noise
+    failures, summary = [], []
+    started = time.perf_counter()
+    for path in pages:
+        rel = path.relative_to(built_book).as_posix()
+        browser.get(f"{server}/{rel}")
+        report = browser.execute_async_script(_INSPECT)
+        console = [e["message"] for e in browser.get_log("browser")
+                   if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+        network = _network_problems(browser.get_log("performance"), server)
+        problems = []
+        if "error" in report:
+            problems.append(f"inspection script failed: {report['error']}")
+        else:
+            problems += [f"widget view not rendered: {v}" for v in report["unrendered"]]
+            if report["math"] and not report["mathjax"]:
+                problems.append(f"{report['math']} math elements but MathJax did not start")
+            elif report["mjx"] < report["math"]:
+                problems.append(f"math not typeset: {report['mjx']} mjx-container for {report['math']} math elements")
+            problems += [f"TeX error: {e}" for e in report["mjxErrors"]]
+            problems += [f"image not loaded: {src}" for src in report["brokenImages"]]
+            summary.append(f"{rel}: {report['images']} img, {report['mjx']} math, {report['views']} widget views")
+        problems += [f"console error: {m}" for m in console]
+        problems += network
+        failures += [f"{rel}: {p}" for p in problems]
+    elapsed = time.perf_counter() - started
+    print(f"\nloaded {len(pages)} pages offline in {elapsed:.1f} s\n" + "\n".join(summary))
+    assert not failures, "pages that do not render offline:\n" + "\n".join(failures)
