@@ -108,6 +108,14 @@ class Landscape:
     def has_exact_smoothing(self):
         return self._antiderivative1 is not None
 
+    @property
+    def builtin(self):
+        """Which built-in formula this is (``"spiky"``, ``"quadratic"``), or None for a
+        user's landscape."""
+        if not isinstance(self._grad1, (int, np.integer)):
+            return None
+        return {_builtin.SPIKY: "spiky", _builtin.QUADRATIC: "quadratic"}[int(self._grad1) // 4]
+
     def __repr__(self):
         return f"Landscape(name={self.name!r}, dim={self.dim})"
 

@@ -60,3 +60,47 @@ def convolve(landscape, xs, radius, samples=None, seed=0, *, return_error=False)
         return values
     var = np.maximum(mean_sq - mean * mean, 0.0) * samples / max(samples - 1, 1)
     return values, np.sqrt(var / samples).reshape(shape)[()]
+
+
+def _grid_descent(values):
+    """For every grid index, the index of the local minimum that discrete steepest descent
+    on ``values`` reaches (pointer jumping: O(n log n))."""
+    n = values.shape[0]
+    index = np.arange(n)
+    left = np.r_[np.inf, values[:-1]]
+    right = np.r_[values[1:], np.inf]
+    step = np.where((left < values) & (left <= right), index - 1,
+                    np.where(right < values, index + 1, index))
+    for _ in range(int(np.ceil(np.log2(n))) + 1):
+        step = step[step]
+    return step
+
+
+def basins_1d(landscape, xs, radius, *, span=4.0, points=40001):
+    """The local minimum of the smoothed 1-D landscape whose basin holds each point.
+
+    Evaluates g = f convolved with the box of half-width ``radius`` (exactly) on a grid of
+    ``points`` over [-span, span] and follows the grid's steepest descent from each of
+    ``xs``. Returns the minimiser reached by each point (nan for points off the grid or not
+    finite). With ``radius=0`` these are the basins of f itself (where GD gets stuck).
+    """
+    land = _as_landscape(landscape)
+    if land.dim != 1:
+        raise ValueError(f"landscape must be 1-dimensional, got dim={land.dim}")
+    grid = np.linspace(-span, span, points)
+    target = _grid_descent(land.smoothed(grid, radius))
+    xs = np.asarray(xs, dtype=np.float64).ravel()
+    inside = np.isfinite(xs) & (np.abs(xs) <= span)
+    nearest = np.clip(np.rint((np.where(inside, xs, 0.0) + span) / (2 * span) * (points - 1)),
+                      0, points - 1).astype(np.int64)
+    return np.where(inside, grid[target[nearest]], np.nan)
+
+
+def spurious_share(landscape, xs, radius, *, span=4.0, points=40001):
+    """Share of the points ``xs`` that lie in the basin of a *spurious* local minimum of
+    the smoothed landscape (any minimum other than the one nearest to x*)."""
+    land = _as_landscape(landscape)
+    minima = basins_1d(land, xs, radius, span=span, points=points)
+    grid = np.linspace(-span, span, points)
+    good = grid[_grid_descent(land.smoothed(grid, radius))][np.argmin(np.abs(grid - land.x_star[0]))]
+    return float(np.mean(~np.isclose(minima, good, atol=2 * span / (points - 1))))

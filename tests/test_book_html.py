@@ -276,7 +276,12 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
     widgets: document.querySelectorAll('.jupyter-widgets').length,
     math: main.querySelectorAll('.math').length,
     mjx: main.querySelectorAll('mjx-container').length,
-    mjxErrors: Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error') || e.textContent),
+    // TeX errors: MathJax renders them as <merror>, and undefined macros as red <mtext>\name.
+    mjxErrors: (window.MathJax && MathJax.startup && MathJax.startup.document && MathJax.startup.toMML)
+      ? Array.from(MathJax.startup.document.math)
+          .filter(it => it.root && /<merror|<mtext mathcolor="red">\\/.test(MathJax.startup.toMML(it.root)))
+          .map(it => it.math.slice(0, 200))
+      : [],
     mathjax: !!(window.MathJax && MathJax.startup && MathJax.startup.document),
     brokenImages: imgs.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src.slice(0, 120)),
     images: imgs.length,
