@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-# The book's execution cache only sees cell code; key it also on the package's source.
-SGDLAB_HASH = $(shell cat $$(find sgdlab -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
+# The book's execution cache only sees cell code; key it also on the package's source (and on
+# the book's Sphinx extension, whose changes Sphinx does not notice by itself).
+SGDLAB_HASH = $(shell cat $$(find sgdlab book/_ext -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 
 .PHONY: setup assets browser book test bench notebooks clean
 

@@ -8,6 +8,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from ._rng import uniform_pm1_lane
+
 # ids: landscape * 4 + role (0 value, 1 derivative, 2 antiderivative)
 QUADRATIC, SPIKY = 0, 1
 VALUE, SLOPE, ANTIDERIVATIVE = 0, 1, 2
@@ -100,46 +102,61 @@ def _apply1_overload(fn, s, params):
     return lambda fn, s, params: fn(s, params)
 
 
-@njit(cache=True)
-def _sgd_steps(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
-    """All steps for one block of coordinates (a view); path is (steps + 1, n) or (0, 0).
+@njit(cache=True, inline="always")
+def _step(x, slope, lane, step_offset, lr, noise):
+    """x - lr * (slope + w): one SGD coordinate update, w uniform in [-noise, noise)."""
+    return x - lr * (slope + noise * uniform_pm1_lane(lane, step_offset))
 
-    The noise of coordinate q at step t is ``uniform(lanes[q], t * stride)``.
-    """
+
+@njit(cache=True)
+def _sgd_steps_builtin(slope, params, block, lanes, stride, steps, lr, noise, path):
+    """All steps for one block of coordinates (a view) of a built-in landscape; the noise of
+    coordinate q at step t is ``uniform_pm1_lane(lanes[q], t * stride)``. The formula is
+    chosen once, outside the loops, and called directly so that the inner loop vectorises
+    and the kernel can be cached. ``path`` is (steps + 1, n) or (0, 0)."""
     n = block.shape[0]
     record = path.shape[0] > 0
     if record:
         path[0] = block
-    step_offset = np.uint64(0)
+    offset = np.uint64(0)
     for step in range(steps):
-        for q in range(n):
-            xq = block[q]
-            w = noise * uniform(lanes[q], step_offset)
-            block[q] = xq - lr * (slope(xq, params) + w)
-        step_offset += stride
+        if slope == SPIKY * 4 + SLOPE:
+            for q in range(n):
+                block[q] = _step(block[q], spiky_slope1(block[q], params), lanes[q], offset, lr,
+                                 noise)
+        else:
+            for q in range(n):
+                block[q] = _step(block[q], quadratic_slope1(block[q], params), lanes[q], offset,
+                                 lr, noise)
+        offset += stride
         if record:
             path[step + 1] = block
 
 
-def sgd_steps(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
-    """SGD steps on one block of coordinates; the slope is a user's jitted function or a
-    built-in id, resolved once per block (not per coordinate) so the inner loop vectorises."""
+@njit
+def _sgd_steps_user(slope, params, block, lanes, stride, steps, lr, noise, path):
+    """As :func:`_sgd_steps_builtin` for a user's jitted ``slope(s, params)``."""
+    n = block.shape[0]
+    record = path.shape[0] > 0
+    if record:
+        path[0] = block
+    offset = np.uint64(0)
+    for step in range(steps):
+        for q in range(n):
+            block[q] = _step(block[q], slope(block[q], params), lanes[q], offset, lr, noise)
+        offset += stride
+        if record:
+            path[step + 1] = block
+
+
+def sgd_steps(slope, params, block, lanes, stride, steps, lr, noise, path):
+    """SGD steps on one block of coordinates, for a built-in slope id or a user's function."""
 
 
 @overload(sgd_steps)
-def _sgd_steps_overload(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
-    if not isinstance(slope, types.Integer):
-        def user(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
-            _sgd_steps(slope, params, block, lanes, stride, steps, lr, noise, uniform, path)
-        return user
-
-    def impl(slope, params, block, lanes, stride, steps, lr, noise, uniform, path):
-        if slope == SPIKY * 4 + SLOPE:
-            _sgd_steps(spiky_slope1, params, block, lanes, stride, steps, lr, noise, uniform,
-                       path)
-        elif slope == QUADRATIC * 4 + SLOPE:
-            _sgd_steps(quadratic_slope1, params, block, lanes, stride, steps, lr, noise,
-                       uniform, path)
-        else:
-            raise ValueError("not a built-in slope id")
-    return impl
+def _sgd_steps_overload(slope, params, block, lanes, stride, steps, lr, noise, path):
+    if isinstance(slope, types.Integer):
+        return lambda slope, params, block, lanes, stride, steps, lr, noise, path: (
+            _sgd_steps_builtin(slope, params, block, lanes, stride, steps, lr, noise, path))
+    return lambda slope, params, block, lanes, stride, steps, lr, noise, path: (
+        _sgd_steps_user(slope, params, block, lanes, stride, steps, lr, noise, path))

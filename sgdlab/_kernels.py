@@ -1,26 +1,15 @@
-"""Numba kernels (private). Public wrappers in :mod:`sgdlab.sgd` and :mod:`sgdlab.smoothing`
-validate inputs, allocate outputs and call these.
+"""Numba kernels (private). Public wrappers in :mod:`sgdlab.sgd`, :mod:`sgdlab.landscapes`
+and :mod:`sgdlab.smoothing` validate inputs, allocate outputs and call these.
 
-Randomness is counter based: the uniform number used for coordinate ``j`` of trial ``trial``
-at step ``step`` is a pure function of ``(key, trial, step * dim + j)``, so results do not
-depend on the number of threads nor on how trials are split into batches.
+Randomness comes from :mod:`sgdlab._rng` (counter based: independent of thread count and
+batching).
 """
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, prange, types
-from numba.extending import intrinsic
+from numba import njit, prange
 
 from ._builtin import apply1, sgd_steps
-
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_M1 = np.uint64(0xBF58476D1CE4E5B9)
-_M2 = np.uint64(0x94D049BB133111EB)
-_S30 = np.uint64(30)
-_S27 = np.uint64(27)
-_S31 = np.uint64(31)
-_S12 = np.uint64(12)
-_ONE_BITS = np.uint64(0x3FF0000000000000)  # bit pattern of 1.0
+from ._rng import GOLDEN, seed_key, stream_key, uniform_pm1  # noqa: F401 (seed_key: used by callers)
 
 # Trials are updated in blocks, step by step, so that independent trials fill the pipeline.
 BLOCK = 256
@@ -46,54 +35,6 @@ def kernel(py_func):
     return _Kernel(py_func)
 
 
-@njit(cache=True, inline="always")
-def mix64(z):
-    """splitmix64 finaliser: a bijective avalanche of a uint64."""
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
-
-
-@njit(cache=True, inline="always")
-def stream_key(key, trial):
-    """Key of one trial's random stream."""
-    return mix64(np.uint64(key) + (np.uint64(trial) + np.uint64(1)) * _GOLDEN)
-
-
-@intrinsic
-def _as_float64(typingctx, bits):
-    """Reinterpret the bits of a uint64 as a float64 (vectorises, unlike a conversion)."""
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], ir.DoubleType())
-    return types.float64(types.uint64), codegen
-
-
-@njit(cache=True, inline="always")
-def pm1_from_bits(z):
-    """Uniform number in [-1, 1) from the top 52 bits of ``z`` (exact: a multiple of 2**-51)."""
-    return 2.0 * _as_float64((z >> _S12) | _ONE_BITS) - 3.0
-
-
-@njit(cache=True, inline="always")
-def uniform_pm1(trial_key, counter):
-    """Uniform number in [-1, 1) for position ``counter`` of a trial's stream:
-    ``pm1_from_bits(mix64(trial_key + (counter + 1) * GOLDEN))``."""
-    return pm1_from_bits(mix64(np.uint64(trial_key) + (np.uint64(counter) + np.uint64(1)) * _GOLDEN))
-
-
-@njit(cache=True, inline="always")
-def uniform_pm1_lane(lane, step_offset):
-    """:func:`uniform_pm1` with the counter split as ``lane = trial_key + (coord + 1) * GOLDEN``
-    and ``step_offset = step * dim * GOLDEN`` (the same number, one multiply fewer)."""
-    return pm1_from_bits(mix64(lane + step_offset))
-
-
-@njit(cache=True)
-def seed_key(seed, stream):
-    """64-bit key of (seed, stream); ``stream`` separates e.g. the stages of a schedule."""
-    return mix64(mix64(np.uint64(seed) ^ _M2) + np.uint64(stream) * _GOLDEN)
-
-
 @kernel
 def sgd_separable(grad1, params, x, lr, noise, steps, key, trial_offset, path):
     """SGD on a separable landscape f(x) = sum_j f1(x_j), in place on ``x`` (trials, dim).
@@ -113,9 +54,9 @@ def sgd_separable(grad1, params, x, lr, noise, steps, key, trial_offset, path):
         lanes = np.empty(hi - lo, dtype=np.uint64)
         for q in range(lo, hi):
             k = stream_key(key, trial_offset + q // dim)
-            lanes[q - lo] = k + (np.uint64(q % dim) + np.uint64(1)) * _GOLDEN
-        sgd_steps(grad1, params, flat[lo:hi], lanes, np.uint64(dim) * _GOLDEN, steps, lr, noise,
-                  uniform_pm1_lane, flat_path[:, lo:hi])
+            lanes[q - lo] = k + (np.uint64(q % dim) + np.uint64(1)) * GOLDEN
+        sgd_steps(grad1, params, flat[lo:hi], lanes, np.uint64(dim) * GOLDEN, steps, lr, noise,
+                  flat_path[:, lo:hi])
 
 
 @njit(parallel=True)

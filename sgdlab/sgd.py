@@ -15,7 +15,7 @@ from numbers import Integral, Real
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, _rng
 from .landscapes import Landscape, get
 
 __all__ = ["SGDResult", "ScheduleResult", "run_sgd", "run_schedule"]
@@ -196,7 +196,7 @@ def run_sgd(landscape, x0, *, lr, noise, steps, seed=0, record=False, first_tria
     seed = _check_int(seed, "seed", upper=2**63)
     first_trial = _check_int(first_trial, "first_trial", upper=2**62)
     x = _as_start(x0, land.dim)
-    path = _run(land, x, lr, noise, steps, np.uint64(_kernels.seed_key(seed, 0)), first_trial,
+    path = _run(land, x, lr, noise, steps, np.uint64(_rng.seed_key(seed, 0)), first_trial,
                 bool(record))
     return _result(land, x, lr, noise, steps, seed, path)
 
@@ -242,6 +242,6 @@ def run_schedule(landscape, x0, stages, seed=0, *, record=False, progress=False)
     results = []
     for k, (lr, noise, steps) in iterator:
         x = x.copy()
-        path = _run(land, x, lr, noise, steps, np.uint64(_kernels.seed_key(seed, k)), 0, bool(record))
+        path = _run(land, x, lr, noise, steps, np.uint64(_rng.seed_key(seed, k)), 0, bool(record))
         results.append(_result(land, x, lr, noise, steps, seed, path))
     return ScheduleResult(stages=results)

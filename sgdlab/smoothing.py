@@ -8,7 +8,7 @@ With noise uniform in the box :math:`[-W, W]^d` and step size :math:`\\eta`,
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, _rng
 from .landscapes import _check_radius
 from .sgd import _as_landscape, _check_int
 
@@ -49,7 +49,7 @@ def convolve(landscape, xs, radius, samples=None, seed=0, *, return_error=False)
     pts, shape = land._points(xs, "xs")
     mean = np.empty(pts.shape[0])
     mean_sq = np.empty(pts.shape[0])
-    key = np.uint64(_kernels.seed_key(seed, 1))
+    key = np.uint64(_rng.seed_key(seed, 1))
     if land.is_separable:
         _kernels.smoothed_mc_separable(land._f1, land.params, pts, radius, samples, key,
                                        mean, mean_sq)

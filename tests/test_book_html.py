@@ -220,8 +220,11 @@ def server(built_book: Path):
 def browser():
     if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
         pytest.fail(f"{CHROMIUM} / {CHROMEDRIVER} missing: run `make browser` (Debian chromium, chromium-driver)")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:  # pragma: no cover
+        pytest.fail("selenium is not installed: run `make setup` (it is pinned in requirements.txt)")
 
     profile = tempfile.mkdtemp(prefix="sgdlab-chromium-")
     options = webdriver.ChromeOptions()
