@@ -96,11 +96,17 @@ def basins_1d(landscape, xs, radius, *, span=4.0, points=40001):
     return np.where(inside, grid[target[nearest]], np.nan)
 
 
-def spurious_share(landscape, xs, radius, *, span=4.0, points=40001):
-    """Share of the points ``xs`` that lie in the basin of a *spurious* local minimum of
-    the smoothed landscape (any minimum other than the one nearest to x*)."""
+def in_spurious_basin(landscape, xs, radius, *, span=4.0, points=40001):
+    """Per point: does it lie in the basin of a *spurious* local minimum of the smoothed 1-D
+    landscape (any minimum other than the one whose basin holds x*)? Points off the grid
+    or not finite count as spurious."""
     land = _as_landscape(landscape)
     minima = basins_1d(land, xs, radius, span=span, points=points)
-    grid = np.linspace(-span, span, points)
-    good = grid[_grid_descent(land.smoothed(grid, radius))][np.argmin(np.abs(grid - land.x_star[0]))]
-    return float(np.mean(~np.isclose(minima, good, atol=2 * span / (points - 1))))
+    good = basins_1d(land, land.x_star, radius, span=span, points=points)[0]
+    return ~np.isclose(minima, good, rtol=0.0, atol=span / (points - 1))
+
+
+def spurious_share(landscape, xs, radius, *, span=4.0, points=40001):
+    """Share of the points ``xs`` in the basin of a spurious minimum (see
+    :func:`in_spurious_basin`)."""
+    return float(np.mean(in_spurious_basin(landscape, xs, radius, span=span, points=points)))
