@@ -57,7 +57,7 @@ class SGDResult:
 
     def share_within(self, radius):
         """Share of trials with :math:`\\|x_T - x^*\\| \\le` ``radius`` (diverged count as out)."""
-        return float(np.mean(self.distance() <= radius))
+        return float(np.mean((self.distance() <= radius) & ~self.diverged))
 
 
 @dataclass

@@ -1,0 +1,259 @@
+"""Benchmarks of sgdlab's SGD kernel: ``python -m sgdlab.bench`` (or ``make bench``).
+
+Prints one JSON object, measured in one run: nanoseconds per trial-step of
+:func:`sgdlab.run_sgd` on ``spiky()`` on one thread and on all threads, beside the NumPy
+reference vectorised over trials and the pure-Python reference doing the same work
+(:mod:`sgdlab.reference`, which produce the same numbers); the time of ``import sgdlab``
+in a fresh interpreter with a warm Numba cache; and the time of one widget refresh. Every
+timing is the minimum over repeats after a warm-up (``time.perf_counter``).
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+import numba
+import numpy as np
+
+from . import reference
+from .landscapes import spiky
+from .sgd import run_sgd
+
+__all__ = ["GOALS", "time_min", "ns_numba", "ns_numpy", "ns_python", "import_time",
+           "widget_refresh_ms", "run", "main"]
+
+# Setting of the motivating example (chapter motivating-example): radius lr * noise = 0.05.
+LR = 5e-4
+NOISE = 100.0
+WIDGET_NOISES = (25.0, 50.0, 100.0, 400.0)
+
+GOALS = {
+    "single_thread_ns_10k": 3,
+    "speedup_vs_numpy_10k": 5,
+    "speedup_vs_numpy_100": 50,
+    "speedup_vs_python": 300,
+    "import_s": 1,
+    "widget_refresh_ms": 20,
+}
+# Which way each goal is met: a time at most the goal, a speed-up at least the goal.
+_AT_MOST = {"single_thread_ns_10k", "import_s", "widget_refresh_ms"}
+
+
+def time_min(func, repeats=5):
+    """Minimum wall time in seconds of ``func()`` over ``repeats`` calls after one warm-up.
+
+    Parameters
+    ----------
+    func : callable
+        Called with no arguments.
+    repeats : int
+        Number of timed calls (at least 1).
+
+    Returns
+    -------
+    float
+    """
+    func()
+    best = np.inf
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def _starts(trials):
+    return np.random.default_rng(0).uniform(-3.0, 3.0, (trials, 1))
+
+
+def ns_numba(trials, steps, threads=None, repeats=5):
+    """Nanoseconds per trial-step of :func:`sgdlab.run_sgd` on ``spiky()``.
+
+    Parameters
+    ----------
+    trials, steps : int
+    threads : int or None
+        Numba threads for the measurement (None: all); restored afterwards.
+    repeats : int
+
+    Returns
+    -------
+    float
+    """
+    land, x0 = spiky(), _starts(trials)
+    before = numba.get_num_threads()
+    numba.set_num_threads(threads or numba.config.NUMBA_NUM_THREADS)
+    try:
+        seconds = time_min(lambda: run_sgd(land, x0, lr=LR, noise=NOISE, steps=steps),
+                           repeats)
+    finally:
+        numba.set_num_threads(before)
+    return seconds / (trials * steps) * 1e9
+
+
+def ns_numpy(trials, steps, repeats=5):
+    """Nanoseconds per trial-step of :func:`sgdlab.reference.run_sgd_numpy` (same work)."""
+    land, x0 = spiky(), _starts(trials)
+    seconds = time_min(lambda: reference.run_sgd_numpy(land, x0, LR, NOISE, steps), repeats)
+    return seconds / (trials * steps) * 1e9
+
+
+def ns_python(trials, steps, repeats=5):
+    """Nanoseconds per trial-step of :func:`sgdlab.reference.run_sgd_python` (same work)."""
+    land, x0 = spiky(), _starts(trials)
+    seconds = time_min(lambda: reference.run_sgd_python(land, x0, LR, NOISE, steps), repeats)
+    return seconds / (trials * steps) * 1e9
+
+
+_IMPORT_CODE = """\
+import sys, time
+start = time.perf_counter()
+import sgdlab
+elapsed = time.perf_counter() - start
+print(elapsed, any(m == "torch" or m.startswith("torch.") for m in sys.modules))
+"""
+
+
+def import_time(repeats=5):
+    """Seconds of ``import sgdlab`` in a fresh interpreter (minimum over ``repeats``
+    subprocesses), and whether that imported torch.
+
+    Returns
+    -------
+    (float, bool)
+    """
+    best, torch_imported = np.inf, False
+    for _ in range(max(1, repeats)):
+        out = subprocess.run([sys.executable, "-c", _IMPORT_CODE], capture_output=True,
+                             text=True, check=True, timeout=300)
+        seconds, torch_flag = out.stdout.split()
+        best = min(best, float(seconds))
+        torch_imported = torch_imported or torch_flag == "True"
+    return best, torch_imported
+
+
+def widget_refresh_ms(trials=100, steps=1000, noises=WIDGET_NOISES, repeats=5):
+    """Milliseconds of one widget refresh: :func:`sgdlab.run_sgd` on ``spiky()`` at each of
+    ``noises`` (4 levels, 100 trials, 1,000 steps by default), warm."""
+    land, x0 = spiky(), _starts(trials)
+
+    def refresh():
+        for noise in noises:
+            run_sgd(land, x0, lr=LR, noise=noise, steps=steps, seed=1)
+
+    return time_min(refresh, repeats) * 1e3
+
+
+def _goal_report(measured):
+    report = {}
+    for name, goal in GOALS.items():
+        value = measured[name]
+        ok = value <= goal if name in _AT_MOST else value >= goal
+        report[name] = {"goal": goal, "measured": round(value, 4),
+                        "meets_when": "<=" if name in _AT_MOST else ">=", "pass": bool(ok)}
+    return report
+
+
+def run(trials=(100, 10_000), steps=1000, python_trials=10, python_steps=200, repeats=5,
+        import_repeats=5, widget=(100, 1000)):
+    """Run every measurement once and return the JSON-ready report (a dict).
+
+    Parameters
+    ----------
+    trials : (int, int)
+        The small and the large number of trials (goals refer to 100 and 10,000).
+    steps : int
+        Steps of every Numba and NumPy run.
+    python_trials, python_steps : int
+        Size of the pure-Python run (it is reported per trial-step).
+    repeats : int
+        Timed repeats of each measurement (the minimum is kept).
+    import_repeats : int
+        Fresh interpreters started to time ``import sgdlab``.
+    widget : (int, int)
+        Trials and steps of one widget refresh (at 4 noise levels).
+
+    Returns
+    -------
+    dict
+    """
+    t_start = time.perf_counter()
+    small, large = trials
+    all_threads = numba.config.NUMBA_NUM_THREADS
+    ns = {
+        f"numba_{small}_1thread": ns_numba(small, steps, 1, repeats),
+        f"numba_{small}_{all_threads}threads": ns_numba(small, steps, None, repeats),
+        f"numba_{large}_1thread": ns_numba(large, steps, 1, repeats),
+        f"numba_{large}_{all_threads}threads": ns_numba(large, steps, None, repeats),
+        f"numpy_{small}": ns_numpy(small, steps, repeats),
+        f"numpy_{large}": ns_numpy(large, steps, repeats),
+        "python": ns_python(python_trials, python_steps, repeats),
+    }
+    numba_small = ns[f"numba_{small}_{all_threads}threads"]
+    numba_large = ns[f"numba_{large}_{all_threads}threads"]
+    ratios = {
+        f"numpy_over_numba_{small}": ns[f"numpy_{small}"] / numba_small,
+        f"numpy_over_numba_{large}": ns[f"numpy_{large}"] / numba_large,
+        f"numpy_over_numba_{large}_1thread": ns[f"numpy_{large}"] / ns[f"numba_{large}_1thread"],
+        "python_over_numba_1thread": ns["python"] / ns[f"numba_{large}_1thread"],
+        "python_over_numba": ns["python"] / numba_large,
+    }
+    import_s, torch_imported = import_time(import_repeats)
+    widget_ms = widget_refresh_ms(*widget, repeats=repeats)
+    measured = {
+        "single_thread_ns_10k": ns[f"numba_{large}_1thread"],
+        "speedup_vs_numpy_10k": ratios[f"numpy_over_numba_{large}"],
+        "speedup_vs_numpy_100": ratios[f"numpy_over_numba_{small}"],
+        "speedup_vs_python": ratios["python_over_numba_1thread"],
+        "import_s": import_s,
+        "widget_refresh_ms": widget_ms,
+    }
+    return {
+        "benchmark": "sgdlab.run_sgd on spiky(), ns per trial-step (min over repeats)",
+        "machine": {"cpu_count": os.cpu_count(), "numba_threads": all_threads,
+                    "python": platform.python_version(), "numba": numba.__version__,
+                    "numpy": np.__version__, "platform": platform.platform()},
+        "config": {"lr": LR, "noise": NOISE, "steps": steps, "trials": list(trials),
+                   "python_trials": python_trials, "python_steps": python_steps,
+                   "repeats": repeats, "import_repeats": import_repeats,
+                   "widget": {"noises": list(WIDGET_NOISES), "trials": widget[0],
+                              "steps": widget[1]}},
+        "ns_per_trial_step": {k: round(v, 3) for k, v in ns.items()},
+        "ratios": {k: round(v, 2) for k, v in ratios.items()},
+        "definitions": {
+            "speedup_vs_numpy_N": "NumPy reference / run_sgd on all Numba threads, N trials",
+            "speedup_vs_python": "pure-Python reference / run_sgd on 1 thread (10,000 "
+                                 "trials); both one core",
+            "import_s": "import sgdlab in a fresh interpreter, warm Numba cache, min",
+            "widget_refresh_ms": "4 noise levels x trials x steps of run_sgd, warm",
+        },
+        "import_s": round(import_s, 4),
+        "torch_imported": torch_imported,
+        "widget_refresh_ms": round(widget_ms, 3),
+        "goals": _goal_report(measured),
+        "all_goals_met": all(r["pass"] for r in _goal_report(measured).values()),
+        "total_s": round(time.perf_counter() - t_start, 2),
+    }
+
+
+def main(argv=None):
+    """Command line: print the benchmark's JSON report (``--quick`` for a smoke run)."""
+    parser = argparse.ArgumentParser(prog="python -m sgdlab.bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes (seconds): checks that the benchmark runs")
+    args = parser.parse_args(argv)
+    if args.quick:
+        report = run(trials=(10, 100), steps=50, python_trials=2, python_steps=20,
+                     repeats=1, import_repeats=1, widget=(10, 50))
+    else:
+        report = run()
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,198 @@
+"""Landscapes: values against closed forms, gradients against finite differences,
+construction errors."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose, assert_array_equal
+
+import sgdlab
+from sgdlab import Landscape, landscapes
+from sgdlab.landscapes import quadratic, spiky
+
+from _user_landscapes import (VALLEY, WELL, valley_f, valley_f_numpy, valley_grad,
+                              valley_grad_numpy, well_f1, well_f1_numpy, well_grad1)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1208)
+
+
+def spiky_f1_closed(s, beta, period):
+    t = s / period - np.floor(s / period)
+    return s**2 * (1.0 + beta * 16.0 * t**2 * (1.0 - t) ** 2)
+
+
+def central_difference(f, x, h=1e-6):
+    """Gradient of f (rows of (n, d) -> (n,)) by central differences."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    for j in range(x.shape[1]):
+        e = np.zeros(x.shape[1])
+        e[j] = h
+        out[:, j] = (f(x + e) - f(x - e)) / (2 * h)
+    return out
+
+
+def boundary_points(period, cells=range(-6, 7)):
+    """Points on and within 1e-9 .. 1e-3 of cell boundaries k * period."""
+    k = np.array(list(cells), dtype=np.float64)[:, None] * period
+    offsets = np.array([0.0, 1e-9, -1e-9, 1e-6, -1e-6, 1e-3, -1e-3])[None, :]
+    return (k + offsets).ravel()
+
+
+# -- values -------------------------------------------------------------------------------
+@pytest.mark.parametrize("beta, period", [(0.3, 0.1), (1.0, 0.25), (0.0, 0.1), (2.5, 0.7)])
+def test_spiky_values_closed_form(rng, beta, period):
+    land = spiky(beta=beta, period=period)
+    s = np.concatenate([rng.uniform(-3, 3, 500), boundary_points(period)])
+    assert_allclose(land.f(s), spiky_f1_closed(s, beta, period), rtol=1e-12, atol=1e-300)
+    assert land.f(s).shape == s.shape
+    assert np.ndim(land.f(0.37)) == 0
+
+
+def test_spiky_2d_is_a_sum(rng):
+    land = spiky(dim=2)
+    x = rng.uniform(-2, 2, (300, 2))
+    expected = spiky_f1_closed(x[:, 0], 0.3, 0.1) + spiky_f1_closed(x[:, 1], 0.3, 0.1)
+    assert_allclose(land.f(x), expected, rtol=1e-12)
+    assert land.f(x.reshape(10, 30, 2)).shape == (10, 30)
+
+
+def test_spiky_bounds_and_zeros(rng):
+    beta = 0.3
+    land = spiky(beta=beta)
+    s = rng.uniform(-5, 5, 2000)
+    v = land.f(s)
+    assert np.all(v >= s**2 * (1 - 1e-15)) and np.all(v <= (1 + beta) * s**2 * (1 + 1e-15))
+    k = np.arange(-20, 21) * 0.1  # bumps vanish at multiples of the period (up to rounding)
+    assert_allclose(land.f(k), k**2, rtol=1e-9)
+    assert land.f(0.0) == 0.0 and np.all(land.grad(np.zeros(3)) == 0.0)
+
+
+@pytest.mark.parametrize("dim, a", [(1, 1.0), (3, 2.5), (5, 0.1)])
+def test_quadratic_values_and_gradient(rng, dim, a):
+    land = quadratic(dim=dim, curvature=a)
+    x = rng.normal(size=(100, dim))
+    assert_allclose(land.f(x), 0.5 * a * np.sum(x * x, axis=1), rtol=1e-13)
+    assert_allclose(land.grad(x).reshape(100, dim), a * x, rtol=1e-15)
+
+
+def test_metadata():
+    assert spiky().builtin == "spiky" and spiky(dim=2).builtin == "spiky"
+    assert quadratic().builtin == "quadratic" and VALLEY.builtin is None
+    assert WELL.builtin is None and WELL.is_separable and not WELL.has_exact_smoothing
+    assert spiky().has_exact_smoothing and not VALLEY.is_separable
+    assert_array_equal(spiky(dim=3).x_star, np.zeros(3))
+    assert landscapes.get("spiky", dim=2, beta=0.5).dim == 2
+    assert "spiky" in repr(spiky())
+
+
+# -- gradients against finite differences ---------------------------------------------------
+@pytest.mark.parametrize("beta, period", [(0.3, 0.1), (1.0, 0.25), (2.5, 0.7)])
+def test_spiky_gradient_finite_differences(rng, beta, period):
+    land = spiky(beta=beta, period=period)
+    s = np.concatenate([rng.uniform(-3, 3, 400), boundary_points(period)])
+    fd = central_difference(lambda x: land.f(x[:, 0]), s[:, None])[:, 0]
+    g = land.grad(s)
+    scale = 1.0 + np.abs(s) / period  # curvature grows like s^2 / period^2
+    assert np.all(np.abs(g - fd) <= 1e-6 * scale**2), np.max(np.abs(g - fd) / scale**2)
+
+
+def test_spiky_2d_gradient_finite_differences(rng):
+    land = spiky(dim=2, beta=0.7, period=0.2)
+    x = np.concatenate([rng.uniform(-2, 2, (300, 2)),
+                        np.stack([boundary_points(0.2), boundary_points(0.2)[::-1]], 1)])
+    fd = central_difference(land.f, x)
+    assert_allclose(land.grad(x), fd, rtol=1e-6, atol=1e-5)
+
+
+def test_quadratic_gradient_finite_differences(rng):
+    land = quadratic(dim=3, curvature=1.7)
+    x = rng.uniform(-3, 3, (50, 3))
+    assert_allclose(land.grad(x), central_difference(land.f, x), rtol=1e-7, atol=1e-8)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(min_value=-4.0, max_value=4.0), st.floats(min_value=0.0, max_value=3.0),
+       st.floats(min_value=0.05, max_value=1.0))
+def test_spiky_gradient_property(s, beta, period):
+    land = spiky(beta=beta, period=period)
+    h = 1e-6
+    fd = (land.f(s + h) - land.f(s - h)) / (2 * h)
+    scale = 1.0 + abs(s) / period
+    assert abs(land.grad(s) - fd) <= 1e-5 * scale**2 * (1 + beta)
+
+
+def test_gradient_matches_reference_formula(rng):
+    from sgdlab.reference import _slope_numpy
+    land = spiky(beta=0.3, period=0.1)
+    s = rng.uniform(-10, 10, 1000)
+    assert_array_equal(land.grad(s), _slope_numpy("spiky", list(land.params), s))
+
+
+def test_user_general_landscape(rng):
+    x = rng.uniform(-2, 2, (200, 3))
+    assert_allclose(VALLEY.f(x), valley_f_numpy(x), rtol=1e-13)
+    assert_allclose(VALLEY.grad(x), valley_grad_numpy(x), rtol=1e-13, atol=1e-13)
+    assert_allclose(VALLEY.grad(x), central_difference(VALLEY.f, x), rtol=1e-6, atol=1e-5)
+    assert VALLEY.f(VALLEY.x_star) == 0.0
+
+
+def test_user_separable_landscape(rng):
+    x = rng.uniform(-2, 2, (200, 2))
+    assert_allclose(WELL.f(x), well_f1_numpy(x).sum(axis=1), rtol=1e-13)
+    assert_allclose(WELL.grad(x), central_difference(WELL.f, x), rtol=1e-6, atol=1e-6)
+
+
+# -- bad inputs ------------------------------------------------------------------------------
+def test_non_jitted_functions_are_type_errors():
+    with pytest.raises(TypeError, match="^f must be a Numba-jitted"):
+        Landscape(lambda x: 0.0, valley_grad, 3, np.zeros(3))
+    with pytest.raises(TypeError, match="^grad must be a Numba-jitted"):
+        Landscape(valley_f, np.sum, 3, np.zeros(3))
+    with pytest.raises(TypeError, match="^grad1 must be a Numba-jitted"):
+        Landscape.separable(well_f1, lambda s, p: s, [1.0])
+    with pytest.raises(TypeError, match="^antiderivative1 must be a Numba-jitted"):
+        Landscape.separable(well_f1, well_grad1, [1.0], antiderivative1=lambda s, p: s)
+
+
+@pytest.mark.parametrize("dim", [0, -1, 1.5, True, "2"])
+def test_bad_dim(dim):
+    with pytest.raises(ValueError, match="dim must be a positive integer"):
+        Landscape(valley_f, valley_grad, dim, 0.0)
+
+
+def test_bad_x_star():
+    with pytest.raises(ValueError, match="x_star must have 3 coordinates"):
+        Landscape(valley_f, valley_grad, 3, [1.0, 2.0])
+
+
+@pytest.mark.parametrize("kwargs, argname", [
+    (dict(beta=-0.1), "beta"), (dict(beta=np.nan), "beta"), (dict(period=0.0), "period"),
+    (dict(period=-1.0), "period"), (dict(period=np.inf), "period")])
+def test_bad_spiky_parameters(kwargs, argname):
+    with pytest.raises(ValueError, match=f"^{argname} must be"):
+        spiky(**kwargs)
+
+
+@pytest.mark.parametrize("a", [0.0, -1.0, np.nan])
+def test_bad_curvature(a):
+    with pytest.raises(ValueError, match="^curvature must be"):
+        quadratic(curvature=a)
+
+
+def test_unknown_name():
+    with pytest.raises(ValueError, match="unknown landscape name 'nope'"):
+        landscapes.get("nope")
+    with pytest.raises(ValueError, match="unknown landscape name 'nope'"):
+        sgdlab.run_sgd("nope", [0.0], lr=0.1, noise=0.0, steps=1)
+
+
+def test_points_with_wrong_dimension():
+    with pytest.raises(ValueError, match="^x must have a last axis of length 2"):
+        spiky(dim=2).f(np.zeros((4, 3)))
+    with pytest.raises(ValueError, match="^x must have a last axis of length 3"):
+        VALLEY.grad(np.zeros(2))
