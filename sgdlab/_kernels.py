@@ -9,7 +9,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._builtin import apply1, sgd_steps
-from ._rng import GOLDEN, seed_key, stream_key, uniform_pm1  # noqa: F401 (seed_key: used by callers)
+from ._rng import GOLDEN, stream_key, uniform_pm1
 
 # Trials are updated in blocks, step by step, so that independent trials fill the pipeline.
 BLOCK = 256
@@ -44,7 +44,6 @@ def sgd_separable(grad1, params, x, lr, noise, steps, key, trial_offset, path):
     Coordinates are processed as one flat array so that the inner loop vectorises.
     """
     trials, dim = x.shape
-    record = path.shape[0] > 0
     flat = x.reshape(-1)
     flat_path = path.reshape(path.shape[0], path.shape[1] * path.shape[2])
     n_blocks = (trials + BLOCK - 1) // BLOCK
