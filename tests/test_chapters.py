@@ -39,3 +39,12 @@ def test_chapter_executes_as_notebook(chapter):
     code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert code_cells and all(cell.get("execution_count") for cell in code_cells)
     nbformat.validate(notebook)
+
+
+@pytest.mark.book
+def test_built_pages_have_no_stderr_or_tracebacks(built_book):
+    """Warnings (e.g. a kernel that could not be cached) or errors would show up in the page."""
+    for page in sorted((built_book / "book").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        assert "output stderr" not in text, f"{page.name} shows stderr output"
+        assert "Traceback" not in text, f"{page.name} shows a traceback"
