@@ -101,9 +101,10 @@ def in_spurious_basin(landscape, xs, radius, *, span=4.0, points=40001):
     landscape (any minimum other than the one whose basin holds x*)? Points off the grid
     or not finite count as spurious."""
     land = _as_landscape(landscape)
-    minima = basins_1d(land, xs, radius, span=span, points=points)
-    good = basins_1d(land, land.x_star, radius, span=span, points=points)[0]
-    return ~np.isclose(minima, good, rtol=0.0, atol=span / (points - 1))
+    xs = np.asarray(xs, dtype=np.float64).ravel()
+    # One grid evaluation for the points and x* together; the last entry is x*'s minimum.
+    minima = basins_1d(land, np.r_[xs, land.x_star], radius, span=span, points=points)
+    return ~np.isclose(minima[:-1], minima[-1], rtol=0.0, atol=span / (points - 1))
 
 
 def spurious_share(landscape, xs, radius, *, span=4.0, points=40001):
