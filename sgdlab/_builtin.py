@@ -11,7 +11,7 @@ from numba.extending import overload
 from ._rng import uniform_pm1_lane
 
 # ids: landscape * 4 + role (0 value, 1 derivative, 2 antiderivative)
-QUADRATIC, SPIKY = 0, 1
+QUADRATIC, SPIKY, RIPPLE = 0, 1, 2
 VALUE, SLOPE, ANTIDERIVATIVE = 0, 1, 2
 
 # Bump h(t) = 16 t^2 (1 - t)^2 on each unit cell (t = frac(u)): C^2, periodic, range [0, 1].
@@ -70,6 +70,23 @@ def quadratic_slope1(s, params):
     return params[0] * s
 
 
+# Ripple: f1(s) = a s^2 / 2 + A sin^2(pi s / p) = a s^2 / 2 + (A / 2)(1 - cos(k s)), k = 2 pi / p.
+# params: a, A, k.
+@njit(cache=True)
+def ripple_slope1(s, params):
+    return params[0] * s + 0.5 * params[1] * params[2] * np.sin(params[2] * s)
+
+
+@njit(cache=True, inline="always")
+def ripple_value(s, a, amp, k):
+    return 0.5 * a * s * s + 0.5 * amp * (1.0 - np.cos(k * s))
+
+
+@njit(cache=True, inline="always")
+def ripple_antiderivative(s, a, amp, k):
+    return a * s * s * s / 6.0 + 0.5 * amp * (s - np.sin(k * s) / k)
+
+
 @njit(cache=True, inline="always")
 def builtin(fid, s, params):
     """Formula ``fid`` (landscape * 4 + role) at the scalar ``s``."""
@@ -80,6 +97,12 @@ def builtin(fid, s, params):
         if role == VALUE:
             return spiky_value(s, params[0], params[1])
         return spiky_antiderivative(s, params[0], params[1])
+    if landscape == RIPPLE:  # params: a, A, 2 pi / period
+        if role == SLOPE:
+            return ripple_slope1(s, params)
+        if role == VALUE:
+            return ripple_value(s, params[0], params[1], params[2])
+        return ripple_antiderivative(s, params[0], params[1], params[2])
     a = params[0]  # quadratic a/2 s^2
     if role == SLOPE:
         return quadratic_slope1(s, params)
@@ -123,6 +146,10 @@ def _sgd_steps_builtin(slope, params, block, lanes, stride, steps, lr, noise, pa
         if slope == SPIKY * 4 + SLOPE:
             for q in range(n):
                 block[q] = _step(block[q], spiky_slope1(block[q], params), lanes[q], offset, lr,
+                                 noise)
+        elif slope == RIPPLE * 4 + SLOPE:
+            for q in range(n):
+                block[q] = _step(block[q], ripple_slope1(block[q], params), lanes[q], offset, lr,
                                  noise)
         else:
             for q in range(n):

@@ -36,11 +36,12 @@ def kernel(py_func):
 
 
 @kernel
-def sgd_separable(grad1, params, x, lr, noise, steps, key, trial_offset, path):
+def sgd_separable(grad1, params, x, lr, noise, steps, key, trial_offset, first_step, path):
     """SGD on a separable landscape f(x) = sum_j f1(x_j), in place on ``x`` (trials, dim).
 
     x_{t+1} = x_t - lr * (grad f(x_t) + w_t), w_t uniform in [-noise, noise]^dim.
     ``path`` is (steps + 1, trials, dim) to record every iterate, or (0, 0, 0) not to.
+    The noise is that of steps ``first_step, first_step + 1, ...`` of each trial's stream.
     Coordinates are processed as one flat array so that the inner loop vectorises.
     """
     trials, dim = x.shape
@@ -53,13 +54,14 @@ def sgd_separable(grad1, params, x, lr, noise, steps, key, trial_offset, path):
         lanes = np.empty(hi - lo, dtype=np.uint64)
         for q in range(lo, hi):
             k = stream_key(key, trial_offset + q // dim)
-            lanes[q - lo] = k + (np.uint64(q % dim) + np.uint64(1)) * GOLDEN
+            lanes[q - lo] = k + (np.uint64(q % dim) + np.uint64(1)
+                                 + np.uint64(first_step) * np.uint64(dim)) * GOLDEN
         sgd_steps(grad1, params, flat[lo:hi], lanes, np.uint64(dim) * GOLDEN, steps, lr, noise,
                   flat_path[:, lo:hi])
 
 
 @njit(parallel=True)
-def sgd_general(grad, x, lr, noise, steps, key, trial_offset, path):
+def sgd_general(grad, x, lr, noise, steps, key, trial_offset, first_step, path):
     """SGD on a landscape with a vector gradient ``grad(x) -> array``, in place on ``x``.
 
     Same update and random stream as :func:`sgd_separable`. A trial whose iterate stops
@@ -75,7 +77,7 @@ def sgd_general(grad, x, lr, noise, steps, key, trial_offset, path):
         for step in range(steps):
             if np.all(np.isfinite(xi)):
                 g = grad(xi)
-                base = step * dim
+                base = (first_step + step) * dim
                 for j in range(dim):
                     xi[j] = xi[j] - lr * (g[j] + noise * uniform_pm1(k, base + j))
             if record:
@@ -177,5 +179,100 @@ def smoothed_mc_separable(f1, params, x, radius, samples, key, out_mean, out_sq)
                 v += apply1(f1, z[j], params)
             acc += v
             acc2 += v * v
+        out_mean[i] = acc / samples
+        out_sq[i] = acc2 / samples
+
+
+# -- kernels of sgdlab.theory ----------------------------------------------------------------
+@kernel
+def smoothed_grad_separable(f1, grad1, params, y, radius, out):
+    """Exact gradient of the box smoothing of f(x) = sum_j f1(x_j) at the rows of ``y``:
+    d/dy_j E f1(y_j - u) = (f1(y_j + r) - f1(y_j - r)) / (2 r), and f1'(y_j) when r = 0."""
+    n, dim = y.shape
+    for i in prange(n):
+        for j in range(dim):
+            if radius == 0.0:
+                out[i, j] = apply1(grad1, y[i, j], params)
+            else:
+                out[i, j] = (apply1(f1, y[i, j] + radius, params)
+                             - apply1(f1, y[i, j] - radius, params)) / (2.0 * radius)
+
+
+@kernel
+def projected_grad_mc_separable(grad1, params, y, v, radius, samples, key, out_mean, out_sq):
+    """Monte Carlo of s = <-grad f(y[i] - u), v[i]>, u ~ U[-radius, radius]^d: the mean and
+    mean square of s over ``samples`` draws (draws as in :func:`smoothed_mc_general`)."""
+    n, dim = y.shape
+    for i in prange(n):
+        k = stream_key(key, i)
+        acc = 0.0
+        acc2 = 0.0
+        z = np.empty(dim)
+        for s in range(samples):
+            _box_sample(y, i, radius, k, s, z)
+            p = 0.0
+            for j in range(dim):
+                p -= apply1(grad1, z[j], params) * v[i, j]
+            acc += p
+            acc2 += p * p
+        out_mean[i] = acc / samples
+        out_sq[i] = acc2 / samples
+
+
+@njit(parallel=True)
+def projected_grad_mc_general(grad, y, v, radius, samples, key, out_mean, out_sq):
+    """As :func:`projected_grad_mc_separable` for a vector ``grad(x)``."""
+    n, dim = y.shape
+    for i in prange(n):
+        k = stream_key(key, i)
+        acc = 0.0
+        acc2 = 0.0
+        z = np.empty(dim)
+        for s in range(samples):
+            _box_sample(y, i, radius, k, s, z)
+            p = -np.dot(grad(z), v[i])
+            acc += p
+            acc2 += p * p
+        out_mean[i] = acc / samples
+        out_sq[i] = acc2 / samples
+
+
+@kernel
+def one_step_mc_separable(grad1, params, y, x_star, lr, radius, samples, key, out_mean, out_sq):
+    """Monte Carlo of q = ||z - lr grad f(z) - x*||^2 with z = y[i] - u, u ~ U[-radius, radius]^d
+    (one step of the y_t chain, eq. 1, with radius = lr * noise): mean and mean square of q."""
+    n, dim = y.shape
+    for i in prange(n):
+        k = stream_key(key, i)
+        acc = 0.0
+        acc2 = 0.0
+        z = np.empty(dim)
+        for s in range(samples):
+            _box_sample(y, i, radius, k, s, z)
+            q = 0.0
+            for j in range(dim):
+                e = z[j] - lr * apply1(grad1, z[j], params) - x_star[j]
+                q += e * e
+            acc += q
+            acc2 += q * q
+        out_mean[i] = acc / samples
+        out_sq[i] = acc2 / samples
+
+
+@njit(parallel=True)
+def one_step_mc_general(grad, y, x_star, lr, radius, samples, key, out_mean, out_sq):
+    """As :func:`one_step_mc_separable` for a vector ``grad(x)``."""
+    n, dim = y.shape
+    for i in prange(n):
+        k = stream_key(key, i)
+        acc = 0.0
+        acc2 = 0.0
+        z = np.empty(dim)
+        for s in range(samples):
+            _box_sample(y, i, radius, k, s, z)
+            e = z - lr * grad(z) - x_star
+            q = np.dot(e, e)
+            acc += q
+            acc2 += q * q
         out_mean[i] = acc / samples
         out_sq[i] = acc2 / samples

@@ -17,7 +17,7 @@ from numba.core.registry import CPUDispatcher
 
 from . import _builtin, _kernels
 
-__all__ = ["Landscape", "spiky", "quadratic", "get", "NAMES"]
+__all__ = ["Landscape", "spiky", "quadratic", "ripple", "get", "NAMES"]
 
 
 def _require_jitted(func, name):
@@ -38,8 +38,9 @@ class Landscape:
         ``dim``.
     dim : int
         Dimension d.
-    x_star : array_like, shape (dim,)
-        The target solution :math:`x^*` of Assumption 1.
+    x_star : array_like, shape (dim,), or None
+        The target solution :math:`x^*` of Assumption 1 (None: unknown; SGD runs, but
+        distances and :mod:`sgdlab.theory` need it).
     name : str
         Shown in plots and error messages.
 
@@ -60,6 +61,10 @@ class Landscape:
         if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
             raise ValueError(f"dim must be a positive integer, got {dim!r}")
         self.dim = int(dim)
+        self.name = str(name)
+        if x_star is None:  # allowed: running SGD needs no target; the theory does
+            self.x_star = None
+            return
         x_star = np.asarray(x_star, dtype=np.float64)
         x_star = np.full(self.dim, float(x_star)) if x_star.ndim == 0 else x_star.reshape(-1)
         if x_star.shape != (self.dim,):
@@ -67,7 +72,6 @@ class Landscape:
                 f"x_star must have {self.dim} coordinates (dim={self.dim}), got shape {x_star.shape}"
             )
         self.x_star = x_star
-        self.name = str(name)
 
     @classmethod
     def separable(cls, f1, grad1, params, dim=1, x_star=0.0, *, antiderivative1=None,
@@ -114,7 +118,8 @@ class Landscape:
         user's landscape."""
         if not isinstance(self._grad1, (int, np.integer)):
             return None
-        return {_builtin.SPIKY: "spiky", _builtin.QUADRATIC: "quadratic"}[int(self._grad1) // 4]
+        return {_builtin.SPIKY: "spiky", _builtin.QUADRATIC: "quadratic",
+                _builtin.RIPPLE: "ripple"}[int(self._grad1) // 4]
 
     def __repr__(self):
         return f"Landscape(name={self.name!r}, dim={self.dim})"
@@ -215,7 +220,31 @@ def quadratic(dim=1, curvature=1.0):
     return Landscape._builtin(_builtin.QUADRATIC, [curvature], dim, "quadratic")
 
 
-NAMES = {"spiky": spiky, "quadratic": quadratic}
+# -- a rippled quadratic: non-convex, but one-point convex once smoothed --------------------
+def ripple(dim=1, curvature=1.0, depth=3.0, period=0.1):
+    """A quadratic with sinusoidal ripples, summed over coordinates (chapter :ref:`main-theorem`).
+
+    .. math:: f(x) = \\sum_j \\frac{a}{2} x_j^2 + A \\sin^2(\\pi x_j / p),
+              \\qquad A = \\frac{a\\,\\mathrm{depth}\\,p^2}{2\\pi^2},
+
+    so that :math:`f''(s) = a\\,(1 + \\mathrm{depth}\\cos(2\\pi s / p))`: f is L-smooth with
+    :math:`L = a(1 + \\mathrm{depth})` exactly, and non-convex (spurious local minima near 0)
+    when depth > 1. Box smoothing of half-width :math:`\\rho` multiplies the ripples by
+    :math:`\\operatorname{sinc}(2\\pi\\rho/p)` (sin z / z), so they vanish exactly at
+    :math:`\\rho = p/2` and the smoothed function is :math:`\\frac a2\\|x\\|^2` plus a constant.
+    Exact smoothing from the closed-form antiderivative; :math:`x^* = 0`.
+    """
+    for name, value in (("curvature", curvature), ("period", period)):
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} must be finite and > 0, got {value!r}")
+    if not (np.isfinite(depth) and depth >= 0):
+        raise ValueError(f"depth must be finite and >= 0, got {depth!r}")
+    amplitude = curvature * depth * period**2 / (2.0 * np.pi**2)
+    return Landscape._builtin(_builtin.RIPPLE, [curvature, amplitude, 2.0 * np.pi / period], dim,
+                              "ripple" if dim == 1 else f"ripple{dim}d")
+
+
+NAMES = {"spiky": spiky, "quadratic": quadratic, "ripple": ripple}
 
 
 def get(name, **kwargs):

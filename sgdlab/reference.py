@@ -137,6 +137,8 @@ def _slope_numpy(kind, params, s):
     """Derivative of the built-in scalar formula ``kind`` at every element of ``s``."""
     if kind == "quadratic":
         return params[0] * s
+    if kind == "ripple":
+        return params[0] * s + 0.5 * params[1] * params[2] * np.sin(params[2] * s)
     beta, inv_period = params[0], params[1]
     u = s * inv_period
     t = u - np.floor(u)
@@ -236,6 +238,8 @@ _UNPACK_F64 = struct.Struct("<d").unpack
 def _slope_python(kind, params, s):
     if kind == "quadratic":
         return params[0] * s
+    if kind == "ripple":
+        return params[0] * s + 0.5 * params[1] * params[2] * math.sin(params[2] * s)
     beta, inv_period = params
     u = s * inv_period
     t = u - math.floor(u) if math.isfinite(u) else math.nan

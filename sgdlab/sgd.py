@@ -52,6 +52,8 @@ class SGDResult:
 
     def distance(self):
         """:math:`\\|x_T - x^*\\|` per trial (inf for diverged trials)."""
+        if self.x_star is None:
+            raise ValueError("this landscape has no x_star; distances to x* are undefined")
         d = np.linalg.norm(self.x - self.x_star, axis=1)
         return np.where(self.diverged, np.inf, d)
 
@@ -128,7 +130,7 @@ def _as_start(x0, dim):
     return np.ascontiguousarray(x)
 
 
-def _run(land, x, lr, noise, steps, key, first_trial, record):
+def _run(land, x, lr, noise, steps, key, first_trial, record, first_step=0):
     """Run the kernel in place on ``x`` (already validated); returns the recorded path."""
     trials, dim = x.shape
     if record:
@@ -143,9 +145,9 @@ def _run(land, x, lr, noise, steps, key, first_trial, record):
         path = np.empty((0, 0, 0))
     if land.is_separable:
         _kernels.sgd_separable(land._grad1, land.params, x, lr, noise, steps, key,
-                               first_trial, path)
+                               first_trial, first_step, path)
     else:
-        _kernels.sgd_general(land._grad, x, lr, noise, steps, key, first_trial, path)
+        _kernels.sgd_general(land._grad, x, lr, noise, steps, key, first_trial, first_step, path)
     return path if record else None
 
 
@@ -157,7 +159,8 @@ def _result(land, x, lr, noise, steps, seed, path):
                      x_star=land.x_star, path=path)
 
 
-def run_sgd(landscape, x0, *, lr, noise, steps, seed=0, record=False, first_trial=0):
+def run_sgd(landscape, x0, *, lr, noise, steps, seed=0, record=False, first_trial=0,
+            first_step=0):
     """Run many independent trials of SGD (GD when ``noise=0``).
 
     .. math:: x_{t+1} = x_t - \\eta\\,(\\nabla f(x_t) + w_t), \\qquad
@@ -183,6 +186,10 @@ def run_sgd(landscape, x0, *, lr, noise, steps, seed=0, record=False, first_tria
     first_trial : int
         Index of the first trial of ``x0`` in a larger batch: running ``x0[:k]`` and then
         ``x0[k:]`` with ``first_trial=k`` gives exactly the same numbers as one run.
+    first_step : int
+        Index of the first step in a longer run: running ``k`` steps and then continuing from
+        their result with ``first_step=k`` gives exactly the same numbers as one run (so a long
+        run can be split into pieces, or resumed).
 
     Returns
     -------
@@ -195,9 +202,10 @@ def run_sgd(landscape, x0, *, lr, noise, steps, seed=0, record=False, first_tria
     steps = _check_int(steps, "steps")
     seed = _check_int(seed, "seed", upper=2**63)
     first_trial = _check_int(first_trial, "first_trial", upper=2**62)
+    first_step = _check_int(first_step, "first_step", upper=2**62)
     x = _as_start(x0, land.dim)
     path = _run(land, x, lr, noise, steps, np.uint64(_rng.seed_key(seed, 0)), first_trial,
-                bool(record))
+                bool(record), first_step)
     return _result(land, x, lr, noise, steps, seed, path)
 
 

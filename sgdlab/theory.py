@@ -1,0 +1,604 @@
+"""The paper's constants and bounds: Assumption 1, Theorem 1, Lemma 5, Corollary 2, Theorem 3.
+
+Noise follows :mod:`sgdlab.sgd`: :math:`w` uniform in the box :math:`[-W, W]^d` (``noise`` =
+W), so the paper's bound :math:`\\max\\|\\omega\\|_2 \\le r` holds with :math:`r = W\\sqrt d`
+(:func:`noise_bound`), and :math:`g(y) = E_\\omega f(y - \\eta\\omega)` is f convolved with the
+box of half-width :math:`\\eta W`. A *domain* D is a set of points, shape (n, dim): a grid
+(:func:`grid`) or a sample (:func:`ball`); quantities "on D" are estimated on those points.
+
+Chapters :ref:`main-theorem` and :ref:`step-size`.
+"""
+
+import math
+from dataclasses import dataclass, field
+from numbers import Real
+
+import numpy as np
+
+from . import _kernels, _rng
+from .sgd import _as_landscape, _as_start, _check_int, _check_real, _run
+
+__all__ = ["grid", "ball", "noise_bound", "SmoothnessEstimate", "smoothness",
+           "AssumptionCheck", "one_point_convexity", "Theorem1", "theorem1", "measure",
+           "Lemma5", "lemma5", "Corollary2", "corollary2", "OneStep", "one_step", "YTrace",
+           "track_y", "gd_distance_change", "overshoot_lr", "theorem3_threshold",
+           "one_point_upper"]
+
+_MAX_GRID = 10_000_000
+
+
+# -- domains --------------------------------------------------------------------------------
+def grid(low, high, points, dim=1):
+    """Regular grid of ``points`` values per axis on [low, high]^dim, shape (points**dim, dim)."""
+    low = _check_finite(low, "low")
+    high = _check_finite(high, "high")
+    if not high > low:
+        raise ValueError(f"high must be > low, got low={low!r}, high={high!r}")
+    points = _check_int(points, "points")
+    dim = _check_int(dim, "dim")
+    if points < 2 or dim < 1:
+        raise ValueError(f"points must be >= 2 and dim >= 1, got points={points}, dim={dim}")
+    if points**dim > _MAX_GRID:
+        raise ValueError(f"a grid of {points}**{dim} points is too large (limit {_MAX_GRID}); "
+                         "use sgdlab.theory.ball to sample the domain instead")
+    axes = np.meshgrid(*[np.linspace(low, high, points)] * dim, indexing="ij")
+    return np.stack([a.ravel() for a in axes], axis=1)
+
+
+def ball(radius, points, dim, *, center=0.0, seed=0):
+    """``points`` points uniform in the ball of ``radius`` around ``center`` in R^dim."""
+    radius = _check_real(radius, "radius", positive=True)
+    points = _check_int(points, "points")
+    dim = _check_int(dim, "dim")
+    if points < 1 or dim < 1:
+        raise ValueError(f"points and dim must be >= 1, got points={points}, dim={dim}")
+    rng = np.random.default_rng(_check_int(seed, "seed"))
+    direction = rng.standard_normal((points, dim))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    r = radius * rng.random(points) ** (1.0 / dim)
+    return np.broadcast_to(np.asarray(center, dtype=np.float64), (dim,)) + r[:, None] * direction
+
+
+def noise_bound(noise, dim):
+    """The paper's r (Theorem 1, :math:`\\max\\|\\omega\\|_2 \\le r`) for box noise:
+    :math:`r = W\\sqrt d`."""
+    return _check_real(noise, "noise") * math.sqrt(_check_int(dim, "dim"))
+
+
+# -- L-smoothness on D ----------------------------------------------------------------------
+@dataclass
+class SmoothnessEstimate:
+    """Estimate of L = max ||Hessian f||_2 on a domain, and where the maximum is attained."""
+
+    L: float
+    at: np.ndarray
+    method: str
+
+
+def smoothness(landscape, domain, *, pad=0.0):
+    """L of Theorem 1 (f is L-smooth: :math:`\\|\\nabla f(x) - \\nabla f(x')\\| \\le L\\|x-x'\\|`),
+    estimated on ``domain``.
+
+    Separable landscapes have a diagonal Hessian, so
+    :math:`L = \\max_s |f_1''(s)|` over the coordinate range of the domain widened by ``pad``
+    (a grid of 20,001 values plus the domain's own coordinates). Other landscapes: the largest
+    spectral norm of the central-difference Hessian over the domain's points.
+    """
+    land = _landscape(landscape)
+    pts = _domain(land, domain)
+    pad = _check_real(pad, "pad")
+    if land.is_separable:
+        lo, hi = pts.min() - pad, pts.max() + pad
+        s = np.unique(np.r_[np.linspace(lo, hi, 20001), pts.ravel()])
+        h = 1e-5 * np.maximum(1.0, np.abs(s))
+        grad1 = _kernels.grad_rows_separable
+        up, down = np.empty((s.size, 1)), np.empty((s.size, 1))
+        grad1(land._grad1, land.params, (s + h)[:, None], up)
+        grad1(land._grad1, land.params, (s - h)[:, None], down)
+        curvature = np.abs((up[:, 0] - down[:, 0]) / (2 * h))
+        k = int(np.argmax(curvature))
+        return SmoothnessEstimate(float(curvature[k]), np.full(land.dim, s[k]),
+                                  "separable: max |f1''| on a grid of the coordinate range")
+    n, d = pts.shape
+    h = 1e-5 * np.maximum(1.0, np.abs(pts).max(axis=1))
+    shifts = np.eye(d)[None, :, :] * h[:, None, None]
+    up = land.grad((pts[:, None, :] + shifts).reshape(-1, d)).reshape(n, d, d)
+    down = land.grad((pts[:, None, :] - shifts).reshape(-1, d)).reshape(n, d, d)
+    hess = (up - down) / (2 * h[:, None, None])
+    hess = 0.5 * (hess + hess.transpose(0, 2, 1))
+    norms = np.abs(np.linalg.eigvalsh(hess)).max(axis=1)
+    k = int(np.argmax(norms))
+    return SmoothnessEstimate(float(norms[k]), pts[k].copy(),
+                              "max spectral norm of the central-difference Hessian on D")
+
+
+# -- Assumption 1: c ------------------------------------------------------------------------
+@dataclass
+class AssumptionCheck:
+    """Assumption 1 on a domain: per point x, y = x - lr grad f(x) and the ratio
+    <-grad g(y), x* - y> / ||x* - y||^2; c is the smallest ratio (c <= 0: the assumption fails
+    on D, ``violations`` counts the points with ratio <= 0)."""
+
+    c: float
+    at_x: np.ndarray
+    at_y: np.ndarray
+    violations: int
+    points: int
+    x: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    ratios: np.ndarray = field(repr=False)
+    """Per point; nan where y is within ``exclude`` of x* (the ratio is undefined there)."""
+    ratio_stderr: np.ndarray = field(repr=False)
+    """Monte Carlo standard error of each ratio (zeros when exact)."""
+    lr: float
+    noise: float
+    exact: bool
+
+    @property
+    def radius(self):
+        """Half-width lr * noise of the box the noise convolves f with."""
+        return self.lr * self.noise
+
+    @property
+    def holds(self):
+        return self.c > 0
+
+
+def one_point_convexity(landscape, domain, *, lr, noise, samples=None, seed=0, exclude=None):
+    """c of Assumption 1 (eq. 2): the largest c with
+
+    .. math:: \\langle -\\nabla E_\\omega f(y - \\eta\\omega), x^* - y\\rangle
+              \\ge c\\,\\|x^* - y\\|_2^2, \\qquad y = x - \\eta\\nabla f(x),
+
+    for every x of ``domain``. With ``samples=None`` the gradient of the smoothed f is exact
+    (separable landscapes: :math:`(f_1(y_j+\\rho) - f_1(y_j-\\rho))/2\\rho`, :math:`\\rho=\\eta W`);
+    with an integer, it is a Monte Carlo average over that many noise draws per point (any
+    landscape; counter-based draws, so the same for any thread count), with standard errors.
+
+    Points with :math:`\|x^* - y\| \le` ``exclude`` are left out (ratio nan): there the ratio
+    is 0/0 in floating point, and a Monte Carlo estimate's error grows like
+    :math:`1/\|x^* - y\|`. The default, :math:`10^{-6}\max\|x^* - y\|`, only removes
+    rounding; with ``samples``, choose it from the error you accept.
+    """
+    land = _landscape(landscape)
+    pts = _domain(land, domain)
+    lr = _check_real(lr, "lr", positive=True)
+    noise = _check_real(noise, "noise")
+    radius = lr * noise
+    y = pts - lr * land.grad(pts)
+    v = land.x_star - y
+    dist_sq = np.einsum("ij,ij->i", v, v)
+    if exclude is None:
+        exclude = 1e-6 * math.sqrt(float(dist_sq.max()))
+    exclude = _check_real(exclude, "exclude")
+    dist_sq = np.where(dist_sq > exclude**2, dist_sq, 0.0)
+    if samples is None:
+        if not land.is_separable:
+            raise ValueError("samples=None needs a separable landscape (exact smoothed "
+                             "gradient); pass samples=N for a Monte Carlo estimate")
+        grad_g = np.empty_like(y)
+        _kernels.smoothed_grad_separable(land._f1, land._grad1, land.params, y, radius, grad_g)
+        inner = -np.einsum("ij,ij->i", grad_g, v)
+        inner_err = np.zeros_like(inner)
+    else:
+        samples = _check_samples(samples)
+        inner, inner_err = _projected_mc(land, y, v, radius, samples, seed)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratios = np.where(dist_sq > 0, inner / dist_sq, np.nan)
+        ratio_err = np.where(dist_sq > 0, inner_err / dist_sq, np.nan)
+    if np.all(np.isnan(ratios)):
+        raise ValueError("every point of the domain maps to y within `exclude` of x*: c is "
+                         "undefined there")
+    k = int(np.nanargmin(ratios))
+    return AssumptionCheck(
+        c=float(ratios[k]), at_x=pts[k].copy(), at_y=y[k].copy(),
+        violations=int(np.count_nonzero(ratios <= 0)), points=int(np.count_nonzero(dist_sq > 0)),
+        x=pts, y=y, ratios=ratios, ratio_stderr=ratio_err, lr=lr, noise=noise,
+        exact=samples is None)
+
+
+def _projected_mc(land, y, v, radius, samples, seed):
+    mean = np.empty(y.shape[0])
+    mean_sq = np.empty(y.shape[0])
+    key = np.uint64(_rng.seed_key(_check_int(seed, "seed", upper=2**63), 2))
+    if land.is_separable:
+        _kernels.projected_grad_mc_separable(land._grad1, land.params, y, v, radius, samples,
+                                             key, mean, mean_sq)
+    else:
+        _kernels.projected_grad_mc_general(land._grad, y, v, radius, samples, key, mean, mean_sq)
+    return mean, _stderr(mean, mean_sq, samples)
+
+
+# -- Theorem 1 ------------------------------------------------------------------------------
+@dataclass
+class Theorem1:
+    """Theorem 1's step-size condition and constants for given lr, L, c, r.
+
+    ``lr_bounds`` holds the three terms of :math:`\\eta < \\min\\{1/2L, c/L^2, 1/2c\\}`;
+    ``lam`` = :math:`\\lambda = 2\\eta c - \\eta^2L^2`, ``b`` = :math:`\\eta^2 r^2(1+\\eta L)^2`,
+    ``radius_sq`` = :math:`20b/\\lambda` (the bound on :math:`\\|y_{T_1}-x^*\\|^2`),
+    ``T1`` = :math:`\\log(\\lambda\\|y_0-x^*\\|^2/b)/\\lambda` when ``dist0_sq`` is given.
+    """
+
+    lr: float
+    L: float
+    c: float
+    r: float
+    lr_bounds: dict
+    lam: float
+    b: float
+    dist0_sq: float | None = None
+    smoothness: SmoothnessEstimate | None = field(default=None, repr=False)
+    assumption: AssumptionCheck | None = field(default=None, repr=False)
+
+    @property
+    def lr_max(self):
+        """:math:`\\min\\{1/2L, c/L^2, 1/2c\\}` (<= 0 when c <= 0)."""
+        return min(self.lr_bounds.values())
+
+    @property
+    def step_size_ok(self):
+        """Does :math:`\\eta < \\min\\{1/2L, c/L^2, 1/2c\\}` hold (with c > 0)?"""
+        return self.c > 0 and self.lr < self.lr_max
+
+    @property
+    def failing(self):
+        """Names of the step-size bounds that lr does not satisfy."""
+        return [name for name, bound in self.lr_bounds.items() if not self.lr < bound]
+
+    @property
+    def stationary(self):
+        """:math:`b/\\lambda`, the fixed point of the one-step bound (inf when lambda <= 0)."""
+        return self.b / self.lam if self.lam > 0 else math.inf
+
+    @property
+    def radius_sq(self):
+        """:math:`20b/\\lambda`: Theorem 1's bound on :math:`\\|y_{T_1}-x^*\\|_2^2` (eq. 3)."""
+        return 20.0 * self.stationary
+
+    @property
+    def T1(self):
+        """:math:`\\log(\\lambda\\|y_0-x^*\\|^2/b)/\\lambda` (0 when the log is negative; inf when
+        b = 0; nan without ``dist0_sq`` or when lambda <= 0)."""
+        if self.dist0_sq is None or self.lam <= 0:
+            return math.nan
+        if self.b == 0:
+            return math.inf if self.dist0_sq > 0 else 0.0
+        ratio = self.lam * self.dist0_sq / self.b
+        return max(math.log(ratio), 0.0) / self.lam if ratio > 0 else 0.0
+
+    def one_step_bound(self, dist_sq):
+        """Step 1: :math:`E[\\|y_{t+1}-x^*\\|^2 \\mid F_t] \\le (1-\\lambda)\\|y_t-x^*\\|^2 + b`."""
+        return (1.0 - self.lam) * np.asarray(dist_sq, dtype=np.float64) + self.b
+
+    def expected_bound(self, t, dist0_sq=None):
+        """The one-step bound iterated t times from :math:`\\|y_0-x^*\\|^2`:
+        :math:`(1-\\lambda)^t d_0 + b\\,(1-(1-\\lambda)^t)/\\lambda`."""
+        d0 = self.dist0_sq if dist0_sq is None else float(dist0_sq)
+        if d0 is None:
+            raise ValueError("dist0_sq is needed: pass it here or to theorem1()")
+        decay = (1.0 - self.lam) ** np.asarray(t, dtype=np.float64)
+        return decay * d0 + self.b * (1.0 - decay) / self.lam
+
+    def G(self, t, dist_sq):
+        """Step 2's supermartingale :math:`G_t = (1-\\lambda)^{-t}(\\|y_t-x^*\\|^2 - b/\\lambda)`."""
+        t = np.asarray(t, dtype=np.float64)
+        return (1.0 - self.lam) ** (-t) * (np.asarray(dist_sq, dtype=np.float64) - self.b / self.lam)
+
+
+def theorem1(*, lr, L, c, r, dist0_sq=None):
+    """Theorem 1's condition and constants (see :class:`Theorem1`). ``c <= 0`` is allowed:
+    then the condition fails and ``lam`` may be negative (a finding, not an error)."""
+    lr = _check_real(lr, "lr", positive=True)
+    L = _check_real(L, "L", positive=True)
+    c = _check_finite(c, "c")
+    r = _check_real(r, "r")
+    if dist0_sq is not None:
+        dist0_sq = _check_real(dist0_sq, "dist0_sq")
+    bounds = {"1/(2L)": 1.0 / (2.0 * L), "c/L^2": c / L**2,
+              "1/(2c)": 1.0 / (2.0 * c) if c > 0 else math.inf}
+    return Theorem1(lr=lr, L=L, c=c, r=r, lr_bounds=bounds, lam=2 * lr * c - lr**2 * L**2,
+                    b=lr**2 * r**2 * (1 + lr * L) ** 2, dist0_sq=dist0_sq)
+
+
+def measure(landscape, domain, *, lr, noise, samples=None, seed=0, dist0_sq=None):
+    """Measure L and c on ``domain`` for this lr and noise and return :class:`Theorem1` with
+    them, r = :func:`noise_bound`, and the two estimates attached (``.smoothness``,
+    ``.assumption``). L is taken over the domain widened by every point's step and noise, so
+    that it covers the points :math:`y - \\eta\\omega` the proof evaluates f at."""
+    land = _landscape(landscape)
+    check = one_point_convexity(land, domain, lr=lr, noise=noise, samples=samples, seed=seed)
+    pad = float(np.abs(check.y - check.x).max()) + check.radius
+    smooth = smoothness(land, check.x, pad=pad)
+    result = theorem1(lr=check.lr, L=smooth.L, c=check.c, r=noise_bound(noise, land.dim),
+                      dist0_sq=dist0_sq)
+    result.smoothness, result.assumption = smooth, check
+    return result
+
+
+# -- Lemma 5 and Corollary 2 ----------------------------------------------------------------
+@dataclass
+class Lemma5:
+    """Lemma 5 (Step 4): with :math:`\\zeta = 9T_2/4`, :math:`\\mu \\ge \\max\\{8,
+    42\\log^{1/2}\\zeta\\}` and :math:`\\delta = \\mu\\sqrt{b/\\lambda}`,
+
+    .. math:: \\frac{\\sqrt2(3.5\\eta^2r^2 + 7\\eta r\\delta)}{\\sqrt{\\eta c}}\\log^{1/2}\\zeta
+              + \\frac{21b}{\\lambda} \\le \\delta^2 .
+    """
+
+    T2: float
+    zeta: float
+    mu: float
+    mu_min: float
+    delta: float
+    lhs: float
+    rhs: float
+    step_size_ok: bool
+
+    @property
+    def holds(self):
+        return self.lhs <= self.rhs
+
+    @property
+    def slack(self):
+        """rhs / lhs: how loose the inequality is (>= 1 when it holds)."""
+        return self.rhs / self.lhs
+
+
+def lemma5(theorem, T2, mu=None):
+    """Evaluate Lemma 5 for the constants of ``theorem`` (a :class:`Theorem1`), T2 steps and
+    :math:`\\mu` (default: the smallest allowed, :math:`\\max\\{8, 42\\log^{1/2}\\zeta\\}`)."""
+    if not isinstance(theorem, Theorem1):
+        raise TypeError(f"theorem must be a Theorem1 (from theorem1()), got {type(theorem).__name__}")
+    T2 = _check_real(T2, "T2", positive=True)
+    if theorem.lam <= 0 or theorem.c <= 0:
+        raise ValueError(f"Lemma 5 needs lambda > 0 and c > 0, got lambda={theorem.lam!r}, "
+                         f"c={theorem.c!r}")
+    zeta = 9.0 * T2 / 4.0
+    if zeta <= 1:
+        raise ValueError(f"T2 must be > 4/9 so that log(9 T2 / 4) > 0, got {T2!r}")
+    mu_min = max(8.0, 42.0 * math.sqrt(math.log(zeta)))
+    mu = mu_min if mu is None else _check_real(mu, "mu", positive=True)
+    lr, r, c = theorem.lr, theorem.r, theorem.c
+    delta = mu * math.sqrt(theorem.b / theorem.lam)
+    lhs = (math.sqrt(2) * (3.5 * lr**2 * r**2 + 7 * lr * r * delta) / math.sqrt(lr * c)
+           * math.sqrt(math.log(zeta)) + 21 * theorem.b / theorem.lam)
+    return Lemma5(T2=T2, zeta=zeta, mu=mu, mu_min=mu_min, delta=delta, lhs=lhs, rhs=delta**2,
+                  step_size_ok=theorem.step_size_ok)
+
+
+@dataclass
+class Corollary2:
+    """Corollary 2 (shrinking the learning rate): run lr for T1 steps, then lr' for T2."""
+
+    first: Theorem1
+    second: Theorem1
+    T1: float
+    T2: float
+    T2_as_printed: float
+
+    @property
+    def radius_sq_first(self):
+        return self.first.radius_sq
+
+    @property
+    def radius_sq_second(self):
+        return self.second.radius_sq
+
+    @property
+    def shrinks(self):
+        """:math:`20b'/\\lambda' < 20b/\\lambda`."""
+        return self.second.radius_sq < self.first.radius_sq
+
+    @property
+    def conditions(self):
+        """The corollary's hypotheses, each True or False."""
+        return {"stage 1 step size": self.first.step_size_ok,
+                "stage 2 step size": self.second.step_size_ok,
+                "c' > c": self.second.c > self.first.c,
+                "lr' < lr": self.second.lr < self.first.lr}
+
+
+def corollary2(first, second, dist0_sq):
+    """Corollary 2's two stages. ``first`` and ``second`` are :class:`Theorem1` for
+    (lr, c, L, r) and (lr', c', L', r') (c' measured on the region
+    :math:`\\|x - x^*\\|^2 \\le 20b/\\lambda`). ``T1`` is stage 1's Theorem 1 time from
+    ``dist0_sq``; ``T2`` = :math:`\\log(\\lambda'\\,(20b/\\lambda)/b')/\\lambda'` is Theorem 1's time
+    for stage 2 started anywhere in that region. The paper prints
+    :math:`\\log(\\lambda\\,20b'/\\lambda')/\\lambda'`, kept as ``T2_as_printed``.
+    """
+    for name, value in (("first", first), ("second", second)):
+        if not isinstance(value, Theorem1):
+            raise TypeError(f"{name} must be a Theorem1, got {type(value).__name__}")
+    dist0_sq = _check_real(dist0_sq, "dist0_sq")
+    if first.lam <= 0 or second.lam <= 0:
+        raise ValueError(f"both stages need lambda > 0, got {first.lam!r} and {second.lam!r}")
+    stage1 = theorem1(lr=first.lr, L=first.L, c=first.c, r=first.r, dist0_sq=dist0_sq)
+    stage2 = theorem1(lr=second.lr, L=second.L, c=second.c, r=second.r,
+                      dist0_sq=first.radius_sq)
+    printed = math.log(first.lam * second.radius_sq) / second.lam
+    return Corollary2(first=first, second=second, T1=stage1.T1, T2=stage2.T1,
+                      T2_as_printed=printed)
+
+
+# -- Monte Carlo of the y_t chain -----------------------------------------------------------
+@dataclass
+class OneStep:
+    """Monte Carlo estimate of :math:`E[\\|y_{t+1}-x^*\\|^2 \\mid y_t]` at each of ``y``."""
+
+    y: np.ndarray
+    dist_sq: np.ndarray
+    """:math:`\\|y_t - x^*\\|^2`."""
+    mean: np.ndarray
+    stderr: np.ndarray
+    samples: int
+
+
+def one_step(landscape, y, *, lr, noise, samples, seed=0):
+    """Step 1 of the proof, measured: :math:`E\\|y_{t+1}-x^*\\|^2` given :math:`y_t` = each row
+    of ``y``, where (eq. 1) :math:`y_{t+1} = y_t - \\eta\\omega - \\eta\\nabla f(y_t - \\eta\\omega)`,
+    averaged over ``samples`` noise draws per point (with standard errors)."""
+    land = _landscape(landscape)
+    pts = _domain(land, y, "y")
+    lr = _check_real(lr, "lr", positive=True)
+    noise = _check_real(noise, "noise")
+    samples = _check_samples(samples)
+    key = np.uint64(_rng.seed_key(_check_int(seed, "seed", upper=2**63), 3))
+    mean, mean_sq = np.empty(pts.shape[0]), np.empty(pts.shape[0])
+    if land.is_separable:
+        _kernels.one_step_mc_separable(land._grad1, land.params, pts, land.x_star, lr,
+                                       lr * noise, samples, key, mean, mean_sq)
+    else:
+        _kernels.one_step_mc_general(land._grad, pts, land.x_star, lr, lr * noise, samples, key,
+                                     mean, mean_sq)
+    diff = pts - land.x_star
+    return OneStep(y=pts, dist_sq=np.einsum("ij,ij->i", diff, diff), mean=mean,
+                   stderr=_stderr(mean, mean_sq, samples), samples=samples)
+
+
+@dataclass
+class YTrace:
+    """:math:`\\|y_t - x^*\\|^2` for every step and trial of an SGD run (float32)."""
+
+    dist_sq: np.ndarray
+    """Shape (steps + 1, trials); row t is :math:`\\|y_t - x^*\\|^2`."""
+    x: np.ndarray
+    """Final iterates."""
+    lr: float
+    noise: float
+    seed: int
+
+
+def track_y(landscape, x0, *, lr, noise, steps, seed=0, chunk=256, progress=False):
+    """Run :func:`sgdlab.run_sgd` and keep :math:`\\|y_t - x^*\\|^2` at every step, with
+    :math:`y_t = x_t - \\eta\\nabla f(x_t)`. The run is done in pieces of ``chunk`` steps that
+    continue the same random streams (``first_step``), so the result equals one long run
+    of ``run_sgd(..., seed=seed)`` while memory stays at one piece's path."""
+    land = _landscape(landscape)
+    lr = _check_real(lr, "lr", positive=True)
+    noise = _check_real(noise, "noise")
+    steps = _check_int(steps, "steps")
+    seed = _check_int(seed, "seed", upper=2**63)
+    chunk = max(_check_int(chunk, "chunk"), 1)
+    x = _as_start(x0, land.dim)
+    key = np.uint64(_rng.seed_key(seed, 0))
+    out = np.empty((steps + 1, x.shape[0]), dtype=np.float32)
+    out[0] = _y_dist_sq(land, x, lr)
+    starts = range(0, steps, chunk)
+    if progress:
+        from tqdm.auto import tqdm
+        starts = tqdm(starts, desc="steps", unit="chunk")
+    for start in starts:
+        n = min(chunk, steps - start)
+        path = _run(land, x, lr, noise, n, key, 0, True, start)
+        out[start + 1:start + n + 1] = _y_dist_sq(land, path[1:], lr)
+    return YTrace(dist_sq=out, x=x, lr=lr, noise=noise, seed=seed)
+
+
+def _y_dist_sq(land, x, lr):
+    """||x - lr grad f(x) - x*||^2 over the last axis (inf where x is not finite)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = x - lr * land.grad(x) - land.x_star
+        d = np.einsum("...j,...j->...", e, e)
+    return np.where(np.isfinite(d), d, np.inf)
+
+
+# -- Theorem 3 ------------------------------------------------------------------------------
+def gd_distance_change(landscape, x, lr):
+    """:math:`\\|x_{t+1}-x^*\\|^2 - \\|x_t-x^*\\|^2` for one GD step
+    :math:`x_{t+1} = x_t - \\eta\\nabla f(x_t)` from each point (rows of ``x``). It equals
+    :math:`\\eta(\\eta\\|\\nabla f\\|^2 - 2\\langle\\nabla f, x_t - x^*\\rangle)` (Theorem 3's
+    identity), computed here directly from the two distances."""
+    land = _landscape(landscape)
+    pts = _domain(land, x, "x")
+    lr = _check_real(lr, "lr", positive=True)
+    before = pts - land.x_star
+    after = pts - lr * land.grad(pts) - land.x_star
+    return np.einsum("ij,ij->i", after, after) - np.einsum("ij,ij->i", before, before)
+
+
+def overshoot_lr(landscape, x):
+    """The exact step size at which one GD step from x stops getting closer to x*:
+    :math:`\\eta_0(x) = 2\\langle\\nabla f(x), x - x^*\\rangle / \\|\\nabla f(x)\\|^2`; a step
+    :math:`\\eta > \\eta_0` ends farther, :math:`\\eta < \\eta_0` closer (inf where the gradient
+    is zero)."""
+    land = _landscape(landscape)
+    pts = _domain(land, x, "x")
+    g = land.grad(pts)
+    g_sq = np.einsum("ij,ij->i", g, g)
+    inner = np.einsum("ij,ij->i", g, pts - land.x_star)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(g_sq > 0, 2.0 * inner / g_sq, np.inf)
+
+
+def one_point_upper(landscape, domain):
+    """Theorem 3's constant c' on ``domain``: the smallest c' with
+    :math:`\\langle -\\nabla f(x), x^* - x\\rangle \\le c'\\|x^* - x\\|^2`, i.e. the largest ratio.
+    Returns (c', ratios); points at x* get nan."""
+    land = _landscape(landscape)
+    pts = _domain(land, domain)
+    diff = pts - land.x_star
+    d_sq = np.einsum("ij,ij->i", diff, diff)
+    inner = np.einsum("ij,ij->i", land.grad(pts), diff)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = np.where(d_sq > 0, inner / d_sq, np.nan)
+    if np.all(np.isnan(ratios)):
+        raise ValueError("domain holds only x*: c' is undefined")
+    return float(np.nanmax(ratios)), ratios
+
+
+def theorem3_threshold(landscape, x, c_prime):
+    """Theorem 3: for :math:`\\eta > 2c'\\|x_t-x^*\\|^2/\\|\\nabla f(x_t)\\|^2`, one GD step ends no
+    closer to x*. Returns that threshold for each row of ``x`` (inf where the gradient is 0)."""
+    land = _landscape(landscape)
+    pts = _domain(land, x, "x")
+    c_prime = _check_real(c_prime, "c_prime")
+    g = land.grad(pts)
+    g_sq = np.einsum("ij,ij->i", g, g)
+    diff = pts - land.x_star
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(g_sq > 0, 2 * c_prime * np.einsum("ij,ij->i", diff, diff) / g_sq, np.inf)
+
+
+# -- validation -----------------------------------------------------------------------------
+def _landscape(landscape):
+    land = _as_landscape(landscape)
+    if land.x_star is None:
+        raise ValueError(f"landscape {land.name!r} has no x_star; the paper's quantities are "
+                         "measured relative to a target x* (pass x_star= when building it)")
+    return land
+
+
+def _domain(land, domain, name="domain"):
+    try:
+        pts = np.array(domain, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be an array of points, got {type(domain).__name__}") from None
+    if land.dim == 1 and pts.ndim == 1:
+        pts = pts[:, None]
+    if pts.ndim != 2 or pts.shape[1] != land.dim:
+        raise ValueError(f"{name} must have shape (points, {land.dim}), got shape {pts.shape}")
+    if pts.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it must hold at least one point")
+    if not np.all(np.isfinite(pts)):
+        raise ValueError(f"{name} must be finite, got {int(np.count_nonzero(~np.isfinite(pts)))} "
+                         "non-finite value(s)")
+    return np.ascontiguousarray(pts)
+
+
+def _check_finite(value, name):
+    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite real number, got {value!r}")
+    return float(value)
+
+
+def _check_samples(samples):
+    samples = _check_int(samples, "samples")
+    if samples < 2:
+        raise ValueError(f"samples must be >= 2 (standard errors need two draws), got {samples}")
+    return samples
+
+
+def _stderr(mean, mean_sq, samples):
+    var = np.maximum(mean_sq - mean * mean, 0.0) * samples / (samples - 1)
+    return np.sqrt(var / samples)
