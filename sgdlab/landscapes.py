@@ -221,15 +221,17 @@ def quadratic(dim=1, curvature=1.0):
 
 
 # -- a rippled quadratic: non-convex, but one-point convex once smoothed --------------------
-def ripple(dim=1, curvature=1.0, depth=3.0, period=0.1):
+def ripple(dim=1, curvature=1.0, depth=6.0, period=0.1):
     """A quadratic with sinusoidal ripples, summed over coordinates (chapter :ref:`main-theorem`).
 
     .. math:: f(x) = \\sum_j \\frac{a}{2} x_j^2 + A \\sin^2(\\pi x_j / p),
               \\qquad A = \\frac{a\\,\\mathrm{depth}\\,p^2}{2\\pi^2},
 
     so that :math:`f''(s) = a\\,(1 + \\mathrm{depth}\\cos(2\\pi s / p))`: f is L-smooth with
-    :math:`L = a(1 + \\mathrm{depth})` exactly, and non-convex (spurious local minima near 0)
-    when depth > 1. Box smoothing of half-width :math:`\\rho` multiplies the ripples by
+    :math:`L = a(1 + \\mathrm{depth})` exactly. It is non-convex when depth > 1, and has
+    spurious local minima (within :math:`|x_j| < \\mathrm{depth}\\,p/2\\pi` of 0) when
+    :math:`f_1'(s)/s = a(1 + \\mathrm{depth}\\,\\operatorname{sinc}(2\\pi s/p))` turns negative,
+    i.e. depth > 4.60 (:math:`1/|\\min\\operatorname{sinc}|`). Box smoothing of half-width :math:`\\rho` multiplies the ripples by
     :math:`\\operatorname{sinc}(2\\pi\\rho/p)` (sin z / z), so they vanish exactly at
     :math:`\\rho = p/2` and the smoothed function is :math:`\\frac a2\\|x\\|^2` plus a constant.
     Exact smoothing from the closed-form antiderivative; :math:`x^* = 0`.

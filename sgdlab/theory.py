@@ -155,9 +155,9 @@ def one_point_convexity(landscape, domain, *, lr, noise, samples=None, seed=0, e
     with an integer, it is a Monte Carlo average over that many noise draws per point (any
     landscape; counter-based draws, so the same for any thread count), with standard errors.
 
-    Points with :math:`\|x^* - y\| \le` ``exclude`` are left out (ratio nan): there the ratio
+    Points with :math:`\\|x^* - y\\| \\le` ``exclude`` are left out (ratio nan): there the ratio
     is 0/0 in floating point, and a Monte Carlo estimate's error grows like
-    :math:`1/\|x^* - y\|`. The default, :math:`10^{-6}\max\|x^* - y\|`, only removes
+    :math:`1/\\|x^* - y\\|`. The default, :math:`10^{-6}\\max\\|x^* - y\\|`, only removes
     rounding; with ``samples``, choose it from the error you accept.
     """
     land = _landscape(landscape)
