@@ -196,3 +196,49 @@ def test_points_with_wrong_dimension():
         spiky(dim=2).f(np.zeros((4, 3)))
     with pytest.raises(ValueError, match="^x must have a last axis of length 3"):
         VALLEY.grad(np.zeros(2))
+
+
+# -- ripple ------------------------------------------------------------------------------------
+def ripple_f1_closed(s, a, depth, period):
+    amp = a * depth * period**2 / (2 * np.pi**2)
+    return 0.5 * a * s**2 + amp * np.sin(np.pi * s / period) ** 2
+
+
+@pytest.mark.parametrize("dim, a, depth, period", [(1, 1.0, 6.0, 0.1), (3, 2.0, 0.5, 0.4)])
+def test_ripple_values_gradient_and_smoothing(rng, dim, a, depth, period):
+    land = landscapes.ripple(dim=dim, curvature=a, depth=depth, period=period)
+    x = rng.uniform(-2, 2, (200, dim))
+    assert_allclose(land.f(x), ripple_f1_closed(x, a, depth, period).sum(axis=1), rtol=1e-12)
+    fd = central_difference(lambda z: ripple_f1_closed(z, a, depth, period).sum(axis=1), x)
+    assert_allclose(land.grad(x).reshape(200, dim), fd, rtol=1e-6, atol=1e-7)
+    # exact smoothing against a fine midpoint rule of the box average, per coordinate
+    radius = 0.37 * period
+    u = (np.arange(20000) + 0.5) / 20000 * 2 * radius - radius
+    quad = np.array([ripple_f1_closed(row[:, None] - u, a, depth, period).mean(axis=1).sum()
+                     for row in x[:20]])
+    assert_allclose(land.smoothed(x[:20], radius), quad, rtol=1e-8)
+    # at radius p/2 the ripples average out: only a/2 x^2 + const (+ a r^2 / 6) is left
+    half = land.smoothed(x, period / 2)
+    amp = a * depth * period**2 / (2 * np.pi**2)
+    expected = (0.5 * a * x**2 + a * (period / 2) ** 2 / 6 + amp / 2).sum(axis=1)
+    assert_allclose(half, expected, rtol=1e-10)
+    assert land.builtin == "ripple" and land.has_exact_smoothing
+    assert landscapes.get("ripple", dim=dim).dim == dim
+
+
+def test_ripple_sgd_matches_numpy_reference(rng):
+    from sgdlab import reference
+
+    land = landscapes.ripple(dim=2)
+    x0 = rng.uniform(-1, 1, (40, 2))
+    ours = sgdlab.run_sgd(land, x0, lr=0.01, noise=5.0, steps=200, seed=3).x
+    theirs = reference.run_sgd_numpy(land, x0, 0.01, 5.0, 200, seed=3)
+    assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)  # sin may differ in the last ulp
+
+
+@pytest.mark.parametrize("kwargs, argname", [
+    (dict(curvature=0.0), "curvature"), (dict(depth=-1.0), "depth"), (dict(period=0.0), "period"),
+    (dict(depth=np.inf), "depth")])
+def test_bad_ripple_parameters(kwargs, argname):
+    with pytest.raises(ValueError, match=f"^{argname} must be"):
+        landscapes.ripple(**kwargs)
