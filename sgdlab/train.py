@@ -1,0 +1,798 @@
+"""Training with plain SGD for the Section 5 experiments: checkpoints, resumption, ensembles.
+
+Kleinberg, Li and Yuan (ICML 2018), Section 5, train networks with SGD and look at the weights
+:math:`x_t` at the start of every epoch :math:`t`. :func:`train` does exactly that and keeps
+what the probes need:
+
+* the weights at every epoch start, ``weights[t]`` for ``t = 0 .. E`` (``weights[0]`` is the
+  initialisation, ``weights[E]`` the final solution :math:`x_E`), in ``weights.npy``;
+* per-epoch metrics: training and validation loss and accuracy, the learning rate, and the
+  norms of the mini-batch gradients (mean, min, max) and step lengths ``lr * ||g||`` (Figure 5c:
+  the paper bounds the step length by 0.5 to choose the radius of the balls of Figure 5b).
+
+The optimiser is *plain* SGD, :math:`x \\leftarrow x - \\eta\\, \\nabla f_{B}(x)` for a
+mini-batch :math:`B`, with no momentum and no weight decay: the paper's theory (Theorems 1 and
+3) is about this update, so the experiments use it too. The loss is the mean cross-entropy.
+
+Learning-rate schedules (:func:`lr_at`), from Section 5.1: ``"step"`` is the "standard step
+size schedule (0.1 initially, 0.01 after epoch 150, and 0.001 after epoch 225)" of a 300-epoch
+run, i.e. ``lr``, ``lr / 10`` after half the epochs and ``lr / 100`` after three quarters;
+``"smooth"`` is "smoothly decreasing step sizes (shrink by 0.99 per epoch)",
+``lr * 0.99 ** epoch``; ``"constant"`` keeps ``lr`` (Sections 5.3 and 5.4).
+
+Reproducibility: the mini-batch order of epoch ``e`` is a permutation drawn from a generator
+seeded by ``(seed, e)`` alone, and a checkpoint is written atomically after every epoch, so a
+run killed at any point and resumed (``resume=True``) gives bitwise the weights of an
+uninterrupted run on the CPU. Section 5.3 trains 50 trajectories from one shared point;
+:func:`train_ensemble` trains them together with :func:`torch.func.vmap`
+(:func:`sgd_epoch_ensemble`), member ``m`` drawing the same batches as ``train`` with seed
+``seeds[m]`` (:func:`ensemble_batches`).
+
+Importing :mod:`sgdlab` does not import this module (nor torch).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from numpy.lib.format import open_memmap
+from torch.func import functional_call, grad, vmap
+
+from . import data, nets
+
+__all__ = ["SCHEDULES", "DEVICES", "METRICS", "TrainConfig", "TrainResult", "lr_at", "train",
+           "load_result", "epoch_batches", "ensemble_batches", "sgd_epoch_ensemble",
+           "sgd_epoch_sequential", "train_ensemble"]
+
+SCHEDULES = ("step", "smooth", "constant")
+"""Learning-rate schedules accepted by :class:`TrainConfig` (see :func:`lr_at`)."""
+DEVICES = ("cpu", "cuda")
+METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "grad_norm_mean",
+           "grad_norm_min", "grad_norm_max", "step_length_mean", "step_length_max", "seconds")
+"""Per-epoch metrics of :class:`TrainResult`, one value per epoch."""
+EVAL_BATCH = 1000
+"""Largest batch of the evaluation passes (BatchNorm uses the statistics of each batch)."""
+_FORMAT = 1
+
+
+# --------------------------------------------------------------------------- configuration
+
+def _check_int(name, value, low, allow_none=False):
+    if allow_none and value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        expected = f"an integer >= {low}" + (" or None" if allow_none else "")
+        raise ValueError(f"{name} must be {expected}, got {value!r}")
+    return int(value)
+
+
+@dataclass
+class TrainConfig:
+    """Everything that determines a training run (stored as ``config.json``).
+
+    Attributes
+    ----------
+    dataset : {"digits", "cifar10", "cifar100"}
+        See :func:`sgdlab.data.load`.
+    data_dir : str, optional
+        Folder of the CIFAR files (not needed for digits).
+    arch : {"resnet", "densenet", "resnet34", "densenet100"}
+        See :func:`sgdlab.nets.build`.
+    epochs : int
+        Number of epochs E of this run; the weights are saved at E + 1 epoch starts.
+    batch_size : int
+        Mini-batch size (the last incomplete batch of each epoch is dropped).
+    lr : float
+        Initial learning rate :math:`\\eta` (the paper: 0.1).
+    schedule : {"step", "smooth", "constant"}
+        See :func:`lr_at`.
+    seed : int
+        Seed of the mini-batch order (and of the initialisation unless ``init_seed`` is set).
+    device : {"cpu", "cuda"}
+    init_seed : int, optional
+        Seed of the initial weights; default ``seed``.
+    limit : int, optional
+        Use only the first ``limit`` images of each split (small runs, tests).
+    """
+
+    dataset: str = "digits"
+    data_dir: str | None = None
+    arch: str = "resnet"
+    epochs: int = 20
+    batch_size: int = 64
+    lr: float = 0.1
+    schedule: str = "step"
+    seed: int = 0
+    device: str = "cpu"
+    init_seed: int | None = None
+    limit: int | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.dataset, str) or self.dataset not in data.DATASETS:
+            raise ValueError(f"dataset must be one of {data.DATASETS}, got {self.dataset!r}")
+        if self.data_dir is not None:
+            if not isinstance(self.data_dir, (str, os.PathLike)):
+                raise ValueError(f"data_dir must be None or a path, got {self.data_dir!r}")
+            self.data_dir = os.fspath(self.data_dir)
+        if not isinstance(self.arch, str) or self.arch not in nets.ARCHS:
+            raise ValueError(f"arch must be one of {nets.ARCHS}, got {self.arch!r}")
+        self.epochs = _check_int("epochs", self.epochs, 1)
+        self.batch_size = _check_int("batch_size", self.batch_size, 1)
+        if (isinstance(self.lr, bool) or not isinstance(self.lr, Real)
+                or not math.isfinite(self.lr) or self.lr <= 0):
+            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
+        self.lr = float(self.lr)
+        if not isinstance(self.schedule, str) or self.schedule not in SCHEDULES:
+            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
+        self.seed = _check_int("seed", self.seed, 0)
+        if not isinstance(self.device, str) or self.device not in DEVICES:
+            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
+        self.init_seed = _check_int("init_seed", self.init_seed, 0, allow_none=True)
+        self.limit = _check_int("limit", self.limit, 1, allow_none=True)
+
+    @property
+    def weights_seed(self):
+        """Seed of the initial weights: ``init_seed``, or ``seed`` when that is None."""
+        return self.seed if self.init_seed is None else self.init_seed
+
+    def to_dict(self):
+        """Plain-JSON dict of the fields."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Inverse of :meth:`to_dict` (unknown keys raise ``ValueError``)."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(values) - names
+        if unknown:
+            raise ValueError(f"unknown TrainConfig field(s) {sorted(unknown)}; expected some "
+                             f"of {sorted(names)}")
+        return cls(**values)
+
+
+def _check_config(config):
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    return config
+
+
+def _device(config):
+    if config.device == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device='cuda' was requested but torch.cuda.is_available() is False "
+                         f"(torch {torch.__version__}, built with CUDA {torch.version.cuda}); "
+                         "use device='cpu'")
+    return torch.device(config.device)
+
+
+def lr_at(config, epoch):
+    """Learning rate of epoch ``epoch`` (counted from 0 at the start of this run).
+
+    With E = ``config.epochs`` and :math:`\\eta` = ``config.lr`` (Section 5.1 of the paper):
+
+    * ``"step"``: :math:`\\eta` for epochs :math:`e < \\lceil E/2 \\rceil`, :math:`\\eta/10`
+      until :math:`\\lceil 3E/4 \\rceil`, then :math:`\\eta/100` (for E = 300: 0.1, 0.01 from
+      epoch 150, 0.001 from epoch 225, the paper's "standard step size schedule");
+    * ``"smooth"``: :math:`\\eta \\cdot 0.99^e` ("shrink by 0.99 per epoch");
+    * ``"constant"``: :math:`\\eta`.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    epoch : int
+        Epoch index, >= 0.
+
+    Returns
+    -------
+    float
+    """
+    _check_config(config)
+    epoch = _check_int("epoch", epoch, 0)
+    if config.schedule == "constant":
+        return config.lr
+    if config.schedule == "smooth":
+        return config.lr * 0.99 ** epoch
+    half, three_quarters = (config.epochs + 1) // 2, (3 * config.epochs + 3) // 4
+    if epoch < half:
+        return config.lr
+    if epoch < three_quarters:
+        return config.lr / 10
+    return config.lr / 100
+
+
+# --------------------------------------------------------------------------- mini-batch order
+
+def _epoch_key(seed, epoch):
+    """A 63-bit torch seed that depends on (seed, epoch) only (numpy's SeedSequence hash)."""
+    state = np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, np.uint64)[0]
+    return int(state) & (2**63 - 1)
+
+
+def epoch_batches(n, batch_size, seed, epoch):
+    """Mini-batch indices of one epoch of :func:`train`: a LongTensor (steps, batch_size).
+
+    A permutation of ``range(n)`` drawn by :func:`torch.randperm` from a CPU generator seeded
+    by ``(seed, epoch)`` alone, cut into ``steps = n // batch_size`` full batches (the rest of
+    the permutation is dropped).
+    """
+    n = _check_int("n", n, 1)
+    batch_size = _check_int("batch_size", batch_size, 1)
+    if batch_size > n:
+        raise ValueError(f"batch_size must be <= the number of training images ({n}), got "
+                         f"{batch_size}")
+    generator = torch.Generator().manual_seed(_epoch_key(seed, epoch))
+    order = torch.randperm(n, generator=generator)
+    steps = n // batch_size
+    return order[:steps * batch_size].view(steps, batch_size)
+
+
+def ensemble_batches(n, batch_size, members, seeds, epoch):
+    """Mini-batch indices of one epoch for every member of an ensemble.
+
+    Member ``m`` gets exactly the batches :func:`train` draws with ``seed = seeds[m]`` (see
+    :func:`epoch_batches`). Drawn here, outside :func:`torch.func.vmap`, which cannot draw
+    random numbers.
+
+    Parameters
+    ----------
+    n : int
+        Number of training images.
+    batch_size : int
+    members : int
+        Number of members M (``len(seeds)``).
+    seeds : sequence of int
+        One seed per member.
+    epoch : int
+        Absolute epoch number (``start_epoch`` plus the epoch of this run).
+
+    Returns
+    -------
+    torch.LongTensor
+        Shape (M, n // batch_size, batch_size).
+    """
+    members = _check_int("members", members, 1)
+    seeds = [_check_int("seeds[i]", s, 0) for s in seeds]
+    if len(seeds) != members:
+        raise ValueError(f"seeds must hold one seed per member ({members}), got {len(seeds)}")
+    return torch.stack([epoch_batches(n, batch_size, s, epoch) for s in seeds])
+
+
+# --------------------------------------------------------------------------- results
+
+@dataclass
+class TrainResult:
+    """A finished training run (:func:`train`, :func:`load_result`).
+
+    Attributes
+    ----------
+    config : TrainConfig
+    weights : numpy.ndarray
+        Shape (E + 1, P), float32: the weights at every epoch start, ``weights[0]`` the start
+        (initialisation or ``start_params``), ``weights[E]`` the final solution. Usually a
+        read-only memory map of ``out_dir/weights.npy``.
+    train_loss, train_accuracy, val_loss, val_accuracy : numpy.ndarray
+        Shape (E,): loss and accuracy on the whole training / validation split at the weights
+        of the end of each epoch (``weights[1:]``).
+    lr : numpy.ndarray
+        Learning rate of each epoch.
+    grad_norm_mean, grad_norm_min, grad_norm_max : numpy.ndarray
+        Statistics of the mini-batch gradient norms seen during each epoch (Figure 5c).
+    step_length_mean, step_length_max : numpy.ndarray
+        ``lr * grad_norm_mean`` and ``lr * grad_norm_max``: SGD step lengths.
+    seconds : numpy.ndarray
+        Wall-clock time of each epoch.
+    out_dir : pathlib.Path or None
+    start_epoch : int
+        Absolute epoch number of ``weights[0]`` (non-zero for a continued run).
+    """
+
+    config: TrainConfig
+    weights: np.ndarray = field(repr=False)
+    train_loss: np.ndarray = field(repr=False)
+    train_accuracy: np.ndarray = field(repr=False)
+    val_loss: np.ndarray = field(repr=False)
+    val_accuracy: np.ndarray = field(repr=False)
+    lr: np.ndarray = field(repr=False)
+    grad_norm_mean: np.ndarray = field(repr=False)
+    grad_norm_min: np.ndarray = field(repr=False)
+    grad_norm_max: np.ndarray = field(repr=False)
+    step_length_mean: np.ndarray = field(repr=False)
+    step_length_max: np.ndarray = field(repr=False)
+    seconds: np.ndarray = field(repr=False)
+    out_dir: Path | None = None
+    start_epoch: int = 0
+
+    @property
+    def epochs(self):
+        return self.weights.shape[0] - 1
+
+    @property
+    def parameters(self):
+        return self.weights.shape[1]
+
+    @property
+    def metrics(self):
+        """``{name: array}`` of the per-epoch metrics (:data:`METRICS`)."""
+        return {name: getattr(self, name) for name in METRICS}
+
+    def summary(self):
+        """A few numbers of the run (what ``result.json`` holds under ``"summary"``)."""
+        return _summary(self.metrics, self.parameters)
+
+
+def _summary(metrics, parameters):
+    def last(name):
+        return float(metrics[name][-1])
+
+    return {
+        "epochs": int(len(metrics["lr"])), "parameters": int(parameters),
+        "final_train_loss": last("train_loss"), "final_train_accuracy": last("train_accuracy"),
+        "final_val_loss": last("val_loss"), "final_val_accuracy": last("val_accuracy"),
+        "best_val_accuracy": float(np.max(metrics["val_accuracy"])),
+        "max_grad_norm": float(np.max(metrics["grad_norm_max"])),
+        "max_step_length": float(np.max(metrics["step_length_max"])),
+        "seconds": float(np.sum(metrics["seconds"])),
+    }
+
+
+def load_result(out_dir):
+    """Read a finished run of :func:`train` from ``out_dir`` (weights as a read-only memmap).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``out_dir`` holds no finished run (no ``result.json``, ``result.npz``, ``weights.npy``).
+    """
+    out = Path(out_dir)
+    files = [out / "result.json", out / "result.npz", out / "weights.npy"]
+    missing = [f.name for f in files if not f.is_file()]
+    if missing:
+        raise FileNotFoundError(f"{out} holds no finished training run (missing "
+                                f"{', '.join(missing)}; train(config, out_dir) writes them)")
+    meta = json.loads(files[0].read_text())
+    with np.load(files[1], allow_pickle=False) as npz:
+        metrics = {name: npz[name] for name in METRICS}
+    weights = np.load(files[2], mmap_mode="r")
+    return TrainResult(config=TrainConfig.from_dict(meta["config"]), weights=weights,
+                       out_dir=out, start_epoch=int(meta.get("start_epoch", 0)), **metrics)
+
+
+# --------------------------------------------------------------------------- files
+
+def _write_atomic(path, write):
+    """Write ``path`` through a temporary file in the same folder, then ``os.replace``."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _write_json(path, obj):
+    _write_atomic(path, lambda f: f.write(json.dumps(obj, indent=2).encode()))
+
+
+def _write_checkpoint(path, state):
+    _write_atomic(path, lambda f: torch.save(state, f))
+
+
+# --------------------------------------------------------------------------- training
+
+def _as_start_vector(name, start, length, leading=()):
+    if isinstance(start, torch.Tensor):
+        start = start.detach().cpu().numpy()
+    try:
+        start = np.array(start, dtype=np.float32)  # a copy (start may be a read-only memmap)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of shape {leading + (length,)}") from None
+    if start.shape != leading + (length,):
+        raise ValueError(f"{name} must have shape {leading + (length,)} (P = {length}, the "
+                         f"model's parameter count), got {start.shape}")
+    if not np.all(np.isfinite(start)):
+        raise ValueError(f"{name} must be finite, got NaN or inf")
+    return np.ascontiguousarray(start)
+
+
+def _setup(config):
+    device = _device(config)
+    dataset = data.load(config.dataset, config.data_dir, limit=config.limit)
+    n = dataset.x_train.shape[0]
+    if config.batch_size > n:
+        raise ValueError(f"batch_size must be <= the number of training images ({n}), got "
+                         f"{config.batch_size}")
+    return dataset, device
+
+
+@torch.no_grad()
+def _evaluate(model, x, y):
+    """(mean loss, accuracy) over (x, y), in nearly equal batches of at most EVAL_BATCH."""
+    training = model.training
+    model.eval()
+    total, correct = 0.0, 0
+    chunks = max(1, math.ceil(x.shape[0] / EVAL_BATCH))
+    for xb, yb in zip(torch.tensor_split(x, chunks), torch.tensor_split(y, chunks)):
+        logits = model(xb)
+        total += float(F.cross_entropy(logits, yb, reduction="sum"))
+        correct += int((logits.argmax(1) == yb).sum())
+    model.train(training)
+    return total / x.shape[0], correct / x.shape[0]
+
+
+def _flat(model):
+    return nets.flatten_params(model).cpu().numpy()
+
+
+def _load_vector(model, vector):
+    with torch.no_grad():
+        source = torch.as_tensor(vector)
+        for (name, p), piece in zip(model.named_parameters(),
+                                    nets.unflatten_params(model, source).values()):
+            p.copy_(piece)
+
+
+def _run_meta(config, start_epoch, start, parameters):
+    return {
+        "format": _FORMAT, "config": config.to_dict(), "start_epoch": int(start_epoch),
+        "start_params_sha256": None if start is None
+        else hashlib.sha256(start.tobytes()).hexdigest(),
+        "parameters": int(parameters),
+    }
+
+
+def train(config, out_dir, *, resume=False, progress=True, start_params=None, start_epoch=0):
+    """Train one network with plain SGD, saving the weights at every epoch start.
+
+    Runs ``config.epochs`` epochs of SGD with no momentum and no weight decay (the update the
+    paper's theory studies), mean cross-entropy loss, learning rate :func:`lr_at` and the
+    mini-batch order :func:`epoch_batches` of ``(config.seed, start_epoch + e)``.
+
+    Files in ``out_dir``:
+
+    * ``config.json``: the config, ``start_epoch``, a hash of ``start_params``, P;
+    * ``weights.npy``: float32 (E + 1, P), row ``t`` the weights at the start of epoch ``t``
+      (a memory map flushed after every epoch);
+    * ``checkpoint.pt``: model and optimiser state, epoch, metrics so far; replaced
+      atomically after every epoch, so a run killed at any moment loses at most the epoch in
+      progress;
+    * ``result.npz`` (the metric arrays) and ``result.json`` (config and summary) at the end,
+      written atomically.
+
+    Parameters
+    ----------
+    config : TrainConfig
+    out_dir : str or os.PathLike
+        Folder of the run (created if missing).
+    resume : bool, default False
+        Continue from ``checkpoint.pt`` if there is one (bitwise the same weights as an
+        uninterrupted run on the CPU); a finished run is returned as it is. With False the run
+        starts from scratch (overwriting a run of the same config).
+    progress : bool, default True
+        Show a tqdm progress bar over the epochs.
+    start_params : array_like, optional
+        Shape (P,): start from these weights (e.g. ``weights[k]`` of another run, Sections 5.3
+        and 5.4) instead of the initialisation of ``config.weights_seed``.
+    start_epoch : int, default 0
+        Absolute epoch number of the start: epoch ``e`` of this run draws the batch order of
+        epoch ``start_epoch + e`` (so continuing from ``weights[k]`` of a run with the same
+        seed, ``start_epoch=k`` and a constant schedule repeats that run). The schedule
+        :func:`lr_at` counts from the start of this run.
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    ValueError
+        Bad arguments, ``out_dir`` holds a run of another config (or start), or CUDA requested
+        but unavailable.
+
+    Notes
+    -----
+    Bitwise reproducibility holds on the CPU. On CUDA, kernels round differently (and cuDNN
+    uses TF32 for float32 convolutions by default, ``torch.backends.cudnn.allow_tf32``), so
+    a CUDA run drifts away from the CPU run of the same config within an epoch at
+    ``lr = 0.1`` (SGD amplifies rounding differences), as do two different code paths (e.g.
+    :func:`train_ensemble`) on CUDA; the statistics of the runs agree.
+    """
+    config = _check_config(config)
+    start_epoch = _check_int("start_epoch", start_epoch, 0)
+    if not isinstance(out_dir, (str, os.PathLike)):
+        raise TypeError(f"out_dir must be a path (str or os.PathLike), got {out_dir!r}")
+    dataset, device = _setup(config)
+    model = nets.build(config.arch, dataset.shape, dataset.classes, seed=config.weights_seed)
+    parameters = nets.count_parameters(model)
+    start = None
+    if start_params is not None:
+        start = _as_start_vector("start_params", start_params, parameters)
+        _load_vector(model, start)
+    model.to(device)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    meta = _run_meta(config, start_epoch, start, parameters)
+    config_path, checkpoint_path = out / "config.json", out / "checkpoint.pt"
+    weights_path = out / "weights.npy"
+    if config_path.is_file():
+        saved = json.loads(config_path.read_text())
+        if saved != meta:
+            raise ValueError(
+                f"out_dir {str(out)!r} holds a run with another config or start:\n  saved: "
+                f"{json.dumps(saved, sort_keys=True)}\n  asked: {json.dumps(meta, sort_keys=True)}"
+                "\nchoose another out_dir or delete that folder")
+        if resume and (out / "result.json").is_file():
+            return load_result(out)
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.0,
+                                weight_decay=0.0)
+    metrics = {name: [] for name in METRICS}
+    first = 0
+    if resume and config_path.is_file() and checkpoint_path.is_file():
+        state = torch.load(checkpoint_path, map_location=device, weights_only=True)
+        if state.get("meta") != meta:
+            raise ValueError(f"{checkpoint_path} belongs to another run than its config.json; "
+                             "delete the folder and start again")
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        first = int(state["epoch"])
+        metrics = {name: list(state["metrics"][name]) for name in METRICS}
+        weights = open_memmap(weights_path, mode="r+")
+        if weights.shape != (config.epochs + 1, parameters) or weights.dtype != np.float32:
+            raise ValueError(f"{weights_path} has shape {weights.shape} ({weights.dtype}), "
+                             f"expected ({config.epochs + 1}, {parameters}) float32; delete "
+                             "the folder and start again")
+    else:
+        for name in ("result.json", "result.npz", "checkpoint.pt"):
+            (out / name).unlink(missing_ok=True)
+        _write_json(config_path, meta)
+        weights = open_memmap(weights_path, mode="w+", dtype=np.float32,
+                              shape=(config.epochs + 1, parameters))
+        weights[0] = _flat(model)
+        weights.flush()
+
+    x, y = dataset.x_train.to(device), dataset.y_train.to(device)
+    x_val, y_val = dataset.x_val.to(device), dataset.y_val.to(device)
+    params = list(model.parameters())
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=config.epochs, initial=first,
+                   desc=f"{config.arch} {config.dataset} seed {config.seed}")
+    try:
+        model.train()
+        for epoch in range(first, config.epochs):
+            began = time.perf_counter()
+            lr = lr_at(config, epoch)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            batches = epoch_batches(x.shape[0], config.batch_size, config.seed,
+                                    start_epoch + epoch).to(device)
+            norms = torch.empty(batches.shape[0], dtype=torch.float64, device=device)
+            for step, index in enumerate(batches):
+                optimizer.zero_grad(set_to_none=True)
+                loss = F.cross_entropy(model(x[index]), y[index])
+                loss.backward()
+                with torch.no_grad():
+                    norms[step] = torch.nn.utils.get_total_norm([p.grad for p in params])
+                optimizer.step()
+            norms = norms.cpu().numpy()
+            train_loss, train_accuracy = _evaluate(model, x, y)
+            val_loss, val_accuracy = _evaluate(model, x_val, y_val)
+            values = dict(train_loss=train_loss, train_accuracy=train_accuracy,
+                          val_loss=val_loss, val_accuracy=val_accuracy, lr=lr,
+                          grad_norm_mean=norms.mean(), grad_norm_min=norms.min(),
+                          grad_norm_max=norms.max(), step_length_mean=lr * norms.mean(),
+                          step_length_max=lr * norms.max(),
+                          seconds=time.perf_counter() - began)
+            for name in METRICS:
+                metrics[name].append(float(values[name]))
+            weights[epoch + 1] = _flat(model)
+            weights.flush()
+            _write_checkpoint(checkpoint_path, {
+                "format": _FORMAT, "meta": meta, "epoch": epoch + 1,
+                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                "metrics": metrics})
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_accuracy:.3f}",
+                                lr=f"{lr:g}")
+    finally:
+        if bar is not None:
+            bar.close()
+    del weights  # flushes and closes the memory map
+
+    arrays = {name: np.asarray(metrics[name], dtype=np.float64) for name in METRICS}
+    _write_atomic(out / "result.npz", lambda f: np.savez(f, **arrays))
+    _write_json(out / "result.json", dict(meta, summary=_summary(arrays, parameters)))
+    return load_result(out)
+
+
+# --------------------------------------------------------------------------- ensembles
+
+def _loss_function(model):
+    buffers = dict(model.named_buffers())
+
+    def loss(params, xb, yb):
+        return F.cross_entropy(functional_call(model, (params, buffers), (xb,)), yb)
+
+    return loss
+
+
+def _check_ensemble(params, x, y, batches, lr):
+    if not isinstance(params, dict) or not params:
+        raise TypeError("params must be a non-empty dict name -> stacked tensor (leading "
+                        "dimension M), as from torch.func.stack_module_state")
+    members = {int(v.shape[0]) for v in params.values()}
+    if not isinstance(batches, torch.Tensor) or batches.ndim != 3 or batches.dtype != torch.long:
+        raise ValueError("batches must be a LongTensor (M, steps, batch_size), got "
+                         f"{getattr(batches, 'dtype', type(batches).__name__)} "
+                         f"{tuple(getattr(batches, 'shape', ()))}")
+    if members != {batches.shape[0]}:
+        raise ValueError(f"params and batches must have the same leading dimension M, got "
+                         f"{sorted(members)} and {batches.shape[0]}")
+    if (isinstance(lr, bool) or not isinstance(lr, Real) or not math.isfinite(lr) or lr <= 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same length, got {x.shape[0]} and "
+                         f"{y.shape[0]}")
+    return float(lr)
+
+
+def sgd_epoch_ensemble(model, params, x, y, batches, lr):
+    """One epoch of plain SGD for M networks at once, with ``vmap(grad(loss))``.
+
+    For every step ``s`` and member ``m``: :math:`x^{(m)} \\leftarrow x^{(m)} - \\eta\\,
+    \\nabla f_{B_{m,s}}(x^{(m)})`, where :math:`f_B` is the mean cross-entropy of the batch
+    ``B = batches[m, s]``. All members take step ``s`` together
+    (:func:`torch.func.vmap` of :func:`torch.func.grad` of a
+    :func:`torch.func.functional_call` of ``model``); the batches are drawn outside
+    (:func:`ensemble_batches`), since ``vmap`` cannot draw random numbers. Needs a model
+    without BatchNorm running statistics (:mod:`sgdlab.nets`).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Functional template; its own parameters are not used or changed.
+    params : dict of str -> torch.Tensor
+        Stacked parameters, leading dimension M (``torch.func.stack_module_state``).
+    x, y : torch.Tensor
+        Training images (N, C, H, W) and labels (N,).
+    batches : torch.LongTensor
+        (M, steps, batch_size) indices into x and y.
+    lr : float
+
+    Returns
+    -------
+    dict of str -> torch.Tensor
+        The stacked parameters after the epoch (new tensors).
+    """
+    lr = _check_ensemble(params, x, y, batches, lr)
+    step_grad = vmap(grad(_loss_function(model)))
+    params = {name: p.detach() for name, p in params.items()}
+    for s in range(batches.shape[1]):
+        index = batches[:, s]
+        grads = step_grad(params, x[index], y[index])
+        params = {name: torch.add(p, grads[name], alpha=-lr) for name, p in params.items()}
+    return params
+
+
+def sgd_epoch_sequential(model, params, x, y, batches, lr):
+    """Reference for :func:`sgd_epoch_ensemble`: the same epoch, member by member.
+
+    A Python loop over the members, each step with :func:`torch.autograd.grad` of the same
+    loss; no ``vmap``. Same arguments and result.
+    """
+    lr = _check_ensemble(params, x, y, batches, lr)
+    loss_fn = _loss_function(model)
+    out = {name: [] for name in params}
+    for m in range(batches.shape[0]):
+        current = {name: p[m].detach() for name, p in params.items()}
+        for s in range(batches.shape[1]):
+            index = batches[m, s]
+            leaves = {name: p.requires_grad_(True) for name, p in current.items()}
+            loss = loss_fn(leaves, x[index], y[index])
+            grads = torch.autograd.grad(loss, list(leaves.values()))
+            with torch.no_grad():
+                current = {name: torch.add(p, g, alpha=-lr)
+                           for (name, p), g in zip(leaves.items(), grads)}
+        for name, p in current.items():
+            out[name].append(p.detach())
+    return {name: torch.stack(values) for name, values in out.items()}
+
+
+def _stacked_to_flat(params):
+    members = next(iter(params.values())).shape[0]
+    return torch.cat([p.detach().reshape(members, -1) for p in params.values()], dim=1)
+
+
+def _flat_to_stacked(model, vectors):
+    shapes = nets.param_names_shapes(model)
+    pieces = torch.split(vectors, [math.prod(shape) for _, shape in shapes], dim=1)
+    return {name: piece.reshape((vectors.shape[0],) + shape).contiguous()
+            for (name, shape), piece in zip(shapes, pieces)}
+
+
+def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=True):
+    """Train M networks, one per seed, together with :func:`sgd_epoch_ensemble`.
+
+    Member ``m`` is the run of :func:`train` with ``config`` but ``seed = seeds[m]``: the same
+    initialisation (``config.init_seed`` if set, else ``seeds[m]``; or ``start_params``), the
+    same batches (:func:`ensemble_batches`) and learning rates (:func:`lr_at`), equal to
+    float32 rounding (``vmap`` computes the same gradients in another order). Section 5.3 of
+    the paper: after 10 shared epochs, 50 trajectories with different seeds.
+
+    Nothing is written to disk and there are no per-epoch metrics; use :func:`train` for one
+    run.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        ``config.seed`` is not used (the seeds are ``seeds``).
+    seeds : sequence of int
+        One seed per member.
+    start_params : array_like, optional
+        Shape (P,) (one start shared by all members) or (M, P).
+    start_epoch : int, default 0
+        Absolute epoch of the start (see :func:`train`).
+    progress : bool, default True
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (E + 1, M, P), float32: the weights of every member at every epoch start.
+    """
+    config = _check_config(config)
+    seeds = [_check_int("seeds[i]", s, 0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must hold at least one seed")
+    start_epoch = _check_int("start_epoch", start_epoch, 0)
+    dataset, device = _setup(config)
+    members = len(seeds)
+
+    def model_for(seed):
+        return nets.build(config.arch, dataset.shape, dataset.classes,
+                          seed=config.init_seed if config.init_seed is not None else seed)
+
+    model = model_for(seeds[0])
+    parameters = nets.count_parameters(model)
+    if start_params is None:
+        vectors = np.stack([_flat(model_for(s)) for s in seeds])
+    else:
+        start = np.array(start_params.detach().cpu() if isinstance(start_params, torch.Tensor)
+                         else start_params)
+        if start.ndim == 1:
+            start = _as_start_vector("start_params", start, parameters)
+            vectors = np.repeat(start[None], members, axis=0)
+        else:
+            vectors = _as_start_vector("start_params", start, parameters, (members,))
+    model.to(device)
+    out = np.empty((config.epochs + 1, members, parameters), dtype=np.float32)
+    out[0] = vectors
+    params = _flat_to_stacked(model, torch.as_tensor(vectors, device=device))
+    x, y = dataset.x_train.to(device), dataset.y_train.to(device)
+    epochs = range(config.epochs)
+    if progress:
+        from tqdm.auto import tqdm
+        epochs = tqdm(epochs, desc=f"{config.arch} {config.dataset} ensemble of {members}")
+    for epoch in epochs:
+        batches = ensemble_batches(x.shape[0], config.batch_size, members, seeds,
+                                   start_epoch + epoch).to(device)
+        params = sgd_epoch_ensemble(model, params, x, y, batches, lr_at(config, epoch))
+        out[epoch + 1] = _stacked_to_flat(params).cpu().numpy()
+    return out

@@ -1,0 +1,125 @@
+"""The Section 5 experiments and the command line, at the tiny scale."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from sgdlab import __main__ as cli
+from sgdlab import experiments
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small networks run fastest on one torch thread on a 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_presets_and_overrides():
+    book = experiments.config_for("neighbourhood")
+    assert book.scale == "book" and book.dataset == "digits" and book.k >= 1
+    paper = experiments.config_for("trajectory", "paper")
+    assert (paper.dataset, paper.arch, paper.epochs, paper.trials, paper.lr) == (
+        "cifar10", "resnet34", 300, 5, 0.1)
+    assert experiments.config_for("allpairs", "paper").members == 50
+    custom = experiments.config_for("trajectory", "tiny", epochs=5, arch="densenet", k=None)
+    assert (custom.epochs, custom.arch) == (5, "densenet")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(experiment="fit"), "experiment must be one of"),
+    (dict(scale="huge"), "scale must be one of"),
+    (dict(arch="vgg"), "arch must be one of"),
+    (dict(dataset="mnist"), "dataset must be one of"),
+    (dict(epochs=0), "epochs must be an integer >= 1"),
+    (dict(rho=0.0), "rho must be a finite number > 0"),
+    (dict(k=0), "k must be an integer >= 1"),
+    (dict(device="tpu"), "device must be"),
+    (dict(colour="red"), "unknown experiment option"),
+])
+def test_bad_config(kwargs, message):
+    kwargs = dict(dict(experiment="trajectory", scale="tiny"), **kwargs)
+    with pytest.raises(ValueError, match=message):
+        experiments.config_for(**kwargs)
+
+
+@pytest.mark.parametrize("name", experiments.EXPERIMENTS)
+def test_each_experiment_runs_and_saves(name, tmp_path):
+    out = tmp_path / name
+    result = experiments.run(name, scale="tiny", out=out, progress=False)
+    assert (out / "result.json").is_file() and (out / "result.npz").is_file()
+    saved = experiments.load(out)
+    assert saved["summary"] == result["summary"]
+    assert saved["config"]["experiment"] == name and saved["config"]["scale"] == "tiny"
+    for key, value in result["arrays"].items():
+        np.testing.assert_array_equal(saved["arrays"][key], value)
+    # a second call with the same config loads the folder instead of recomputing
+    assert experiments.run(name, scale="tiny", out=out, progress=False)["summary"] == \
+        result["summary"]
+    with pytest.raises(FileExistsError, match="another config"):
+        experiments.run(name, scale="tiny", out=out, progress=False, seed=5)
+
+
+def test_trajectory_result_is_consistent(tmp_path):
+    res = experiments.run("trajectory", scale="tiny", out=tmp_path, progress=False)
+    arrays, summary = res["arrays"], res["summary"]
+    assert arrays["inner"].shape == (2, 3)
+    np.testing.assert_allclose(arrays["min_inner"], arrays["inner"].min(axis=0))
+    np.testing.assert_allclose(arrays["step_length_max"], arrays["lr"] * arrays["grad_norm_max"],
+                               rtol=1e-6)
+    assert summary["share_positive"] == float(np.mean(arrays["inner"] > 0))
+
+
+def test_resume_after_interruption_gives_the_same_result(tmp_path):
+    first = experiments.run("trajectory", scale="tiny", out=tmp_path, progress=False)
+    (tmp_path / "result.json").unlink()  # as if killed after training, before saving
+    for trial in ("trial0", "trial1"):
+        assert (tmp_path / trial / "checkpoint.pt").is_file()
+    again = experiments.run("trajectory", scale="tiny", out=tmp_path, progress=False,
+                            resume=True)
+    assert again["summary"] == first["summary"]
+
+
+def test_load_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="holds no experiment result"):
+        experiments.load(tmp_path)
+
+
+def test_cli_runs_and_prints_json(tmp_path, capsys):
+    status = cli.main(["run", "allpairs", "--scale", "tiny", "--members", "2", "--out",
+                       str(tmp_path / "pairs"), "--quiet"])
+    assert status == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["config"]["members"] == 2
+    assert printed["summary"]["total"] == 2 * 1 * 2  # M (M - 1) T with T = 2 epochs
+
+
+def test_cli_help_explains_every_option(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "--help"])
+    assert stop.value.code == 0
+    text = capsys.readouterr().out
+    for option in ("--dataset", "--data-dir", "--arch", "--epochs", "--trials", "--device",
+                   "--out", "--scale", "--resume", "trajectory", "neighbourhood", "allpairs",
+                   "spectrum"):
+        assert option in text
+
+
+def test_cli_rejects_bad_arguments(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "trajectory", "--arch", "vgg", "--out", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "invalid choice: 'vgg'" in capsys.readouterr().err
+    status = cli.main(["run", "trajectory", "--scale", "tiny", "--dataset", "cifar10",
+                       "--data-dir", str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"),
+                       "--quiet"])
+    assert status == 2
+    err = capsys.readouterr().err
+    assert "error:" in err and "cifar-10-batches-py" in err
+    status = cli.main(["run", "neighbourhood", "--scale", "tiny", "--rho", "-1", "--out",
+                       str(tmp_path / "p"), "--quiet"])
+    assert status == 2 and "rho must be" in capsys.readouterr().err

@@ -1,0 +1,253 @@
+"""Tests of sgdlab.train: schedules, a tiny run, files, resumption, ensembles."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from torch.func import stack_module_state
+
+from sgdlab import data, nets
+from sgdlab import train as train_mod
+from sgdlab.train import (METRICS, TrainConfig, ensemble_batches, epoch_batches, load_result,
+                          lr_at, sgd_epoch_ensemble, sgd_epoch_sequential, train,
+                          train_ensemble)
+
+TINY = dict(dataset="digits", arch="resnet", epochs=4, batch_size=32, limit=160)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny convolutions run fastest (and steadiest on a busy machine) on one thread."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _same_metrics(a, b):
+    for name in METRICS:
+        if name != "seconds":
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+
+
+# --------------------------------------------------------------------------- schedules
+
+def test_lr_schedules():
+    paper = TrainConfig(epochs=300, lr=0.1, schedule="step")
+    assert [lr_at(paper, e) for e in (0, 149, 150, 224, 225, 299)] == \
+        [0.1, 0.1, 0.1 / 10, 0.1 / 10, 0.1 / 100, 0.1 / 100]
+    four = TrainConfig(epochs=4, lr=1.0)
+    assert [lr_at(four, e) for e in range(4)] == [1.0, 1.0, 0.1, 0.01]
+    assert lr_at(TrainConfig(epochs=1, lr=0.5), 0) == 0.5
+    smooth = TrainConfig(epochs=300, lr=0.1, schedule="smooth")
+    np.testing.assert_allclose([lr_at(smooth, e) for e in (0, 1, 100)],
+                               [0.1, 0.099, 0.1 * 0.99 ** 100])
+    constant = TrainConfig(epochs=10, lr=0.01, schedule="constant")
+    assert {lr_at(constant, e) for e in range(10)} == {0.01}
+    with pytest.raises(ValueError, match="epoch"):
+        lr_at(paper, -1)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("dataset", "mnist"), ("arch", "vgg"), ("epochs", 0), ("epochs", 2.5), ("batch_size", 0),
+    ("lr", 0.0), ("lr", float("nan")), ("lr", -1), ("lr", True), ("schedule", "cosine"),
+    ("seed", -1), ("device", "tpu"), ("init_seed", -2), ("limit", 0), ("data_dir", 3),
+])
+def test_bad_config_values(field, value):
+    with pytest.raises(ValueError, match=field):
+        TrainConfig(**{field: value})
+
+
+def test_config_round_trip_and_errors(tmp_path):
+    config = TrainConfig(data_dir=tmp_path, lr=1, init_seed=3)
+    assert config.data_dir == str(tmp_path) and isinstance(config.lr, float)
+    assert config.weights_seed == 3 and TrainConfig(seed=5).weights_seed == 5
+    assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    with pytest.raises(ValueError, match="unknown TrainConfig field"):
+        TrainConfig.from_dict({"momentum": 0.9})
+    with pytest.raises(TypeError, match="config must be a TrainConfig"):
+        train({"epochs": 1}, tmp_path)
+    with pytest.raises(ValueError, match="batch_size must be <= the number of training images"):
+        train(TrainConfig(limit=10, batch_size=64), tmp_path / "a", progress=False)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"device='cuda' was requested but"):
+            train(TrainConfig(device="cuda", limit=64), tmp_path / "b", progress=False)
+
+
+def test_epoch_batches_depend_on_seed_and_epoch_only():
+    a = epoch_batches(100, 32, seed=3, epoch=5)
+    assert a.shape == (3, 32) and a.dtype == torch.long
+    assert len(set(a.flatten().tolist())) == 96  # a permutation, the rest dropped
+    assert torch.equal(a, epoch_batches(100, 32, seed=3, epoch=5))
+    assert not torch.equal(a, epoch_batches(100, 32, seed=3, epoch=6))
+    assert not torch.equal(a, epoch_batches(100, 32, seed=4, epoch=5))
+    both = ensemble_batches(100, 32, 2, [3, 4], 5)
+    assert both.shape == (2, 3, 32)
+    assert torch.equal(both[0], a) and torch.equal(both[1], epoch_batches(100, 32, 4, 5))
+    with pytest.raises(ValueError, match="one seed per member"):
+        ensemble_batches(100, 32, 3, [3, 4], 5)
+
+
+# --------------------------------------------------------------------------- one run
+
+def test_tiny_run_files_and_metrics(tmp_path):
+    config = TrainConfig(**TINY)
+    result = train(config, tmp_path, progress=False)
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["checkpoint.pt", "config.json", "result.json", "result.npz",
+                     "weights.npy"]  # and no temporary files left behind
+    model = nets.build("resnet", (1, 8, 8), 10, seed=0)
+    P = nets.count_parameters(model)
+    assert result.weights.shape == (5, P) and result.weights.dtype == np.float32
+    np.testing.assert_array_equal(result.weights[0], nets.flatten_params(model).numpy())
+    assert np.all(np.any(np.diff(result.weights, axis=0) != 0, axis=1))  # it moved every epoch
+    assert result.epochs == 4 and result.parameters == P and result.config == config
+    for name in METRICS:
+        values = getattr(result, name)
+        assert values.shape == (4,) and np.all(np.isfinite(values)), name
+    np.testing.assert_allclose(result.lr, [0.1, 0.1, 0.01, 0.001])
+    assert np.all(result.grad_norm_min <= result.grad_norm_mean)
+    assert np.all(result.grad_norm_mean <= result.grad_norm_max)
+    np.testing.assert_allclose(result.step_length_max, result.lr * result.grad_norm_max)
+    np.testing.assert_allclose(result.step_length_mean, result.lr * result.grad_norm_mean)
+    assert np.all((0 <= result.val_accuracy) & (result.val_accuracy <= 1))
+    assert result.train_loss[-1] < np.log(10)  # it learned something in 4 epochs
+
+    saved = load_result(tmp_path)
+    np.testing.assert_array_equal(saved.weights, result.weights)
+    _same_metrics(saved, result)
+    meta = json.loads((tmp_path / "result.json").read_text())
+    assert meta["config"] == config.to_dict() and meta["summary"]["epochs"] == 4
+    assert meta["summary"]["parameters"] == P
+    state = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    assert state["epoch"] == 4
+    final = torch.cat([v.reshape(-1) for v in state["model"].values()]).numpy()
+    np.testing.assert_array_equal(final, result.weights[-1])
+    # the final metrics are those of the final weights
+    ds = data.load("digits", limit=160)
+    loss = torch.nn.functional.cross_entropy(
+        torch.func.functional_call(model, nets.unflatten_params(
+            model, torch.from_numpy(np.array(result.weights[-1]))), (ds.x_val,)), ds.y_val)
+    np.testing.assert_allclose(result.val_loss[-1], float(loss), rtol=1e-5)
+    with pytest.raises(FileNotFoundError, match="no finished training run"):
+        load_result(tmp_path / "nothing")
+
+
+def test_resume_after_kill_is_bitwise_identical(tmp_path, monkeypatch):
+    config = TrainConfig(**TINY)
+    reference = train(config, tmp_path / "ref", progress=False)
+
+    # kill 1: right after the checkpoint of epoch 2 was written
+    real_write = train_mod._write_checkpoint
+
+    def dying_write(path, state):
+        real_write(path, state)
+        if state["epoch"] == 2:
+            raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(train_mod, "_write_checkpoint", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "run", progress=False)
+    monkeypatch.undo()
+    assert not (tmp_path / "run" / "result.json").exists()
+
+    # kill 2: in the middle of the third epoch, after its SGD steps, before anything is saved
+    def dying_evaluate(*args):
+        raise RuntimeError("killed mid-epoch")
+
+    monkeypatch.setattr(train_mod, "_evaluate", dying_evaluate)
+    with pytest.raises(RuntimeError, match="killed mid-epoch"):
+        train(config, tmp_path / "run", resume=True, progress=False)
+    monkeypatch.undo()
+    assert torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)["epoch"] == 2
+
+    resumed = train(config, tmp_path / "run", resume=True, progress=False)
+    np.testing.assert_array_equal(resumed.weights, reference.weights)
+    _same_metrics(resumed, reference)
+
+    # resuming a finished run returns it without training again
+    stamp = (tmp_path / "run" / "weights.npy").stat().st_mtime_ns
+    again = train(config, tmp_path / "run", resume=True, progress=False)
+    np.testing.assert_array_equal(again.weights, reference.weights)
+    assert (tmp_path / "run" / "weights.npy").stat().st_mtime_ns == stamp
+
+
+def test_another_config_in_the_same_folder_is_refused(tmp_path):
+    train(TrainConfig(**dict(TINY, epochs=1)), tmp_path, progress=False)
+    for resume in (False, True):
+        with pytest.raises(ValueError, match="holds a run with another config"):
+            train(TrainConfig(**dict(TINY, epochs=1, lr=0.05)), tmp_path, resume=resume,
+                  progress=False)
+
+
+def test_start_params_continue_a_run(tmp_path):
+    constant = dict(TINY, schedule="constant")
+    full = train(TrainConfig(**constant), tmp_path / "full", progress=False)
+    # continuing from epoch 2 with the same seed and start_epoch=2 repeats epochs 2..4
+    tail = train(TrainConfig(**dict(constant, epochs=2)), tmp_path / "tail", progress=False,
+                 start_params=full.weights[2], start_epoch=2)
+    np.testing.assert_array_equal(tail.weights, full.weights[2:])
+    assert tail.start_epoch == 2
+    # a new seed from the same point (Section 5.3) or a smaller lr (Section 5.4) differ
+    other = train(TrainConfig(**dict(constant, epochs=2, seed=9, lr=0.01)), tmp_path / "other",
+                  progress=False, start_params=torch.from_numpy(np.array(full.weights[2])),
+                  start_epoch=2)
+    np.testing.assert_array_equal(other.weights[0], full.weights[2])
+    assert not np.array_equal(other.weights[-1], full.weights[-1])
+    with pytest.raises(ValueError, match="start_params must have shape"):
+        train(TrainConfig(**constant), tmp_path / "bad", start_params=np.zeros(3),
+              progress=False)
+    with pytest.raises(ValueError, match="another config or start"):
+        train(TrainConfig(**dict(constant, epochs=2)), tmp_path / "tail", progress=False,
+              start_params=full.weights[1], start_epoch=2)
+
+
+# --------------------------------------------------------------------------- ensembles
+
+@pytest.mark.parametrize("arch, steps", [("resnet", 4), ("densenet", 2)])
+def test_ensemble_epoch_matches_sequential(arch, steps):
+    ds = data.load("digits", limit=200)
+    models = [nets.build(arch, ds.shape, 10, seed=s) for s in range(3)]
+    params, _ = stack_module_state(models)
+    batches = ensemble_batches(200, 16, 3, [0, 1, 2], epoch=0)[:, :steps]
+    fast = sgd_epoch_ensemble(models[0], params, ds.x_train, ds.y_train, batches, 0.1)
+    slow = sgd_epoch_sequential(models[0], params, ds.x_train, ds.y_train, batches, 0.1)
+    assert list(fast) == list(slow) == [n for n, _ in nets.param_names_shapes(models[0])]
+    for name in fast:
+        assert fast[name].shape == params[name].shape
+        np.testing.assert_allclose(fast[name], slow[name], rtol=1e-4, atol=1e-5, err_msg=name)
+        assert not torch.equal(fast[name], params[name].detach()) or "bn" in name
+    with pytest.raises(ValueError, match="same leading dimension"):
+        sgd_epoch_ensemble(models[0], params, ds.x_train, ds.y_train, batches[:2], 0.1)
+    with pytest.raises(ValueError, match="lr"):
+        sgd_epoch_ensemble(models[0], params, ds.x_train, ds.y_train, batches, 0)
+
+
+def test_ensemble_member_reproduces_train(tmp_path):
+    config = TrainConfig(**dict(TINY, epochs=2))
+    weights = train_ensemble(config, [3, 5], progress=False)
+    P = nets.count_parameters(nets.build("resnet", (1, 8, 8), 10))
+    assert weights.shape == (3, 2, P) and weights.dtype == np.float32
+    for m, seed in enumerate([3, 5]):
+        single = train(TrainConfig(**dict(TINY, epochs=2, seed=seed)), tmp_path / str(seed),
+                       progress=False)
+        np.testing.assert_array_equal(weights[0, m], single.weights[0])
+        np.testing.assert_allclose(weights[:, m], single.weights, atol=1e-5)
+
+
+def test_ensemble_from_a_shared_start(tmp_path):
+    config = TrainConfig(**dict(TINY, epochs=1, schedule="constant"))
+    shared = train(config, tmp_path, progress=False)
+    start = np.array(shared.weights[-1])
+    weights = train_ensemble(config, [0, 1, 2], start_params=start, start_epoch=1,
+                             progress=False)
+    assert weights.shape == (2, 3, start.size)
+    np.testing.assert_array_equal(weights[0], np.repeat(start[None], 3, axis=0))
+    # different seeds, different trajectories
+    assert not np.allclose(weights[1, 0], weights[1, 1])
+    per_member = train_ensemble(config, [0, 1], start_params=np.stack([start, start]),
+                                start_epoch=1, progress=False)
+    np.testing.assert_array_equal(per_member, weights[:, :2])
+    with pytest.raises(ValueError, match="start_params must have shape"):
+        train_ensemble(config, [0, 1], start_params=np.zeros((3, start.size)), progress=False)
