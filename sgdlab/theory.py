@@ -508,12 +508,19 @@ def gd_distance_change(landscape, x, lr):
     """:math:`\\|x_{t+1}-x^*\\|^2 - \\|x_t-x^*\\|^2` for one GD step
     :math:`x_{t+1} = x_t - \\eta\\nabla f(x_t)` from each point (rows of ``x``). It equals
     :math:`\\eta(\\eta\\|\\nabla f\\|^2 - 2\\langle\\nabla f, x_t - x^*\\rangle)` (Theorem 3's
-    identity), computed here directly from the two distances."""
+    identity), computed here directly from the two distances. ``lr`` is one step size or one
+    per point (e.g. ``overshoot_lr(landscape, x)`` for the boundary case)."""
     land = _landscape(landscape)
     pts = _domain(land, x, "x")
-    lr = _check_real(lr, "lr", positive=True)
+    if np.ndim(lr) == 0:
+        lr = np.full(pts.shape[0], _check_real(lr, "lr", positive=True))
+    else:
+        lr = np.asarray(lr, dtype=np.float64)
+        if lr.shape != (pts.shape[0],) or not np.all(np.isfinite(lr) & (lr > 0)):
+            raise ValueError(f"lr must be a number > 0 or {pts.shape[0]} finite numbers > 0 "
+                             f"(one per point), got shape {lr.shape}")
     before = pts - land.x_star
-    after = pts - lr * land.grad(pts) - land.x_star
+    after = pts - lr[:, None] * land.grad(pts) - land.x_star
     return np.einsum("ij,ij->i", after, after) - np.einsum("ij,ij->i", before, before)
 
 

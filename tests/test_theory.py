@@ -337,6 +337,20 @@ def test_theorem3_boundary_and_quadratic():
     assert np.isinf(theory.overshoot_lr(land, np.zeros((1, 2))))[0]
 
 
+def test_gd_distance_change_with_one_lr_per_point(rng):
+    x = rng.uniform(-1, 1, (30, 3)) + VALLEY.x_star
+    eta0 = theory.overshoot_lr(VALLEY, x)
+    per_point = theory.gd_distance_change(VALLEY, x, eta0)  # the boundary: no change
+    scale = np.sum((x - VALLEY.x_star) ** 2, axis=1)
+    assert np.all(np.abs(per_point) <= 1e-12 * scale)
+    loop = [theory.gd_distance_change(VALLEY, x[i:i + 1], 1.5 * eta0[i])[0] for i in range(30)]
+    assert_allclose(theory.gd_distance_change(VALLEY, x, 1.5 * eta0), loop, rtol=1e-13)
+    with pytest.raises(ValueError, match="one per point"):
+        theory.gd_distance_change(VALLEY, x, eta0[:3])
+    with pytest.raises(ValueError, match="one per point"):
+        theory.gd_distance_change(VALLEY, x, -eta0)
+
+
 # -- bad input ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, exc, message", [
     (lambda: theory.theorem1(lr=0.0, L=1.0, c=1.0, r=1.0), ValueError, "lr must be finite and > 0"),
