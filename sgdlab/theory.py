@@ -277,7 +277,10 @@ class Theorem1:
         d0 = self.dist0_sq if dist0_sq is None else float(dist0_sq)
         if d0 is None:
             raise ValueError("dist0_sq is needed: pass it here or to theorem1()")
-        decay = (1.0 - self.lam) ** np.asarray(t, dtype=np.float64)
+        t = np.asarray(t, dtype=np.float64)
+        if self.lam == 0:
+            return d0 + self.b * t
+        decay = (1.0 - self.lam) ** t
         return decay * d0 + self.b * (1.0 - decay) / self.lam
 
     def G(self, t, dist_sq):
@@ -469,17 +472,20 @@ class YTrace:
     seed: int
 
 
-def track_y(landscape, x0, *, lr, noise, steps, seed=0, chunk=256, progress=False):
+def track_y(landscape, x0, *, lr, noise, steps, seed=0, chunk=256, progress=False,
+            first_step=0):
     """Run :func:`sgdlab.run_sgd` and keep :math:`\\|y_t - x^*\\|^2` at every step, with
     :math:`y_t = x_t - \\eta\\nabla f(x_t)`. The run is done in pieces of ``chunk`` steps that
     continue the same random streams (``first_step``), so the result equals one long run
-    of ``run_sgd(..., seed=seed)`` while memory stays at one piece's path."""
+    of ``run_sgd(..., seed=seed)`` while memory stays at one piece's path. ``first_step``
+    continues an earlier run of the same seed (``x0`` = its final ``x``)."""
     land = _landscape(landscape)
     lr = _check_real(lr, "lr", positive=True)
     noise = _check_real(noise, "noise")
     steps = _check_int(steps, "steps")
     seed = _check_int(seed, "seed", upper=2**63)
     chunk = max(_check_int(chunk, "chunk"), 1)
+    first_step = _check_int(first_step, "first_step", upper=2**62)
     x = _as_start(x0, land.dim)
     key = np.uint64(_rng.seed_key(seed, 0))
     out = np.empty((steps + 1, x.shape[0]), dtype=np.float32)
@@ -490,7 +496,7 @@ def track_y(landscape, x0, *, lr, noise, steps, seed=0, chunk=256, progress=Fals
         starts = tqdm(starts, desc="steps", unit="chunk")
     for start in starts:
         n = min(chunk, steps - start)
-        path = _run(land, x, lr, noise, n, key, 0, True, start)
+        path = _run(land, x, lr, noise, n, key, 0, True, first_step + start)
         out[start + 1:start + n + 1] = _y_dist_sq(land, path[1:], lr)
     return YTrace(dist_sq=out, x=x, lr=lr, noise=noise, seed=seed)
 

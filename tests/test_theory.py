@@ -284,6 +284,10 @@ def test_track_y_equals_one_run(rng):
     assert_array_equal(tr.x, run.x)
     y = run.path - 0.05 * land.grad(run.path)
     assert_allclose(tr.dist_sq, np.sum(y**2, axis=2), rtol=1e-6)
+    head = theory.track_y(land, x0, lr=0.05, noise=1.0, steps=20, seed=4)
+    tail = theory.track_y(land, head.x, lr=0.05, noise=1.0, steps=30, seed=4, first_step=20)
+    assert_array_equal(tail.x, run.x)
+    assert_array_equal(np.concatenate([head.dist_sq, tail.dist_sq[1:]]), tr.dist_sq)
 
 
 @pytest.mark.parametrize("land", [spiky(dim=2), VALLEY], ids=["separable", "general"])

@@ -25,6 +25,12 @@ def test_sgd_explorer_has_the_four_controls():
     assert widget.children[0].value == pytest.approx(10.0)
 
 
+def test_sgd_explorer_draws_a_figure_with_any_backend():
+    """``interactive`` swallows exceptions into its output: check what it shows."""
+    widget = sgd_explorer(steps=50, trials=10)
+    widget.f(**widget.kwargs)  # raised TypeError under Agg when it called plt.show(fig)
+
+
 def test_sgd_explorer_rejects_other_dimensions():
     with pytest.raises(ValueError, match="1-dimensional"):
         sgd_explorer(sgdlab.landscapes.spiky(dim=2))

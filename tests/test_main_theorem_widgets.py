@@ -1,0 +1,130 @@
+"""The Theorem 1 explorer (chapter main-theorem): measured constants, SGD radius, the widget."""
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import sgdlab
+from sgdlab import theory
+from sgdlab.plotting import figure_to_png
+from sgdlab.widgets import theorem1_explorer, theorem1_figure, theorem1_measurements
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(scope="module")
+def ripple():
+    return sgdlab.landscapes.ripple()
+
+
+@pytest.fixture(scope="module")
+def domain():
+    return theory.grid(-3.0, 3.0, 401)
+
+
+def test_measurements_match_theory_and_an_independent_run(ripple, domain):
+    x0 = np.random.default_rng(3).uniform(-3, 3, size=(200, 1))
+    theorem, dist_sq, info = theorem1_measurements(ripple, domain, lr=0.01, noise=5.0, x0=x0,
+                                                   seed=7)
+    ref = theory.measure(ripple, domain, lr=0.01, noise=5.0)
+    y0 = x0 - 0.01 * ripple.grad(x0)
+    T1 = theory.theorem1(lr=0.01, L=ref.L, c=ref.c, r=ref.r,
+                         dist0_sq=float((y0**2).sum(axis=1).max())).T1
+    assert info["steps"] == math.ceil(T1)
+    assert_allclose([info["L"], info["c"], info["lam"], info["b"], info["radius_sq"], info["T1"]],
+                    [ref.L, ref.c, ref.lam, ref.b, ref.radius_sq, T1])
+    assert_allclose(info["c"], 1.0, rtol=1e-9)  # radius lr * noise = period / 2: exact smoothing
+    assert info["step_size_ok"] is True and info["failing"] == "" and info["violations"] == 0
+    run = sgdlab.run_sgd(ripple, x0, lr=0.01, noise=5.0, steps=info["steps"], seed=7)
+    expected = ((run.y - ripple.x_star) ** 2).sum(axis=1)
+    assert_allclose(dist_sq, expected)
+    assert_allclose(info["measured"], np.quantile(expected, 0.9))
+    assert info["share_within"] == np.mean(expected <= ref.radius_sq)
+    assert theorem.assumption is not None
+
+
+def test_info_holds_plain_python_values(ripple, domain):
+    _, _, info = theorem1_measurements(ripple, domain, lr=0.01, noise=5.0, trials=50)
+    assert {type(v) for v in info.values()} <= {float, int, bool, str}
+    assert set(info) >= {"L", "c", "lam", "b", "radius_sq", "T1", "steps", "measured",
+                         "share_within", "step_size_ok", "failing", "diverged", "dist0_sq"}
+
+
+def test_failed_assumption_has_no_bound_and_runs_max_steps(ripple):
+    fine = theory.grid(-3.0, 3.0, 2001)  # the dip of the ratio below 0 near x* is narrow
+    _, dist_sq, info = theorem1_measurements(ripple, fine, lr=0.01, noise=8.0, trials=50,
+                                             max_steps=123)
+    assert info["c"] < 0 and info["failing"] == "c <= 0" and not info["step_size_ok"]
+    assert math.isinf(info["radius_sq"]) and math.isnan(info["T1"])
+    assert math.isnan(info["share_within"])
+    assert info["steps"] == 123 and dist_sq.shape == (50,)
+
+
+def test_steps_can_be_given_or_capped(ripple, domain):
+    _, _, given = theorem1_measurements(ripple, domain, lr=0.01, noise=5.0, trials=20, steps=7)
+    assert given["steps"] == 7
+    _, _, capped = theorem1_measurements(ripple, domain, lr=0.01, noise=5.0, trials=20,
+                                         max_steps=10)
+    assert capped["steps"] == 10 < capped["T1"]
+
+
+def test_default_starts_are_rows_of_the_domain(ripple, domain):
+    theorem, _, info = theorem1_measurements(ripple, domain, lr=0.01, noise=5.0, trials=30,
+                                             steps=0)
+    y_dist = ((domain - 0.01 * ripple.grad(domain)) ** 2).sum(axis=1)
+    assert info["dist0_sq"] <= y_dist.max() + 1e-12
+    assert np.any(np.isclose(y_dist, info["dist0_sq"]))
+
+
+def test_works_in_ten_dimensions():
+    land = sgdlab.landscapes.ripple(dim=10)
+    domain = theory.ball(6.0, 2000, 10, seed=1)
+    fig, info = theorem1_figure(land, domain, lr=0.02, noise=2.5, trials=100)
+    assert_allclose(info["c"], 1.0, rtol=1e-9)
+    assert_allclose(info["radius_sq"], 20 * info["b"] / info["lam"])
+    assert figure_to_png(fig).startswith(b"\x89PNG")
+
+
+def test_figure_has_two_panels():
+    fig, info = theorem1_figure("ripple", theory.grid(-3.0, 3.0, 2001), lr=0.01, noise=8.0,
+                                trials=50, max_steps=50)  # a landscape's name works too
+    assert len(fig.axes) == 2
+    assert "fails" in fig.axes[0].get_title()
+    assert figure_to_png(fig).startswith(b"\x89PNG")
+
+
+def test_explorer_has_lr_and_noise_and_reruns(ripple, domain):
+    widget = theorem1_explorer(ripple, domain, lr=0.01, noise=5.0, trials=50, max_steps=200)
+    labels = [child.description for child in widget.children[:-1]]
+    assert labels == ["lr", "noise W"]
+    assert_allclose(widget.result["c"], 1.0, rtol=1e-9)  # drawn once when built
+    widget.children[1].value = 4.0  # a change reruns the measurement (errors would be swallowed)
+    assert widget.result["c"] < 0.9 and widget.result["r"] == pytest.approx(4.0)
+    widget.children[0].value = 0.02
+    assert widget.result["steps"] >= 1 and not widget.result["step_size_ok"]
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"lr": -0.1, "noise": 1.0}, ValueError, "lr"),
+    ({"lr": 0.01, "noise": 1.0, "quantile": 1.5}, ValueError, "quantile"),
+    ({"lr": 0.01, "noise": 1.0, "trials": 2.5}, TypeError, "trials"),
+    ({"lr": 0.01, "noise": 1.0, "trials": 0}, ValueError, "trials"),
+    ({"lr": 0.01, "noise": 1.0, "x0": np.zeros((3, 2))}, ValueError, "x0"),
+])
+def test_bad_input(ripple, domain, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        theorem1_measurements(ripple, domain, **kwargs)
+
+
+def test_slider_has_one_frame_per_noise(ripple, domain):
+    from sgdlab.widgets import theorem1_slider
+
+    out = theorem1_slider(ripple, domain, lr=0.01, noises=[4.0, 5.0, 8.0], trials=30,
+                          max_steps=50, start=1).data
+    assert out.count("<img") == 3 and 'max="2"' in out and "http" not in out
+    assert "W = 5: c = 1.000, step-size condition holds" in out
+    with pytest.raises(ValueError, match="noises"):
+        theorem1_slider(ripple, domain, lr=0.01, noises=[])
