@@ -6,6 +6,8 @@ reference vectorised over trials and the pure-Python reference doing the same wo
 (:mod:`sgdlab.reference`, which produce the same numbers); the time of ``import sgdlab``
 in a fresh interpreter with a warm Numba cache; and the time of one widget refresh. Every
 timing is the minimum over repeats after a warm-up (``time.perf_counter``).
+
+``python -m sgdlab.bench probe`` runs the PyTorch benchmark instead (:mod:`sgdlab.bench_probe`).
 """
 
 import argparse
@@ -241,7 +243,15 @@ def run(trials=(100, 10_000), steps=1000, python_trials=10, python_steps=200, re
 
 
 def main(argv=None):
-    """Command line: print the benchmark's JSON report (``--quick`` for a smoke run)."""
+    """Command line: print the benchmark's JSON report (``--quick`` for a smoke run).
+
+    ``python -m sgdlab.bench probe [--quick] [--device cpu|cuda]`` runs the PyTorch
+    benchmark of :mod:`sgdlab.bench_probe` instead (only that imports torch).
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["probe"]:
+        from . import bench_probe
+        return bench_probe.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m sgdlab.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true",
                         help="tiny sizes (seconds): checks that the benchmark runs")

@@ -247,7 +247,8 @@ def _trajectory(cfg, out, resume, progress):
     for trial in range(cfg.trials):
         run = train(_train_config(cfg, seed=cfg.seed + trial), out / f"trial{trial}",
                     resume=resume, progress=progress)
-        inner.append(probe.trajectory_inner_products(model, _weights(run, x.device), x, y)
+        inner.append(probe.trajectory_inner_products(model, _weights(run, x.device), x, y,
+                                                     vectorize=_vectorize(cfg))
                      .cpu().numpy())
         runs.append(run)
     inner = np.stack(inner)
@@ -280,7 +281,8 @@ def _neighbourhood(cfg, out, resume, progress):
     iterator = _progress(epochs, progress, "neighbourhoods")
     for t in iterator:
         res = probe.neighbourhood_probe(model, weights[t], weights[-1], x, y, k=cfg.k,
-                                        rho=cfg.rho, seed=cfg.seed * 100_003 + int(t))
+                                        rho=cfg.rho, seed=cfg.seed * 100_003 + int(t),
+                                        vectorize=_vectorize(cfg))
         for name in stats:
             stats[name].append(getattr(res, name))
         values.append(res.values.numpy())
@@ -321,7 +323,7 @@ def _allpairs(cfg, out, resume, progress):
 
     trajectories = torch.as_tensor(np.ascontiguousarray(np.swapaxes(weights, 0, 1)),
                                    device=x.device)
-    res = probe.all_pairs_inner_products(model, trajectories, x, y)
+    res = probe.all_pairs_inner_products(model, trajectories, x, y, vectorize=_vectorize(cfg))
     finals = trajectories[:, -1]
     summary = dict(res.to_dict(), members=cfg.members, shared_epochs=cfg.shared_epochs,
                    epochs=cfg.epochs, parameters=_count(model),
@@ -351,7 +353,8 @@ def _spectrum(cfg, out, resume, progress):
                      start_params=np.asarray(base.weights)[s], start_epoch=int(s))
         minimum = _weights(cont, x.device)[-1]
         path = torch.cat([weights[:s + 1], _weights(cont, x.device)[1:-1]])
-        inner = probe.trajectory_inner_products(model, path, x, y, target=minimum)
+        inner = probe.trajectory_inner_products(model, path, x, y, target=minimum,
+                                                vectorize=_vectorize(cfg))
         rows["train_loss"].append(float(probe.loss_at(model, minimum, x, y)))
         rows["val_loss"].append(float(probe.loss_at(model, minimum, xv, yv)))
         rows["val_accuracy"].append(_accuracy(model, minimum, xv, yv))
@@ -373,11 +376,18 @@ def _spectrum(cfg, out, resume, progress):
 
 
 # -- helpers -------------------------------------------------------------------------------
+def _vectorize(cfg):
+    """``vmap`` the probes' full-batch gradients on CUDA only: on a CPU, ``vmap`` turns every
+    convolution into a grouped one whose backward pass is slow, and a Python loop over the
+    points is 2-5x faster (same numbers; see :mod:`sgdlab.probe`)."""
+    return cfg.device == "cuda"
+
+
 def _accuracy(model, theta, x, y):
     import torch
     from torch.func import functional_call
 
-    from .probe import unflatten_params
+    from .nets import unflatten_params
 
     with torch.no_grad():
         logits = functional_call(model, unflatten_params(model, theta), (x,))

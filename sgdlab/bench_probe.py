@@ -1,0 +1,363 @@
+"""Benchmarks of the PyTorch side:
+``python -m sgdlab.bench probe [--quick] [--device cpu|cuda] [--threads N]``.
+
+Prints one JSON object, measured in one run (every timing the minimum over repeats after a
+warm-up, ``time.perf_counter``, with ``torch.cuda.synchronize`` around GPU work; every ratio
+against a reference measured in the same run, the two timed alternately so that both see the
+same load; the machine's load average is reported, since on a shared machine it moves the
+absolute times a lot):
+
+1. per-sample gradient norms (:func:`sgdlab.probe.per_sample_grad_norms`, ``vmap(grad)``) against
+   the Python loop (:func:`sgdlab.probe.per_sample_grad_norms_loop`) on the small ResNet of
+   :func:`sgdlab.nets.build` with digits-shaped random data;
+2. one epoch of SGD for an ensemble of small nets mapped with ``vmap``
+   (:func:`sgdlab.train.sgd_epoch_ensemble`) against the same nets trained one after another
+   (:func:`sgdlab.train.sgd_epoch_sequential`), on the digits data;
+3. points per second of :func:`sgdlab.probe.neighbourhood_probe` (Section 5.2) on the digits
+   data, ``vmap`` over points against its Python loop over the same points
+   (``vectorize=False``);
+4. training throughput (images/s) of the paper-sized ResNet-34 on CIFAR-shaped random data
+   (batch 128, plain SGD). Meant for ``--device cuda``; on a CPU it runs a token number of
+   steps and says so.
+
+Importing this module imports torch; ``import sgdlab`` and the plain ``python -m sgdlab.bench``
+do not.
+"""
+
+import argparse
+import json
+import os
+import platform
+import time
+
+import torch
+from torch.func import stack_module_state
+
+from . import probe
+
+__all__ = ["GOALS", "time_pair", "per_sample", "ensemble_epoch", "neighbourhood",
+           "resnet34_training", "run", "main"]
+
+# Speed-ups (reference time / fast time) that the fast paths should reach on the 2-core CPU.
+GOALS = {
+    "per_sample_vmap_speedup": 10,
+    "ensemble_vmap_speedup": 5,
+}
+
+IN_SHAPE = (1, 8, 8)     # digits
+CLASSES = 10
+
+
+def _sync(device):
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_pair(fast, reference, repeats=3, device="cpu", warmup=1):
+    """Minimum wall times of ``fast()`` and ``reference()``, timed alternately (fast,
+    reference, fast, ...) so that both see the same load on a shared machine.
+
+    Returns
+    -------
+    (float, float)
+        Seconds of ``fast`` and of ``reference``.
+    """
+    for _ in range(warmup):
+        fast()
+        reference()
+    best = [float("inf"), float("inf")]
+    for _ in range(max(1, repeats)):
+        for i, func in enumerate((fast, reference)):
+            _sync(device)
+            start = time.perf_counter()
+            func()
+            _sync(device)
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best[0], best[1]
+
+
+def _nets():
+    from . import nets
+    return nets
+
+
+def _random_digits(n, device, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(n, *IN_SHAPE, generator=gen)  # standardised, like data.load("digits")
+    y = torch.randint(0, CLASSES, (n,), generator=gen)
+    return x.to(device), y.to(device)
+
+
+def _digits(device, limit=None):
+    from . import data
+    ds = data.load("digits")
+    x, y = ds.x_train, ds.y_train
+    if limit is not None:
+        x, y = x[:limit], y[:limit]
+    return x.to(device), y.to(device)
+
+
+def per_sample(n=256, repeats=5, device="cpu", chunk=256):
+    """Per-sample gradient norms: ``vmap(grad)`` against the Python loop on the small ResNet.
+
+    Returns
+    -------
+    dict
+        ``n``, ``parameters``, ``vmap_s``, ``loop_s``, ``speedup`` and ``max_rel_diff``
+        between the two (they compute the same numbers).
+    """
+    nets = _nets()
+    model = nets.build("resnet", IN_SHAPE, CLASSES, seed=0).to(device)
+    theta = nets.flatten_params(model)
+    x, y = _random_digits(n, device)
+    fast = probe.per_sample_grad_norms(model, theta, x, y, chunk=chunk)
+    slow = probe.per_sample_grad_norms_loop(model, theta, x, y)
+    vmap_s, loop_s = time_pair(
+        lambda: probe.per_sample_grad_norms(model, theta, x, y, chunk=chunk),
+        lambda: probe.per_sample_grad_norms_loop(model, theta, x, y), repeats, device)
+    rel = float(((fast - slow).abs() / slow.abs().clamp_min(1e-12)).max())
+    return {"model": "nets.build('resnet', (1, 8, 8), 10)", "n": n,
+            "parameters": int(theta.numel()), "chunk": chunk, "vmap_s": vmap_s,
+            "loop_s": loop_s, "speedup": loop_s / vmap_s, "max_rel_diff": rel}
+
+
+def ensemble_epoch(members=50, batch_size=64, lr=0.1, repeats=2, device="cpu", limit=None):
+    """One epoch of SGD for ``members`` small ResNets: vmapped ensemble against one by one.
+
+    Uses :func:`sgdlab.train.sgd_epoch_ensemble` and :func:`sgdlab.train.sgd_epoch_sequential`
+    on the digits training set (the first ``limit`` images if given), with the mini-batches of
+    :func:`sgdlab.train.ensemble_batches`; each timed call starts from a copy of the same
+    stacked parameters.
+
+    Returns
+    -------
+    dict
+    """
+    from . import train
+    nets = _nets()
+    x, y = _digits(device, limit)
+    models = [nets.build("resnet", IN_SHAPE, CLASSES, seed=s).to(device) for s in range(members)]
+    params, _ = stack_module_state(models)
+    params = {k: v.detach() for k, v in params.items()}
+    template = models[0]
+    batches = train.ensemble_batches(x.shape[0], batch_size, members, list(range(members)), 0)
+    batches = torch.as_tensor(batches).to(device)
+
+    def fresh():
+        return {k: v.clone() for k, v in params.items()}
+
+    # warm-up on two steps of the epoch, then whole epochs
+    train.sgd_epoch_ensemble(template, fresh(), x, y, batches[:, :2], lr)
+    train.sgd_epoch_sequential(template, fresh(), x, y, batches[:, :2], lr)
+    vmap_s, seq_s = time_pair(
+        lambda: train.sgd_epoch_ensemble(template, fresh(), x, y, batches, lr),
+        lambda: train.sgd_epoch_sequential(template, fresh(), x, y, batches, lr),
+        repeats, device, warmup=0)
+    steps = int(batches.shape[1])
+    return {"model": "nets.build('resnet', (1, 8, 8), 10)", "members": members,
+            "n_train": int(x.shape[0]), "batch_size": batch_size, "steps_per_epoch": steps,
+            "lr": lr, "vmap_s": vmap_s, "sequential_s": seq_s, "speedup": seq_s / vmap_s,
+            "member_steps_per_s_vmap": members * steps / vmap_s,
+            "member_steps_per_s_sequential": members * steps / seq_s}
+
+
+def neighbourhood(k=100, rho=0.5, chunk=16, repeats=1, device="cpu", limit=None):
+    """Points per second of :func:`sgdlab.probe.neighbourhood_probe` (``k`` points, radius
+    ``rho``) around the small ResNet's initialisation, towards another initialisation, on the
+    digits training set: ``vmap`` over ``chunk`` points at a time against the Python loop over
+    the same points (``vectorize=False``).
+
+    Returns
+    -------
+    dict
+    """
+    nets = _nets()
+    x, y = _digits(device, limit)
+    model = nets.build("resnet", IN_SHAPE, CLASSES, seed=0).to(device)
+    theta = nets.flatten_params(model)
+    target = nets.flatten_params(nets.build("resnet", IN_SHAPE, CLASSES, seed=1).to(device))
+    results = {}
+
+    def run_probe(vectorize):
+        def call():
+            results[vectorize] = probe.neighbourhood_probe(
+                model, theta, target, x, y, k=k, rho=rho, chunk=chunk, vectorize=vectorize)
+        return call
+
+    # warm-up on one chunk only (a full probe is the expensive part)
+    for vectorize in (True, False):
+        probe.neighbourhood_probe(model, theta, target, x, y, k=min(k, chunk), rho=rho,
+                                  chunk=chunk, vectorize=vectorize)
+    vmap_s, loop_s = time_pair(run_probe(True), run_probe(False), repeats, device, warmup=0)
+    r = results[True]
+    diff = float((r.values - results[False].values).abs().max())
+    return {"model": "nets.build('resnet', (1, 8, 8), 10)", "k": k, "rho": rho, "chunk": chunk,
+            "n_train": int(x.shape[0]), "vmap_s": vmap_s, "points_per_s": k / vmap_s,
+            "loop_s": loop_s, "loop_points_per_s": k / loop_s, "speedup_vs_loop": loop_s / vmap_s,
+            "max_abs_diff_vs_loop": diff,
+            "values": {"mean": r.mean, "min": r.min, "max": r.max, "std": r.std,
+                       "confidence_observed_range": r.confidence}}
+
+
+def resnet34_training(batch_size=128, steps=300, warmup=20, lr=0.1, device="cuda"):
+    """Training throughput (images/s) of ``nets.build("resnet34", (3, 32, 32), 10)``: plain SGD
+    (``torch.optim.SGD``) on CIFAR-shaped random data, ``steps`` timed steps after ``warmup``
+    steps, synchronised, with PyTorch's default math settings (TF32 convolutions on CUDA,
+    reported as ``cudnn_tf32``).
+
+    Returns
+    -------
+    dict
+    """
+    nets = _nets()
+    cuda = torch.device(device).type == "cuda"
+    model = nets.build("resnet34", (3, 32, 32), 10, seed=0).to(device)
+    model.train()
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(batch_size, 3, 32, 32, generator=gen).to(device)
+    y = torch.randint(0, 10, (batch_size,), generator=gen).to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+
+    def step():
+        opt.zero_grad(set_to_none=True)
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    _sync(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    _sync(device)
+    seconds = time.perf_counter() - start
+    return {"device": torch.device(device).type, "model": "nets.build('resnet34', (3, 32, 32), 10)",
+            "parameters": int(sum(p.numel() for p in model.parameters())),
+            "batch_size": batch_size, "warmup_steps": warmup, "steps": steps,
+            "seconds": seconds, "images_per_s": steps * batch_size / seconds,
+            "cudnn_tf32": bool(torch.backends.cudnn.allow_tf32) if cuda else None}
+
+
+def _machine(device):
+    info = {"torch": torch.__version__, "threads": torch.get_num_threads(),
+            "cpu_count": os.cpu_count(), "load_average_at_start": _load(),
+            "python": platform.python_version(),
+            "platform": platform.platform(), "device": str(device)}
+    if torch.device(device).type == "cuda":
+        info["device_name"] = torch.cuda.get_device_name()
+    else:
+        name = platform.processor()
+        try:
+            with open("/proc/cpuinfo") as fh:
+                name = next(line.split(":", 1)[1].strip() for line in fh
+                            if line.startswith("model name"))
+        except (OSError, StopIteration):
+            pass
+        info["device_name"] = name or "cpu"
+    return info
+
+
+def _load():
+    try:
+        return [round(v, 2) for v in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _round(obj):
+    if isinstance(obj, float):
+        return float(f"{obj:.5g}")
+    if isinstance(obj, dict):
+        return {k: _round(v) for k, v in obj.items()}
+    return obj
+
+
+def run(device="cpu", quick=False):
+    """Run every measurement once and return the JSON-ready report (a dict).
+
+    Parameters
+    ----------
+    device : str
+        ``"cpu"`` or ``"cuda"``.
+    quick : bool
+        Tiny sizes (seconds): checks that everything runs; the numbers mean little.
+
+    Returns
+    -------
+    dict
+    """
+    t_start = time.perf_counter()
+    torch.manual_seed(0)
+    cuda = torch.device(device).type == "cuda"
+    if quick:
+        cfg = {"per_sample": dict(n=16, repeats=1),
+               "ensemble": dict(members=3, repeats=1, limit=128),
+               "neighbourhood": dict(k=4, chunk=2, limit=64),
+               "resnet34": dict(batch_size=4, steps=1, warmup=1)}
+    else:
+        cfg = {"per_sample": dict(n=256, repeats=5),
+               "ensemble": dict(members=50, repeats=2),
+               "neighbourhood": dict(k=100, chunk=16),
+               "resnet34": (dict(batch_size=128, steps=300, warmup=20) if cuda
+                            else dict(batch_size=128, steps=3, warmup=1))}
+    report = {
+        "benchmark": "sgdlab.probe and vmapped training (torch.func); min over repeats after "
+                     "warm-up, ratios measured in the same run",
+        "machine": _machine(device),
+        "quick": quick,
+        "config": cfg,
+    }
+    report["per_sample_grad_norms"] = per_sample(device=device, **cfg["per_sample"])
+    report["ensemble_epoch"] = ensemble_epoch(device=device, **cfg["ensemble"])
+    report["neighbourhood_probe"] = neighbourhood(device=device, **cfg["neighbourhood"])
+    training = resnet34_training(device=device, **cfg["resnet34"])
+    if not cuda:
+        training["note"] = ("cpu: a token number of steps; the throughput goal is for "
+                            "--device cuda")
+    report["resnet34_training"] = training
+    measured = {"per_sample_vmap_speedup": report["per_sample_grad_norms"]["speedup"],
+                "ensemble_vmap_speedup": report["ensemble_epoch"]["speedup"]}
+    goals = {name: {"goal": goal, "measured": measured[name], "meets_when": ">=",
+                    "pass": bool(measured[name] >= goal)} for name, goal in GOALS.items()}
+    report["definitions"] = {
+        "per_sample_vmap_speedup": "per_sample_grad_norms_loop / per_sample_grad_norms "
+                                   "(vmap over samples), small resnet, same data",
+        "ensemble_vmap_speedup": "sgd_epoch_sequential / sgd_epoch_ensemble (vmap over "
+                                 "members), one epoch, same batches",
+        "neighbourhood speedup_vs_loop": "neighbourhood_probe with vectorize=False (Python "
+                                         "loop over points) / with vmap over chunks of points",
+    }
+    report["goals"] = goals
+    report["all_goals_met"] = all(g["pass"] for g in goals.values())
+    report["machine"]["load_average_at_end"] = _load()
+    report["total_s"] = time.perf_counter() - t_start
+    return _round(report)
+
+
+def main(argv=None):
+    """Command line: print the report as JSON."""
+    parser = argparse.ArgumentParser(prog="python -m sgdlab.bench probe", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny sizes (seconds): checks that the benchmark runs")
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                        help="where to run (default cpu)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's choice); 1 gives steadier "
+                             "numbers on a machine shared with other work")
+    args = parser.parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error(f"--threads: expected an integer >= 1, got {args.threads}")
+        torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: CUDA is not available on this machine (torch "
+                     f"{torch.__version__})")
+    report = run(device=args.device, quick=args.quick)
+    print(json.dumps(report, indent=2))
+    return report
+
+
+if __name__ == "__main__":
+    main()

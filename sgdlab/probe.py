@@ -1,0 +1,926 @@
+"""Probes of a neural network's loss surface (Section 5 of the paper), with ``torch.func``.
+
+Kleinberg, Li and Yuan (ICML 2018), Section 5, look at the loss surface of trained networks
+through a few inner products and norms:
+
+* 5.1 / Figure 5a: along an SGD trajectory :math:`x_0, x_1, \\dots, x_T` (one point per
+  epoch), the inner product :math:`\\langle -\\nabla f(x_t), x_T - x_t \\rangle` is positive:
+  the trajectory is *one point convex* with respect to the final solution
+  (:func:`trajectory_inner_products`);
+* 5.2 / Figure 5b: the same holds at random points :math:`w` of the ball of radius 0.5 around
+  :math:`x_t` (Assumption 1 for the smoothed loss; :func:`neighbourhood_probe`,
+  :func:`sample_ball`), and Hoeffding's inequality (Lemma 6) turns 100 positive samples into a
+  confidence that the expectation is positive (:func:`hoeffding_confidence`);
+* 5.2 / Figure 5c: stochastic gradients are short, so one SGD step, ``lr`` times a mini-batch
+  gradient norm, stays inside that ball (:func:`minibatch_grad_norms`,
+  :func:`per_sample_grad_norms`);
+* 5.3: for 50 trajectories and their 50 final solutions, the inner product between the
+  negative gradient at *any* epoch of *any* trajectory and the direction to *any* final
+  solution is almost always positive (:func:`all_pairs_inner_products`).
+
+Conventions shared by every function:
+
+* ``model`` is an :class:`torch.nn.Module` used only as a functional template
+  (:func:`torch.func.functional_call`); its own parameter values are never read or changed.
+  Parameters are passed as flat *vectors*: 1-D float tensors of length ``P``, the parameters
+  of ``model.named_parameters()`` concatenated in that order, as
+  ``torch.nn.utils.parameters_to_vector(model.parameters())`` or
+  :func:`sgdlab.nets.flatten_params` make them.
+* The loss :math:`f` is the mean cross-entropy over the data ``x, y`` (the full training set
+  in the paper). The model is evaluated in ``eval()`` mode (restored afterwards), so dropout is
+  off and a batch's loss is a pure function of the parameters. BatchNorm layers built with
+  ``track_running_stats=False`` (as in :mod:`sgdlab.nets`) then normalise with the statistics
+  of the batch they are given, which is what makes :func:`torch.func.vmap` work; layers with
+  running statistics use them.
+* Inputs are moved to the device and floating dtype of the parameter vector, and results come
+  back as detached tensors (result objects hold CPU tensors and Python floats). On CUDA, TF32
+  is switched off in convolutions and matrix products for the duration of a call (and
+  restored): with PyTorch's default TF32 convolutions the probes' inner products moved by
+  several percent on an H100.
+* Everything random is drawn *outside* the vmapped functions (``vmap`` refuses randomness), and
+  batches of points are mapped ``chunk`` at a time so memory stays bounded.
+* The functions that need full-batch gradients at many points take ``vectorize``: True maps
+  ``chunk`` points at a time with ``vmap``; False loops over the points in Python (same
+  numbers). ``vmap`` pays off for small data and on a GPU. On a CPU with a convolutional net
+  and a large data set the loop can be faster: under ``vmap`` every convolution with
+  per-point weights becomes a grouped convolution, whose backward pass is slow on the CPU
+  (``python -m sgdlab.bench probe`` measures both).
+
+Importing :mod:`sgdlab` does not import this module (nor torch).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import warnings
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, grad, vmap
+
+__all__ = [
+    "loss_at", "full_batch_grad",
+    "trajectory_inner_products", "sample_ball", "neighbourhood_points", "neighbourhood_probe",
+    "NeighbourhoodResult", "hoeffding_confidence", "hoeffding_bound", "per_sample_grad_norms",
+    "per_sample_grad_norms_loop", "minibatch_grad_norms", "all_pairs_inner_products",
+    "AllPairsResult", "one_point_convex_share",
+]
+
+
+# --------------------------------------------------------------------------- validation
+
+def _check_model(model):
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    count = sum(p.numel() for p in model.parameters())
+    if count == 0:
+        raise ValueError("model: expected a module with at least one parameter, got none")
+    return count
+
+
+def _check_vector(name, theta, length):
+    if not isinstance(theta, torch.Tensor):
+        raise TypeError(f"{name}: expected a 1-D torch.Tensor of length {length}, got "
+                        f"{type(theta).__name__}")
+    if not theta.is_floating_point():
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {theta.dtype}")
+    if theta.ndim != 1 or theta.shape[0] != length:
+        raise ValueError(f"{name}: expected a 1-D tensor of length {length} (the model's "
+                         f"parameters in named_parameters() order), got shape "
+                         f"{tuple(theta.shape)}")
+    if not bool(torch.isfinite(theta).all()):
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return theta.detach()
+
+
+def _check_stack(name, thetas, length, ndim, what):
+    if not isinstance(thetas, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch.Tensor of shape {what}, got "
+                        f"{type(thetas).__name__}")
+    if not thetas.is_floating_point():
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {thetas.dtype}")
+    if thetas.ndim != ndim or thetas.shape[-1] != length:
+        raise ValueError(f"{name}: expected shape {what} with P = {length} (the model's "
+                         f"parameter count), got shape {tuple(thetas.shape)}")
+    if not bool(torch.isfinite(thetas).all()):
+        raise ValueError(f"{name}: expected finite values, got NaN or inf")
+    return thetas.detach()
+
+
+def _check_data(x, y, like):
+    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError(f"x, y: expected torch tensors, got {type(x).__name__} and "
+                        f"{type(y).__name__}")
+    if x.ndim < 1 or x.shape[0] == 0:
+        raise ValueError(f"x: expected a non-empty batch of inputs (N >= 1 along dim 0), got "
+                         f"shape {tuple(x.shape)}")
+    if y.ndim != 1 or y.shape[0] != x.shape[0]:
+        raise ValueError(f"y: expected a 1-D tensor of N = {x.shape[0]} class labels (one per "
+                         f"row of x), got shape {tuple(y.shape)}")
+    if y.dtype.is_floating_point or y.dtype == torch.bool:
+        raise TypeError(f"y: expected integer class labels, got dtype {y.dtype}")
+    x = x.detach().to(like.device)
+    if x.is_floating_point():
+        x = x.to(like.dtype)
+    return x, y.detach().to(like.device, torch.long)
+
+
+def _check_int(name, value, low, what=None):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name}: expected an integer, got {value!r}")
+    if value < low:
+        raise ValueError(f"{name}: expected {what or f'an integer >= {low}'}, got {value!r}")
+    return int(value)
+
+
+def _check_batch_size(batch_size):
+    if batch_size is None:
+        return None
+    return _check_int("batch_size", batch_size, 1, "None or a positive integer")
+
+
+def _check_rho(rho):
+    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.floating, np.integer)):
+        raise TypeError(f"rho: expected a positive number, got {rho!r}")
+    if not (math.isfinite(rho) and rho > 0):
+        raise ValueError(f"rho: expected a finite radius > 0, got {rho!r}")
+    return float(rho)
+
+
+# --------------------------------------------------------------------------- functional core
+
+class _Loss:
+    """The mean cross-entropy of ``model`` as a function of a flat parameter vector."""
+
+    def __init__(self, model, like):
+        self.model = model
+        self.shapes = [(name, p.shape) for name, p in model.named_parameters()]
+        self.numels = [math.prod(shape) for _, shape in self.shapes]
+        self.buffers = {
+            name: (b.detach().to(like.device, like.dtype) if b.is_floating_point()
+                   else b.detach().to(like.device))
+            for name, b in model.named_buffers()
+        }
+
+    def params(self, theta):
+        pieces = torch.split(theta, self.numels)
+        return {name: piece.reshape(shape) for (name, shape), piece in zip(self.shapes, pieces)}
+
+    def __call__(self, theta, x, y):
+        logits = functional_call(self.model, (self.params(theta), self.buffers), (x,))
+        return F.cross_entropy(logits, y)
+
+    def full_grad(self, x, y, batch_size):
+        """theta -> gradient of the mean loss over (x, y), in data batches of batch_size."""
+        n = x.shape[0]
+        grad_loss = grad(self)
+        if batch_size is None or batch_size >= n:
+            return lambda theta: grad_loss(theta, x, y)
+        starts = range(0, n, batch_size)
+
+        def accumulated(theta):
+            total = 0
+            for start in starts:
+                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+                total = total + grad_loss(theta, xb, yb) * (xb.shape[0] / n)
+            return total
+
+        return accumulated
+
+
+@contextlib.contextmanager
+def _no_tf32(device):
+    """Full float32 precision in cuDNN convolutions and cuBLAS matrix products on CUDA.
+
+    PyTorch lets cuDNN use TF32 (a 10-bit mantissa) for float32 convolutions by default. A
+    probe's inner products are sums of many terms with cancellation, and a BatchNorm over few
+    values amplifies rounding, so TF32 can move them by percents (and flip signs near 0).
+    """
+    if torch.device(device).type != "cuda":
+        yield
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
+
+
+@contextlib.contextmanager
+def _eval_mode(model, device="cpu"):
+    """The model in eval() mode (restored afterwards), without TF32 on CUDA."""
+    modes = [m.training for m in model.modules()]
+    model.eval()
+    try:
+        with _no_tf32(device):
+            yield
+    finally:
+        for module, mode in zip(model.modules(), modes):
+            module.training = mode
+
+
+def _mapper(func, vectorize):
+    """points (R, P) -> stacked func(point): ``vmap(func)``, or a Python loop."""
+    if vectorize:
+        return vmap(func)
+    return lambda points: torch.stack([func(point) for point in points])
+
+
+def _check_vectorize(vectorize):
+    if not isinstance(vectorize, bool):
+        raise TypeError(f"vectorize: expected True or False, got {vectorize!r}")
+    return vectorize
+
+
+# --------------------------------------------------------------------------- loss and gradient
+
+def loss_at(model, theta, x, y, *, batch_size=None):
+    """The training loss :math:`f(\\theta)`: mean cross-entropy of ``model`` over ``x, y``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Functional template.
+    theta : torch.Tensor
+        Parameter vector, shape ``(P,)``.
+    x, y : torch.Tensor
+        Inputs ``(N, ...)`` and integer labels ``(N,)``, ``N >= 1``.
+    batch_size : int or None
+        None: one forward pass over all ``N`` samples. Otherwise the mean of the batch means
+        weighted by batch size (equal to the full mean for a network without batch
+        statistics; with BatchNorm using batch statistics each batch is normalised with its
+        own statistics, so the value differs slightly).
+
+    Returns
+    -------
+    float
+    """
+    length = _check_model(model)
+    theta = _check_vector("theta", theta, length)
+    x, y = _check_data(x, y, theta)
+    batch_size = _check_batch_size(batch_size)
+    loss = _Loss(model, theta)
+    n = x.shape[0]
+    step = n if batch_size is None else batch_size
+    with _eval_mode(model, theta.device), torch.no_grad():
+        total = sum(float(loss(theta, x[s:s + step], y[s:s + step])) * min(step, n - s) / n
+                    for s in range(0, n, step))
+    return total
+
+
+def full_batch_grad(model, theta, x, y, *, batch_size=None):
+    """The full-batch gradient :math:`\\nabla f(\\theta)` of the mean cross-entropy.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    theta : torch.Tensor
+        Shape ``(P,)``.
+    x, y : torch.Tensor
+        The data, ``N >= 1`` samples.
+    batch_size : int or None
+        None: one pass over all samples. Otherwise the gradients of consecutive batches of
+        ``batch_size`` samples, weighted by ``len(batch) / N`` and summed (bounded memory).
+        Exact for networks without batch statistics; with BatchNorm normalising by batch
+        statistics (``track_running_stats=False``) each batch uses its own statistics, so the
+        result differs slightly from the one-pass gradient.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(P,)``, the dtype and device of ``theta``.
+    """
+    length = _check_model(model)
+    theta = _check_vector("theta", theta, length)
+    x, y = _check_data(x, y, theta)
+    batch_size = _check_batch_size(batch_size)
+    with _eval_mode(model, theta.device):
+        return _Loss(model, theta).full_grad(x, y, batch_size)(theta).detach()
+
+
+# --------------------------------------------------------------------------- Figure 5a
+
+def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False, chunk=8,
+                              batch_size=None, vectorize=True):
+    """Inner products :math:`\\langle -\\nabla f(x_t), x_T - x_t \\rangle` along a trajectory.
+
+    Section 5.1, Figure 5a: for the start :math:`x_t` of every epoch, the negative full-batch
+    gradient against the direction to the final solution :math:`x_T`. All positive means the
+    trajectory is one point convex with respect to :math:`x_T` (Definition 1 / Assumption 1
+    of the paper, evaluated at the trajectory's own points).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    thetas : torch.Tensor
+        Shape ``(T + 1, P)`` when ``target`` is None: epoch starts :math:`x_0 .. x_{T-1}` and the
+        final solution :math:`x_T` as last row. Shape ``(T, P)`` when ``target`` is given: the
+        epoch starts only.
+    x, y : torch.Tensor
+        The training data (the loss is the mean over all of it).
+    target : torch.Tensor or None
+        Shape ``(P,)``; None: the last row of ``thetas`` (which is then not itself probed, its
+        inner product with itself being 0).
+    cosine : bool
+        If True return the cosine :math:`\\langle -g, d\\rangle / (\\|g\\| \\|d\\|)` instead (0 where
+        the gradient or the direction is 0).
+    chunk : int
+        Rows differentiated together under ``vmap``.
+    batch_size : int or None
+        Data batching of each full-batch gradient (see :func:`full_batch_grad`).
+    vectorize : bool
+        ``vmap`` over rows (True) or a Python loop (False); same numbers.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(T,)``, one value per epoch start.
+    """
+    length = _check_model(model)
+    if target is None:
+        thetas = _check_stack("thetas", thetas, length, 2, "(T + 1, P)")
+        if thetas.shape[0] < 2:
+            raise ValueError(f"thetas: expected at least 2 rows (epoch starts and the final "
+                             f"solution as the last row), got shape {tuple(thetas.shape)}")
+        rows, target = thetas[:-1], thetas[-1]
+    else:
+        rows = _check_stack("thetas", thetas, length, 2, "(T, P)")
+        if rows.shape[0] < 1:
+            raise ValueError(f"thetas: expected at least 1 row, got shape {tuple(rows.shape)}")
+        target = _check_vector("target", target, length).to(rows.device, rows.dtype)
+    x, y = _check_data(x, y, rows)
+    chunk = _check_int("chunk", chunk, 1)
+    batch_size = _check_batch_size(batch_size)
+    mapped = _mapper(_Loss(model, rows).full_grad(x, y, batch_size),
+                     _check_vectorize(vectorize))
+    with _eval_mode(model, rows.device):
+        grads = torch.cat([mapped(rows[i:i + chunk]).detach()
+                           for i in range(0, rows.shape[0], chunk)])
+    directions = target - rows
+    inner = -(grads * directions).sum(dim=1)
+    if not cosine:
+        return inner
+    norms = grads.norm(dim=1) * directions.norm(dim=1)
+    return torch.where(norms > 0, inner / torch.where(norms > 0, norms, 1), 0)
+
+
+# --------------------------------------------------------------------------- Figure 5b
+
+def _generator(generator, device):
+    if isinstance(generator, torch.Generator):
+        return generator
+    if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
+        return torch.Generator(device=device).manual_seed(int(generator))
+    raise TypeError(f"generator: expected a torch.Generator or an integer seed, got "
+                    f"{generator!r}")
+
+
+def sample_ball(center, rho, k, *, generator):
+    """``k`` points uniformly distributed in the ball of radius ``rho`` around ``center``.
+
+    A uniform point of the :math:`P`-dimensional ball is :math:`c + \\rho\\, U^{1/P}\\,
+    g / \\|g\\|` with :math:`g` standard Gaussian (a uniform direction) and :math:`U` uniform on
+    [0, 1], since :math:`\\Pr(\\|w - c\\| \\le s \\rho) = s^P`. This is the noise of the smoothed
+    loss that Assumption 1 and Section 5.2 use (radius 0.5 there). For large :math:`P` almost
+    all the mass is near the sphere.
+
+    Parameters
+    ----------
+    center : torch.Tensor
+        Shape ``(P,)``, floating point.
+    rho : float
+        Radius, > 0.
+    k : int
+        Number of points, >= 1.
+    generator : torch.Generator or int
+        Source of randomness (an integer seeds a new generator on ``center``'s device). The
+        draws happen on the generator's device and are moved to ``center``'s.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(k, P)``, ``center``'s dtype and device.
+    """
+    if not isinstance(center, torch.Tensor) or not center.is_floating_point():
+        raise TypeError(f"center: expected a floating-point torch.Tensor, got "
+                        f"{type(center).__name__}")
+    if center.ndim != 1 or center.shape[0] == 0:
+        raise ValueError(f"center: expected a 1-D tensor of length P >= 1, got shape "
+                         f"{tuple(center.shape)}")
+    rho = _check_rho(rho)
+    k = _check_int("k", k, 1, "a number of points >= 1")
+    gen = _generator(generator, center.device)
+    dim = center.shape[0]
+    directions = torch.randn(k, dim, generator=gen, dtype=center.dtype, device=gen.device)
+    uniforms = torch.rand(k, generator=gen, dtype=torch.float64, device=gen.device)
+    radii = rho * torch.exp(torch.log(uniforms) / dim)
+    directions = directions.to(center.device)
+    norms = directions.norm(dim=1, keepdim=True)
+    scale = (radii.to(center.device, center.dtype)[:, None]
+             / torch.where(norms > 0, norms, 1))
+    return center.detach() + directions * scale
+
+
+def _point_seed(seed, index):
+    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
+
+
+def neighbourhood_points(center, rho, k, *, seed=0, start=0, stop=None):
+    """The points :func:`neighbourhood_probe` draws: rows ``start:stop`` of ``k`` uniform points
+    in the ball of radius ``rho`` around ``center``.
+
+    Point ``i`` is ``sample_ball(center, rho, 1, generator=G_i)`` with ``G_i`` seeded from
+    ``(seed, i)``, so the points depend on ``seed`` only, not on how they are chunked.
+
+    Parameters
+    ----------
+    center : torch.Tensor
+        Shape ``(P,)``.
+    rho : float
+    k : int
+    seed : int
+    start, stop : int
+        Half-open range of point indices (default all ``k``).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(stop - start, P)``.
+    """
+    k = _check_int("k", k, 1, "a number of points >= 1")
+    seed = _check_int("seed", seed, 0, "a non-negative integer seed")
+    stop = k if stop is None else stop
+    if not 0 <= start < stop <= k:
+        raise ValueError(f"start, stop: expected 0 <= start < stop <= k = {k}, got "
+                         f"{start!r}, {stop!r}")
+    device = center.device if isinstance(center, torch.Tensor) else "cpu"
+    return torch.cat([
+        sample_ball(center, rho, 1,
+                    generator=torch.Generator(device=device).manual_seed(_point_seed(seed, i)))
+        for i in range(start, stop)
+    ])
+
+
+def hoeffding_bound(values, low=None, high=None):
+    """Hoeffding's bound (Lemma 6) on the chance of a sample mean this positive if
+    :math:`\\mathbb{E}[X] \\le 0`.
+
+    With :math:`n` i.i.d. samples bounded in :math:`[a, b]` and sample mean :math:`m > 0`,
+    Lemma 6 gives
+
+    .. math::
+
+        \\Pr\\Big(\\tfrac1n \\textstyle\\sum_i X_i - \\mathbb{E}[X_1] \\ge m\\Big)
+        \\le \\exp\\Big(-\\frac{2 n m^2}{(b - a)^2}\\Big),
+
+    so if :math:`\\mathbb{E}[X_1] \\le 0` a sample mean of at least :math:`m` has at most this
+    probability. Returns 1 when :math:`m \\le 0` (no evidence), 0 when ``high == low`` and
+    :math:`m > 0` (the variable is the constant :math:`m`). See :func:`hoeffding_confidence`
+    for the meaning of ``low``/``high``.
+
+    Returns
+    -------
+    float
+    """
+    arr, low, high = _hoeffding_inputs(values, low, high)
+    mean = float(arr.mean())
+    if mean <= 0:
+        return 1.0
+    if high == low:
+        return 0.0
+    ratio = mean / (high - low)  # not mean**2 / (high - low)**2, which can underflow
+    return math.exp(-2.0 * arr.size * ratio * ratio)
+
+
+def _hoeffding_inputs(values, low, high):
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    if arr.size == 0:
+        raise ValueError("values: expected at least one sample, got an empty array")
+    if not np.isfinite(arr).all():
+        raise ValueError("values: expected finite samples, got NaN or inf")
+    low = float(arr.min()) if low is None else float(low)
+    high = float(arr.max()) if high is None else float(high)
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise ValueError(f"low, high: expected finite bounds with low <= high, got {low!r}, "
+                         f"{high!r}")
+    if arr.min() < low or arr.max() > high:
+        raise ValueError(f"low, high: expected bounds containing every sample "
+                         f"(samples lie in [{arr.min()!r}, {arr.max()!r}]), got "
+                         f"[{low!r}, {high!r}]")
+    return arr, low, high
+
+
+def hoeffding_confidence(values, low=None, high=None):
+    """Confidence that :math:`\\mathbb{E}[X] > 0` from samples, by Hoeffding's bound (Lemma 6).
+
+    .. math::
+
+        \\text{confidence} = 1 - \\exp\\Big(-\\frac{2 n m^2}{(b - a)^2}\\Big)
+        \\quad (m > 0), \\qquad 0 \\quad (m \\le 0),
+
+    with :math:`n` samples, sample mean :math:`m` and :math:`[a, b]` = ``[low, high]``
+    (:func:`hoeffding_bound` is the subtracted term). Section 5.2 uses it to argue that
+    Assumption 1 (a positive *expected* inner product over the ball) holds with high
+    probability after 100 positive samples.
+
+    Lemma 6 needs :math:`[a, b]` to bound :math:`X` for *every* point :math:`w` of the ball,
+    not only the sampled ones. Such a bound is rarely known for a network; by default
+    (``low=None``, ``high=None``) the observed minimum and maximum are used, an empirical
+    stand-in that can understate :math:`b - a` and so overstate the confidence. Pass a proven
+    bound (for example :math:`\\pm \\sup\\|\\nabla f\\| \\cdot \\|x_T - x_t\\|`) as ``low``/``high``
+    where one is available.
+
+    Parameters
+    ----------
+    values : array_like or torch.Tensor
+        The samples :math:`X_1, \\dots, X_n` (flattened).
+    low, high : float or None
+        The bound :math:`[a, b]`; must contain every sample. None: the sample min / max.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 1 when ``high == low`` and the (constant) samples are positive.
+    """
+    arr, low, high = _hoeffding_inputs(values, low, high)
+    if float(arr.mean()) <= 0:
+        return 0.0
+    return 1.0 - hoeffding_bound(arr, low, high)
+
+
+@dataclass
+class NeighbourhoodResult:
+    """Inner products :math:`\\langle -\\nabla f(w), x_T - x_t \\rangle` at ``k`` random points
+    :math:`w` of the ball around :math:`x_t` (:func:`neighbourhood_probe`).
+
+    Attributes
+    ----------
+    values : torch.Tensor
+        Shape ``(k,)``, CPU.
+    mean, min, max, std : float
+        Of ``values`` (``std`` with Bessel's correction; 0 for ``k == 1``).
+    hoeffding_bound, confidence : float
+        :func:`hoeffding_bound` and :func:`hoeffding_confidence` of ``values`` over
+        ``[low, high]``.
+    low, high : float
+        The bound used (the observed min / max unless given).
+    rho : float
+    k, seed : int
+    distance : float
+        :math:`\\|x_T - x_t\\|`.
+    """
+
+    values: torch.Tensor = field(repr=False)
+    mean: float
+    min: float
+    max: float
+    std: float
+    hoeffding_bound: float
+    confidence: float
+    low: float
+    high: float
+    rho: float
+    k: int
+    seed: int
+    distance: float
+
+    def to_dict(self):
+        """JSON-ready summary (every field but ``values``, plus ``values`` as a list)."""
+        out = {k: v for k, v in asdict(self).items() if k != "values"}
+        out["values"] = self.values.tolist()
+        return out
+
+
+def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0, chunk=16,
+                        batch_size=None, low=None, high=None, vectorize=True):
+    """Assumption 1 around one epoch's point: inner products at random points of its ball.
+
+    Section 5.2, Figure 5b: for ``k`` points :math:`w` uniform in the ball of radius
+    :math:`\\rho` around :math:`x_t` (:func:`neighbourhood_points`), the values
+    :math:`\\langle -\\nabla f(w), x_T - x_t \\rangle` (the direction is fixed, from the ball's
+    centre to the target). All positive, with a small spread, is the paper's evidence that the
+    loss smoothed by the ball is one point convex along the trajectory; Hoeffding's bound
+    (Lemma 6) turns them into a confidence that their expectation is positive.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    theta_t : torch.Tensor
+        The ball's centre :math:`x_t`, shape ``(P,)``.
+    target : torch.Tensor
+        The final solution :math:`x_T`, shape ``(P,)``.
+    x, y : torch.Tensor
+        The training data.
+    k : int
+        Points, >= 1 (100 in the paper).
+    rho : float
+        Radius, > 0 (0.5 in the paper).
+    seed : int
+        Seeds the points (independent of ``chunk``).
+    chunk : int
+        Points differentiated together under ``vmap`` (memory ~ ``chunk`` full-batch passes).
+    batch_size : int or None
+        Data batching of each full-batch gradient (see :func:`full_batch_grad`).
+    low, high : float or None
+        Bound for :func:`hoeffding_confidence` (default: observed min / max).
+    vectorize : bool
+        ``vmap`` over the points of a chunk (True) or a Python loop (False); same numbers.
+
+    Returns
+    -------
+    NeighbourhoodResult
+    """
+    length = _check_model(model)
+    theta_t = _check_vector("theta_t", theta_t, length)
+    target = _check_vector("target", target, length).to(theta_t.device, theta_t.dtype)
+    rho = _check_rho(rho)
+    k = _check_int("k", k, 1, "a number of points >= 1")
+    chunk = _check_int("chunk", chunk, 1)
+    seed = _check_int("seed", seed, 0, "a non-negative integer seed")
+    x, y = _check_data(x, y, theta_t)
+    batch_size = _check_batch_size(batch_size)
+    direction = target - theta_t
+    loss = _Loss(model, theta_t)
+    mapped = _mapper(loss.full_grad(x, y, batch_size), _check_vectorize(vectorize))
+    parts = []
+    with _eval_mode(model, theta_t.device):
+        for start in range(0, k, chunk):
+            points = neighbourhood_points(theta_t, rho, k, seed=seed, start=start,
+                                          stop=min(k, start + chunk))
+            parts.append(-(mapped(points).detach() @ direction))
+    values = torch.cat(parts).cpu()
+    arr = values.double()
+    low_used = float(arr.min()) if low is None else float(low)
+    high_used = float(arr.max()) if high is None else float(high)
+    return NeighbourhoodResult(
+        values=values, mean=float(arr.mean()), min=float(arr.min()), max=float(arr.max()),
+        std=float(arr.std()) if k > 1 else 0.0,
+        hoeffding_bound=hoeffding_bound(arr, low_used, high_used),
+        confidence=hoeffding_confidence(arr, low_used, high_used),
+        low=low_used, high=high_used, rho=rho, k=k, seed=seed,
+        distance=float(direction.double().norm()))
+
+
+# --------------------------------------------------------------------------- Figure 5c
+
+def per_sample_grad_norms(model, theta, x, y, *, chunk=256):
+    """Norms :math:`\\|\\nabla f_i(\\theta)\\|` of the gradients of single samples, via
+    ``vmap(grad)`` over samples.
+
+    Each sample is a batch of one; with BatchNorm normalising by batch statistics that is the
+    network applied to that sample alone (its feature maps supply the statistics), not that
+    sample's share of a mini-batch gradient. Section 5.2 (Figure 5c) bounds the length of an
+    SGD step, ``lr`` times a stochastic gradient norm.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    theta : torch.Tensor
+        Shape ``(P,)``.
+    x, y : torch.Tensor
+        ``N >= 1`` samples.
+    chunk : int
+        Samples mapped together.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(N,)``.
+    """
+    length = _check_model(model)
+    theta = _check_vector("theta", theta, length)
+    x, y = _check_data(x, y, theta)
+    chunk = _check_int("chunk", chunk, 1)
+    loss = _Loss(model, theta)
+    grad_loss = grad(loss)
+
+    def norm_one(xi, yi):
+        return grad_loss(theta, xi.unsqueeze(0), yi.unsqueeze(0)).norm()
+
+    mapped = vmap(norm_one)
+    with _eval_mode(model, theta.device):
+        return torch.cat([mapped(x[i:i + chunk], y[i:i + chunk])
+                          for i in range(0, x.shape[0], chunk)]).detach()
+
+
+def per_sample_grad_norms_loop(model, theta, x, y):
+    """Reference for :func:`per_sample_grad_norms`: a Python loop of ``torch.autograd.grad``
+    calls, one sample at a time (the same numbers, much slower).
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(N,)``.
+    """
+    length = _check_model(model)
+    theta = _check_vector("theta", theta, length)
+    x, y = _check_data(x, y, theta)
+    loss = _Loss(model, theta)
+    leaf = theta.clone().requires_grad_(True)
+    norms = torch.empty(x.shape[0], dtype=theta.dtype, device=theta.device)
+    with _eval_mode(model, theta.device), torch.enable_grad():
+        for i in range(x.shape[0]):
+            (g,) = torch.autograd.grad(loss(leaf, x[i:i + 1], y[i:i + 1]), leaf)
+            norms[i] = g.norm()
+    return norms
+
+
+def minibatch_grad_norms(model, theta, x, y, *, batch_size, batches, seed=0, chunk=16):
+    """Norms of stochastic gradients of random mini-batches at ``theta`` (Figure 5c).
+
+    Draws ``batches`` mini-batches of ``batch_size`` distinct samples (a random permutation's
+    first ``batch_size`` indices each, drawn before mapping) and returns
+    :math:`\\|\\nabla f_B(\\theta)\\|` for each, computed under ``vmap`` over batches. An SGD step
+    has length ``lr * norm``: Section 5.2 finds it below 0.5, the radius of the ball of
+    :func:`neighbourhood_probe`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    theta : torch.Tensor
+        Shape ``(P,)``.
+    x, y : torch.Tensor
+        ``N`` samples.
+    batch_size : int
+        ``1 <= batch_size <= N``.
+    batches : int
+        Number of mini-batches, >= 1.
+    seed : int
+    chunk : int
+        Mini-batches mapped together.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(batches,)``.
+    """
+    length = _check_model(model)
+    theta = _check_vector("theta", theta, length)
+    x, y = _check_data(x, y, theta)
+    n = x.shape[0]
+    batch_size = _check_int("batch_size", batch_size, 1, f"an integer in [1, N = {n}]")
+    if batch_size > n:
+        raise ValueError(f"batch_size: expected an integer in [1, N = {n}], got {batch_size}")
+    batches = _check_int("batches", batches, 1, "a number of mini-batches >= 1")
+    seed = _check_int("seed", seed, 0, "a non-negative integer seed")
+    chunk = _check_int("chunk", chunk, 1)
+    gen = torch.Generator().manual_seed(seed)
+    index = torch.stack([torch.randperm(n, generator=gen)[:batch_size]
+                         for _ in range(batches)]).to(x.device)
+    grad_loss = grad(_Loss(model, theta))
+    mapped = vmap(lambda xb, yb: grad_loss(theta, xb, yb).norm())
+    with _eval_mode(model, theta.device):
+        return torch.cat([mapped(x[index[i:i + chunk]], y[index[i:i + chunk]])
+                          for i in range(0, batches, chunk)]).detach()
+
+
+# --------------------------------------------------------------------------- Section 5.3
+
+@dataclass
+class AllPairsResult:
+    """Inner products between every trajectory point and every final solution
+    (:func:`all_pairs_inner_products`).
+
+    Attributes
+    ----------
+    values : torch.Tensor
+        Shape ``(M, T + 1, M)``, float64, CPU: ``values[m, t, n]`` =
+        :math:`\\langle -\\nabla f(x_{m,t}), x_n^{final} - x_{m,t} \\rangle` with
+        :math:`x_n^{final}` = ``trajectories[n, -1]``. Every row and every ``n`` is kept.
+    count_not_positive, total, share_not_positive :
+        Over the epoch starts ``t = 0 .. T - 1`` and the *other* final solutions ``n != m``:
+        ``total = M (M - 1) T`` values (the paper's count: 50 * 49 * 140 = 343,000).
+    count_not_positive_with_self, total_with_self, share_not_positive_with_self :
+        The same with ``n == m`` included (``M * M * T`` values): the trajectory's own final
+        solution, Figure 5a's case.
+    min_value : float
+        Smallest value counted (``n != m``, ``t < T``).
+    min_final_distance : float
+        Smallest distance between two different final solutions (40 in the paper).
+    """
+
+    values: torch.Tensor = field(repr=False)
+    count_not_positive: int
+    total: int
+    share_not_positive: float
+    count_not_positive_with_self: int
+    total_with_self: int
+    share_not_positive_with_self: float
+    min_value: float
+    min_final_distance: float
+
+    def to_dict(self):
+        """JSON-ready summary (every field but ``values``)."""
+        return {k: v for k, v in asdict(self).items() if k != "values"}
+
+
+def all_pairs_inner_products(model, trajectories, x, y, *, chunk=16, batch_size=None,
+                             vectorize=True):
+    """Section 5.3: is the loss surface a "slope" towards *every* final solution?
+
+    For ``M`` trajectories of ``T + 1`` points each (for example epochs 10 .. 150 of runs that
+    share their first 10 epochs), computes for every point :math:`x_{m,t}` and every final
+    solution :math:`x_n^{final}`
+
+    .. math::
+
+        \\langle -\\nabla f(x_{m,t}),\\; x_n^{final} - x_{m,t} \\rangle .
+
+    The last row of each trajectory is its final solution. It is kept in ``values`` but left
+    out of the counts, where its value against its own final solution is exactly 0; the counts
+    run over the ``T`` epoch starts. The headline share excludes ``n == m`` (the trajectory's
+    own target, Section 5.1's case), which matches the paper's total
+    ``M (M - 1) T`` = 50 * 49 * 140 = 343,000; the share including ``n == m`` is reported too.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    trajectories : torch.Tensor
+        Shape ``(M, T + 1, P)`` with ``M >= 2`` and ``T >= 1``.
+    x, y : torch.Tensor
+        The training data.
+    chunk : int
+        Points differentiated together under ``vmap``; gradients are contracted with the
+        final solutions chunk by chunk (float64), so memory is ``O(chunk * P + M * P)``.
+    batch_size : int or None
+        Data batching of each full-batch gradient (see :func:`full_batch_grad`).
+    vectorize : bool
+        ``vmap`` over the points of a chunk (True) or a Python loop (False); same numbers.
+
+    Returns
+    -------
+    AllPairsResult
+    """
+    length = _check_model(model)
+    trajectories = _check_stack("trajectories", trajectories, length, 3, "(M, T + 1, P)")
+    members, rows = trajectories.shape[:2]
+    if members < 2 or rows < 2:
+        raise ValueError(f"trajectories: expected shape (M, T + 1, P) with M >= 2 "
+                         f"trajectories and T + 1 >= 2 points each, got shape "
+                         f"{tuple(trajectories.shape)}")
+    x, y = _check_data(x, y, trajectories)
+    chunk = _check_int("chunk", chunk, 1)
+    batch_size = _check_batch_size(batch_size)
+    finals = trajectories[:, -1].double()
+    points = trajectories.reshape(members * rows, length)
+    mapped = _mapper(_Loss(model, trajectories).full_grad(x, y, batch_size),
+                     _check_vectorize(vectorize))
+    parts = []
+    with _eval_mode(model, trajectories.device):
+        for i in range(0, points.shape[0], chunk):
+            pts = points[i:i + chunk]
+            grads = mapped(pts).detach().double()
+            # <-g, x_n - p> = (g . p) - (g . x_n)
+            parts.append((grads * pts.double()).sum(1, keepdim=True) - grads @ finals.T)
+    values = torch.cat(parts).reshape(members, rows, members).cpu()
+    counted = values[:, :-1, :]
+    others = ~torch.eye(members, dtype=torch.bool)[:, None, :].expand_as(counted)
+    not_positive = counted <= 0
+    count = int(not_positive[others].sum())
+    total = int(others.sum())
+    count_self = int(not_positive.sum())
+    total_self = counted.numel()
+    distances = torch.cdist(finals[None], finals[None],
+                            compute_mode="donot_use_mm_for_euclid_dist")[0].cpu()
+    distances.fill_diagonal_(math.inf)
+    return AllPairsResult(
+        values=values, count_not_positive=count, total=total,
+        share_not_positive=count / total,
+        count_not_positive_with_self=count_self, total_with_self=total_self,
+        share_not_positive_with_self=count_self / total_self,
+        min_value=float(counted[others].min()),
+        min_final_distance=float(distances.min()))
+
+
+def one_point_convex_share(inner_products):
+    """Share of strictly positive inner products (1.0: one point convex at every point probed).
+
+    Parameters
+    ----------
+    inner_products : array_like or torch.Tensor
+        Any shape, at least one finite value.
+
+    Returns
+    -------
+    float
+    """
+    if isinstance(inner_products, torch.Tensor):
+        inner_products = inner_products.detach().cpu().numpy()
+    arr = np.asarray(inner_products, dtype=np.float64).reshape(-1)
+    if arr.size == 0:
+        raise ValueError("inner_products: expected at least one value, got an empty array")
+    if not np.isfinite(arr).all():
+        raise ValueError("inner_products: expected finite values, got NaN or inf")
+    return float((arr > 0).mean())

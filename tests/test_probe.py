@@ -1,0 +1,394 @@
+"""sgdlab.probe against direct loops, finite differences and closed forms (tiny models)."""
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+torch = pytest.importorskip("torch")
+from hypothesis import given, settings, strategies as st  # noqa: E402
+from torch import nn  # noqa: E402
+
+from sgdlab import probe  # noqa: E402
+
+CLASSES = 3
+
+
+def tiny_convnet():
+    """Conv -> BatchNorm with batch statistics -> ReLU -> Linear on 1 x 4 x 4 inputs."""
+    return nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2, track_running_stats=False), nn.ReLU(),
+        nn.Flatten(), nn.Linear(2 * 4 * 4, CLASSES))
+
+
+def tiny_mlp():
+    """No batch statistics: a batch's loss is a sum of per-sample terms."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(16, 5), nn.Tanh(), nn.Linear(5, CLASSES))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny models gain nothing from threads, and two OpenMP threads crawl on a busy 2-core
+    machine; restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def seed():
+    return 20180710
+
+
+@pytest.fixture
+def data(seed):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randn(24, 1, 4, 4, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, CLASSES, (24,), generator=gen)
+    return x, y
+
+
+def make(builder, seed, dtype=torch.float64):
+    torch.manual_seed(seed)
+    model = builder()
+    return model, torch.nn.utils.parameters_to_vector(model.parameters()).detach().to(dtype)
+
+
+def direct_grad(model, theta, x, y):
+    """Plain autograd on the module with theta loaded: an independent reference."""
+    model = model.double()
+    torch.nn.utils.vector_to_parameters(theta.clone(), model.parameters())
+    model.zero_grad()
+    model.eval()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    return torch.cat([p.grad.reshape(-1) for p in model.parameters()])
+
+
+# --------------------------------------------------------------------------- loss and gradient
+
+@pytest.mark.parametrize("builder", [tiny_convnet, tiny_mlp])
+def test_full_batch_grad_matches_central_differences(builder, data, seed):
+    x, y = data
+    model, theta = make(builder, seed)
+    g = probe.full_batch_grad(model, theta, x, y)
+    h = 1e-6
+    fd = torch.empty_like(theta)
+    for i in range(theta.numel()):
+        e = torch.zeros_like(theta)
+        e[i] = h
+        fd[i] = (probe.loss_at(model, theta + e, x, y) - probe.loss_at(model, theta - e, x, y)) / (2 * h)
+    assert g.shape == theta.shape and g.dtype == torch.float64
+    assert_allclose(g.numpy(), fd.numpy(), rtol=1e-6, atol=1e-8)
+
+
+def test_full_batch_grad_matches_plain_autograd(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    assert_allclose(probe.full_batch_grad(model, theta, x, y).numpy(),
+                    direct_grad(model, theta, x, y).numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_batched_data_is_exact_without_batch_statistics(data, seed):
+    x, y = data
+    model, theta = make(tiny_mlp, seed)
+    full = probe.full_batch_grad(model, theta, x, y)
+    for batch_size in (1, 5, 7, 24, 100):
+        assert_allclose(probe.full_batch_grad(model, theta, x, y, batch_size=batch_size).numpy(),
+                        full.numpy(), rtol=1e-10, atol=1e-13)
+        assert math.isclose(probe.loss_at(model, theta, x, y, batch_size=batch_size),
+                            probe.loss_at(model, theta, x, y), rel_tol=1e-12)
+
+
+def test_training_mode_is_restored(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    model.train()
+    probe.full_batch_grad(model, theta, x, y)
+    assert all(m.training for m in model.modules())
+
+
+# --------------------------------------------------------------------------- Figure 5a
+
+def test_trajectory_inner_products_match_loop(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    gen = torch.Generator().manual_seed(seed)
+    thetas = theta + 0.3 * torch.randn(5, theta.numel(), generator=gen, dtype=torch.float64)
+    target = thetas[-1]
+    expected = torch.stack([-(probe.full_batch_grad(model, t, x, y) @ (target - t))
+                            for t in thetas[:-1]])
+    got = probe.trajectory_inner_products(model, thetas, x, y, chunk=3)
+    assert got.shape == (4,)
+    assert_allclose(got.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+    explicit = probe.trajectory_inner_products(model, thetas[:-1], x, y, target=target)
+    assert_allclose(explicit.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+    looped = probe.trajectory_inner_products(model, thetas, x, y, vectorize=False)
+    assert_allclose(looped.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+    cos = probe.trajectory_inner_products(model, thetas, x, y, cosine=True)
+    norms = torch.stack([probe.full_batch_grad(model, t, x, y).norm() * (target - t).norm()
+                         for t in thetas[:-1]])
+    assert_allclose(cos.numpy(), (expected / norms).numpy(), rtol=1e-10)
+    assert bool((cos.abs() <= 1).all())
+
+
+def test_trajectory_cosine_is_zero_where_direction_vanishes(data, seed):
+    x, y = data
+    model, theta = make(tiny_mlp, seed)
+    cos = probe.trajectory_inner_products(model, theta[None], x, y, target=theta, cosine=True)
+    assert cos.tolist() == [0.0]
+
+
+# --------------------------------------------------------------------------- Figure 5b
+
+@settings(max_examples=25, deadline=None)
+@given(dim=st.integers(1, 50), rho=st.floats(1e-3, 1e3), k=st.integers(1, 30),
+       seed=st.integers(0, 2**31))
+def test_sample_ball_points_lie_in_ball(dim, rho, k, seed):
+    center = torch.linspace(-1, 1, dim, dtype=torch.float64)
+    points = probe.sample_ball(center, rho, k, generator=seed)
+    assert points.shape == (k, dim) and points.dtype == torch.float64
+    assert bool(((points - center).norm(dim=1) <= rho * (1 + 1e-12)).all())
+
+
+def test_sample_ball_radius_distribution(seed):
+    """P(|w - c| <= s rho) = s^d: Kolmogorov-Smirnov distance of the radii (d = 5)."""
+    dim, count, rho = 5, 4000, 0.5
+    center = torch.full((dim,), 3.0, dtype=torch.float64)
+    points = probe.sample_ball(center, rho, count, generator=torch.Generator().manual_seed(seed))
+    s = np.sort(((points - center).norm(dim=1) / rho).numpy())
+    cdf = s ** dim
+    ks = max(np.max(np.arange(1, count + 1) / count - cdf), np.max(cdf - np.arange(count) / count))
+    assert ks < 1.63 / math.sqrt(count)  # 1% critical value
+    for q in (0.5, 0.8, 0.9, 0.97):
+        share = np.mean(s <= q)
+        sd = math.sqrt(q ** dim * (1 - q ** dim) / count)
+        assert abs(share - q ** dim) < 4.5 * sd
+    # uniform directions: the mean of the offsets is near 0
+    assert float((points - center).mean(0).norm()) < 4.5 * rho / math.sqrt(count)
+
+
+def test_sample_ball_float32_and_reproducible(seed):
+    center = torch.zeros(7)
+    a = probe.sample_ball(center, 0.5, 4, generator=seed)
+    b = probe.sample_ball(center, 0.5, 4, generator=torch.Generator().manual_seed(seed))
+    assert a.dtype == torch.float32 and torch.equal(a, b)
+
+
+def test_neighbourhood_probe_matches_loop(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    target = theta + 1.0
+    k, rho = 7, 0.5
+    result = probe.neighbourhood_probe(model, theta, target, x, y, k=k, rho=rho, seed=seed,
+                                       chunk=3)
+    points = probe.neighbourhood_points(theta, rho, k, seed=seed)
+    assert points.shape == (k, theta.numel())
+    assert bool(((points - theta).norm(dim=1) <= rho * (1 + 1e-12)).all())
+    expected = torch.stack([-(direct_grad(model, w, x, y) @ (target - theta)) for w in points])
+    assert result.values.shape == (k,)
+    assert_allclose(result.values.numpy(), expected.numpy(), rtol=1e-9, atol=1e-12)
+    v = result.values.numpy()
+    assert math.isclose(result.mean, v.mean()) and result.min == v.min() and result.max == v.max()
+    assert math.isclose(result.std, v.std(ddof=1))
+    assert math.isclose(result.distance, float((target - theta).norm()))
+    assert math.isclose(result.confidence, probe.hoeffding_confidence(v))
+    assert result.to_dict()["k"] == k and len(result.to_dict()["values"]) == k
+    # the points depend on the seed only, not on the chunking
+    again = probe.neighbourhood_probe(model, theta, target, x, y, k=k, rho=rho, seed=seed,
+                                      chunk=16)
+    assert_allclose(again.values.numpy(), result.values.numpy(), rtol=1e-12)
+    looped = probe.neighbourhood_probe(model, theta, target, x, y, k=k, rho=rho, seed=seed,
+                                       vectorize=False)
+    assert_allclose(looped.values.numpy(), result.values.numpy(), rtol=1e-10)
+    assert torch.equal(probe.neighbourhood_points(theta, rho, k, seed=seed, start=2, stop=5),
+                       points[2:5])
+
+
+def test_neighbourhood_probe_hoeffding_bounds_passed_through(data, seed):
+    x, y = data
+    model, theta = make(tiny_mlp, seed)
+    target = theta - 0.5 * probe.full_batch_grad(model, theta, x, y)
+    result = probe.neighbourhood_probe(model, theta, target, x, y, k=5, seed=seed, low=-50,
+                                       high=50)
+    assert (result.low, result.high) == (-50.0, 50.0)
+    assert math.isclose(result.confidence,
+                        probe.hoeffding_confidence(result.values, low=-50, high=50))
+
+
+# --------------------------------------------------------------------------- Hoeffding (Lemma 6)
+
+def test_hoeffding_confidence_formula():
+    values = np.array([0.5, 1.0, 2.0, 0.25])
+    n, m = values.size, values.mean()
+    expected = 1 - math.exp(-2 * n * m ** 2 / (2.0 - 0.25) ** 2)
+    assert math.isclose(probe.hoeffding_confidence(values), expected)
+    assert math.isclose(probe.hoeffding_bound(values), 1 - expected)
+    wide = 1 - math.exp(-2 * n * m ** 2 / 20.0 ** 2)
+    assert math.isclose(probe.hoeffding_confidence(values, low=-10, high=10), wide)
+    assert math.isclose(probe.hoeffding_confidence(torch.tensor(values), -10, 10), wide)
+
+
+def test_hoeffding_confidence_edge_cases():
+    assert probe.hoeffding_confidence([-1.0, 0.5]) == 0.0       # mean <= 0: no evidence
+    assert probe.hoeffding_confidence([-1.0, 1.0]) == 0.0
+    assert probe.hoeffding_bound([-1.0, 1.0]) == 1.0
+    assert probe.hoeffding_confidence([2.0, 2.0, 2.0]) == 1.0   # a positive constant
+    with pytest.raises(ValueError, match="low, high"):
+        probe.hoeffding_confidence([1.0, 3.0], low=0.0, high=2.0)
+    with pytest.raises(ValueError, match="values"):
+        probe.hoeffding_confidence([])
+    with pytest.raises(ValueError, match="values"):
+        probe.hoeffding_confidence([1.0, float("nan")])
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.floats(-10, 10), min_size=1, max_size=40), st.floats(0, 5))
+def test_hoeffding_confidence_properties(values, widen):
+    arr = np.array(values)
+    c = probe.hoeffding_confidence(arr)
+    assert 0.0 <= c <= 1.0
+    if arr.mean() <= 0:
+        assert c == 0.0
+    # a wider (weaker) bound never gives more confidence
+    assert probe.hoeffding_confidence(arr, arr.min() - widen, arr.max() + widen) <= c + 1e-15
+    # more samples with the same mean and range give more confidence
+    assert probe.hoeffding_confidence(np.tile(arr, 2)) >= c - 1e-15
+
+
+# --------------------------------------------------------------------------- Figure 5c
+
+@pytest.mark.parametrize("builder", [tiny_convnet, tiny_mlp])
+def test_per_sample_vmap_equals_loop(builder, data, seed):
+    x, y = data
+    model, theta = make(builder, seed)
+    fast = probe.per_sample_grad_norms(model, theta, x, y, chunk=5)
+    slow = probe.per_sample_grad_norms_loop(model, theta, x, y)
+    assert fast.shape == (24,)
+    assert_allclose(fast.numpy(), slow.numpy(), rtol=1e-10, atol=1e-13)
+    manual = [float(direct_grad(model, theta, x[i:i + 1], y[i:i + 1]).norm()) for i in (0, 9)]
+    assert_allclose(fast[[0, 9]].numpy(), manual, rtol=1e-10)
+
+
+def test_minibatch_grad_norms(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    norms = probe.minibatch_grad_norms(model, theta, x, y, batch_size=6, batches=9, seed=seed,
+                                       chunk=4)
+    assert norms.shape == (9,) and bool((norms > 0).all())
+    again = probe.minibatch_grad_norms(model, theta, x, y, batch_size=6, batches=9, seed=seed)
+    assert_allclose(norms.numpy(), again.numpy(), rtol=1e-12)
+    # the same draws, by hand
+    gen = torch.Generator().manual_seed(seed)
+    index = [torch.randperm(24, generator=gen)[:6] for _ in range(9)]
+    manual = [float(direct_grad(model, theta, x[i], y[i]).norm()) for i in index]
+    assert_allclose(norms.numpy(), manual, rtol=1e-10)
+    # a mini-batch of all N samples is the full batch (in some order)
+    full = probe.minibatch_grad_norms(model, theta, x, y, batch_size=24, batches=2)
+    assert_allclose(full.numpy(), [float(probe.full_batch_grad(model, theta, x, y).norm())] * 2,
+                    rtol=1e-10)
+
+
+# --------------------------------------------------------------------------- Section 5.3
+
+def test_all_pairs_hand_made(data, seed):
+    """Shared start p; final solutions p - g (downhill) and p + g (uphill)."""
+    x, y = data
+    model, p = make(tiny_mlp, seed)
+    g = probe.full_batch_grad(model, p, x, y)
+    down, up = p - g, p + g
+    trajectories = torch.stack([torch.stack([p, down]), torch.stack([p, up])])
+    result = probe.all_pairs_inner_products(model, trajectories, x, y)
+    g2 = float(g @ g)
+    assert result.values.shape == (2, 2, 2)
+    assert_allclose(result.values[:, 0, :].numpy(), [[g2, -g2], [g2, -g2]], rtol=1e-10)
+    assert_allclose(torch.diagonal(result.values[:, -1, :]).numpy(), [0, 0], atol=1e-12)
+    # n != m over t < T: values[0, 0, 1] < 0, values[1, 0, 0] > 0
+    assert (result.count_not_positive, result.total) == (1, 2)
+    assert result.share_not_positive == 0.5
+    assert (result.count_not_positive_with_self, result.total_with_self) == (2, 4)
+    assert math.isclose(result.min_value, -g2)
+    assert math.isclose(result.min_final_distance, 2 * float(g.norm()), rel_tol=1e-12)
+    assert set(result.to_dict()) >= {"share_not_positive", "total", "min_final_distance"}
+
+
+def test_all_pairs_match_loop(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    gen = torch.Generator().manual_seed(seed)
+    members, rows = 3, 4
+    trajectories = theta + 0.5 * torch.randn(members, rows, theta.numel(), generator=gen,
+                                             dtype=torch.float64)
+    result = probe.all_pairs_inner_products(model, trajectories, x, y, chunk=5)
+    expected = torch.empty(members, rows, members, dtype=torch.float64)
+    for m in range(members):
+        for t in range(rows):
+            g = direct_grad(model, trajectories[m, t], x, y)
+            for n in range(members):
+                expected[m, t, n] = -(g @ (trajectories[n, -1] - trajectories[m, t]))
+    assert_allclose(result.values.numpy(), expected.numpy(), rtol=1e-9, atol=1e-11)
+    looped = probe.all_pairs_inner_products(model, trajectories, x, y, vectorize=False)
+    assert_allclose(looped.values.numpy(), expected.numpy(), rtol=1e-9, atol=1e-11)
+    counted = expected[:, :-1, :].numpy()
+    others = ~np.eye(members, dtype=bool)[:, None, :].repeat(rows - 1, axis=1)
+    assert result.total == members * (members - 1) * (rows - 1) == others.sum()
+    assert result.count_not_positive == int((counted[others] <= 0).sum())
+    assert result.count_not_positive_with_self == int((counted <= 0).sum())
+    assert result.total_with_self == counted.size
+    assert math.isclose(result.share_not_positive, result.count_not_positive / result.total)
+    finals = trajectories[:, -1]
+    dists = [float((finals[a] - finals[b]).norm()) for a in range(3) for b in range(a + 1, 3)]
+    assert math.isclose(result.min_final_distance, min(dists), rel_tol=1e-12)
+
+
+def test_one_point_convex_share():
+    assert probe.one_point_convex_share([1.0, -1.0, 0.0, 2.0]) == 0.5
+    assert probe.one_point_convex_share(torch.ones(2, 3)) == 1.0
+    with pytest.raises(ValueError, match="inner_products"):
+        probe.one_point_convex_share([])
+
+
+# --------------------------------------------------------------------------- bad arguments
+
+def test_bad_arguments_are_rejected(data, seed):
+    x, y = data
+    model, theta = make(tiny_mlp, seed)
+    p = theta.numel()
+    with pytest.raises(ValueError, match=r"rho: expected a finite radius > 0, got 0"):
+        probe.sample_ball(theta, 0, 3, generator=0)
+    with pytest.raises(ValueError, match=r"rho: .*got -0.5"):
+        probe.neighbourhood_probe(model, theta, theta, x, y, rho=-0.5)
+    with pytest.raises(ValueError, match=r"rho: .*got nan"):
+        probe.sample_ball(theta, float("nan"), 3, generator=0)
+    with pytest.raises(ValueError, match=r"k: expected a number of points >= 1, got 0"):
+        probe.sample_ball(theta, 0.5, 0, generator=0)
+    with pytest.raises(ValueError, match=r"k: .*got 0"):
+        probe.neighbourhood_probe(model, theta, theta, x, y, k=0)
+    with pytest.raises(ValueError, match=rf"theta: expected a 1-D tensor of length {p}.*"
+                                         rf"got shape \({p - 1},\)"):
+        probe.full_batch_grad(model, theta[:-1], x, y)
+    with pytest.raises(ValueError, match=rf"target: expected a 1-D tensor of length {p}"):
+        probe.neighbourhood_probe(model, theta, theta[:3], x, y)
+    with pytest.raises(ValueError, match=r"thetas: expected shape \(T \+ 1, P\)"):
+        probe.trajectory_inner_products(model, theta, x, y)
+    with pytest.raises(ValueError, match=r"x: expected a non-empty batch"):
+        probe.loss_at(model, theta, x[:0], y[:0])
+    with pytest.raises(ValueError, match=r"y: expected a 1-D tensor of N = 24"):
+        probe.per_sample_grad_norms(model, theta, x, y[:5])
+    with pytest.raises(ValueError, match=r"trajectories: .*M >= 2"):
+        probe.all_pairs_inner_products(model, theta.reshape(1, 1, p).repeat(1, 3, 1), x, y)
+    with pytest.raises(ValueError, match=r"batch_size: expected an integer in \[1, N = 24\], "
+                                         r"got 25"):
+        probe.minibatch_grad_norms(model, theta, x, y, batch_size=25, batches=2)
+    with pytest.raises(ValueError, match=r"chunk: .*got 0"):
+        probe.per_sample_grad_norms(model, theta, x, y, chunk=0)
+    with pytest.raises(ValueError, match=r"theta: expected finite"):
+        probe.loss_at(model, theta * float("nan"), x, y)
+    with pytest.raises(TypeError, match=r"model: expected a torch.nn.Module"):
+        probe.loss_at(lambda z: z, theta, x, y)
+    with pytest.raises(TypeError, match=r"vectorize: expected True or False, got 1"):
+        probe.trajectory_inner_products(model, theta[None], x, y, target=theta, vectorize=1)
+    with pytest.raises(TypeError, match=r"generator: expected"):
+        probe.sample_ball(theta, 0.5, 2, generator="seed")
