@@ -175,7 +175,7 @@ def run(experiment, *, scale="book", out=None, resume=False, progress=True, **ov
         saved = load(out)
         if saved["config"] == _jsonable(config.to_dict()):
             return saved
-        if not resume:
+        if not resume or saved["config"].get("experiment") != experiment:
             raise FileExistsError(f"{out} holds a result with another config; choose another "
                                   "out folder or delete it")
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,122 @@
+"""The loading and plotting helpers of the Section 5 chapters (sgdlab.nn_chapters)."""
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from numpy.testing import assert_allclose  # noqa: E402
+
+from sgdlab import nn_chapters  # noqa: E402
+
+
+@pytest.fixture
+def one_thread():
+    """Small networks run fastest on one torch thread on a 2-core machine."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_scale_from_env(monkeypatch):
+    monkeypatch.delenv("SGDLAB_SCALE", raising=False)
+    assert nn_chapters.scale_from_env() == "book"
+    assert nn_chapters.scale_from_env(default="tiny") == "tiny"
+    monkeypatch.setenv("SGDLAB_SCALE", "tiny")
+    assert nn_chapters.scale_from_env() == "tiny"
+    monkeypatch.setenv("SGDLAB_SCALE", "huge")
+    with pytest.raises(ValueError, match=r"SGDLAB_SCALE must be one of .* got 'huge'"):
+        nn_chapters.scale_from_env()
+
+
+def test_results_root_and_paper_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("SGDLAB_RESULTS", raising=False)
+    default = nn_chapters.results_root()
+    assert default.name == "results" and (default.parent / "sgdlab").is_dir()
+    monkeypatch.setenv("SGDLAB_RESULTS", str(tmp_path))
+    assert nn_chapters.results_root() == tmp_path
+    folder = nn_chapters.paper_folder("trajectory", "cifar10", "resnet34")
+    assert folder == tmp_path / "paper" / "trajectory-cifar10-resnet34"
+    assert nn_chapters.paper_folder("spectrum", "cifar100", "resnet", root="x") == (
+        Path("x") / "paper" / "spectrum-cifar100-resnet")
+    with pytest.raises(ValueError, match="arch must be a non-empty string, got ''"):
+        nn_chapters.paper_folder("trajectory", "cifar10", "")
+
+
+def test_paper_command_writes_the_folder_the_chapters_read():
+    command = nn_chapters.paper_command("neighbourhood", "cifar10", "densenet100")
+    assert command.startswith("python -m sgdlab run neighbourhood --scale paper ")
+    assert "--arch densenet100" in command and "--dataset cifar10" in command
+    assert command.endswith("--out results/paper/neighbourhood-cifar10-densenet100")
+
+
+def _write_result(folder, experiment):
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(
+        {"config": {"experiment": experiment, "arch": "resnet"}, "summary": {"total": 3}}))
+    np.savez(folder / "result.npz", values=np.arange(3.0))
+
+
+def test_saved_result_loads_a_folder_or_returns_none(tmp_path):
+    assert nn_chapters.saved_result("allpairs", "cifar10", "resnet", root=tmp_path) is None
+    _write_result(tmp_path / "paper" / "allpairs-cifar10-resnet", "allpairs")
+    result = nn_chapters.saved_result("allpairs", "cifar10", "resnet", root=tmp_path)
+    assert result["summary"] == {"total": 3}
+    assert_allclose(result["arrays"]["values"], [0.0, 1.0, 2.0])
+    _write_result(tmp_path / "paper" / "spectrum-cifar10-resnet", "allpairs")
+    with pytest.raises(ValueError, match="holds a 'allpairs' result, expected 'spectrum'"):
+        nn_chapters.saved_result("spectrum", "cifar10", "resnet", root=tmp_path)
+
+
+def test_trajectory_and_neighbourhood_share_one_run(one_thread):
+    traj, nbhd, weights = nn_chapters.trajectory_and_neighbourhood(
+        "resnet", "tiny", trajectory=dict(trials=1), keep_weights=True)
+    epochs = traj["config"]["epochs"]
+    assert traj["config"]["experiment"] == "trajectory"
+    assert nbhd["config"]["experiment"] == "neighbourhood"
+    assert weights.shape == (epochs + 1, traj["summary"]["parameters"])
+    # the balls are centred on the kept run's epochs, with its final point as the target
+    expected = [np.linalg.norm(weights[-1].astype(np.float64) - weights[t]) for t in
+                nbhd["arrays"]["epochs"]]
+    assert_allclose(nbhd["arrays"]["distance"], expected, rtol=1e-5)
+    # ... which is trial 0 of the trajectory experiment: the same training curve
+    assert traj["arrays"]["inner"].shape == (1, epochs)
+    again, _ = nn_chapters.trajectory_and_neighbourhood("resnet", "tiny",
+                                                        trajectory=dict(trials=1))
+    assert_allclose(again["arrays"]["inner"], traj["arrays"]["inner"])
+
+
+def test_trajectory_and_neighbourhood_with_other_settings(one_thread):
+    traj, nbhd = nn_chapters.trajectory_and_neighbourhood(
+        "resnet", "tiny", trajectory=dict(trials=1, epochs=2), neighbourhood=dict(epochs=3))
+    assert traj["config"]["epochs"] == 2 and nbhd["config"]["epochs"] == 3
+    assert nbhd["arrays"]["values"].shape[0] == 3
+
+
+def test_lr_drops():
+    lr = [0.1] * 6 + [0.01] * 3 + [0.001] * 3
+    assert nn_chapters.lr_drops(lr) == [6, 9]
+    assert nn_chapters.lr_drops([0.1, 0.1]) == []
+
+
+def test_plot_band_draws_a_line_and_a_band():
+    fig, ax = plt.subplots()
+    x = np.arange(4)
+    nn_chapters.plot_band(ax, x, x * 1.0, x - 1.0, x + 1.0, color="C0", label="m")
+    assert len(ax.lines) == 1 and len(ax.collections) == 1
+    assert ax.lines[0].get_label() == "m"
+    with pytest.raises(ValueError, match="must be 1-D arrays of one length"):
+        nn_chapters.plot_band(ax, x, x[:3], x, x, color="C0")
+    plt.close(fig)
+
+
+def test_check_mark():
+    assert nn_chapters.check_mark(np.bool_(True)) == "yes"
+    assert nn_chapters.check_mark(0 > 1) == "no"
