@@ -28,7 +28,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +195,8 @@ def load(out):
 
 
 def _run(config, out, *, resume, progress, save):
+    from .train import _write_atomic  # the same atomic writer as the training runs
+
     runner = {"trajectory": _trajectory, "neighbourhood": _neighbourhood,
               "allpairs": _allpairs, "spectrum": _spectrum}[config.experiment]
     summary, arrays = runner(config, out, resume, progress)
@@ -239,7 +240,7 @@ def _weights(result, device):
 
 def _trajectory(cfg, out, resume, progress):
     """Figure 5a (inner products along each trajectory) and 5c (gradient norms, steps)."""
-    from . import probe
+    from . import nets, probe
     from .train import train
 
     dataset, model, x, y = _setup(cfg)
@@ -256,7 +257,8 @@ def _trajectory(cfg, out, resume, progress):
     arrays = dict(inner=inner, min_inner=inner.min(axis=0), **metric)
     first_positive = _first_all_positive(inner.min(axis=0))
     summary = {
-        "trials": cfg.trials, "epochs": cfg.epochs, "parameters": _count(model),
+        "trials": cfg.trials, "epochs": cfg.epochs,
+        "parameters": nets.count_parameters(model),
         "share_positive": float(np.mean(inner > 0)),
         "epochs_all_positive_from": first_positive,
         "min_inner": float(inner.min()),
@@ -269,7 +271,7 @@ def _trajectory(cfg, out, resume, progress):
 
 def _neighbourhood(cfg, out, resume, progress):
     """Figure 5b: the ball of radius rho around each probed epoch's point."""
-    from . import probe
+    from . import nets, probe
     from .train import train
 
     dataset, model, x, y = _setup(cfg)
@@ -290,7 +292,7 @@ def _neighbourhood(cfg, out, resume, progress):
     arrays.update(epochs=epochs, values=np.stack(values))
     summary = {
         "epochs_probed": int(epochs.size), "k": cfg.k, "rho": cfg.rho,
-        "parameters": _count(model),
+        "parameters": nets.count_parameters(model),
         "share_positive": float(np.mean(arrays["values"] > 0)),
         "balls_all_positive": int(np.sum(arrays["min"] > 0)),
         "min_confidence": float(arrays["confidence"].min()),
@@ -302,8 +304,8 @@ def _neighbourhood(cfg, out, resume, progress):
 
 def _allpairs(cfg, out, resume, progress):
     """Section 5.3: shared first epochs, then ``members`` seeds as one vmapped ensemble."""
-    from . import probe
-    from .train import train, train_ensemble
+    from . import nets, probe
+    from .train import _write_atomic, train, train_ensemble
 
     dataset, model, x, y = _setup(cfg)
     start = None
@@ -326,7 +328,7 @@ def _allpairs(cfg, out, resume, progress):
     res = probe.all_pairs_inner_products(model, trajectories, x, y, vectorize=_vectorize(cfg))
     finals = trajectories[:, -1]
     summary = dict(res.to_dict(), members=cfg.members, shared_epochs=cfg.shared_epochs,
-                   epochs=cfg.epochs, parameters=_count(model),
+                   epochs=cfg.epochs, parameters=nets.count_parameters(model),
                    mean_final_distance=float(torch.pdist(finals.double()).mean()),
                    distance_from_start=float((finals - trajectories[:, 0]).norm(dim=1).mean()))
     return summary, {"values": res.values.numpy()}
@@ -336,7 +338,7 @@ def _spectrum(cfg, out, resume, progress):
     """Section 5.4, Figure 6: minima reached by shrinking lr at different epochs."""
     import torch
 
-    from . import probe
+    from . import nets, probe
     from .train import train
 
     dataset, model, x, y = _setup(cfg)
@@ -366,7 +368,7 @@ def _spectrum(cfg, out, resume, progress):
     arrays["starts"] = starts
     loss = np.asarray(base.train_loss) if hasattr(base, "train_loss") else None
     summary = {
-        "starts": starts.tolist(), "parameters": _count(model),
+        "starts": starts.tolist(), "parameters": nets.count_parameters(model),
         "train_loss": arrays["train_loss"].tolist(), "val_loss": arrays["val_loss"].tolist(),
         "distance_init": arrays["distance_init"].tolist(),
         "all_trajectories_one_point_convex": bool(np.all(arrays["min_inner"] > 0)),
@@ -410,10 +412,6 @@ def _first_all_positive(min_inner):
     return None if bad[-1] == min_inner.size - 1 else int(bad[-1] + 1)
 
 
-def _count(model):
-    return int(sum(p.numel() for p in model.parameters()))
-
-
 def _progress(items, progress, desc):
     if not progress:
         return items
@@ -425,16 +423,3 @@ def _jsonable(value):
     """Plain JSON types (numpy scalars and arrays, paths, tuples converted)."""
     return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist")
                                  else str(v)))
-
-
-def _write_atomic(path, write):
-    """Write ``path`` through a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

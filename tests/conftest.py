@@ -34,3 +34,15 @@ def built_book() -> Path:
     html = REPO / "_build" / "html"
     assert (html / "index.html").is_file(), "`make book` succeeded but wrote no _build/html/index.html"
     return html
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """Run a module's torch work on one thread, restored afterwards: tiny networks gain
+    nothing from threads, and two OpenMP threads crawl on a busy 2-core machine."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

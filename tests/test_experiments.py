@@ -4,19 +4,13 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from sgdlab import __main__ as cli
 from sgdlab import experiments
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small networks run fastest on one torch thread on a 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+
 
 
 def test_presets_and_overrides():

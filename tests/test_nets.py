@@ -9,16 +9,11 @@ from torch.func import functional_call, grad, stack_module_state, vmap
 
 from sgdlab import nets
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
 SHAPES = [(1, 8, 8), (3, 32, 32)]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny convolutions run fastest (and steadiest on a busy machine) on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.mark.parametrize("shape", SHAPES)

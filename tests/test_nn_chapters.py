@@ -10,19 +10,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import torch  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
 from sgdlab import nn_chapters  # noqa: E402
-
-
-@pytest.fixture
-def one_thread():
-    """Small networks run fastest on one torch thread on a 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def test_scale_from_env(monkeypatch):
@@ -75,7 +65,7 @@ def test_saved_result_loads_a_folder_or_returns_none(tmp_path):
         nn_chapters.saved_result("spectrum", "cifar10", "resnet", root=tmp_path)
 
 
-def test_trajectory_and_neighbourhood_share_one_run(one_thread):
+def test_trajectory_and_neighbourhood_share_one_run(torch_one_thread):
     traj, nbhd, weights = nn_chapters.trajectory_and_neighbourhood(
         "resnet", "tiny", trajectory=dict(trials=1), keep_weights=True)
     epochs = traj["config"]["epochs"]
@@ -93,7 +83,7 @@ def test_trajectory_and_neighbourhood_share_one_run(one_thread):
     assert_allclose(again["arrays"]["inner"], traj["arrays"]["inner"])
 
 
-def test_trajectory_and_neighbourhood_with_other_settings(one_thread):
+def test_trajectory_and_neighbourhood_with_other_settings(torch_one_thread):
     traj, nbhd = nn_chapters.trajectory_and_neighbourhood(
         "resnet", "tiny", trajectory=dict(trials=1, epochs=2), neighbourhood=dict(epochs=3))
     assert traj["config"]["epochs"] == 2 and nbhd["config"]["epochs"] == 3

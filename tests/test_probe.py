@@ -12,6 +12,8 @@ from torch import nn  # noqa: E402
 
 from sgdlab import probe  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
 CLASSES = 3
 
 
@@ -27,14 +29,6 @@ def tiny_mlp():
     return nn.Sequential(nn.Flatten(), nn.Linear(16, 5), nn.Tanh(), nn.Linear(5, CLASSES))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models gain nothing from threads, and two OpenMP threads crawl on a busy 2-core
-    machine; restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -13,16 +13,10 @@ from sgdlab.train import (METRICS, TrainConfig, ensemble_batches, epoch_batches,
                           lr_at, sgd_epoch_ensemble, sgd_epoch_sequential, train,
                           train_ensemble)
 
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
 TINY = dict(dataset="digits", arch="resnet", epochs=4, batch_size=32, limit=160)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny convolutions run fastest (and steadiest on a busy machine) on one thread."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _same_metrics(a, b):
