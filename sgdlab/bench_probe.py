@@ -23,7 +23,7 @@ absolute times a lot):
 Importing this module imports torch; ``import sgdlab`` and the plain ``python -m sgdlab.bench``
 do not.
 
-The ensemble on a 2-core CPU (about 2.8x, goal 5x; 12x on an H100). ``vmap`` runs the M
+The ensemble on a 2-core CPU (2.5x to 2.8x, goal 5x; 12x on an H100). ``vmap`` runs the M
 members' convolutions as one grouped convolution, and PyTorch's CPU backward of a grouped
 convolution with few channels per group is slow: on the 8x8 maps (4 channels per member,
 M = 50, batch 64) forward and backward take 38 ms as one grouped convolution against 28 ms as
