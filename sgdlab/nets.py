@@ -53,7 +53,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["ARCHS", "build", "count_parameters", "param_names_shapes", "flatten_params",
+__all__ = ["ARCHS", "ChannelConcat", "build", "count_parameters", "param_names_shapes", "flatten_params",
            "unflatten_params", "params_dict"]
 
 ARCHS = ("resnet", "densenet", "resnet34", "densenet100")
@@ -126,6 +126,14 @@ class ResNet(nn.Module):
 
 # --------------------------------------------------------------------------- DenseNet
 
+class ChannelConcat(nn.Module):
+    """``torch.cat(tensors, 1)`` as a layer, so that :mod:`sgdlab.grouped` can concatenate
+    per member when it evaluates many networks at once. No parameters."""
+
+    def forward(self, *tensors):
+        return torch.cat(tensors, 1)
+
+
 class DenseLayer(nn.Module):
     """DenseNet-BC layer: BN-ReLU-conv1x1 (4k channels)-BN-ReLU-conv3x3 (k), concatenated."""
 
@@ -135,11 +143,12 @@ class DenseLayer(nn.Module):
         self.conv1 = nn.Conv2d(in_channels, 4 * growth, 1, bias=False)
         self.bn2 = _bn(4 * growth)
         self.conv2 = nn.Conv2d(4 * growth, growth, 3, padding=1, bias=False)
+        self.concat = ChannelConcat()
 
     def forward(self, x):
         out = self.conv1(F.relu(self.bn1(x)))
         out = self.conv2(F.relu(self.bn2(out)))
-        return torch.cat([x, out], 1)
+        return self.concat(x, out)
 
 
 class Transition(nn.Module):

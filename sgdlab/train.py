@@ -50,10 +50,10 @@ import torch.nn.functional as F
 from numpy.lib.format import open_memmap
 from torch.func import functional_call, grad, vmap
 
-from . import data, nets
+from . import data, grouped, nets
 
 __all__ = ["SCHEDULES", "DEVICES", "METRICS", "TrainConfig", "TrainResult", "lr_at", "train",
-           "load_result", "epoch_batches", "ensemble_batches", "sgd_epoch_ensemble",
+           "load_result", "epoch_batches", "ensemble_batches", "ENSEMBLE_METHODS", "sgd_epoch_ensemble",
            "sgd_epoch_sequential", "train_ensemble"]
 
 SCHEDULES = ("step", "smooth", "constant")
@@ -654,16 +654,18 @@ def _check_ensemble(params, x, y, batches, lr):
     return float(lr)
 
 
-def sgd_epoch_ensemble(model, params, x, y, batches, lr):
-    """One epoch of plain SGD for M networks at once, with ``vmap(grad(loss))``.
+ENSEMBLE_METHODS = ("grouped", "vmap")
+"""How :func:`sgd_epoch_ensemble` evaluates the members together."""
+
+
+def sgd_epoch_ensemble(model, params, x, y, batches, lr, *, method="grouped"):
+    """One epoch of plain SGD for M networks at once.
 
     For every step ``s`` and member ``m``: :math:`x^{(m)} \\leftarrow x^{(m)} - \\eta\\,
     \\nabla f_{B_{m,s}}(x^{(m)})`, where :math:`f_B` is the mean cross-entropy of the batch
-    ``B = batches[m, s]``. All members take step ``s`` together
-    (:func:`torch.func.vmap` of :func:`torch.func.grad` of a
-    :func:`torch.func.functional_call` of ``model``); the batches are drawn outside
-    (:func:`ensemble_batches`), since ``vmap`` cannot draw random numbers. Needs a model
-    without BatchNorm running statistics (:mod:`sgdlab.nets`).
+    ``B = batches[m, s]``. All members take step ``s`` together; the batches are drawn outside
+    (:func:`ensemble_batches`). Needs a model without BatchNorm running statistics
+    (:mod:`sgdlab.nets`).
 
     Parameters
     ----------
@@ -676,6 +678,12 @@ def sgd_epoch_ensemble(model, params, x, y, batches, lr):
     batches : torch.LongTensor
         (M, steps, batch_size) indices into x and y.
     lr : float
+    method : {"grouped", "vmap"}, default "grouped"
+        ``"grouped"``: the M networks as one network with member-grouped channels
+        (:mod:`sgdlab.grouped`), one backward pass of the summed losses per step, the fastest
+        on a CPU. ``"vmap"``: :func:`torch.func.vmap` of :func:`torch.func.grad` of a
+        :func:`torch.func.functional_call` of ``model``. Both compute the gradients of
+        :func:`sgd_epoch_sequential`, in another order (so they agree with it to rounding).
 
     Returns
     -------
@@ -683,12 +691,23 @@ def sgd_epoch_ensemble(model, params, x, y, batches, lr):
         The stacked parameters after the epoch (new tensors).
     """
     lr = _check_ensemble(params, x, y, batches, lr)
-    step_grad = vmap(grad(_loss_function(model)))
+    if method not in ENSEMBLE_METHODS:
+        raise ValueError(f"method must be one of {ENSEMBLE_METHODS}, got {method!r}")
     params = {name: p.detach() for name, p in params.items()}
+    if method == "vmap":
+        step_grad = vmap(grad(_loss_function(model)))
+    else:
+        template = grouped.ensemble_template(model, batches.shape[0])
+
+        def step_grad(params, xb, yb):
+            leaves = {name: p.requires_grad_(True) for name, p in params.items()}
+            loss = grouped.ensemble_loss(template, leaves, xb, yb)
+            return dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
     for s in range(batches.shape[1]):
         index = batches[:, s]
         grads = step_grad(params, x[index], y[index])
-        params = {name: torch.add(p, grads[name], alpha=-lr) for name, p in params.items()}
+        with torch.no_grad():
+            params = {name: torch.add(p, grads[name], alpha=-lr) for name, p in params.items()}
     return params
 
 

@@ -1,0 +1,153 @@
+"""M networks of one architecture as a single network with member-grouped channels.
+
+Section 5.3 of Kleinberg, Li and Yuan (ICML 2018) trains 50 copies of a small network from one
+shared point with different seeds. :func:`ensemble_template` turns one of the
+:mod:`sgdlab.nets` networks into a template that evaluates M copies at once: member ``m``'s
+channels are channels ``m*C .. (m+1)*C - 1`` of one batch of shape (B, M*C, H, W), and
+
+* every convolution is one convolution with ``groups = M`` (times its own groups): member
+  ``m``'s output channels see only member ``m``'s input channels;
+* every BatchNorm is one ``batch_norm`` over M*C channels: each channel is normalised with the
+  statistics of its own member's batch, as in the member's own network;
+* the linear head maps (B, M*C) to logits (B, M, K) with one weight matrix per member;
+* DenseNet's concatenations (:class:`sgdlab.nets.ChannelConcat`) concatenate per member.
+
+Element-wise layers and pooling act on each channel alone, so they need no change. The
+template takes the members' parameters stacked along a leading dimension M, with the names of
+the original network (``torch.func.stack_module_state``), through
+:func:`torch.func.functional_call`; its own parameters are never used. Every member's loss is
+then a function of its own parameters only, so one backward pass of the sum of the members'
+losses (:func:`ensemble_loss`) gives every member its own gradient.
+
+This is what :func:`torch.func.vmap` makes of the network too (it batches a convolution over
+members into a grouped convolution), but without vmap's batching rules, which on the CPU add
+layout copies and split every BatchNorm into several strided passes; and it runs the
+activations channels-last, the layout in which the CPU's grouped convolutions are fastest.
+:func:`sgdlab.train.sgd_epoch_ensemble` uses it by default; the check is the member-by-member
+reference :func:`sgdlab.train.sgd_epoch_sequential` (equal to float64 rounding in float64).
+"""
+
+from __future__ import annotations
+
+import copy
+from numbers import Integral
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call
+
+from . import nets
+
+__all__ = ["ensemble_template", "ensemble_input", "ensemble_loss"]
+
+
+class _GroupedConv2d(nn.Conv2d):
+    """``Conv2d`` for M members: weight (M, C_out, C_in / groups, k, k), bias (M, C_out)."""
+
+    def forward(self, x):
+        weight, bias = self.weight, self.bias
+        members = weight.shape[0]
+        return F.conv2d(x, weight.flatten(0, 1), None if bias is None else bias.flatten(),
+                        self.stride, self.padding, self.dilation, members * self.groups)
+
+
+class _GroupedBatchNorm2d(nn.BatchNorm2d):
+    """``BatchNorm2d`` without running statistics for M members: weight and bias (M, C)."""
+
+    def forward(self, x):
+        return F.batch_norm(x, None, None, self.weight.flatten(), self.bias.flatten(),
+                            training=True, momentum=0.0, eps=self.eps)
+
+
+class _GroupedLinear(nn.Linear):
+    """``Linear`` for M members: (B, M*C) -> (B, M, K); weight (M, K, C), bias (M, K)."""
+
+    def forward(self, x):
+        weight, bias = self.weight, self.bias
+        out = torch.einsum("bmc,mkc->bmk", x.reshape(x.shape[0], weight.shape[0], -1), weight)
+        return out if bias is None else out + bias
+
+
+class _GroupedConcat(nets.ChannelConcat):
+    """Channel concatenation per member: (B, M*C1, H, W), (B, M*C2, H, W) -> (B, M*(C1+C2), H, W)."""
+
+    members = 1
+
+    def forward(self, *tensors):
+        m = self.members
+        # concatenate in the (B, H, W, M, C) order, so the result is channels-last
+        parts = [t.permute(0, 2, 3, 1).unflatten(-1, (m, -1)) for t in tensors]
+        return torch.cat(parts, -1).flatten(-2).permute(0, 3, 1, 2)
+
+
+_GROUPED = {nn.Conv2d: _GroupedConv2d, nn.BatchNorm2d: _GroupedBatchNorm2d,
+            nn.Linear: _GroupedLinear, nets.ChannelConcat: _GroupedConcat}
+
+
+def ensemble_template(model, members):
+    """A copy of ``model`` that evaluates ``members`` copies of it at once (see the module).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network of :func:`sgdlab.nets.build` (its layers: ``Conv2d``, ``BatchNorm2d``
+        without running statistics, ``Linear``, :class:`sgdlab.nets.ChannelConcat`, and
+        layers without parameters that act on each channel alone). Not changed.
+    members : int
+        M, the number of networks.
+
+    Returns
+    -------
+    torch.nn.Module
+        Call it as ``functional_call(template, stacked_params, (ensemble_input(xb),))`` with
+        parameters of shape (M, ...) named as ``model``'s; it returns logits (B, M, K).
+    """
+    if isinstance(members, bool) or not isinstance(members, Integral) or members < 1:
+        raise ValueError(f"members must be an integer >= 1, got {members!r}")
+    template = copy.deepcopy(model)
+    for module in template.modules():
+        if type(module) in _GROUPED:
+            module.__class__ = _GROUPED[type(module)]
+            if isinstance(module, _GroupedConcat):
+                module.members = int(members)
+        elif isinstance(module, nn.BatchNorm2d) and module.track_running_stats:
+            raise ValueError("model: BatchNorm with running statistics cannot be grouped")
+        elif list(module.parameters(recurse=False)):
+            raise ValueError(f"model: cannot group a {type(module).__name__} layer")
+    return template
+
+
+def ensemble_input(xb):
+    """Member batches (M, B, C, H, W) as one grouped batch (B, M*C, H, W), channels-last."""
+    if xb.ndim != 5:
+        raise ValueError(f"xb: expected shape (M, B, C, H, W), got {tuple(xb.shape)}")
+    members, batch, channels, height, width = xb.shape
+    # (B, H, W, M, C) in memory: merging M and C is a view with channel stride 1
+    stored = xb.permute(1, 3, 4, 0, 2).contiguous()
+    return stored.permute(0, 3, 4, 1, 2).reshape(batch, members * channels, height, width)
+
+
+def ensemble_loss(template, params, xb, yb):
+    """Sum over members of each member's mean cross-entropy on its own batch.
+
+    Parameters
+    ----------
+    template : torch.nn.Module
+        From :func:`ensemble_template`.
+    params : dict of str -> torch.Tensor
+        Stacked parameters, leading dimension M.
+    xb : torch.Tensor
+        (M, B, C, H, W): member ``m``'s batch is ``xb[m]``.
+    yb : torch.LongTensor
+        (M, B) labels.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar :math:`\\sum_m f_{B_m}(x^{(m)})`; its gradient with respect to ``params[name][m]``
+        is member ``m``'s mini-batch gradient.
+    """
+    logits = functional_call(template, params, (ensemble_input(xb),))   # (B, M, K)
+    losses = F.cross_entropy(logits.transpose(1, 2), yb.T, reduction="none")  # (B, M)
+    return losses.mean(0).sum()
