@@ -23,10 +23,18 @@ run, i.e. ``lr``, ``lr / 10`` after half the epochs and ``lr / 100`` after three
 Reproducibility: the mini-batch order of epoch ``e`` is a permutation drawn from a generator
 seeded by ``(seed, e)`` alone, and a checkpoint is written atomically after every epoch, so a
 run killed at any point and resumed (``resume=True``) gives bitwise the weights of an
-uninterrupted run on the CPU. Section 5.3 trains 50 trajectories from one shared point;
-:func:`train_ensemble` trains them together with :func:`torch.func.vmap`
-(:func:`sgd_epoch_ensemble`), member ``m`` drawing the same batches as ``train`` with seed
-``seeds[m]`` (:func:`ensemble_batches`).
+uninterrupted run on the CPU (at the same number of threads: the CPU kernels round
+differently with another count). Section 5.3 trains 50 trajectories from one shared point;
+:func:`train_ensemble` trains them together as one network with member-grouped channels
+(:mod:`sgdlab.grouped`) or with :func:`torch.func.vmap` (:func:`sgd_epoch_ensemble`), member
+``m`` drawing the same batches as ``train`` with seed ``seeds[m]`` (:func:`ensemble_batches`).
+
+Rounding and ReLU kinks: two float32 computations of the same step (one network alone, or in
+an ensemble, or with another thread count) agree to rounding, about 1e-7 relative. But when a
+ReLU input lies within rounding of zero, the two can fall on opposite sides of the kink, and
+that step's gradients then differ by up to a percent or so; the trajectories separate from
+there on. This is the network, not a bug: in float64 the ensemble and the one-by-one runs
+agree to 1e-15 (``tests/test_train.py``, ``tests/test_grouped.py``).
 
 Importing :mod:`sgdlab` does not import this module (nor torch).
 """
@@ -53,8 +61,8 @@ from torch.func import functional_call, grad, vmap
 from . import data, grouped, nets
 
 __all__ = ["SCHEDULES", "DEVICES", "METRICS", "TrainConfig", "TrainResult", "lr_at", "train",
-           "load_result", "epoch_batches", "ensemble_batches", "ENSEMBLE_METHODS", "sgd_epoch_ensemble",
-           "sgd_epoch_sequential", "train_ensemble"]
+           "load_result", "epoch_batches", "ensemble_batches", "ENSEMBLE_METHODS",
+           "sgd_epoch_ensemble", "sgd_epoch_sequential", "train_ensemble"]
 
 SCHEDULES = ("step", "smooth", "constant")
 """Learning-rate schedules accepted by :class:`TrainConfig` (see :func:`lr_at`)."""
@@ -658,6 +666,11 @@ ENSEMBLE_METHODS = ("grouped", "vmap")
 """How :func:`sgd_epoch_ensemble` evaluates the members together."""
 
 
+def _check_method(method):
+    if method not in ENSEMBLE_METHODS:
+        raise ValueError(f"method must be one of {ENSEMBLE_METHODS}, got {method!r}")
+
+
 def sgd_epoch_ensemble(model, params, x, y, batches, lr, *, method="grouped"):
     """One epoch of plain SGD for M networks at once.
 
@@ -691,8 +704,7 @@ def sgd_epoch_ensemble(model, params, x, y, batches, lr, *, method="grouped"):
         The stacked parameters after the epoch (new tensors).
     """
     lr = _check_ensemble(params, x, y, batches, lr)
-    if method not in ENSEMBLE_METHODS:
-        raise ValueError(f"method must be one of {ENSEMBLE_METHODS}, got {method!r}")
+    _check_method(method)
     params = {name: p.detach() for name, p in params.items()}
     if method == "vmap":
         step_grad = vmap(grad(_loss_function(model)))
@@ -747,14 +759,16 @@ def _flat_to_stacked(model, vectors):
             for (name, shape), piece in zip(shapes, pieces)}
 
 
-def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=True):
+def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=True, *,
+                   method="grouped"):
     """Train M networks, one per seed, together with :func:`sgd_epoch_ensemble`.
 
     Member ``m`` is the run of :func:`train` with ``config`` but ``seed = seeds[m]``: the same
     initialisation (``config.init_seed`` if set, else ``seeds[m]``; or ``start_params``), the
-    same batches (:func:`ensemble_batches`) and learning rates (:func:`lr_at`), equal to
-    float32 rounding (``vmap`` computes the same gradients in another order). Section 5.3 of
-    the paper: after 10 shared epochs, 50 trajectories with different seeds.
+    same batches (:func:`ensemble_batches`) and learning rates (:func:`lr_at`). The gradients
+    are computed in another order, so every step agrees with ``train``'s to float32 rounding;
+    a rounding that flips a ReLU can make trajectories separate (see :mod:`sgdlab.train`).
+    Section 5.3 of the paper: after 10 shared epochs, 50 trajectories with different seeds.
 
     Nothing is written to disk and there are no per-epoch metrics; use :func:`train` for one
     run.
@@ -770,6 +784,8 @@ def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=Tru
     start_epoch : int, default 0
         Absolute epoch of the start (see :func:`train`).
     progress : bool, default True
+    method : {"grouped", "vmap"}, default "grouped"
+        See :func:`sgd_epoch_ensemble`.
 
     Returns
     -------
@@ -781,6 +797,7 @@ def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=Tru
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
     start_epoch = _check_int("start_epoch", start_epoch, 0)
+    _check_method(method)
     dataset, device = _setup(config)
     members = len(seeds)
 
@@ -812,6 +829,7 @@ def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=Tru
     for epoch in epochs:
         batches = ensemble_batches(x.shape[0], config.batch_size, members, seeds,
                                    start_epoch + epoch).to(device)
-        params = sgd_epoch_ensemble(model, params, x, y, batches, lr_at(config, epoch))
+        params = sgd_epoch_ensemble(model, params, x, y, batches, lr_at(config, epoch),
+                                    method=method)
         out[epoch + 1] = _stacked_to_flat(params).cpu().numpy()
     return out
