@@ -152,12 +152,12 @@ def ensemble_template(model, members):
         raise ValueError(f"members must be an integer >= 1, got {members!r}")
     template = copy.deepcopy(model)
     for module in template.modules():
+        if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
+            raise ValueError("model: BatchNorm with running statistics cannot be grouped")
         if type(module) in _GROUPED:
             module.__class__ = _GROUPED[type(module)]
             if isinstance(module, _GroupedConcat):
                 module.members = int(members)
-        elif isinstance(module, nn.BatchNorm2d) and module.track_running_stats:
-            raise ValueError("model: BatchNorm with running statistics cannot be grouped")
         elif list(module.parameters(recurse=False)):
             raise ValueError(f"model: cannot group a {type(module).__name__} layer")
     return template
