@@ -18,7 +18,7 @@ experiments:
   neighbourhood  Figure 5b: the same at --k random points of the ball of radius --rho around
                  every --probe-every'th epoch, with Hoeffding's confidence (Section 5.2)
   allpairs       Section 5.3: --shared-epochs shared, then --members seeds trained as one
-                 vmapped ensemble; every epoch of every member against every final solution
+                 ensemble; every epoch of every member against every final solution
   spectrum       Figure 6: from --starts epochs of an lr-0.1 run, --continue-epochs more at
                  --small-lr; loss of each minimum, distance from init, one-point convexity
 

@@ -10,8 +10,9 @@ absolute times a lot):
 1. per-sample gradient norms (:func:`sgdlab.probe.per_sample_grad_norms`, ``vmap(grad)``) against
    the Python loop (:func:`sgdlab.probe.per_sample_grad_norms_loop`) on the small ResNet of
    :func:`sgdlab.nets.build` with digits-shaped random data;
-2. one epoch of SGD for an ensemble of small nets mapped with ``vmap``
-   (:func:`sgdlab.train.sgd_epoch_ensemble`) against the same nets trained one after another
+2. one epoch of SGD for an ensemble of 50 small nets trained together
+   (:func:`sgdlab.train.sgd_epoch_ensemble`, both methods: ``"grouped"``, the default, and
+   ``"vmap"``) against the same nets trained one after another
    (:func:`sgdlab.train.sgd_epoch_sequential`), on the digits data;
 3. points per second of :func:`sgdlab.probe.neighbourhood_probe` (Section 5.2) on the digits
    data, ``vmap`` over points against its Python loop over the same points
@@ -23,16 +24,16 @@ absolute times a lot):
 Importing this module imports torch; ``import sgdlab`` and the plain ``python -m sgdlab.bench``
 do not.
 
-The ensemble on a 2-core CPU (2.5x to 2.8x, goal 5x; 12x on an H100). ``vmap`` runs the M
-members' convolutions as one grouped convolution, and PyTorch's CPU backward of a grouped
-convolution with few channels per group is slow: on the 8x8 maps (4 channels per member,
-M = 50, batch 64) forward and backward take 38 ms as one grouped convolution against 28 ms as
-50 separate ones, and the backward is about half of an ensemble step. Tried and not used
-(2026-11): channels-last input to the grouped convolutions (2x faster on those layers, 4.4x
-overall, but on 1 to 3 of 12 steps the gradients differed from a float64 reference by more
-than 1e-4 relative, against 0 of 12 in the default layout); ``grad`` of the summed
-``vmap``-ped losses instead of ``vmap(grad)`` (same speed); convolutions on maps of at most 16
-pixels as one dense matrix product, and a hand-written BatchNorm (no gain, or slower);
+The ensemble on a 2-core CPU. With ``vmap`` (``method="vmap"``) it reaches only 2.5x to 3x
+(12x on an H100): ``vmap`` runs the members' convolutions as one grouped convolution, but its
+batching rules add layout copies and split every BatchNorm into several strided passes, and
+the default layout's grouped-convolution backward is slow on the CPU. The default
+``method="grouped"`` (:mod:`sgdlab.grouped`) builds the grouped network itself: native
+``batch_norm`` over the M*C channels, channels-last activations (about twice as fast for the
+grouped convolutions), and the 3x3 convolutions of 2x2 maps as dense batched matrix products
+(about half the time of a grouped convolution there). Tried and not used (2026-11): ``grad``
+of the summed ``vmap``-ped losses instead of ``vmap(grad)`` (same speed), dense matrix
+products for 4x4 maps and for 1x1 convolutions (slower), a hand-written BatchNorm (slower),
 ``torch.compile`` (60 s to compile, 15% faster per step).
 """
 

@@ -13,7 +13,7 @@ experiment        what it measures                                              
 ``neighbourhood`` the same at ``k`` random points of the ball of radius ``rho``     5.2, 5b
                   around each epoch's point, with Hoeffding's confidence
 ``allpairs``      shared first epochs, ``members`` continuations with other seeds   5.3
-                  (one vmapped ensemble); every point against every final solution
+                  (trained as one ensemble); every point against every final solution
 ``spectrum``      from several epochs of an lr-0.1 run, continue with a small lr;   5.4, 6
                   loss of each minimum, distance from the init, one-point convexity
 ================  ==============================================================  ==========
@@ -303,7 +303,8 @@ def _neighbourhood(cfg, out, resume, progress):
 
 
 def _allpairs(cfg, out, resume, progress):
-    """Section 5.3: shared first epochs, then ``members`` seeds as one vmapped ensemble."""
+    """Section 5.3: shared first epochs, then ``members`` seeds as one ensemble
+    (:func:`sgdlab.train.train_ensemble`)."""
     from . import nets, probe
     from .train import _write_atomic, train, train_ensemble
 

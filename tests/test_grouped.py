@@ -102,3 +102,18 @@ def test_bad_templates_are_rejected():
         grouped.ensemble_template(nn.Sequential(nn.Conv2d(1, 2, 3), nn.LayerNorm(2)), 2)
     # the model itself is not changed
     assert type(model.stem[0]) is nn.Conv2d
+
+
+def test_template_with_biases_and_a_flattening_head():
+    torch.manual_seed(3)
+    # 2x2 maps: both convolutions take the dense path, with biases
+    models = [nn.Sequential(nn.Conv2d(2, 3, 3, padding=1), nn.ReLU(),
+                            nn.Conv2d(3, 2, 3, padding=1), nn.Flatten(),
+                            nn.Linear(2 * 2 * 2, 4)).double() for _ in range(3)]
+    params, _ = stack_module_state(models)
+    xb = torch.randn(3, 5, 2, 2, 2, dtype=torch.float64)
+    template = grouped.ensemble_template(models[0], 3)
+    logits = functional_call(template, params, (grouped.ensemble_input(xb),))
+    for m, model in enumerate(models):
+        np.testing.assert_allclose(logits[:, m].detach(), model(xb[m]).detach(), rtol=1e-10,
+                                   atol=1e-12)
