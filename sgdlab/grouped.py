@@ -22,7 +22,9 @@ losses (:func:`ensemble_loss`) gives every member its own gradient.
 This is what :func:`torch.func.vmap` makes of the network too (it batches a convolution over
 members into a grouped convolution), but without vmap's batching rules, which on the CPU add
 layout copies and split every BatchNorm into several strided passes; and it runs the
-activations channels-last, the layout in which the CPU's grouped convolutions are fastest.
+activations channels-last, the layout in which the CPU's grouped convolutions are fastest,
+and the convolutions of maps of at most :data:`DENSE_PIXELS` pixels as M dense matrix
+products (faster there than a grouped convolution).
 :func:`sgdlab.train.sgd_epoch_ensemble` uses it by default; the check is the member-by-member
 reference :func:`sgdlab.train.sgd_epoch_sequential` (equal to float64 rounding in float64).
 """
@@ -56,7 +58,8 @@ class _GroupedConv2d(nn.Conv2d):
         weight, bias = self.weight, self.bias
         members = weight.shape[0]
         if (x.shape[2] * x.shape[3] <= DENSE_PIXELS and self.groups == 1
-                and weight.shape[3] * weight.shape[4] > 1):
+                and weight.shape[3] * weight.shape[4] > 1
+                and not isinstance(self.padding, str)):
             out = _dense_conv(x, weight, self.stride, self.padding, self.dilation)
         else:
             out = F.conv2d(x, weight.flatten(0, 1), None, self.stride, self.padding,
