@@ -85,6 +85,12 @@ def _dense_index(shape, stride, padding, dilation, height, width):
     return index.reshape(out_h * out_w * c_out, height * width * c_in), out_h, out_w
 
 
+def _from_stored(stored):
+    """(B, H, W, M, C) in memory -> the grouped batch (B, M*C, H, W), channels-last: merging
+    M and C is a view with channel stride 1."""
+    return stored.permute(0, 3, 4, 1, 2).flatten(1, 2)
+
+
 def _dense_conv(x, weight, stride, padding, dilation):
     """The grouped convolution of a small map as M dense matrix products (faster on a CPU
     than a grouped convolution when the map has a few pixels). Output channels-last."""
@@ -97,7 +103,7 @@ def _dense_conv(x, weight, stride, padding, dilation):
     inputs = x.unflatten(1, (members, c_in)).permute(1, 0, 3, 4, 2).reshape(members, batch, -1)
     out = torch.bmm(inputs, dense.transpose(1, 2))      # (M, B, out pixels * C_out)
     out = out.view(members, batch, out_h, out_w, c_out).permute(1, 2, 3, 0, 4).contiguous()
-    return out.permute(0, 3, 4, 1, 2).flatten(1, 2)
+    return _from_stored(out)
 
 
 class _GroupedBatchNorm2d(nn.BatchNorm2d):
@@ -126,7 +132,7 @@ class _GroupedConcat(nets.ChannelConcat):
         m = self.members
         # concatenate in the (B, H, W, M, C) order, so the result is channels-last
         parts = [t.permute(0, 2, 3, 1).unflatten(-1, (m, -1)) for t in tensors]
-        return torch.cat(parts, -1).flatten(-2).permute(0, 3, 1, 2)
+        return _from_stored(torch.cat(parts, -1))
 
 
 _GROUPED = {nn.Conv2d: _GroupedConv2d, nn.BatchNorm2d: _GroupedBatchNorm2d,
@@ -170,10 +176,7 @@ def ensemble_input(xb):
     """Member batches (M, B, C, H, W) as one grouped batch (B, M*C, H, W), channels-last."""
     if xb.ndim != 5:
         raise ValueError(f"xb: expected shape (M, B, C, H, W), got {tuple(xb.shape)}")
-    members, batch, channels, height, width = xb.shape
-    # (B, H, W, M, C) in memory: merging M and C is a view with channel stride 1
-    stored = xb.permute(1, 3, 4, 0, 2).contiguous()
-    return stored.permute(0, 3, 4, 1, 2).reshape(batch, members * channels, height, width)
+    return _from_stored(xb.permute(1, 3, 4, 0, 2).contiguous())
 
 
 def ensemble_loss(template, params, xb, yb):
