@@ -3,7 +3,7 @@
 
 Public entry points: :class:`Landscape` (and :mod:`sgdlab.landscapes`), :func:`run_sgd`,
 :func:`run_schedule`, :func:`convolve`, the paper's constants and bounds in
-:mod:`sgdlab.theory`; the PyTorch side (:mod:`sgdlab.probe`, ``nets``, ``data``, ``train``,
+:mod:`sgdlab.theory`; the PyTorch side (:mod:`sgdlab.nn.probe`, ``nets``, ``data``, ``train``,
 ``experiments``) is imported on demand. Importing sgdlab does not import torch.
 """
 

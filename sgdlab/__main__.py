@@ -1,6 +1,6 @@
 """Command line: ``python -m sgdlab run EXPERIMENT [options]`` (see ``--help``).
 
-Runs one Section 5 experiment of :mod:`sgdlab.experiments` and writes its results folder
+Runs one Section 5 experiment of :mod:`sgdlab.nn.experiments` and writes its results folder
 (``result.npz`` + ``result.json``, and every training run's checkpoints) to ``--out``. The
 book's chapters plot such a folder instead of their own book-scale run when it is present.
 """
@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from . import experiments
+from .nn import experiments
 
 _EPILOG = """\
 experiments:

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from sgdlab import bench
+from sgdlab.bench import core as bench
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 pytest.importorskip("torch")
 
-MISSING = [name for name in ("sgdlab.nets", "sgdlab.train", "sgdlab.data")
+MISSING = [name for name in ("sgdlab.nn.nets", "sgdlab.nn.train", "sgdlab.nn.data")
            if importlib.util.find_spec(name) is None]
 
 
@@ -33,7 +33,7 @@ def report():
 
 
 def test_report_keys(report):
-    from sgdlab import bench_probe
+    from sgdlab.bench import probe as bench_probe
     assert {"benchmark", "machine", "quick", "config", "per_sample_grad_norms",
             "ensemble_epoch", "neighbourhood_probe", "resnet34_training", "definitions",
             "goals", "all_goals_met", "total_s"} <= set(report)
@@ -69,7 +69,7 @@ def test_plain_benchmark_does_not_import_torch():
 
 def test_cuda_request_without_cuda_is_refused(capsys):
     import torch
-    from sgdlab import bench
+    from sgdlab.bench import core as bench
     if torch.cuda.is_available():
         pytest.skip("CUDA is available here")
     with pytest.raises(SystemExit) as exit_info:
@@ -79,7 +79,7 @@ def test_cuda_request_without_cuda_is_refused(capsys):
 
 
 def test_bad_thread_count_is_refused(capsys):
-    from sgdlab import bench
+    from sgdlab.bench import core as bench
     with pytest.raises(SystemExit) as exit_info:
         bench.main(["probe", "--threads", "0"])
     assert exit_info.value.code == 2

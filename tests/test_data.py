@@ -1,4 +1,4 @@
-"""Tests of sgdlab.data: the digits split, CIFAR files (faked in the real format), safety."""
+"""Tests of sgdlab.nn.data: the digits split, CIFAR files (faked in the real format), safety."""
 
 import os
 import pickle
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from sgdlab import data
+from sgdlab.nn import data
 
 
 # --------------------------------------------------------------------------- digits

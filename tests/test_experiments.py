@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sgdlab import __main__ as cli
-from sgdlab import experiments
+from sgdlab.nn import experiments
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

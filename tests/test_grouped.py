@@ -1,4 +1,4 @@
-"""Tests of sgdlab.grouped: M networks as one network with member-grouped channels, checked
+"""Tests of sgdlab.nn.grouped: M networks as one network with member-grouped channels, checked
 against each member's own network (float64, so that rounding cannot flip a ReLU)."""
 
 import numpy as np
@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state
 
-from sgdlab import grouped, nets
+from sgdlab.nn import grouped, nets
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

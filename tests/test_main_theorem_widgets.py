@@ -9,8 +9,8 @@ from numpy.testing import assert_allclose
 
 import sgdlab
 from sgdlab import theory
-from sgdlab.plotting import figure_to_png
-from sgdlab.widgets import theorem1_explorer, theorem1_figure, theorem1_measurements
+from sgdlab.viz.style import figure_to_png
+from sgdlab.viz.explorers import theorem1_explorer, theorem1_figure, theorem1_measurements
 
 matplotlib.use("Agg")
 
@@ -120,7 +120,7 @@ def test_bad_input(ripple, domain, kwargs, error, match):
 
 
 def test_slider_has_one_frame_per_noise(ripple, domain):
-    from sgdlab.widgets import theorem1_slider
+    from sgdlab.viz.explorers import theorem1_slider
 
     out = theorem1_slider(ripple, domain, lr=0.01, noises=[4.0, 5.0, 8.0], trials=30,
                           max_steps=50, start=1).data

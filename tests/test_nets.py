@@ -1,4 +1,4 @@
-"""Tests of sgdlab.nets: shapes, parameter counts, parameter vectors, torch.func use."""
+"""Tests of sgdlab.nn.nets: shapes, parameter counts, parameter vectors, torch.func use."""
 
 import numpy as np
 import pytest
@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad, stack_module_state, vmap
 
-from sgdlab import nets
+from sgdlab.nn import nets
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

@@ -1,4 +1,4 @@
-"""sgdlab.probe against direct loops, finite differences and closed forms (tiny models)."""
+"""sgdlab.nn.probe against direct loops, finite differences and closed forms (tiny models)."""
 
 import math
 
@@ -10,7 +10,7 @@ torch = pytest.importorskip("torch")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 from torch import nn  # noqa: E402
 
-from sgdlab import probe  # noqa: E402
+from sgdlab.nn import probe  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

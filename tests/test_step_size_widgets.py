@@ -7,8 +7,8 @@ from numpy.testing import assert_allclose
 
 import sgdlab
 from sgdlab import theory
-from sgdlab.plotting import figure_to_png
-from sgdlab.widgets import plot_step_picture, step_size_explorer, step_size_figure
+from sgdlab.viz.style import figure_to_png
+from sgdlab.viz.explorers import plot_step_picture, step_size_explorer, step_size_figure
 
 X_T = np.array([0.8, 0.5])
 

@@ -1,4 +1,4 @@
-"""Tests of sgdlab.train: schedules, a tiny run, files, resumption, ensembles."""
+"""Tests of sgdlab.nn.train: schedules, a tiny run, files, resumption, ensembles."""
 
 import json
 
@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch.func import stack_module_state
 
-from sgdlab import data, nets
-from sgdlab import train as train_mod
-from sgdlab.train import (ENSEMBLE_METHODS, METRICS, TrainConfig, ensemble_batches,
+from sgdlab.nn import data, nets
+from sgdlab.nn import train as train_mod
+from sgdlab.nn.train import (ENSEMBLE_METHODS, METRICS, TrainConfig, ensemble_batches,
                           epoch_batches, load_result, lr_at, sgd_epoch_ensemble,
                           sgd_epoch_sequential, train, train_ensemble)
 
@@ -226,7 +226,7 @@ def test_ensemble_epoch_matches_sequential_in_float64(arch, method):
 @pytest.mark.parametrize("arch", ["resnet", "densenet"])
 def test_ensemble_step_matches_sequential_in_float32(arch, method):
     # one float32 step: the same to rounding (later steps can part at a ReLU kink, see
-    # sgdlab.train)
+    # sgdlab.nn.train)
     model, params, x, y, batches = _ensemble_case(arch, torch.float32)
     fast = sgd_epoch_ensemble(model, params, x, y, batches[:, :1], 0.1, method=method)
     slow = sgd_epoch_sequential(model, params, x, y, batches[:, :1], 0.1)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import sgdlab
-from sgdlab.plotting import figure_to_png
-from sgdlab.widgets import explorer_figure, image_slider, sgd_explorer
+from sgdlab.viz.style import figure_to_png
+from sgdlab.viz.explorers import explorer_figure, image_slider, sgd_explorer
 
 
 def test_explorer_figure_runs_the_schedule():

@@ -1,6 +1,6 @@
 """Loading and plotting shared by the two Section 5 chapters (``nn-trajectory``, ``nn-landscape``).
 
-The chapters run the experiments of :mod:`sgdlab.experiments` at the scale named by the
+The chapters run the experiments of :mod:`sgdlab.nn.experiments` at the scale named by the
 environment variable ``SGDLAB_SCALE`` (default ``"book"``), unless a results folder written by
 the command line at the paper's scale is present: then they plot that instead. Such folders
 live under ``$SGDLAB_RESULTS`` (default: ``results/`` at the repository root) and are named
@@ -36,9 +36,9 @@ def scale_from_env(default="book"):
     Returns
     -------
     str
-        One of :data:`sgdlab.experiments.SCALES`.
+        One of :data:`sgdlab.nn.experiments.SCALES`.
     """
-    from .experiments import SCALES
+    from ..nn.experiments import SCALES
 
     scale = os.environ.get(SCALE_ENV, default)
     if scale not in SCALES:
@@ -60,7 +60,7 @@ def paper_folder(experiment, dataset, arch, root=None):
     Parameters
     ----------
     experiment : str
-        One of :data:`sgdlab.experiments.EXPERIMENTS`.
+        One of :data:`sgdlab.nn.experiments.EXPERIMENTS`.
     dataset, arch : str
         As passed to the command line (``--dataset``, ``--arch``).
     root : str or os.PathLike, optional
@@ -81,12 +81,12 @@ def paper_command(experiment, dataset, arch):
 
 
 def saved_result(experiment, dataset, arch, root=None):
-    """The result in :func:`paper_folder`, loaded with :func:`sgdlab.experiments.load`, or None
+    """The result in :func:`paper_folder`, loaded with :func:`sgdlab.nn.experiments.load`, or None
     when that folder holds no ``result.json``."""
     folder = paper_folder(experiment, dataset, arch, root)
     if not (folder / "result.json").is_file():
         return None
-    from .experiments import load
+    from ..nn.experiments import load
 
     result = load(folder)
     if result["config"].get("experiment") != experiment:
@@ -110,7 +110,7 @@ def trajectory_and_neighbourhood(arch, scale, *, trajectory=None, neighbourhood=
     arch : str
     scale : str
     trajectory, neighbourhood : dict, optional
-        Overrides of each experiment's preset (:func:`sgdlab.experiments.config_for`).
+        Overrides of each experiment's preset (:func:`sgdlab.nn.experiments.config_for`).
     keep_weights : bool
         Also return the weights of trial 0 at every epoch start, shape ``(E + 1, P)``.
     progress : bool
@@ -121,7 +121,7 @@ def trajectory_and_neighbourhood(arch, scale, *, trajectory=None, neighbourhood=
         The two results (dicts with ``config``, ``summary``, ``arrays``), and with
         ``keep_weights`` a third item, the weights of trial 0 (a NumPy array).
     """
-    from .experiments import config_for, run
+    from ..nn.experiments import config_for, run
 
     trajectory, neighbourhood = dict(trajectory or {}), dict(neighbourhood or {})
     first = config_for("trajectory", scale, arch=arch, **trajectory).to_dict()

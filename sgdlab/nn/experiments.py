@@ -1,7 +1,7 @@
 """The Section 5 experiments, end to end: train, probe, save (``python -m sgdlab run ...``).
 
-Each experiment trains networks with :mod:`sgdlab.train`, probes them with
-:mod:`sgdlab.probe`, and writes ``result.npz`` + ``result.json`` (its config included) into
+Each experiment trains networks with :mod:`sgdlab.nn.train`, probes them with
+:mod:`sgdlab.nn.probe`, and writes ``result.npz`` + ``result.json`` (its config included) into
 its output folder, atomically. Training runs keep their own checkpoints, so an interrupted
 experiment resumes where it stopped (``resume=True``).
 
@@ -304,7 +304,7 @@ def _neighbourhood(cfg, out, resume, progress):
 
 def _allpairs(cfg, out, resume, progress):
     """Section 5.3: shared first epochs, then ``members`` seeds as one ensemble
-    (:func:`sgdlab.train.train_ensemble`)."""
+    (:func:`sgdlab.nn.train.train_ensemble`)."""
     from . import nets, probe
     from .train import _write_atomic, train, train_ensemble
 
@@ -382,7 +382,7 @@ def _spectrum(cfg, out, resume, progress):
 def _vectorize(cfg):
     """``vmap`` the probes' full-batch gradients on CUDA only: on a CPU, ``vmap`` turns every
     convolution into a grouped one whose backward pass is slow, and a Python loop over the
-    points is 2-5x faster (same numbers; see :mod:`sgdlab.probe`)."""
+    points is 2-5x faster (same numbers; see :mod:`sgdlab.nn.probe`)."""
     return cfg.device == "cuda"
 
 

@@ -7,14 +7,14 @@ against a reference measured in the same run, the two timed alternately so that 
 same load; the machine's load average is reported, since on a shared machine it moves the
 absolute times a lot):
 
-1. per-sample gradient norms (:func:`sgdlab.probe.per_sample_grad_norms`, ``vmap(grad)``) against
-   the Python loop (:func:`sgdlab.probe.per_sample_grad_norms_loop`) on the small ResNet of
-   :func:`sgdlab.nets.build` with digits-shaped random data;
+1. per-sample gradient norms (:func:`sgdlab.nn.probe.per_sample_grad_norms`, ``vmap(grad)``) against
+   the Python loop (:func:`sgdlab.nn.probe.per_sample_grad_norms_loop`) on the small ResNet of
+   :func:`sgdlab.nn.nets.build` with digits-shaped random data;
 2. one epoch of SGD for an ensemble of 50 small nets trained together
-   (:func:`sgdlab.train.sgd_epoch_ensemble`, both methods: ``"grouped"``, the default, and
+   (:func:`sgdlab.nn.train.sgd_epoch_ensemble`, both methods: ``"grouped"``, the default, and
    ``"vmap"``) against the same nets trained one after another
-   (:func:`sgdlab.train.sgd_epoch_sequential`), on the digits data;
-3. points per second of :func:`sgdlab.probe.neighbourhood_probe` (Section 5.2) on the digits
+   (:func:`sgdlab.nn.train.sgd_epoch_sequential`), on the digits data;
+3. points per second of :func:`sgdlab.nn.probe.neighbourhood_probe` (Section 5.2) on the digits
    data, ``vmap`` over points against its Python loop over the same points
    (``vectorize=False``);
 4. training throughput (images/s) of the paper-sized ResNet-34 on CIFAR-shaped random data
@@ -28,7 +28,7 @@ The ensemble on a 2-core CPU. With ``vmap`` (``method="vmap"``) it reaches only 
 (12x on an H100): ``vmap`` runs the members' convolutions as one grouped convolution, but its
 batching rules add layout copies and split every BatchNorm into several strided passes, and
 the default layout's grouped-convolution backward is slow on the CPU. The default
-``method="grouped"`` (:mod:`sgdlab.grouped`) builds the grouped network itself: native
+``method="grouped"`` (:mod:`sgdlab.nn.grouped`) builds the grouped network itself: native
 ``batch_norm`` over the M*C channels, channels-last activations (about twice as fast for the
 grouped convolutions), and the 3x3 convolutions of 2x2 maps as dense batched matrix products
 (about half the time of a grouped convolution there). Tried and not used (2026-11): ``grad``
@@ -46,7 +46,7 @@ import time
 import torch
 from torch.func import stack_module_state
 
-from . import probe
+from ..nn import probe
 
 __all__ = ["GOALS", "time_alternately", "per_sample", "ensemble_epoch", "neighbourhood",
            "resnet34_training", "run", "main"]
@@ -90,7 +90,7 @@ def time_alternately(*funcs, repeats=3, device="cpu", warmup=1):
 
 
 def _nets():
-    from . import nets
+    from ..nn import nets
     return nets
 
 
@@ -102,7 +102,7 @@ def _random_digits(n, device, seed=0):
 
 
 def _digits(device, limit=None):
-    from . import data
+    from ..nn import data
     ds = data.load("digits")
     x, y = ds.x_train, ds.y_train
     if limit is not None:
@@ -138,10 +138,10 @@ def per_sample(n=256, repeats=5, device="cpu", chunk=256):
 def ensemble_epoch(members=50, batch_size=64, lr=0.1, repeats=2, device="cpu", limit=None):
     """One epoch of SGD for ``members`` small ResNets together, against one by one.
 
-    Times :func:`sgdlab.train.sgd_epoch_ensemble` with both methods (``"grouped"``, the
-    default, and ``"vmap"``) and :func:`sgdlab.train.sgd_epoch_sequential` on the digits
+    Times :func:`sgdlab.nn.train.sgd_epoch_ensemble` with both methods (``"grouped"``, the
+    default, and ``"vmap"``) and :func:`sgdlab.nn.train.sgd_epoch_sequential` on the digits
     training set (the first ``limit`` images if given), with the mini-batches of
-    :func:`sgdlab.train.ensemble_batches`; each timed call starts from a copy of the same
+    :func:`sgdlab.nn.train.ensemble_batches`; each timed call starts from a copy of the same
     stacked parameters.
 
     Returns
@@ -150,7 +150,7 @@ def ensemble_epoch(members=50, batch_size=64, lr=0.1, repeats=2, device="cpu", l
         Seconds per epoch (``grouped_s``, ``vmap_s``, ``sequential_s``) and the speed-ups
         ``speedup`` (sequential / grouped) and ``vmap_speedup`` (sequential / vmap).
     """
-    from . import train
+    from ..nn import train
     nets = _nets()
     x, y = _digits(device, limit)
     models = [nets.build("resnet", IN_SHAPE, CLASSES, seed=s).to(device) for s in range(members)]
@@ -184,7 +184,7 @@ def ensemble_epoch(members=50, batch_size=64, lr=0.1, repeats=2, device="cpu", l
 
 
 def neighbourhood(k=100, rho=0.5, chunk=16, repeats=1, device="cpu", limit=None):
-    """Points per second of :func:`sgdlab.probe.neighbourhood_probe` (``k`` points, radius
+    """Points per second of :func:`sgdlab.nn.probe.neighbourhood_probe` (``k`` points, radius
     ``rho``) around the small ResNet's initialisation, towards another initialisation, on the
     digits training set: ``vmap`` over ``chunk`` points at a time against the Python loop over
     the same points (``vectorize=False``).
@@ -325,7 +325,7 @@ def run(device="cpu", quick=False):
                "resnet34": (dict(batch_size=128, steps=300, warmup=20) if cuda
                             else dict(batch_size=128, steps=3, warmup=1))}
     report = {
-        "benchmark": "sgdlab.probe (torch.func) and ensemble training; min over repeats after "
+        "benchmark": "sgdlab.nn.probe (torch.func) and ensemble training; min over repeats after "
                      "warm-up, ratios measured in the same run",
         "machine": _machine(device),
         "quick": quick,
@@ -384,5 +384,3 @@ def main(argv=None):
     return report
 
 
-if __name__ == "__main__":
-    main()

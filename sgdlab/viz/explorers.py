@@ -7,9 +7,9 @@ import itertools
 
 import numpy as np
 
-from . import landscapes
-from .plotting import plot_final_iterates, use_style
-from .sgd import run_schedule
+from .. import landscapes
+from .style import plot_final_iterates, use_style
+from ..sgd import run_schedule
 
 __all__ = ["sgd_explorer", "image_slider", "explorer_figure"]
 
@@ -76,7 +76,7 @@ def image_slider(frames, labels, *, title="", start=0):
     Parameters
     ----------
     frames : sequence of bytes
-        PNG images (e.g. from :func:`sgdlab.plotting.figure_to_png`).
+        PNG images (e.g. from :func:`sgdlab.viz.style.figure_to_png`).
     labels : sequence of str
         One caption per frame, shown beside the slider.
     """
@@ -125,7 +125,7 @@ def image_slider(frames, labels, *, title="", start=0):
 # -- Theorem 3: the step-size explorer (chapter step-size) ----------------------------------
 def _step_size_point(landscape, x_t):
     """Validated (landscape, x_t) for the Figure-4 pictures: a 2-D landscape with an x*."""
-    from .sgd import _as_landscape
+    from ..sgd import _as_landscape
 
     land = _as_landscape(landscape)
     if land.dim != 2:
@@ -224,8 +224,8 @@ def step_size_figure(landscape, x_t, *, lr, noise=0.0, steps=20, trials=200, c_p
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, NullLocator
 
-    from . import theory
-    from .sgd import _check_int, _check_real, run_sgd
+    from .. import theory
+    from ..sgd import _check_int, _check_real, run_sgd
 
     land, x = _step_size_point(landscape, x_t)
     lr = _check_real(lr, "lr", positive=True)
@@ -386,8 +386,8 @@ def theorem1_measurements(landscape, domain, *, lr, noise, trials=1000, x0=None,
     """
     import math
 
-    from . import theory
-    from .sgd import _as_landscape, _as_start, _check_int, _check_real, run_sgd
+    from .. import theory
+    from ..sgd import _as_landscape, _as_start, _check_int, _check_real, run_sgd
 
     land = _as_landscape(landscape)
     lr = _check_real(lr, "lr", positive=True)
@@ -437,7 +437,7 @@ def theorem1_figure(landscape, domain, *, lr, noise, trials=1000, x0=None, steps
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-    from .sgd import _as_landscape
+    from ..sgd import _as_landscape
 
     landscape = _as_landscape(landscape)
     theorem, dist_sq, info = theorem1_measurements(
@@ -511,7 +511,7 @@ def theorem1_explorer(landscape, domain, *, lr, noise, trials=1000, x0=None, max
     import matplotlib.pyplot as plt
     from IPython.display import Image, display
 
-    from .sgd import _check_real
+    from ..sgd import _check_real
 
     lr = _check_real(lr, "lr", positive=True)
     noise = _check_real(noise, "noise")

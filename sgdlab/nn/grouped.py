@@ -2,7 +2,7 @@
 
 Section 5.3 of Kleinberg, Li and Yuan (ICML 2018) trains 50 copies of a small network from one
 shared point with different seeds. :func:`ensemble_template` turns one of the
-:mod:`sgdlab.nets` networks into a template that evaluates M copies at once: member ``m``'s
+:mod:`sgdlab.nn.nets` networks into a template that evaluates M copies at once: member ``m``'s
 channels are channels ``m*C .. (m+1)*C - 1`` of one batch of shape (B, M*C, H, W), and
 
 * every convolution is one convolution with ``groups = M`` (times its own groups): member
@@ -10,7 +10,7 @@ channels are channels ``m*C .. (m+1)*C - 1`` of one batch of shape (B, M*C, H, W
 * every BatchNorm is one ``batch_norm`` over M*C channels: each channel is normalised with the
   statistics of its own member's batch, as in the member's own network;
 * the linear head maps (B, M*C) to logits (B, M, K) with one weight matrix per member;
-* DenseNet's concatenations (:class:`sgdlab.nets.ChannelConcat`) concatenate per member.
+* DenseNet's concatenations (:class:`sgdlab.nn.nets.ChannelConcat`) concatenate per member.
 
 Element-wise layers and pooling act on each channel alone, so they need no change. The
 template takes the members' parameters stacked along a leading dimension M, with the names of
@@ -25,8 +25,8 @@ layout copies and split every BatchNorm into several strided passes; and it runs
 activations channels-last, the layout in which the CPU's grouped convolutions are fastest,
 and the convolutions of maps of at most :data:`DENSE_PIXELS` pixels as M dense matrix
 products (faster there than a grouped convolution).
-:func:`sgdlab.train.sgd_epoch_ensemble` uses it by default; the check is the member-by-member
-reference :func:`sgdlab.train.sgd_epoch_sequential` (equal to float64 rounding in float64).
+:func:`sgdlab.nn.train.sgd_epoch_ensemble` uses it by default; the check is the member-by-member
+reference :func:`sgdlab.nn.train.sgd_epoch_sequential` (equal to float64 rounding in float64).
 """
 
 from __future__ import annotations
@@ -145,8 +145,8 @@ def ensemble_template(model, members):
     Parameters
     ----------
     model : torch.nn.Module
-        A network of :func:`sgdlab.nets.build` (its layers: ``Conv2d``, ``BatchNorm2d``
-        without running statistics, ``Linear``, :class:`sgdlab.nets.ChannelConcat`, and
+        A network of :func:`sgdlab.nn.nets.build` (its layers: ``Conv2d``, ``BatchNorm2d``
+        without running statistics, ``Linear``, :class:`sgdlab.nn.nets.ChannelConcat`, and
         layers without parameters that act on each channel alone). Not changed.
     members : int
         M, the number of networks.

@@ -26,7 +26,7 @@ run killed at any point and resumed (``resume=True``) gives bitwise the weights 
 uninterrupted run on the CPU (at the same number of threads: the CPU kernels round
 differently with another count). Section 5.3 trains 50 trajectories from one shared point;
 :func:`train_ensemble` trains them together as one network with member-grouped channels
-(:mod:`sgdlab.grouped`) or with :func:`torch.func.vmap` (:func:`sgd_epoch_ensemble`), member
+(:mod:`sgdlab.nn.grouped`) or with :func:`torch.func.vmap` (:func:`sgd_epoch_ensemble`), member
 ``m`` drawing the same batches as ``train`` with seed ``seeds[m]`` (:func:`ensemble_batches`).
 
 Rounding and ReLU kinks: two float32 computations of the same step (one network alone, or in
@@ -93,11 +93,11 @@ class TrainConfig:
     Attributes
     ----------
     dataset : {"digits", "cifar10", "cifar100"}
-        See :func:`sgdlab.data.load`.
+        See :func:`sgdlab.nn.data.load`.
     data_dir : str, optional
         Folder of the CIFAR files (not needed for digits).
     arch : {"resnet", "densenet", "resnet34", "densenet100"}
-        See :func:`sgdlab.nets.build`.
+        See :func:`sgdlab.nn.nets.build`.
     epochs : int
         Number of epochs E of this run; the weights are saved at E + 1 epoch starts.
     batch_size : int
@@ -678,7 +678,7 @@ def sgd_epoch_ensemble(model, params, x, y, batches, lr, *, method="grouped"):
     \\nabla f_{B_{m,s}}(x^{(m)})`, where :math:`f_B` is the mean cross-entropy of the batch
     ``B = batches[m, s]``. All members take step ``s`` together; the batches are drawn outside
     (:func:`ensemble_batches`). Needs a model without BatchNorm running statistics
-    (:mod:`sgdlab.nets`).
+    (:mod:`sgdlab.nn.nets`).
 
     Parameters
     ----------
@@ -693,7 +693,7 @@ def sgd_epoch_ensemble(model, params, x, y, batches, lr, *, method="grouped"):
     lr : float
     method : {"grouped", "vmap"}, default "grouped"
         ``"grouped"``: the M networks as one network with member-grouped channels
-        (:mod:`sgdlab.grouped`), one backward pass of the summed losses per step, the fastest
+        (:mod:`sgdlab.nn.grouped`), one backward pass of the summed losses per step, the fastest
         on a CPU. ``"vmap"``: :func:`torch.func.vmap` of :func:`torch.func.grad` of a
         :func:`torch.func.functional_call` of ``model``. Both compute the gradients of
         :func:`sgd_epoch_sequential`, in another order (so they agree with it to rounding).
@@ -767,7 +767,7 @@ def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=Tru
     initialisation (``config.init_seed`` if set, else ``seeds[m]``; or ``start_params``), the
     same batches (:func:`ensemble_batches`) and learning rates (:func:`lr_at`). The gradients
     are computed in another order, so every step agrees with ``train``'s to float32 rounding;
-    a rounding that flips a ReLU can make trajectories separate (see :mod:`sgdlab.train`).
+    a rounding that flips a ReLU can make trajectories separate (see :mod:`sgdlab.nn.train`).
     Section 5.3 of the paper: after 10 shared epochs, 50 trajectories with different seeds.
 
     Nothing is written to disk and there are no per-epoch metrics; use :func:`train` for one

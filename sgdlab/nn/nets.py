@@ -39,7 +39,7 @@ other images of its batch, so evaluate with large batches.
 
 Parameter vectors are the parameters of ``model.named_parameters()`` flattened and
 concatenated in that order (:func:`flatten_params`, :func:`unflatten_params`), the convention
-of :mod:`sgdlab.probe` and :mod:`sgdlab.train`.
+of :mod:`sgdlab.nn.probe` and :mod:`sgdlab.nn.train`.
 
 Importing :mod:`sgdlab` does not import this module (nor torch).
 """
@@ -127,7 +127,7 @@ class ResNet(nn.Module):
 # --------------------------------------------------------------------------- DenseNet
 
 class ChannelConcat(nn.Module):
-    """``torch.cat(tensors, 1)`` as a layer, so that :mod:`sgdlab.grouped` can concatenate
+    """``torch.cat(tensors, 1)`` as a layer, so that :mod:`sgdlab.nn.grouped` can concatenate
     per member when it evaluates many networks at once. No parameters."""
 
     def forward(self, *tensors):
@@ -224,7 +224,7 @@ def build(arch, in_shape, classes, *, seed=0):
     Parameters
     ----------
     arch : {"resnet", "densenet", "resnet34", "densenet100"}
-        See the table in :mod:`sgdlab.nets`: small (about 10K parameters, paper Sections
+        See the table in :mod:`sgdlab.nn.nets`: small (about 10K parameters, paper Sections
         5.3-5.4) or paper-sized (about 1.2M / 0.8M, Sections 5.1-5.2).
     in_shape : tuple of int
         (C, H, W) of one input image, e.g. (1, 8, 8) for digits, (3, 32, 32) for CIFAR.

@@ -25,11 +25,11 @@ Conventions shared by every function:
   Parameters are passed as flat *vectors*: 1-D float tensors of length ``P``, the parameters
   of ``model.named_parameters()`` concatenated in that order, as
   ``torch.nn.utils.parameters_to_vector(model.parameters())`` or
-  :func:`sgdlab.nets.flatten_params` make them.
+  :func:`sgdlab.nn.nets.flatten_params` make them.
 * The loss :math:`f` is the mean cross-entropy over the data ``x, y`` (the full training set
   in the paper). The model is evaluated in ``eval()`` mode (restored afterwards), so dropout is
   off and a batch's loss is a pure function of the parameters. BatchNorm layers built with
-  ``track_running_stats=False`` (as in :mod:`sgdlab.nets`) then normalise with the statistics
+  ``track_running_stats=False`` (as in :mod:`sgdlab.nn.nets`) then normalise with the statistics
   of the batch they are given, which is what makes :func:`torch.func.vmap` work; layers with
   running statistics use them.
 * Inputs are moved to the device and floating dtype of the parameter vector, and results come

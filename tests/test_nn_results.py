@@ -1,4 +1,4 @@
-"""The loading and plotting helpers of the Section 5 chapters (sgdlab.nn_chapters)."""
+"""The loading and plotting helpers of the Section 5 chapters (sgdlab.viz.nn_results)."""
 
 import json
 from pathlib import Path
@@ -12,36 +12,36 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
-from sgdlab import nn_chapters  # noqa: E402
+from sgdlab.viz import nn_results as nn_results  # noqa: E402
 
 
 def test_scale_from_env(monkeypatch):
     monkeypatch.delenv("SGDLAB_SCALE", raising=False)
-    assert nn_chapters.scale_from_env() == "book"
-    assert nn_chapters.scale_from_env(default="tiny") == "tiny"
+    assert nn_results.scale_from_env() == "book"
+    assert nn_results.scale_from_env(default="tiny") == "tiny"
     monkeypatch.setenv("SGDLAB_SCALE", "tiny")
-    assert nn_chapters.scale_from_env() == "tiny"
+    assert nn_results.scale_from_env() == "tiny"
     monkeypatch.setenv("SGDLAB_SCALE", "huge")
     with pytest.raises(ValueError, match=r"SGDLAB_SCALE must be one of .* got 'huge'"):
-        nn_chapters.scale_from_env()
+        nn_results.scale_from_env()
 
 
 def test_results_root_and_paper_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("SGDLAB_RESULTS", raising=False)
-    default = nn_chapters.results_root()
+    default = nn_results.results_root()
     assert default.name == "results" and (default.parent / "sgdlab").is_dir()
     monkeypatch.setenv("SGDLAB_RESULTS", str(tmp_path))
-    assert nn_chapters.results_root() == tmp_path
-    folder = nn_chapters.paper_folder("trajectory", "cifar10", "resnet34")
+    assert nn_results.results_root() == tmp_path
+    folder = nn_results.paper_folder("trajectory", "cifar10", "resnet34")
     assert folder == tmp_path / "paper" / "trajectory-cifar10-resnet34"
-    assert nn_chapters.paper_folder("spectrum", "cifar100", "resnet", root="x") == (
+    assert nn_results.paper_folder("spectrum", "cifar100", "resnet", root="x") == (
         Path("x") / "paper" / "spectrum-cifar100-resnet")
     with pytest.raises(ValueError, match="arch must be a non-empty string, got ''"):
-        nn_chapters.paper_folder("trajectory", "cifar10", "")
+        nn_results.paper_folder("trajectory", "cifar10", "")
 
 
 def test_paper_command_writes_the_folder_the_chapters_read():
-    command = nn_chapters.paper_command("neighbourhood", "cifar10", "densenet100")
+    command = nn_results.paper_command("neighbourhood", "cifar10", "densenet100")
     assert command.startswith("python -m sgdlab run neighbourhood --scale paper ")
     assert "--arch densenet100" in command and "--dataset cifar10" in command
     assert command.endswith("--out results/paper/neighbourhood-cifar10-densenet100")
@@ -55,18 +55,18 @@ def _write_result(folder, experiment):
 
 
 def test_saved_result_loads_a_folder_or_returns_none(tmp_path):
-    assert nn_chapters.saved_result("allpairs", "cifar10", "resnet", root=tmp_path) is None
+    assert nn_results.saved_result("allpairs", "cifar10", "resnet", root=tmp_path) is None
     _write_result(tmp_path / "paper" / "allpairs-cifar10-resnet", "allpairs")
-    result = nn_chapters.saved_result("allpairs", "cifar10", "resnet", root=tmp_path)
+    result = nn_results.saved_result("allpairs", "cifar10", "resnet", root=tmp_path)
     assert result["summary"] == {"total": 3}
     assert_allclose(result["arrays"]["values"], [0.0, 1.0, 2.0])
     _write_result(tmp_path / "paper" / "spectrum-cifar10-resnet", "allpairs")
     with pytest.raises(ValueError, match="holds a 'allpairs' result, expected 'spectrum'"):
-        nn_chapters.saved_result("spectrum", "cifar10", "resnet", root=tmp_path)
+        nn_results.saved_result("spectrum", "cifar10", "resnet", root=tmp_path)
 
 
 def test_trajectory_and_neighbourhood_share_one_run(torch_one_thread):
-    traj, nbhd, weights = nn_chapters.trajectory_and_neighbourhood(
+    traj, nbhd, weights = nn_results.trajectory_and_neighbourhood(
         "resnet", "tiny", trajectory=dict(trials=1), keep_weights=True)
     epochs = traj["config"]["epochs"]
     assert traj["config"]["experiment"] == "trajectory"
@@ -78,13 +78,13 @@ def test_trajectory_and_neighbourhood_share_one_run(torch_one_thread):
     assert_allclose(nbhd["arrays"]["distance"], expected, rtol=1e-5)
     # ... which is trial 0 of the trajectory experiment: the same training curve
     assert traj["arrays"]["inner"].shape == (1, epochs)
-    again, _ = nn_chapters.trajectory_and_neighbourhood("resnet", "tiny",
+    again, _ = nn_results.trajectory_and_neighbourhood("resnet", "tiny",
                                                         trajectory=dict(trials=1))
     assert_allclose(again["arrays"]["inner"], traj["arrays"]["inner"])
 
 
 def test_trajectory_and_neighbourhood_with_other_settings(torch_one_thread):
-    traj, nbhd = nn_chapters.trajectory_and_neighbourhood(
+    traj, nbhd = nn_results.trajectory_and_neighbourhood(
         "resnet", "tiny", trajectory=dict(trials=1, epochs=2), neighbourhood=dict(epochs=3))
     assert traj["config"]["epochs"] == 2 and nbhd["config"]["epochs"] == 3
     assert nbhd["arrays"]["values"].shape[0] == 3
@@ -92,21 +92,21 @@ def test_trajectory_and_neighbourhood_with_other_settings(torch_one_thread):
 
 def test_lr_drops():
     lr = [0.1] * 6 + [0.01] * 3 + [0.001] * 3
-    assert nn_chapters.lr_drops(lr) == [6, 9]
-    assert nn_chapters.lr_drops([0.1, 0.1]) == []
+    assert nn_results.lr_drops(lr) == [6, 9]
+    assert nn_results.lr_drops([0.1, 0.1]) == []
 
 
 def test_plot_band_draws_a_line_and_a_band():
     fig, ax = plt.subplots()
     x = np.arange(4)
-    nn_chapters.plot_band(ax, x, x * 1.0, x - 1.0, x + 1.0, color="C0", label="m")
+    nn_results.plot_band(ax, x, x * 1.0, x - 1.0, x + 1.0, color="C0", label="m")
     assert len(ax.lines) == 1 and len(ax.collections) == 1
     assert ax.lines[0].get_label() == "m"
     with pytest.raises(ValueError, match="must be 1-D arrays of one length"):
-        nn_chapters.plot_band(ax, x, x[:3], x, x, color="C0")
+        nn_results.plot_band(ax, x, x[:3], x, x, color="C0")
     plt.close(fig)
 
 
 def test_check_mark():
-    assert nn_chapters.check_mark(np.bool_(True)) == "yes"
-    assert nn_chapters.check_mark(0 > 1) == "no"
+    assert nn_results.check_mark(np.bool_(True)) == "yes"
+    assert nn_results.check_mark(0 > 1) == "no"

@@ -7,7 +7,7 @@ reference vectorised over trials and the pure-Python reference doing the same wo
 in a fresh interpreter with a warm Numba cache; and the time of one widget refresh. Every
 timing is the minimum over repeats after a warm-up (``time.perf_counter``).
 
-``python -m sgdlab.bench probe`` runs the PyTorch benchmark instead (:mod:`sgdlab.bench_probe`).
+``python -m sgdlab.bench probe`` runs the PyTorch benchmark instead (:mod:`sgdlab.bench.probe`).
 """
 
 import argparse
@@ -21,9 +21,9 @@ import time
 import numba
 import numpy as np
 
-from . import reference
-from .landscapes import spiky
-from .sgd import run_sgd
+from .. import reference
+from ..landscapes import spiky
+from ..sgd import run_sgd
 
 __all__ = ["GOALS", "time_min", "ns_numba", "ns_numpy", "ns_python", "import_time",
            "widget_refresh_ms", "run", "main"]
@@ -246,11 +246,11 @@ def main(argv=None):
     """Command line: print the benchmark's JSON report (``--quick`` for a smoke run).
 
     ``python -m sgdlab.bench probe [--quick] [--device cpu|cuda]`` runs the PyTorch
-    benchmark of :mod:`sgdlab.bench_probe` instead (only that imports torch).
+    benchmark of :mod:`sgdlab.bench.probe` instead (only that imports torch).
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["probe"]:
-        from . import bench_probe
+        from . import probe as bench_probe
         return bench_probe.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m sgdlab.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true",
@@ -265,5 +265,3 @@ def main(argv=None):
     return report
 
 
-if __name__ == "__main__":
-    main()
