@@ -1,15 +1,25 @@
-"""The benchmark runs and reports every number (no timing assertions)."""
+"""The benchmark reports numbers that agree with each other (no assertion on a machine's speed)."""
 
 import json
+import subprocess
+import sys
+import time
 
+import numba
 import pytest
 
 from sgdlab.bench import core as bench
 
+TRIALS = (3, 20)
+# which way each goal is met: a time at most its goal, a speed-up at least its goal
+DIRECTION = {"single_thread_ns_10k": "<=", "speedup_vs_numpy_10k": ">=",
+             "speedup_vs_numpy_100": ">=", "speedup_vs_python": ">=", "import_s": "<=",
+             "widget_refresh_ms": "<="}
+
 
 @pytest.fixture(scope="module")
 def report():
-    return bench.run(trials=(3, 20), steps=5, python_trials=2, python_steps=3, repeats=1,
+    return bench.run(trials=TRIALS, steps=5, python_trials=2, python_steps=3, repeats=1,
                      import_repeats=1, widget=(4, 5))
 
 
@@ -29,19 +39,72 @@ def test_report_keys_and_positive_numbers(report):
     assert all(v > 0 for v in report["ratios"].values())
     assert report["import_s"] > 0 and report["widget_refresh_ms"] > 0
     assert report["torch_imported"] is False
+    assert report["config"]["trials"] == list(TRIALS)
 
 
-def test_goals(report):
-    assert set(report["goals"]) == set(bench.GOALS)
+def test_ratios_are_the_reported_times_ratios(report):
+    ns, threads = report["ns_per_trial_step"], report["machine"]["numba_threads"]
+    expected = {
+        "numpy_over_numba_3": ns["numpy_3"] / ns[f"numba_3_{threads}threads"],
+        "numpy_over_numba_20": ns["numpy_20"] / ns[f"numba_20_{threads}threads"],
+        "numpy_over_numba_20_1thread": ns["numpy_20"] / ns["numba_20_1thread"],
+        "python_over_numba_1thread": ns["python"] / ns["numba_20_1thread"],
+        "python_over_numba": ns["python"] / ns[f"numba_20_{threads}threads"],
+    }
+    assert set(report["ratios"]) == set(expected)
+    for name, value in expected.items():  # ns are rounded to 3 decimals, ratios to 2
+        assert report["ratios"][name] == pytest.approx(value, rel=1e-3, abs=0.006), name
+
+
+def test_goals_measure_the_reported_numbers(report):
+    ns, ratios = report["ns_per_trial_step"], report["ratios"]
+    reported = {"single_thread_ns_10k": ns["numba_20_1thread"],
+                "speedup_vs_numpy_10k": ratios["numpy_over_numba_20"],
+                "speedup_vs_numpy_100": ratios["numpy_over_numba_3"],
+                "speedup_vs_python": ratios["python_over_numba_1thread"],
+                "import_s": report["import_s"],
+                "widget_refresh_ms": report["widget_refresh_ms"]}
+    assert set(report["goals"]) == set(bench.GOALS) == set(reported)
     for name, entry in report["goals"].items():
         assert entry["goal"] == bench.GOALS[name]
-        assert entry["measured"] > 0 and isinstance(entry["pass"], bool)
-    assert report["all_goals_met"] == all(e["pass"] for e in report["goals"].values())
+        assert entry["measured"] == pytest.approx(reported[name], rel=1e-3, abs=0.006), name
+
+
+def test_goal_pass_flags_follow_goal_versus_measured(report):
+    for name, entry in report["goals"].items():
+        assert entry["meets_when"] == DIRECTION[name], name
+        met = (entry["measured"] <= entry["goal"] if DIRECTION[name] == "<="
+               else entry["measured"] >= entry["goal"])
+        assert entry["pass"] is met, name
+    assert report["all_goals_met"] is all(e["pass"] for e in report["goals"].values())
+
+
+def test_goal_report_on_chosen_numbers():
+    just_met = {name: goal for name, goal in bench.GOALS.items()}
+    assert all(e["pass"] for e in bench.goal_report(just_met).values())
+    for name, goal in bench.GOALS.items():
+        worse = dict(just_met, **{name: goal * (1.5 if DIRECTION[name] == "<=" else 0.5)})
+        flags = {k: e["pass"] for k, e in bench.goal_report(worse).items()}
+        assert flags == {k: k != name for k in bench.GOALS}, name
+
+
+def test_time_min_keeps_the_fastest_timed_call():
+    durations = iter([0.2, 0.06, 0.02, 0.04])  # the first call is the untimed warm-up
+    calls = []
+
+    def func():
+        calls.append(1)
+        time.sleep(next(durations))
+
+    best = bench.time_min(func, repeats=3)
+    assert len(calls) == 4
+    assert 0.02 <= best < 0.04
 
 
 def test_single_measurements():
-    assert bench.time_min(lambda: None, repeats=2) >= 0
+    before = numba.get_num_threads()
     assert bench.ns_numba(5, 4, threads=1, repeats=1) > 0
+    assert numba.get_num_threads() == before  # the thread count is restored
     assert bench.ns_numpy(5, 4, repeats=1) > 0
     assert bench.ns_python(2, 2, repeats=1) > 0
     assert bench.widget_refresh_ms(trials=3, steps=4, repeats=1) > 0
@@ -51,3 +114,10 @@ def test_command_line(capsys):
     bench.main(["--quick"])
     out = json.loads(capsys.readouterr().out)
     assert out["config"]["steps"] == 50 and "goals" in out
+
+
+def test_python_dash_m_runs_the_core_benchmark():
+    out = subprocess.run([sys.executable, "-m", "sgdlab.bench", "--quick"], capture_output=True,
+                         text=True, check=True, timeout=600)
+    report = json.loads(out.stdout)
+    assert report["config"]["trials"] == [10, 100] and report["torch_imported"] is False

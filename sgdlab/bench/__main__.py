@@ -1,5 +1,10 @@
-"""``python -m sgdlab.bench [probe] [--quick] ...``: see :mod:`sgdlab.bench`."""
+"""``python -m sgdlab.bench [probe] [--quick] ...``: see :mod:`sgdlab.bench`.
+
+:func:`sgdlab.bench.core.main` dispatches: ``probe`` as the first argument runs
+:mod:`sgdlab.bench.probe` (the only benchmark that imports torch), anything else the core one.
+"""
 
 from .core import main
 
-main()
+if __name__ == "__main__":
+    main()

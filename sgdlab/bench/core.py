@@ -25,8 +25,9 @@ from .. import reference
 from ..landscapes import spiky
 from ..sgd import run_sgd
 
-__all__ = ["GOALS", "time_min", "ns_numba", "ns_numpy", "ns_python", "import_time",
-           "widget_refresh_ms", "run", "main"]
+__all__ = ["GOALS", "DEFINITIONS", "time_min", "ns_numba", "ns_numpy", "ns_python",
+           "import_time", "widget_refresh_ms", "speeds", "speed_ratios", "goal_report", "run",
+           "main"]
 
 # Setting of the motivating example (chapter motivating-example): radius lr * noise = 0.05.
 LR = 5e-4
@@ -150,7 +151,74 @@ def widget_refresh_ms(trials=100, steps=1000, noises=WIDGET_NOISES, repeats=5):
     return time_min(refresh, repeats) * 1e3
 
 
-def _goal_report(measured):
+def speeds(trials=(100, 10_000), steps=1000, python_trials=10, python_steps=200, repeats=5):
+    """Nanoseconds per trial-step of every SGD implementation (Numba on 1 and all threads).
+
+    Parameters
+    ----------
+    trials : (int, int)
+        The small and the large number of trials.
+    steps : int
+        Steps of every Numba and NumPy run.
+    python_trials, python_steps : int
+        Size of the pure-Python run.
+    repeats : int
+
+    Returns
+    -------
+    dict
+        ``numba_{N}_1thread``, ``numba_{N}_{T}threads`` (T: all Numba threads) and
+        ``numpy_{N}`` for both N of ``trials``, and ``python``.
+    """
+    small, large = trials
+    all_threads = numba.config.NUMBA_NUM_THREADS
+    return {
+        f"numba_{small}_1thread": ns_numba(small, steps, 1, repeats),
+        f"numba_{small}_{all_threads}threads": ns_numba(small, steps, None, repeats),
+        f"numba_{large}_1thread": ns_numba(large, steps, 1, repeats),
+        f"numba_{large}_{all_threads}threads": ns_numba(large, steps, None, repeats),
+        f"numpy_{small}": ns_numpy(small, steps, repeats),
+        f"numpy_{large}": ns_numpy(large, steps, repeats),
+        "python": ns_python(python_trials, python_steps, repeats),
+    }
+
+
+def speed_ratios(ns, trials):
+    """Speed-ups from :func:`speeds`' report ``ns`` for ``trials = (small, large)``.
+
+    Returns
+    -------
+    dict
+        ``numpy_over_numba_{N}`` (all threads) for both N, ``numpy_over_numba_{large}_1thread``,
+        ``python_over_numba_1thread`` and ``python_over_numba`` (large, all threads).
+    """
+    small, large = trials
+    all_threads = numba.config.NUMBA_NUM_THREADS
+    numba_small = ns[f"numba_{small}_{all_threads}threads"]
+    numba_large = ns[f"numba_{large}_{all_threads}threads"]
+    return {
+        f"numpy_over_numba_{small}": ns[f"numpy_{small}"] / numba_small,
+        f"numpy_over_numba_{large}": ns[f"numpy_{large}"] / numba_large,
+        f"numpy_over_numba_{large}_1thread": ns[f"numpy_{large}"] / ns[f"numba_{large}_1thread"],
+        "python_over_numba_1thread": ns["python"] / ns[f"numba_{large}_1thread"],
+        "python_over_numba": ns["python"] / numba_large,
+    }
+
+
+def goal_report(measured):
+    """Each goal of :data:`GOALS` with its measured value and whether it is met.
+
+    Parameters
+    ----------
+    measured : dict
+        One number per goal name.
+
+    Returns
+    -------
+    dict
+        Per goal: ``goal``, ``measured`` (rounded to 4 decimals), ``meets_when`` (``"<="`` for
+        a time, ``">="`` for a speed-up) and ``pass``.
+    """
     report = {}
     for name, goal in GOALS.items():
         value = measured[name]
@@ -158,6 +226,22 @@ def _goal_report(measured):
         report[name] = {"goal": goal, "measured": round(value, 4),
                         "meets_when": "<=" if name in _AT_MOST else ">=", "pass": bool(ok)}
     return report
+
+
+DEFINITIONS = {
+    "speedup_vs_numpy_N": "NumPy reference / run_sgd on all Numba threads, N trials",
+    "speedup_vs_python": "pure-Python reference / run_sgd on 1 thread (10,000 "
+                         "trials); both one core",
+    "import_s": "import sgdlab in a fresh interpreter, warm Numba cache, min",
+    "widget_refresh_ms": "4 noise levels x trials x steps of run_sgd, warm",
+}
+"""What each reported goal measures (copied into the report)."""
+
+
+def _machine():
+    return {"cpu_count": os.cpu_count(), "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            "python": platform.python_version(), "numba": numba.__version__,
+            "numpy": np.__version__, "platform": platform.platform()}
 
 
 def run(trials=(100, 10_000), steps=1000, python_trials=10, python_steps=200, repeats=5,
@@ -182,62 +266,37 @@ def run(trials=(100, 10_000), steps=1000, python_trials=10, python_steps=200, re
     Returns
     -------
     dict
+        ``machine``, ``config``, ``ns_per_trial_step`` (:func:`speeds`), ``ratios``
+        (:func:`speed_ratios`), ``import_s``, ``torch_imported``, ``widget_refresh_ms``,
+        ``goals`` (:func:`goal_report`), ``all_goals_met``, ``total_s``.
     """
     t_start = time.perf_counter()
     small, large = trials
-    all_threads = numba.config.NUMBA_NUM_THREADS
-    ns = {
-        f"numba_{small}_1thread": ns_numba(small, steps, 1, repeats),
-        f"numba_{small}_{all_threads}threads": ns_numba(small, steps, None, repeats),
-        f"numba_{large}_1thread": ns_numba(large, steps, 1, repeats),
-        f"numba_{large}_{all_threads}threads": ns_numba(large, steps, None, repeats),
-        f"numpy_{small}": ns_numpy(small, steps, repeats),
-        f"numpy_{large}": ns_numpy(large, steps, repeats),
-        "python": ns_python(python_trials, python_steps, repeats),
-    }
-    numba_small = ns[f"numba_{small}_{all_threads}threads"]
-    numba_large = ns[f"numba_{large}_{all_threads}threads"]
-    ratios = {
-        f"numpy_over_numba_{small}": ns[f"numpy_{small}"] / numba_small,
-        f"numpy_over_numba_{large}": ns[f"numpy_{large}"] / numba_large,
-        f"numpy_over_numba_{large}_1thread": ns[f"numpy_{large}"] / ns[f"numba_{large}_1thread"],
-        "python_over_numba_1thread": ns["python"] / ns[f"numba_{large}_1thread"],
-        "python_over_numba": ns["python"] / numba_large,
-    }
+    ns = speeds(trials, steps, python_trials, python_steps, repeats)
+    ratios = speed_ratios(ns, trials)
     import_s, torch_imported = import_time(import_repeats)
     widget_ms = widget_refresh_ms(*widget, repeats=repeats)
-    measured = {
+    goals = goal_report({
         "single_thread_ns_10k": ns[f"numba_{large}_1thread"],
         "speedup_vs_numpy_10k": ratios[f"numpy_over_numba_{large}"],
         "speedup_vs_numpy_100": ratios[f"numpy_over_numba_{small}"],
         "speedup_vs_python": ratios["python_over_numba_1thread"],
-        "import_s": import_s,
-        "widget_refresh_ms": widget_ms,
-    }
+        "import_s": import_s, "widget_refresh_ms": widget_ms})
     return {
         "benchmark": "sgdlab.run_sgd on spiky(), ns per trial-step (min over repeats)",
-        "machine": {"cpu_count": os.cpu_count(), "numba_threads": all_threads,
-                    "python": platform.python_version(), "numba": numba.__version__,
-                    "numpy": np.__version__, "platform": platform.platform()},
+        "machine": _machine(),
         "config": {"lr": LR, "noise": NOISE, "steps": steps, "trials": list(trials),
                    "python_trials": python_trials, "python_steps": python_steps,
-                   "repeats": repeats, "import_repeats": import_repeats,
-                   "widget": {"noises": list(WIDGET_NOISES), "trials": widget[0],
-                              "steps": widget[1]}},
+                   "repeats": repeats, "import_repeats": import_repeats, "widget": {
+                       "noises": list(WIDGET_NOISES), "trials": widget[0], "steps": widget[1]}},
         "ns_per_trial_step": {k: round(v, 3) for k, v in ns.items()},
         "ratios": {k: round(v, 2) for k, v in ratios.items()},
-        "definitions": {
-            "speedup_vs_numpy_N": "NumPy reference / run_sgd on all Numba threads, N trials",
-            "speedup_vs_python": "pure-Python reference / run_sgd on 1 thread (10,000 "
-                                 "trials); both one core",
-            "import_s": "import sgdlab in a fresh interpreter, warm Numba cache, min",
-            "widget_refresh_ms": "4 noise levels x trials x steps of run_sgd, warm",
-        },
+        "definitions": dict(DEFINITIONS),
         "import_s": round(import_s, 4),
         "torch_imported": torch_imported,
         "widget_refresh_ms": round(widget_ms, 3),
-        "goals": _goal_report(measured),
-        "all_goals_met": all(r["pass"] for r in _goal_report(measured).values()),
+        "goals": goals,
+        "all_goals_met": all(r["pass"] for r in goals.values()),
         "total_s": round(time.perf_counter() - t_start, 2),
     }
 
@@ -247,6 +306,16 @@ def main(argv=None):
 
     ``python -m sgdlab.bench probe [--quick] [--device cpu|cuda]`` runs the PyTorch
     benchmark of :mod:`sgdlab.bench.probe` instead (only that imports torch).
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default ``sys.argv[1:]``).
+
+    Returns
+    -------
+    dict
+        The report that was printed.
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["probe"]:
