@@ -6,6 +6,7 @@ book's chapters plot such a folder instead of their own book-scale run when it i
 """
 
 import argparse
+import dataclasses
 import json
 import sys
 
@@ -31,6 +32,17 @@ examples:
 """
 
 
+def _options():
+    """The fields of ExperimentConfig offered as options (``--data-dir`` for ``data_dir``)."""
+    return [f for f in dataclasses.fields(experiments.ExperimentConfig)
+            if f.name in experiments.OPTIONS]
+
+
+def _type(option):
+    """``int``, ``float`` or ``str`` from the field's annotation (``"int | None"`` -> int)."""
+    return {"int": int, "float": float, "str": str}[option.type.split("|")[0].strip()]
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="python -m sgdlab",
@@ -48,36 +60,9 @@ def build_parser():
                      help="preset of every knob: 'book' (digits, small nets, 2-core CPU "
                           "minutes), 'paper' (the paper's settings: CIFAR, 300 epochs, a GPU), "
                           "'tiny' (seconds, for tests); default: book")
-    run.add_argument("--dataset", choices=("digits", "cifar10", "cifar100"),
-                     help="digits: scikit-learn's bundled 8x8 digits (no download); cifar10 / "
-                          "cifar100: read from --data-dir")
-    run.add_argument("--data-dir", help="folder holding cifar-10-batches-py/ or "
-                                        "cifar-100-python/ (never downloaded)")
-    run.add_argument("--arch", choices=("resnet", "densenet", "resnet34", "densenet100"),
-                     help="resnet / densenet: ~10K parameters (Sections 5.3-5.4); resnet34 "
-                          "(~1.2M) and densenet100 (~0.8M): the paper's Sections 5.1-5.2")
-    run.add_argument("--epochs", type=int, help="training epochs (at the large lr for "
-                                                "allpairs and spectrum)")
-    run.add_argument("--trials", type=int, help="independent training runs (trajectory)")
-    run.add_argument("--batch-size", type=int, help="mini-batch size")
-    run.add_argument("--lr", type=float, help="initial step size (0.1 in the paper)")
-    run.add_argument("--schedule", choices=("step", "smooth", "constant"),
-                     help="step: lr, lr/10 after half the epochs, lr/100 after three quarters; "
-                          "smooth: x0.99 per epoch; constant")
-    run.add_argument("--seed", type=int, help="seed of the first run (others add to it)")
-    run.add_argument("--device", choices=("cpu", "cuda"), help="where to train and probe")
-    run.add_argument("--limit", type=int, help="use only the first N images of each split")
-    run.add_argument("--k", type=int, help="neighbourhood: points per ball (paper: 100)")
-    run.add_argument("--rho", type=float, help="neighbourhood: ball radius (paper: 0.5)")
-    run.add_argument("--probe-every", type=int, help="neighbourhood: probe every N epochs")
-    run.add_argument("--shared-epochs", type=int, help="allpairs: shared first epochs "
-                                                       "(paper: 10)")
-    run.add_argument("--members", type=int, help="allpairs: trajectories (paper: 50)")
-    run.add_argument("--small-lr", type=float, help="spectrum: lr of the continuations "
-                                                    "(paper: 0.01)")
-    run.add_argument("--continue-epochs", type=int, help="spectrum: epochs of each "
-                                                         "continuation (paper: 150)")
-    run.add_argument("--starts", type=int, help="spectrum: epochs to continue from")
+    for option in _options():
+        run.add_argument("--" + option.name.replace("_", "-"), type=_type(option),
+                         choices=option.metadata["choices"], help=option.metadata["help"])
     run.add_argument("--out", required=True, help="results folder (created; resumable)")
     run.add_argument("--resume", action="store_true",
                      help="continue an interrupted run in --out from its checkpoints")
@@ -88,10 +73,7 @@ def build_parser():
 def main(argv=None):
     """Entry point; returns the process exit status."""
     args = build_parser().parse_args(argv)
-    options = {name: getattr(args, name) for name in (
-        "dataset", "data_dir", "arch", "epochs", "trials", "batch_size", "lr", "schedule",
-        "seed", "device", "limit", "k", "rho", "probe_every", "shared_epochs", "members",
-        "small_lr", "continue_epochs", "starts")}
+    options = {name: getattr(args, name) for name in experiments.OPTIONS}
     try:
         result = experiments.run(args.experiment, scale=args.scale, out=args.out,
                                  resume=args.resume, progress=not args.quiet, **options)

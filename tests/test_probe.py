@@ -350,39 +350,39 @@ def test_bad_arguments_are_rejected(data, seed):
     x, y = data
     model, theta = make(tiny_mlp, seed)
     p = theta.numel()
-    with pytest.raises(ValueError, match=r"rho: expected a finite radius > 0, got 0"):
+    with pytest.raises(ValueError, match=r"rho must be a finite number > 0, got 0"):
         probe.sample_ball(theta, 0, 3, generator=0)
-    with pytest.raises(ValueError, match=r"rho: .*got -0.5"):
+    with pytest.raises(ValueError, match=r"rho must be .*got -0.5"):
         probe.neighbourhood_probe(model, theta, theta, x, y, rho=-0.5)
-    with pytest.raises(ValueError, match=r"rho: .*got nan"):
+    with pytest.raises(ValueError, match=r"rho must be .*got nan"):
         probe.sample_ball(theta, float("nan"), 3, generator=0)
-    with pytest.raises(ValueError, match=r"k: expected a number of points >= 1, got 0"):
+    with pytest.raises(ValueError, match=r"k must be an integer >= 1, got 0"):
         probe.sample_ball(theta, 0.5, 0, generator=0)
-    with pytest.raises(ValueError, match=r"k: .*got 0"):
+    with pytest.raises(ValueError, match=r"k must be .*got 0"):
         probe.neighbourhood_probe(model, theta, theta, x, y, k=0)
-    with pytest.raises(ValueError, match=rf"theta: expected a 1-D tensor of length {p}.*"
+    with pytest.raises(ValueError, match=rf"theta must be a 1-D tensor of length P = {p}.*"
                                          rf"got shape \({p - 1},\)"):
         probe.full_batch_grad(model, theta[:-1], x, y)
-    with pytest.raises(ValueError, match=rf"target: expected a 1-D tensor of length {p}"):
+    with pytest.raises(ValueError, match=rf"target must be a 1-D tensor of length P = {p}"):
         probe.neighbourhood_probe(model, theta, theta[:3], x, y)
-    with pytest.raises(ValueError, match=r"thetas: expected shape \(T \+ 1, P\)"):
+    with pytest.raises(ValueError, match=r"thetas must be of shape \(T \+ 1, P\)"):
         probe.trajectory_inner_products(model, theta, x, y)
-    with pytest.raises(ValueError, match=r"x: expected a non-empty batch"):
+    with pytest.raises(ValueError, match=r"x must be a non-empty batch"):
         probe.loss_at(model, theta, x[:0], y[:0])
-    with pytest.raises(ValueError, match=r"y: expected a 1-D tensor of N = 24"):
+    with pytest.raises(ValueError, match=r"y must be a 1-D tensor of N = 24"):
         probe.per_sample_grad_norms(model, theta, x, y[:5])
-    with pytest.raises(ValueError, match=r"trajectories: .*M >= 2"):
+    with pytest.raises(ValueError, match=r"trajectories must be .*M >= 2"):
         probe.all_pairs_inner_products(model, theta.reshape(1, 1, p).repeat(1, 3, 1), x, y)
-    with pytest.raises(ValueError, match=r"batch_size: expected an integer in \[1, N = 24\], "
-                                         r"got 25"):
+    with pytest.raises(ValueError, match=r"batch_size must be an integer >= 1 and "
+                                         r"<= 24, got 25"):
         probe.minibatch_grad_norms(model, theta, x, y, batch_size=25, batches=2)
-    with pytest.raises(ValueError, match=r"chunk: .*got 0"):
+    with pytest.raises(ValueError, match=r"chunk must be .*got 0"):
         probe.per_sample_grad_norms(model, theta, x, y, chunk=0)
-    with pytest.raises(ValueError, match=r"theta: expected finite"):
+    with pytest.raises(ValueError, match=r"theta must be finite"):
         probe.loss_at(model, theta * float("nan"), x, y)
-    with pytest.raises(TypeError, match=r"model: expected a torch.nn.Module"):
+    with pytest.raises(TypeError, match=r"model must be a torch.nn.Module"):
         probe.loss_at(lambda z: z, theta, x, y)
-    with pytest.raises(TypeError, match=r"vectorize: expected True or False, got 1"):
+    with pytest.raises(TypeError, match=r"vectorize must be True or False, got 1"):
         probe.trajectory_inner_products(model, theta[None], x, y, target=theta, vectorize=1)
-    with pytest.raises(TypeError, match=r"generator: expected"):
+    with pytest.raises(TypeError, match=r"generator must be a torch.Generator or an integer seed"):
         probe.sample_ball(theta, 0.5, 2, generator="seed")

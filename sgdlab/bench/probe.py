@@ -46,7 +46,7 @@ import time
 import torch
 from torch.func import stack_module_state
 
-from ..nn import probe
+from ..nn import nets, probe
 
 __all__ = ["GOALS", "time_alternately", "per_sample", "ensemble_epoch", "neighbourhood",
            "resnet34_training", "run", "main"]
@@ -89,11 +89,6 @@ def time_alternately(*funcs, repeats=3, device="cpu", warmup=1):
     return best
 
 
-def _nets():
-    from ..nn import nets
-    return nets
-
-
 def _random_digits(n, device, seed=0):
     gen = torch.Generator().manual_seed(seed)
     x = torch.randn(n, *IN_SHAPE, generator=gen)  # standardised, like data.load("digits")
@@ -119,7 +114,6 @@ def per_sample(n=256, repeats=5, device="cpu", chunk=256):
         ``n``, ``parameters``, ``vmap_s``, ``loop_s``, ``speedup`` and ``max_rel_diff``
         between the two (they compute the same numbers).
     """
-    nets = _nets()
     model = nets.build("resnet", IN_SHAPE, CLASSES, seed=0).to(device)
     theta = nets.flatten_params(model)
     x, y = _random_digits(n, device)
@@ -151,7 +145,6 @@ def ensemble_epoch(members=50, batch_size=64, lr=0.1, repeats=2, device="cpu", l
         ``speedup`` (sequential / grouped) and ``vmap_speedup`` (sequential / vmap).
     """
     from ..nn import train
-    nets = _nets()
     x, y = _digits(device, limit)
     models = [nets.build("resnet", IN_SHAPE, CLASSES, seed=s).to(device) for s in range(members)]
     params, _ = stack_module_state(models)
@@ -193,7 +186,6 @@ def neighbourhood(k=100, rho=0.5, chunk=16, repeats=1, device="cpu", limit=None)
     -------
     dict
     """
-    nets = _nets()
     x, y = _digits(device, limit)
     model = nets.build("resnet", IN_SHAPE, CLASSES, seed=0).to(device)
     theta = nets.flatten_params(model)
@@ -232,7 +224,6 @@ def resnet34_training(batch_size=128, steps=300, warmup=20, lr=0.1, device="cuda
     -------
     dict
     """
-    nets = _nets()
     cuda = torch.device(device).type == "cuda"
     model = nets.build("resnet34", (3, 32, 32), 10, seed=0).to(device)
     model.train()

@@ -1,8 +1,12 @@
 """The PyTorch floor of sgdlab: Section 5 of the paper on real networks.
 
 =============== ==========================================================================
+``names``       the names it accepts (data sets, archs, ...) and the training settings' check
+``io``          atomic files: JSON, ``.npz`` / ``.npy``, checkpoints
+``checks``      the checks of tensor arguments (models, parameter vectors, data)
 ``data``        digits (ships with scikit-learn) and a local CIFAR copy, as tensors
-``nets``        the small and paper-sized ResNets and DenseNets; parameter vectors
+``nets``        the small and paper-sized ResNets and DenseNets; parameter vectors; the loss
+                as a function of the parameters
 ``grouped``     M networks as one network with member-grouped channels (ensembles)
 ``train``       SGD training with checkpoints and resume; ensembles trained together
 ``probe``       torch.func probes of Section 5 (trajectory, neighbourhood, all pairs)
@@ -10,13 +14,15 @@
 =============== ==========================================================================
 
 Importing :mod:`sgdlab.nn` itself is cheap; each submodule imports torch when first used
-(``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``). It imports the core
+(``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``), except ``names``, ``io`` and
+``experiments``, which import it only when they train or probe. It imports the core
 (:mod:`sgdlab`), never :mod:`sgdlab.viz`.
 """
 
 import importlib
 
-SUBMODULES = ("data", "nets", "grouped", "train", "probe", "experiments")
+SUBMODULES = ("names", "io", "checks", "data", "nets", "grouped", "train", "probe",
+              "experiments")
 __all__ = list(SUBMODULES)
 
 

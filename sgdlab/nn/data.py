@@ -27,20 +27,19 @@ Importing :mod:`sgdlab` does not import this module (nor torch).
 
 from __future__ import annotations
 
-import os
 import pickle
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .. import _validate as validate
+from .io import write_atomic
+from .names import DATASETS
+
 __all__ = ["DATASETS", "Dataset", "load", "safe_pickle_load", "write_fake_cifar",
            "UnsafePickleError"]
-
-DATASETS = ("digits", "cifar10", "cifar100")
-"""Names accepted by :func:`load`."""
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 
@@ -124,12 +123,8 @@ def load(name="digits", data_dir=None, *, val_fraction=0.2, seed=0, limit=None):
     pickle.UnpicklingError
         A CIFAR file that references anything but numpy arrays (:func:`safe_pickle_load`).
     """
-    if not isinstance(name, str) or name not in DATASETS:
-        raise ValueError(f"name must be one of {DATASETS}, got {name!r}")
-    if limit is not None:
-        if isinstance(limit, bool) or not isinstance(limit, Integral) or limit < 1:
-            raise ValueError(f"limit must be None or an integer >= 1, got {limit!r}")
-        limit = int(limit)
+    validate.choice("name", name, DATASETS)
+    limit = validate.integer("limit", limit, low=1, allow_none=True)
     if name == "digits":
         return _load_digits(val_fraction, seed, limit)
     return _load_cifar(name, data_dir, limit)
@@ -139,16 +134,13 @@ def _load_digits(val_fraction, seed, limit):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
-    if (isinstance(val_fraction, bool) or not isinstance(val_fraction, Real)
-            or not 0 < val_fraction < 1):
-        raise ValueError(f"val_fraction must be a number in (0, 1), got {val_fraction!r}")
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    val_fraction = validate.real("val_fraction", val_fraction, above=0, below=1)
+    seed = validate.seed("seed", seed)
     digits = load_digits()
     images = digits.images.astype(np.float32) / 16.0  # pixel values 0..16
     labels = digits.target.astype(np.int64)
     x_train, x_val, y_train, y_val = train_test_split(
-        images, labels, test_size=float(val_fraction), stratify=labels, random_state=int(seed))
+        images, labels, test_size=val_fraction, stratify=labels, random_state=seed)
     x_train, y_train = x_train[:limit], y_train[:limit]
     x_val, y_val = x_val[:limit], y_val[:limit]
     mean, std = float(x_train.mean()), float(x_train.std())
@@ -177,12 +169,10 @@ def _missing(name, data_dir, detail):
 def _cifar_folder(name, data_dir):
     spec = _CIFAR[name]
     if data_dir is None:
-        raise ValueError(
-            f"data_dir: {name} is read from a local folder, got data_dir=None; pass the folder "
-            f"holding {spec['folder']}/ (extracted from {spec['archive']}, see {CIFAR_URL}). "
-            "sgdlab never downloads data.")
-    if not isinstance(data_dir, (str, os.PathLike)):
-        raise TypeError(f"data_dir must be a path (str or os.PathLike), got {data_dir!r}")
+        validate.fail("data_dir", f"the local folder holding {spec['folder']}/ (extracted from "
+                      f"{spec['archive']}, see {CIFAR_URL}; {name} is read from a local "
+                      "folder, sgdlab never downloads data)", None)
+    validate.path("data_dir", data_dir)
     root = Path(data_dir).expanduser()
     if not root.is_dir():
         raise _missing(name, root, f"data_dir {str(root)!r} is not a folder")
@@ -371,10 +361,7 @@ class _Python2Pickler(pickle._Pickler):
 
 
 def _write_pickle(path, obj):
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as f:
-        _Python2Pickler(f).dump(obj)
-    os.replace(tmp, path)
+    write_atomic(path, lambda f: _Python2Pickler(f).dump(obj))
 
 
 def write_fake_cifar(folder, kind="cifar10", n_per_batch=10, seed=0):
@@ -399,17 +386,14 @@ def write_fake_cifar(folder, kind="cifar10", n_per_batch=10, seed=0):
     pathlib.Path
         The data set's folder (what :func:`load` also accepts as ``data_dir``).
     """
-    if kind not in _CIFAR:
-        raise ValueError(f"kind must be one of {tuple(_CIFAR)}, got {kind!r}")
-    if isinstance(n_per_batch, bool) or not isinstance(n_per_batch, Integral) or n_per_batch < 1:
-        raise ValueError(f"n_per_batch must be an integer >= 1, got {n_per_batch!r}")
+    validate.choice("kind", kind, tuple(_CIFAR))
+    n = validate.integer("n_per_batch", n_per_batch, low=1)
     spec = _CIFAR[kind]
     out = Path(folder) / spec["folder"]
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     classes = spec["classes"]
     for i, fname in enumerate(spec["train"] + (spec["val"],)):
-        n = int(n_per_batch)
         labels = [int(v) for v in rng.integers(0, classes, size=n)]
         batch = {
             b"data": rng.integers(0, 256, size=(n, _CIFAR_PIXELS), dtype=np.uint8),
@@ -425,7 +409,7 @@ def write_fake_cifar(folder, kind="cifar10", n_per_batch=10, seed=0):
         _write_pickle(out / fname, batch)
     if kind == "cifar10":
         meta = {b"label_names": [f"class{c}".encode() for c in range(10)],
-                b"num_cases_per_batch": int(n_per_batch), b"num_vis": _CIFAR_PIXELS}
+                b"num_cases_per_batch": n, b"num_vis": _CIFAR_PIXELS}
         _write_pickle(out / "batches.meta", meta)
     else:
         meta = {b"fine_label_names": [f"fine{c}".encode() for c in range(100)],

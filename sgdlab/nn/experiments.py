@@ -27,55 +27,78 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["EXPERIMENTS", "SCALES", "ExperimentConfig", "config_for", "run", "load"]
+from .. import _validate as validate
+from . import io, names
+from .names import ARCHS, DATASETS, DEVICES, EXPERIMENTS, SCALES, SCHEDULES
 
-EXPERIMENTS = ("trajectory", "neighbourhood", "allpairs", "spectrum")
-SCALES = ("tiny", "book", "paper")
+__all__ = ["EXPERIMENTS", "SCALES", "ExperimentConfig", "OPTIONS", "config_for", "run", "load"]
+
+
+def _knob(default, help, choices=None):
+    """A field of :class:`ExperimentConfig` with its command-line help (and choices)."""
+    return field(default=default, metadata={"help": help, "choices": choices})
 
 
 @dataclass
 class ExperimentConfig:
-    """Every knob of the four experiments (each uses the ones it needs)."""
+    """Every knob of the four experiments (each uses the ones it needs).
+
+    The fields after ``scale`` are the options of ``python -m sgdlab run`` (:data:`OPTIONS`;
+    ``--data-dir`` for ``data_dir``), each with its help text in ``metadata["help"]``. Checked
+    on creation (``ValueError`` / ``TypeError`` naming the field).
+    """
 
     experiment: str
     scale: str = "book"
-    dataset: str = "digits"
-    data_dir: str | None = None
-    arch: str = "resnet"
-    epochs: int = 30
-    trials: int = 3
-    batch_size: int = 64
-    lr: float = 0.1
-    schedule: str = "step"
-    seed: int = 0
-    device: str = "cpu"
-    limit: int | None = None
-    k: int = 100
-    """neighbourhood: points per ball."""
-    rho: float = 0.5
-    """neighbourhood: the ball's radius."""
-    probe_every: int = 1
-    """neighbourhood: probe every this many epochs."""
-    shared_epochs: int = 10
-    """allpairs: epochs shared by all members before they split."""
-    members: int = 50
-    """allpairs: trajectories that continue from the shared start with other seeds."""
-    small_lr: float = 0.01
-    """spectrum: the small step size of the continuations."""
-    continue_epochs: int = 150
-    """spectrum: epochs of each continuation."""
-    starts: int = 6
-    """spectrum: how many epochs of the lr-0.1 run to continue from."""
+    dataset: str = _knob("digits", "digits: scikit-learn's bundled 8x8 digits (no download); "
+                         "cifar10 / cifar100: read from --data-dir", DATASETS)
+    data_dir: str | None = _knob(None, "folder holding cifar-10-batches-py/ or "
+                                 "cifar-100-python/ (never downloaded)")
+    arch: str = _knob("resnet", "resnet / densenet: ~10K parameters (Sections 5.3-5.4); "
+                      "resnet34 (~1.2M) and densenet100 (~0.8M): the paper's Sections 5.1-5.2",
+                      ARCHS)
+    epochs: int = _knob(30, "training epochs (at the large lr for allpairs and spectrum)")
+    trials: int = _knob(3, "independent training runs (trajectory)")
+    batch_size: int = _knob(64, "mini-batch size")
+    lr: float = _knob(0.1, "initial step size (0.1 in the paper)")
+    schedule: str = _knob("step", "step: lr, lr/10 after half the epochs, lr/100 after three "
+                          "quarters; smooth: x0.99 per epoch; constant", SCHEDULES)
+    seed: int = _knob(0, "seed of the first run (others add to it)")
+    device: str = _knob("cpu", "where to train and probe", DEVICES)
+    limit: int | None = _knob(None, "use only the first N images of each split")
+    k: int = _knob(100, "neighbourhood: points per ball (paper: 100)")
+    rho: float = _knob(0.5, "neighbourhood: ball radius (paper: 0.5)")
+    probe_every: int = _knob(1, "neighbourhood: probe every N epochs")
+    shared_epochs: int = _knob(10, "allpairs: shared first epochs (paper: 10)")
+    members: int = _knob(50, "allpairs: trajectories (paper: 50)")
+    small_lr: float = _knob(0.01, "spectrum: lr of the continuations (paper: 0.01)")
+    continue_epochs: int = _knob(150, "spectrum: epochs of each continuation (paper: 150)")
+    starts: int = _knob(6, "spectrum: epochs to continue from")
+
+    def __post_init__(self):
+        validate.choice("experiment", self.experiment, EXPERIMENTS)
+        validate.choice("scale", self.scale, SCALES)
+        names.check_training(self)
+        for name in ("trials", "k", "probe_every", "members", "starts", "continue_epochs"):
+            setattr(self, name, validate.integer(name, getattr(self, name), low=1))
+        self.shared_epochs = validate.integer("shared_epochs", self.shared_epochs, low=0)
+        self.rho = validate.real("rho", self.rho, above=0)
+        self.small_lr = validate.real("small_lr", self.small_lr, above=0)
+        if self.experiment == "spectrum" and self.starts > self.epochs + 1:
+            validate.fail("starts", f"<= epochs + 1 = {self.epochs + 1}", self.starts)
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+
+OPTIONS = tuple(f.name for f in dataclasses.fields(ExperimentConfig))[2:]
+"""The fields of :class:`ExperimentConfig` that ``python -m sgdlab run`` offers as options."""
 
 
 # Presets: (scale, experiment) -> fields. The book scale keeps all four Section 5 experiments
@@ -114,44 +137,15 @@ _PRESETS = {
 def config_for(experiment, scale="book", **overrides):
     """The :class:`ExperimentConfig` of ``experiment`` at ``scale``, with ``overrides``
     (None values are ignored, so command-line defaults can be passed through)."""
-    if experiment not in EXPERIMENTS:
-        raise ValueError(f"experiment must be one of {EXPERIMENTS}, got {experiment!r}")
-    if scale not in SCALES:
-        raise ValueError(f"scale must be one of {SCALES}, got {scale!r}")
-    fields = {f.name for f in dataclasses.fields(ExperimentConfig)}
-    unknown = set(overrides) - fields
+    validate.choice("experiment", experiment, EXPERIMENTS)
+    validate.choice("scale", scale, SCALES)
+    unknown = set(overrides) - set(OPTIONS)
     if unknown:
         raise ValueError(f"unknown experiment option(s) {sorted(unknown)}; expected some of "
-                         f"{sorted(fields - {'experiment', 'scale'})}")
+                         f"{sorted(OPTIONS)}")
     values = dict(_PRESETS[scale]["common"], **_PRESETS[scale][experiment])
     values.update({k: v for k, v in overrides.items() if v is not None})
-    config = ExperimentConfig(experiment=experiment, scale=scale, **values)
-    _validate(config)
-    return config
-
-
-def _validate(cfg):
-    from . import data, nets
-
-    if cfg.dataset not in data.DATASETS:
-        raise ValueError(f"dataset must be one of {data.DATASETS}, got {cfg.dataset!r}")
-    if cfg.arch not in nets.ARCHS:
-        raise ValueError(f"arch must be one of {nets.ARCHS}, got {cfg.arch!r}")
-    for name in ("epochs", "trials", "batch_size", "k", "probe_every", "members", "starts",
-                 "continue_epochs"):
-        value = getattr(cfg, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    if not (isinstance(cfg.shared_epochs, int) and cfg.shared_epochs >= 0):
-        raise ValueError(f"shared_epochs must be an integer >= 0, got {cfg.shared_epochs!r}")
-    for name in ("lr", "small_lr", "rho"):
-        value = getattr(cfg, name)
-        if not (isinstance(value, (int, float)) and math.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    if cfg.device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'cpu' or 'cuda', got {cfg.device!r}")
-    if cfg.experiment == "spectrum" and cfg.starts > cfg.epochs + 1:
-        raise ValueError(f"starts must be <= epochs + 1 = {cfg.epochs + 1}, got {cfg.starts}")
+    return ExperimentConfig(experiment=experiment, scale=scale, **values)
 
 
 # -- running -------------------------------------------------------------------------------
@@ -195,22 +189,20 @@ def load(out):
 
 
 def _run(config, out, *, resume, progress, save):
-    from .train import _write_atomic  # the same atomic writer as the training runs
-
     runner = {"trajectory": _trajectory, "neighbourhood": _neighbourhood,
               "allpairs": _allpairs, "spectrum": _spectrum}[config.experiment]
     summary, arrays = runner(config, out, resume, progress)
     result = {"config": _jsonable(config.to_dict()), "summary": _jsonable(summary),
               "arrays": arrays}
     if save:
-        _write_atomic(out / "result.npz", lambda f: np.savez(f, **arrays))
-        _write_atomic(out / "result.json", lambda f: f.write(
-            json.dumps({"config": result["config"], "summary": result["summary"]},
-                       indent=2).encode()))
+        io.write_npz(out / "result.npz", arrays)
+        io.write_json(out / "result.json", {"config": result["config"],
+                                            "summary": result["summary"]})
     return result
 
 
 def _setup(cfg):
+    """(data set, model template on the device, training images and labels there)."""
     import torch
 
     from . import data, nets
@@ -243,7 +235,7 @@ def _trajectory(cfg, out, resume, progress):
     from . import nets, probe
     from .train import train
 
-    dataset, model, x, y = _setup(cfg)
+    _, model, x, y = _setup(cfg)
     inner, runs = [], []
     for trial in range(cfg.trials):
         run = train(_train_config(cfg, seed=cfg.seed + trial), out / f"trial{trial}",
@@ -274,7 +266,7 @@ def _neighbourhood(cfg, out, resume, progress):
     from . import nets, probe
     from .train import train
 
-    dataset, model, x, y = _setup(cfg)
+    _, model, x, y = _setup(cfg)
     run = train(_train_config(cfg), out / "trial0", resume=resume, progress=progress)
     weights = _weights(run, x.device)
     epochs = np.arange(0, cfg.epochs, cfg.probe_every)
@@ -306,9 +298,9 @@ def _allpairs(cfg, out, resume, progress):
     """Section 5.3: shared first epochs, then ``members`` seeds as one ensemble
     (:func:`sgdlab.nn.train.train_ensemble`)."""
     from . import nets, probe
-    from .train import _write_atomic, train, train_ensemble
+    from .train import train, train_ensemble
 
-    dataset, model, x, y = _setup(cfg)
+    _, model, x, y = _setup(cfg)
     start = None
     if cfg.shared_epochs > 0:
         shared = train(_train_config(cfg, epochs=cfg.shared_epochs), out / "shared",
@@ -321,7 +313,7 @@ def _allpairs(cfg, out, resume, progress):
     else:
         weights = train_ensemble(_train_config(cfg), seeds, start_params=start,
                                  start_epoch=cfg.shared_epochs, progress=progress)
-        _write_atomic(path, lambda f: np.save(f, weights))
+        io.write_npy(path, weights)
     import torch
 
     trajectories = torch.as_tensor(np.ascontiguousarray(np.swapaxes(weights, 0, 1)),
@@ -367,13 +359,12 @@ def _spectrum(cfg, out, resume, progress):
         rows["start_train_loss"].append(float(probe.loss_at(model, weights[s], x, y)))
     arrays = {name: np.asarray(v, dtype=np.float64) for name, v in rows.items()}
     arrays["starts"] = starts
-    loss = np.asarray(base.train_loss) if hasattr(base, "train_loss") else None
     summary = {
         "starts": starts.tolist(), "parameters": nets.count_parameters(model),
         "train_loss": arrays["train_loss"].tolist(), "val_loss": arrays["val_loss"].tolist(),
         "distance_init": arrays["distance_init"].tolist(),
         "all_trajectories_one_point_convex": bool(np.all(arrays["min_inner"] > 0)),
-        "base_final_train_loss": None if loss is None else float(loss[-1]),
+        "base_final_train_loss": float(np.asarray(base.train_loss)[-1]),
     }
     return summary, arrays
 
@@ -388,12 +379,11 @@ def _vectorize(cfg):
 
 def _accuracy(model, theta, x, y):
     import torch
-    from torch.func import functional_call
 
-    from .nets import unflatten_params
+    from .nets import functional_forward
 
     with torch.no_grad():
-        logits = functional_call(model, unflatten_params(model, theta), (x,))
+        logits = functional_forward(model)(theta, x)
     return float((logits.argmax(dim=1) == y).double().mean())
 
 

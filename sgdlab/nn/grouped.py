@@ -34,13 +34,12 @@ from __future__ import annotations
 import copy
 import functools
 import itertools
-from numbers import Integral
 
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call
 
+from .. import _validate as validate
 from . import nets
 
 __all__ = ["ensemble_template", "ensemble_input", "ensemble_loss"]
@@ -157,25 +156,27 @@ def ensemble_template(model, members):
         Call it as ``functional_call(template, stacked_params, (ensemble_input(xb),))`` with
         parameters of shape (M, ...) named as ``model``'s; it returns logits (B, M, K).
     """
-    if isinstance(members, bool) or not isinstance(members, Integral) or members < 1:
-        raise ValueError(f"members must be an integer >= 1, got {members!r}")
+    members = validate.integer("members", members, low=1)
     template = copy.deepcopy(model)
     for module in template.modules():
         if isinstance(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
-            raise ValueError("model: BatchNorm with running statistics cannot be grouped")
+            validate.fail("model", "without BatchNorm running statistics (they cannot be "
+                          "grouped)", shown=f"a {type(module).__name__} with running statistics")
         if type(module) in _GROUPED:
             module.__class__ = _GROUPED[type(module)]
             if isinstance(module, _GroupedConcat):
-                module.members = int(members)
+                module.members = members
         elif list(module.parameters(recurse=False)):
-            raise ValueError(f"model: cannot group a {type(module).__name__} layer")
+            validate.fail("model", "made of layers that can be grouped (Conv2d, BatchNorm2d, "
+                          "Linear, ChannelConcat, layers without parameters)",
+                          shown=f"a {type(module).__name__} layer, which it cannot group")
     return template
 
 
 def ensemble_input(xb):
     """Member batches (M, B, C, H, W) as one grouped batch (B, M*C, H, W), channels-last."""
     if xb.ndim != 5:
-        raise ValueError(f"xb: expected shape (M, B, C, H, W), got {tuple(xb.shape)}")
+        validate.fail("xb", "of shape (M, B, C, H, W)", shown=f"shape {tuple(xb.shape)}")
     return _from_stored(xb.permute(1, 3, 4, 0, 2).contiguous())
 
 
@@ -199,6 +200,6 @@ def ensemble_loss(template, params, xb, yb):
         Scalar :math:`\\sum_m f_{B_m}(x^{(m)})`; its gradient with respect to ``params[name][m]``
         is member ``m``'s mini-batch gradient.
     """
-    logits = functional_call(template, params, (ensemble_input(xb),))   # (B, M, K)
+    logits = nets.functional_forward(template)(params, ensemble_input(xb))   # (B, M, K)
     losses = F.cross_entropy(logits.transpose(1, 2), yb.T, reduction="none")  # (B, M)
     return losses.mean(0).sum()

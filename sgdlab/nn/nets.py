@@ -39,7 +39,9 @@ other images of its batch, so evaluate with large batches.
 
 Parameter vectors are the parameters of ``model.named_parameters()`` flattened and
 concatenated in that order (:func:`flatten_params`, :func:`unflatten_params`), the convention
-of :mod:`sgdlab.nn.probe` and :mod:`sgdlab.nn.train`.
+of :mod:`sgdlab.nn.probe` and :mod:`sgdlab.nn.train`. :func:`functional_loss` is the loss
+:math:`f` of a model as a function of its parameters (a vector or a dict), the one function
+that training, the ensembles and the probes differentiate.
 
 Importing :mod:`sgdlab` does not import this module (nor torch).
 """
@@ -47,17 +49,18 @@ Importing :mod:`sgdlab` does not import this module (nor torch).
 from __future__ import annotations
 
 import math
-from numbers import Integral
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
-__all__ = ["ARCHS", "ChannelConcat", "build", "count_parameters", "param_names_shapes", "flatten_params",
-           "unflatten_params", "params_dict"]
+from .. import _validate as validate
+from .names import ARCHS
 
-ARCHS = ("resnet", "densenet", "resnet34", "densenet100")
-"""Architectures accepted by :func:`build`."""
+__all__ = ["ARCHS", "ChannelConcat", "build", "count_parameters", "param_names_shapes",
+           "flatten_params", "unflatten_params", "params_dict", "functional_forward",
+           "functional_loss"]
 
 
 def _bn(channels):
@@ -218,6 +221,19 @@ def _init(model):
             nn.init.zeros_(m.bias)
 
 
+def _check_in_shape(in_shape):
+    try:
+        in_shape = tuple(int(v) for v in in_shape)
+    except TypeError:
+        validate.fail("in_shape", "a tuple (C, H, W)", in_shape, TypeError)
+    if len(in_shape) != 3 or min(in_shape) < 1:
+        validate.fail("in_shape", "(C, H, W) with positive sizes", in_shape)
+    if min(in_shape[1:]) < 4:
+        validate.fail("in_shape", "of images of at least 4x4 pixels (the networks downsample "
+                      "twice)", in_shape)
+    return in_shape
+
+
 def build(arch, in_shape, classes, *, seed=0):
     """Build one of the Section 5 networks with a deterministic initialisation.
 
@@ -239,25 +255,14 @@ def build(arch, in_shape, classes, *, seed=0):
     torch.nn.Module
         On the CPU, float32, in training mode, without buffers.
     """
-    if not isinstance(arch, str) or arch not in _SPECS:
-        raise ValueError(f"arch must be one of {ARCHS}, got {arch!r}")
-    try:
-        in_shape = tuple(int(v) for v in in_shape)
-    except TypeError:
-        raise TypeError(f"in_shape must be a tuple (C, H, W), got {in_shape!r}") from None
-    if len(in_shape) != 3 or min(in_shape) < 1:
-        raise ValueError(f"in_shape must be (C, H, W) with positive sizes, got {in_shape!r}")
-    if min(in_shape[1:]) < 4:
-        raise ValueError(f"in_shape: images must be at least 4x4 pixels (the networks "
-                         f"downsample twice), got {in_shape!r}")
-    if isinstance(classes, bool) or not isinstance(classes, Integral) or classes < 1:
-        raise ValueError(f"classes must be an integer >= 1, got {classes!r}")
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    validate.choice("arch", arch, ARCHS)
+    in_shape = _check_in_shape(in_shape)
+    classes = validate.integer("classes", classes, low=1)
+    seed = validate.seed("seed", seed)
     cls, kwargs = _SPECS[arch]
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
-        model = cls(in_shape, int(classes), **kwargs)
+        torch.manual_seed(seed)
+        model = cls(in_shape, classes, **kwargs)
         _init(model)
     return model
 
@@ -291,7 +296,7 @@ def flatten_params(params_dict):
         params_dict = dict(params_dict.named_parameters())
     tensors = [t.detach() for t in params_dict.values()]
     if not tensors:
-        raise ValueError("params_dict: expected at least one tensor, got none")
+        validate.fail("params_dict", "at least one tensor", shown="none")
     return torch.cat([t.reshape(-1) for t in tensors])
 
 
@@ -314,8 +319,8 @@ def unflatten_params(model, vector):
     shapes = param_names_shapes(model)
     sizes = [math.prod(shape) for _, shape in shapes]
     if vector.ndim != 1 or vector.shape[0] != sum(sizes):
-        raise ValueError(f"vector: expected shape ({sum(sizes)},) (the model's parameter "
-                         f"count), got {tuple(vector.shape)}")
+        validate.fail("vector", f"of shape ({sum(sizes)},) (the model's parameter count)",
+                      shown=f"shape {tuple(vector.shape)}")
     pieces = torch.split(vector, sizes)
     return {name: piece.view(shape) for (name, shape), piece in zip(shapes, pieces)}
 
@@ -323,3 +328,59 @@ def unflatten_params(model, vector):
 def params_dict(model):
     """A detached copy ``{name: tensor}`` of ``model``'s parameters."""
     return {name: p.detach().clone() for name, p in model.named_parameters()}
+
+
+# --------------------------------------------------------------------------- the loss f
+
+def functional_forward(model, like=None):
+    """``model`` as a pure function of its parameters: ``forward(params, x) -> logits``.
+
+    ``params`` is a parameter vector (P,) in ``model.named_parameters()`` order, split into
+    views shaped like the parameters, or a dict ``{name: tensor}``. The model is called with
+    :func:`torch.func.functional_call`; its own parameter values are never used. Works under
+    :func:`torch.func.grad` and :func:`torch.func.vmap`.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Functional template.
+    like : torch.Tensor, optional
+        The model's buffers (none for :func:`build`'s networks) are moved to the device of
+        ``like`` (floating ones to its dtype too); default: as they are.
+    """
+    shapes = [(name, p.shape) for name, p in model.named_parameters()]
+    numels = [math.prod(shape) for _, shape in shapes]
+    buffers = {
+        name: (b.detach() if like is None else b.detach().to(like.device, like.dtype)
+               if b.is_floating_point() else b.detach().to(like.device))
+        for name, b in model.named_buffers()
+    }
+
+    def forward(params, x):
+        if isinstance(params, torch.Tensor):
+            pieces = torch.split(params, numels)
+            params = {name: piece.reshape(shape) for (name, shape), piece in zip(shapes, pieces)}
+        return functional_call(model, (params, buffers), (x,))
+
+    return forward
+
+
+def functional_loss(model, like=None):
+    """The loss :math:`f_B` of ``model`` as a pure function of its parameters: ``loss(params,
+    x, y)``, the mean cross-entropy of the logits :func:`functional_forward` gives on the
+    batch ``x`` with labels ``y``,
+
+    .. math::
+
+        f_B(\\theta) = \\frac{1}{|B|} \\sum_{(x, y) \\in B} -\\log
+        \\operatorname{softmax}(\\text{model}_\\theta(x))_y .
+
+    ``params``: a vector (P,) or a dict ``{name: tensor}``; ``like`` as in
+    :func:`functional_forward`.
+    """
+    forward = functional_forward(model, like)
+
+    def loss(params, x, y):
+        return F.cross_entropy(forward(params, x), y)
+
+    return loss

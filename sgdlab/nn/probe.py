@@ -58,9 +58,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import torch
-import torch.nn.functional as F
-from torch import nn
-from torch.func import functional_call, grad, vmap
+from torch.func import grad, vmap
+
+from .. import _validate as validate
+from . import checks, nets
 
 __all__ = [
     "loss_at", "full_batch_grad",
@@ -71,125 +72,32 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- validation
-
-def _check_model(model):
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
-    count = sum(p.numel() for p in model.parameters())
-    if count == 0:
-        raise ValueError("model: expected a module with at least one parameter, got none")
-    return count
-
-
-def _check_vector(name, theta, length):
-    if not isinstance(theta, torch.Tensor):
-        raise TypeError(f"{name}: expected a 1-D torch.Tensor of length {length}, got "
-                        f"{type(theta).__name__}")
-    if not theta.is_floating_point():
-        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {theta.dtype}")
-    if theta.ndim != 1 or theta.shape[0] != length:
-        raise ValueError(f"{name}: expected a 1-D tensor of length {length} (the model's "
-                         f"parameters in named_parameters() order), got shape "
-                         f"{tuple(theta.shape)}")
-    if not bool(torch.isfinite(theta).all()):
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return theta.detach()
-
-
-def _check_stack(name, thetas, length, ndim, what):
-    if not isinstance(thetas, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch.Tensor of shape {what}, got "
-                        f"{type(thetas).__name__}")
-    if not thetas.is_floating_point():
-        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {thetas.dtype}")
-    if thetas.ndim != ndim or thetas.shape[-1] != length:
-        raise ValueError(f"{name}: expected shape {what} with P = {length} (the model's "
-                         f"parameter count), got shape {tuple(thetas.shape)}")
-    if not bool(torch.isfinite(thetas).all()):
-        raise ValueError(f"{name}: expected finite values, got NaN or inf")
-    return thetas.detach()
-
-
-def _check_data(x, y, like):
-    if not isinstance(x, torch.Tensor) or not isinstance(y, torch.Tensor):
-        raise TypeError(f"x, y: expected torch tensors, got {type(x).__name__} and "
-                        f"{type(y).__name__}")
-    if x.ndim < 1 or x.shape[0] == 0:
-        raise ValueError(f"x: expected a non-empty batch of inputs (N >= 1 along dim 0), got "
-                         f"shape {tuple(x.shape)}")
-    if y.ndim != 1 or y.shape[0] != x.shape[0]:
-        raise ValueError(f"y: expected a 1-D tensor of N = {x.shape[0]} class labels (one per "
-                         f"row of x), got shape {tuple(y.shape)}")
-    if y.dtype.is_floating_point or y.dtype == torch.bool:
-        raise TypeError(f"y: expected integer class labels, got dtype {y.dtype}")
-    x = x.detach().to(like.device)
-    if x.is_floating_point():
-        x = x.to(like.dtype)
-    return x, y.detach().to(like.device, torch.long)
-
-
-def _check_int(name, value, low, what=None):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name}: expected an integer, got {value!r}")
-    if value < low:
-        raise ValueError(f"{name}: expected {what or f'an integer >= {low}'}, got {value!r}")
-    return int(value)
-
+# --------------------------------------------------------------------------- functional core
 
 def _check_batch_size(batch_size):
-    if batch_size is None:
-        return None
-    return _check_int("batch_size", batch_size, 1, "None or a positive integer")
+    return validate.integer("batch_size", batch_size, low=1, allow_none=True)
 
 
 def _check_rho(rho):
-    if isinstance(rho, bool) or not isinstance(rho, (int, float, np.floating, np.integer)):
-        raise TypeError(f"rho: expected a positive number, got {rho!r}")
-    if not (math.isfinite(rho) and rho > 0):
-        raise ValueError(f"rho: expected a finite radius > 0, got {rho!r}")
-    return float(rho)
+    return validate.real("rho", rho, above=0)
 
 
-# --------------------------------------------------------------------------- functional core
+def _full_grad(loss, x, y, batch_size):
+    """theta -> gradient of the mean ``loss`` over (x, y), in data batches of batch_size."""
+    n = x.shape[0]
+    grad_loss = grad(loss)
+    if batch_size is None or batch_size >= n:
+        return lambda theta: grad_loss(theta, x, y)
+    starts = range(0, n, batch_size)
 
-class _Loss:
-    """The mean cross-entropy of ``model`` as a function of a flat parameter vector."""
+    def accumulated(theta):
+        total = 0
+        for start in starts:
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            total = total + grad_loss(theta, xb, yb) * (xb.shape[0] / n)
+        return total
 
-    def __init__(self, model, like):
-        self.model = model
-        self.shapes = [(name, p.shape) for name, p in model.named_parameters()]
-        self.numels = [math.prod(shape) for _, shape in self.shapes]
-        self.buffers = {
-            name: (b.detach().to(like.device, like.dtype) if b.is_floating_point()
-                   else b.detach().to(like.device))
-            for name, b in model.named_buffers()
-        }
-
-    def params(self, theta):
-        pieces = torch.split(theta, self.numels)
-        return {name: piece.reshape(shape) for (name, shape), piece in zip(self.shapes, pieces)}
-
-    def __call__(self, theta, x, y):
-        logits = functional_call(self.model, (self.params(theta), self.buffers), (x,))
-        return F.cross_entropy(logits, y)
-
-    def full_grad(self, x, y, batch_size):
-        """theta -> gradient of the mean loss over (x, y), in data batches of batch_size."""
-        n = x.shape[0]
-        grad_loss = grad(self)
-        if batch_size is None or batch_size >= n:
-            return lambda theta: grad_loss(theta, x, y)
-        starts = range(0, n, batch_size)
-
-        def accumulated(theta):
-            total = 0
-            for start in starts:
-                xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-                total = total + grad_loss(theta, xb, yb) * (xb.shape[0] / n)
-            return total
-
-        return accumulated
+    return accumulated
 
 
 @contextlib.contextmanager
@@ -237,9 +145,7 @@ def _mapper(func, vectorize):
 
 
 def _check_vectorize(vectorize):
-    if not isinstance(vectorize, bool):
-        raise TypeError(f"vectorize: expected True or False, got {vectorize!r}")
-    return vectorize
+    return validate.flag("vectorize", vectorize)
 
 
 # --------------------------------------------------------------------------- loss and gradient
@@ -265,11 +171,11 @@ def loss_at(model, theta, x, y, *, batch_size=None):
     -------
     float
     """
-    length = _check_model(model)
-    theta = _check_vector("theta", theta, length)
-    x, y = _check_data(x, y, theta)
+    length = checks.model("model", model)
+    theta = checks.vector("theta", theta, length)
+    x, y = checks.data(x, y, theta)
     batch_size = _check_batch_size(batch_size)
-    loss = _Loss(model, theta)
+    loss = nets.functional_loss(model, theta)
     n = x.shape[0]
     step = n if batch_size is None else batch_size
     with _eval_mode(model, theta.device), torch.no_grad():
@@ -300,12 +206,12 @@ def full_batch_grad(model, theta, x, y, *, batch_size=None):
     torch.Tensor
         Shape ``(P,)``, the dtype and device of ``theta``.
     """
-    length = _check_model(model)
-    theta = _check_vector("theta", theta, length)
-    x, y = _check_data(x, y, theta)
+    length = checks.model("model", model)
+    theta = checks.vector("theta", theta, length)
+    x, y = checks.data(x, y, theta)
     batch_size = _check_batch_size(batch_size)
     with _eval_mode(model, theta.device):
-        return _Loss(model, theta).full_grad(x, y, batch_size)(theta).detach()
+        return _full_grad(nets.functional_loss(model, theta), x, y, batch_size)(theta).detach()
 
 
 # --------------------------------------------------------------------------- Figure 5a
@@ -346,22 +252,22 @@ def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False,
     torch.Tensor
         Shape ``(T,)``, one value per epoch start.
     """
-    length = _check_model(model)
+    length = checks.model("model", model)
     if target is None:
-        thetas = _check_stack("thetas", thetas, length, 2, "(T + 1, P)")
+        thetas = checks.stack("thetas", thetas, length, 2, "(T + 1, P)")
         if thetas.shape[0] < 2:
-            raise ValueError(f"thetas: expected at least 2 rows (epoch starts and the final "
-                             f"solution as the last row), got shape {tuple(thetas.shape)}")
+            validate.fail("thetas", "at least 2 rows (epoch starts and the final solution as "
+                          "the last row)", shown=f"shape {tuple(thetas.shape)}")
         rows, target = thetas[:-1], thetas[-1]
     else:
-        rows = _check_stack("thetas", thetas, length, 2, "(T, P)")
+        rows = checks.stack("thetas", thetas, length, 2, "(T, P)")
         if rows.shape[0] < 1:
-            raise ValueError(f"thetas: expected at least 1 row, got shape {tuple(rows.shape)}")
-        target = _check_vector("target", target, length).to(rows.device, rows.dtype)
-    x, y = _check_data(x, y, rows)
-    chunk = _check_int("chunk", chunk, 1)
+            validate.fail("thetas", "at least 1 row", shown=f"shape {tuple(rows.shape)}")
+        target = checks.vector("target", target, length).to(rows.device, rows.dtype)
+    x, y = checks.data(x, y, rows)
+    chunk = validate.integer("chunk", chunk, low=1)
     batch_size = _check_batch_size(batch_size)
-    mapped = _mapper(_Loss(model, rows).full_grad(x, y, batch_size),
+    mapped = _mapper(_full_grad(nets.functional_loss(model, rows), x, y, batch_size),
                      _check_vectorize(vectorize))
     with _eval_mode(model, rows.device):
         grads = torch.cat([mapped(rows[i:i + chunk]).detach()
@@ -381,8 +287,7 @@ def _generator(generator, device):
         return generator
     if isinstance(generator, (int, np.integer)) and not isinstance(generator, bool):
         return torch.Generator(device=device).manual_seed(int(generator))
-    raise TypeError(f"generator: expected a torch.Generator or an integer seed, got "
-                    f"{generator!r}")
+    validate.fail("generator", "a torch.Generator or an integer seed", generator, TypeError)
 
 
 def sample_ball(center, rho, k, *, generator):
@@ -412,13 +317,13 @@ def sample_ball(center, rho, k, *, generator):
         Shape ``(k, P)``, ``center``'s dtype and device.
     """
     if not isinstance(center, torch.Tensor) or not center.is_floating_point():
-        raise TypeError(f"center: expected a floating-point torch.Tensor, got "
-                        f"{type(center).__name__}")
+        validate.fail("center", "a floating-point torch.Tensor", error=TypeError,
+                      shown=type(center).__name__)
     if center.ndim != 1 or center.shape[0] == 0:
-        raise ValueError(f"center: expected a 1-D tensor of length P >= 1, got shape "
-                         f"{tuple(center.shape)}")
+        validate.fail("center", "a 1-D tensor of length P >= 1",
+                      shown=f"shape {tuple(center.shape)}")
     rho = _check_rho(rho)
-    k = _check_int("k", k, 1, "a number of points >= 1")
+    k = validate.integer("k", k, low=1)
     gen = _generator(generator, center.device)
     dim = center.shape[0]
     directions = torch.randn(k, dim, generator=gen, dtype=center.dtype, device=gen.device)
@@ -457,12 +362,12 @@ def neighbourhood_points(center, rho, k, *, seed=0, start=0, stop=None):
     torch.Tensor
         Shape ``(stop - start, P)``.
     """
-    k = _check_int("k", k, 1, "a number of points >= 1")
-    seed = _check_int("seed", seed, 0, "a non-negative integer seed")
+    k = validate.integer("k", k, low=1)
+    seed = validate.seed("seed", seed)
     stop = k if stop is None else stop
     if not 0 <= start < stop <= k:
-        raise ValueError(f"start, stop: expected 0 <= start < stop <= k = {k}, got "
-                         f"{start!r}, {stop!r}")
+        validate.fail("start, stop", f"0 <= start < stop <= k = {k}", shown=f"{start!r}, "
+                      f"{stop!r}")
     device = center.device if isinstance(center, torch.Tensor) else "cpu"
     return torch.cat([
         sample_ball(center, rho, 1,
@@ -507,18 +412,16 @@ def _hoeffding_inputs(values, low, high):
         values = values.detach().cpu().numpy()
     arr = np.asarray(values, dtype=np.float64).reshape(-1)
     if arr.size == 0:
-        raise ValueError("values: expected at least one sample, got an empty array")
+        validate.fail("values", "at least one sample", shown="an empty array")
     if not np.isfinite(arr).all():
-        raise ValueError("values: expected finite samples, got NaN or inf")
+        validate.fail("values", "finite samples", shown="NaN or inf")
     low = float(arr.min()) if low is None else float(low)
     high = float(arr.max()) if high is None else float(high)
     if not (math.isfinite(low) and math.isfinite(high) and low <= high):
-        raise ValueError(f"low, high: expected finite bounds with low <= high, got {low!r}, "
-                         f"{high!r}")
+        validate.fail("low, high", "finite bounds with low <= high", shown=f"{low!r}, {high!r}")
     if arr.min() < low or arr.max() > high:
-        raise ValueError(f"low, high: expected bounds containing every sample "
-                         f"(samples lie in [{arr.min()!r}, {arr.max()!r}]), got "
-                         f"[{low!r}, {high!r}]")
+        validate.fail("low, high", f"bounds containing every sample (samples lie in "
+                      f"[{arr.min()!r}, {arr.max()!r}])", shown=f"[{low!r}, {high!r}]")
     return arr, low, high
 
 
@@ -642,18 +545,18 @@ def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0,
     -------
     NeighbourhoodResult
     """
-    length = _check_model(model)
-    theta_t = _check_vector("theta_t", theta_t, length)
-    target = _check_vector("target", target, length).to(theta_t.device, theta_t.dtype)
+    length = checks.model("model", model)
+    theta_t = checks.vector("theta_t", theta_t, length)
+    target = checks.vector("target", target, length).to(theta_t.device, theta_t.dtype)
     rho = _check_rho(rho)
-    k = _check_int("k", k, 1, "a number of points >= 1")
-    chunk = _check_int("chunk", chunk, 1)
-    seed = _check_int("seed", seed, 0, "a non-negative integer seed")
-    x, y = _check_data(x, y, theta_t)
+    k = validate.integer("k", k, low=1)
+    chunk = validate.integer("chunk", chunk, low=1)
+    seed = validate.seed("seed", seed)
+    x, y = checks.data(x, y, theta_t)
     batch_size = _check_batch_size(batch_size)
     direction = target - theta_t
-    loss = _Loss(model, theta_t)
-    mapped = _mapper(loss.full_grad(x, y, batch_size), _check_vectorize(vectorize))
+    loss = nets.functional_loss(model, theta_t)
+    mapped = _mapper(_full_grad(loss, x, y, batch_size), _check_vectorize(vectorize))
     parts = []
     with _eval_mode(model, theta_t.device):
         for start in range(0, k, chunk):
@@ -699,12 +602,11 @@ def per_sample_grad_norms(model, theta, x, y, *, chunk=256):
     torch.Tensor
         Shape ``(N,)``.
     """
-    length = _check_model(model)
-    theta = _check_vector("theta", theta, length)
-    x, y = _check_data(x, y, theta)
-    chunk = _check_int("chunk", chunk, 1)
-    loss = _Loss(model, theta)
-    grad_loss = grad(loss)
+    length = checks.model("model", model)
+    theta = checks.vector("theta", theta, length)
+    x, y = checks.data(x, y, theta)
+    chunk = validate.integer("chunk", chunk, low=1)
+    grad_loss = grad(nets.functional_loss(model, theta))
 
     def norm_one(xi, yi):
         return grad_loss(theta, xi.unsqueeze(0), yi.unsqueeze(0)).norm()
@@ -724,10 +626,10 @@ def per_sample_grad_norms_loop(model, theta, x, y):
     torch.Tensor
         Shape ``(N,)``.
     """
-    length = _check_model(model)
-    theta = _check_vector("theta", theta, length)
-    x, y = _check_data(x, y, theta)
-    loss = _Loss(model, theta)
+    length = checks.model("model", model)
+    theta = checks.vector("theta", theta, length)
+    x, y = checks.data(x, y, theta)
+    loss = nets.functional_loss(model, theta)
     leaf = theta.clone().requires_grad_(True)
     norms = torch.empty(x.shape[0], dtype=theta.dtype, device=theta.device)
     with _eval_mode(model, theta.device), torch.enable_grad():
@@ -766,20 +668,18 @@ def minibatch_grad_norms(model, theta, x, y, *, batch_size, batches, seed=0, chu
     torch.Tensor
         Shape ``(batches,)``.
     """
-    length = _check_model(model)
-    theta = _check_vector("theta", theta, length)
-    x, y = _check_data(x, y, theta)
+    length = checks.model("model", model)
+    theta = checks.vector("theta", theta, length)
+    x, y = checks.data(x, y, theta)
     n = x.shape[0]
-    batch_size = _check_int("batch_size", batch_size, 1, f"an integer in [1, N = {n}]")
-    if batch_size > n:
-        raise ValueError(f"batch_size: expected an integer in [1, N = {n}], got {batch_size}")
-    batches = _check_int("batches", batches, 1, "a number of mini-batches >= 1")
-    seed = _check_int("seed", seed, 0, "a non-negative integer seed")
-    chunk = _check_int("chunk", chunk, 1)
+    batch_size = validate.integer("batch_size", batch_size, low=1, high=n)
+    batches = validate.integer("batches", batches, low=1)
+    seed = validate.seed("seed", seed)
+    chunk = validate.integer("chunk", chunk, low=1)
     gen = torch.Generator().manual_seed(seed)
     index = torch.stack([torch.randperm(n, generator=gen)[:batch_size]
                          for _ in range(batches)]).to(x.device)
-    grad_loss = grad(_Loss(model, theta))
+    grad_loss = grad(nets.functional_loss(model, theta))
     mapped = vmap(lambda xb, yb: grad_loss(theta, xb, yb).norm())
     with _eval_mode(model, theta.device):
         return torch.cat([mapped(x[index[i:i + chunk]], y[index[i:i + chunk]])
@@ -863,19 +763,18 @@ def all_pairs_inner_products(model, trajectories, x, y, *, chunk=16, batch_size=
     -------
     AllPairsResult
     """
-    length = _check_model(model)
-    trajectories = _check_stack("trajectories", trajectories, length, 3, "(M, T + 1, P)")
+    length = checks.model("model", model)
+    trajectories = checks.stack("trajectories", trajectories, length, 3, "(M, T + 1, P)")
     members, rows = trajectories.shape[:2]
     if members < 2 or rows < 2:
-        raise ValueError(f"trajectories: expected shape (M, T + 1, P) with M >= 2 "
-                         f"trajectories and T + 1 >= 2 points each, got shape "
-                         f"{tuple(trajectories.shape)}")
-    x, y = _check_data(x, y, trajectories)
-    chunk = _check_int("chunk", chunk, 1)
+        validate.fail("trajectories", "of shape (M, T + 1, P) with M >= 2 trajectories and "
+                      "T + 1 >= 2 points each", shown=f"shape {tuple(trajectories.shape)}")
+    x, y = checks.data(x, y, trajectories)
+    chunk = validate.integer("chunk", chunk, low=1)
     batch_size = _check_batch_size(batch_size)
     finals = trajectories[:, -1].double()
     points = trajectories.reshape(members * rows, length)
-    mapped = _mapper(_Loss(model, trajectories).full_grad(x, y, batch_size),
+    mapped = _mapper(_full_grad(nets.functional_loss(model, trajectories), x, y, batch_size),
                      _check_vectorize(vectorize))
     parts = []
     with _eval_mode(model, trajectories.device):
@@ -920,7 +819,7 @@ def one_point_convex_share(inner_products):
         inner_products = inner_products.detach().cpu().numpy()
     arr = np.asarray(inner_products, dtype=np.float64).reshape(-1)
     if arr.size == 0:
-        raise ValueError("inner_products: expected at least one value, got an empty array")
+        validate.fail("inner_products", "at least one value", shown="an empty array")
     if not np.isfinite(arr).all():
-        raise ValueError("inner_products: expected finite values, got NaN or inf")
+        validate.fail("inner_products", "finite", shown="NaN or inf")
     return float((arr > 0).mean())

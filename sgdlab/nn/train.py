@@ -45,28 +45,24 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.lib.format import open_memmap
-from torch.func import functional_call, grad, vmap
+from torch.func import grad, vmap
 
-from . import data, grouped, nets
+from .. import _validate as validate
+from . import checks, data, grouped, io, names, nets
+from .names import DEVICES, ENSEMBLE_METHODS, SCHEDULES
 
 __all__ = ["SCHEDULES", "DEVICES", "METRICS", "TrainConfig", "TrainResult", "lr_at", "train",
            "load_result", "epoch_batches", "ensemble_batches", "ENSEMBLE_METHODS",
            "sgd_epoch_ensemble", "sgd_epoch_sequential", "train_ensemble"]
 
-SCHEDULES = ("step", "smooth", "constant")
-"""Learning-rate schedules accepted by :class:`TrainConfig` (see :func:`lr_at`)."""
-DEVICES = ("cpu", "cuda")
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "grad_norm_mean",
            "grad_norm_min", "grad_norm_max", "step_length_mean", "step_length_max", "seconds")
 """Per-epoch metrics of :class:`TrainResult`, one value per epoch."""
@@ -76,15 +72,6 @@ _FORMAT = 1
 
 
 # --------------------------------------------------------------------------- configuration
-
-def _check_int(name, value, low, allow_none=False):
-    if allow_none and value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        expected = f"an integer >= {low}" + (" or None" if allow_none else "")
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return int(value)
-
 
 @dataclass
 class TrainConfig:
@@ -128,27 +115,9 @@ class TrainConfig:
     limit: int | None = None
 
     def __post_init__(self):
-        if not isinstance(self.dataset, str) or self.dataset not in data.DATASETS:
-            raise ValueError(f"dataset must be one of {data.DATASETS}, got {self.dataset!r}")
-        if self.data_dir is not None:
-            if not isinstance(self.data_dir, (str, os.PathLike)):
-                raise ValueError(f"data_dir must be None or a path, got {self.data_dir!r}")
-            self.data_dir = os.fspath(self.data_dir)
-        if not isinstance(self.arch, str) or self.arch not in nets.ARCHS:
-            raise ValueError(f"arch must be one of {nets.ARCHS}, got {self.arch!r}")
-        self.epochs = _check_int("epochs", self.epochs, 1)
-        self.batch_size = _check_int("batch_size", self.batch_size, 1)
-        if (isinstance(self.lr, bool) or not isinstance(self.lr, Real)
-                or not math.isfinite(self.lr) or self.lr <= 0):
-            raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
-        self.lr = float(self.lr)
-        if not isinstance(self.schedule, str) or self.schedule not in SCHEDULES:
-            raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
-        self.seed = _check_int("seed", self.seed, 0)
-        if not isinstance(self.device, str) or self.device not in DEVICES:
-            raise ValueError(f"device must be one of {DEVICES}, got {self.device!r}")
-        self.init_seed = _check_int("init_seed", self.init_seed, 0, allow_none=True)
-        self.limit = _check_int("limit", self.limit, 1, allow_none=True)
+        names.check_training(self)
+        if self.init_seed is not None:
+            self.init_seed = validate.seed("init_seed", self.init_seed)
 
     @property
     def weights_seed(self):
@@ -172,7 +141,7 @@ class TrainConfig:
 
 def _check_config(config):
     if not isinstance(config, TrainConfig):
-        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+        validate.fail("config", "a TrainConfig", error=TypeError, shown=type(config).__name__)
     return config
 
 
@@ -206,7 +175,7 @@ def lr_at(config, epoch):
     float
     """
     _check_config(config)
-    epoch = _check_int("epoch", epoch, 0)
+    epoch = validate.integer("epoch", epoch, low=0)
     if config.schedule == "constant":
         return config.lr
     if config.schedule == "smooth":
@@ -227,6 +196,13 @@ def _epoch_key(seed, epoch):
     return int(state) & (2**63 - 1)
 
 
+def _check_batch_size(batch_size, n):
+    batch_size = validate.integer("batch_size", batch_size, low=1)
+    if batch_size > n:
+        validate.fail("batch_size", f"<= the number of training images ({n})", batch_size)
+    return batch_size
+
+
 def epoch_batches(n, batch_size, seed, epoch):
     """Mini-batch indices of one epoch of :func:`train`: a LongTensor (steps, batch_size).
 
@@ -234,15 +210,16 @@ def epoch_batches(n, batch_size, seed, epoch):
     by ``(seed, epoch)`` alone, cut into ``steps = n // batch_size`` full batches (the rest of
     the permutation is dropped).
     """
-    n = _check_int("n", n, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    if batch_size > n:
-        raise ValueError(f"batch_size must be <= the number of training images ({n}), got "
-                         f"{batch_size}")
+    n = validate.integer("n", n, low=1)
+    batch_size = _check_batch_size(batch_size, n)
     generator = torch.Generator().manual_seed(_epoch_key(seed, epoch))
     order = torch.randperm(n, generator=generator)
     steps = n // batch_size
     return order[:steps * batch_size].view(steps, batch_size)
+
+
+def _check_seeds(seeds):
+    return [validate.seed(f"seeds[{i}]", s) for i, s in enumerate(seeds)]
 
 
 def ensemble_batches(n, batch_size, members, seeds, epoch):
@@ -269,10 +246,10 @@ def ensemble_batches(n, batch_size, members, seeds, epoch):
     torch.LongTensor
         Shape (M, n // batch_size, batch_size).
     """
-    members = _check_int("members", members, 1)
-    seeds = [_check_int("seeds[i]", s, 0) for s in seeds]
+    members = validate.integer("members", members, low=1)
+    seeds = _check_seeds(seeds)
     if len(seeds) != members:
-        raise ValueError(f"seeds must hold one seed per member ({members}), got {len(seeds)}")
+        validate.fail("seeds", f"one seed per member ({members})", shown=f"{len(seeds)} seeds")
     return torch.stack([epoch_batches(n, batch_size, s, epoch) for s in seeds])
 
 
@@ -376,54 +353,12 @@ def load_result(out_dir):
                        out_dir=out, start_epoch=int(meta.get("start_epoch", 0)), **metrics)
 
 
-# --------------------------------------------------------------------------- files
-
-def _write_atomic(path, write):
-    """Write ``path`` through a temporary file in the same folder, then ``os.replace``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _write_json(path, obj):
-    _write_atomic(path, lambda f: f.write(json.dumps(obj, indent=2).encode()))
-
-
-def _write_checkpoint(path, state):
-    _write_atomic(path, lambda f: torch.save(state, f))
-
-
-# --------------------------------------------------------------------------- training
-
-def _as_start_vector(name, start, length, leading=()):
-    if isinstance(start, torch.Tensor):
-        start = start.detach().cpu().numpy()
-    try:
-        start = np.array(start, dtype=np.float32)  # a copy (start may be a read-only memmap)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of shape {leading + (length,)}") from None
-    if start.shape != leading + (length,):
-        raise ValueError(f"{name} must have shape {leading + (length,)} (P = {length}, the "
-                         f"model's parameter count), got {start.shape}")
-    if not np.all(np.isfinite(start)):
-        raise ValueError(f"{name} must be finite, got NaN or inf")
-    return np.ascontiguousarray(start)
-
+# --------------------------------------------------------------------------- one run
 
 def _setup(config):
     device = _device(config)
     dataset = data.load(config.dataset, config.data_dir, limit=config.limit)
-    n = dataset.x_train.shape[0]
-    if config.batch_size > n:
-        raise ValueError(f"batch_size must be <= the number of training images ({n}), got "
-                         f"{config.batch_size}")
+    _check_batch_size(config.batch_size, dataset.x_train.shape[0])
     return dataset, device
 
 
@@ -461,6 +396,152 @@ def _run_meta(config, start_epoch, start, parameters):
         else hashlib.sha256(start.tobytes()).hexdigest(),
         "parameters": int(parameters),
     }
+
+
+@dataclass
+class _Run:
+    """A run of :func:`train` in progress: what its epochs read and update."""
+
+    config: TrainConfig
+    out: Path
+    meta: dict
+    model: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    first: int = 0
+    metrics: dict = field(default_factory=lambda: {name: [] for name in METRICS})
+    weights: np.ndarray | None = None
+
+
+def _start(config, dataset, device, start_params, start_epoch):
+    """The model at the start (its initialisation or ``start_params``) and the run's meta."""
+    model = nets.build(config.arch, dataset.shape, dataset.classes, seed=config.weights_seed)
+    parameters = nets.count_parameters(model)
+    start = None
+    if start_params is not None:
+        start = checks.start_vector("start_params", start_params, parameters)
+        _load_vector(model, start)
+    model.to(device)
+    return model, _run_meta(config, start_epoch, start, parameters)
+
+
+def _finished(out, meta, resume):
+    """Whether ``out`` holds this finished run and ``resume`` asks for it; refuses a folder
+    that holds another run."""
+    config_path = out / "config.json"
+    if not config_path.is_file():
+        return False
+    saved = json.loads(config_path.read_text())
+    if saved != meta:
+        raise ValueError(
+            f"out_dir {str(out)!r} holds a run with another config or start:\n  saved: "
+            f"{json.dumps(saved, sort_keys=True)}\n  asked: {json.dumps(meta, sort_keys=True)}"
+            "\nchoose another out_dir or delete that folder")
+    return resume and (out / "result.json").is_file()
+
+
+def _open(run, resume, device):
+    """Resume ``run`` from its checkpoint (with ``resume``, if there is one), or start it
+    afresh: write ``config.json`` and the first row of ``weights.npy``."""
+    out, meta = run.out, run.meta
+    rows = (run.config.epochs + 1, meta["parameters"])
+    checkpoint_path, weights_path = out / "checkpoint.pt", out / "weights.npy"
+    if resume and (out / "config.json").is_file() and checkpoint_path.is_file():
+        state = io.load_checkpoint(checkpoint_path, device)
+        if state.get("meta") != meta:
+            raise ValueError(f"{checkpoint_path} belongs to another run than its config.json; "
+                             "delete the folder and start again")
+        run.model.load_state_dict(state["model"])
+        run.optimizer.load_state_dict(state["optimizer"])
+        run.first = int(state["epoch"])
+        run.metrics = {name: list(state["metrics"][name]) for name in METRICS}
+        run.weights = open_memmap(weights_path, mode="r+")
+        if run.weights.shape != rows or run.weights.dtype != np.float32:
+            raise ValueError(f"{weights_path} has shape {run.weights.shape} "
+                             f"({run.weights.dtype}), expected {rows} float32; delete the "
+                             "folder and start again")
+        return
+    for name in ("result.json", "result.npz", "checkpoint.pt"):
+        (out / name).unlink(missing_ok=True)
+    io.write_json(out / "config.json", meta)
+    run.weights = open_memmap(weights_path, mode="w+", dtype=np.float32, shape=rows)
+    run.weights[0] = _flat(run.model)
+    run.weights.flush()
+
+
+def _sgd_epoch(model, optimizer, x, y, batches, lr):
+    """One epoch of plain SGD over ``batches``; the norms of its mini-batch gradients."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    params = list(model.parameters())
+    norms = torch.empty(batches.shape[0], dtype=torch.float64, device=x.device)
+    for step, index in enumerate(batches):
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x[index]), y[index])
+        loss.backward()
+        with torch.no_grad():
+            norms[step] = torch.nn.utils.get_total_norm([p.grad for p in params])
+        optimizer.step()
+    return norms.cpu().numpy()
+
+
+def _epoch_metrics(model, splits, lr, norms, began):
+    """The :data:`METRICS` of one epoch; ``splits`` = (x, y, x_val, y_val)."""
+    x, y, x_val, y_val = splits
+    train_loss, train_accuracy = _evaluate(model, x, y)
+    val_loss, val_accuracy = _evaluate(model, x_val, y_val)
+    return dict(train_loss=train_loss, train_accuracy=train_accuracy, val_loss=val_loss,
+                val_accuracy=val_accuracy, lr=lr, grad_norm_mean=norms.mean(),
+                grad_norm_min=norms.min(), grad_norm_max=norms.max(),
+                step_length_mean=lr * norms.mean(), step_length_max=lr * norms.max(),
+                seconds=time.perf_counter() - began)
+
+
+def _save_epoch(run, epoch, values):
+    """Record epoch ``epoch``: its metrics, the weights at its end, the checkpoint."""
+    for name in METRICS:
+        run.metrics[name].append(float(values[name]))
+    run.weights[epoch + 1] = _flat(run.model)
+    run.weights.flush()
+    io.save_checkpoint(run.out / "checkpoint.pt", {
+        "format": _FORMAT, "meta": run.meta, "epoch": epoch + 1,
+        "model": run.model.state_dict(), "optimizer": run.optimizer.state_dict(),
+        "metrics": run.metrics})
+
+
+def _epochs(run, dataset, device, start_epoch, progress):
+    """Train ``run`` from epoch ``run.first`` to the end, saving after every epoch."""
+    config, model = run.config, run.model
+    splits = (dataset.x_train.to(device), dataset.y_train.to(device),
+              dataset.x_val.to(device), dataset.y_val.to(device))
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=config.epochs, initial=run.first,
+                   desc=f"{config.arch} {config.dataset} seed {config.seed}")
+    try:
+        model.train()
+        for epoch in range(run.first, config.epochs):
+            began = time.perf_counter()
+            lr = lr_at(config, epoch)
+            batches = epoch_batches(splits[0].shape[0], config.batch_size, config.seed,
+                                    start_epoch + epoch).to(device)
+            norms = _sgd_epoch(model, run.optimizer, splits[0], splits[1], batches, lr)
+            values = _epoch_metrics(model, splits, lr, norms, began)
+            _save_epoch(run, epoch, values)
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(loss=f"{values['train_loss']:.3f}",
+                                val_acc=f"{values['val_accuracy']:.3f}", lr=f"{lr:g}")
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _write_result(out, meta, metrics):
+    arrays = {name: np.asarray(metrics[name], dtype=np.float64) for name in METRICS}
+    io.write_npz(out / "result.npz", arrays)
+    io.write_json(out / "result.json", dict(meta, summary=_summary(arrays, meta["parameters"])))
+    return load_result(out)
 
 
 def train(config, out_dir, *, resume=False, progress=True, start_params=None, start_epoch=0):
@@ -520,155 +601,27 @@ def train(config, out_dir, *, resume=False, progress=True, start_params=None, st
     :func:`train_ensemble`) on CUDA; the statistics of the runs agree.
     """
     config = _check_config(config)
-    start_epoch = _check_int("start_epoch", start_epoch, 0)
-    if not isinstance(out_dir, (str, os.PathLike)):
-        raise TypeError(f"out_dir must be a path (str or os.PathLike), got {out_dir!r}")
+    start_epoch = validate.integer("start_epoch", start_epoch, low=0)
+    out = Path(validate.path("out_dir", out_dir))
     dataset, device = _setup(config)
-    model = nets.build(config.arch, dataset.shape, dataset.classes, seed=config.weights_seed)
-    parameters = nets.count_parameters(model)
-    start = None
-    if start_params is not None:
-        start = _as_start_vector("start_params", start_params, parameters)
-        _load_vector(model, start)
-    model.to(device)
-
-    out = Path(out_dir)
+    model, meta = _start(config, dataset, device, start_params, start_epoch)
     out.mkdir(parents=True, exist_ok=True)
-    meta = _run_meta(config, start_epoch, start, parameters)
-    config_path, checkpoint_path = out / "config.json", out / "checkpoint.pt"
-    weights_path = out / "weights.npy"
-    if config_path.is_file():
-        saved = json.loads(config_path.read_text())
-        if saved != meta:
-            raise ValueError(
-                f"out_dir {str(out)!r} holds a run with another config or start:\n  saved: "
-                f"{json.dumps(saved, sort_keys=True)}\n  asked: {json.dumps(meta, sort_keys=True)}"
-                "\nchoose another out_dir or delete that folder")
-        if resume and (out / "result.json").is_file():
-            return load_result(out)
-
+    if _finished(out, meta, resume):
+        return load_result(out)
     optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.0,
                                 weight_decay=0.0)
-    metrics = {name: [] for name in METRICS}
-    first = 0
-    if resume and config_path.is_file() and checkpoint_path.is_file():
-        state = torch.load(checkpoint_path, map_location=device, weights_only=True)
-        if state.get("meta") != meta:
-            raise ValueError(f"{checkpoint_path} belongs to another run than its config.json; "
-                             "delete the folder and start again")
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        first = int(state["epoch"])
-        metrics = {name: list(state["metrics"][name]) for name in METRICS}
-        weights = open_memmap(weights_path, mode="r+")
-        if weights.shape != (config.epochs + 1, parameters) or weights.dtype != np.float32:
-            raise ValueError(f"{weights_path} has shape {weights.shape} ({weights.dtype}), "
-                             f"expected ({config.epochs + 1}, {parameters}) float32; delete "
-                             "the folder and start again")
-    else:
-        for name in ("result.json", "result.npz", "checkpoint.pt"):
-            (out / name).unlink(missing_ok=True)
-        _write_json(config_path, meta)
-        weights = open_memmap(weights_path, mode="w+", dtype=np.float32,
-                              shape=(config.epochs + 1, parameters))
-        weights[0] = _flat(model)
-        weights.flush()
-
-    x, y = dataset.x_train.to(device), dataset.y_train.to(device)
-    x_val, y_val = dataset.x_val.to(device), dataset.y_val.to(device)
-    params = list(model.parameters())
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=config.epochs, initial=first,
-                   desc=f"{config.arch} {config.dataset} seed {config.seed}")
-    try:
-        model.train()
-        for epoch in range(first, config.epochs):
-            began = time.perf_counter()
-            lr = lr_at(config, epoch)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            batches = epoch_batches(x.shape[0], config.batch_size, config.seed,
-                                    start_epoch + epoch).to(device)
-            norms = torch.empty(batches.shape[0], dtype=torch.float64, device=device)
-            for step, index in enumerate(batches):
-                optimizer.zero_grad(set_to_none=True)
-                loss = F.cross_entropy(model(x[index]), y[index])
-                loss.backward()
-                with torch.no_grad():
-                    norms[step] = torch.nn.utils.get_total_norm([p.grad for p in params])
-                optimizer.step()
-            norms = norms.cpu().numpy()
-            train_loss, train_accuracy = _evaluate(model, x, y)
-            val_loss, val_accuracy = _evaluate(model, x_val, y_val)
-            values = dict(train_loss=train_loss, train_accuracy=train_accuracy,
-                          val_loss=val_loss, val_accuracy=val_accuracy, lr=lr,
-                          grad_norm_mean=norms.mean(), grad_norm_min=norms.min(),
-                          grad_norm_max=norms.max(), step_length_mean=lr * norms.mean(),
-                          step_length_max=lr * norms.max(),
-                          seconds=time.perf_counter() - began)
-            for name in METRICS:
-                metrics[name].append(float(values[name]))
-            weights[epoch + 1] = _flat(model)
-            weights.flush()
-            _write_checkpoint(checkpoint_path, {
-                "format": _FORMAT, "meta": meta, "epoch": epoch + 1,
-                "model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                "metrics": metrics})
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{train_loss:.3f}", val_acc=f"{val_accuracy:.3f}",
-                                lr=f"{lr:g}")
-    finally:
-        if bar is not None:
-            bar.close()
-    del weights  # flushes and closes the memory map
-
-    arrays = {name: np.asarray(metrics[name], dtype=np.float64) for name in METRICS}
-    _write_atomic(out / "result.npz", lambda f: np.savez(f, **arrays))
-    _write_json(out / "result.json", dict(meta, summary=_summary(arrays, parameters)))
-    return load_result(out)
+    run = _Run(config, out, meta, model, optimizer)
+    _open(run, resume, device)
+    _epochs(run, dataset, device, start_epoch, progress)
+    metrics = run.metrics
+    del run  # flushes and closes the memory map of the weights
+    return _write_result(out, meta, metrics)
 
 
 # --------------------------------------------------------------------------- ensembles
 
-def _loss_function(model):
-    buffers = dict(model.named_buffers())
-
-    def loss(params, xb, yb):
-        return F.cross_entropy(functional_call(model, (params, buffers), (xb,)), yb)
-
-    return loss
-
-
-def _check_ensemble(params, x, y, batches, lr):
-    if not isinstance(params, dict) or not params:
-        raise TypeError("params must be a non-empty dict name -> stacked tensor (leading "
-                        "dimension M), as from torch.func.stack_module_state")
-    members = {int(v.shape[0]) for v in params.values()}
-    if not isinstance(batches, torch.Tensor) or batches.ndim != 3 or batches.dtype != torch.long:
-        raise ValueError("batches must be a LongTensor (M, steps, batch_size), got "
-                         f"{getattr(batches, 'dtype', type(batches).__name__)} "
-                         f"{tuple(getattr(batches, 'shape', ()))}")
-    if members != {batches.shape[0]}:
-        raise ValueError(f"params and batches must have the same leading dimension M, got "
-                         f"{sorted(members)} and {batches.shape[0]}")
-    if (isinstance(lr, bool) or not isinstance(lr, Real) or not math.isfinite(lr) or lr <= 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-    if x.shape[0] != y.shape[0]:
-        raise ValueError(f"x and y must have the same length, got {x.shape[0]} and "
-                         f"{y.shape[0]}")
-    return float(lr)
-
-
-ENSEMBLE_METHODS = ("grouped", "vmap")
-"""How :func:`sgd_epoch_ensemble` evaluates the members together."""
-
-
 def _check_method(method):
-    if method not in ENSEMBLE_METHODS:
-        raise ValueError(f"method must be one of {ENSEMBLE_METHODS}, got {method!r}")
+    return validate.choice("method", method, ENSEMBLE_METHODS)
 
 
 def sgd_epoch_ensemble(model, params, x, y, batches, lr, *, method="grouped"):
@@ -703,11 +656,11 @@ def sgd_epoch_ensemble(model, params, x, y, batches, lr, *, method="grouped"):
     dict of str -> torch.Tensor
         The stacked parameters after the epoch (new tensors).
     """
-    lr = _check_ensemble(params, x, y, batches, lr)
+    lr = checks.ensemble(params, x, y, batches, lr)
     _check_method(method)
     params = {name: p.detach() for name, p in params.items()}
     if method == "vmap":
-        step_grad = vmap(grad(_loss_function(model)))
+        step_grad = vmap(grad(nets.functional_loss(model)))
     else:
         template = grouped.ensemble_template(model, batches.shape[0])
 
@@ -729,8 +682,8 @@ def sgd_epoch_sequential(model, params, x, y, batches, lr):
     A Python loop over the members, each step with :func:`torch.autograd.grad` of the same
     loss; no ``vmap``. Same arguments and result.
     """
-    lr = _check_ensemble(params, x, y, batches, lr)
-    loss_fn = _loss_function(model)
+    lr = checks.ensemble(params, x, y, batches, lr)
+    loss_fn = nets.functional_loss(model)
     out = {name: [] for name in params}
     for m in range(batches.shape[0]):
         current = {name: p[m].detach() for name, p in params.items()}
@@ -757,6 +710,26 @@ def _flat_to_stacked(model, vectors):
     pieces = torch.split(vectors, [math.prod(shape) for _, shape in shapes], dim=1)
     return {name: piece.reshape((vectors.shape[0],) + shape).contiguous()
             for (name, shape), piece in zip(shapes, pieces)}
+
+
+def _ensemble_start(config, dataset, seeds, start_params):
+    """(template model, start vectors (M, P)) of :func:`train_ensemble`: member ``m``'s
+    initialisation, or ``start_params`` (shared (P,) or one per member (M, P))."""
+
+    def model_for(seed):
+        return nets.build(config.arch, dataset.shape, dataset.classes,
+                          seed=config.init_seed if config.init_seed is not None else seed)
+
+    model = model_for(seeds[0])
+    parameters = nets.count_parameters(model)
+    if start_params is None:
+        return model, np.stack([_flat(model_for(s)) for s in seeds])
+    start = np.array(start_params.detach().cpu() if isinstance(start_params, torch.Tensor)
+                     else start_params)
+    if start.ndim == 1:
+        start = checks.start_vector("start_params", start, parameters)
+        return model, np.repeat(start[None], len(seeds), axis=0)
+    return model, checks.start_vector("start_params", start, parameters, (len(seeds),))
 
 
 def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=True, *,
@@ -793,32 +766,16 @@ def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=Tru
         Shape (E + 1, M, P), float32: the weights of every member at every epoch start.
     """
     config = _check_config(config)
-    seeds = [_check_int("seeds[i]", s, 0) for s in seeds]
+    seeds = _check_seeds(seeds)
     if not seeds:
-        raise ValueError("seeds must hold at least one seed")
-    start_epoch = _check_int("start_epoch", start_epoch, 0)
+        validate.fail("seeds", "at least one seed", shown="none")
+    start_epoch = validate.integer("start_epoch", start_epoch, low=0)
     _check_method(method)
     dataset, device = _setup(config)
     members = len(seeds)
-
-    def model_for(seed):
-        return nets.build(config.arch, dataset.shape, dataset.classes,
-                          seed=config.init_seed if config.init_seed is not None else seed)
-
-    model = model_for(seeds[0])
-    parameters = nets.count_parameters(model)
-    if start_params is None:
-        vectors = np.stack([_flat(model_for(s)) for s in seeds])
-    else:
-        start = np.array(start_params.detach().cpu() if isinstance(start_params, torch.Tensor)
-                         else start_params)
-        if start.ndim == 1:
-            start = _as_start_vector("start_params", start, parameters)
-            vectors = np.repeat(start[None], members, axis=0)
-        else:
-            vectors = _as_start_vector("start_params", start, parameters, (members,))
+    model, vectors = _ensemble_start(config, dataset, seeds, start_params)
     model.to(device)
-    out = np.empty((config.epochs + 1, members, parameters), dtype=np.float32)
+    out = np.empty((config.epochs + 1, members, vectors.shape[1]), dtype=np.float32)
     out[0] = vectors
     params = _flat_to_stacked(model, torch.as_tensor(vectors, device=device))
     x, y = dataset.x_train.to(device), dataset.y_train.to(device)
