@@ -10,7 +10,9 @@ from numpy.testing import assert_allclose
 import sgdlab
 from sgdlab import theory
 from sgdlab.viz.style import figure_to_png
-from sgdlab.viz.explorers import theorem1_explorer, theorem1_figure, theorem1_measurements
+from sgdlab.viz.explorers import theorem1_explorer, theorem1_slider
+from sgdlab.viz.figures import theorem1_figure
+from sgdlab.viz.measurements import theorem1_measurements
 
 matplotlib.use("Agg")
 
@@ -120,8 +122,6 @@ def test_bad_input(ripple, domain, kwargs, error, match):
 
 
 def test_slider_has_one_frame_per_noise(ripple, domain):
-    from sgdlab.viz.explorers import theorem1_slider
-
     out = theorem1_slider(ripple, domain, lr=0.01, noises=[4.0, 5.0, 8.0], trials=30,
                           max_steps=50, start=1).data
     assert out.count("<img") == 3 and 'max="2"' in out and "http" not in out

@@ -8,7 +8,8 @@ from numpy.testing import assert_allclose
 import sgdlab
 from sgdlab import theory
 from sgdlab.viz.style import figure_to_png
-from sgdlab.viz.explorers import plot_step_picture, step_size_explorer, step_size_figure
+from sgdlab.viz.explorers import step_size_explorer
+from sgdlab.viz.figures import plot_step_picture, step_size_figure
 
 X_T = np.array([0.8, 0.5])
 
@@ -37,7 +38,7 @@ def test_figure_numbers_match_the_identity_and_theory(land):
     assert_allclose(info["gd_one_step"] - info["dist_sq"], lr * (lr * g @ g - 2 * g @ e),
                     rtol=1e-12)
     assert_allclose(info["overshoot_lr"], theory.overshoot_lr(land, X_T[None])[0])
-    assert_allclose(info["theorem3_lr"], theory.theorem3_threshold(land, X_T[None], 4.0)[0])
+    assert_allclose(info["theorem3_lr"], theory.theorem3_threshold(land, X_T[None], c_prime=4.0)[0])
     assert_allclose(info["noisy_lr"], 2 * g @ e / (g @ g + 2 * noise**2 / 3))
     assert_allclose(info["sgd_one_step_predicted"],
                     info["gd_one_step"] + lr**2 * 2 * noise**2 / 3)
@@ -47,7 +48,7 @@ def test_figure_numbers_match_the_identity_and_theory(land):
 
 def test_gd_side_of_the_thresholds(land):
     eta0 = theory.overshoot_lr(land, X_T[None])[0]
-    eta3 = theory.theorem3_threshold(land, X_T[None], 4.0)[0]
+    eta3 = theory.theorem3_threshold(land, X_T[None], c_prime=4.0)[0]
     _, below = step_size_figure(land, X_T, lr=0.5 * eta0, steps=1, trials=2)
     _, above = step_size_figure(land, X_T, lr=1.1 * eta3, steps=1, trials=2)
     assert below["gd_one_step"] < below["dist_sq"]
@@ -81,7 +82,7 @@ def test_explorer_redraws_on_change(land):
     assert bytes(first).startswith(b"\x89PNG")
     box.controls["lr"].value = 1.0
     assert box.info["gd_one_step"] == pytest.approx(
-        box.info["dist_sq"] + theory.gd_distance_change(land, X_T[None], box.controls["lr"].value)[0])
+        box.info["dist_sq"] + theory.gd_distance_change(land, X_T[None], lr=box.controls["lr"].value)[0])
     assert image.value != first
     box.controls["noise"].value = 0.0
     assert box.info["sgd_one_step_mean"] == box.info["gd_one_step"]
@@ -94,7 +95,7 @@ def test_explorer_redraws_on_change(land):
     ({"x_t": "ab"}, TypeError, "x_t must be a point"),
     ({"lr": 0.0}, ValueError, "lr must be"),
     ({"noise": -1.0}, ValueError, "noise must be"),
-    ({"steps": 0}, ValueError, "steps must be >= 1"),
+    ({"steps": 0}, ValueError, "steps must be an integer >= 1"),
     ({"lr_range": (1.0, 0.1)}, ValueError, "lr_range"),
 ])
 def test_bad_input(land, kwargs, error, match):

@@ -5,7 +5,8 @@ import pytest
 
 import sgdlab
 from sgdlab.viz.style import figure_to_png
-from sgdlab.viz.explorers import explorer_figure, image_slider, sgd_explorer
+from sgdlab.viz.explorers import image_slider, sgd_explorer
+from sgdlab.viz.figures import explorer_figure
 
 
 def test_explorer_figure_runs_the_schedule():

@@ -1,17 +1,23 @@
-"""The book's glue: one plotting style, the explorers, and the Section 5 result helpers.
+"""The book's glue: one plotting style, the numbers and figures of the chapters, the explorers,
+and the Section 5 result helpers. The data flows down this table: measurements feed figures,
+figures feed explorers.
 
-=============== ==========================================================================
-``style``       the shared matplotlib style, colours, and figure-to-PNG rendering
-``explorers``   ipywidgets explorers and kernel-free image sliders of the chapters
-``nn_results``  scale, saved paper-scale results and plotting helpers of Section 5
-=============== ==========================================================================
+================ =========================================================================
+``style``        the shared matplotlib style, the colour palette, figure-to-PNG rendering
+``checks``       checks of the arguments only these modules take
+``measurements`` the numbers the figures show, from :mod:`sgdlab.theory` and SGD runs
+``figures``      the chapters' static figures (Figures 3 and 4, Theorems 1 and 3)
+``explorers``    ipywidgets explorers and kernel-free image sliders over those figures
+``nn_results``   scale, saved paper-scale results and plotting helpers of Section 5
+================ =========================================================================
 
-It sits on top of :mod:`sgdlab` and :mod:`sgdlab.nn`; nothing below imports it.
+It sits on top of :mod:`sgdlab` and :mod:`sgdlab.nn`; nothing below imports it. Importing
+:mod:`sgdlab.viz` imports no submodule (so not matplotlib): each loads on first use.
 """
 
 import importlib
 
-SUBMODULES = ("style", "explorers", "nn_results")
+SUBMODULES = ("style", "checks", "measurements", "figures", "explorers", "nn_results")
 __all__ = list(SUBMODULES)
 
 

@@ -51,7 +51,7 @@ def results_root():
     value = os.environ.get(RESULTS_ENV)
     if value:
         return Path(value).expanduser()
-    return Path(__file__).resolve().parents[1] / "results"
+    return Path(__file__).resolve().parents[2] / "results"  # sgdlab/viz/nn_results.py
 
 
 def paper_folder(experiment, dataset, arch, root=None):

@@ -1,11 +1,17 @@
-"""The book's shared figure style and the plots of final iterates (Figure 3's panels)."""
+"""The book's one figure style: matplotlib settings, the colour palette, PNG rendering, and the
+plots of final iterates (Figure 3's panels).
+
+Every colour a figure of :mod:`sgdlab.viz` uses is named in :data:`PALETTE`; every PNG is
+rendered by :func:`figure_to_png`.
+"""
 
 import io
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["STYLE", "use_style", "plot_curve", "plot_final_iterates", "figure_to_png"]
+__all__ = ["STYLE", "PALETTE", "use_style", "plot_curve", "plot_final_iterates",
+           "figure_to_png"]
 
 STYLE = {
     "figure.dpi": 100,
@@ -18,9 +24,20 @@ STYLE = {
     "grid.alpha": 0.25,
     "lines.linewidth": 1.2,
 }
-FUNCTION_COLOR = "#1f4e79"
-DOT_COLOR = "#c0392b"
-BAR_COLOR = "#5d8fc9"
+"""matplotlib ``rcParams`` of every figure (applied by :func:`use_style`)."""
+
+PALETTE = {
+    "function": "#1f4e79",  # f and GD: landscapes, level sets, exact curves, measured runs
+    "smoothed": "#e67e22",  # the smoothed f and SGD's noise: means, break-even step sizes
+    "alert": "#c0392b",     # final iterates, a step that ends farther, c, a measured quantile
+    "good": "#1e8449",      # a step that ends closer to x*
+    "theorem": "#8e44ad",   # a theorem's threshold
+    "bar": "#5d8fc9",       # histogram bars
+    "reference": "k",       # x*, the ball around it, exact thresholds, zero lines
+    "muted": "0.5",         # secondary reference lines and markers
+    "cloud": "0.45",        # clouds of noisy points
+}
+"""The book's colours by role (matplotlib colour strings)."""
 
 
 def use_style():
@@ -28,8 +45,22 @@ def use_style():
     plt.rcParams.update(STYLE)
 
 
-def plot_curve(ax, xs, values, *, title=None, color=FUNCTION_COLOR):
-    """A landscape (or its convolution) sampled at ``xs``."""
+def plot_curve(ax, xs, values, *, title=None, color=PALETTE["function"]):
+    """A landscape (or its convolution) sampled at ``xs``.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    xs, values : array_like
+        The points (increasing) and the values there.
+    title : str, optional
+    color : str
+        A matplotlib colour (default ``PALETTE["function"]``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     ax.plot(xs, values, color=color)
     ax.set_xlim(xs[0], xs[-1])
     if title:
@@ -41,23 +72,38 @@ def plot_final_iterates(ax, x_final, *, span=3.0, bins=60, title=None, curve=Non
     """Figure 3, row 2 style: final iterates as red dots on the x axis, with blue bars of
     the cumulative count of trials (from the left) and, optionally, the landscape.
 
-    ``x_final`` holds one number per trial (1-D landscapes); non-finite values (diverged
-    trials) are left out of the dots and counted in the title.
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    x_final : array_like
+        One number per trial (1-D landscapes); non-finite values (diverged trials) are left
+        out of the dots and counted in the title.
+    span : float
+        The x axis runs from ``-span`` to ``span``.
+    bins : int
+        Bars of the cumulative count.
+    title : str, optional
+    curve : (array_like, array_like), optional
+        ``(xs, f(xs))``, drawn scaled to the height of the bars.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
     x_final = np.asarray(x_final, dtype=float).ravel()
     finite = x_final[np.isfinite(x_final)]
     edges = np.linspace(-span, span, bins + 1)
     counts, _ = np.histogram(np.clip(finite, -span, span), bins=edges)
     cumulative = np.cumsum(counts) + np.count_nonzero(finite < -span)
-    ax.bar(edges[:-1], cumulative, width=edges[1] - edges[0], align="edge", color=BAR_COLOR,
-           alpha=0.55, label="cumulative count")
+    ax.bar(edges[:-1], cumulative, width=edges[1] - edges[0], align="edge",
+           color=PALETTE["bar"], alpha=0.55, label="cumulative count")
     top = max(len(x_final), 1)
     if curve is not None:
         xs, values = curve
         scaled = (values - np.min(values)) / max(np.ptp(values), 1e-300) * top
-        ax.plot(xs, scaled, color=FUNCTION_COLOR, lw=0.8, alpha=0.8)
-    ax.plot(np.clip(finite, -span, span), np.zeros_like(finite), "o", color=DOT_COLOR, ms=3,
-            alpha=0.7, clip_on=False, label="final iterates")
+        ax.plot(xs, scaled, color=PALETTE["function"], lw=0.8, alpha=0.8)
+    ax.plot(np.clip(finite, -span, span), np.zeros_like(finite), "o", color=PALETTE["alert"],
+            ms=3, alpha=0.7, clip_on=False, label="final iterates")
     ax.set_xlim(-span, span)
     ax.set_ylim(0, top * 1.05)
     lost = len(x_final) - len(finite)
@@ -66,9 +112,23 @@ def plot_final_iterates(ax, x_final, *, span=3.0, bins=60, title=None, curve=Non
     return ax
 
 
-def figure_to_png(fig):
-    """PNG bytes of a figure (closes it)."""
+def figure_to_png(fig, *, tight=True, dpi=None):
+    """PNG bytes of a figure; closes it.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    tight : bool
+        Crop to the drawn content (``bbox_inches="tight"``, which draws the figure twice);
+        False keeps the figure's own margins, faster for an explorer's redraw.
+    dpi : float, optional
+        Default ``STYLE["savefig.dpi"]`` (via matplotlib's ``savefig.dpi``).
+
+    Returns
+    -------
+    bytes
+    """
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     plt.close(fig)
     return buffer.getvalue()
