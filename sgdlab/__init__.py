@@ -1,17 +1,25 @@
 """sgdlab: an executable reproduction of Kleinberg, Li and Yuan (ICML 2018),
 *An Alternative View: When Does SGD Escape Local Minima?*
 
-Public entry points: :class:`Landscape` (and :mod:`sgdlab.landscapes`), :func:`run_sgd`,
-:func:`run_schedule`, :func:`convolve`, the paper's constants and bounds in
-:mod:`sgdlab.theory`; the PyTorch side (:mod:`sgdlab.nn.probe`, ``nets``, ``data``, ``train``,
-``experiments``) is imported on demand. Importing sgdlab does not import torch.
+The package has three floors, and imports only go down:
+
+* the core, imported here (NumPy and Numba only): :class:`Landscape` and the built-in test
+  functions (:mod:`sgdlab.landscapes`), the runners :func:`run_sgd` and :func:`run_schedule`
+  (:mod:`sgdlab.sgd`), the paper's convolved function :func:`convolve` and the basins of the
+  smoothed landscape (:mod:`sgdlab.smoothing`), the constants and bounds of Assumption 1,
+  Theorem 1, Lemma 5, Corollary 2 and Theorem 3 (:mod:`sgdlab.theory`), and independent
+  references for tests and benchmarks (:mod:`sgdlab.reference`);
+* :mod:`sgdlab.nn`: the PyTorch side (data, nets, grouped, train, probe, experiments),
+  imported on demand: importing sgdlab does not import torch;
+* :mod:`sgdlab.viz`: the book's glue (style, tables, figures, explorers), and
+  :mod:`sgdlab.bench`, the benchmarks (``python -m sgdlab.bench``).
 """
 
-from . import landscapes, theory
-from .landscapes import Landscape
+from . import landscapes, smoothing, theory
+from .landscapes import Landscape, as_landscape
 from .sgd import SGDResult, ScheduleResult, run_schedule, run_sgd
 from .smoothing import convolve
 
 __version__ = "0.1.0"
-__all__ = ["Landscape", "landscapes", "theory", "run_sgd", "run_schedule", "convolve", "SGDResult",
-           "ScheduleResult"]
+__all__ = ["Landscape", "as_landscape", "landscapes", "smoothing", "theory", "run_sgd",
+           "run_schedule", "convolve", "SGDResult", "ScheduleResult"]

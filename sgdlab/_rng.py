@@ -3,7 +3,12 @@
 The uniform number used for coordinate ``j`` of trial ``i`` at step ``t`` is a pure function
 of ``(key, i, t * dim + j)``, so results do not depend on the number of threads nor on how
 the trials are split into batches (DESIGN.md, "Known traps").
+
+Every use of randomness has its own stream, named in :class:`Stream`: the key of a run is
+``seed_key(seed, stream)``, so two uses with the same seed never share draws.
 """
+
+from enum import IntEnum
 
 import numpy as np
 from llvmlite import ir
@@ -66,3 +71,37 @@ def uniform_pm1_lane(lane, step_offset):
 def seed_key(seed, stream):
     """64-bit key of (seed, stream); ``stream`` separates e.g. the stages of a schedule."""
     return mix64(mix64(np.uint64(seed) ^ _M2) + np.uint64(stream) * GOLDEN)
+
+
+STAGES = 2**32
+"""Schedule stages are numbered 0 .. STAGES - 1; stage k uses the stream ``Stream.SGD + k``."""
+
+
+class Stream(IntEnum):
+    """The named random streams (the ``stream`` of :func:`seed_key`).
+
+    ``SGD`` (0) is :func:`sgdlab.run_sgd` and stage 0 of :func:`sgdlab.run_schedule`; stage k
+    uses ``SGD + k`` (:func:`stage_stream`), for k < :data:`STAGES`. The Monte Carlo streams lie
+    above that range, so they never share draws with a schedule stage.
+    """
+
+    SGD = 0
+    CONVOLVE = STAGES
+    """Monte Carlo box smoothing, :func:`sgdlab.convolve` with ``samples``."""
+    PROJECTED_GRADIENT = STAGES + 1
+    """Monte Carlo smoothed gradient of :func:`sgdlab.theory.one_point_convexity`."""
+    ONE_STEP = STAGES + 2
+    """Monte Carlo step of the y_t chain, :func:`sgdlab.theory.one_step`."""
+
+
+def stage_stream(k):
+    """Stream of stage ``k`` of a schedule: ``Stream.SGD + k`` (0 <= k < STAGES)."""
+    if not 0 <= k < STAGES:
+        raise ValueError(f"stage must be an integer >= 0 and < {STAGES}, got {k!r}")
+    return int(Stream.SGD) + int(k)
+
+
+def make_key(seed, stream):
+    """The 64-bit key (``numpy.uint64``) of a validated seed and a :class:`Stream` (or
+    :func:`stage_stream`)."""
+    return np.uint64(seed_key(int(seed), int(stream)))

@@ -16,16 +16,57 @@ import numpy as np
 from numba.core.registry import CPUDispatcher
 
 from . import _builtin, _kernels
+from ._validate import choice, fail, integer, real
 
-__all__ = ["Landscape", "spiky", "quadratic", "ripple", "get", "NAMES"]
+__all__ = ["Landscape", "as_landscape", "spiky", "quadratic", "ripple", "get", "NAMES"]
 
 
 def _require_jitted(func, name):
     if not isinstance(func, CPUDispatcher):
-        raise TypeError(
-            f"{name} must be a Numba-jitted function (decorate it with @numba.njit), "
-            f"got {type(func).__name__}"
-        )
+        fail(name, "a Numba-jitted function (decorate it with @numba.njit)", error=TypeError,
+             shown=type(func).__name__)
+
+
+def _dim_and_target(dim, x_star):
+    """The dimension (from ``x_star`` when ``dim`` is None) and x* as a (dim,) array or None."""
+    if dim is not None:
+        dim = integer("dim", dim, low=1)
+    if x_star is None:  # allowed: running SGD needs no target; the theory does
+        if dim is None:
+            fail("dim", "an integer >= 1 when x_star is None (nothing to infer it from)", dim)
+        return dim, None
+    try:
+        target = np.array(x_star, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail("x_star", "an array of numbers or None", error=TypeError,
+             shown=type(x_star).__name__)
+    if target.ndim == 0:  # a scalar: the same coordinate in every dimension
+        target = np.full(1 if dim is None else dim, float(target))
+    if target.ndim != 1 or target.size == 0 or (dim is not None and target.size != dim):
+        expected = "of shape (dim,)" if dim is None else f"of shape ({dim},) to agree with dim={dim}"
+        fail("x_star", expected, shown=f"shape {target.shape}")
+    if not np.all(np.isfinite(target)):
+        fail("x_star", "finite", target.tolist())
+    return target.size, target
+
+
+# Kernels that exist in a separable and a general version, and which function of the
+# landscape each takes: its values ("value") or its gradient ("slope").
+_KERNELS = {
+    "value_rows": (_kernels.value_rows_separable, _kernels.value_rows_general, "value"),
+    "grad_rows": (_kernels.grad_rows_separable, _kernels.grad_rows_general, "slope"),
+    "sgd": (_kernels.sgd_separable, _kernels.sgd_general, "slope"),
+    "smoothed_mc": (_kernels.smoothed_mc_separable, _kernels.smoothed_mc_general, "value"),
+    "projected_grad_mc": (_kernels.projected_grad_mc_separable,
+                          _kernels.projected_grad_mc_general, "slope"),
+    "one_step_mc": (_kernels.one_step_mc_separable, _kernels.one_step_mc_general, "slope"),
+}
+
+
+def _mean_and_stderr(mean, mean_sq, samples):
+    """The mean and its standard error from the Monte Carlo mean and mean square."""
+    var = np.maximum(mean_sq - mean * mean, 0.0) * samples / (samples - 1)
+    return mean, np.sqrt(var / samples)
 
 
 class Landscape:
@@ -36,51 +77,42 @@ class Landscape:
     f, grad : Numba-jitted functions
         ``f(x) -> float`` and ``grad(x) -> ndarray`` for a float64 vector ``x`` of length
         ``dim``.
-    dim : int
-        Dimension d.
-    x_star : array_like, shape (dim,), or None
+    dim : int, optional
+        Dimension d; needed only when ``x_star`` is None or a scalar (then 1 by default).
+    x_star : array_like, shape (dim,), scalar or None
         The target solution :math:`x^*` of Assumption 1 (None: unknown; SGD runs, but
-        distances and :mod:`sgdlab.theory` need it).
+        distances and :mod:`sgdlab.theory` need it). Its length gives ``dim``.
     name : str
         Shown in plots and error messages.
 
     Use :meth:`separable` for functions that act coordinate-wise: they run faster and get
-    the exact smoothing.
+    the exact smoothing. The runners (:mod:`sgdlab.sgd`, :mod:`sgdlab.smoothing`,
+    :mod:`sgdlab.theory`) ask a landscape through its public methods; which Numba kernel
+    serves it (separable or general) is decided here, in one place.
     """
 
-    def __init__(self, f, grad, dim, x_star, *, name="custom"):
+    def __init__(self, f, grad, dim=None, x_star=None, *, name="custom"):
         _require_jitted(f, "f")
         _require_jitted(grad, "grad")
         self._init_common(dim, x_star, name)
         self._f = f
         self._grad = grad
         self._f1 = self._grad1 = self._antiderivative1 = None
-        self.params = None
+        self._params = None
 
     def _init_common(self, dim, x_star, name):
-        if isinstance(dim, bool) or not isinstance(dim, (int, np.integer)) or dim < 1:
-            raise ValueError(f"dim must be a positive integer, got {dim!r}")
-        self.dim = int(dim)
+        self.dim, self.x_star = _dim_and_target(dim, x_star)
         self.name = str(name)
-        if x_star is None:  # allowed: running SGD needs no target; the theory does
-            self.x_star = None
-            return
-        x_star = np.asarray(x_star, dtype=np.float64)
-        x_star = np.full(self.dim, float(x_star)) if x_star.ndim == 0 else x_star.reshape(-1)
-        if x_star.shape != (self.dim,):
-            raise ValueError(
-                f"x_star must have {self.dim} coordinates (dim={self.dim}), got shape {x_star.shape}"
-            )
-        self.x_star = x_star
 
     @classmethod
-    def separable(cls, f1, grad1, params, dim=1, x_star=0.0, *, antiderivative1=None,
+    def separable(cls, f1, grad1, params, dim=None, x_star=0.0, *, antiderivative1=None,
                   name="custom"):
         """Landscape ``f(x) = sum_j f1(x_j, params)``.
 
         ``f1(s, params)``, ``grad1(s, params)`` and optionally ``antiderivative1(s, params)``
         (with derivative ``f1``) are Numba-jitted scalar functions; ``params`` is a float64
         array passed through to them. With ``antiderivative1``, :meth:`smoothed` is exact.
+        ``dim`` defaults to the length of ``x_star`` (1 for a scalar).
         """
         _require_jitted(f1, "f1")
         _require_jitted(grad1, "grad1")
@@ -94,7 +126,10 @@ class Landscape:
         self._init_common(dim, x_star, name)
         self._f = self._grad = None
         self._f1, self._grad1, self._antiderivative1 = f1, grad1, antiderivative1
-        self.params = np.ascontiguousarray(params, dtype=np.float64).reshape(-1)
+        try:
+            self._params = np.ascontiguousarray(params, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            fail("params", "an array of numbers", error=TypeError, shown=type(params).__name__)
         return self
 
     @classmethod
@@ -106,16 +141,28 @@ class Landscape:
 
     @property
     def is_separable(self):
+        """True for ``f(x) = sum_j f1(x_j)`` (built with :meth:`separable`)."""
         return self._f1 is not None
 
     @property
     def has_exact_smoothing(self):
+        """True when :meth:`smoothed` has a closed form (a separable antiderivative)."""
         return self._antiderivative1 is not None
 
     @property
+    def params(self):
+        """The parameters passed to the scalar formulas (read-only view), or None for a
+        general landscape."""
+        if self._params is None:
+            return None
+        view = self._params.view()
+        view.flags.writeable = False
+        return view
+
+    @property
     def builtin(self):
-        """Which built-in formula this is (``"spiky"``, ``"quadratic"``), or None for a
-        user's landscape."""
+        """Which built-in formula this is (``"spiky"``, ``"quadratic"``, ``"ripple"``), or
+        None for a user's landscape. With :attr:`params` it describes the formula fully."""
         if not isinstance(self._grad1, (int, np.integer)):
             return None
         return {_builtin.SPIKY: "spiky", _builtin.QUADRATIC: "quadratic",
@@ -124,67 +171,133 @@ class Landscape:
     def __repr__(self):
         return f"Landscape(name={self.name!r}, dim={self.dim})"
 
+    def _kernel(self, name, *args):
+        """Run kernel ``name`` of ``_KERNELS`` in its separable or general version: the one
+        place that decides which kernel serves this landscape."""
+        separable, general, role = _KERNELS[name]
+        if self.is_separable:
+            return separable(self._grad1 if role == "slope" else self._f1, self._params, *args)
+        return general(self._grad if role == "slope" else self._f, *args)
+
+    def _need_separable(self, what):
+        if not self.is_separable:
+            raise NotImplementedError(f"{what} needs a separable landscape; {self.name!r} is not "
+                                      "one (use the Monte Carlo estimate, samples=N)")
+
     # -- evaluation on points ------------------------------------------------------------
-    def _points(self, x, argname="x"):
-        """(n, dim) float64 rows and the shape that per-point results take."""
-        x = np.asarray(x, dtype=np.float64)
+    def points(self, x, name="x"):
+        """``x`` as C-contiguous float64 rows of shape (n, dim), and the shape that one value
+        per point takes: ``x`` has shape (..., dim), or any shape when dim is 1."""
+        try:
+            x = np.asarray(x, dtype=np.float64)
+        except (TypeError, ValueError):
+            fail(name, "an array of numbers", error=TypeError, shown=type(x).__name__)
         if self.dim == 1 and not (x.ndim == 2 and x.shape[1] == 1):
             return np.ascontiguousarray(x.reshape(-1, 1)), x.shape
         if x.ndim == 0 or x.shape[-1] != self.dim:
-            raise ValueError(
-                f"{argname} must have a last axis of length {self.dim} (the landscape's "
-                f"dimension), got shape {x.shape}"
-            )
+            fail(name, f"of shape (..., {self.dim}) for this {self.dim}-dimensional landscape",
+                 shown=f"shape {x.shape}")
         return np.ascontiguousarray(x.reshape(-1, self.dim)), x.shape[:-1]
 
     def f(self, x):
         """Value f(x) at one point (shape (dim,)) or many (shape (..., dim))."""
-        pts, shape = self._points(x)
+        pts, shape = self.points(x)
         out = np.empty(pts.shape[0])
-        if self.is_separable:
-            _kernels.value_rows_separable(self._f1, self.params, pts, out)
-        else:
-            _kernels.value_rows_general(self._f, pts, out)
+        self._kernel("value_rows", pts, out)
         return out.reshape(shape)[()]
 
     def grad(self, x):
         """Gradient at one point or many; same shape as ``x``."""
         x = np.asarray(x, dtype=np.float64)
-        pts, _ = self._points(x)
+        pts, _ = self.points(x)
         out = np.empty_like(pts)
-        if self.is_separable:
-            _kernels.grad_rows_separable(self._grad1, self.params, pts, out)
-        else:
-            _kernels.grad_rows_general(self._grad, pts, out)
+        self._kernel("grad_rows", pts, out)
         return out.reshape(x.shape)[()]
 
-    def smoothed(self, x, radius):
+    def slope1(self, s):
+        """:math:`f_1'(s)` of a separable landscape at every element of the 1-D array ``s``."""
+        self._need_separable("slope1")
+        rows = np.ascontiguousarray(s, dtype=np.float64).reshape(-1, 1)
+        out = np.empty_like(rows)
+        _kernels.grad_rows_separable(self._grad1, self._params, rows, out)
+        return out[:, 0]
+
+    def smoothed(self, x, *, radius):
         """Exact box smoothing E f(x - u), u uniform in [-radius, radius]^dim.
+
+        .. math:: E_u f(x - u) = \\sum_j \\frac{F_1(x_j + r) - F_1(x_j - r)}{2r}
 
         Raises ``NotImplementedError`` for a landscape without a closed form: use
         :func:`sgdlab.convolve` with ``samples`` for a Monte Carlo estimate.
         """
-        radius = _check_radius(radius)
+        radius = real("radius", radius, low=0)
         if not self.has_exact_smoothing:
             raise NotImplementedError(
                 f"landscape {self.name!r} has no closed-form smoothing; use "
-                "sgdlab.convolve(landscape, x, radius, samples=N) for Monte Carlo"
+                "sgdlab.convolve(landscape, x, radius=r, samples=N) for Monte Carlo"
             )
-        pts, shape = self._points(x)
+        pts, shape = self.points(x)
         out = np.empty(pts.shape[0])
-        _kernels.smoothed_separable(self._antiderivative1, self._f1, self.params, pts,
+        _kernels.smoothed_separable(self._antiderivative1, self._f1, self._params, pts,
                                     radius, out)
         return out.reshape(shape)[()]
 
+    # -- the runners' interface: rows (n, dim) already validated, results per row --------------
+    def run_steps(self, x, *, lr, noise, steps, key, first_trial=0, first_step=0, path):
+        """SGD steps in place on the rows of ``x`` (C-contiguous (trials, dim) float64):
+        :math:`x_{t+1} = x_t - \\eta(\\nabla f(x_t) + w_t)`, with the noise of steps
+        ``first_step, ...`` of trials ``first_trial, ...`` of the stream ``key``. ``path`` is
+        (steps + 1, trials, dim) to record every iterate, or (0, 0, 0) not to."""
+        self._kernel("sgd", x, lr, noise, steps, key, first_trial, first_step, path)
 
-def _check_radius(radius):
-    try:
-        radius = float(radius)
-    except (TypeError, ValueError):
-        raise TypeError(f"radius must be a real number, got {radius!r}") from None
-    if not np.isfinite(radius) or radius < 0:
-        raise ValueError(f"radius must be finite and >= 0, got {radius!r}")
-    return radius
+    def smoothed_mc(self, x, *, radius, samples, key):
+        """Monte Carlo box smoothing at the rows of ``x``: the mean of f(x - u) over ``samples``
+        draws u ~ U[-radius, radius]^dim of stream ``key``, and its standard error."""
+        mean, mean_sq = np.empty(x.shape[0]), np.empty(x.shape[0])
+        self._kernel("smoothed_mc", x, radius, samples, key, mean, mean_sq)
+        return _mean_and_stderr(mean, mean_sq, samples)
+
+    def smoothed_grad(self, y, *, radius):
+        """Exact gradient of the box smoothing at the rows of ``y`` (separable landscapes):
+
+        .. math:: \\partial_j E_u f(y - u) = \\frac{f_1(y_j + r) - f_1(y_j - r)}{2r}
+        """
+        self._need_separable("the exact smoothed gradient")
+        out = np.empty_like(y)
+        _kernels.smoothed_grad_separable(self._f1, self._grad1, self._params, y, radius, out)
+        return out
+
+    def projected_grad_mc(self, y, v, *, radius, samples, key):
+        """Monte Carlo of :math:`\\langle -\\nabla f(y_i - u), v_i\\rangle`, u ~ U[-radius,
+        radius]^dim, per row: mean and standard error over ``samples`` draws of ``key``."""
+        mean, mean_sq = np.empty(y.shape[0]), np.empty(y.shape[0])
+        self._kernel("projected_grad_mc", y, v, radius, samples, key, mean, mean_sq)
+        return _mean_and_stderr(mean, mean_sq, samples)
+
+    def one_step_mc(self, y, *, lr, radius, samples, key):
+        """Monte Carlo of :math:`\\|z - \\eta\\nabla f(z) - x^*\\|^2` with z = y_i - u,
+        u ~ U[-radius, radius]^dim (one step of the y_t chain, eq. 1): mean and standard error
+        per row over ``samples`` draws of ``key``."""
+        mean, mean_sq = np.empty(y.shape[0]), np.empty(y.shape[0])
+        self._kernel("one_step_mc", y, self.x_star, lr, radius, samples, key, mean, mean_sq)
+        return _mean_and_stderr(mean, mean_sq, samples)
+
+
+def as_landscape(value, *, need_target=False):
+    """A :class:`Landscape` from a Landscape or the name of a built-in one (:data:`NAMES`).
+    With ``need_target``, the landscape must have an ``x_star``."""
+    if isinstance(value, str):
+        land = get(value)
+    elif isinstance(value, Landscape):
+        land = value
+    else:
+        fail("landscape", "a sgdlab.Landscape or a landscape name", error=TypeError,
+             shown=type(value).__name__)
+    if need_target and land.x_star is None:
+        fail("landscape", "a landscape with a target x_star (pass x_star= when building it): "
+             "the paper's quantities are measured relative to x*",
+             shown=f"{land.name!r} without one")
+    return land
 
 
 # -- the spiky function of the motivating example ---------------------------------------
@@ -201,10 +314,9 @@ def spiky(dim=1, beta=0.3, period=0.1):
     :math:`x^2`, so smoothing flattens them near 0 first. Exact smoothing from the closed-form
     antiderivative. See chapter :ref:`motivating-example`.
     """
-    if not (np.isfinite(beta) and beta >= 0):
-        raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
-    if not (np.isfinite(period) and period > 0):
-        raise ValueError(f"period must be finite and > 0, got {period!r}")
+    dim = integer("dim", dim, low=1)
+    beta = real("beta", beta, low=0)
+    period = real("period", period, above=0)
     return Landscape._builtin(_builtin.SPIKY, [beta, 1.0 / period], dim,
                               "spiky" if dim == 1 else f"spiky{dim}d")
 
@@ -215,8 +327,8 @@ def quadratic(dim=1, curvature=1.0):
 
     Its smoothing is :math:`f(x) + d\\,a r^2 / 6`.
     """
-    if not (np.isfinite(curvature) and curvature > 0):
-        raise ValueError(f"curvature must be finite and > 0, got {curvature!r}")
+    dim = integer("dim", dim, low=1)
+    curvature = real("curvature", curvature, above=0)
     return Landscape._builtin(_builtin.QUADRATIC, [curvature], dim, "quadratic")
 
 
@@ -236,11 +348,10 @@ def ripple(dim=1, curvature=1.0, depth=6.0, period=0.1):
     :math:`\\rho = p/2` and the smoothed function is :math:`\\frac a2\\|x\\|^2` plus a constant.
     Exact smoothing from the closed-form antiderivative; :math:`x^* = 0`.
     """
-    for name, value in (("curvature", curvature), ("period", period)):
-        if not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} must be finite and > 0, got {value!r}")
-    if not (np.isfinite(depth) and depth >= 0):
-        raise ValueError(f"depth must be finite and >= 0, got {depth!r}")
+    dim = integer("dim", dim, low=1)
+    curvature = real("curvature", curvature, above=0)
+    depth = real("depth", depth, low=0)
+    period = real("period", period, above=0)
     amplitude = curvature * depth * period**2 / (2.0 * np.pi**2)
     return Landscape._builtin(_builtin.RIPPLE, [curvature, amplitude, 2.0 * np.pi / period], dim,
                               "ripple" if dim == 1 else f"ripple{dim}d")
@@ -250,7 +361,5 @@ NAMES = {"spiky": spiky, "quadratic": quadratic, "ripple": ripple}
 
 
 def get(name, **kwargs):
-    """Landscape by name (``"spiky"``, ``"quadratic"``), with keyword arguments."""
-    if name not in NAMES:
-        raise ValueError(f"unknown landscape name {name!r}; expected one of {sorted(NAMES)}")
-    return NAMES[name](**kwargs)
+    """Landscape by name (``"spiky"``, ``"quadratic"``, ``"ripple"``), with keyword arguments."""
+    return NAMES[choice("landscape", name, NAMES)](**kwargs)

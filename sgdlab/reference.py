@@ -8,7 +8,9 @@ The random stream (all arithmetic on unsigned 64-bit integers, modulo :math:`2^{
 
 * ``key = seed_key(seed, stream) = mix64(mix64(seed ^ M2) + stream * GOLDEN)``
   (``stream`` 0 for :func:`sgdlab.run_sgd`, ``k`` for stage ``k`` of
-  :func:`sgdlab.run_schedule`);
+  :func:`sgdlab.run_schedule`, ``2**32`` for the Monte Carlo draws of :func:`sgdlab.convolve`,
+  ``2**32 + 1`` and ``2**32 + 2`` for those of :func:`sgdlab.theory.one_point_convexity` and
+  :func:`sgdlab.theory.one_step`: the streams that ``sgdlab._rng.Stream`` names);
 * the key of trial ``i`` is ``mix64(key + (i + 1) * GOLDEN)``;
 * coordinate ``j`` of that trial at step ``t`` uses
   ``pm1 = 2 * bitcast_double((mix64(trial_key + (t * dim + j + 1) * GOLDEN) >> 12)
@@ -22,6 +24,9 @@ import math
 import struct
 
 import numpy as np
+
+from ._validate import fail
+from .landscapes import as_landscape
 
 __all__ = ["GOLDEN", "M1", "M2", "mix64", "seed_key", "trial_keys", "uniforms",
            "run_sgd_numpy", "run_sgd_python", "mix64_python", "seed_key_python"]
@@ -66,7 +71,7 @@ def seed_key(seed, stream=0):
         Non-negative seed, below 2**63.
     stream : int
         0 for :func:`sgdlab.run_sgd`; ``k`` for stage ``k`` of :func:`sgdlab.run_schedule`;
-        1 for the Monte Carlo draws of :func:`sgdlab.convolve`.
+        ``2**32`` for the Monte Carlo draws of :func:`sgdlab.convolve` (module docstring).
 
     Returns
     -------
@@ -149,13 +154,12 @@ def _slope_numpy(kind, params, s):
 
 
 def _start(landscape, x0):
-    from .sgd import _as_landscape  # validation only, no Numba code
-    land = _as_landscape(landscape)
+    land = as_landscape(landscape)  # a built-in name or a Landscape; no Numba code runs
     x = np.array(x0, dtype=np.float64)
     if land.dim == 1 and x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] != land.dim:
-        raise ValueError(f"x0 must have shape (trials, {land.dim}), got shape {x.shape}")
+        fail("x0", f"of shape (trials, {land.dim})", shown=f"shape {x.shape}")
     return land, x
 
 
@@ -169,7 +173,7 @@ def _params(land, grad):
     return kind, (None if land.params is None else [float(p) for p in land.params])
 
 
-def run_sgd_numpy(landscape, x0, lr, noise, steps, seed=0, *, stream=0, first_trial=0,
+def run_sgd_numpy(landscape, x0, *, lr, noise, steps, seed=0, stream=0, first_trial=0,
                   grad=None):
     """Reference SGD with NumPy, vectorised over trials: same numbers as :func:`sgdlab.run_sgd`.
 
@@ -249,7 +253,7 @@ def _slope_python(kind, params, s):
     return 2.0 * s * (1.0 + beta * bump) + beta * s * s * bump_slope * inv_period
 
 
-def run_sgd_python(landscape, x0, lr, noise, steps, seed=0, *, stream=0, first_trial=0):
+def run_sgd_python(landscape, x0, *, lr, noise, steps, seed=0, stream=0, first_trial=0):
     """Reference SGD with plain Python loops (ints masked to 64 bits, ``struct`` bit casts).
 
     The same update and random stream as :func:`run_sgd_numpy` and :func:`sgdlab.run_sgd`,

@@ -11,12 +11,12 @@ Conventions (used everywhere in sgdlab and the book):
 """
 
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 
 import numpy as np
 
-from . import _kernels, _rng
-from .landscapes import Landscape, get
+from . import _rng, _validate
+from ._validate import fail, flag, integer, points, real
+from .landscapes import as_landscape
 
 __all__ = ["SGDResult", "ScheduleResult", "run_sgd", "run_schedule"]
 
@@ -78,60 +78,8 @@ class ScheduleResult:
         return self.stages[-1].diverged
 
 
-def _check_real(value, name, *, positive=False):
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
-    value = float(value)
-    if not np.isfinite(value) or (value <= 0 if positive else value < 0):
-        expected = "finite and > 0" if positive else "finite and >= 0"
-        raise ValueError(f"{name} must be {expected}, got {value!r}")
-    return value
-
-
-def _check_int(value, name, *, upper=None):
-    if isinstance(value, bool) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be an integer, got {value!r}")
-    value = int(value)
-    if value < 0 or (upper is not None and value >= upper):
-        bound = f" and < {upper}" if upper is not None else ""
-        raise ValueError(f"{name} must be >= 0{bound}, got {value!r}")
-    return value
-
-
-def _as_landscape(landscape):
-    if isinstance(landscape, str):
-        return get(landscape)
-    if not isinstance(landscape, Landscape):
-        raise TypeError(
-            f"landscape must be a sgdlab.Landscape or a landscape name, got "
-            f"{type(landscape).__name__}"
-        )
-    return landscape
-
-
-def _as_start(x0, dim):
-    """Validated copy of the starting points as a C-contiguous (trials, dim) float64 array."""
-    try:
-        x = np.array(x0, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"x0 must be an array of numbers, got {type(x0).__name__}") from None
-    if dim == 1 and x.ndim == 1:
-        x = x[:, None]
-    if x.ndim != 2 or x.shape[1] != dim:
-        raise ValueError(
-            f"x0 must have shape (trials, {dim}) for this {dim}-dimensional landscape, "
-            f"got shape {x.shape}"
-        )
-    if x.shape[0] == 0:
-        raise ValueError("x0 must hold at least one trial, got an empty array")
-    if not np.all(np.isfinite(x)):
-        bad = int(np.count_nonzero(~np.isfinite(x)))
-        raise ValueError(f"x0 must be finite, got {bad} non-finite value(s)")
-    return np.ascontiguousarray(x)
-
-
-def _run(land, x, lr, noise, steps, key, first_trial, record, first_step=0):
-    """Run the kernel in place on ``x`` (already validated); returns the recorded path."""
+def _run(land, x, lr, noise, steps, key, record, first_trial=0, first_step=0):
+    """Run SGD in place on ``x`` (validated rows); returns the recorded path or None."""
     trials, dim = x.shape
     if record:
         nbytes = (steps + 1) * trials * dim * 8
@@ -143,11 +91,8 @@ def _run(land, x, lr, noise, steps, key, first_trial, record, first_step=0):
         path = np.empty((steps + 1, trials, dim))
     else:
         path = np.empty((0, 0, 0))
-    if land.is_separable:
-        _kernels.sgd_separable(land._grad1, land.params, x, lr, noise, steps, key,
-                               first_trial, first_step, path)
-    else:
-        _kernels.sgd_general(land._grad, x, lr, noise, steps, key, first_trial, first_step, path)
+    land.run_steps(x, lr=lr, noise=noise, steps=steps, key=key, first_trial=first_trial,
+                   first_step=first_step, path=path)
     return path if record else None
 
 
@@ -196,60 +141,65 @@ def run_sgd(landscape, x0, *, lr, noise, steps, seed=0, record=False, first_tria
     SGDResult
         Final iterates ``x``, the paper's ``y`` (eq. 1), per-trial ``diverged`` flags.
     """
-    land = _as_landscape(landscape)
-    lr = _check_real(lr, "lr", positive=True)
-    noise = _check_real(noise, "noise")
-    steps = _check_int(steps, "steps")
-    seed = _check_int(seed, "seed", upper=2**63)
-    first_trial = _check_int(first_trial, "first_trial", upper=2**62)
-    first_step = _check_int(first_step, "first_step", upper=2**62)
-    x = _as_start(x0, land.dim)
-    path = _run(land, x, lr, noise, steps, np.uint64(_rng.seed_key(seed, 0)), first_trial,
-                bool(record), first_step)
+    land = as_landscape(landscape)
+    lr = real("lr", lr, above=0)
+    noise = real("noise", noise, low=0)
+    steps = integer("steps", steps, low=0)
+    seed = _validate.seed("seed", seed)
+    record = flag("record", record)
+    first_trial = integer("first_trial", first_trial, low=0, below=2**62)
+    first_step = integer("first_step", first_step, low=0, below=2**62)
+    x = points("x0", x0, land.dim)
+    path = _run(land, x, lr, noise, steps, _rng.make_key(seed, _rng.Stream.SGD), record,
+                first_trial, first_step)
     return _result(land, x, lr, noise, steps, seed, path)
 
 
 def _check_stages(stages):
     if isinstance(stages, (str, bytes)) or not hasattr(stages, "__iter__"):
-        raise TypeError(f"stages must be a sequence of (lr, noise, steps), got {stages!r}")
+        fail("stages", "a sequence of (lr, noise, steps)", stages, TypeError)
     stages = list(stages)
     if not stages:
-        raise ValueError("stages must hold at least one (lr, noise, steps) stage, got none")
+        fail("stages", "a sequence of at least one (lr, noise, steps) stage", shown="none")
+    if len(stages) > _rng.STAGES:
+        fail("stages", f"at most {_rng.STAGES} stages", shown=f"{len(stages)}")
     checked = []
     for k, stage in enumerate(stages):
         if isinstance(stage, dict):
-            try:
-                stage = (stage["lr"], stage["noise"], stage["steps"])
-            except KeyError as err:
-                raise ValueError(f"stages[{k}] lacks the key {err.args[0]!r}") from None
+            if not {"lr", "noise", "steps"} <= stage.keys():
+                fail(f"stages[{k}]", "a dict with the keys 'lr', 'noise' and 'steps'", stage)
+            stage = (stage["lr"], stage["noise"], stage["steps"])
         try:
             lr, noise, steps = stage
         except (TypeError, ValueError):
-            raise ValueError(f"stages[{k}] must be (lr, noise, steps), got {stage!r}") from None
-        checked.append((_check_real(lr, f"stages[{k}] lr", positive=True),
-                        _check_real(noise, f"stages[{k}] noise"),
-                        _check_int(steps, f"stages[{k}] steps")))
+            fail(f"stages[{k}]", "(lr, noise, steps)", stage)
+        checked.append((real(f"stages[{k}] lr", lr, above=0),
+                        real(f"stages[{k}] noise", noise, low=0),
+                        integer(f"stages[{k}] steps", steps, low=0)))
     return checked
 
 
-def run_schedule(landscape, x0, stages, seed=0, *, record=False, progress=False):
+def run_schedule(landscape, x0, stages, *, seed=0, record=False, progress=False):
     """Run SGD in stages, each restarting from the previous stage's final iterates.
 
     ``stages`` is a sequence of ``(lr, noise, steps)`` (or dicts with those keys), e.g.
     shrinking noise as in Figure 3, row 3, or shrinking step sizes (Corollary 2). Stage ``k``
-    draws its noise from the stream (seed, k). A trial that diverges stays diverged.
+    draws its noise from the stream ``Stream.SGD + k`` of ``seed`` (so stage 0 is
+    :func:`run_sgd` with the same seed; at most ``2**32`` stages). A trial that diverges
+    stays diverged.
     """
-    land = _as_landscape(landscape)
+    land = as_landscape(landscape)
     checked = _check_stages(stages)
-    seed = _check_int(seed, "seed", upper=2**63)
-    x = _as_start(x0, land.dim)
+    seed = _validate.seed("seed", seed)
+    record = flag("record", record)
+    x = points("x0", x0, land.dim)
     iterator = enumerate(checked)
-    if progress:
+    if flag("progress", progress):
         from tqdm.auto import tqdm
         iterator = tqdm(iterator, total=len(checked), desc="stages")
     results = []
     for k, (lr, noise, steps) in iterator:
         x = x.copy()
-        path = _run(land, x, lr, noise, steps, np.uint64(_rng.seed_key(seed, k)), 0, bool(record))
+        path = _run(land, x, lr, noise, steps, _rng.make_key(seed, _rng.stage_stream(k)), record)
         results.append(_result(land, x, lr, noise, steps, seed, path))
     return ScheduleResult(stages=results)

@@ -8,26 +8,31 @@ With noise uniform in the box :math:`[-W, W]^d` and step size :math:`\\eta`,
 
 import numpy as np
 
-from . import _kernels, _rng
-from .landscapes import _check_radius
-from .sgd import _as_landscape, _check_int
+from . import _rng, _validate
+from ._validate import fail, integer, real
+from .landscapes import as_landscape
 
-__all__ = ["convolve"]
+__all__ = ["convolve", "basins_1d", "in_spurious_basin"]
+
+_MAX_GRID = 10_000_000
 
 
-def convolve(landscape, xs, radius, samples=None, seed=0, *, return_error=False):
-    """f convolved with the uniform box of half-width ``radius``, at the points ``xs``.
+def convolve(landscape, x, *, radius, samples=None, seed=0, return_error=False):
+    """f convolved with the uniform box of half-width ``radius``, at the points ``x``:
+
+    .. math:: g(x) = E_u f(x - u), \\qquad u \\sim U[-r, r]^d.
 
     Parameters
     ----------
     landscape : Landscape or str
-    xs : array_like
+    x : array_like
         Points, shape (..., dim) (any shape when dim is 1).
     radius : float
         Half-width r >= 0 of the box; for SGD, ``lr * noise``.
     samples : int or None
-        None: the exact closed form (the landscape must have one). An integer: a Monte Carlo
-        average over that many draws per point; its error shrinks like 1/sqrt(samples).
+        None: the exact closed form (the landscape must have one). An integer >= 2: a Monte
+        Carlo average over that many draws per point (stream ``Stream.CONVOLVE`` of ``seed``);
+        its error shrinks like 1/sqrt(samples).
     seed : int
         Seed of the Monte Carlo draws (counter based, as in :func:`sgdlab.run_sgd`).
     return_error : bool
@@ -37,29 +42,18 @@ def convolve(landscape, xs, radius, samples=None, seed=0, *, return_error=False)
     -------
     ndarray, or (values, stderr) with ``return_error``.
     """
-    land = _as_landscape(landscape)
-    radius = _check_radius(radius)
+    land = as_landscape(landscape)
+    return_error = _validate.flag("return_error", return_error)
+    samples = integer("samples", samples, low=2, allow_none=True)
     if samples is None:
-        values = land.smoothed(xs, radius)
+        values = land.smoothed(x, radius=radius)
         return (values, np.zeros_like(values)) if return_error else values
-    samples = _check_int(samples, "samples")
-    if samples < 1:
-        raise ValueError(f"samples must be >= 1 (or None for the exact form), got {samples}")
-    seed = _check_int(seed, "seed", upper=2**63)
-    pts, shape = land._points(xs, "xs")
-    mean = np.empty(pts.shape[0])
-    mean_sq = np.empty(pts.shape[0])
-    key = np.uint64(_rng.seed_key(seed, 1))
-    if land.is_separable:
-        _kernels.smoothed_mc_separable(land._f1, land.params, pts, radius, samples, key,
-                                       mean, mean_sq)
-    else:
-        _kernels.smoothed_mc_general(land._f, pts, radius, samples, key, mean, mean_sq)
+    radius = real("radius", radius, low=0)
+    key = _rng.make_key(_validate.seed("seed", seed), _rng.Stream.CONVOLVE)
+    pts, shape = land.points(x)
+    mean, stderr = land.smoothed_mc(pts, radius=radius, samples=samples, key=key)
     values = mean.reshape(shape)[()]
-    if not return_error:
-        return values
-    var = np.maximum(mean_sq - mean * mean, 0.0) * samples / max(samples - 1, 1)
-    return values, np.sqrt(var / samples).reshape(shape)[()]
+    return (values, stderr.reshape(shape)[()]) if return_error else values
 
 
 def _grid_descent(values):
@@ -76,38 +70,44 @@ def _grid_descent(values):
     return step
 
 
-def basins_1d(landscape, xs, radius, *, span=4.0, points=40001):
+def _flat(name, x):
+    try:
+        return np.asarray(x, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        fail(name, "an array of numbers", error=TypeError, shown=type(x).__name__)
+
+
+def basins_1d(landscape, x, *, radius, span=4.0, n_points=40001):
     """The local minimum of the smoothed 1-D landscape whose basin holds each point.
 
     Evaluates g = f convolved with the box of half-width ``radius`` (exactly) on a grid of
-    ``points`` over [-span, span] and follows the grid's steepest descent from each of
-    ``xs``. Returns the minimiser reached by each point (nan for points off the grid or not
+    ``n_points`` over [-span, span] and follows the grid's steepest descent (to the lower
+    neighbour, the left one on a tie) from the grid point nearest to each of ``x``. Returns
+    the minimiser reached by each point, flattened (nan for points off the grid or not
     finite). With ``radius=0`` these are the basins of f itself (where GD gets stuck).
     """
-    land = _as_landscape(landscape)
+    land = as_landscape(landscape)
     if land.dim != 1:
-        raise ValueError(f"landscape must be 1-dimensional, got dim={land.dim}")
-    grid = np.linspace(-span, span, points)
-    target = _grid_descent(land.smoothed(grid, radius))
-    xs = np.asarray(xs, dtype=np.float64).ravel()
-    inside = np.isfinite(xs) & (np.abs(xs) <= span)
-    nearest = np.clip(np.rint((np.where(inside, xs, 0.0) + span) / (2 * span) * (points - 1)),
-                      0, points - 1).astype(np.int64)
+        fail("landscape", "1-dimensional", shown=f"dim={land.dim}")
+    span = real("span", span, above=0)
+    n_points = integer("n_points", n_points, low=2, high=_MAX_GRID)
+    x = _flat("x", x)
+    grid = np.linspace(-span, span, n_points)
+    target = _grid_descent(land.smoothed(grid, radius=radius))
+    inside = np.isfinite(x) & (np.abs(x) <= span)
+    nearest = np.clip(np.rint((np.where(inside, x, 0.0) + span) / (2 * span) * (n_points - 1)),
+                      0, n_points - 1).astype(np.int64)
     return np.where(inside, grid[target[nearest]], np.nan)
 
 
-def in_spurious_basin(landscape, xs, radius, *, span=4.0, points=40001):
-    """Per point: does it lie in the basin of a *spurious* local minimum of the smoothed 1-D
-    landscape (any minimum other than the one whose basin holds x*)? Points off the grid
-    or not finite count as spurious."""
-    land = _as_landscape(landscape)
-    xs = np.asarray(xs, dtype=np.float64).ravel()
+def in_spurious_basin(landscape, x, *, radius, span=4.0, n_points=40001):
+    """Per point (flattened): does it lie in the basin of a *spurious* local minimum of the
+    smoothed 1-D landscape (any minimum other than the one whose basin holds x*)? Points off
+    the grid or not finite count as spurious (and every point does when x* is off the grid)."""
+    land = as_landscape(landscape, need_target=True)
+    x = _flat("x", x)
     # One grid evaluation for the points and x* together; the last entry is x*'s minimum.
-    minima = basins_1d(land, np.r_[xs, land.x_star], radius, span=span, points=points)
-    return ~np.isclose(minima[:-1], minima[-1], rtol=0.0, atol=span / (points - 1))
-
-
-def spurious_share(landscape, xs, radius, *, span=4.0, points=40001):
-    """Share of the points ``xs`` in the basin of a spurious minimum (see
-    :func:`in_spurious_basin`)."""
-    return float(np.mean(in_spurious_basin(landscape, xs, radius, span=span, points=points)))
+    minima = basins_1d(land, np.r_[x, land.x_star], radius=radius, span=span,
+                       n_points=n_points)
+    span, n_points = float(span), int(n_points)  # checked by basins_1d
+    return ~np.isclose(minima[:-1], minima[-1], rtol=0.0, atol=span / (n_points - 1))

@@ -11,58 +11,58 @@ Chapters :ref:`main-theorem` and :ref:`step-size`.
 
 import math
 from dataclasses import dataclass, field
-from numbers import Real
 
 import numpy as np
 
-from . import _kernels, _rng
-from .sgd import _as_landscape, _as_start, _check_int, _check_real, _run
+from . import _rng, _validate
+from ._validate import fail, flag, integer, points, real
+from .landscapes import as_landscape
 
 __all__ = ["grid", "ball", "noise_bound", "SmoothnessEstimate", "smoothness",
            "AssumptionCheck", "one_point_convexity", "Theorem1", "theorem1", "measure",
            "Lemma5", "lemma5", "Corollary2", "corollary2", "OneStep", "one_step", "YTrace",
-           "track_y", "gd_distance_change", "overshoot_lr", "theorem3_threshold",
-           "one_point_upper"]
+           "track_y", "y_distance_sq", "gd_distance_change", "overshoot_lr",
+           "theorem3_threshold", "OnePointUpper", "one_point_upper"]
 
 _MAX_GRID = 10_000_000
+_MAX_PATH_BYTES = 2 * 1024**3
 
 
 # -- domains --------------------------------------------------------------------------------
-def grid(low, high, points, dim=1):
-    """Regular grid of ``points`` values per axis on [low, high]^dim, shape (points**dim, dim)."""
-    low = _check_finite(low, "low")
-    high = _check_finite(high, "high")
-    if not high > low:
-        raise ValueError(f"high must be > low, got low={low!r}, high={high!r}")
-    points = _check_int(points, "points")
-    dim = _check_int(dim, "dim")
-    if points < 2 or dim < 1:
-        raise ValueError(f"points must be >= 2 and dim >= 1, got points={points}, dim={dim}")
-    if points**dim > _MAX_GRID:
-        raise ValueError(f"a grid of {points}**{dim} points is too large (limit {_MAX_GRID}); "
-                         "use sgdlab.theory.ball to sample the domain instead")
-    axes = np.meshgrid(*[np.linspace(low, high, points)] * dim, indexing="ij")
+def grid(low, high, n_points, *, dim=1):
+    """Regular grid of ``n_points`` values per axis on [low, high]^dim, shape
+    (n_points**dim, dim)."""
+    low = real("low", low)
+    high = real("high", high, above=low)
+    n_points = integer("n_points", n_points, low=2)
+    dim = integer("dim", dim, low=1)
+    if n_points**dim > _MAX_GRID:
+        fail("n_points**dim", f"at most {_MAX_GRID} (use sgdlab.theory.ball to sample the "
+             "domain instead)", shown=f"{n_points}**{dim}")
+    axes = np.meshgrid(*[np.linspace(low, high, n_points)] * dim, indexing="ij")
     return np.stack([a.ravel() for a in axes], axis=1)
 
 
-def ball(radius, points, dim, *, center=0.0, seed=0):
-    """``points`` points uniform in the ball of ``radius`` around ``center`` in R^dim."""
-    radius = _check_real(radius, "radius", positive=True)
-    points = _check_int(points, "points")
-    dim = _check_int(dim, "dim")
-    if points < 1 or dim < 1:
-        raise ValueError(f"points and dim must be >= 1, got points={points}, dim={dim}")
-    rng = np.random.default_rng(_check_int(seed, "seed"))
-    direction = rng.standard_normal((points, dim))
+def ball(radius, n_points, dim, *, center=0.0, seed=0):
+    """``n_points`` points uniform in the ball of ``radius`` around ``center`` in R^dim."""
+    radius = real("radius", radius, above=0)
+    n_points = integer("n_points", n_points, low=1)
+    dim = integer("dim", dim, low=1)
+    rng = np.random.default_rng(_validate.seed("seed", seed))
+    try:
+        center = np.broadcast_to(np.asarray(center, dtype=np.float64), (dim,))
+    except (TypeError, ValueError):
+        fail("center", f"a number or {dim} numbers", center)
+    direction = rng.standard_normal((n_points, dim))
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    r = radius * rng.random(points) ** (1.0 / dim)
-    return np.broadcast_to(np.asarray(center, dtype=np.float64), (dim,)) + r[:, None] * direction
+    r = radius * rng.random(n_points) ** (1.0 / dim)
+    return center + r[:, None] * direction
 
 
 def noise_bound(noise, dim):
     """The paper's r (Theorem 1, :math:`\\max\\|\\omega\\|_2 \\le r`) for box noise:
     :math:`r = W\\sqrt d`."""
-    return _check_real(noise, "noise") * math.sqrt(_check_int(dim, "dim"))
+    return real("noise", noise, low=0) * math.sqrt(integer("dim", dim, low=1))
 
 
 # -- L-smoothness on D ----------------------------------------------------------------------
@@ -84,18 +84,14 @@ def smoothness(landscape, domain, *, pad=0.0):
     (a grid of 20,001 values plus the domain's own coordinates). Other landscapes: the largest
     spectral norm of the central-difference Hessian over the domain's points.
     """
-    land = _landscape(landscape)
-    pts = _domain(land, domain)
-    pad = _check_real(pad, "pad")
+    land = as_landscape(landscape, need_target=True)
+    pts = points("domain", domain, land.dim)
+    pad = real("pad", pad, low=0)
     if land.is_separable:
         lo, hi = pts.min() - pad, pts.max() + pad
         s = np.unique(np.r_[np.linspace(lo, hi, 20001), pts.ravel()])
         h = 1e-5 * np.maximum(1.0, np.abs(s))
-        grad1 = _kernels.grad_rows_separable
-        up, down = np.empty((s.size, 1)), np.empty((s.size, 1))
-        grad1(land._grad1, land.params, (s + h)[:, None], up)
-        grad1(land._grad1, land.params, (s - h)[:, None], down)
-        curvature = np.abs((up[:, 0] - down[:, 0]) / (2 * h))
+        curvature = np.abs((land.slope1(s + h) - land.slope1(s - h)) / (2 * h))
         k = int(np.argmax(curvature))
         return SmoothnessEstimate(float(curvature[k]), np.full(land.dim, s[k]),
                                   "separable: max |f1''| on a grid of the coordinate range")
@@ -123,7 +119,8 @@ class AssumptionCheck:
     at_x: np.ndarray
     at_y: np.ndarray
     violations: int
-    points: int
+    n_points: int
+    """Number of points where the ratio is defined."""
     x: np.ndarray = field(repr=False)
     y: np.ndarray = field(repr=False)
     ratios: np.ndarray = field(repr=False)
@@ -160,29 +157,29 @@ def one_point_convexity(landscape, domain, *, lr, noise, samples=None, seed=0, e
     :math:`1/\\|x^* - y\\|`. The default, :math:`10^{-6}\\max\\|x^* - y\\|`, only removes
     rounding; with ``samples``, choose it from the error you accept.
     """
-    land = _landscape(landscape)
-    pts = _domain(land, domain)
-    lr = _check_real(lr, "lr", positive=True)
-    noise = _check_real(noise, "noise")
+    land = as_landscape(landscape, need_target=True)
+    pts = points("domain", domain, land.dim)
+    lr = real("lr", lr, above=0)
+    noise = real("noise", noise, low=0)
+    samples = integer("samples", samples, low=2, allow_none=True)
+    seed = _validate.seed("seed", seed)
     radius = lr * noise
     y = pts - lr * land.grad(pts)
     v = land.x_star - y
     dist_sq = np.einsum("ij,ij->i", v, v)
     if exclude is None:
         exclude = 1e-6 * math.sqrt(float(dist_sq.max()))
-    exclude = _check_real(exclude, "exclude")
+    exclude = real("exclude", exclude, low=0)
     dist_sq = np.where(dist_sq > exclude**2, dist_sq, 0.0)
     if samples is None:
         if not land.is_separable:
-            raise ValueError("samples=None needs a separable landscape (exact smoothed "
-                             "gradient); pass samples=N for a Monte Carlo estimate")
-        grad_g = np.empty_like(y)
-        _kernels.smoothed_grad_separable(land._f1, land._grad1, land.params, y, radius, grad_g)
-        inner = -np.einsum("ij,ij->i", grad_g, v)
+            fail("samples", "an integer >= 2 for this landscape (the exact smoothed gradient "
+                 "needs a separable one)", None)
+        inner = -np.einsum("ij,ij->i", land.smoothed_grad(y, radius=radius), v)
         inner_err = np.zeros_like(inner)
     else:
-        samples = _check_samples(samples)
-        inner, inner_err = _projected_mc(land, y, v, radius, samples, seed)
+        key = _rng.make_key(seed, _rng.Stream.PROJECTED_GRADIENT)
+        inner, inner_err = land.projected_grad_mc(y, v, radius=radius, samples=samples, key=key)
     with np.errstate(invalid="ignore", divide="ignore"):
         ratios = np.where(dist_sq > 0, inner / dist_sq, np.nan)
         ratio_err = np.where(dist_sq > 0, inner_err / dist_sq, np.nan)
@@ -192,21 +189,10 @@ def one_point_convexity(landscape, domain, *, lr, noise, samples=None, seed=0, e
     k = int(np.nanargmin(ratios))
     return AssumptionCheck(
         c=float(ratios[k]), at_x=pts[k].copy(), at_y=y[k].copy(),
-        violations=int(np.count_nonzero(ratios <= 0)), points=int(np.count_nonzero(dist_sq > 0)),
+        violations=int(np.count_nonzero(ratios <= 0)),
+        n_points=int(np.count_nonzero(dist_sq > 0)),
         x=pts, y=y, ratios=ratios, ratio_stderr=ratio_err, lr=lr, noise=noise,
         exact=samples is None)
-
-
-def _projected_mc(land, y, v, radius, samples, seed):
-    mean = np.empty(y.shape[0])
-    mean_sq = np.empty(y.shape[0])
-    key = np.uint64(_rng.seed_key(_check_int(seed, "seed", upper=2**63), 2))
-    if land.is_separable:
-        _kernels.projected_grad_mc_separable(land._grad1, land.params, y, v, radius, samples,
-                                             key, mean, mean_sq)
-    else:
-        _kernels.projected_grad_mc_general(land._grad, y, v, radius, samples, key, mean, mean_sq)
-    return mean, _stderr(mean, mean_sq, samples)
 
 
 # -- Theorem 1 ------------------------------------------------------------------------------
@@ -292,12 +278,11 @@ class Theorem1:
 def theorem1(*, lr, L, c, r, dist0_sq=None):
     """Theorem 1's condition and constants (see :class:`Theorem1`). ``c <= 0`` is allowed:
     then the condition fails and ``lam`` may be negative (a finding, not an error)."""
-    lr = _check_real(lr, "lr", positive=True)
-    L = _check_real(L, "L", positive=True)
-    c = _check_finite(c, "c")
-    r = _check_real(r, "r")
-    if dist0_sq is not None:
-        dist0_sq = _check_real(dist0_sq, "dist0_sq")
+    lr = real("lr", lr, above=0)
+    L = real("L", L, above=0)
+    c = real("c", c)
+    r = real("r", r, low=0)
+    dist0_sq = real("dist0_sq", dist0_sq, low=0, allow_none=True)
     bounds = {"1/(2L)": 1.0 / (2.0 * L), "c/L^2": c / L**2,
               "1/(2c)": 1.0 / (2.0 * c) if c > 0 else math.inf}
     return Theorem1(lr=lr, L=L, c=c, r=r, lr_bounds=bounds, lam=2 * lr * c - lr**2 * L**2,
@@ -309,7 +294,7 @@ def measure(landscape, domain, *, lr, noise, samples=None, seed=0, dist0_sq=None
     them, r = :func:`noise_bound`, and the two estimates attached (``.smoothness``,
     ``.assumption``). L is taken over the domain widened by every point's step and noise, so
     that it covers the points :math:`y - \\eta\\omega` the proof evaluates f at."""
-    land = _landscape(landscape)
+    land = as_landscape(landscape, need_target=True)
     check = one_point_convexity(land, domain, lr=lr, noise=noise, samples=samples, seed=seed)
     pad = float(np.abs(check.y - check.x).max()) + check.radius
     smooth = smoothness(land, check.x, pad=pad)
@@ -352,16 +337,15 @@ def lemma5(theorem, T2, mu=None):
     """Evaluate Lemma 5 for the constants of ``theorem`` (a :class:`Theorem1`), T2 steps and
     :math:`\\mu` (default: the smallest allowed, :math:`\\max\\{8, 42\\log^{1/2}\\zeta\\}`)."""
     if not isinstance(theorem, Theorem1):
-        raise TypeError(f"theorem must be a Theorem1 (from theorem1()), got {type(theorem).__name__}")
-    T2 = _check_real(T2, "T2", positive=True)
+        fail("theorem", "a Theorem1 (from theorem1())", error=TypeError,
+             shown=type(theorem).__name__)
+    T2 = real("T2", T2, above=4.0 / 9.0)  # so that log(9 T2 / 4) > 0
     if theorem.lam <= 0 or theorem.c <= 0:
-        raise ValueError(f"Lemma 5 needs lambda > 0 and c > 0, got lambda={theorem.lam!r}, "
-                         f"c={theorem.c!r}")
+        fail("theorem", "one with lambda > 0 and c > 0 (Lemma 5's hypothesis)",
+             shown=f"lambda={theorem.lam!r}, c={theorem.c!r}")
     zeta = 9.0 * T2 / 4.0
-    if zeta <= 1:
-        raise ValueError(f"T2 must be > 4/9 so that log(9 T2 / 4) > 0, got {T2!r}")
     mu_min = max(8.0, 42.0 * math.sqrt(math.log(zeta)))
-    mu = mu_min if mu is None else _check_real(mu, "mu", positive=True)
+    mu = mu_min if mu is None else real("mu", mu, above=0)
     lr, r, c = theorem.lr, theorem.r, theorem.c
     delta = mu * math.sqrt(theorem.b / theorem.lam)
     lhs = (math.sqrt(2) * (3.5 * lr**2 * r**2 + 7 * lr * r * delta) / math.sqrt(lr * c)
@@ -379,14 +363,6 @@ class Corollary2:
     T1: float
     T2: float
     T2_as_printed: float
-
-    @property
-    def radius_sq_first(self):
-        return self.first.radius_sq
-
-    @property
-    def radius_sq_second(self):
-        return self.second.radius_sq
 
     @property
     def shrinks(self):
@@ -412,10 +388,10 @@ def corollary2(first, second, dist0_sq):
     """
     for name, value in (("first", first), ("second", second)):
         if not isinstance(value, Theorem1):
-            raise TypeError(f"{name} must be a Theorem1, got {type(value).__name__}")
-    dist0_sq = _check_real(dist0_sq, "dist0_sq")
-    if first.lam <= 0 or second.lam <= 0:
-        raise ValueError(f"both stages need lambda > 0, got {first.lam!r} and {second.lam!r}")
+            fail(name, "a Theorem1", error=TypeError, shown=type(value).__name__)
+        if value.lam <= 0:
+            fail(name, "a stage with lambda > 0", shown=f"lambda={value.lam!r}")
+    dist0_sq = real("dist0_sq", dist0_sq, low=0)
     stage1 = theorem1(lr=first.lr, L=first.L, c=first.c, r=first.r, dist0_sq=dist0_sq)
     stage2 = theorem1(lr=second.lr, L=second.L, c=second.c, r=second.r,
                       dist0_sq=first.radius_sq)
@@ -441,22 +417,16 @@ def one_step(landscape, y, *, lr, noise, samples, seed=0):
     """Step 1 of the proof, measured: :math:`E\\|y_{t+1}-x^*\\|^2` given :math:`y_t` = each row
     of ``y``, where (eq. 1) :math:`y_{t+1} = y_t - \\eta\\omega - \\eta\\nabla f(y_t - \\eta\\omega)`,
     averaged over ``samples`` noise draws per point (with standard errors)."""
-    land = _landscape(landscape)
-    pts = _domain(land, y, "y")
-    lr = _check_real(lr, "lr", positive=True)
-    noise = _check_real(noise, "noise")
-    samples = _check_samples(samples)
-    key = np.uint64(_rng.seed_key(_check_int(seed, "seed", upper=2**63), 3))
-    mean, mean_sq = np.empty(pts.shape[0]), np.empty(pts.shape[0])
-    if land.is_separable:
-        _kernels.one_step_mc_separable(land._grad1, land.params, pts, land.x_star, lr,
-                                       lr * noise, samples, key, mean, mean_sq)
-    else:
-        _kernels.one_step_mc_general(land._grad, pts, land.x_star, lr, lr * noise, samples, key,
-                                     mean, mean_sq)
+    land = as_landscape(landscape, need_target=True)
+    pts = points("y", y, land.dim)
+    lr = real("lr", lr, above=0)
+    noise = real("noise", noise, low=0)
+    samples = integer("samples", samples, low=2)
+    key = _rng.make_key(_validate.seed("seed", seed), _rng.Stream.ONE_STEP)
+    mean, stderr = land.one_step_mc(pts, lr=lr, radius=lr * noise, samples=samples, key=key)
     diff = pts - land.x_star
-    return OneStep(y=pts, dist_sq=np.einsum("ij,ij->i", diff, diff), mean=mean,
-                   stderr=_stderr(mean, mean_sq, samples), samples=samples)
+    return OneStep(y=pts, dist_sq=np.einsum("ij,ij->i", diff, diff), mean=mean, stderr=stderr,
+                   samples=samples)
 
 
 @dataclass
@@ -474,31 +444,48 @@ class YTrace:
 
 def track_y(landscape, x0, *, lr, noise, steps, seed=0, chunk=256, progress=False,
             first_step=0):
-    """Run :func:`sgdlab.run_sgd` and keep :math:`\\|y_t - x^*\\|^2` at every step, with
+    """Run SGD as :func:`sgdlab.run_sgd` does and keep :math:`\\|y_t - x^*\\|^2` at every step, with
     :math:`y_t = x_t - \\eta\\nabla f(x_t)`. The run is done in pieces of ``chunk`` steps that
     continue the same random streams (``first_step``), so the result equals one long run
     of ``run_sgd(..., seed=seed)`` while memory stays at one piece's path. ``first_step``
     continues an earlier run of the same seed (``x0`` = its final ``x``)."""
-    land = _landscape(landscape)
-    lr = _check_real(lr, "lr", positive=True)
-    noise = _check_real(noise, "noise")
-    steps = _check_int(steps, "steps")
-    seed = _check_int(seed, "seed", upper=2**63)
-    chunk = max(_check_int(chunk, "chunk"), 1)
-    first_step = _check_int(first_step, "first_step", upper=2**62)
-    x = _as_start(x0, land.dim)
-    key = np.uint64(_rng.seed_key(seed, 0))
+    land = as_landscape(landscape, need_target=True)
+    lr = real("lr", lr, above=0)
+    noise = real("noise", noise, low=0)
+    steps = integer("steps", steps, low=0)
+    seed = _validate.seed("seed", seed)
+    chunk = integer("chunk", chunk, low=1)
+    first_step = integer("first_step", first_step, low=0, below=2**62)
+    x = points("x0", x0, land.dim)
+    if (min(chunk, steps) + 1) * x.size * 8 > _MAX_PATH_BYTES:
+        fail("chunk", f"small enough for one piece's path to fit in "
+             f"{_MAX_PATH_BYTES / 1024**3:g} GiB", chunk)
     out = np.empty((steps + 1, x.shape[0]), dtype=np.float32)
     out[0] = _y_dist_sq(land, x, lr)
     starts = range(0, steps, chunk)
-    if progress:
+    if flag("progress", progress):
         from tqdm.auto import tqdm
         starts = tqdm(starts, desc="steps", unit="chunk")
+    key = _rng.make_key(seed, _rng.Stream.SGD)
     for start in starts:
         n = min(chunk, steps - start)
-        path = _run(land, x, lr, noise, n, key, 0, True, first_step + start)
+        path = np.empty((n + 1,) + x.shape)
+        land.run_steps(x, lr=lr, noise=noise, steps=n, key=key, first_step=first_step + start,
+                       path=path)
         out[start + 1:start + n + 1] = _y_dist_sq(land, path[1:], lr)
     return YTrace(dist_sq=out, x=x, lr=lr, noise=noise, seed=seed)
+
+
+def y_distance_sq(landscape, x, *, lr):
+    """The paper's distance :math:`\\|y - x^*\\|_2^2` of :math:`y = x - \\eta\\nabla f(x)`
+    (eq. 1) for each point of ``x`` (shape (..., dim)); inf where it is not finite (e.g. a
+    diverged iterate).
+
+    .. math:: \\|x - \\eta\\nabla f(x) - x^*\\|_2^2
+    """
+    land = as_landscape(landscape, need_target=True)
+    rows, shape = land.points(x)
+    return _y_dist_sq(land, rows, real("lr", lr, above=0)).reshape(shape)
 
 
 def _y_dist_sq(land, x, lr):
@@ -510,21 +497,23 @@ def _y_dist_sq(land, x, lr):
 
 
 # -- Theorem 3 ------------------------------------------------------------------------------
-def gd_distance_change(landscape, x, lr):
+def gd_distance_change(landscape, x, *, lr):
     """:math:`\\|x_{t+1}-x^*\\|^2 - \\|x_t-x^*\\|^2` for one GD step
     :math:`x_{t+1} = x_t - \\eta\\nabla f(x_t)` from each point (rows of ``x``). It equals
-    :math:`\\eta(\\eta\\|\\nabla f\\|^2 - 2\\langle\\nabla f, x_t - x^*\\rangle)` (Theorem 3's
-    identity), computed here directly from the two distances. ``lr`` is one step size or one
-    per point (e.g. ``overshoot_lr(landscape, x)`` for the boundary case)."""
-    land = _landscape(landscape)
-    pts = _domain(land, x, "x")
+
+    .. math:: \\eta(\\eta\\|\\nabla f\\|^2 - 2\\langle\\nabla f, x_t - x^*\\rangle)
+
+    (Theorem 3's identity), computed here directly from the two distances. ``lr`` is one step
+    size or one per point (e.g. ``overshoot_lr(landscape, x)`` for the boundary case)."""
+    land = as_landscape(landscape, need_target=True)
+    pts = points("x", x, land.dim)
     if np.ndim(lr) == 0:
-        lr = np.full(pts.shape[0], _check_real(lr, "lr", positive=True))
+        lr = np.full(pts.shape[0], real("lr", lr, above=0))
     else:
         lr = np.asarray(lr, dtype=np.float64)
         if lr.shape != (pts.shape[0],) or not np.all(np.isfinite(lr) & (lr > 0)):
-            raise ValueError(f"lr must be a number > 0 or {pts.shape[0]} finite numbers > 0 "
-                             f"(one per point), got shape {lr.shape}")
+            fail("lr", f"a number > 0 or {pts.shape[0]} finite numbers > 0 (one per point)",
+                 shown=f"shape {lr.shape}")
     before = pts - land.x_star
     after = pts - lr[:, None] * land.grad(pts) - land.x_star
     return np.einsum("ij,ij->i", after, after) - np.einsum("ij,ij->i", before, before)
@@ -535,8 +524,8 @@ def overshoot_lr(landscape, x):
     :math:`\\eta_0(x) = 2\\langle\\nabla f(x), x - x^*\\rangle / \\|\\nabla f(x)\\|^2`; a step
     :math:`\\eta > \\eta_0` ends farther, :math:`\\eta < \\eta_0` closer (inf where the gradient
     is zero)."""
-    land = _landscape(landscape)
-    pts = _domain(land, x, "x")
+    land = as_landscape(landscape, need_target=True)
+    pts = points("x", x, land.dim)
     g = land.grad(pts)
     g_sq = np.einsum("ij,ij->i", g, g)
     inner = np.einsum("ij,ij->i", g, pts - land.x_star)
@@ -544,74 +533,49 @@ def overshoot_lr(landscape, x):
         return np.where(g_sq > 0, 2.0 * inner / g_sq, np.inf)
 
 
+@dataclass
+class OnePointUpper:
+    """Theorem 3's constant c' on a domain: the largest ratio
+    :math:`\\langle\\nabla f(x), x - x^*\\rangle / \\|x - x^*\\|^2`, and where."""
+
+    c_prime: float
+    at: np.ndarray
+    n_points: int
+    """Number of points where the ratio is defined (all but x* itself)."""
+    x: np.ndarray = field(repr=False)
+    ratios: np.ndarray = field(repr=False)
+    """Per point; nan at x*."""
+
+
 def one_point_upper(landscape, domain):
     """Theorem 3's constant c' on ``domain``: the smallest c' with
-    :math:`\\langle -\\nabla f(x), x^* - x\\rangle \\le c'\\|x^* - x\\|^2`, i.e. the largest ratio.
-    Returns (c', ratios); points at x* get nan."""
-    land = _landscape(landscape)
-    pts = _domain(land, domain)
+
+    .. math:: \\langle -\\nabla f(x), x^* - x\\rangle \\le c'\\|x^* - x\\|_2^2,
+
+    i.e. the largest ratio (see :class:`OnePointUpper`; points at x* get nan)."""
+    land = as_landscape(landscape, need_target=True)
+    pts = points("domain", domain, land.dim)
     diff = pts - land.x_star
     d_sq = np.einsum("ij,ij->i", diff, diff)
     inner = np.einsum("ij,ij->i", land.grad(pts), diff)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = np.where(d_sq > 0, inner / d_sq, np.nan)
     if np.all(np.isnan(ratios)):
-        raise ValueError("domain holds only x*: c' is undefined")
-    return float(np.nanmax(ratios)), ratios
+        fail("domain", "a set of points other than x* (c' is undefined at x* only)",
+             shown=f"{pts.shape[0]} point(s), all at x*")
+    k = int(np.nanargmax(ratios))
+    return OnePointUpper(c_prime=float(ratios[k]), at=pts[k].copy(),
+                         n_points=int(np.count_nonzero(d_sq > 0)), x=pts, ratios=ratios)
 
 
-def theorem3_threshold(landscape, x, c_prime):
+def theorem3_threshold(landscape, x, *, c_prime):
     """Theorem 3: for :math:`\\eta > 2c'\\|x_t-x^*\\|^2/\\|\\nabla f(x_t)\\|^2`, one GD step ends no
     closer to x*. Returns that threshold for each row of ``x`` (inf where the gradient is 0)."""
-    land = _landscape(landscape)
-    pts = _domain(land, x, "x")
-    c_prime = _check_real(c_prime, "c_prime")
+    land = as_landscape(landscape, need_target=True)
+    pts = points("x", x, land.dim)
+    c_prime = real("c_prime", c_prime)
     g = land.grad(pts)
     g_sq = np.einsum("ij,ij->i", g, g)
     diff = pts - land.x_star
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(g_sq > 0, 2 * c_prime * np.einsum("ij,ij->i", diff, diff) / g_sq, np.inf)
-
-
-# -- validation -----------------------------------------------------------------------------
-def _landscape(landscape):
-    land = _as_landscape(landscape)
-    if land.x_star is None:
-        raise ValueError(f"landscape {land.name!r} has no x_star; the paper's quantities are "
-                         "measured relative to a target x* (pass x_star= when building it)")
-    return land
-
-
-def _domain(land, domain, name="domain"):
-    try:
-        pts = np.array(domain, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be an array of points, got {type(domain).__name__}") from None
-    if land.dim == 1 and pts.ndim == 1:
-        pts = pts[:, None]
-    if pts.ndim != 2 or pts.shape[1] != land.dim:
-        raise ValueError(f"{name} must have shape (points, {land.dim}), got shape {pts.shape}")
-    if pts.shape[0] == 0:
-        raise ValueError(f"{name} is empty: it must hold at least one point")
-    if not np.all(np.isfinite(pts)):
-        raise ValueError(f"{name} must be finite, got {int(np.count_nonzero(~np.isfinite(pts)))} "
-                         "non-finite value(s)")
-    return np.ascontiguousarray(pts)
-
-
-def _check_finite(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite real number, got {value!r}")
-    return float(value)
-
-
-def _check_samples(samples):
-    samples = _check_int(samples, "samples")
-    if samples < 2:
-        raise ValueError(f"samples must be >= 2 (standard errors need two draws), got {samples}")
-    return samples
-
-
-def _stderr(mean, mean_sq, samples):
-    var = np.maximum(mean_sq - mean * mean, 0.0) * samples / (samples - 1)
-    return np.sqrt(var / samples)

@@ -159,15 +159,39 @@ def test_non_jitted_functions_are_type_errors():
         Landscape.separable(well_f1, well_grad1, [1.0], antiderivative1=lambda s, p: s)
 
 
-@pytest.mark.parametrize("dim", [0, -1, 1.5, True, "2"])
-def test_bad_dim(dim):
-    with pytest.raises(ValueError, match="dim must be a positive integer"):
+@pytest.mark.parametrize("dim, exc", [(0, ValueError), (-1, ValueError), (1.5, TypeError),
+                                      (True, TypeError), ("2", TypeError)])
+def test_bad_dim(dim, exc):
+    with pytest.raises(exc, match="^dim must be an integer >= 1"):
         Landscape(valley_f, valley_grad, dim, 0.0)
+    with pytest.raises(exc, match="^dim must be an integer >= 1"):
+        spiky(dim=dim)
 
 
 def test_bad_x_star():
-    with pytest.raises(ValueError, match="x_star must have 3 coordinates"):
+    with pytest.raises(ValueError, match=r"^x_star must be of shape \(3,\) to agree with dim=3, "
+                                         r"got shape \(2,\)"):
         Landscape(valley_f, valley_grad, 3, [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"^x_star must be finite"):
+        Landscape(valley_f, valley_grad, x_star=[1.0, np.nan, 0.0])
+    with pytest.raises(ValueError, match=r"^dim must be an integer >= 1 when x_star is None"):
+        Landscape(valley_f, valley_grad)
+
+
+def test_dim_from_x_star():
+    land = Landscape(valley_f, valley_grad, x_star=np.zeros(3))
+    assert land.dim == 3 and land.x_star.shape == (3,)
+    assert Landscape(valley_f, valley_grad, 3, x_star=2.0).x_star.tolist() == [2.0] * 3
+    well = Landscape.separable(well_f1, well_grad1, [2.0], x_star=[1.0, 1.0])
+    assert well.dim == 2 and Landscape.separable(well_f1, well_grad1, [2.0]).dim == 1
+
+
+def test_params_are_read_only():
+    land = spiky(beta=0.5, period=0.25)
+    assert_array_equal(land.params, [0.5, 4.0])
+    with pytest.raises(ValueError):
+        land.params[0] = 1.0
+    assert VALLEY.params is None and land.params[0] == 0.5
 
 
 @pytest.mark.parametrize("kwargs, argname", [
@@ -185,16 +209,21 @@ def test_bad_curvature(a):
 
 
 def test_unknown_name():
-    with pytest.raises(ValueError, match="unknown landscape name 'nope'"):
+    message = r"^landscape must be one of \('spiky', 'quadratic', 'ripple'\), got 'nope'"
+    with pytest.raises(ValueError, match=message):
         landscapes.get("nope")
-    with pytest.raises(ValueError, match="unknown landscape name 'nope'"):
+    with pytest.raises(ValueError, match=message):
         sgdlab.run_sgd("nope", [0.0], lr=0.1, noise=0.0, steps=1)
+    assert landscapes.as_landscape("ripple").builtin == "ripple"
+    with pytest.raises(ValueError, match="^landscape must be a landscape with a target x_star"):
+        landscapes.as_landscape(Landscape(valley_f, valley_grad, 3), need_target=True)
 
 
 def test_points_with_wrong_dimension():
-    with pytest.raises(ValueError, match="^x must have a last axis of length 2"):
+    with pytest.raises(ValueError, match=r"^x must be of shape \(\.\.\., 2\) for this "
+                                         r"2-dimensional landscape, got shape \(4, 3\)"):
         spiky(dim=2).f(np.zeros((4, 3)))
-    with pytest.raises(ValueError, match="^x must have a last axis of length 3"):
+    with pytest.raises(ValueError, match=r"^x must be of shape \(\.\.\., 3\)"):
         VALLEY.grad(np.zeros(2))
 
 
@@ -216,9 +245,9 @@ def test_ripple_values_gradient_and_smoothing(rng, dim, a, depth, period):
     u = (np.arange(20000) + 0.5) / 20000 * 2 * radius - radius
     quad = np.array([ripple_f1_closed(row[:, None] - u, a, depth, period).mean(axis=1).sum()
                      for row in x[:20]])
-    assert_allclose(land.smoothed(x[:20], radius), quad, rtol=1e-8)
+    assert_allclose(land.smoothed(x[:20], radius=radius), quad, rtol=1e-8)
     # at radius p/2 the ripples average out: only a/2 x^2 + const (+ a r^2 / 6) is left
-    half = land.smoothed(x, period / 2)
+    half = land.smoothed(x, radius=period / 2)
     amp = a * depth * period**2 / (2 * np.pi**2)
     expected = (0.5 * a * x**2 + a * (period / 2) ** 2 / 6 + amp / 2).sum(axis=1)
     assert_allclose(half, expected, rtol=1e-10)
@@ -232,7 +261,7 @@ def test_ripple_sgd_matches_numpy_reference(rng):
     land = landscapes.ripple(dim=2)
     x0 = rng.uniform(-1, 1, (40, 2))
     ours = sgdlab.run_sgd(land, x0, lr=0.01, noise=5.0, steps=200, seed=3).x
-    theirs = reference.run_sgd_numpy(land, x0, 0.01, 5.0, 200, seed=3)
+    theirs = reference.run_sgd_numpy(land, x0, lr=0.01, noise=5.0, steps=200, seed=3)
     assert_allclose(ours, theirs, rtol=1e-9, atol=1e-12)  # sin may differ in the last ulp
 
 

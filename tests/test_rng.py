@@ -127,5 +127,6 @@ def test_trial_keys_distinct(seed):
 
 def test_python_uniforms_match_numpy(seed):
     # run_sgd_python on the quadratic with lr = curvature = noise = 1 exposes its draws too.
-    x = ref.run_sgd_python(quadratic(dim=2), np.zeros((3, 2)), 1.0, 1.0, 1, seed=seed)
+    x = ref.run_sgd_python(quadratic(dim=2), np.zeros((3, 2)), lr=1.0, noise=1.0, steps=1,
+                           seed=seed)
     assert_allclose(-x, ref.uniforms(seed, 3, 1, 2)[0], rtol=0, atol=0)

@@ -44,7 +44,7 @@ def starts(rng, trials, dim, scale=1.0):
 def test_matches_numpy_reference(rng, seed, land, lr, noise):
     x0 = starts(rng, 50, land.dim, 1.5)
     res = sgdlab.run_sgd(land, x0, lr=lr, noise=noise, steps=200, seed=seed)
-    expected = ref.run_sgd_numpy(land, x0, lr, noise, 200, seed=seed)
+    expected = ref.run_sgd_numpy(land, x0, lr=lr, noise=noise, steps=200, seed=seed)
     assert_allclose(res.x, expected, **EXACT)
     assert not np.all(res.x == x0)
 
@@ -54,10 +54,10 @@ def test_matches_numpy_reference(rng, seed, land, lr, noise):
 def test_matches_python_reference(rng, seed, land):
     x0 = starts(rng, 4, land.dim)
     res = sgdlab.run_sgd(land, x0, lr=0.05, noise=2.0, steps=40, seed=seed, first_trial=3)
-    expected = ref.run_sgd_python(land, x0, 0.05, 2.0, 40, seed=seed, first_trial=3)
+    kw = dict(lr=0.05, noise=2.0, steps=40, seed=seed, first_trial=3)
+    expected = ref.run_sgd_python(land, x0, **kw)
     assert_allclose(res.x, expected, **EXACT)
-    assert_allclose(ref.run_sgd_numpy(land, x0, 0.05, 2.0, 40, seed=seed, first_trial=3),
-                    expected, **EXACT)
+    assert_allclose(ref.run_sgd_numpy(land, x0, **kw), expected, **EXACT)
 
 
 @settings(max_examples=25, deadline=None)
@@ -69,7 +69,8 @@ def test_matches_numpy_reference_property(lr, noise, steps, seed, trials, first_
     land = spiky(dim=2)
     res = sgdlab.run_sgd(land, x0, lr=lr, noise=noise, steps=steps, seed=seed,
                          first_trial=first_trial)
-    expected = ref.run_sgd_numpy(land, x0, lr, noise, steps, seed=seed, first_trial=first_trial)
+    expected = ref.run_sgd_numpy(land, x0, lr=lr, noise=noise, steps=steps, seed=seed,
+                                 first_trial=first_trial)
     assert_allclose(res.x, expected, **EXACT)
 
 
@@ -81,7 +82,7 @@ def test_schedule_matches_reference_stage_by_stage(rng, seed):
     x = x0
     for k, (lr, noise, steps) in enumerate([(0.05, 5.0, 100), (0.05, 1.0, 100),
                                             (0.01, 0.0, 50)]):
-        x = ref.run_sgd_numpy(land, x, lr, noise, steps, seed=seed, stream=k)
+        x = ref.run_sgd_numpy(land, x, lr=lr, noise=noise, steps=steps, seed=seed, stream=k)
         assert_allclose(res.stages[k].x, x, **EXACT)
         assert res.stages[k].lr == lr and res.stages[k].steps == steps
     assert_array_equal(res.x, res.stages[-1].x)
@@ -219,8 +220,8 @@ def test_record_path(rng, seed):
     assert_array_equal(res.path[0], x0)
     assert_array_equal(res.path[-1], res.x)
     for t in (1, 7, 24):
-        assert_allclose(res.path[t], ref.run_sgd_numpy(land, x0, 0.05, 2.0, t, seed=seed),
-                        **EXACT)
+        expected = ref.run_sgd_numpy(land, x0, lr=0.05, noise=2.0, steps=t, seed=seed)
+        assert_allclose(res.path[t], expected, **EXACT)
     plain = sgdlab.run_sgd(land, x0, lr=0.05, noise=2.0, steps=25, seed=seed)
     assert plain.path is None
     assert_array_equal(plain.x, res.x)
@@ -292,7 +293,7 @@ def test_divergence_general_landscape():
 def test_general_landscape_matches_numpy_loop(rng, seed):
     x0 = rng.uniform(-0.5, 1.5, (40, 3))
     res = sgdlab.run_sgd(VALLEY, x0, lr=0.01, noise=2.0, steps=150, seed=seed)
-    expected = ref.run_sgd_numpy(VALLEY, x0, 0.01, 2.0, 150, seed=seed,
+    expected = ref.run_sgd_numpy(VALLEY, x0, lr=0.01, noise=2.0, steps=150, seed=seed,
                                  grad=valley_grad_numpy)
     assert_allclose(res.x, expected, rtol=1e-11, atol=1e-14)
     # SGD finds the valley's minimum region.
@@ -303,16 +304,16 @@ def test_general_landscape_matches_numpy_loop(rng, seed):
 def test_user_separable_landscape_matches_numpy_loop(rng, seed):
     x0 = starts(rng, 40, 2, 1.5)
     res = sgdlab.run_sgd(WELL, x0, lr=0.02, noise=3.0, steps=150, seed=seed, first_trial=11)
-    expected = ref.run_sgd_numpy(WELL, x0, 0.02, 3.0, 150, seed=seed, first_trial=11,
-                                 grad=well_grad_numpy)
+    expected = ref.run_sgd_numpy(WELL, x0, lr=0.02, noise=3.0, steps=150, seed=seed,
+                                 first_trial=11, grad=well_grad_numpy)
     assert_allclose(res.x, expected, rtol=1e-11, atol=1e-14)
 
 
 def test_reference_needs_grad_for_user_landscapes():
     with pytest.raises(ValueError, match="pass grad="):
-        ref.run_sgd_numpy(VALLEY, np.zeros((2, 3)), 0.1, 0.0, 1)
+        ref.run_sgd_numpy(VALLEY, np.zeros((2, 3)), lr=0.1, noise=0.0, steps=1)
     with pytest.raises(ValueError, match="pass grad="):
-        ref.run_sgd_python(WELL, np.zeros((2, 2)), 0.1, 0.0, 1)
+        ref.run_sgd_python(WELL, np.zeros((2, 2)), lr=0.1, noise=0.0, steps=1)
 
 
 # -- bad inputs -------------------------------------------------------------------------------
@@ -320,22 +321,23 @@ GOOD = dict(lr=0.1, noise=1.0, steps=10)
 
 
 @pytest.mark.parametrize("kwargs, exc, message", [
-    (dict(lr=0.0), ValueError, r"^lr must be finite and > 0, got 0.0"),
-    (dict(lr=-0.1), ValueError, r"^lr must be finite and > 0"),
-    (dict(lr=np.nan), ValueError, r"^lr must be finite and > 0, got nan"),
-    (dict(lr=np.inf), ValueError, r"^lr must be finite and > 0, got inf"),
-    (dict(lr="0.1"), TypeError, r"^lr must be a real number"),
-    (dict(lr=None), TypeError, r"^lr must be a real number"),
-    (dict(noise=-1.0), ValueError, r"^noise must be finite and >= 0, got -1.0"),
-    (dict(noise=np.inf), ValueError, r"^noise must be finite and >= 0"),
-    (dict(steps=-1), ValueError, r"^steps must be >= 0, got -1"),
-    (dict(steps=10.0), TypeError, r"^steps must be an integer, got 10.0"),
+    (dict(lr=0.0), ValueError, r"^lr must be a finite number > 0, got 0.0"),
+    (dict(lr=-0.1), ValueError, r"^lr must be a finite number > 0"),
+    (dict(lr=np.nan), ValueError, r"^lr must be a finite number > 0, got nan"),
+    (dict(lr=np.inf), ValueError, r"^lr must be a finite number > 0, got inf"),
+    (dict(lr="0.1"), TypeError, r"^lr must be a finite number > 0, got '0.1'"),
+    (dict(lr=None), TypeError, r"^lr must be a finite number > 0, got None"),
+    (dict(noise=-1.0), ValueError, r"^noise must be a finite number >= 0, got -1.0"),
+    (dict(noise=np.inf), ValueError, r"^noise must be a finite number >= 0"),
+    (dict(steps=-1), ValueError, r"^steps must be an integer >= 0, got -1"),
+    (dict(steps=10.0), TypeError, r"^steps must be an integer >= 0, got 10.0"),
     (dict(steps=2.5), TypeError, r"^steps must be an integer"),
     (dict(steps=True), TypeError, r"^steps must be an integer"),
-    (dict(seed=-3), ValueError, r"^seed must be >= 0"),
-    (dict(seed=2**63), ValueError, r"^seed must be >= 0 and < "),
+    (dict(seed=-3), ValueError, r"^seed must be an integer >= 0"),
+    (dict(seed=2**63), ValueError, r"^seed must be an integer >= 0 and < "),
     (dict(seed=1.0), TypeError, r"^seed must be an integer"),
-    (dict(first_trial=-1), ValueError, r"^first_trial must be >= 0"),
+    (dict(first_trial=-1), ValueError, r"^first_trial must be an integer >= 0"),
+    (dict(record=1), TypeError, r"^record must be True or False, got 1"),
 ])
 def test_bad_scalar_arguments(kwargs, exc, message):
     with pytest.raises(exc, match=message):
@@ -349,19 +351,19 @@ def test_numpy_scalars_are_accepted():
 
 
 @pytest.mark.parametrize("land, x0, exc, message", [
-    ("spiky", [], ValueError, r"^x0 must hold at least one trial"),
-    ("spiky", np.zeros((0, 1)), ValueError, r"^x0 must hold at least one trial"),
-    (spiky(dim=2), np.zeros((0, 2)), ValueError, r"^x0 must hold at least one trial"),
+    ("spiky", [], ValueError, r"^x0 must be at least one point, got an empty array"),
+    ("spiky", np.zeros((0, 1)), ValueError, r"^x0 must be at least one point"),
+    (spiky(dim=2), np.zeros((0, 2)), ValueError, r"^x0 must be at least one point"),
     ("spiky", [0.1, np.nan], ValueError, r"^x0 must be finite, got 1 non-finite"),
     (spiky(dim=2), [[0.1, np.inf], [-np.inf, 0.0]], ValueError, r"^x0 must be finite, got 2"),
-    (spiky(dim=2), np.zeros(5), ValueError, r"^x0 must have shape \(trials, 2\)"),
-    (spiky(dim=2), np.zeros((5, 3)), ValueError, r"^x0 must have shape \(trials, 2\).*\(5, 3\)"),
-    ("spiky", np.zeros((5, 2)), ValueError, r"^x0 must have shape \(trials, 1\)"),
-    ("spiky", 0.3, ValueError, r"^x0 must have shape"),
-    (VALLEY, np.zeros((4, 2)), ValueError, r"^x0 must have shape \(trials, 3\)"),
+    (spiky(dim=2), np.zeros(5), ValueError, r"^x0 must be of shape \(n, 2\)"),
+    (spiky(dim=2), np.zeros((5, 3)), ValueError, r"^x0 must be of shape \(n, 2\).*\(5, 3\)"),
+    ("spiky", np.zeros((5, 2)), ValueError, r"^x0 must be of shape \(n, 1\)"),
+    ("spiky", 0.3, ValueError, r"^x0 must be of shape"),
+    (VALLEY, np.zeros((4, 2)), ValueError, r"^x0 must be of shape \(n, 3\)"),
     ("spiky", ["a", "b"], TypeError, r"^x0 must be an array of numbers"),
-    ("nope", [0.1], ValueError, r"unknown landscape name 'nope'"),
-    (42, [0.1], TypeError, r"^landscape must be a sgdlab.Landscape or a landscape name"),
+    ("nope", [0.1], ValueError, r"^landscape must be one of \('spiky', .*got 'nope'"),
+    (42, [0.1], TypeError, r"^landscape must be a sgdlab.Landscape or a landscape name, got int"),
 ])
 def test_bad_start_and_landscape(land, x0, exc, message):
     with pytest.raises(exc, match=message):
@@ -369,7 +371,7 @@ def test_bad_start_and_landscape(land, x0, exc, message):
 
 
 @pytest.mark.parametrize("stages, exc, message", [
-    ([], ValueError, r"^stages must hold at least one"),
+    ([], ValueError, r"^stages must be a sequence of at least one .*got none"),
     ("abc", TypeError, r"^stages must be a sequence"),
     (5, TypeError, r"^stages must be a sequence"),
     ([(0.1, 1.0)], ValueError, r"^stages\[0\] must be \(lr, noise, steps\)"),
@@ -377,7 +379,8 @@ def test_bad_start_and_landscape(land, x0, exc, message):
     ([(0.1, 1.0, 5), (0.1, 1.0, 5), (-0.1, 1.0, 5)], ValueError, r"^stages\[2\] lr must be"),
     ([(0.1, -1.0, 5)], ValueError, r"^stages\[0\] noise must be"),
     ([(0.1, 1.0, 5), (0.1, 1.0, 2.5)], TypeError, r"^stages\[1\] steps must be an integer"),
-    ([{"lr": 0.1, "noise": 1.0}], ValueError, r"^stages\[0\] lacks the key 'steps'"),
+    ([{"lr": 0.1, "noise": 1.0}], ValueError,
+     r"^stages\[0\] must be a dict with the keys 'lr', 'noise' and 'steps', got \{'lr'"),
     ([None], ValueError, r"^stages\[0\] must be"),
 ])
 def test_bad_stages(stages, exc, message):
@@ -386,7 +389,7 @@ def test_bad_stages(stages, exc, message):
 
 
 def test_bad_schedule_seed_and_start():
-    with pytest.raises(ValueError, match="^seed must be >= 0"):
+    with pytest.raises(ValueError, match="^seed must be an integer >= 0"):
         sgdlab.run_schedule("spiky", [0.1], [(0.1, 1.0, 5)], seed=-1)
     with pytest.raises(ValueError, match="^x0 must be finite"):
         sgdlab.run_schedule("spiky", [np.nan], [(0.1, 1.0, 5)])

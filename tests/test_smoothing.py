@@ -10,6 +10,7 @@ from scipy import integrate
 
 import sgdlab
 from sgdlab import reference as ref
+from sgdlab._rng import Stream
 from sgdlab.landscapes import quadratic, spiky
 
 from _user_landscapes import VALLEY, WELL, WELL_PARAMS, valley_f_numpy, well_f1_numpy
@@ -48,7 +49,7 @@ def cell_breaks(period, span=10.0):
 @pytest.mark.parametrize("beta, period", [(0.3, 0.1), (1.5, 0.4)])
 def test_spiky_exact_vs_quadrature(radius, beta, period):
     land = spiky(beta=beta, period=period)
-    exact = land.smoothed(POINTS, radius)
+    exact = land.smoothed(POINTS, radius=radius)
     quad = [box_average_1d(lambda s: spiky_f1(s, beta, period), x, radius,
                            cell_breaks(period)) for x in POINTS]
     assert_allclose(exact, quad, rtol=1e-10, atol=1e-13)
@@ -57,7 +58,7 @@ def test_spiky_exact_vs_quadrature(radius, beta, period):
 @settings(max_examples=40, deadline=None)
 @given(st.floats(min_value=-5, max_value=5), st.floats(min_value=1e-4, max_value=2.0))
 def test_spiky_exact_vs_quadrature_property(x, radius):
-    exact = spiky().smoothed(x, radius)
+    exact = spiky().smoothed(x, radius=radius)
     quad = box_average_1d(spiky_f1, x, radius, cell_breaks(0.1))
     assert_allclose(exact, quad, rtol=1e-9, atol=1e-12)
 
@@ -65,9 +66,9 @@ def test_spiky_exact_vs_quadrature_property(x, radius):
 def test_radius_zero_is_f_and_small_radius_is_continuous():
     for land in (spiky(), spiky(dim=2), quadratic(dim=2)):
         x = np.linspace(-2, 2, 2 * 41 * land.dim).reshape(-1, land.dim)
-        assert_array_equal(land.smoothed(x, 0.0), land.f(x))
-        assert_array_equal(sgdlab.convolve(land, x, 0.0), land.f(x))
-        assert_allclose(land.smoothed(x, 1e-6), land.f(x), rtol=1e-6, atol=1e-9)
+        assert_array_equal(land.smoothed(x, radius=0.0), land.f(x))
+        assert_array_equal(sgdlab.convolve(land, x, radius=0.0), land.f(x))
+        assert_allclose(land.smoothed(x, radius=1e-6), land.f(x), rtol=1e-6, atol=1e-9)
 
 
 def test_spiky_2d_is_sum_of_1d():
@@ -75,8 +76,8 @@ def test_spiky_2d_is_sum_of_1d():
     x = rng.uniform(-2, 2, (200, 2))
     one = spiky()
     for r in (0.05, 0.3):
-        expected = one.smoothed(x[:, 0], r) + one.smoothed(x[:, 1], r)
-        assert_allclose(spiky(dim=2).smoothed(x, r), expected, rtol=1e-13)
+        expected = one.smoothed(x[:, 0], radius=r) + one.smoothed(x[:, 1], radius=r)
+        assert_allclose(spiky(dim=2).smoothed(x, radius=r), expected, rtol=1e-13)
 
 
 @pytest.mark.parametrize("dim, a", [(1, 1.0), (2, 3.0), (4, 0.5)])
@@ -84,7 +85,7 @@ def test_spiky_2d_is_sum_of_1d():
 def test_quadratic_closed_form(dim, a, radius):
     land = quadratic(dim=dim, curvature=a)
     x = np.linspace(-3, 3, 12 * dim).reshape(12, dim)
-    assert_allclose(land.smoothed(x, radius), land.f(x) + dim * a * radius**2 / 6,
+    assert_allclose(land.smoothed(x, radius=radius), land.f(x) + dim * a * radius**2 / 6,
                     rtol=1e-12, atol=1e-15)
 
 
@@ -94,15 +95,16 @@ def test_smoothing_flattens_the_spikes_near_zero():
     land = spiky()
     s = np.linspace(0.05, 0.5, 2000)
     assert np.any(np.diff(land.f(s)) < 0)
-    assert np.all(np.diff(land.smoothed(s, 0.1)) > 0)
+    assert np.all(np.diff(land.smoothed(s, radius=0.1)) > 0)
 
 
 @pytest.mark.parametrize("radius", [0.02, 0.1, 0.5])
 def test_exact_vs_monte_carlo(seed, radius):
     land = spiky(dim=2)
     x = np.stack([POINTS, POINTS[::-1]], axis=1)
-    exact = land.smoothed(x, radius)
-    mc, err = sgdlab.convolve(land, x, radius, samples=20_000, seed=seed, return_error=True)
+    exact = land.smoothed(x, radius=radius)
+    mc, err = sgdlab.convolve(land, x, radius=radius, samples=20_000, seed=seed,
+                              return_error=True)
     assert np.all(err > 0)
     assert np.all(np.abs(mc - exact) <= 4 * err), np.max(np.abs(mc - exact) / err)
 
@@ -110,40 +112,43 @@ def test_exact_vs_monte_carlo(seed, radius):
 def test_monte_carlo_error_shrinks_like_inverse_sqrt(seed):
     land = spiky()
     x = np.linspace(-1.5, 1.5, 9)
-    _, err_small = sgdlab.convolve(land, x, 0.3, samples=2_000, seed=seed, return_error=True)
-    _, err_big = sgdlab.convolve(land, x, 0.3, samples=32_000, seed=seed, return_error=True)
+    kw = dict(radius=0.3, seed=seed, return_error=True)
+    _, err_small = sgdlab.convolve(land, x, samples=2_000, **kw)
+    _, err_big = sgdlab.convolve(land, x, samples=32_000, **kw)
     assert_allclose(err_small / err_big, 4.0, rtol=0.15)
     # and the actual error of the big run is of that size
-    exact = land.smoothed(x, 0.3)
-    mc = sgdlab.convolve(land, x, 0.3, samples=32_000, seed=seed)
+    exact = land.smoothed(x, radius=0.3)
+    mc = sgdlab.convolve(land, x, radius=0.3, samples=32_000, seed=seed)
     assert np.all(np.abs(mc - exact) <= 4 * err_big)
 
 
 def test_exact_convolve_returns_zero_error():
-    values, err = sgdlab.convolve("spiky", [0.2, 0.4], 0.1, return_error=True)
+    values, err = sgdlab.convolve("spiky", [0.2, 0.4], radius=0.1, return_error=True)
     assert_array_equal(err, 0.0)
-    assert_array_equal(values, spiky().smoothed([0.2, 0.4], 0.1))
+    assert_array_equal(values, spiky().smoothed([0.2, 0.4], radius=0.1))
 
 
 def test_monte_carlo_deterministic_per_seed(seed):
     land = spiky()
-    a = sgdlab.convolve(land, POINTS, 0.2, samples=500, seed=seed)
-    b = sgdlab.convolve(land, POINTS, 0.2, samples=500, seed=seed)
-    c = sgdlab.convolve(land, POINTS, 0.2, samples=500, seed=seed + 1)
+    a = sgdlab.convolve(land, POINTS, radius=0.2, samples=500, seed=seed)
+    b = sgdlab.convolve(land, POINTS, radius=0.2, samples=500, seed=seed)
+    c = sgdlab.convolve(land, POINTS, radius=0.2, samples=500, seed=seed + 1)
     assert_array_equal(a, b)
     assert not np.any(a == c)
 
 
 def _mc_reference(f_rows, x, radius, samples, seed):
-    """Monte Carlo mean with the same draws as sgdlab.convolve (stream 1 of the seed)."""
-    u = ref.uniforms(seed, trials=x.shape[0], steps=samples, dim=x.shape[1], stream=1)
+    """Monte Carlo mean with the same draws as sgdlab.convolve (stream 2**32 of the seed,
+    ``Stream.CONVOLVE``)."""
+    assert Stream.CONVOLVE == 2**32
+    u = ref.uniforms(seed, trials=x.shape[0], steps=samples, dim=x.shape[1], stream=2**32)
     values = np.stack([f_rows(x - radius * u[s]) for s in range(samples)])
     return values.mean(axis=0)
 
 
 def test_monte_carlo_uses_the_reference_draws(seed):
     x = np.stack([POINTS, POINTS[::-1]], axis=1)
-    mc = sgdlab.convolve(spiky(dim=2), x, 0.3, samples=300, seed=seed)
+    mc = sgdlab.convolve(spiky(dim=2), x, radius=0.3, samples=300, seed=seed)
     expected = _mc_reference(lambda z: spiky_f1(z).sum(axis=1), x, 0.3, 300, seed)
     assert_allclose(mc, expected, rtol=1e-12)
 
@@ -160,53 +165,60 @@ def valley_smoothed(x, r):
 
 def test_general_landscape_monte_carlo(seed):
     x = np.random.default_rng(3).uniform(-1.5, 1.5, (10, 3))
-    mc, err = sgdlab.convolve(VALLEY, x, 0.4, samples=20_000, seed=seed, return_error=True)
+    mc, err = sgdlab.convolve(VALLEY, x, radius=0.4, samples=20_000, seed=seed,
+                              return_error=True)
     exact = valley_smoothed(x, 0.4)
     assert np.all(np.abs(mc - exact) <= 4 * err), np.max(np.abs(mc - exact) / err)
-    small = sgdlab.convolve(VALLEY, x, 0.4, samples=200, seed=seed)
+    small = sgdlab.convolve(VALLEY, x, radius=0.4, samples=200, seed=seed)
     assert_allclose(small, _mc_reference(valley_f_numpy, x, 0.4, 200, seed), rtol=1e-12)
-    assert_allclose(sgdlab.convolve(VALLEY, x, 0.0, samples=5), VALLEY.f(x), rtol=1e-15)
+    assert_allclose(sgdlab.convolve(VALLEY, x, radius=0.0, samples=5), VALLEY.f(x),
+                    rtol=1e-15)
     with pytest.raises(NotImplementedError, match="no closed-form smoothing"):
-        VALLEY.smoothed(x, 0.1)
+        VALLEY.smoothed(x, radius=0.1)
 
 
 def test_separable_without_antiderivative(seed):
     x = np.array([[-1.3, 0.2], [0.0, 1.0], [0.7, -0.4], [1.9, -2.2]])
     with pytest.raises(NotImplementedError, match="no closed-form smoothing"):
-        WELL.smoothed(x, 0.2)
+        WELL.smoothed(x, radius=0.2)
     with pytest.raises(NotImplementedError, match="samples=N"):
-        sgdlab.convolve(WELL, x, 0.2)
-    mc, err = sgdlab.convolve(WELL, x, 0.2, samples=20_000, seed=seed, return_error=True)
+        sgdlab.convolve(WELL, x, radius=0.2)
+    mc, err = sgdlab.convolve(WELL, x, radius=0.2, samples=20_000, seed=seed,
+                              return_error=True)
     quad = np.array([[box_average_1d(well_f1_numpy, s, 0.2) for s in row] for row in x])
     assert np.all(np.abs(mc - quad.sum(axis=1)) <= 4 * err)
     assert WELL_PARAMS[0] == WELL.params[0]
 
 
 @pytest.mark.parametrize("radius, exc, message", [
-    (-0.1, ValueError, "radius must be finite and >= 0, got -0.1"),
-    (np.nan, ValueError, "radius must be finite and >= 0"),
-    (np.inf, ValueError, "radius must be finite and >= 0"),
-    ("big", TypeError, "radius must be a real number, got 'big'"),
-    (None, TypeError, "radius must be a real number")])
+    (-0.1, ValueError, "^radius must be a finite number >= 0, got -0.1"),
+    (np.nan, ValueError, "^radius must be a finite number >= 0, got nan"),
+    (np.inf, ValueError, "^radius must be a finite number >= 0"),
+    ("big", TypeError, "^radius must be a finite number >= 0, got 'big'"),
+    (None, TypeError, "^radius must be a finite number >= 0, got None")])
 def test_bad_radius(radius, exc, message):
     with pytest.raises(exc, match=message):
-        spiky().smoothed([0.1], radius)
+        spiky().smoothed([0.1], radius=radius)
     with pytest.raises(exc, match=message):
-        sgdlab.convolve(spiky(), [0.1], radius, samples=10)
+        sgdlab.convolve(spiky(), [0.1], radius=radius, samples=10)
 
 
 @pytest.mark.parametrize("samples, exc, message", [
-    (0, ValueError, "samples must be >= 1"), (-5, ValueError, "samples must be >= 0"),
-    (2.5, TypeError, "samples must be an integer"), ("10", TypeError, "samples must be an")])
+    (0, ValueError, "^samples must be an integer >= 2 or None, got 0"),
+    (1, ValueError, "^samples must be an integer >= 2 or None, got 1"),
+    (-5, ValueError, "^samples must be an integer >= 2"),
+    (2.5, TypeError, "^samples must be an integer"), ("10", TypeError, "^samples must be an")])
 def test_bad_samples(samples, exc, message):
     with pytest.raises(exc, match=message):
-        sgdlab.convolve(spiky(), [0.1], 0.1, samples=samples)
+        sgdlab.convolve(spiky(), [0.1], radius=0.1, samples=samples)
 
 
 def test_bad_points():
-    with pytest.raises(ValueError, match="^xs must have a last axis of length 2"):
-        sgdlab.convolve(spiky(dim=2), np.zeros((3, 3)), 0.1, samples=10)
-    with pytest.raises(ValueError, match="^x must have a last axis of length 2"):
-        spiky(dim=2).smoothed(np.zeros(3), 0.1)
-    with pytest.raises(ValueError, match="seed must be >= 0"):
-        sgdlab.convolve(spiky(), [0.1], 0.1, samples=10, seed=-1)
+    with pytest.raises(ValueError, match=r"^x must be of shape \(\.\.\., 2\)"):
+        sgdlab.convolve(spiky(dim=2), np.zeros((3, 3)), radius=0.1, samples=10)
+    with pytest.raises(ValueError, match=r"^x must be of shape \(\.\.\., 2\)"):
+        spiky(dim=2).smoothed(np.zeros(3), radius=0.1)
+    with pytest.raises(ValueError, match="^seed must be an integer >= 0"):
+        sgdlab.convolve(spiky(), [0.1], radius=0.1, samples=10, seed=-1)
+    with pytest.raises(TypeError):  # the radius is keyword-only
+        sgdlab.convolve(spiky(), [0.1], 0.1)

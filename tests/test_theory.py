@@ -8,7 +8,7 @@ import math
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
@@ -133,7 +133,7 @@ def test_monte_carlo_c_general_landscape_against_quadratic():
         expected = np.einsum("ij,ij->i", ay, y) / np.einsum("ij,ij->i", y, y)
     keep = np.isfinite(mc.ratios)
     assert np.all(np.abs(mc.ratios[keep] - expected[keep]) <= 5 * mc.ratio_stderr[keep] + 1e-12)
-    with pytest.raises(ValueError, match="samples=None needs a separable"):
+    with pytest.raises(ValueError, match="^samples must be an integer >= 2 for this landscape"):
         theory.one_point_convexity(land, xs, lr=0.1, noise=2.0)
     assert_allclose(theory.smoothness(land, xs).L, np.linalg.eigvalsh(_QUAD_A).max(), rtol=1e-6)
 
@@ -202,7 +202,7 @@ def test_measure_on_ripple():
     assert_allclose(m.L, 7.0, rtol=1e-5)
     assert_allclose(m.c, 1.0, rtol=1e-6)
     assert_allclose(m.r, 5.0 * math.sqrt(10))
-    assert m.step_size_ok and m.assumption.points == 500
+    assert m.step_size_ok and m.assumption.n_points == 500
 
 
 def test_lemma5_against_formula():
@@ -268,8 +268,7 @@ def test_one_step_inequality_holds_where_the_assumption_does(lr, noise, seed):
     condition), the Monte Carlo E||y_{t+1} - x*||^2 stays below (1 - lam)||y_t - x*||^2 + b."""
     land = ripple()
     th = theory.measure(land, theory.grid(-1.5, 1.5, 1501), lr=lr, noise=noise)
-    if not th.step_size_ok:
-        return
+    assume(th.step_size_ok)
     ys = np.random.default_rng(seed).uniform(-1.5, 1.5, (64, 1))
     ys = ys - lr * land.grad(ys)  # points of the form y = x - lr grad f(x), x in D
     est = theory.one_step(land, ys, lr=lr, noise=noise, samples=400, seed=seed)
@@ -310,14 +309,15 @@ def test_theorem3_identity(seed, scale, factor):
     land = VALLEY
     x = land.x_star + np.random.default_rng(seed).uniform(-scale, scale, (50, 3))
     eta0 = theory.overshoot_lr(land, x)
-    c_prime, ratios = theory.one_point_upper(land, x)
-    thr = theory.theorem3_threshold(land, x, c_prime)
+    upper = theory.one_point_upper(land, x)
+    assert upper.c_prime == np.nanmax(upper.ratios) and upper.n_points == 50
+    thr = theory.theorem3_threshold(land, x, c_prime=upper.c_prime)
     ok = np.isfinite(eta0) & (eta0 > 0)
     assert np.all(thr[ok] >= eta0[ok] * (1 - 1e-12))
     g = land.grad(x)
     for i in np.flatnonzero(ok):
         lr = factor * eta0[i]
-        change = theory.gd_distance_change(land, x[i:i + 1], lr)[0]
+        change = theory.gd_distance_change(land, x[i:i + 1], lr=lr)[0]
         identity = lr * (lr * g[i] @ g[i] - 2 * g[i] @ (x[i] - land.x_star))
         scale_sq = (x[i] - land.x_star) @ (x[i] - land.x_star)
         assert abs(change - identity) <= 1e-9 * max(scale_sq, lr**2 * g[i] @ g[i])
@@ -331,58 +331,72 @@ def test_theorem3_boundary_and_quadratic():
     land = quadratic(dim=2, curvature=4.0)
     x = np.array([[1.0, -0.5], [0.2, 0.3]])
     assert_allclose(theory.overshoot_lr(land, x), 0.5)  # 2 / a
-    c_prime, _ = theory.one_point_upper(land, x)
-    assert_allclose(c_prime, 4.0)
-    assert_allclose(theory.theorem3_threshold(land, x, c_prime), 0.5)
-    change = theory.gd_distance_change(land, x, 0.5)  # x -> -x: distance unchanged
+    upper = theory.one_point_upper(land, x)
+    assert_allclose(upper.c_prime, 4.0)
+    assert_allclose(theory.theorem3_threshold(land, x, c_prime=upper.c_prime), 0.5)
+    with pytest.raises(TypeError):  # c_prime is keyword-only
+        theory.theorem3_threshold(land, x, upper.c_prime)
+    change = theory.gd_distance_change(land, x, lr=0.5)  # x -> -x: distance unchanged
     assert_allclose(change, 0.0, atol=1e-15)
-    assert np.all(theory.gd_distance_change(land, x, 0.6) > 0)
-    assert np.all(theory.gd_distance_change(land, x, 0.4) < 0)
+    assert np.all(theory.gd_distance_change(land, x, lr=0.6) > 0)
+    assert np.all(theory.gd_distance_change(land, x, lr=0.4) < 0)
     assert np.isinf(theory.overshoot_lr(land, np.zeros((1, 2))))[0]
 
 
 def test_gd_distance_change_with_one_lr_per_point(rng):
     x = rng.uniform(-1, 1, (30, 3)) + VALLEY.x_star
     eta0 = theory.overshoot_lr(VALLEY, x)
-    per_point = theory.gd_distance_change(VALLEY, x, eta0)  # the boundary: no change
+    per_point = theory.gd_distance_change(VALLEY, x, lr=eta0)  # the boundary: no change
     scale = np.sum((x - VALLEY.x_star) ** 2, axis=1)
     assert np.all(np.abs(per_point) <= 1e-12 * scale)
-    loop = [theory.gd_distance_change(VALLEY, x[i:i + 1], 1.5 * eta0[i])[0] for i in range(30)]
-    assert_allclose(theory.gd_distance_change(VALLEY, x, 1.5 * eta0), loop, rtol=1e-13)
+    loop = [theory.gd_distance_change(VALLEY, x[i:i + 1], lr=1.5 * eta0[i])[0]
+            for i in range(30)]
+    assert_allclose(theory.gd_distance_change(VALLEY, x, lr=1.5 * eta0), loop, rtol=1e-13)
     with pytest.raises(ValueError, match="one per point"):
-        theory.gd_distance_change(VALLEY, x, eta0[:3])
+        theory.gd_distance_change(VALLEY, x, lr=eta0[:3])
     with pytest.raises(ValueError, match="one per point"):
-        theory.gd_distance_change(VALLEY, x, -eta0)
+        theory.gd_distance_change(VALLEY, x, lr=-eta0)
 
 
 # -- bad input ----------------------------------------------------------------------------------
 @pytest.mark.parametrize("call, exc, message", [
-    (lambda: theory.theorem1(lr=0.0, L=1.0, c=1.0, r=1.0), ValueError, "lr must be finite and > 0"),
+    (lambda: theory.theorem1(lr=0.0, L=1.0, c=1.0, r=1.0), ValueError,
+     "^lr must be a finite number > 0, got 0.0"),
     (lambda: theory.theorem1(lr=-1.0, L=1.0, c=1.0, r=1.0), ValueError, "lr"),
-    (lambda: theory.theorem1(lr=0.1, L=1.0, c=1.0, r=-1.0), ValueError, "r must be finite and >= 0"),
+    (lambda: theory.theorem1(lr=0.1, L=1.0, c=1.0, r=-1.0), ValueError,
+     "^r must be a finite number >= 0"),
     (lambda: theory.theorem1(lr=0.1, L=0.0, c=1.0, r=1.0), ValueError, "L must be"),
     (lambda: theory.theorem1(lr=0.1, L=1.0, c=math.nan, r=1.0), ValueError, "c must be"),
     (lambda: theory.one_point_convexity(ripple(), np.empty((0, 1)), lr=0.1, noise=1.0),
-     ValueError, "domain is empty"),
+     ValueError, "^domain must be at least one point"),
     (lambda: theory.one_point_convexity(ripple(), [0.1], lr=0.0, noise=1.0), ValueError, "lr"),
     (lambda: theory.one_point_convexity(ripple(), [0.1], lr=0.1, noise=-1.0), ValueError,
      "noise"),
     (lambda: theory.one_point_convexity(ripple(dim=2), [[0.1, 0.2, 0.3]], lr=0.1, noise=1.0),
-     ValueError, r"shape \(points, 2\)"),
+     ValueError, r"^domain must be of shape \(n, 2\)"),
     (lambda: theory.one_point_convexity(ripple(), [np.nan], lr=0.1, noise=1.0), ValueError,
-     "finite"),
+     "^domain must be finite"),
     (lambda: theory.one_point_convexity(ripple(), [0.1], lr=0.1, noise=1.0, samples=1),
-     ValueError, "samples must be >= 2"),
+     ValueError, "^samples must be an integer >= 2 or None, got 1"),
+    (lambda: theory.one_point_convexity(VALLEY, [[0.1, 0.2, 0.3]], lr=0.1, noise=1.0),
+     ValueError, "^samples must be an integer >= 2 for this landscape"),
     (lambda: theory.one_point_convexity(ripple(), [0.0], lr=0.1, noise=1.0), ValueError,
      "undefined"),
-    (lambda: theory.smoothness(ripple(), []), ValueError, "domain is empty"),
+    (lambda: theory.smoothness(ripple(), []), ValueError, "^domain must be at least one point"),
     (lambda: theory.one_step(ripple(), [0.1], lr=0.1, noise=1.0, samples=0), ValueError,
-     "samples"),
-    (lambda: theory.grid(1.0, 0.0, 10), ValueError, "high must be > low"),
-    (lambda: theory.grid(0.0, 1.0, 10**4, dim=3), ValueError, "too large"),
-    (lambda: theory.ball(0.0, 10, 2), ValueError, "radius"),
+     "^samples must be an integer >= 2, got 0"),
+    (lambda: theory.grid(1.0, 0.0, 10), ValueError, "^high must be a finite number > 1, got 0.0"),
+    (lambda: theory.grid(0.0, 1.0, 10**4, dim=3), ValueError,
+     r"^n_points\*\*dim must be at most 10000000"),
+    (lambda: theory.grid(0.0, 1.0, 1), ValueError, "^n_points must be an integer >= 2"),
+    (lambda: theory.ball(0.0, 10, 2), ValueError, "^radius must be a finite number > 0"),
+    (lambda: theory.ball(1.0, 0, 2), ValueError, "^n_points must be an integer >= 1"),
+    (lambda: theory.y_distance_sq(ripple(), [0.1], lr=0.0), ValueError, "^lr must be"),
     (lambda: theory.lemma5("x", T2=10), TypeError, "Theorem1"),
-    (lambda: theory.one_point_upper(quadratic(), [0.0]), ValueError, "only x"),
+    (lambda: theory.one_point_upper(quadratic(), [0.0]), ValueError,
+     r"^domain must be a set of points other than x\*"),
+    (lambda: theory.lemma5(theory.theorem1(lr=0.1, L=1.0, c=1.0, r=1.0), T2=0.4), ValueError,
+     "^T2 must be a finite number > 0.444444, got 0.4"),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_bad_input(call, exc, message):
     with pytest.raises(exc, match=message):
@@ -399,5 +413,5 @@ def test_landscape_without_x_star_is_refused():
                                                     samples=10),
                  lambda: theory.overshoot_lr(land, np.zeros((2, 3))),
                  lambda: theory.smoothness(land, np.zeros((2, 3)))):
-        with pytest.raises(ValueError, match="has no x_star"):
+        with pytest.raises(ValueError, match="^landscape must be a landscape with a target x_star"):
             call()
