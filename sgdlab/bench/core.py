@@ -101,14 +101,16 @@ def ns_numba(trials, steps, threads=None, repeats=5):
 def ns_numpy(trials, steps, repeats=5):
     """Nanoseconds per trial-step of :func:`sgdlab.reference.run_sgd_numpy` (same work)."""
     land, x0 = spiky(), _starts(trials)
-    seconds = time_min(lambda: reference.run_sgd_numpy(land, x0, LR, NOISE, steps), repeats)
+    kw = dict(lr=LR, noise=NOISE, steps=steps)
+    seconds = time_min(lambda: reference.run_sgd_numpy(land, x0, **kw), repeats)
     return seconds / (trials * steps) * 1e9
 
 
 def ns_python(trials, steps, repeats=5):
     """Nanoseconds per trial-step of :func:`sgdlab.reference.run_sgd_python` (same work)."""
     land, x0 = spiky(), _starts(trials)
-    seconds = time_min(lambda: reference.run_sgd_python(land, x0, LR, NOISE, steps), repeats)
+    kw = dict(lr=LR, noise=NOISE, steps=steps)
+    seconds = time_min(lambda: reference.run_sgd_python(land, x0, **kw), repeats)
     return seconds / (trials * steps) * 1e9
 
 
