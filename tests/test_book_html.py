@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import functools
 import http.server
+import importlib
+import inspect
 import json
 import re
 import shutil
@@ -22,7 +24,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-pytestmark = pytest.mark.book
+pytestmark = [pytest.mark.book, pytest.mark.slow]  # they build the whole book (`make book`)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -160,6 +162,34 @@ def test_css_and_js_load_nothing_external(built_book: Path, pages: list[Path]) -
         text = js.read_text(errors="replace")
         problems += [f"{rel}: names {host}" for host in CDN_HOSTS if host in text]
     assert not problems, "CSS/JS that loads from outside the book:\n" + "\n".join(problems)
+
+
+def test_api_page_documents_every_public_name(built_book: Path) -> None:
+    """book/api.html shows every public function and class (each module's ``__all__``) of every
+    module it documents, and loads nothing from outside the book."""
+    page = built_book / "book" / "api.html"
+    assert page.is_file(), "book/api.html was not built (book/api.md in _toc.yml?)"
+    text = page.read_text(encoding="utf-8")
+    ids = set(re.findall(r'\bid="([^"]+)"', text))
+    modules = sorted(i.removeprefix("module-") for i in ids if i.startswith("module-sgdlab"))
+    assert "sgdlab" in modules and "sgdlab.theory" in modules, f"modules on the API page: {modules}"
+    import sgdlab
+
+    missing = []
+    for name in modules:
+        module = importlib.import_module(name)
+        for attr in getattr(module, "__all__", []):
+            obj = getattr(module, attr)
+            if inspect.ismodule(obj) or not (inspect.isclass(obj) or callable(obj)):
+                continue
+            # A name that sgdlab itself exports is documented once, as sgdlab.NAME.
+            if f"{name}.{attr}" not in ids and not (
+                    getattr(sgdlab, attr, None) is obj and f"sgdlab.{attr}" in ids):
+                missing.append(f"{name}.{attr}")
+    assert not missing, "public names without an entry on the API page:\n" + "\n".join(missing)
+    problems = [f"names {host}" for host in CDN_HOSTS if host in text]
+    problems += [f"{tag} loads {url}" for tag, url in _parse(page).loads if _is_external(url)]
+    assert not problems, "book/api.html loads from outside the book:\n" + "\n".join(problems)
 
 
 def test_offline_assets_are_served(built_book: Path) -> None:
