@@ -1,4 +1,4 @@
-# sgdlab: set-up, book, tests, benchmarks. Every target creates .venv first if it is missing.
+# sgdlab: set-up, book, tests (test, test-fast), benchmarks. Every target creates .venv first if it is missing.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # the book's Sphinx extension, whose changes Sphinx does not notice by itself).
 SGDLAB_HASH = $(shell cat $$(find sgdlab book/_ext -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 
-.PHONY: setup assets browser book test bench notebooks clean
+.PHONY: setup assets browser book test test-fast bench notebooks clean
 
 setup: $(STAMP) assets
 
@@ -54,6 +54,11 @@ book: setup
 
 test: setup browser
 	$(PY) -m pytest
+
+# The quick loop (a couple of minutes on 2 cores): unit tests only, no book build, no chapter
+# execution, no network training (markers in pyproject.toml).
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not book"
 
 bench: setup
 	$(PY) -m sgdlab.bench
