@@ -1,6 +1,9 @@
 """The Section 5 experiments and the command line, at the tiny scale."""
 
+import dataclasses
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -33,6 +36,10 @@ def test_presets_and_overrides():
     (dict(rho=0.0), "rho must be a finite number > 0"),
     (dict(k=0), "k must be an integer >= 1"),
     (dict(device="tpu"), "device must be"),
+    (dict(seed=-1), "seed must be an integer >= 0"),
+    (dict(schedule="cosine"), "schedule must be one of"),
+    (dict(shared_epochs=-1), "shared_epochs must be an integer >= 0"),
+    (dict(experiment="spectrum", starts=5), r"starts must be <= epochs \+ 1 = 4"),
     (dict(colour="red"), "unknown experiment option"),
 ])
 def test_bad_config(kwargs, message):
@@ -41,6 +48,7 @@ def test_bad_config(kwargs, message):
         experiments.config_for(**kwargs)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", experiments.EXPERIMENTS)
 def test_each_experiment_runs_and_saves(name, tmp_path):
     out = tmp_path / name
@@ -58,6 +66,7 @@ def test_each_experiment_runs_and_saves(name, tmp_path):
         experiments.run(name, scale="tiny", out=out, progress=False, seed=5)
 
 
+@pytest.mark.slow
 def test_trajectory_result_is_consistent(tmp_path):
     res = experiments.run("trajectory", scale="tiny", out=tmp_path, progress=False)
     arrays, summary = res["arrays"], res["summary"]
@@ -68,6 +77,7 @@ def test_trajectory_result_is_consistent(tmp_path):
     assert summary["share_positive"] == float(np.mean(arrays["inner"] > 0))
 
 
+@pytest.mark.slow
 def test_resume_after_interruption_gives_the_same_result(tmp_path):
     first = experiments.run("trajectory", scale="tiny", out=tmp_path, progress=False)
     (tmp_path / "result.json").unlink()  # as if killed after training, before saving
@@ -83,6 +93,7 @@ def test_load_missing_folder(tmp_path):
         experiments.load(tmp_path)
 
 
+@pytest.mark.slow
 def test_cli_runs_and_prints_json(tmp_path, capsys):
     status = cli.main(["run", "allpairs", "--scale", "tiny", "--members", "2", "--out",
                        str(tmp_path / "pairs"), "--quiet"])
@@ -117,3 +128,34 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys):
     status = cli.main(["run", "neighbourhood", "--scale", "tiny", "--rho", "-1", "--out",
                        str(tmp_path / "p"), "--quiet"])
     assert status == 2 and "rho must be" in capsys.readouterr().err
+
+
+def test_cli_options_are_the_config_fields(capsys, monkeypatch):
+    fields = dataclasses.fields(experiments.ExperimentConfig)
+    assert [f.name for f in fields[:2]] == ["experiment", "scale"]
+    assert list(experiments.OPTIONS) == [f.name for f in fields[2:]]
+    parser = cli.build_parser()
+    args = parser.parse_args(["run", "trajectory", "--out", "o"])
+    assert all(getattr(args, name) is None for name in experiments.OPTIONS)  # the presets'
+    for field in fields[2:]:
+        value = field.metadata["choices"][-1] if field.metadata["choices"] else "7"
+        option = "--" + field.name.replace("_", "-")
+        parsed = getattr(parser.parse_args(["run", "trajectory", "--out", "o", option, value]),
+                         field.name)
+        assert parsed == type(parsed)(value) and (field.default is None
+                                                  or type(parsed) is type(field.default))
+    monkeypatch.setenv("COLUMNS", "1000")  # no line breaks inside a help text
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    text = capsys.readouterr().out
+    for field in fields[2:]:
+        assert field.metadata["help"] in text, field.name
+
+
+def test_cli_help_does_not_import_torch():
+    code = ("import sys; from sgdlab import __main__ as cli\n"
+            "try:\n    cli.main(['run', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print('torch' in sys.modules, file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert "--continue-epochs" in out.stdout and out.stderr.strip() == "False"

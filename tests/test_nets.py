@@ -142,3 +142,24 @@ def test_bad_arguments():
         nets.build("resnet", (3, 32, 32), 0)
     with pytest.raises(ValueError, match="seed"):
         nets.build("resnet", (3, 32, 32), 10, seed=-1)
+
+
+def test_functional_loss_is_the_models_loss():
+    model = nets.build("densenet", (1, 8, 8), 10, seed=2)
+    x = torch.randn(6, 1, 8, 8, generator=torch.Generator().manual_seed(1))
+    y = torch.arange(6) % 10
+    vector = nets.flatten_params(model)
+    loss = nets.functional_loss(model)
+    direct = F.cross_entropy(model(x), y)
+    # a vector and a dict give bitwise the same loss, the model's own to rounding
+    assert torch.equal(loss(vector, x, y), loss(nets.params_dict(model), x, y))
+    np.testing.assert_allclose(float(loss(vector, x, y)), float(direct.detach()), rtol=1e-6)
+    logits = nets.functional_forward(model)(vector, x)
+    assert torch.equal(F.cross_entropy(logits, y), loss(vector, x, y))
+    # a pure function of the parameters: under grad and vmap too
+    g = grad(loss)(vector, x, y)
+    direct.backward()
+    np.testing.assert_allclose(g, torch.cat([p.grad.reshape(-1) for p in model.parameters()]),
+                               rtol=1e-4, atol=1e-6)
+    both = vmap(loss, in_dims=(0, None, None))(torch.stack([vector, vector]), x, y)
+    np.testing.assert_allclose(both, [float(direct.detach())] * 2, rtol=1e-6)

@@ -88,6 +88,7 @@ def test_epoch_batches_depend_on_seed_and_epoch_only():
 
 # --------------------------------------------------------------------------- one run
 
+@pytest.mark.slow
 def test_tiny_run_files_and_metrics(tmp_path):
     config = TrainConfig(**TINY)
     result = train(config, tmp_path, progress=False)
@@ -131,6 +132,7 @@ def test_tiny_run_files_and_metrics(tmp_path):
         load_result(tmp_path / "nothing")
 
 
+@pytest.mark.slow
 def test_resume_after_kill_is_bitwise_identical(tmp_path, monkeypatch):
     config = TrainConfig(**TINY)
     reference = train(config, tmp_path / "ref", progress=False)
@@ -170,6 +172,7 @@ def test_resume_after_kill_is_bitwise_identical(tmp_path, monkeypatch):
     assert (tmp_path / "run" / "weights.npy").stat().st_mtime_ns == stamp
 
 
+@pytest.mark.slow
 def test_another_config_in_the_same_folder_is_refused(tmp_path):
     train(TrainConfig(**dict(TINY, epochs=1)), tmp_path, progress=False)
     for resume in (False, True):
@@ -178,6 +181,7 @@ def test_another_config_in_the_same_folder_is_refused(tmp_path):
                   progress=False)
 
 
+@pytest.mark.slow
 def test_start_params_continue_a_run(tmp_path):
     constant = dict(TINY, schedule="constant")
     full = train(TrainConfig(**constant), tmp_path / "full", progress=False)
@@ -249,6 +253,7 @@ def test_ensemble_epoch_rejects_bad_arguments():
         train_ensemble(TrainConfig(**TINY), [0, 1], method="loop", progress=False)
 
 
+@pytest.mark.slow
 def test_ensemble_member_reproduces_train(tmp_path):
     # vmap happens to round like train() on this run, so the bookkeeping (seeds, batches,
     # schedule) is checked on whole trajectories; "grouped" is checked step by step above
@@ -263,6 +268,7 @@ def test_ensemble_member_reproduces_train(tmp_path):
         np.testing.assert_allclose(weights[:, m], single.weights, atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ENSEMBLE_METHODS)
 def test_ensemble_from_a_shared_start(tmp_path, method):
     config = TrainConfig(**dict(TINY, epochs=1, schedule="constant"))
@@ -282,3 +288,28 @@ def test_ensemble_from_a_shared_start(tmp_path, method):
         np.testing.assert_allclose(per_member, weights[:, :2], rtol=1e-5, atol=1e-6)
     with pytest.raises(ValueError, match="start_params must be of shape"):
         train_ensemble(config, [0, 1], start_params=np.zeros((3, start.size)), progress=False)
+
+
+# --------------------------------------------------------------------------- files
+
+def test_atomic_writes_leave_the_old_file_or_the_new(tmp_path):
+    path = tmp_path / "result.json"
+    nn_io.write_json(path, {"a": 1})
+    assert json.loads(path.read_text()) == {"a": 1}
+
+    def dying(f):
+        f.write(b"half")
+        raise KeyboardInterrupt("killed")
+
+    with pytest.raises(KeyboardInterrupt):
+        nn_io.write_atomic(path, dying)
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]  # no temporary left
+    nn_io.write_npz(tmp_path / "a.npz", {"x": np.arange(3)})
+    nn_io.write_npy(tmp_path / "b.npy", np.ones(2))
+    with np.load(tmp_path / "a.npz") as npz:
+        np.testing.assert_array_equal(npz["x"], np.arange(3))
+    np.testing.assert_array_equal(np.load(tmp_path / "b.npy"), np.ones(2))
+    nn_io.save_checkpoint(tmp_path / "c.pt", {"epoch": 3, "w": torch.ones(2)})
+    state = nn_io.load_checkpoint(tmp_path / "c.pt", "cpu")
+    assert state["epoch"] == 3 and torch.equal(state["w"], torch.ones(2))
