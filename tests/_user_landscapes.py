@@ -65,3 +65,29 @@ def well_grad_numpy(x):
 
 
 WELL = Landscape.separable(well_f1, well_grad1, WELL_PARAMS, dim=2, x_star=1.0, name="well")
+
+
+# -- a 1-D rippled quadratic centred at 0.3, with an antiderivative (exact smoothing) --------
+# f1(s) = a/2 (s - c)^2 + A/2 (1 - cos(k s)); params: a, A, k, c. Its target x* is c.
+@numba.njit
+def tilted_f1(s, params):
+    a, amp, k, c = params[0], params[1], params[2], params[3]
+    return 0.5 * a * (s - c) ** 2 + 0.5 * amp * (1.0 - np.cos(k * s))
+
+
+@numba.njit
+def tilted_grad1(s, params):
+    a, amp, k, c = params[0], params[1], params[2], params[3]
+    return a * (s - c) + 0.5 * amp * k * np.sin(k * s)
+
+
+@numba.njit
+def tilted_antiderivative1(s, params):
+    a, amp, k, c = params[0], params[1], params[2], params[3]
+    return a * (s - c) ** 3 / 6.0 + 0.5 * amp * (s - np.sin(k * s) / k)
+
+
+TILTED_CENTRE = 0.3
+TILTED = Landscape.separable(tilted_f1, tilted_grad1, [1.0, 0.02, 2 * np.pi / 0.2, TILTED_CENTRE],
+                             x_star=TILTED_CENTRE, antiderivative1=tilted_antiderivative1,
+                             name="tilted")
