@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 import sgdlab
+import sgdlab.reference
 from sgdlab import theory
 from sgdlab.viz.style import figure_to_png
 from sgdlab.viz.explorers import theorem1_explorer, theorem1_slider
@@ -27,25 +28,50 @@ def domain():
     return theory.grid(-3.0, 3.0, 401)
 
 
+def ripple_grad(x, *, a=1.0, depth=6.0, period=0.1):
+    """Closed-form gradient of ``ripple()``: a x + A k sin(k x) / 2, A = a depth p^2 / (2 pi^2),
+    k = 2 pi / p (NumPy, independent of sgdlab's kernels)."""
+    amplitude, k = a * depth * period**2 / (2 * np.pi**2), 2 * np.pi / period
+    return a * x + 0.5 * amplitude * k * np.sin(k * x)
+
+
+def y_dist_sq(x, lr):
+    """||x - lr grad f(x) - x*||^2 per row, x* = 0, in NumPy."""
+    y = x - lr * ripple_grad(x)
+    return (y**2).sum(axis=1)
+
+
 def test_measurements_match_theory_and_an_independent_run(ripple, domain):
+    lr, noise = 0.01, 5.0
     x0 = np.random.default_rng(3).uniform(-3, 3, size=(200, 1))
-    theorem, dist_sq, info = theorem1_measurements(ripple, domain, lr=0.01, noise=5.0, x0=x0,
+    theorem, dist_sq, info = theorem1_measurements(ripple, domain, lr=lr, noise=noise, x0=x0,
                                                    seed=7)
-    ref = theory.measure(ripple, domain, lr=0.01, noise=5.0)
-    y0 = x0 - 0.01 * ripple.grad(x0)
-    T1 = theory.theorem1(lr=0.01, L=ref.L, c=ref.c, r=ref.r,
-                         dist0_sq=float((y0**2).sum(axis=1).max())).T1
+    ref = theory.measure(ripple, domain, lr=lr, noise=noise)
+    assert_allclose([theorem.L, theorem.c, theorem.lam, theorem.b], [ref.L, ref.c, ref.lam, ref.b])
+    assert_allclose(theorem.assumption.ratios, ref.assumption.ratios)
+    # Theorem 1's T1 = log(lambda max||y_0 - x*||^2 / b) / lambda, computed here by hand
+    dist0_sq = y_dist_sq(x0, lr).max()
+    T1 = math.log(ref.lam * dist0_sq / ref.b) / ref.lam
+    assert_allclose([info["dist0_sq"], info["T1"]], [dist0_sq, T1], rtol=1e-12)
     assert info["steps"] == math.ceil(T1)
-    assert_allclose([info["L"], info["c"], info["lam"], info["b"], info["radius_sq"], info["T1"]],
-                    [ref.L, ref.c, ref.lam, ref.b, ref.radius_sq, T1])
+    assert_allclose([info["L"], info["c"], info["lam"], info["b"], info["radius_sq"]],
+                    [ref.L, ref.c, ref.lam, ref.b, 20 * ref.b / ref.lam])
     assert_allclose(info["c"], 1.0, rtol=1e-9)  # radius lr * noise = period / 2: exact smoothing
     assert info["step_size_ok"] is True and info["failing"] == "" and info["violations"] == 0
-    run = sgdlab.run_sgd(ripple, x0, lr=0.01, noise=5.0, steps=info["steps"], seed=7)
-    expected = ((run.y - ripple.x_star) ** 2).sum(axis=1)
-    assert_allclose(dist_sq, expected)
-    assert_allclose(info["measured"], np.quantile(expected, 0.9))
-    assert info["share_within"] == np.mean(expected <= ref.radius_sq)
-    assert theorem.assumption is not None
+    # SGD by the NumPy reference (same seed, the closed-form gradient above), y_T by hand
+    x_T = sgdlab.reference.run_sgd_numpy(ripple, x0, lr=lr, noise=noise, steps=info["steps"],
+                                         seed=7, grad=ripple_grad)
+    expected = y_dist_sq(x_T, lr)
+    assert_allclose(dist_sq, expected, rtol=1e-9)
+    assert_allclose(info["measured"], np.quantile(expected, 0.9), rtol=1e-9)
+    assert info["share_within"] == np.mean(expected <= 20 * ref.b / ref.lam)
+    assert info["diverged"] == 0 and np.all(np.isfinite(dist_sq))
+
+
+def test_diverged_trials_are_infinitely_far(ripple, domain):
+    _, dist_sq, info = theorem1_measurements(ripple, domain, lr=50.0, noise=0.0,
+                                             x0=[[1.0], [2.0]], steps=200)
+    assert info["diverged"] == 2 and np.all(np.isinf(dist_sq)) and info["measured"] == np.inf
 
 
 def test_info_holds_plain_python_values(ripple, domain):

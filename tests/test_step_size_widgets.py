@@ -29,7 +29,8 @@ def _close_figures():
 
 def test_figure_numbers_match_the_identity_and_theory(land):
     lr, noise = 0.7, 0.4
-    fig, info = step_size_figure(land, X_T, lr=lr, noise=noise, steps=5, trials=50, c_prime=4.0)
+    fig, info = step_size_figure(land, X_T, lr=lr, noise=noise, steps=5, trials=50,
+                                 c_prime=4.0)
     assert figure_to_png(fig).startswith(b"\x89PNG")
     e = X_T - land.x_star
     g = land.grad(X_T)
@@ -38,7 +39,8 @@ def test_figure_numbers_match_the_identity_and_theory(land):
     assert_allclose(info["gd_one_step"] - info["dist_sq"], lr * (lr * g @ g - 2 * g @ e),
                     rtol=1e-12)
     assert_allclose(info["overshoot_lr"], theory.overshoot_lr(land, X_T[None])[0])
-    assert_allclose(info["theorem3_lr"], theory.theorem3_threshold(land, X_T[None], c_prime=4.0)[0])
+    assert_allclose(info["theorem3_lr"],
+                    theory.theorem3_threshold(land, X_T[None], c_prime=4.0)[0])
     assert_allclose(info["noisy_lr"], 2 * g @ e / (g @ g + 2 * noise**2 / 3))
     assert_allclose(info["sgd_one_step_predicted"],
                     info["gd_one_step"] + lr**2 * 2 * noise**2 / 3)
@@ -81,8 +83,12 @@ def test_explorer_redraws_on_change(land):
     first = image.value
     assert bytes(first).startswith(b"\x89PNG")
     box.controls["lr"].value = 1.0
-    assert box.info["gd_one_step"] == pytest.approx(
-        box.info["dist_sq"] + theory.gd_distance_change(land, X_T[None], lr=box.controls["lr"].value)[0])
+    change = theory.gd_distance_change(land, X_T[None], lr=box.controls["lr"].value)[0]
+    assert box.info["gd_one_step"] == pytest.approx(box.info["dist_sq"] + change)
+    fig, direct = step_size_figure(land, X_T, lr=1.0, noise=0.5, steps=3, trials=20,
+                                   c_prime=4.0)
+    assert box.info == direct  # the same numbers as a direct call with the sliders' settings
+    assert bytes(image.value) == figure_to_png(fig, tight=False)  # and the same picture
     assert image.value != first
     box.controls["noise"].value = 0.0
     assert box.info["sgd_one_step_mean"] == box.info["gd_one_step"]

@@ -1,35 +1,81 @@
-"""The explorers: the live ipywidgets one and the kernel-free slider."""
+"""The Figure 3 explorers: the live ipywidgets one and the kernel-free slider."""
 
+import base64
+
+import IPython.display
+import matplotlib
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
+from numpy.testing import assert_array_equal
 
 import sgdlab
-from sgdlab.viz.style import figure_to_png
 from sgdlab.viz.explorers import image_slider, sgd_explorer
 from sgdlab.viz.figures import explorer_figure
+from sgdlab.viz.style import figure_to_png
+
+matplotlib.use("Agg")
 
 
-def test_explorer_figure_runs_the_schedule():
+def direct_schedule(land, *, lr, noise, trials, stages, steps, seed=0, span=3.0):
+    """What the explorer should run: uniform starts in [-span, span], noise halved per stage."""
+    starts = np.random.default_rng(seed).uniform(-span, span, size=(trials, 1))
+    return sgdlab.run_schedule(land, starts, [(lr, noise / 2**k, steps) for k in range(stages)],
+                               seed=seed)
+
+
+def final_iterates_drawn(fig):
+    """The x positions of the red dots (the final iterates) in an explorer figure."""
+    (ax,) = fig.axes
+    (dots,) = [line for line in ax.lines if line.get_label() == "final iterates"]
+    return np.asarray(dots.get_xdata())
+
+
+@pytest.fixture
+def shown(monkeypatch):
+    """Every object the explorers pass to IPython's ``display``."""
+    objects = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, **_: objects.append(obj))
+    return objects
+
+
+def test_explorer_figure_draws_the_schedule_it_runs():
     land = sgdlab.landscapes.spiky()
-    fig, result = explorer_figure(land, lr=5e-4, noise=100.0, trials=20, stages=2, steps=200)
-    assert len(result.stages) == 2
-    assert result.stages[1].noise == 50.0
-    png = figure_to_png(fig)
-    assert png.startswith(b"\x89PNG")
+    settings = dict(lr=5e-4, noise=100.0, trials=20, stages=2, steps=200, seed=4)
+    fig, result = explorer_figure(land, **settings)
+    expected = direct_schedule(land, **settings)
+    assert [stage.noise for stage in result.stages] == [100.0, 50.0]
+    assert_array_equal(result.stages[-1].x, expected.stages[-1].x)
+    assert_array_equal(final_iterates_drawn(fig), np.clip(expected.stages[-1].x[:, 0], -3, 3))
+    share = expected.stages[-1].share_within(1.5)
+    assert f"{share:.0%} within 1.5" in fig.axes[0].get_title()
+    assert figure_to_png(fig).startswith(b"\x89PNG")
 
 
-def test_sgd_explorer_has_the_four_controls():
-    widget = sgd_explorer(steps=100, trials=20)
+def test_sgd_explorer_reruns_with_the_slider_settings(shown):
+    land = sgdlab.landscapes.spiky()
+    widget = sgd_explorer(land, steps=100, trials=20)
     labels = [child.description for child in widget.children[:-1]]
     assert labels == ["noise W", "lr", "trials", "stages"]
-    widget.children[0].value = 10.0  # a change reruns the experiment without error
-    assert widget.children[0].value == pytest.approx(10.0)
+    first = shown[-1]  # drawn once when built, with the initial settings
+    assert_array_equal(final_iterates_drawn(first), np.clip(direct_schedule(
+        land, lr=5e-4, noise=100.0, trials=20, stages=1, steps=100).stages[-1].x[:, 0], -3, 3))
+    widget.children[0].value = 10.0  # noise W
+    widget.children[3].value = 2  # stages
+    assert len(shown) == 3 and shown[-1] is not first
+    expected = direct_schedule(land, lr=5e-4, noise=10.0, trials=20, stages=2, steps=100)
+    drawn = final_iterates_drawn(shown[-1])
+    assert_array_equal(drawn, np.clip(expected.stages[-1].x[:, 0], -3, 3))
+    assert not np.array_equal(drawn, final_iterates_drawn(first))
 
 
-def test_sgd_explorer_draws_a_figure_with_any_backend():
-    """``interactive`` swallows exceptions into its output: check what it shows."""
+def test_sgd_explorer_draws_a_figure_with_any_backend(shown):
+    """``interactive`` swallows exceptions into its output: call its function directly."""
     widget = sgd_explorer(steps=50, trials=10)
+    shown.clear()
     widget.f(**widget.kwargs)  # raised TypeError under Agg when it called plt.show(fig)
+    assert len(shown) == 1 and isinstance(shown[0], Figure) and len(shown[0].axes) == 1
+    assert final_iterates_drawn(shown[0]).shape == (10,)
 
 
 def test_sgd_explorer_rejects_other_dimensions():
@@ -38,11 +84,19 @@ def test_sgd_explorer_rejects_other_dimensions():
 
 
 def test_image_slider_embeds_every_frame():
-    png = figure_to_png(explorer_figure(sgdlab.landscapes.spiky(), lr=5e-4, noise=10.0,
-                                        trials=5, stages=1, steps=10)[0])
-    out = image_slider([png, png, png], ["a", "b", "c"], title="t", start=1).data
+    pngs = [figure_to_png(explorer_figure(sgdlab.landscapes.spiky(), lr=5e-4, noise=noise,
+                                          trials=5, stages=1, steps=10)[0])
+            for noise in (10.0, 20.0, 40.0)]
+    assert len(set(pngs)) == 3
+    out = image_slider(pngs, ["a", "b", 'c "W"'], title="t <1>", start=1).data
     assert out.count("<img") == 3 and 'type="range"' in out and 'max="2"' in out
-    assert "http" not in out
+    assert "http" not in out  # nothing is fetched
+    positions = [out.index(base64.b64encode(png).decode()) for png in pngs]
+    assert positions == sorted(positions)  # every frame, in order
+    visible = [out[p:].split("display:", 1)[1][:5] for p in positions]
+    assert visible == ["none\"", "block", "none\""]  # only the start frame is visible
+    assert "t &lt;1&gt;" in out and "<1>" not in out  # the title is escaped
+    assert '"c &quot;W&quot;"' in out  # a quote in a label does not end the JS string
 
 
 @pytest.mark.parametrize("frames, labels, start, match", [

@@ -27,6 +27,14 @@ def _theorem1_starts(theorem, land, x0, trials, *, lr, noise, seed):
     return x, float(theory.y_distance_sq(land, x, lr=lr).max())
 
 
+def _quantile(dist_sq, quantile):
+    """The quantile of distances that may be inf (diverged trials): inf, not nan, when it
+    falls between two of those."""
+    with np.errstate(invalid="ignore"):
+        value = float(np.quantile(dist_sq, quantile))
+    return math.inf if math.isnan(value) else value
+
+
 def theorem1_measurements(landscape, domain, *, lr, noise, trials=1000, x0=None, steps=None,
                           max_steps=2000, quantile=0.9, seed=0):
     """Theorem 1's constants measured on ``domain`` for one (lr, noise), next to SGD itself.
@@ -49,7 +57,8 @@ def theorem1_measurements(landscape, domain, *, lr, noise, trials=1000, x0=None,
         ``radius_sq`` (:math:`20b/\\lambda`, inf when :math:`\\lambda \\le 0`), ``T1`` (nan
         when undefined), ``dist0_sq`` (the largest :math:`\\|y_0-x^*\\|^2`), ``steps``,
         ``step_size_ok``, ``failing`` (the step-size bounds that fail, comma-separated),
-        ``quantile``, ``measured`` (that quantile of :math:`\\|y_T-x^*\\|^2`),
+        ``quantile``, ``measured`` (that quantile of :math:`\\|y_T-x^*\\|^2`, inf when it
+        falls among diverged trials),
         ``share_within`` (share of trials with :math:`\\|y_T-x^*\\|^2 \\le 20b/\\lambda`) and
         ``diverged``.
     """
@@ -71,7 +80,7 @@ def theorem1_measurements(landscape, domain, *, lr, noise, trials=1000, x0=None,
             "T1": float(T1), "dist0_sq": dist0_sq, "steps": int(run.steps),
             "step_size_ok": bool(theorem.step_size_ok),
             "failing": ", ".join(theorem.failing) if theorem.c > 0 else "c <= 0",
-            "quantile": quantile, "measured": float(np.quantile(dist_sq, quantile)),
+            "quantile": quantile, "measured": _quantile(dist_sq, quantile),
             "share_within": (float(np.mean(dist_sq <= radius_sq)) if math.isfinite(radius_sq)
                              else math.nan),
             "diverged": int(run.diverged.sum())}
