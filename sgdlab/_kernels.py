@@ -1,5 +1,7 @@
-"""Numba kernels (private). Public wrappers in :mod:`sgdlab.sgd`, :mod:`sgdlab.landscapes`
-and :mod:`sgdlab.smoothing` validate inputs, allocate outputs and call these.
+"""Numba kernels (private). Their only caller is :class:`sgdlab.landscapes.Landscape`, which
+picks the separable or the general version; the public functions of :mod:`sgdlab.sgd`,
+:mod:`sgdlab.smoothing` and :mod:`sgdlab.theory` validate inputs, allocate outputs and ask
+the landscape.
 
 Randomness comes from :mod:`sgdlab._rng` (counter based: independent of thread count and
 batching).

@@ -378,7 +378,7 @@ class Corollary2:
                 "lr' < lr": self.second.lr < self.first.lr}
 
 
-def corollary2(first, second, dist0_sq):
+def corollary2(first, second, *, dist0_sq):
     """Corollary 2's two stages. ``first`` and ``second`` are :class:`Theorem1` for
     (lr, c, L, r) and (lr', c', L', r') (c' measured on the region
     :math:`\\|x - x^*\\|^2 \\le 20b/\\lambda`). ``T1`` is stage 1's Theorem 1 time from
@@ -569,8 +569,12 @@ def one_point_upper(landscape, domain):
 
 
 def theorem3_threshold(landscape, x, *, c_prime):
-    """Theorem 3: for :math:`\\eta > 2c'\\|x_t-x^*\\|^2/\\|\\nabla f(x_t)\\|^2`, one GD step ends no
-    closer to x*. Returns that threshold for each row of ``x`` (inf where the gradient is 0)."""
+    """Theorem 3: one GD step ends no closer to x* when
+
+    .. math:: \\eta > \\frac{2c'\\|x_t-x^*\\|_2^2}{\\|\\nabla f(x_t)\\|_2^2}.
+
+    Returns that threshold for each row of ``x`` (inf where the gradient is 0); ``c_prime``
+    from :func:`one_point_upper`."""
     land = as_landscape(landscape, need_target=True)
     pts = points("x", x, land.dim)
     c_prime = real("c_prime", c_prime)

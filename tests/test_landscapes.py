@@ -271,3 +271,26 @@ def test_ripple_sgd_matches_numpy_reference(rng):
 def test_bad_ripple_parameters(kwargs, argname):
     with pytest.raises(ValueError, match=f"^{argname} must be"):
         landscapes.ripple(**kwargs)
+
+
+# -- the runners' interface -------------------------------------------------------------------
+def test_points_rows_and_shape():
+    rows, shape = spiky(dim=2).points(np.zeros((4, 5, 2)))
+    assert rows.shape == (20, 2) and shape == (4, 5) and rows.flags.c_contiguous
+    rows, shape = spiky().points(np.zeros((3, 7)))
+    assert rows.shape == (21, 1) and shape == (3, 7)
+    with pytest.raises(TypeError, match="^y must be an array of numbers"):
+        spiky().points(["a"], "y")
+
+
+def test_slope1_and_exact_smoothed_gradient(rng):
+    land = landscapes.ripple(dim=2)
+    s = rng.uniform(-1, 1, 50)
+    assert_array_equal(land.slope1(s), land.grad(s[:, None] * np.ones(2))[:, 0])
+    y = rng.uniform(-1, 1, (30, 2))
+    fd = central_difference(lambda z: land.smoothed(z, radius=0.03), y, h=1e-6)
+    assert_allclose(land.smoothed_grad(y, radius=0.03), fd, rtol=1e-6, atol=1e-6)
+    assert_array_equal(land.smoothed_grad(y, radius=0.0), land.grad(y))
+    for call in (lambda: VALLEY.slope1(s), lambda: VALLEY.smoothed_grad(y, radius=0.1)):
+        with pytest.raises(NotImplementedError, match="needs a separable landscape"):
+            call()

@@ -130,3 +130,29 @@ def test_python_uniforms_match_numpy(seed):
     x = ref.run_sgd_python(quadratic(dim=2), np.zeros((3, 2)), lr=1.0, noise=1.0, steps=1,
                            seed=seed)
     assert_allclose(-x, ref.uniforms(seed, 3, 1, 2)[0], rtol=0, atol=0)
+
+
+def test_named_streams_are_distinct_and_above_the_schedule_stages(seed):
+    streams = [int(s) for s in _rng.Stream]
+    assert len(set(streams)) == len(streams) and _rng.Stream.SGD == 0
+    monte_carlo = [s for s in _rng.Stream if s != _rng.Stream.SGD]
+    assert all(s >= _rng.STAGES for s in monte_carlo)  # never a schedule stage's stream
+    assert [int(s) for s in monte_carlo] == [2**32, 2**32 + 1, 2**32 + 2]  # reference.py's
+    assert _rng.stage_stream(0) == _rng.Stream.SGD and _rng.stage_stream(7) == 7
+    for bad in (-1, _rng.STAGES):
+        with pytest.raises(ValueError, match="^stage must be an integer >= 0"):
+            _rng.stage_stream(bad)
+    for stream in monte_carlo:
+        assert int(_rng.make_key(seed, stream)) == ref.seed_key_python(seed, int(stream))
+
+
+def test_monte_carlo_streams_are_not_a_schedule_stage(seed):
+    """convolve's draws differ from those of every stage of a schedule with the same seed."""
+    x = np.zeros(200)
+    mc = sgdlab.convolve(quadratic(curvature=2.0), x, radius=1.0, samples=2, seed=seed)
+    # f(-u) = u^2 for curvature 2: the mean over two draws is (u0^2 + u1^2) / 2
+    for stream in range(4):
+        u = ref.uniforms(seed, trials=200, steps=2, dim=1, stream=stream)[:, :, 0]
+        assert not np.any(np.isclose(mc, (u**2).mean(axis=0)))
+    u = ref.uniforms(seed, trials=200, steps=2, dim=1, stream=2**32)[:, :, 0]
+    assert_allclose(mc, (u**2).mean(axis=0), rtol=1e-15)

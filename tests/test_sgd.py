@@ -388,6 +388,13 @@ def test_bad_stages(stages, exc, message):
         sgdlab.run_schedule("spiky", [0.1, 0.2], stages)
 
 
+def test_schedule_parameters_are_keyword_only():
+    with pytest.raises(TypeError, match="positional"):
+        sgdlab.run_schedule("spiky", [0.1], [(0.1, 1.0, 5)], 3)
+    with pytest.raises(TypeError, match="positional"):
+        ref.run_sgd_numpy("spiky", [0.1], 0.1, 1.0, 5)
+
+
 def test_bad_schedule_seed_and_start():
     with pytest.raises(ValueError, match="^seed must be an integer >= 0"):
         sgdlab.run_schedule("spiky", [0.1], [(0.1, 1.0, 5)], seed=-1)
