@@ -42,6 +42,8 @@ GOALS = {
     "import_s": 1,
     "widget_refresh_ms": 20,
 }
+"""Each goal of the benchmark: a time (at most) or a speed-up (at least); see
+:func:`goal_report`."""
 # Which way each goal is met: a time at most the goal, a speed-up at least the goal.
 _AT_MOST = {"single_thread_ns_10k", "import_s", "widget_refresh_ms"}
 
@@ -99,7 +101,18 @@ def ns_numba(trials, steps, threads=None, repeats=5):
 
 
 def ns_numpy(trials, steps, repeats=5):
-    """Nanoseconds per trial-step of :func:`sgdlab.reference.run_sgd_numpy` (same work)."""
+    """Nanoseconds per trial-step of :func:`sgdlab.reference.run_sgd_numpy` (same work as
+    :func:`ns_numba`).
+
+    Parameters
+    ----------
+    trials, steps : int
+    repeats : int
+
+    Returns
+    -------
+    float
+    """
     land, x0 = spiky(), _starts(trials)
     kw = dict(lr=LR, noise=NOISE, steps=steps)
     seconds = time_min(lambda: reference.run_sgd_numpy(land, x0, **kw), repeats)
@@ -107,7 +120,18 @@ def ns_numpy(trials, steps, repeats=5):
 
 
 def ns_python(trials, steps, repeats=5):
-    """Nanoseconds per trial-step of :func:`sgdlab.reference.run_sgd_python` (same work)."""
+    """Nanoseconds per trial-step of :func:`sgdlab.reference.run_sgd_python` (same work as
+    :func:`ns_numba`).
+
+    Parameters
+    ----------
+    trials, steps : int
+    repeats : int
+
+    Returns
+    -------
+    float
+    """
     land, x0 = spiky(), _starts(trials)
     kw = dict(lr=LR, noise=NOISE, steps=steps)
     seconds = time_min(lambda: reference.run_sgd_python(land, x0, **kw), repeats)
@@ -143,7 +167,18 @@ def import_time(repeats=5):
 
 def widget_refresh_ms(trials=100, steps=1000, noises=WIDGET_NOISES, repeats=5):
     """Milliseconds of one widget refresh: :func:`sgdlab.run_sgd` on ``spiky()`` at each of
-    ``noises`` (4 levels, 100 trials, 1,000 steps by default), warm."""
+    ``noises`` (4 levels, 100 trials, 1,000 steps by default), warm.
+
+    Parameters
+    ----------
+    trials, steps : int
+    noises : sequence of float
+    repeats : int
+
+    Returns
+    -------
+    float
+    """
     land, x0 = spiky(), _starts(trials)
 
     def refresh():

@@ -47,7 +47,13 @@ def scale_from_env(default="book"):
 
 
 def results_root():
-    """``$SGDLAB_RESULTS``, or ``results/`` next to the ``sgdlab`` package (the repository)."""
+    """Where the ``paper/...`` results folders live.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$SGDLAB_RESULTS``, or ``results/`` next to the ``sgdlab`` package (the repository).
+    """
     value = os.environ.get(RESULTS_ENV)
     if value:
         return Path(value).expanduser()
@@ -55,7 +61,7 @@ def results_root():
 
 
 def paper_folder(experiment, dataset, arch, root=None):
-    """Where the chapters look for a paper-scale result: ``root/paper/{experiment}-{dataset}-{arch}``.
+    """Where the chapters look for a paper-scale result.
 
     Parameters
     ----------
@@ -65,6 +71,11 @@ def paper_folder(experiment, dataset, arch, root=None):
         As passed to the command line (``--dataset``, ``--arch``).
     root : str or os.PathLike, optional
         Default :func:`results_root`.
+
+    Returns
+    -------
+    pathlib.Path
+        ``root/paper/{experiment}-{dataset}-{arch}``.
     """
     for name, value in (("experiment", experiment), ("dataset", dataset), ("arch", arch)):
         if not isinstance(value, str) or not value:
@@ -74,15 +85,38 @@ def paper_folder(experiment, dataset, arch, root=None):
 
 
 def paper_command(experiment, dataset, arch):
-    """The command line that writes :func:`paper_folder`'s folder (relative to the repository)."""
+    """The command line that writes :func:`paper_folder`'s folder.
+
+    Parameters
+    ----------
+    experiment, dataset, arch : str
+        As for :func:`paper_folder`.
+
+    Returns
+    -------
+    str
+        ``python -m sgdlab run ...`` with ``--out`` relative to the repository.
+    """
     folder = f"results/paper/{experiment}-{dataset}-{arch}"
     return (f"python -m sgdlab run {experiment} --scale paper --dataset {dataset} "
             f"--data-dir DIR --arch {arch} --device cuda --out {folder}")
 
 
 def saved_result(experiment, dataset, arch, root=None):
-    """The result in :func:`paper_folder`, loaded with :func:`sgdlab.nn.experiments.load`, or None
-    when that folder holds no ``result.json``."""
+    """The paper-scale result in :func:`paper_folder`, if one was saved.
+
+    Parameters
+    ----------
+    experiment, dataset, arch : str
+    root : str or os.PathLike, optional
+        As for :func:`paper_folder`.
+
+    Returns
+    -------
+    dict or None
+        The result loaded with :func:`sgdlab.nn.experiments.load` (``config``, ``summary``,
+        ``arrays``), or None when that folder holds no ``result.json``.
+    """
     folder = paper_folder(experiment, dataset, arch, root)
     if not (folder / "result.json").is_file():
         return None
@@ -144,13 +178,40 @@ def trajectory_and_neighbourhood(arch, scale, *, trajectory=None, neighbourhood=
 
 
 def lr_drops(lr):
-    """Epochs at which the learning rate changes: ``[e for e in 1..E-1 if lr[e] != lr[e-1]]``."""
+    """Epochs at which the learning rate changes.
+
+    Parameters
+    ----------
+    lr : array_like, shape (E,)
+        The learning rate of each epoch.
+
+    Returns
+    -------
+    list of int
+        ``[e for e in 1..E-1 if lr[e] != lr[e-1]]``.
+    """
     lr = np.asarray(lr, dtype=np.float64).reshape(-1)
     return [int(e) for e in np.flatnonzero(lr[1:] != lr[:-1]) + 1]
 
 
 def plot_band(ax, x, mean, low, high, *, color, label=None, alpha=0.25):
-    """A solid mean line and a shaded band from ``low`` to ``high`` (Figures 5b and 5c)."""
+    """A solid mean line and a shaded band from ``low`` to ``high`` (Figures 5b and 5c).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    x, mean, low, high : array_like
+        1-D, all of one length.
+    color : str
+        A matplotlib colour (e.g. from :data:`sgdlab.viz.style.PALETTE`).
+    label : str, optional
+    alpha : float
+        Opacity of the band.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
     x, mean, low, high = (np.asarray(v, dtype=np.float64) for v in (x, mean, low, high))
     if not (x.shape == mean.shape == low.shape == high.shape) or x.ndim != 1:
         raise ValueError(f"x, mean, low, high must be 1-D arrays of one length, got shapes "
@@ -161,5 +222,16 @@ def plot_band(ax, x, mean, low, high, *, color, label=None, alpha=0.25):
 
 
 def check_mark(ok):
-    """``"yes"`` / ``"no"`` for a computed agreement (a NumPy bool is fine)."""
+    """A table cell for a computed agreement.
+
+    Parameters
+    ----------
+    ok : bool
+        A NumPy bool is fine.
+
+    Returns
+    -------
+    str
+        ``"yes"`` or ``"no"``.
+    """
     return "yes" if bool(ok) else "no"

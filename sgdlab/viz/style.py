@@ -41,7 +41,12 @@ PALETTE = {
 
 
 def use_style():
-    """Apply the book's style to matplotlib (idempotent)."""
+    """Apply the book's style (:data:`STYLE`) to matplotlib's ``rcParams`` (idempotent).
+
+    Returns
+    -------
+    None
+    """
     plt.rcParams.update(STYLE)
 
 
