@@ -81,6 +81,16 @@ def test_sgd_explorer_draws_a_figure_with_any_backend(shown):
 def test_sgd_explorer_rejects_other_dimensions():
     with pytest.raises(ValueError, match="1-dimensional"):
         sgd_explorer(sgdlab.landscapes.spiky(dim=2))
+    with pytest.raises(ValueError, match="1-dimensional"):
+        sgd_explorer(sgdlab.landscapes.ripple(dim=3))
+
+
+def test_explorers_take_a_landscape_name(shown):
+    sgd_explorer("ripple", steps=10, trials=10)
+    expected = direct_schedule(sgdlab.landscapes.ripple(), lr=5e-4, noise=100.0, trials=10,
+                               stages=1, steps=10)
+    drawn = final_iterates_drawn(shown[-1])
+    assert_array_equal(drawn, np.clip(expected.stages[-1].x[:, 0], -3, 3))
 
 
 def test_image_slider_embeds_every_frame():

@@ -32,8 +32,8 @@ def sgd_explorer(landscape=None, *, lr=5e-4, noise=100.0, trials=100, stages=1, 
 
     Parameters
     ----------
-    landscape : sgdlab.Landscape, optional
-        A 1-D landscape (default ``sgdlab.landscapes.spiky()``).
+    landscape : sgdlab.Landscape or str, optional
+        A 1-D landscape or a built-in one's name (default ``sgdlab.landscapes.spiky()``).
     lr, noise : float
         Initial step size and noise bound W.
     trials, stages : int
@@ -49,7 +49,7 @@ def sgd_explorer(landscape=None, *, lr=5e-4, noise=100.0, trials=100, stages=1, 
     import matplotlib.pyplot as plt
     from IPython.display import display
 
-    landscape = landscapes.spiky() if landscape is None else landscape
+    landscape = landscapes.spiky() if landscape is None else landscapes.as_landscape(landscape)
     if landscape.dim != 1:
         raise ValueError(f"landscape must be 1-dimensional for this explorer, "
                          f"got dim={landscape.dim}")

@@ -36,8 +36,8 @@ def explorer_figure(landscape, *, lr, noise, trials, stages, steps, seed=0, span
 
     Parameters
     ----------
-    landscape : sgdlab.Landscape
-        A 1-D landscape.
+    landscape : sgdlab.Landscape or str
+        A 1-D landscape, or a built-in one's name.
     lr, noise : float
         Step size and the noise bound W of the first stage.
     trials, stages, steps : int
@@ -50,6 +50,7 @@ def explorer_figure(landscape, *, lr, noise, trials, stages, steps, seed=0, span
     fig : matplotlib.figure.Figure
     result : sgdlab.ScheduleResult
     """
+    landscape = landscapes.as_landscape(landscape)
     use_style()
     starts = np.random.default_rng(seed).uniform(-span, span, size=(trials, 1))
     schedule = [(lr, noise / 2**k, steps) for k in range(stages)]
