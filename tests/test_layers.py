@@ -17,7 +17,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sgdlab"
 PRIVATE_MODULES = {"_rng", "_builtin", "_kernels", "_validate"}
-SHARED_PRIVATE = {"core": PRIVATE_MODULES, "nn": {"_validate"}}  # per floor
+SHARED_PRIVATE = {"core": PRIVATE_MODULES, "nn": {"_validate"}, "viz": {"_validate"}}  # per floor
 PLOTTING = {"matplotlib", "ipywidgets", "IPython"}
 FORBIDDEN = {
     "core": {"torch", "sklearn", "sgdlab.nn", "sgdlab.viz", "sgdlab.bench"} | PLOTTING,

@@ -24,8 +24,10 @@ def glued_values(chapter):
         for out in cell.get("outputs", []):
             meta = out.get("metadata", {}).get("scrapbook")
             if meta:
-                data = out.get("data", {})
-                values[meta["name"]] = data.get("text/plain", sorted(data))
+                # display=False stores "application/papermill.record/<mime>"
+                data = {k.rpartition("record/")[2]: v for k, v in out.get("data", {}).items()}
+                values[meta["name"]] = data.get("text/plain", data.get("text/markdown",
+                                                                       sorted(data)))
     return values
 
 

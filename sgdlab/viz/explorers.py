@@ -12,7 +12,7 @@ import itertools
 import numpy as np
 
 from .. import landscapes
-from . import checks
+from .. import _validate as validate
 from .figures import explorer_figure, step_size_figure, theorem1_figure
 from .measurements import step_point
 from .style import figure_to_png
@@ -142,10 +142,10 @@ def theorem1_explorer(landscape, domain, *, lr, noise, trials=1000, x0=None, max
     import ipywidgets as widgets
     from IPython.display import Image, display
 
-    lr = checks.real("lr", lr, above=0)
-    noise = checks.real("noise", noise, low=0)
+    lr = validate.real("lr", lr, above=0)
+    noise = validate.real("noise", noise, low=0)
     noise_max = (max(4.0 * noise, 1.0) if noise_max is None
-                 else checks.real("noise_max", noise_max, low=0))
+                 else validate.real("noise_max", noise_max, low=0))
     noise_max = max(noise_max, noise)
 
     def update(lr, noise):

@@ -11,7 +11,7 @@ import numpy as np
 
 from .. import landscapes, theory
 from ..sgd import run_sgd
-from . import checks
+from .. import _validate as validate
 
 __all__ = ["theorem1_measurements", "step_point", "step_size_measurements", "one_step_ratios"]
 
@@ -64,9 +64,9 @@ def theorem1_measurements(landscape, domain, *, lr, noise, trials=1000, x0=None,
     """
     theorem = theory.measure(landscape, domain, lr=lr, noise=noise)
     land = landscapes.as_landscape(landscape)
-    trials = checks.integer("trials", trials, low=1)
-    max_steps = checks.integer("max_steps", max_steps, low=0)
-    quantile = checks.real("quantile", quantile, above=0, below=1)
+    trials = validate.integer("trials", trials, low=1)
+    max_steps = validate.integer("max_steps", max_steps, low=0)
+    quantile = validate.real("quantile", quantile, above=0, below=1)
     x, dist0_sq = _theorem1_starts(theorem, land, x0, trials, lr=lr, noise=noise, seed=seed)
     T1 = theory.theorem1(lr=lr, L=theorem.L, c=theorem.c, r=theorem.r, dist0_sq=dist0_sq).T1
     if steps is None:
@@ -156,9 +156,9 @@ def step_size_measurements(landscape, x_t, *, lr, noise=0.0, steps=20, trials=20
     land, x = step_point(landscape, x_t)
     point = x[None, :]
     gd_change = float(theory.gd_distance_change(land, point, lr=lr)[0])  # checks lr
-    lr, noise = float(lr), checks.real("noise", noise, low=0)
-    steps = checks.integer("steps", steps, low=1)
-    trials = checks.integer("trials", trials, low=2)
+    lr, noise = float(lr), validate.real("noise", noise, low=0)
+    steps = validate.integer("steps", steps, low=1)
+    trials = validate.integer("trials", trials, low=2)
     e, g = x - land.x_star, land.grad(x)
     dist_sq, g_sq, inner = float(e @ e), float(g @ g), float(g @ e)
     noise_sq = land.dim * noise**2 / 3.0  # E||w||^2 for w uniform in [-W, W]^d
@@ -192,7 +192,7 @@ def one_step_ratios(landscape, x_t, lrs, *, noise=0.0):
     """
     land, x = step_point(landscape, x_t)
     lrs = np.asarray(lrs, dtype=np.float64)
-    noise = checks.real("noise", noise, low=0)
+    noise = validate.real("noise", noise, low=0)
     e, g = x - land.x_star, land.grad(x)
     dist_sq, g_sq, inner = float(e @ e), float(g @ g), float(g @ e)
     gd = 1.0 + lrs * (lrs * g_sq - 2.0 * inner) / dist_sq
