@@ -72,11 +72,16 @@ def _mean_and_stderr(mean, mean_sq, samples):
 class Landscape:
     """A d-dimensional test function with its minimiser of interest ``x_star``.
 
+    Use :meth:`separable` for functions that act coordinate-wise: they run faster and get
+    the exact smoothing. The runners (:mod:`sgdlab.sgd`, :mod:`sgdlab.smoothing`,
+    :mod:`sgdlab.theory`) ask a landscape through its public methods; which Numba kernel
+    serves it (separable or general) is decided here, in one place.
+
     Parameters
     ----------
-    f, grad : Numba-jitted functions
-        ``f(x) -> float`` and ``grad(x) -> ndarray`` for a float64 vector ``x`` of length
-        ``dim``.
+    f, grad : callable
+        Numba-jitted functions ``f(x) -> float`` and ``grad(x) -> ndarray`` for a float64
+        vector ``x`` of length ``dim``.
     dim : int, optional
         Dimension d; needed only when ``x_star`` is None or a scalar (then 1 by default).
     x_star : array_like, shape (dim,), scalar or None
@@ -84,11 +89,6 @@ class Landscape:
         distances and :mod:`sgdlab.theory` need it). Its length gives ``dim``.
     name : str
         Shown in plots and error messages.
-
-    Use :meth:`separable` for functions that act coordinate-wise: they run faster and get
-    the exact smoothing. The runners (:mod:`sgdlab.sgd`, :mod:`sgdlab.smoothing`,
-    :mod:`sgdlab.theory`) ask a landscape through its public methods; which Numba kernel
-    serves it (separable or general) is decided here, in one place.
     """
 
     def __init__(self, f, grad, dim=None, x_star=None, *, name="custom"):
@@ -284,8 +284,9 @@ class Landscape:
 
 
 def as_landscape(value, *, need_target=False):
-    """A :class:`Landscape` from a Landscape or the name of a built-in one (:data:`NAMES`).
-    With ``need_target``, the landscape must have an ``x_star``."""
+    """A :class:`Landscape` from a Landscape or the name of a built-in one
+    (:data:`~sgdlab.landscapes.NAMES`). With ``need_target``, the landscape must have an
+    ``x_star``."""
     if isinstance(value, str):
         land = get(value)
     elif isinstance(value, Landscape):
@@ -358,6 +359,8 @@ def ripple(dim=1, curvature=1.0, depth=6.0, period=0.1):
 
 
 NAMES = {"spiky": spiky, "quadratic": quadratic, "ripple": ripple}
+"""The built-in landscapes, each name mapped to its constructor (:func:`spiky`,
+:func:`quadratic`, :func:`ripple`)."""
 
 
 def get(name, **kwargs):

@@ -32,8 +32,11 @@ __all__ = ["GOLDEN", "M1", "M2", "mix64", "seed_key", "trial_keys", "uniforms",
            "run_sgd_numpy", "run_sgd_python", "mix64_python", "seed_key_python"]
 
 GOLDEN = 0x9E3779B97F4A7C15
+"""The splitmix64 increment (the golden ratio as a 64-bit fraction) that spaces keys apart."""
 M1 = 0xBF58476D1CE4E5B9
+"""The first multiplier of :func:`mix64` (splitmix64)."""
 M2 = 0x94D049BB133111EB
+"""The second multiplier of :func:`mix64` (splitmix64); also XOR-ed into the seed."""
 _MASK = (1 << 64) - 1
 _ONE_BITS = 0x3FF0000000000000
 

@@ -32,7 +32,8 @@ class SGDResult:
     y: np.ndarray
     """:math:`y_T = x_T - \\eta\\nabla f(x_T)`, shape (trials, dim)."""
     diverged: np.ndarray
-    """Per-trial flag: the iterate left the floating-point range (x is not finite)."""
+    """Whether each trial diverged (the iterate left the floating-point range, so x is not
+    finite), shape (trials,)."""
     lr: float
     noise: float
     steps: int

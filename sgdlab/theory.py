@@ -329,7 +329,7 @@ class Lemma5:
 
     @property
     def slack(self):
-        """rhs / lhs: how loose the inequality is (>= 1 when it holds)."""
+        """How loose the inequality is, ``rhs / lhs`` (>= 1 when it holds)."""
         return self.rhs / self.lhs
 
 

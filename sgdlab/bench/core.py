@@ -42,7 +42,7 @@ GOALS = {
     "import_s": 1,
     "widget_refresh_ms": 20,
 }
-"""Each goal of the benchmark: a time (at most) or a speed-up (at least); see
+"""The benchmark's goals by name, each a time (at most) or a speed-up (at least); see
 :func:`goal_report`."""
 # Which way each goal is met: a time at most the goal, a speed-up at least the goal.
 _AT_MOST = {"single_thread_ns_10k", "import_s", "widget_refresh_ms"}

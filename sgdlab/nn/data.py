@@ -63,7 +63,7 @@ class Dataset:
     Attributes
     ----------
     name : str
-        One of :data:`DATASETS`.
+        One of :data:`~sgdlab.nn.names.DATASETS`.
     x_train, x_val : torch.Tensor
         Images, float32, shape (N, C, H, W), standardised with training statistics.
     y_train, y_val : torch.Tensor
@@ -97,7 +97,7 @@ def load(name="digits", data_dir=None, *, val_fraction=0.2, seed=0, limit=None):
     Parameters
     ----------
     name : {"digits", "cifar10", "cifar100"}
-        Which data set (:data:`DATASETS`).
+        Which data set (:data:`~sgdlab.nn.names.DATASETS`).
     data_dir : str or os.PathLike, optional
         CIFAR only: the folder holding the extracted ``cifar-10-batches-py`` /
         ``cifar-100-python`` folder, or that folder itself. Nothing is ever downloaded.

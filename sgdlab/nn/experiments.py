@@ -5,18 +5,20 @@ Each experiment trains networks with :mod:`sgdlab.nn.train`, probes them with
 its output folder, atomically. Training runs keep their own checkpoints, so an interrupted
 experiment resumes where it stopped (``resume=True``).
 
-================  ==============================================================  ==========
-experiment        what it measures                                                 paper
-================  ==============================================================  ==========
-``trajectory``    :math:`\\langle -\\nabla f(x_t), x_T - x_t\\rangle` per epoch and trial,    5.1, 5a, 5c
-                  and the mini-batch gradient norms / step lengths seen in training
-``neighbourhood`` the same at ``k`` random points of the ball of radius ``rho``     5.2, 5b
-                  around each epoch's point, with Hoeffding's confidence
-``allpairs``      shared first epochs, ``members`` continuations with other seeds   5.3
-                  (trained as one ensemble); every point against every final solution
-``spectrum``      from several epochs of an lr-0.1 run, continue with a small lr;   5.4, 6
-                  loss of each minimum, distance from the init, one-point convexity
-================  ==============================================================  ==========
+The experiments (with the paper's sections and figures):
+
+``trajectory`` (paper: 5.1, 5a, 5c)
+    :math:`\\langle -\\nabla f(x_t), x_T - x_t\\rangle` per epoch and trial, and the
+    mini-batch gradient norms / step lengths seen in training.
+``neighbourhood`` (paper: 5.2, 5b)
+    The same at ``k`` random points of the ball of radius ``rho`` around each epoch's point,
+    with Hoeffding's confidence.
+``allpairs`` (paper: 5.3)
+    Shared first epochs, ``members`` continuations with other seeds (trained as one
+    ensemble); every point against every final solution.
+``spectrum`` (paper: 5.4, 6)
+    From several epochs of an lr-0.1 run, continue with a small lr; loss of each minimum,
+    distance from the init, one-point convexity.
 
 Scales: ``paper`` is the paper's setting (CIFAR, 300 epochs, ...; needs a GPU and the data
 folder), ``book`` fits the book's build on a 2-core CPU with scikit-learn's digits, ``tiny`` is

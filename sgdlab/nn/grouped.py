@@ -23,7 +23,7 @@ This is what :func:`torch.func.vmap` makes of the network too (it batches a conv
 members into a grouped convolution), but without vmap's batching rules, which on the CPU add
 layout copies and split every BatchNorm into several strided passes; and it runs the
 activations channels-last, the layout in which the CPU's grouped convolutions are fastest,
-and the convolutions of maps of at most :data:`DENSE_PIXELS` pixels as M dense matrix
+and the convolutions of maps of at most ``DENSE_PIXELS`` pixels as M dense matrix
 products (faster there than a grouped convolution).
 :func:`sgdlab.nn.train.sgd_epoch_ensemble` uses it by default; the check is the member-by-member
 reference :func:`sgdlab.nn.train.sgd_epoch_sequential` (equal to float64 rounding in float64).
@@ -187,7 +187,7 @@ def ensemble_loss(template, params, xb, yb):
     ----------
     template : torch.nn.Module
         From :func:`ensemble_template`.
-    params : dict of str -> torch.Tensor
+    params : dict[str, torch.Tensor]
         Stacked parameters, leading dimension M.
     xb : torch.Tensor
         (M, B, C, H, W): member ``m``'s batch is ``xb[m]``.

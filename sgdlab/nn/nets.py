@@ -4,7 +4,7 @@ Kleinberg, Li and Yuan (ICML 2018), Section 5, probe the loss surfaces of a ResN
 (He et al., 2016; "34 layers, about 1.2M parameters") and a DenseNet (Huang et al., 2016;
 "100 layers, about 0.8M parameters") trained on CIFAR-10/100 (Sections 5.1, 5.2), and of
 "smaller networks (each with about 10K parameters)" (Sections 5.3, 5.4). :func:`build` makes
-all four (:data:`ARCHS`):
+all four (:data:`~sgdlab.nn.names.ARCHS`):
 
 ============  ==========================================  =========================
 arch          layout                                      parameters, 10 classes
@@ -284,7 +284,7 @@ def flatten_params(params_dict):
 
     Parameters
     ----------
-    params_dict : dict of str -> torch.Tensor, or torch.nn.Module
+    params_dict : dict[str, torch.Tensor], or torch.nn.Module
         For a module, its ``named_parameters()``.
 
     Returns
@@ -314,7 +314,7 @@ def unflatten_params(model, vector):
 
     Returns
     -------
-    dict of str -> torch.Tensor
+    dict[str, torch.Tensor]
     """
     shapes = param_names_shapes(model)
     sizes = [math.prod(shape) for _, shape in shapes]

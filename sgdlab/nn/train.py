@@ -121,7 +121,7 @@ class TrainConfig:
 
     @property
     def weights_seed(self):
-        """Seed of the initial weights: ``init_seed``, or ``seed`` when that is None."""
+        """The seed of the initial weights (``init_seed``, or ``seed`` when that is None)."""
         return self.seed if self.init_seed is None else self.init_seed
 
     def to_dict(self):
@@ -637,7 +637,7 @@ def sgd_epoch_ensemble(model, params, x, y, batches, lr, *, method="grouped"):
     ----------
     model : torch.nn.Module
         Functional template; its own parameters are not used or changed.
-    params : dict of str -> torch.Tensor
+    params : dict[str, torch.Tensor]
         Stacked parameters, leading dimension M (``torch.func.stack_module_state``).
     x, y : torch.Tensor
         Training images (N, C, H, W) and labels (N,).
@@ -653,7 +653,7 @@ def sgd_epoch_ensemble(model, params, x, y, batches, lr, *, method="grouped"):
 
     Returns
     -------
-    dict of str -> torch.Tensor
+    dict[str, torch.Tensor]
         The stacked parameters after the epoch (new tensors).
     """
     lr = checks.ensemble(params, x, y, batches, lr)

@@ -36,7 +36,7 @@ def scale_from_env(default="book"):
     Returns
     -------
     str
-        One of :data:`sgdlab.nn.experiments.SCALES`.
+        One of :data:`~sgdlab.nn.names.SCALES`.
     """
     from ..nn.experiments import SCALES
 
@@ -66,7 +66,7 @@ def paper_folder(experiment, dataset, arch, root=None):
     Parameters
     ----------
     experiment : str
-        One of :data:`sgdlab.nn.experiments.EXPERIMENTS`.
+        One of :data:`~sgdlab.nn.names.EXPERIMENTS`.
     dataset, arch : str
         As passed to the command line (``--dataset``, ``--arch``).
     root : str or os.PathLike, optional
