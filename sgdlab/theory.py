@@ -21,8 +21,9 @@ from .landscapes import as_landscape
 __all__ = ["grid", "ball", "noise_bound", "SmoothnessEstimate", "smoothness",
            "AssumptionCheck", "one_point_convexity", "Theorem1", "theorem1", "measure",
            "Lemma5", "lemma5", "Corollary2", "corollary2", "OneStep", "one_step", "YTrace",
-           "track_y", "y_distance_sq", "gd_distance_change", "overshoot_lr",
-           "theorem3_threshold", "OnePointUpper", "one_point_upper"]
+           "track_y", "y_distance_sq", "gd_distance_change", "noise_second_moment",
+           "overshoot_lr", "one_step_ratio", "theorem3_threshold", "OnePointUpper",
+           "one_point_upper"]
 
 _MAX_GRID = 10_000_000
 _MAX_PATH_BYTES = 2 * 1024**3
@@ -63,6 +64,13 @@ def noise_bound(noise, dim):
     """The paper's r (Theorem 1, :math:`\\max\\|\\omega\\|_2 \\le r`) for box noise:
     :math:`r = W\\sqrt d`."""
     return real("noise", noise, low=0) * math.sqrt(integer("dim", dim, low=1))
+
+
+def noise_second_moment(noise, dim):
+    """:math:`E\\|w\\|_2^2 = dW^2/3` for w uniform in the box :math:`[-W, W]^d`: what one
+    SGD step adds, in mean, to the squared distance after the GD step, times
+    :math:`\\eta^2` (Theorem 3 with noise)."""
+    return integer("dim", dim, low=1) * real("noise", noise, low=0) ** 2 / 3.0
 
 
 # -- L-smoothness on D ----------------------------------------------------------------------
@@ -333,7 +341,7 @@ class Lemma5:
         return self.rhs / self.lhs
 
 
-def lemma5(theorem, T2, mu=None):
+def lemma5(theorem, *, T2, mu=None):
     """Evaluate Lemma 5 for the constants of ``theorem`` (a :class:`Theorem1`), T2 steps and
     :math:`\\mu` (default: the smallest allowed, :math:`\\max\\{8, 42\\log^{1/2}\\zeta\\}`)."""
     if not isinstance(theorem, Theorem1):
@@ -519,18 +527,51 @@ def gd_distance_change(landscape, x, *, lr):
     return np.einsum("ij,ij->i", after, after) - np.einsum("ij,ij->i", before, before)
 
 
-def overshoot_lr(landscape, x):
+def _step_terms(land, x):
+    """Per row of ``x``: :math:`\\|\\nabla f\\|^2`, :math:`\\langle\\nabla f, x - x^*\\rangle` and
+    :math:`\\|x - x^*\\|^2`."""
+    g, e = land.grad(x), x - land.x_star
+    return (np.einsum("ij,ij->i", g, g), np.einsum("ij,ij->i", g, e),
+            np.einsum("ij,ij->i", e, e))
+
+
+def overshoot_lr(landscape, x, *, noise=0.0):
     """The exact step size at which one GD step from x stops getting closer to x*:
-    :math:`\\eta_0(x) = 2\\langle\\nabla f(x), x - x^*\\rangle / \\|\\nabla f(x)\\|^2`; a step
-    :math:`\\eta > \\eta_0` ends farther, :math:`\\eta < \\eta_0` closer (inf where the gradient
-    is zero)."""
+
+    .. math:: \\eta_0(x) = \\frac{2\\langle\\nabla f(x), x - x^*\\rangle}{\\|\\nabla f(x)\\|^2};
+
+    a step :math:`\\eta > \\eta_0` ends farther, :math:`\\eta < \\eta_0` closer (inf where the
+    gradient is zero). With ``noise`` W > 0, the same for one SGD step in mean: the squared
+    distance changes by :math:`\\eta(\\eta(\\|\\nabla f\\|^2 + dW^2/3) - 2\\langle\\nabla f,
+    x - x^*\\rangle)`, which changes sign at
+    :math:`2\\langle\\nabla f, x - x^*\\rangle / (\\|\\nabla f\\|^2 + dW^2/3)`."""
     land = as_landscape(landscape, need_target=True)
     pts = points("x", x, land.dim)
-    g = land.grad(pts)
-    g_sq = np.einsum("ij,ij->i", g, g)
-    inner = np.einsum("ij,ij->i", g, pts - land.x_star)
+    g_sq, inner, _ = _step_terms(land, pts)
+    denominator = g_sq + noise_second_moment(noise, land.dim)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(g_sq > 0, 2.0 * inner / g_sq, np.inf)
+        return np.where(denominator > 0, 2.0 * inner / denominator, np.inf)
+
+
+def one_step_ratio(landscape, x, *, lr, noise=0.0):
+    """:math:`E\\|x_{t+1}-x^*\\|^2 / \\|x_t-x^*\\|^2` for one step from each row of ``x``:
+
+    .. math:: 1 + \\frac{\\eta(\\eta\\|\\nabla f\\|^2 - 2\\langle\\nabla f, x_t-x^*\\rangle)
+              + \\eta^2 dW^2/3}{\\|x_t-x^*\\|^2},
+
+    exact for GD (``noise=0``), in mean over the noise for SGD. ``lr`` is one step size or one
+    per point (e.g. many step sizes at one point repeated). Rows at x* give nan."""
+    land = as_landscape(landscape, need_target=True)
+    pts = points("x", x, land.dim)
+    lr = np.asarray(lr, dtype=np.float64)
+    if lr.shape not in ((), (pts.shape[0],)) or not np.all(np.isfinite(lr) & (lr > 0)):
+        fail("lr", f"a number > 0 or {pts.shape[0]} finite numbers > 0 (one per point)",
+             shown=f"shape {lr.shape}" if lr.ndim else repr(float(lr)))
+    noise_sq = noise_second_moment(noise, land.dim)
+    g_sq, inner, dist_sq = _step_terms(land, pts)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gd = np.where(dist_sq > 0, 1.0 + lr * (lr * g_sq - 2.0 * inner) / dist_sq, np.nan)
+        return gd + lr**2 * noise_sq / dist_sq if noise_sq > 0 else gd
 
 
 @dataclass

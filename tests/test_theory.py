@@ -221,6 +221,8 @@ def test_lemma5_against_formula():
         theory.lemma5(th, T2=0.2)
     with pytest.raises(ValueError, match="lambda > 0"):
         theory.lemma5(theory.theorem1(lr=0.1, L=10.0, c=1.0, r=1.0), T2=10)
+    with pytest.raises(TypeError):  # T2 and mu are keyword-only
+        theory.lemma5(th, 1000)
 
 
 def test_corollary2_against_formula():
@@ -356,6 +358,43 @@ def test_gd_distance_change_with_one_lr_per_point(rng):
         theory.gd_distance_change(VALLEY, x, lr=eta0[:3])
     with pytest.raises(ValueError, match="one per point"):
         theory.gd_distance_change(VALLEY, x, lr=-eta0)
+
+
+def test_noise_second_moment_is_the_box_variance(rng):
+    assert theory.noise_second_moment(3.0, 4) == 4 * 9.0 / 3
+    w = rng.uniform(-3.0, 3.0, (200_000, 4))
+    assert_allclose(np.mean(np.sum(w**2, axis=1)), theory.noise_second_moment(3.0, 4), rtol=1e-2)
+
+
+def test_one_step_ratio_gd_against_the_distances(rng):
+    x = rng.uniform(-1, 1, (20, 3)) + VALLEY.x_star
+    lr = rng.uniform(0.01, 1.0, 20)
+    before = np.sum((x - VALLEY.x_star) ** 2, axis=1)
+    direct = 1 + theory.gd_distance_change(VALLEY, x, lr=lr) / before
+    assert_allclose(theory.one_step_ratio(VALLEY, x, lr=lr), direct, rtol=1e-12)
+    at_target = theory.one_step_ratio(VALLEY, VALLEY.x_star[None, :], lr=0.1)
+    assert np.isnan(at_target[0])
+    with pytest.raises(ValueError, match="^lr must be"):
+        theory.one_step_ratio(VALLEY, x, lr=lr[:3])
+
+
+def test_noisy_one_step_ratio_and_break_even_against_sgd():
+    """The mean of one SGD step from x_t (run_sgd, 40,000 draws) against the closed form, and
+    the noisy break-even step size at which the mean distance does not change."""
+    land, noise, trials = spiky(dim=2), 4.0, 40_000
+    x_t = np.array([0.73, -0.41])
+    e2 = np.sum((x_t - land.x_star) ** 2)
+    for lr in (0.01, 0.05, float(theory.overshoot_lr(land, x_t[None, :], noise=noise)[0])):
+        run = sgdlab.run_sgd(land, np.repeat(x_t[None, :], trials, 0), lr=lr, noise=noise,
+                             steps=1, seed=7)
+        ratios = np.sum((run.x - land.x_star) ** 2, axis=1) / e2
+        mean, err = ratios.mean(), ratios.std(ddof=1) / np.sqrt(trials)
+        predicted = theory.one_step_ratio(land, x_t[None, :], lr=lr, noise=noise)[0]
+        assert abs(mean - predicted) < 4 * err
+    eta_w = theory.overshoot_lr(land, x_t[None, :], noise=noise)[0]
+    assert_allclose(theory.one_step_ratio(land, x_t[None, :], lr=eta_w, noise=noise), 1.0,
+                    rtol=1e-12)
+    assert eta_w < theory.overshoot_lr(land, x_t[None, :])[0]  # noise lowers the break-even
 
 
 # -- bad input ----------------------------------------------------------------------------------

@@ -159,9 +159,8 @@ def step_size_measurements(landscape, x_t, *, lr, noise=0.0, steps=20, trials=20
     lr, noise = float(lr), validate.real("noise", noise, low=0)
     steps = validate.integer("steps", steps, low=1)
     trials = validate.integer("trials", trials, low=2)
-    e, g = x - land.x_star, land.grad(x)
-    dist_sq, g_sq, inner = float(e @ e), float(g @ g), float(g @ e)
-    noise_sq = land.dim * noise**2 / 3.0  # E||w||^2 for w uniform in [-W, W]^d
+    e = x - land.x_star
+    dist_sq = float(e @ e)
     eta3 = (float(theory.theorem3_threshold(land, point, c_prime=c_prime)[0])
             if c_prime is not None else float("nan"))
     cloud, d1, gd_t, sgd_t, diverged = _noisy_runs(land, point, lr=lr, noise=noise,
@@ -171,10 +170,10 @@ def step_size_measurements(landscape, x_t, *, lr, noise=0.0, steps=20, trials=20
                         if d1 is not None else (gd_one, 0.0))
     info = {"dist_sq": dist_sq, "gd_one_step": gd_one, "sgd_one_step_mean": sgd_one,
             "sgd_one_step_stderr": sgd_err,
-            "sgd_one_step_predicted": float(gd_one + lr**2 * noise_sq),
+            "sgd_one_step_predicted": float(gd_one + lr**2 * theory.noise_second_moment(
+                noise, land.dim)),
             "overshoot_lr": float(theory.overshoot_lr(land, point)[0]), "theorem3_lr": eta3,
-            "noisy_lr": float(2.0 * inner / (g_sq + noise_sq) if g_sq + noise_sq > 0
-                              else float("inf")),
+            "noisy_lr": float(theory.overshoot_lr(land, point, noise=noise)[0]),
             "gd_after_steps": gd_t, "sgd_after_steps_mean": sgd_t, "sgd_diverged": diverged}
     return info, cloud
 
@@ -191,9 +190,7 @@ def one_step_ratios(landscape, x_t, lrs, *, noise=0.0):
         One ratio per step size.
     """
     land, x = step_point(landscape, x_t)
-    lrs = np.asarray(lrs, dtype=np.float64)
-    noise = validate.real("noise", noise, low=0)
-    e, g = x - land.x_star, land.grad(x)
-    dist_sq, g_sq, inner = float(e @ e), float(g @ g), float(g @ e)
-    gd = 1.0 + lrs * (lrs * g_sq - 2.0 * inner) / dist_sq
-    return gd, gd + lrs**2 * (land.dim * noise**2 / 3.0) / dist_sq
+    lrs = np.asarray(lrs, dtype=np.float64).ravel()
+    rows = np.repeat(x[None, :], lrs.size, axis=0)
+    return (theory.one_step_ratio(land, rows, lr=lrs),
+            theory.one_step_ratio(land, rows, lr=lrs, noise=noise))
