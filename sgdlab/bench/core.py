@@ -113,10 +113,7 @@ def ns_numpy(trials, steps, repeats=5):
     -------
     float
     """
-    land, x0 = spiky(), _starts(trials)
-    kw = dict(lr=LR, noise=NOISE, steps=steps)
-    seconds = time_min(lambda: reference.run_sgd_numpy(land, x0, **kw), repeats)
-    return seconds / (trials * steps) * 1e9
+    return _ns_reference(reference.run_sgd_numpy, trials, steps, repeats)
 
 
 def ns_python(trials, steps, repeats=5):
@@ -132,9 +129,13 @@ def ns_python(trials, steps, repeats=5):
     -------
     float
     """
+    return _ns_reference(reference.run_sgd_python, trials, steps, repeats)
+
+
+def _ns_reference(runner, trials, steps, repeats):
+    """Nanoseconds per trial-step of a reference runner on the benchmark's setting."""
     land, x0 = spiky(), _starts(trials)
-    kw = dict(lr=LR, noise=NOISE, steps=steps)
-    seconds = time_min(lambda: reference.run_sgd_python(land, x0, **kw), repeats)
+    seconds = time_min(lambda: runner(land, x0, lr=LR, noise=NOISE, steps=steps), repeats)
     return seconds / (trials * steps) * 1e9
 
 
