@@ -10,19 +10,20 @@
 ``grouped``     M networks as one network with member-grouped channels (ensembles)
 ``train``       SGD training with checkpoints and resume; ensembles trained together
 ``probe``       torch.func probes of Section 5 (trajectory, neighbourhood, all pairs)
-``experiments`` the four experiments, their presets and result folders
+``config``      the experiments' settings: ExperimentConfig, the presets of each scale
+``experiments`` the four experiments and their result folders
 =============== ==========================================================================
 
 Importing :mod:`sgdlab.nn` itself is cheap; each submodule imports torch when first used
-(``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``), except ``names``, ``io`` and
-``experiments``, which import it only when they train or probe. It imports the core
+(``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``), except ``names``, ``io``,
+``config`` and ``experiments``, which import it only when they train or probe. It imports the core
 (:mod:`sgdlab`), never :mod:`sgdlab.viz`.
 """
 
 import importlib
 
 SUBMODULES = ("names", "io", "checks", "data", "nets", "grouped", "train", "probe",
-              "experiments")
+              "config", "experiments")
 __all__ = list(SUBMODULES)
 
 

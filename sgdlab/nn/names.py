@@ -4,7 +4,7 @@ The command line (``python -m sgdlab run --help``) offers these names as choices
 importing torch; :mod:`sgdlab.nn.data`, :mod:`sgdlab.nn.nets`, :mod:`sgdlab.nn.train` and
 :mod:`sgdlab.nn.experiments` take them from here. :func:`check_training` checks the settings
 that a training run (:class:`sgdlab.nn.train.TrainConfig`) and an experiment
-(:class:`sgdlab.nn.experiments.ExperimentConfig`) share, so they are checked in one place.
+(:class:`sgdlab.nn.config.ExperimentConfig`) share, so they are checked in one place.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ ENSEMBLE_METHODS = ("grouped", "vmap")
 EXPERIMENTS = ("trajectory", "neighbourhood", "allpairs", "spectrum")
 """The Section 5 experiments of :mod:`sgdlab.nn.experiments`."""
 SCALES = ("tiny", "book", "paper")
-"""Presets of every knob of an experiment (:func:`sgdlab.nn.experiments.config_for`)."""
+"""Presets of every knob of an experiment (:func:`sgdlab.nn.config.config_for`)."""
 
 
 def check_training(config):

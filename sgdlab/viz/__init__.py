@@ -4,6 +4,7 @@ figures feed explorers.
 
 ================ =========================================================================
 ``style``        the shared matplotlib style, the colour palette, figure-to-PNG rendering
+``tables``       the one number format, glued values, Markdown tables, verdicts and phrases
 ``measurements`` the numbers the figures show, from :mod:`sgdlab.theory` and SGD runs
 ``figures``      the chapters' static figures (Figures 3 and 4, Theorems 1 and 3)
 ``explorers``    ipywidgets explorers and kernel-free image sliders over those figures
@@ -16,7 +17,7 @@ It sits on top of :mod:`sgdlab` and :mod:`sgdlab.nn`; nothing below imports it. 
 
 import importlib
 
-SUBMODULES = ("style", "measurements", "figures", "explorers", "nn_results")
+SUBMODULES = ("style", "tables", "measurements", "figures", "explorers", "nn_results")
 __all__ = list(SUBMODULES)
 
 

@@ -144,7 +144,7 @@ def trajectory_and_neighbourhood(arch, scale, *, trajectory=None, neighbourhood=
     arch : str
     scale : str
     trajectory, neighbourhood : dict, optional
-        Overrides of each experiment's preset (:func:`sgdlab.nn.experiments.config_for`).
+        Overrides of each experiment's preset (:func:`sgdlab.nn.config.config_for`).
     keep_weights : bool
         Also return the weights of trial 0 at every epoch start, shape ``(E + 1, P)``.
     progress : bool

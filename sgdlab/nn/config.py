@@ -1,0 +1,125 @@
+"""The settings of the Section 5 experiments: :class:`ExperimentConfig`, the presets of each
+scale (``tiny``, ``book``, ``paper``) and :func:`config_for` (no torch).
+
+The fields after ``scale`` are the options of ``python -m sgdlab run`` (:data:`OPTIONS`), each
+with its help text, so the command line, the presets and ``result.json`` share one list.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .. import _validate as validate
+from . import names
+from .names import ARCHS, DATASETS, DEVICES, EXPERIMENTS, SCALES, SCHEDULES
+
+__all__ = ["ExperimentConfig", "OPTIONS", "config_for"]
+
+
+def _knob(default, help, choices=None):
+    """A field of :class:`ExperimentConfig` with its command-line help (and choices)."""
+    return field(default=default, metadata={"help": help, "choices": choices})
+
+
+@dataclass
+class ExperimentConfig:
+    """Every knob of the four experiments (each uses the ones it needs).
+
+    The fields after ``scale`` are the options of ``python -m sgdlab run`` (:data:`OPTIONS`;
+    ``--data-dir`` for ``data_dir``), each with its help text in ``metadata["help"]``. Checked
+    on creation (``ValueError`` / ``TypeError`` naming the field).
+    """
+
+    experiment: str
+    scale: str = "book"
+    dataset: str = _knob("digits", "digits: scikit-learn's bundled 8x8 digits (no download); "
+                         "cifar10 / cifar100: read from --data-dir", DATASETS)
+    data_dir: str | None = _knob(None, "folder holding cifar-10-batches-py/ or "
+                                 "cifar-100-python/ (never downloaded)")
+    arch: str = _knob("resnet", "resnet / densenet: ~10K parameters (Sections 5.3-5.4); "
+                      "resnet34 (~1.2M) and densenet100 (~0.8M): the paper's Sections 5.1-5.2",
+                      ARCHS)
+    epochs: int = _knob(30, "training epochs (at the large lr for allpairs and spectrum)")
+    trials: int = _knob(3, "independent training runs (trajectory)")
+    batch_size: int = _knob(64, "mini-batch size")
+    lr: float = _knob(0.1, "initial step size (0.1 in the paper)")
+    schedule: str = _knob("step", "step: lr, lr/10 after half the epochs, lr/100 after three "
+                          "quarters; smooth: x0.99 per epoch; constant", SCHEDULES)
+    seed: int = _knob(0, "seed of the first run (others add to it)")
+    device: str = _knob("cpu", "where to train and probe", DEVICES)
+    limit: int | None = _knob(None, "use only the first N images of each split")
+    k: int = _knob(100, "neighbourhood: points per ball (paper: 100)")
+    rho: float = _knob(0.5, "neighbourhood: ball radius (paper: 0.5)")
+    probe_every: int = _knob(1, "neighbourhood: probe every N epochs")
+    shared_epochs: int = _knob(10, "allpairs: shared first epochs (paper: 10)")
+    members: int = _knob(50, "allpairs: trajectories (paper: 50)")
+    small_lr: float = _knob(0.01, "spectrum: lr of the continuations (paper: 0.01)")
+    continue_epochs: int = _knob(150, "spectrum: epochs of each continuation (paper: 150)")
+    starts: int = _knob(6, "spectrum: epochs to continue from")
+
+    def __post_init__(self):
+        validate.choice("experiment", self.experiment, EXPERIMENTS)
+        validate.choice("scale", self.scale, SCALES)
+        names.check_training(self)
+        for name in ("trials", "k", "probe_every", "members", "starts", "continue_epochs"):
+            setattr(self, name, validate.integer(name, getattr(self, name), low=1))
+        self.shared_epochs = validate.integer("shared_epochs", self.shared_epochs, low=0)
+        self.rho = validate.real("rho", self.rho, above=0)
+        self.small_lr = validate.real("small_lr", self.small_lr, above=0)
+        if self.experiment == "spectrum" and self.starts > self.epochs + 1:
+            validate.fail("starts", f"<= epochs + 1 = {self.epochs + 1}", self.starts)
+
+    def to_dict(self):
+        return dataclasses.asdict(self)
+
+
+OPTIONS = tuple(f.name for f in dataclasses.fields(ExperimentConfig))[2:]
+"""The fields of :class:`ExperimentConfig` that ``python -m sgdlab run`` offers as options."""
+
+
+# Presets: (scale, experiment) -> fields. The book scale keeps all four Section 5 experiments
+# of one architecture within a couple of minutes on 2 CPU cores.
+_PRESETS = {
+    "paper": {
+        "common": dict(dataset="cifar10", arch="resnet34", batch_size=128, lr=0.1, device="cuda"),
+        "trajectory": dict(epochs=300, trials=5, schedule="step"),
+        "neighbourhood": dict(epochs=300, trials=1, schedule="step", k=100, rho=0.5),
+        "allpairs": dict(arch="resnet", epochs=140, shared_epochs=10, members=50,
+                         schedule="constant"),
+        "spectrum": dict(arch="resnet", epochs=300, schedule="constant", small_lr=0.01,
+                         continue_epochs=150, starts=6),
+    },
+    "book": {
+        "common": dict(dataset="digits", arch="resnet", batch_size=64, lr=0.1, device="cpu"),
+        "trajectory": dict(epochs=24, trials=3, schedule="step"),
+        "neighbourhood": dict(epochs=24, trials=1, schedule="step", k=32, rho=0.5,
+                              probe_every=3),
+        "allpairs": dict(epochs=12, shared_epochs=3, members=8, schedule="constant"),
+        "spectrum": dict(epochs=24, schedule="constant", small_lr=0.01, continue_epochs=8,
+                         starts=4),
+    },
+    "tiny": {
+        "common": dict(dataset="digits", arch="resnet", batch_size=64, lr=0.1, device="cpu",
+                       limit=256),
+        "trajectory": dict(epochs=3, trials=2, schedule="step"),
+        "neighbourhood": dict(epochs=3, trials=1, schedule="step", k=4, rho=0.5, probe_every=1),
+        "allpairs": dict(epochs=2, shared_epochs=1, members=3, schedule="constant"),
+        "spectrum": dict(epochs=3, schedule="constant", small_lr=0.01, continue_epochs=2,
+                         starts=2),
+    },
+}
+
+
+def config_for(experiment, scale="book", **overrides):
+    """The :class:`ExperimentConfig` of ``experiment`` at ``scale``, with ``overrides``
+    (None values are ignored, so command-line defaults can be passed through)."""
+    validate.choice("experiment", experiment, EXPERIMENTS)
+    validate.choice("scale", scale, SCALES)
+    unknown = set(overrides) - set(OPTIONS)
+    if unknown:
+        raise ValueError(f"unknown experiment option(s) {sorted(unknown)}; expected some of "
+                         f"{sorted(OPTIONS)}")
+    values = dict(_PRESETS[scale]["common"], **_PRESETS[scale][experiment])
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return ExperimentConfig(experiment=experiment, scale=scale, **values)
