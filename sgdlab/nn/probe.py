@@ -66,7 +66,8 @@ from . import checks, nets
 __all__ = [
     "loss_at", "full_batch_grad",
     "trajectory_inner_products", "sample_ball", "neighbourhood_points", "neighbourhood_probe",
-    "NeighbourhoodResult", "hoeffding_confidence", "hoeffding_bound", "per_sample_grad_norms",
+    "NeighbourhoodResult", "hoeffding_confidence", "hoeffding_bound", "hoeffding_exponent",
+    "binomial_upper_bound", "per_sample_grad_norms",
     "per_sample_grad_norms_loop", "minibatch_grad_norms", "all_pairs_inner_products",
     "AllPairsResult", "one_point_convex_share",
 ]
@@ -222,8 +223,8 @@ def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False,
 
     Section 5.1, Figure 5a: for the start :math:`x_t` of every epoch, the negative full-batch
     gradient against the direction to the final solution :math:`x_T`. All positive means the
-    trajectory is one point convex with respect to :math:`x_T` (Definition 1 / Assumption 1
-    of the paper, evaluated at the trajectory's own points).
+    trajectory is one point convex with respect to :math:`x_T` (the inequality of Assumption 1
+    of the paper for :math:`f` itself, evaluated at the trajectory's own points).
 
     Parameters
     ----------
@@ -406,6 +407,77 @@ def hoeffding_bound(values, low=None, high=None):
     ratio = mean / (high - low)  # not mean**2 / (high - low)**2, which can underflow
     return math.exp(-2.0 * arr.size * ratio * ratio)
 
+
+def hoeffding_exponent(values, low=None, high=None):
+    """:func:`hoeffding_bound` as a power of ten, without underflow (Lemma 6).
+
+    .. math::
+
+        \\log_{10} \\exp\\Big(-\\frac{2 n m^2}{(b - a)^2}\\Big)
+        = -\\frac{2 n m^2}{(b - a)^2 \\ln 10}
+
+    for :math:`m > 0`; 0 (a bound of 1) when :math:`m \\le 0`, and :math:`-\\infty` when
+    ``high == low`` and :math:`m > 0`. Arguments as for :func:`hoeffding_confidence`.
+
+    Returns
+    -------
+    float
+        At most 0; the bound is ``10 ** exponent`` even where that underflows to 0.
+    """
+    arr, low, high = _hoeffding_inputs(values, low, high)
+    mean = float(arr.mean())
+    if mean <= 0:
+        return 0.0
+    if high == low:
+        return -math.inf
+    ratio = mean / (high - low)
+    return -2.0 * arr.size * ratio * ratio / math.log(10.0)
+
+
+def binomial_upper_bound(count, total, *, level=0.95):
+    """One-sided Clopper-Pearson upper confidence bound on a share from ``count`` of ``total``.
+
+    The largest share :math:`p` under which seeing at most ``count`` events in ``total``
+    independent draws still has probability at least :math:`1 - \\text{level}`:
+
+    .. math::
+
+        \\bar p = \\max\\{p : \\Pr_{X \\sim \\mathrm{Bin}(n, p)}(X \\le k)
+        \\ge 1 - \\text{level}\\},
+
+    so :math:`1 - (1 - \\text{level})^{1/n}` for :math:`k = 0` (about :math:`3/n` at 95%).
+    Section 5.3 counts non-positive inner products among many; this bounds the share that a
+    count can rule out (a bound over the draws, which are not independent there).
+
+    Parameters
+    ----------
+    count, total : int
+        :math:`k` events in :math:`n \\ge 1` draws, :math:`0 \\le k \\le n`.
+    level : float
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    float
+        In (0, 1]; 1 when ``count == total``.
+    """
+    total = validate.integer("total", total, low=1)
+    count = validate.integer("count", count, low=0)
+    if count > total:
+        validate.fail("count", f"<= total = {total}", count)
+    level = validate.real("level", level, above=0, below=1)
+    if count == total:
+        return 1.0
+    k = torch.arange(count + 1, dtype=torch.float64)
+    log_choose = (torch.lgamma(torch.tensor(total + 1.0, dtype=torch.float64))
+                  - torch.lgamma(k + 1) - torch.lgamma(total - k + 1))
+    lo, hi = count / total, 1.0
+    for _ in range(200):  # bisection: the binomial CDF falls as p grows
+        p = 0.5 * (lo + hi)
+        log_cdf = torch.logsumexp(log_choose + k * math.log(p) + (total - k) * math.log1p(-p),
+                                  dim=0)
+        lo, hi = (p, hi) if float(log_cdf) >= math.log1p(-level) else (lo, p)
+    return lo
 
 def _hoeffding_inputs(values, low, high):
     if isinstance(values, torch.Tensor):
