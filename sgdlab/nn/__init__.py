@@ -11,19 +11,20 @@
 ``train``       SGD training with checkpoints and resume; ensembles trained together
 ``probe``       torch.func probes of Section 5 (trajectory, neighbourhood, all pairs)
 ``config``      the experiments' settings: ExperimentConfig, the presets of each scale
+``protocol``    the protocol's choices the paper leaves unstated, and ours (one table)
 ``experiments`` the four experiments and their result folders
 =============== ==========================================================================
 
 Importing :mod:`sgdlab.nn` itself is cheap; each submodule imports torch when first used
 (``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``), except ``names``, ``io``,
-``config`` and ``experiments``, which import it only when they train or probe. It imports the core
-(:mod:`sgdlab`), never :mod:`sgdlab.viz`.
+``config``, ``protocol`` and ``experiments``, which import it only when they train, probe or
+count parameters. It imports the core (:mod:`sgdlab`), never :mod:`sgdlab.viz`.
 """
 
 import importlib
 
 SUBMODULES = ("names", "io", "checks", "data", "nets", "grouped", "train", "probe",
-              "config", "experiments")
+              "config", "protocol", "experiments")
 __all__ = list(SUBMODULES)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from .. import _validate as validate
 from . import names
-from .names import ARCHS, DATASETS, DEVICES, EXPERIMENTS, SCALES, SCHEDULES
+from .names import ARCHS, BN_EVALS, DATASETS, DEVICES, EXPERIMENTS, SCALES, SCHEDULES, VAL_SPLITS
 
 __all__ = ["ExperimentConfig", "OPTIONS", "config_for"]
 
@@ -56,12 +56,37 @@ class ExperimentConfig:
     members: int = _knob(50, "allpairs: trajectories (paper: 50)")
     small_lr: float = _knob(0.01, "spectrum: lr of the continuations (paper: 0.01)")
     continue_epochs: int = _knob(150, "spectrum: epochs of each continuation (paper: 150)")
-    starts: int = _knob(6, "spectrum: epochs to continue from")
+    starts: int = _knob(6, "spectrum: epochs to continue from, evenly spaced from 0 to "
+                        "--epochs (the paper: 'different epochs', how many not stated; ours: 6)")
+    momentum: float = _knob(0.0, "SGD momentum mu (PyTorch's form: v <- mu v + g, x <- x - lr "
+                            "v); the paper states none; ours: 0, plain SGD, the update of its "
+                            "theory")
+    weight_decay: float = _knob(0.0, "L2 weight decay lambda (g <- g + lambda x); the paper "
+                                "states none; ours: 0")
+    augment: bool = _knob(False, "random 32x32 crop of the image zero-padded by 4 pixels + "
+                          "horizontal flip, drawn per (seed, epoch); CIFAR only; the paper "
+                          "states none; ours: off")
+    bn_eval: str = _knob("batch", "BatchNorm statistics of the reported losses and accuracies: "
+                         "batch (each batch's own, as in training; the paper states none; "
+                         "ours) or running (averages kept in training); the probes always "
+                         "use batch statistics", BN_EVALS)
+    val_split: str = _knob("test", "validation set: test (the data set's test split; the paper "
+                           "does not say; ours) or holdout (a fixed tenth of the training "
+                           "split, removed from training)", VAL_SPLITS)
+    probe_batch: int | None = _knob(None, "probed f = mean loss over consecutive chunks of N "
+                                    "training images, each with its own BatchNorm statistics "
+                                    "(bounded memory); default: one pass over all images")
+    memory_gb: float | None = _knob(None, "memory budget (GB) that sets how many points the "
+                                    "probes vmap at once; default: a safe share of the device")
 
     def __post_init__(self):
         validate.choice("experiment", self.experiment, EXPERIMENTS)
         validate.choice("scale", self.scale, SCALES)
         names.check_training(self)
+        names.check_protocol(self)
+        self.probe_batch = validate.integer("probe_batch", self.probe_batch, low=1,
+                                            allow_none=True)
+        self.memory_gb = validate.real("memory_gb", self.memory_gb, above=0, allow_none=True)
         for name in ("trials", "k", "probe_every", "members", "starts", "continue_epochs"):
             setattr(self, name, validate.integer(name, getattr(self, name), low=1))
         self.shared_epochs = validate.integer("shared_epochs", self.shared_epochs, low=0)

@@ -14,7 +14,7 @@ import os
 from .. import _validate as validate
 
 __all__ = ["DATASETS", "ARCHS", "SCHEDULES", "DEVICES", "ENSEMBLE_METHODS", "EXPERIMENTS",
-           "SCALES", "check_training"]
+           "SCALES", "BN_EVALS", "VAL_SPLITS", "check_training", "check_protocol"]
 
 DATASETS = ("digits", "cifar10", "cifar100")
 """Data sets of :func:`sgdlab.nn.data.load`."""
@@ -30,6 +30,10 @@ EXPERIMENTS = ("trajectory", "neighbourhood", "allpairs", "spectrum")
 """The Section 5 experiments of :mod:`sgdlab.nn.experiments`."""
 SCALES = ("tiny", "book", "paper")
 """Presets of every knob of an experiment (:func:`sgdlab.nn.config.config_for`)."""
+BN_EVALS = ("batch", "running")
+"""BatchNorm's statistics at evaluation (:class:`sgdlab.nn.train.TrainConfig`)."""
+VAL_SPLITS = ("test", "holdout")
+"""Validation sets of :func:`sgdlab.nn.data.load`: the test split, or a holdout of training."""
 
 
 def check_training(config):
@@ -48,3 +52,19 @@ def check_training(config):
     config.seed = validate.seed("seed", config.seed)
     validate.choice("device", config.device, DEVICES)
     config.limit = validate.integer("limit", config.limit, low=1, allow_none=True)
+
+
+def check_protocol(config):
+    """Check and convert, in place, the protocol settings of ``config`` (a dataclass with the
+    fields ``dataset``, ``momentum``, ``weight_decay``, ``augment``, ``bn_eval`` and
+    ``val_split``): ``momentum`` in [0, 1), ``weight_decay`` >= 0 (floats), ``augment`` a bool
+    and False unless the data set is CIFAR. Raises ``ValueError`` / ``TypeError`` naming the
+    field."""
+    config.momentum = validate.real("momentum", config.momentum, low=0, below=1)
+    config.weight_decay = validate.real("weight_decay", config.weight_decay, low=0)
+    config.augment = validate.flag("augment", config.augment)
+    if config.augment and not config.dataset.startswith("cifar"):
+        validate.fail("augment", f"False for dataset {config.dataset!r} (random crop + flip "
+                      "is for the 32x32 CIFAR images)", config.augment)
+    validate.choice("bn_eval", config.bn_eval, BN_EVALS)
+    validate.choice("val_split", config.val_split, VAL_SPLITS)
