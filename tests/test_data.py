@@ -184,3 +184,83 @@ def test_corrupt_files(tmp_path):
     with pytest.raises(ValueError, match=r"data_batch_3: expected a dict with keys b'data' and "
                                          r"b'labels'"):
         data.load("cifar10", tmp_path)
+
+
+# --------------------------------------------------------------------------- holdout, augmentation
+
+def test_holdout_indices_are_disjoint_complete_and_fixed():
+    train, held = data.holdout_indices(1000)
+    assert len(held) == 100 and len(train) == 900
+    np.testing.assert_array_equal(np.sort(np.concatenate([train, held])), np.arange(1000))
+    again = data.holdout_indices(1000)
+    np.testing.assert_array_equal(again[1], held)
+    assert not np.array_equal(held, np.arange(900, 1000))  # a permutation, not the tail
+    assert len(data.holdout_indices(5, 0.01)[1]) == 1
+    assert len(data.holdout_indices(5, 0.99)[0]) == 1
+    with pytest.raises(ValueError, match="fraction must be"):
+        data.holdout_indices(10, 1.0)
+    with pytest.raises(ValueError, match="n must be"):
+        data.holdout_indices(1)
+
+
+@pytest.mark.parametrize("kind", ["digits", "cifar100"])
+def test_holdout_split_comes_out_of_the_training_split(tmp_path, kind):
+    folder = None if kind == "digits" else data.write_fake_cifar(tmp_path, kind, n_per_batch=50)
+    test = data.load(kind, folder, limit=40)
+    held = data.load(kind, folder, limit=40, val_split="holdout")
+    assert test.val_split == "test" and held.val_split == "holdout" and "holdout" in repr(held)
+    keep, out = data.holdout_indices(40)
+    np.testing.assert_array_equal(held.y_train.numpy(), test.y_train.numpy()[keep])
+    np.testing.assert_array_equal(held.y_val.numpy(), test.y_train.numpy()[out])
+    # the same images, standardised with the statistics of the kept ones: an affine map
+    # per channel of the test split's standardisation
+    for source, target in ((test.x_train[keep], held.x_train), (test.x_train[out], held.x_val)):
+        for c in range(source.shape[1]):
+            a, b = np.polyfit(source[:, c].numpy().ravel(), target[:, c].numpy().ravel(), 1)
+            np.testing.assert_allclose(a * source[:, c].numpy() + b, target[:, c].numpy(),
+                                       atol=1e-5)
+    np.testing.assert_allclose(held.x_train.mean(dim=(0, 2, 3)).numpy(), 0, atol=1e-5)
+    with pytest.raises(ValueError, match="val_split must be one of"):
+        data.load(kind, folder, val_split="validation")
+
+
+def _crop_reference(image, row, col, flip):
+    """Loop-by-pixel crop of the zero-padded image, then a mirror."""
+    channels, height, width = image.shape
+    out = np.zeros_like(image)
+    for i in range(height):
+        for j in range(width):
+            r, c = row + i - data.PAD, col + j - data.PAD
+            if 0 <= r < height and 0 <= c < width:
+                out[:, i, j] = image[:, r, c]
+    return out[:, :, ::-1] if flip else out
+
+
+def test_augment_crops_and_flips_like_the_reference():
+    x = torch.randn(6, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    offsets, flips = data.augmentation(6, seed=3, epoch=7)
+    assert offsets.shape == (6, 2) and flips.dtype == torch.bool
+    assert int(offsets.min()) >= 0 and int(offsets.max()) <= 2 * data.PAD
+    out = data.augment(x, offsets, flips)
+    for i in range(6):
+        expected = _crop_reference(x[i].numpy(), int(offsets[i, 0]), int(offsets[i, 1]),
+                                   bool(flips[i]))
+        np.testing.assert_array_equal(out[i].numpy(), expected)
+    identity = data.augment(x, torch.full((6, 2), data.PAD), torch.zeros(6, dtype=torch.bool))
+    np.testing.assert_array_equal(identity.numpy(), x.numpy())
+    with pytest.raises(ValueError, match="offsets, flips must be of shapes"):
+        data.augment(x, offsets[:3], flips)
+
+
+def test_augmentation_depends_on_seed_and_epoch_only():
+    a = data.augmentation(5000, seed=1, epoch=2)
+    b = data.augmentation(5000, seed=1, epoch=2)
+    assert all(torch.equal(u, v) for u, v in zip(a, b))
+    for other in (data.augmentation(5000, seed=2, epoch=2), data.augmentation(5000, 1, 3)):
+        assert not torch.equal(a[0], other[0]) and not torch.equal(a[1], other[1])
+    # every offset and both flips occur, about equally often
+    counts = np.bincount(a[0].numpy().ravel(), minlength=2 * data.PAD + 1)
+    assert counts.min() > 0.8 * counts.mean()
+    assert 0.45 < float(a[1].double().mean()) < 0.55
+    with pytest.raises(ValueError, match="epoch must be"):
+        data.augmentation(10, 0, -1)

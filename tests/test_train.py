@@ -50,6 +50,9 @@ def test_lr_schedules():
     ("lr", float("nan"), ValueError), ("lr", -1, ValueError), ("lr", True, TypeError),
     ("schedule", "cosine", ValueError), ("seed", -1, ValueError), ("device", "tpu", ValueError),
     ("init_seed", -2, ValueError), ("limit", 0, ValueError), ("data_dir", 3, TypeError),
+    ("momentum", 1.0, ValueError), ("momentum", -0.1, ValueError), ("momentum", "0.9", TypeError),
+    ("weight_decay", -1e-4, ValueError), ("augment", 1, TypeError), ("augment", True, ValueError),
+    ("bn_eval", "train", ValueError), ("val_split", "val", ValueError),
 ])
 def test_bad_config_values(field, value, error):
     with pytest.raises(error, match=f"{field} must be"):
@@ -62,7 +65,7 @@ def test_config_round_trip_and_errors(tmp_path):
     assert config.weights_seed == 3 and TrainConfig(seed=5).weights_seed == 5
     assert TrainConfig.from_dict(json.loads(json.dumps(config.to_dict()))) == config
     with pytest.raises(ValueError, match="unknown TrainConfig field"):
-        TrainConfig.from_dict({"momentum": 0.9})
+        TrainConfig.from_dict({"nesterov": True})
     with pytest.raises(TypeError, match="config must be a TrainConfig"):
         train({"epochs": 1}, tmp_path)
     with pytest.raises(ValueError, match="batch_size must be <= the number of training images"):
@@ -313,3 +316,132 @@ def test_atomic_writes_leave_the_old_file_or_the_new(tmp_path):
     nn_io.save_checkpoint(tmp_path / "c.pt", {"epoch": 3, "w": torch.ones(2)})
     state = nn_io.load_checkpoint(tmp_path / "c.pt", "cpu")
     assert state["epoch"] == 3 and torch.equal(state["w"], torch.ones(2))
+
+
+# --------------------------------------------------------------------------- protocol options
+
+def _reference_sgd(model, x, y, batches, lr, momentum, weight_decay, epochs):
+    """The update of sgdlab.nn.train's docstring written out: g = grad f_B(x) + lambda x,
+    v <- mu v + g (v = g at the first step), x <- x - lr v; one flat float64 vector."""
+    loss = nets.functional_loss(model)
+    theta = nets.flatten_params(model).detach().clone()
+    velocity = None
+    for epoch in range(epochs):
+        for index in batches[epoch]:
+            g = torch.func.grad(loss)(theta, x[index], y[index]) + weight_decay * theta
+            velocity = g if velocity is None else momentum * velocity + g
+            theta = theta - lr * velocity
+    return theta
+
+
+@pytest.mark.parametrize("momentum, weight_decay", [(0.0, 0.0), (0.9, 0.0), (0.0, 0.05),
+                                                    (0.9, 5e-4)])
+def test_momentum_and_weight_decay_follow_the_update_in_float64(momentum, weight_decay):
+    ds = data.load("digits", limit=96)
+    x, y = ds.x_train.double(), ds.y_train
+    config = TrainConfig(momentum=momentum, weight_decay=weight_decay, lr=0.05)
+    model = nets.build("resnet", ds.shape, 10, seed=1).double()
+    start = nets.flatten_params(model).detach().clone()
+    batches = [epoch_batches(96, 32, 0, e) for e in range(2)]
+    expected = _reference_sgd(model, x, y, batches, 0.05, momentum, weight_decay, 2)
+    optimizer = train_mod.sgd_optimizer(config, model)
+    for epoch in range(2):  # the optimiser (and its momentum buffer) carries over epochs
+        norms = train_mod.sgd_epoch(model, optimizer, x, y, batches[epoch], 0.05)
+        assert norms.shape == (3,) and np.all(norms > 0)
+    got = nets.flatten_params(model).detach()
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
+    plain = _reference_sgd(nets.build("resnet", ds.shape, 10, seed=1).double(), x, y, batches,
+                           0.05, 0.0, 0.0, 2)
+    moved = float((got - start).norm())
+    assert (float((got - plain).norm()) > 1e-3 * moved) == (momentum > 0 or weight_decay > 0)
+
+
+def test_resume_with_momentum_is_bitwise_identical(tmp_path, monkeypatch):
+    config = TrainConfig(**dict(TINY, epochs=3, momentum=0.9, weight_decay=5e-4))
+    reference = train(config, tmp_path / "ref", progress=False)
+    plain = train(TrainConfig(**dict(TINY, epochs=3)), tmp_path / "plain", progress=False)
+    assert not np.array_equal(reference.weights[-1], plain.weights[-1])
+    real_write = nn_io.save_checkpoint
+
+    def dying_write(path, state):
+        real_write(path, state)
+        if state["epoch"] == 1:
+            raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(nn_io, "save_checkpoint", dying_write)
+    with pytest.raises(KeyboardInterrupt):
+        train(config, tmp_path / "run", progress=False)
+    monkeypatch.undo()
+    state = torch.load(tmp_path / "run" / "checkpoint.pt", weights_only=True)
+    assert all("momentum_buffer" in s for s in state["optimizer"]["state"].values())
+    resumed = train(config, tmp_path / "run", resume=True, progress=False)
+    np.testing.assert_array_equal(resumed.weights, reference.weights)
+    _same_metrics(resumed, reference)
+
+
+def test_keep_running_stats_leaves_training_steps_alone():
+    ds = data.load("digits", limit=64)
+    model = nets.build("resnet", ds.shape, 10, seed=0)
+    before = model(ds.x_train)
+    assert train_mod.keep_running_stats(model) is model
+    bns = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert bns and all(m.track_running_stats for m in bns)
+    torch.testing.assert_close(model(ds.x_train), before, rtol=0, atol=0)
+    assert all(int(m.num_batches_tracked) == 1 for m in bns)
+    stem = bns[0]  # its input is the stem's output: the running mean moved 0.1 of the way
+    with torch.no_grad():
+        first = model.stem(ds.x_train)
+    torch.testing.assert_close(stem.running_mean, 0.1 * first.mean(dim=(0, 2, 3)))
+    assert nets.count_parameters(model) == nets.count_parameters(
+        nets.build("resnet", ds.shape, 10, seed=0))
+
+
+def test_bn_eval_running_changes_evaluation_not_training(tmp_path):
+    batch = train(TrainConfig(**dict(TINY, epochs=2)), tmp_path / "batch", progress=False)
+    config = TrainConfig(**dict(TINY, epochs=2, bn_eval="running"))
+    running = train(config, tmp_path / "running", progress=False)
+    np.testing.assert_array_equal(running.weights, batch.weights)
+    np.testing.assert_array_equal(running.grad_norm_max, batch.grad_norm_max)
+    assert np.all(running.val_loss != batch.val_loss)
+    # the reported loss is the model's with the checkpointed running statistics, in eval mode
+    ds = data.load("digits", limit=TINY["limit"])
+    model = train_mod.keep_running_stats(nets.build("resnet", ds.shape, 10))
+    state = torch.load(tmp_path / "running" / "checkpoint.pt", weights_only=True)
+    model.load_state_dict(state["model"])
+    assert int(model.bn.num_batches_tracked) == 2 * (TINY["limit"] // TINY["batch_size"])
+    with torch.no_grad():
+        loss = torch.nn.functional.cross_entropy(model.eval()(ds.x_val), ds.y_val)
+    np.testing.assert_allclose(running.val_loss[-1], float(loss), rtol=1e-5)
+
+
+def test_holdout_trains_on_the_rest_and_validates_on_the_holdout(tmp_path):
+    config = TrainConfig(**dict(TINY, epochs=1, val_split="holdout"))
+    result = train(config, tmp_path, progress=False)
+    ds = data.load("digits", limit=TINY["limit"], val_split="holdout")
+    assert ds.x_train.shape[0] == 144 and ds.x_val.shape[0] == 16
+    model = nets.build("resnet", ds.shape, 10)
+    loss = nets.functional_loss(model)(torch.from_numpy(np.array(result.weights[-1])),
+                                       ds.x_val, ds.y_val)
+    np.testing.assert_allclose(result.val_loss[-1], float(loss), rtol=1e-5)
+
+
+def test_augmentation_is_drawn_per_seed_and_epoch(tmp_path, monkeypatch):
+    folder = data.write_fake_cifar(tmp_path / "data", "cifar10", n_per_batch=16, seed=2)
+    cifar = dict(dataset="cifar10", data_dir=str(folder), arch="resnet", epochs=2,
+                 batch_size=16, schedule="constant")
+    on = train(TrainConfig(**cifar, augment=True), tmp_path / "on", progress=False)
+    again = train(TrainConfig(**cifar, augment=True), tmp_path / "again", progress=False)
+    np.testing.assert_array_equal(on.weights, again.weights)
+    off = train(TrainConfig(**cifar), tmp_path / "off", progress=False)
+    assert not np.array_equal(on.weights[1], off.weights[1])
+    # with the identity crop and no flips, augmentation is a no-op, bitwise
+    identity = []
+
+    def no_change(n, seed, epoch):
+        identity.append((seed, epoch))
+        return torch.full((n, 2), data.PAD), torch.zeros(n, dtype=torch.bool)
+
+    monkeypatch.setattr(data, "augmentation", no_change)
+    same = train(TrainConfig(**cifar, augment=True), tmp_path / "same", progress=False)
+    np.testing.assert_array_equal(same.weights, off.weights)
+    assert identity == [(0, 0), (0, 1)]

@@ -17,6 +17,19 @@ needs no download and trains in seconds on a laptop CPU (what the book runs).
   ``cifar-100-python.tar.gz`` from https://www.cs.toronto.edu/~kriz/cifar.html and extract it
   (``tar xzf ...``) into the folder you pass as ``data_dir``.
 
+**Validation split** (``val_split``, :data:`~sgdlab.nn.names.VAL_SPLITS`): ``"test"`` is the
+split described above (CIFAR's test batch, digits' stratified 20%); ``"holdout"`` takes a fixed
+share (``holdout``, default :data:`HOLDOUT_FRACTION`) of the training split, chosen by a
+permutation of seed :data:`HOLDOUT_SEED` (the same for every run), as the validation set and
+removes it from training; the standardisation then uses the remaining training images only.
+
+**Augmentation** (CIFAR, :func:`augmentation`, :func:`augment`): the random crop and flip of
+He et al. (2016): each image is padded with 4 zero pixels on every side (zero is the mean
+colour after standardisation) and a 32x32 window at a random offset in 0..8 of each axis is
+kept, then flipped left-right with probability 1/2. The offsets and flips of epoch ``e`` are
+drawn for every training image from a generator seeded by ``(seed, e)`` alone, so a run is
+reproducible and resumable.
+
 The CIFAR files are Python pickles. Unpickling runs code named by the file, so they are read
 with :func:`safe_pickle_load`, which refuses every global except the three numpy objects a
 pickled array needs. :func:`write_fake_cifar` writes a tiny fake data set in exactly the
@@ -36,10 +49,20 @@ import torch
 
 from .. import _validate as validate
 from .io import write_atomic
-from .names import DATASETS
+from .names import DATASETS, VAL_SPLITS
 
-__all__ = ["DATASETS", "Dataset", "load", "safe_pickle_load", "write_fake_cifar",
-           "UnsafePickleError"]
+__all__ = ["DATASETS", "VAL_SPLITS", "HOLDOUT_FRACTION", "HOLDOUT_SEED", "PAD", "Dataset",
+           "load", "holdout_indices", "augmentation", "augment", "safe_pickle_load",
+           "write_fake_cifar", "UnsafePickleError"]
+
+HOLDOUT_FRACTION = 0.1
+"""Share of the training split that ``val_split="holdout"`` validates on."""
+HOLDOUT_SEED = 0
+"""Seed of the permutation that picks the holdout images (fixed: every run shares them)."""
+PAD = 4
+"""Zero pixels added on each side before the random crop of :func:`augment`."""
+_AUGMENT_STREAM = 0xA06
+"""Third word of the augmentation generator's seed (the batch order uses two words)."""
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 
@@ -70,6 +93,8 @@ class Dataset:
         Labels, int64, shape (N,), values in ``range(classes)``.
     classes : int
         Number of classes.
+    val_split : {"test", "holdout"}
+        Where the validation images come from (see :func:`load`).
     """
 
     name: str
@@ -78,6 +103,7 @@ class Dataset:
     x_val: torch.Tensor = field(repr=False)
     y_val: torch.Tensor = field(repr=False)
     classes: int
+    val_split: str = "test"
 
     @property
     def shape(self):
@@ -86,12 +112,14 @@ class Dataset:
 
     def __repr__(self):
         return (f"Dataset(name={self.name!r}, train={self.x_train.shape[0]}, "
-                f"val={self.x_val.shape[0]}, shape={self.shape}, classes={self.classes})")
+                f"val={self.x_val.shape[0]}, shape={self.shape}, classes={self.classes}, "
+                f"val_split={self.val_split!r})")
 
 
 # --------------------------------------------------------------------------- loading
 
-def load(name="digits", data_dir=None, *, val_fraction=0.2, seed=0, limit=None):
+def load(name="digits", data_dir=None, *, val_fraction=0.2, seed=0, limit=None,
+         val_split="test", holdout=HOLDOUT_FRACTION):
     """Load a data set for the Section 5 experiments.
 
     Parameters
@@ -109,6 +137,12 @@ def load(name="digits", data_dir=None, *, val_fraction=0.2, seed=0, limit=None):
         training run of the book uses.
     limit : int, optional
         Keep only the first ``limit`` images of each split (small runs and tests).
+    val_split : {"test", "holdout"}, default "test"
+        ``"test"``: validate on the test split (digits: the ``val_fraction`` split).
+        ``"holdout"``: validate on the images :func:`holdout_indices` picks from the (limited)
+        training split, and train on the others; the test split is not used.
+    holdout : float, default :data:`HOLDOUT_FRACTION`
+        Share of the training split held out with ``val_split="holdout"``.
 
     Returns
     -------
@@ -125,12 +159,51 @@ def load(name="digits", data_dir=None, *, val_fraction=0.2, seed=0, limit=None):
     """
     validate.choice("name", name, DATASETS)
     limit = validate.integer("limit", limit, low=1, allow_none=True)
+    validate.choice("val_split", val_split, VAL_SPLITS)
+    holdout = validate.real("holdout", holdout, above=0, below=1)
+    split = (val_split, holdout)
     if name == "digits":
-        return _load_digits(val_fraction, seed, limit)
-    return _load_cifar(name, data_dir, limit)
+        return _load_digits(val_fraction, seed, limit, split)
+    return _load_cifar(name, data_dir, limit, split)
 
 
-def _load_digits(val_fraction, seed, limit):
+def holdout_indices(n, fraction=HOLDOUT_FRACTION):
+    """(training, holdout) indices of ``val_split="holdout"`` for a training split of ``n``.
+
+    A permutation of ``range(n)`` drawn with :func:`numpy.random.default_rng` of seed
+    :data:`HOLDOUT_SEED`; its last ``round(fraction * n)`` entries (at least 1, at most
+    ``n - 1``) are held out. Both index arrays are sorted, so the training images keep their
+    order.
+
+    Parameters
+    ----------
+    n : int
+        Number of training images, >= 2.
+    fraction : float, default :data:`HOLDOUT_FRACTION`
+        In (0, 1).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        (train, holdout), int64, disjoint, together ``range(n)``.
+    """
+    n = validate.integer("n", n, low=2)
+    fraction = validate.real("fraction", fraction, above=0, below=1)
+    held = min(max(int(round(fraction * n)), 1), n - 1)
+    order = np.random.default_rng(HOLDOUT_SEED).permutation(n)
+    return np.sort(order[:n - held]), np.sort(order[n - held:])
+
+
+def _split(x_train, y_train, x_val, y_val, split):
+    """The (x_train, y_train, x_val, y_val) of ``split = (val_split, holdout)``."""
+    val_split, fraction = split
+    if val_split == "test":
+        return x_train, y_train, x_val, y_val
+    keep, held = holdout_indices(x_train.shape[0], fraction)
+    return x_train[keep], y_train[keep], x_train[held], y_train[held]
+
+
+def _load_digits(val_fraction, seed, limit, split):
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 
@@ -143,6 +216,7 @@ def _load_digits(val_fraction, seed, limit):
         images, labels, test_size=val_fraction, stratify=labels, random_state=seed)
     x_train, y_train = x_train[:limit], y_train[:limit]
     x_val, y_val = x_val[:limit], y_val[:limit]
+    x_train, y_train, x_val, y_val = _split(x_train, y_train, x_val, y_val, split)
     mean, std = float(x_train.mean()), float(x_train.std())
     x_train = (x_train - mean) / std
     x_val = (x_val - mean) / std
@@ -152,7 +226,7 @@ def _load_digits(val_fraction, seed, limit):
         y_train=torch.from_numpy(np.ascontiguousarray(y_train)),
         x_val=torch.from_numpy(np.ascontiguousarray(x_val[:, None], dtype=np.float32)),
         y_val=torch.from_numpy(np.ascontiguousarray(y_val)),
-        classes=10,
+        classes=10, val_split=split[0],
     )
 
 
@@ -218,7 +292,7 @@ def _read_cifar_file(path, label_key, classes):
     return data, labels
 
 
-def _load_cifar(name, data_dir, limit):
+def _load_cifar(name, data_dir, limit, split):
     spec = _CIFAR[name]
     folder = _cifar_folder(name, data_dir)
     parts = [_read_cifar_file(folder / f, spec["label_key"], spec["classes"])
@@ -227,6 +301,7 @@ def _load_cifar(name, data_dir, limit):
     y_train = np.concatenate([p[1] for p in parts])[:limit]
     x_val, y_val = _read_cifar_file(folder / spec["val"], spec["label_key"], spec["classes"])
     x_val, y_val = x_val[:limit], y_val[:limit]
+    x_train, y_train, x_val, y_val = _split(x_train, y_train, x_val, y_val, split)
     x_train = x_train.reshape(-1, 3, 32, 32).astype(np.float32) / 255.0
     x_val = x_val.reshape(-1, 3, 32, 32).astype(np.float32) / 255.0
     mean = x_train.mean(axis=(0, 2, 3), keepdims=True)
@@ -238,8 +313,78 @@ def _load_cifar(name, data_dir, limit):
         y_train=torch.from_numpy(np.ascontiguousarray(y_train)),
         x_val=torch.from_numpy(np.ascontiguousarray((x_val - mean) / std, np.float32)),
         y_val=torch.from_numpy(np.ascontiguousarray(y_val)),
-        classes=spec["classes"],
+        classes=spec["classes"], val_split=split[0],
     )
+
+
+# --------------------------------------------------------------------------- augmentation
+
+def augmentation(n, seed, epoch):
+    """The random crops and flips of epoch ``epoch`` for ``n`` training images.
+
+    Drawn with a CPU :class:`torch.Generator` seeded by ``(seed, epoch)`` alone (a
+    :class:`numpy.random.SeedSequence` hash of ``[seed, epoch, stream]``, another stream than
+    the batch order's), so the same (seed, epoch) always gives the same draws and a resumed
+    run repeats them.
+
+    Parameters
+    ----------
+    n : int
+        Number of training images.
+    seed, epoch : int
+        The run's seed and the absolute epoch.
+
+    Returns
+    -------
+    tuple of torch.Tensor
+        ``offsets`` (n, 2) int64 in ``0 .. 2 * PAD`` (row, column of the crop's corner in the
+        padded image) and ``flips`` (n,) bool, indexed by image.
+    """
+    n = validate.integer("n", n, low=1)
+    key = np.random.SeedSequence([validate.seed("seed", seed),
+                                  validate.integer("epoch", epoch, low=0), _AUGMENT_STREAM])
+    generator = torch.Generator().manual_seed(int(key.generate_state(1, np.uint64)[0] >> 1))
+    offsets = torch.randint(0, 2 * PAD + 1, (n, 2), generator=generator)
+    flips = torch.randint(0, 2, (n,), generator=generator).bool()
+    return offsets, flips
+
+
+def augment(x, offsets, flips):
+    """Random crop with :data:`PAD` zero pixels of padding, then horizontal flip.
+
+    Image ``i`` of the result is the window ``padded[i, :, r:r + H, c:c + W]`` of ``x[i]``
+    zero-padded by :data:`PAD` on each side, with ``(r, c) = offsets[i]``, mirrored left-right
+    where ``flips[i]``. Offsets ``(PAD, PAD)`` and no flip give ``x[i]`` back.
+
+    Parameters
+    ----------
+    x : torch.Tensor
+        Images (B, C, H, W).
+    offsets : torch.Tensor
+        (B, 2) integers in ``0 .. 2 * PAD`` (:func:`augmentation`, indexed by the batch).
+    flips : torch.Tensor
+        (B,) bool.
+
+    Returns
+    -------
+    torch.Tensor
+        (B, C, H, W), a new tensor on the device of ``x``.
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim != 4:
+        validate.fail("x", "a tensor of images (B, C, H, W)", error=TypeError,
+                      shown=getattr(x, "shape", type(x).__name__))
+    batch, channels, height, width = x.shape
+    if tuple(offsets.shape) != (batch, 2) or tuple(flips.shape) != (batch,):
+        validate.fail("offsets, flips", f"of shapes ({batch}, 2) and ({batch},)",
+                      shown=f"{tuple(offsets.shape)} and {tuple(flips.shape)}")
+    offsets, flips = offsets.to(x.device), flips.to(x.device)
+    padded = torch.nn.functional.pad(x, (PAD, PAD, PAD, PAD))
+    rows = offsets[:, :1] + torch.arange(height, device=x.device)
+    cols = offsets[:, 1:] + torch.arange(width, device=x.device)
+    out = padded[torch.arange(batch, device=x.device)[:, None, None, None],
+                 torch.arange(channels, device=x.device)[None, :, None, None],
+                 rows[:, None, :, None], cols[:, None, None, :]]
+    return torch.where(flips[:, None, None, None], out.flip(-1), out)
 
 
 # --------------------------------------------------------------------------- safe unpickling

@@ -10,9 +10,27 @@ what the probes need:
   norms of the mini-batch gradients (mean, min, max) and step lengths ``lr * ||g||`` (Figure 5c:
   the paper bounds the step length by 0.5 to choose the radius of the balls of Figure 5b).
 
-The optimiser is *plain* SGD, :math:`x \\leftarrow x - \\eta\\, \\nabla f_{B}(x)` for a
-mini-batch :math:`B`, with no momentum and no weight decay: the paper's theory (Theorems 1 and
-3) is about this update, so the experiments use it too. The loss is the mean cross-entropy.
+By default the optimiser is *plain* SGD, :math:`x \\leftarrow x - \\eta\\, \\nabla f_{B}(x)`
+for a mini-batch :math:`B`, with no momentum and no weight decay: the paper's theory (Theorems
+1 and 3) is about this update, so the experiments use it too. The loss is the mean
+cross-entropy. The paper does not state its training protocol beyond the learning rates
+(:mod:`sgdlab.nn.protocol` lists what it leaves open); :class:`TrainConfig` makes each choice
+an option:
+
+* ``momentum`` :math:`\\mu` and ``weight_decay`` :math:`\\lambda` (PyTorch's
+  :class:`torch.optim.SGD`, no dampening): :math:`g = \\nabla f_B(x) + \\lambda x`,
+  :math:`v \\leftarrow \\mu v + g` (:math:`v = g` at the first step), :math:`x \\leftarrow
+  x - \\eta v`; the momentum buffer :math:`v` is in the checkpoint, so a resumed run is exact;
+* ``augment``: the random crop and flip of :func:`sgdlab.nn.data.augment` (CIFAR), drawn per
+  ``(seed, epoch)`` by :func:`sgdlab.nn.data.augmentation`;
+* ``bn_eval``: ``"batch"`` evaluates with each batch's own BatchNorm statistics, as in
+  training; ``"running"`` gives the model running averages (:func:`keep_running_stats`,
+  PyTorch's momentum 0.1) that the evaluation passes use. Training steps are the same either
+  way, and the probes (:mod:`sgdlab.nn.probe`) always use batch statistics: they build their
+  networks with :func:`sgdlab.nn.nets.build`, so the probed :math:`f` is a function of the
+  weights alone;
+* ``val_split``: the test split, or a fixed holdout of the training split
+  (:func:`sgdlab.nn.data.load`).
 
 Learning-rate schedules (:func:`lr_at`), from Section 5.1: ``"step"`` is the "standard step
 size schedule (0.1 initially, 0.01 after epoch 150, and 0.001 after epoch 225)" of a 300-epoch
@@ -60,8 +78,9 @@ from . import checks, data, grouped, io, names, nets
 from .names import DEVICES, ENSEMBLE_METHODS, SCHEDULES
 
 __all__ = ["SCHEDULES", "DEVICES", "METRICS", "TrainConfig", "TrainResult", "lr_at", "train",
-           "load_result", "epoch_batches", "ensemble_batches", "ENSEMBLE_METHODS",
-           "sgd_epoch_ensemble", "sgd_epoch_sequential", "train_ensemble"]
+           "load_result", "keep_running_stats", "sgd_optimizer", "sgd_epoch", "epoch_batches",
+           "ensemble_batches", "ENSEMBLE_METHODS", "sgd_epoch_ensemble", "sgd_epoch_sequential",
+           "train_ensemble"]
 
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "grad_norm_mean",
            "grad_norm_min", "grad_norm_max", "step_length_mean", "step_length_max", "seconds")
@@ -100,6 +119,16 @@ class TrainConfig:
         Seed of the initial weights; default ``seed``.
     limit : int, optional
         Use only the first ``limit`` images of each split (small runs, tests).
+    momentum : float, default 0
+        Momentum :math:`\\mu` in [0, 1) (see :mod:`sgdlab.nn.train`).
+    weight_decay : float, default 0
+        L2 weight decay :math:`\\lambda` >= 0.
+    augment : bool, default False
+        Random crop + flip of the training batches (CIFAR only).
+    bn_eval : {"batch", "running"}, default "batch"
+        BatchNorm statistics of the evaluation passes (the per-epoch losses and accuracies).
+    val_split : {"test", "holdout"}, default "test"
+        See :func:`sgdlab.nn.data.load`.
     """
 
     dataset: str = "digits"
@@ -113,9 +142,15 @@ class TrainConfig:
     device: str = "cpu"
     init_seed: int | None = None
     limit: int | None = None
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    augment: bool = False
+    bn_eval: str = "batch"
+    val_split: str = "test"
 
     def __post_init__(self):
         names.check_training(self)
+        names.check_protocol(self)
         if self.init_seed is not None:
             self.init_seed = validate.seed("init_seed", self.init_seed)
 
@@ -357,9 +392,43 @@ def load_result(out_dir):
 
 def _setup(config):
     device = _device(config)
-    dataset = data.load(config.dataset, config.data_dir, limit=config.limit)
+    dataset = data.load(config.dataset, config.data_dir, limit=config.limit,
+                        val_split=config.val_split)
     _check_batch_size(config.batch_size, dataset.x_train.shape[0])
     return dataset, device
+
+
+def keep_running_stats(model):
+    """Make every BatchNorm layer of ``model`` keep running statistics, in place.
+
+    :func:`sgdlab.nn.nets.build` makes BatchNorm layers without them (``track_running_stats=
+    False``). This gives each one the buffers ``running_mean`` (zeros), ``running_var`` (ones)
+    and ``num_batches_tracked`` and switches tracking on: in training mode a layer still
+    normalises with the batch's statistics (so the training steps do not change) and updates
+    the averages with PyTorch's momentum (``m.momentum``, 0.1); in evaluation mode it
+    normalises with the averages. For ``bn_eval="running"``; the probes never use it.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+
+    Returns
+    -------
+    torch.nn.Module
+        ``model``.
+    """
+    checks.model("model", model)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d) and not m.track_running_stats:
+            like = m.weight if m.weight is not None else torch.empty(0)
+            m.register_buffer("running_mean", torch.zeros(m.num_features, dtype=like.dtype,
+                                                          device=like.device))
+            m.register_buffer("running_var", torch.ones(m.num_features, dtype=like.dtype,
+                                                        device=like.device))
+            m.register_buffer("num_batches_tracked",
+                              torch.tensor(0, dtype=torch.long, device=like.device))
+            m.track_running_stats = True
+    return model
 
 
 @torch.no_grad()
@@ -415,6 +484,8 @@ class _Run:
 def _start(config, dataset, device, start_params, start_epoch):
     """The model at the start (its initialisation or ``start_params``) and the run's meta."""
     model = nets.build(config.arch, dataset.shape, dataset.classes, seed=config.weights_seed)
+    if config.bn_eval == "running":
+        keep_running_stats(model)
     parameters = nets.count_parameters(model)
     start = None
     if start_params is not None:
@@ -468,15 +539,53 @@ def _open(run, resume, device):
     run.weights.flush()
 
 
-def _sgd_epoch(model, optimizer, x, y, batches, lr):
-    """One epoch of plain SGD over ``batches``; the norms of its mini-batch gradients."""
+def sgd_optimizer(config, model):
+    """The optimiser of :func:`train`: :class:`torch.optim.SGD` over ``model``'s parameters
+    with ``config``'s learning rate, momentum and weight decay (no dampening, no Nesterov)."""
+    config = _check_config(config)
+    checks.model("model", model)
+    return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
+                           weight_decay=config.weight_decay)
+
+
+def sgd_epoch(model, optimizer, x, y, batches, lr, *, augmentation=None):
+    """One epoch of SGD over ``batches``; the norms of its mini-batch gradients.
+
+    Step ``s`` takes the images ``x[batches[s]]`` (cropped and flipped by
+    :func:`sgdlab.nn.data.augment` when ``augmentation`` is given), computes the gradient
+    :math:`\\nabla f_B` of their mean cross-entropy by backpropagation, records its norm and
+    lets ``optimizer`` (:func:`sgd_optimizer`) step with learning rate ``lr``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        In training mode; updated in place.
+    optimizer : torch.optim.Optimizer
+        Over ``model``'s parameters; its state (momentum buffers) carries over epochs.
+    x, y : torch.Tensor
+        Training images (N, C, H, W) and labels (N,).
+    batches : torch.LongTensor
+        (steps, batch_size) indices (:func:`epoch_batches`).
+    lr : float
+    augmentation : tuple of torch.Tensor, optional
+        ``(offsets, flips)`` of :func:`sgdlab.nn.data.augmentation` for all N images.
+
+    Returns
+    -------
+    numpy.ndarray
+        (steps,) float64: :math:`\\|\\nabla f_B\\|` of every step (without weight decay).
+    """
+    lr = validate.real("lr", lr, above=0)
     for group in optimizer.param_groups:
         group["lr"] = lr
     params = list(model.parameters())
     norms = torch.empty(batches.shape[0], dtype=torch.float64, device=x.device)
     for step, index in enumerate(batches):
         optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(x[index]), y[index])
+        xb = x[index]
+        if augmentation is not None:
+            xb = data.augment(xb, augmentation[0][index.cpu()], augmentation[1][index.cpu()])
+        loss = F.cross_entropy(model(xb), y[index])
         loss.backward()
         with torch.no_grad():
             norms[step] = torch.nn.utils.get_total_norm([p.grad for p in params])
@@ -523,9 +632,13 @@ def _epochs(run, dataset, device, start_epoch, progress):
         for epoch in range(run.first, config.epochs):
             began = time.perf_counter()
             lr = lr_at(config, epoch)
-            batches = epoch_batches(splits[0].shape[0], config.batch_size, config.seed,
+            n = splits[0].shape[0]
+            batches = epoch_batches(n, config.batch_size, config.seed,
                                     start_epoch + epoch).to(device)
-            norms = _sgd_epoch(model, run.optimizer, splits[0], splits[1], batches, lr)
+            augmentation = (data.augmentation(n, config.seed, start_epoch + epoch)
+                            if config.augment else None)
+            norms = sgd_epoch(model, run.optimizer, splits[0], splits[1], batches, lr,
+                              augmentation=augmentation)
             values = _epoch_metrics(model, splits, lr, norms, began)
             _save_epoch(run, epoch, values)
             if bar is not None:
@@ -545,18 +658,21 @@ def _write_result(out, meta, metrics):
 
 
 def train(config, out_dir, *, resume=False, progress=True, start_params=None, start_epoch=0):
-    """Train one network with plain SGD, saving the weights at every epoch start.
+    """Train one network with SGD, saving the weights at every epoch start.
 
-    Runs ``config.epochs`` epochs of SGD with no momentum and no weight decay (the update the
-    paper's theory studies), mean cross-entropy loss, learning rate :func:`lr_at` and the
-    mini-batch order :func:`epoch_batches` of ``(config.seed, start_epoch + e)``.
+    Runs ``config.epochs`` epochs of :func:`sgd_epoch` (by default plain SGD, no momentum and
+    no weight decay, the update the paper's theory studies; see :mod:`sgdlab.nn.train` for
+    the options of ``config``), mean cross-entropy loss, learning rate :func:`lr_at` and the
+    mini-batch order :func:`epoch_batches` (and augmentation) of
+    ``(config.seed, start_epoch + e)``.
 
     Files in ``out_dir``:
 
     * ``config.json``: the config, ``start_epoch``, a hash of ``start_params``, P;
     * ``weights.npy``: float32 (E + 1, P), row ``t`` the weights at the start of epoch ``t``
       (a memory map flushed after every epoch);
-    * ``checkpoint.pt``: model and optimiser state, epoch, metrics so far; replaced
+    * ``checkpoint.pt``: model state (with running statistics if ``bn_eval="running"``)
+      and optimiser state (momentum buffers), epoch, metrics so far; replaced
       atomically after every epoch, so a run killed at any moment loses at most the epoch in
       progress;
     * ``result.npz`` (the metric arrays) and ``result.json`` (config and summary) at the end,
@@ -608,9 +724,7 @@ def train(config, out_dir, *, resume=False, progress=True, start_params=None, st
     out.mkdir(parents=True, exist_ok=True)
     if _finished(out, meta, resume):
         return load_result(out)
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=0.0,
-                                weight_decay=0.0)
-    run = _Run(config, out, meta, model, optimizer)
+    run = _Run(config, out, meta, model, sgd_optimizer(config, model))
     _open(run, resume, device)
     _epochs(run, dataset, device, start_epoch, progress)
     metrics = run.metrics
