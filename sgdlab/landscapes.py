@@ -302,23 +302,38 @@ def as_landscape(value, *, need_target=False):
 
 
 # -- the spiky function of the motivating example ---------------------------------------
-def spiky(dim=1, beta=0.3, period=0.1):
+def spiky(dim=1, beta=0.3, period=0.1, growth=0):
     """The motivating example's function (Figure 3), summed over coordinates.
 
-    .. math:: f(x) = \\sum_j x_j^2 \\left(1 + \\beta\\, h(x_j / p)\\right),
+    .. math:: f(x) = \\sum_j x_j^2 \\left(1 + \\beta\\, |x_j|^{\\gamma} h(x_j / p)\\right),
               \\qquad h(u) = 16\\,\\{u\\}^2 (1 - \\{u\\})^2,
 
-    with :math:`\\{u\\}` the fractional part: approximately convex (between
-    :math:`\\|x\\|^2` and :math:`(1+\\beta)\\|x\\|^2`), with a sharp bump every ``period``, and
-    so a spurious local minimum in every cell away from :math:`x^* = 0` (at the defaults,
-    every cell with :math:`|x_j| \\gtrsim 0.22`). The bumps' height grows like
-    :math:`x^2`, so smoothing flattens them near 0 first. Exact smoothing from the closed-form
-    antiderivative. See chapter :ref:`motivating-example`.
+    with :math:`\\{u\\}` the fractional part, :math:`p` = ``period`` and :math:`\\gamma` =
+    ``growth``: a bowl :math:`x^2` with a sharp bump every ``period`` whose height relative
+    to the bowl is :math:`\\beta |x|^\\gamma` (``beta`` is that relative height at
+    :math:`|x| = 1`), so a spurious local minimum in every cell far enough from
+    :math:`x^* = 0`. The bumps' height grows like :math:`|x|^{2 + \\gamma}`, so smoothing
+    flattens them near 0 first. ``growth=0`` gives :math:`x^2 \\le f \\le (1+\\beta) x^2`.
+    Exact smoothing from the closed-form antiderivative (each cell's integral of
+    :math:`u^{2+\\gamma} h(u)` by the binomial expansion). See chapter :ref:`motivating-example`.
+
+    Parameters
+    ----------
+    dim : int
+        Number of coordinates (>= 1).
+    beta : float
+        Relative bump height at :math:`|x| = 1` (>= 0).
+    period : float
+        Width of a cell (> 0).
+    growth : int
+        Exponent :math:`\\gamma` (0 to 12) of the relative bump height's growth with
+        :math:`|x|`.
     """
     dim = integer("dim", dim, low=1)
     beta = real("beta", beta, low=0)
     period = real("period", period, above=0)
-    return Landscape._builtin(_builtin.SPIKY, [beta, 1.0 / period], dim,
+    growth = integer("growth", growth, low=0, high=12)
+    return Landscape._builtin(_builtin.SPIKY, [beta, 1.0 / period, float(growth)], dim,
                               "spiky" if dim == 1 else f"spiky{dim}d")
 
 
@@ -366,3 +381,52 @@ NAMES = {"spiky": spiky, "quadratic": quadratic, "ripple": ripple}
 def get(name, **kwargs):
     """Landscape by name (``"spiky"``, ``"quadratic"``, ``"ripple"``), with keyword arguments."""
     return NAMES[choice("landscape", name, NAMES)](**kwargs)
+
+
+# -- a ripple shifted off x*: g is stationary at x*, f is not --------------------------------
+from numba import njit  # noqa: E402  (kept next to the only jitted functions of this module)
+
+
+@njit(cache=True)
+def _shifted_ripple_value(s, params):  # params: a, A, k = 2 pi / p, shift s0
+    return 0.5 * params[0] * s * s + 0.5 * params[1] * (1.0 - np.cos(params[2] * (s - params[3])))
+
+
+@njit(cache=True)
+def _shifted_ripple_slope(s, params):
+    return params[0] * s + 0.5 * params[1] * params[2] * np.sin(params[2] * (s - params[3]))
+
+
+@njit(cache=True)
+def _shifted_ripple_antiderivative(s, params):
+    k = params[2]
+    return params[0] * s * s * s / 6.0 + 0.5 * params[1] * (s - np.sin(k * (s - params[3])) / k)
+
+
+def shifted_ripple(dim=1, curvature=1.0, depth=6.0, period=0.1, shift=0.25):
+    """:func:`ripple` with its ripples moved by ``shift`` periods, so that x* = 0 sits on a
+    ripple's slope (chapter :ref:`main-theorem`, Step 1).
+
+    .. math:: f(x) = \\sum_j \\frac{a}{2} x_j^2 + A \\sin^2\\bigl(\\pi (x_j / p - s)\\bigr),
+              \\qquad A = \\frac{a\\,\\mathrm{depth}\\,p^2}{2\\pi^2},
+
+    with :math:`s` = ``shift``. As for :func:`ripple`, :math:`L = a(1 + \\mathrm{depth})` and box
+    smoothing of half-width :math:`p/2` removes the ripples, leaving :math:`\\frac a2\\|x\\|^2`
+    plus a constant: g is stationary (and one-point convex with :math:`c = a`) at
+    :math:`x^* = 0`, while :math:`f_1'(0) = -\\frac{a\\,\\mathrm{depth}\\,p}{2\\pi}\\sin(2\\pi s)`
+    is not 0 unless ``shift`` is a multiple of 1/2. Exact smoothing from the closed-form
+    antiderivative.
+    """
+    dim = integer("dim", dim, low=1)
+    curvature = real("curvature", curvature, above=0)
+    depth = real("depth", depth, low=0)
+    period = real("period", period, above=0)
+    shift = real("shift", shift)
+    amplitude = curvature * depth * period**2 / (2.0 * np.pi**2)
+    params = [curvature, amplitude, 2.0 * np.pi / period, shift * period]
+    return Landscape.separable(_shifted_ripple_value, _shifted_ripple_slope, params, dim=dim,
+                               antiderivative1=_shifted_ripple_antiderivative,
+                               name="shifted ripple" if dim == 1 else f"shifted ripple {dim}d")
+
+
+__all__ += ["shifted_ripple"]

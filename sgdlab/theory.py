@@ -624,3 +624,92 @@ def theorem3_threshold(landscape, x, *, c_prime):
     diff = pts - land.x_star
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(g_sq > 0, 2 * c_prime * np.einsum("ij,ij->i", diff, diff) / g_sq, np.inf)
+
+
+# -- Step 1 when x* is not a stationary point of f ------------------------------------------
+def gradient_at_target(landscape, *, radius=0.0):
+    """The gradient at :math:`x^*` of f (``radius=0``) or of its box smoothing
+    :math:`g = E_u f(\\cdot - u)`, u uniform in :math:`[-\\rho, \\rho]^d` (``radius`` =
+    :math:`\\rho = \\eta W`; exact, separable landscapes), shape (dim,). Step 1 of the proof
+    bounds :math:`\\|\\nabla f(z)\\| \\le L\\|z - x^*\\|`, which needs :math:`\\nabla f(x^*) = 0`.
+    """
+    land = as_landscape(landscape, need_target=True)
+    radius = real("radius", radius, low=0)
+    x = land.x_star[None, :].copy()
+    return (land.grad(x) if radius == 0 else land.smoothed_grad(x, radius=radius))[0]
+
+
+def one_step_bound_shifted(theorem, dist_sq, *, grad_star):
+    """Step 1's bound redone without :math:`\\nabla f(x^*) = 0`: with
+    :math:`G = \\|\\nabla f(x^*)\\|` (``grad_star``), :math:`\\|\\nabla f(z)\\| \\le G + L\\|z-x^*\\|`
+    gives
+
+    .. math:: E[\\|y_{t+1}-x^*\\|^2 \\mid F_t] \\le (1-\\lambda)\\|y_t-x^*\\|^2 + b
+              + \\eta^2 G\\bigl(G + 2L(\\|y_t-x^*\\| + \\eta r)\\bigr),
+
+    which is :meth:`Theorem1.one_step_bound` when G = 0.
+    """
+    if not isinstance(theorem, Theorem1):
+        fail("theorem", "a Theorem1", error=TypeError, shown=type(theorem).__name__)
+    G = real("grad_star", grad_star, low=0)
+    d = np.asarray(dist_sq, dtype=np.float64)
+    lr, L = theorem.lr, theorem.L
+    return theorem.one_step_bound(d) + lr**2 * G * (G + 2 * L * (np.sqrt(d) + lr * theorem.r))
+
+
+__all__ += ["gradient_at_target", "one_step_bound_shifted"]
+
+
+# -- the Remark after Theorem 1: a lower bound on the step size -----------------------------
+@dataclass
+class LrLowerBound:
+    """Assumption 1's c at each step size of a grid, and the smallest one that reaches a
+    fixed c (see :func:`lr_lower_bound`)."""
+
+    c: float
+    """The fixed constant of Assumption 1."""
+    lrs: np.ndarray
+    measured_c: np.ndarray
+    """c of Assumption 1 on the domain at each step size (:func:`one_point_convexity`)."""
+    noise: float
+
+    @property
+    def holds(self):
+        """Per step size: does Assumption 1 hold with ``c`` (measured c >= c)?"""
+        return self.measured_c >= self.c
+
+    @property
+    def lr_min(self):
+        """The smallest step size of the grid at which Assumption 1 holds with ``c`` (nan
+        when none does). It may fail again at a larger one: see :attr:`holds`."""
+        return float(self.lrs[np.argmax(self.holds)]) if self.holds.any() else math.nan
+
+
+def lr_lower_bound(landscape, domain, *, c, noise, lrs, samples=None, seed=0):
+    """The Remark after Theorem 1: for a fixed c, Assumption 1 holds only for step sizes
+    large enough that the noise (a box of half-width :math:`\\eta W`) smooths f's spurious
+    minima away, so :math:`\\eta` cannot be arbitrarily small. On the grid ``lrs``,
+
+    .. math:: \\eta_{\\min}(c) = \\min\\Big\\{\\eta :
+              \\min_{x \\in D}\\frac{\\langle -\\nabla g_\\eta(y), x^* - y\\rangle}
+              {\\|x^* - y\\|_2^2} \\ge c\\Big\\},\\qquad y = x - \\eta\\nabla f(x),\\quad
+              g_\\eta(y) = E_\\omega f(y - \\eta\\omega),
+
+    the left side being :func:`one_point_convexity` (eq. 2) at each step size. ``samples``
+    and ``seed`` are passed to it (exact smoothing by default, separable landscapes).
+
+    Returns
+    -------
+    LrLowerBound
+    """
+    c = real("c", c, above=0)
+    noise = real("noise", noise, above=0)
+    lrs = np.asarray(lrs, dtype=np.float64).ravel()
+    if lrs.size == 0 or not np.all(np.isfinite(lrs) & (lrs > 0)) or np.any(np.diff(lrs) <= 0):
+        fail("lrs", "increasing finite step sizes > 0", shown=f"{lrs.size} values")
+    measured = np.array([one_point_convexity(landscape, domain, lr=lr, noise=noise,
+                                             samples=samples, seed=seed).c for lr in lrs])
+    return LrLowerBound(c=c, lrs=lrs, measured_c=measured, noise=noise)
+
+
+__all__ += ["LrLowerBound", "lr_lower_bound"]

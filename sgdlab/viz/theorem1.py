@@ -1,0 +1,563 @@
+"""Chapter :ref:`main-theorem`: each step of Theorem 1's proof (Section 4) measured, as plain
+dicts of numbers; the chapter's tables and its verdict ledger rendered from them; the glue of
+their fields (through :mod:`sgdlab.viz.tables`, the one number format).
+
+A measurement function runs :mod:`sgdlab.theory` and SGD and returns numbers (and, where a
+figure needs them, arrays); a ``*_table`` function renders Markdown; a ``glue_*`` function
+glues a measurement's fields under the names the chapter's prose uses. No plotting here.
+"""
+
+import math
+
+import numpy as np
+
+from .. import _validate as validate
+from .. import landscapes, theory
+from ..sgd import run_schedule, run_sgd
+from .tables import (count_phrase, glue_number, glue_numbers, glue_percent, glue_text,
+                     markdown_table, number, verdict)
+
+__all__ = ["start_distance", "local_minima", "constants_table", "glue_constants",
+           "one_step_check", "supermartingale", "within_radius", "staying", "lemma5_map",
+           "corollary_run", "corollary_table", "looseness", "looseness_table",
+           "spiky_constants", "spiky_table", "shifted_check", "ledger", "ledger_table",
+           "holds_phrase", "glue_one_step", "glue_supermartingale", "glue_probability",
+           "glue_lemma", "glue_corollary", "glue_spiky", "glue_shifted", "glue_ledger"]
+
+Z_LIMIT = 3.0
+"""Standard errors a Monte Carlo estimate may lie on the wrong side of a bound before the
+chapter calls the bound violated."""
+
+
+def holds_phrase(count, total, noun):
+    """``"at every one of the 241 points"`` / ``"at 239 of the 241 points"``: where a bound
+    holds, in words chosen by the counts."""
+    return "at " + count_phrase(count, total, noun)
+
+
+# -- the landscape and its constants --------------------------------------------------------
+def start_distance(landscape, x0, *, lr):
+    """The largest :math:`\\|y_0 - x^*\\|^2` over the starts ``x0`` (rows), with
+    :math:`y_0 = x_0 - \\eta\\nabla f(x_0)`, as :func:`sgdlab.theory.track_y` stores it."""
+    return float(theory.track_y(landscape, x0, lr=lr, noise=0.0, steps=0).dist_sq[0].max())
+
+
+def local_minima(landscape, low, high, n_points, *, exclude=1e-3):
+    """The local minima of a 1-D landscape on a grid of ``n_points`` over [low, high] (where
+    the slope turns from negative to non-negative), leaving out those within ``exclude`` of
+    x*: the spurious ones."""
+    land = landscapes.as_landscape(landscape, need_target=True)
+    if land.dim != 1:
+        validate.fail("landscape", "1-dimensional", shown=f"dim={land.dim}")
+    grid = theory.grid(low, high, n_points)[:, 0]
+    slope = land.grad(grid[:, None])[:, 0]
+    minima = grid[1:][(slope[:-1] < 0) & (slope[1:] >= 0)]
+    return minima[np.abs(minima - land.x_star[0]) > exclude]
+
+
+def _ratio_range(t):
+    return float(np.nanmin(t.assumption.ratios)), float(np.nanmax(t.assumption.ratios))
+
+
+def constants_table(theorems):
+    """Theorem 1's constants per dimension (``theorems``: dim -> :class:`sgdlab.theory.Theorem1`
+    from :func:`sgdlab.theory.measure` with ``dist0_sq``), one column per dimension."""
+    rows = [("$L$", lambda t: t.L), ("$c$ (smallest ratio)", lambda t: t.c),
+            ("largest ratio", lambda t: _ratio_range(t)[1]),
+            ("points with ratio $\\le 0$", lambda t: t.assumption.violations),
+            ("$r = W\\sqrt d$", lambda t: t.r), ("largest allowed $\\eta$", lambda t: t.lr_max),
+            ("$\\eta$ below it", lambda t: bool(t.step_size_ok)),
+            ("$\\lambda$", lambda t: t.lam), ("$b$", lambda t: t.b),
+            ("$20b/\\lambda$", lambda t: t.radius_sq),
+            ("largest $\\Vert y_0 - x^*\\Vert^2$", lambda t: t.dist0_sq),
+            ("$T_1$", lambda t: t.T1)]
+    table = [{"quantity": name, **{f"$d = {d}$": get(t) for d, t in theorems.items()}}
+             for name, get in rows]
+    return markdown_table(table, digits=4)
+
+
+def glue_constants(theorems, f_only, land1):
+    """Glue the constants of each dimension (``d1-L`` ...), the exact L of the 1-D ripple
+    (``L-exact``, ``L-relerr``), f's own one-point convexity (``f-c`` ...) and its spurious
+    minima near x* (``f-spurious``, ``f-spurious-at``)."""
+    for d, t in theorems.items():
+        glue_numbers(f"d{d}", {"c": t.c, "lam": t.lam, "b": t.b, "stat": t.stationary,
+                               "radius": t.radius_sq, "T1": t.T1, "d0": t.dist0_sq, "r": t.r,
+                               "lrmax": t.lr_max, "violations": t.assumption.violations})
+        glue_number(f"d{d}-L", t.L, digits=7)
+        glue_number(f"d{d}-cexact", t.c, digits=12)
+    curvature, amplitude, k = land1.params   # f1'' = a + A k^2 cos(ks) / 2
+    exact = float(curvature + amplitude * k**2 / 2)
+    glue_number("L-exact", exact)
+    glue_number("L-relerr", (exact - theorems[1].L) / exact, digits=2)
+    glue_numbers("f", {"c": f_only.c, "violations": f_only.violations})
+    glue_percent("f-violation-share", f_only.violations / f_only.n_points)
+    spurious = local_minima(land1, -0.3, 0.3, 2001)
+    glue_number("f-spurious", int(spurious.size))
+    glue_number("f-spurious-at", float(np.abs(spurious).min()) if spurious.size else math.nan)
+    holds = all(t.c > 0 and t.assumption.violations == 0 for t in theorems.values())
+    glue_text("assume-verdict", _choose(holds, "holds on both domains", "fails"))
+    glue_text("f-verdict", _choose(f_only.c > 0, "is", "is not"))
+    glue_text("lr-verdict", _choose(all(t.step_size_ok for t in theorems.values()), "below",
+                                    "not below"))
+    return spurious
+
+
+# -- Step 1 ----------------------------------------------------------------------------------
+def one_step_check(landscape, theorem, y, *, lr, noise, samples, seed, bound=None):
+    """Step 1 measured at the rows of ``y``: :func:`sgdlab.theory.one_step` against
+    ``bound(dist_sq)`` (default :meth:`sgdlab.theory.Theorem1.one_step_bound`).
+
+    Returns
+    -------
+    estimate : sgdlab.theory.OneStep
+    numbers : dict
+        ``z_min`` (the smallest (bound - estimate) / stderr), ``ratio_min``, ``ratio_max``
+        (bound / estimate), ``holds`` (points with z > -:data:`Z_LIMIT`), ``points``.
+    """
+    est = theory.one_step(landscape, y, lr=lr, noise=noise, samples=samples, seed=seed)
+    b = (theorem.one_step_bound if bound is None else bound)(est.dist_sq)
+    z = (b - est.mean) / est.stderr
+    return est, {"z_min": float(z.min()), "ratio_min": float((b / est.mean).min()),
+                 "ratio_max": float((b / est.mean).max()), "holds": int((z > -Z_LIMIT).sum()),
+                 "points": int(z.size)}
+
+
+# -- Step 2 ----------------------------------------------------------------------------------
+def supermartingale(landscape, theorem, *, trials, start, lr, noise, seed):
+    """Step 2 on ``trials`` runs from the point ``start`` in every coordinate, tracked for
+    :math:`T_1` steps: the mean increment of :math:`G_t`, the mean of
+    :math:`\\|y_t-x^*\\|^2` against the iterated bound, and when it first reaches
+    :math:`2b/\\lambda`.
+
+    Returns
+    -------
+    dict
+        Numbers ``d0``, ``T1``, ``inc_z_max``, ``G_up`` (steps where the mean of G rises),
+        ``gap_z_max``, ``reach`` (-1: never), ``reach_ratio``; arrays ``G``, ``mean``,
+        ``err``; ``theorem`` (Theorem 1 from this start).
+    """
+    land = landscapes.as_landscape(landscape, need_target=True)
+    x0 = np.full((trials, land.dim), float(start))
+    d0 = start_distance(land, x0[:1], lr=lr)
+    t1 = theory.theorem1(lr=lr, L=theorem.L, c=theorem.c, r=theorem.r, dist0_sq=d0)
+    trace = theory.track_y(land, x0, lr=lr, noise=noise, steps=math.ceil(t1.T1), seed=seed)
+    dist = trace.dist_sq.astype(np.float64)
+    t = np.arange(dist.shape[0])
+    G = t1.G(t[:, None], dist)
+    increment = dist[1:] - (1 - t1.lam) * dist[:-1] - t1.b   # (1-λ)^(t+1) (G_{t+1} - G_t)
+    inc_z = increment.mean(axis=1) / (increment.std(axis=1, ddof=1) / math.sqrt(trials))
+    mean, err = dist.mean(axis=1), dist.std(axis=1, ddof=1) / math.sqrt(trials)
+    gap_z = (mean[1:] - t1.expected_bound(t[1:])) / err[1:]
+    below = mean <= 2 * t1.stationary
+    reach = int(np.argmax(below)) if below.any() else -1
+    return {"d0": d0, "T1": t1.T1, "inc_z_max": float(inc_z.max()),
+            "G_up": int(np.count_nonzero(np.diff(G.mean(axis=1)) > 0)),
+            "gap_z_max": float(gap_z.max()), "reach": reach, "reach_ratio": reach / t1.T1,
+            "theorem": t1, "G": G, "mean": mean, "err": err}
+
+
+# -- Steps 2 and 3 in probability ------------------------------------------------------------
+def within_radius(trace, theorem):
+    """The end of a :func:`sgdlab.theory.track_y` run against :math:`20b/\\lambda`: ``share``
+    within it, ``lower95`` (its 95% lower confidence bound; the rule of three when every trial
+    is within), ``mean_over_2b``, ``q90``, ``q90_ratio`` and ``max_ratio`` (over the radius)."""
+    final = trace.dist_sq[-1].astype(np.float64)
+    inside = final <= theorem.radius_sq
+    n, share = inside.size, float(inside.mean())
+    lower = (1 - 3 / n) if inside.all() else share - 1.96 * math.sqrt(share * (1 - share) / n)
+    q90 = float(np.quantile(final, 0.9))
+    return {"share": share, "lower95": float(lower),
+            "mean_over_2b": float(final.mean() / (2 * theorem.stationary)), "q90": q90,
+            "q90_ratio": q90 / theorem.radius_sq,
+            "max_ratio": float(final.max() / theorem.radius_sq)}
+
+
+def staying(landscape, theorem, trace, *, T2, lr, noise, seed):
+    """Step 3: continue the run ``trace`` (same seed, :math:`T_1` steps done) for ``T2``
+    steps and compare the largest :math:`\\|y_t-x^*\\|^2` of each trial with
+    :math:`\\delta^2` of Lemma 5 (smallest allowed :math:`\\mu`).
+
+    Returns
+    -------
+    lemma : sgdlab.theory.Lemma5
+    numbers : dict
+        ``mu``, ``delta``, ``delta_sq``, ``share_stay``, ``share_both`` (also within
+        :math:`20b/\\lambda` at :math:`T_1`), quantiles ``q50``, ``q99`` and ``max`` of the
+        largest distance in units of :math:`b/\\lambda`, ``mu_sq``, ``logT2``, ``share_log``.
+    in_units : numpy.ndarray
+        Per trial, the largest distance over the window in units of :math:`b/\\lambda`.
+    """
+    lemma = theory.lemma5(theorem, T2=T2)
+    later = theory.track_y(landscape, trace.x, lr=lr, noise=noise, steps=T2, seed=seed,
+                           first_step=trace.dist_sq.shape[0] - 1)
+    window_max = later.dist_sq.max(axis=0).astype(np.float64)
+    stay = window_max <= lemma.delta**2
+    start_ok = trace.dist_sq[-1] <= theorem.radius_sq
+    in_units = window_max / theorem.stationary
+    numbers = {"mu": lemma.mu, "delta": lemma.delta, "delta_sq": lemma.delta**2,
+               "share_stay": float(stay.mean()), "share_both": float((stay & start_ok).mean()),
+               "q50": float(np.median(in_units)), "q99": float(np.quantile(in_units, 0.99)),
+               "max": float(in_units.max()), "mu_sq": lemma.mu**2, "logT2": math.log(T2),
+               "share_log": float(np.mean(in_units <= math.log(T2)))}
+    return lemma, numbers, in_units
+
+
+# -- Step 4 ----------------------------------------------------------------------------------
+def _slack_at_min_mu(L_over_c, fraction, T2):
+    lr_max = min(1 / (2 * L_over_c), 1 / L_over_c**2, 0.5)
+    t = theory.theorem1(lr=fraction * lr_max, L=L_over_c, c=1.0, r=1.0)
+    return theory.lemma5(t, T2=T2).slack
+
+
+def lemma5_map(theorem, *, T2, T2_grid, mu_grid, fractions, L_over_c):
+    """Lemma 5's slack (rhs / lhs) over ``T2_grid`` x ``mu_grid`` at ``theorem``'s constants,
+    and at the smallest allowed :math:`\\mu` over step sizes (``fractions`` of the largest
+    allowed) for each ratio :math:`L/c` of ``L_over_c`` (dict name -> ratio; ``T2`` = 1000).
+
+    Returns
+    -------
+    dict
+        Arrays ``slack`` (mu x T2), ``mu_min``, ``mu_needed`` (per T2), ``slack_lr`` (name ->
+        per fraction); numbers ``slack``, ``lhs``, ``rhs`` (at ``T2``), ``mu_needed_T2``,
+        ``slack_min_allowed``, ``slack_max_allowed`` (over L/c in {1, 7, 1000}, T2 in
+        {1, 1e3, 1e9} and fractions {0.001, 0.5, 0.999}), ``r_check`` (largest change of the
+        slack when r changes) and ``holds_mu8`` (does the lemma hold at mu = 8).
+    """
+    lemma = theory.lemma5(theorem, T2=T2)
+    slack = np.array([[theory.lemma5(theorem, T2=T, mu=mu).slack for T in T2_grid]
+                      for mu in mu_grid])
+    mu_needed = np.array([mu_grid[np.argmax(slack[:, j] >= 1)] for j in range(len(T2_grid))])
+    corners = [_slack_at_min_mu(L, f, T) for f in (0.001, 0.5, 0.999) for L in (1.0, 7.0, 1e3)
+               for T in (1, 1e3, 1e9)]
+    r_check = max(abs(theory.lemma5(theory.theorem1(lr=theorem.lr, L=theorem.L, c=theorem.c,
+                                                    r=r), T2=T2).slack - lemma.slack)
+                  for r in (0.01, 1.0, 100.0))
+    return {"slack_map": slack, "mu_min": np.array([theory.lemma5(theorem, T2=T).mu_min
+                                                     for T in T2_grid]),
+            "mu_needed": mu_needed, "slack_lr": {name: np.array(
+                [_slack_at_min_mu(ratio, f, 1000) for f in fractions])
+                for name, ratio in L_over_c.items()},
+            "slack": lemma.slack, "lhs": lemma.lhs, "rhs": lemma.rhs,
+            "mu_needed_T2": float(mu_needed[np.argmin(abs(np.asarray(T2_grid) - T2))]),
+            "slack_min_allowed": float(min(corners)), "slack_max_allowed": float(max(corners)),
+            "r_check": float(r_check),
+            "holds_mu8": bool(theory.lemma5(theorem, T2=T2, mu=8.0).holds)}
+
+
+# -- Corollary 2 -----------------------------------------------------------------------------
+def corollary_run(landscape, x0, *, lr, lr2, noise, span, dist0_sq, seed):
+    """Corollary 2 end to end: c on [-span, span] for stage 1 (``lr``), c' on
+    :math:`\\mathbb{D}' = \\{\\|x-x^*\\|^2 \\le 20b/\\lambda\\}` for stage 2 (``lr2``), both
+    with ``noise``, and :func:`sgdlab.run_schedule` of the two stages from ``x0`` (1-D).
+
+    Returns
+    -------
+    cor : sgdlab.theory.Corollary2
+    numbers : dict
+        ``c1``, ``c2``, ``c_diff``, ``lam1``, ``lam2``, ``rad1``, ``rad2``, ``T1``, ``T2``,
+        ``T2_printed``, ``region`` (half-width of D'), ``share1``, ``share2`` (within each
+        stage's radius at its end) and ``q90_2`` (90% quantile after stage 2 over its radius).
+    """
+    land = landscapes.as_landscape(landscape, need_target=True)
+    first = theory.measure(land, theory.grid(-span, span, 10_001), lr=lr, noise=noise)
+    region = math.sqrt(first.radius_sq)
+    second = theory.measure(land, theory.grid(-region, region, 10_001), lr=lr2, noise=noise)
+    cor = theory.corollary2(first, second, dist0_sq=dist0_sq)
+    stages = [(lr, noise, math.ceil(cor.T1)), (lr2, noise, math.ceil(cor.T2))]
+    schedule = run_schedule(land, x0, stages, seed=seed)
+    after = [(s.y[:, 0] - land.x_star[0]) ** 2 for s in schedule.stages]
+    return cor, {"c1": first.c, "c2": second.c, "c_diff": second.c - first.c,
+                 "lam1": first.lam, "lam2": second.lam, "rad1": first.radius_sq,
+                 "rad2": second.radius_sq, "T1": cor.T1, "T2": cor.T2,
+                 "T2_printed": cor.T2_as_printed, "region": region,
+                 "share1": float(np.mean(after[0] <= first.radius_sq)),
+                 "share2": float(np.mean(after[1] <= second.radius_sq)),
+                 "q90_2": float(np.quantile(after[1], 0.9) / second.radius_sq)}
+
+
+def corollary_table(cor, numbers, *, noise):
+    """Corollary 2's two stages side by side."""
+    stages = [(cor.first, numbers["T1"], numbers["share1"]),
+              (cor.second, numbers["T2"], numbers["share2"])]
+    names = ("stage 1", "stage 2")
+    rows = [("$\\eta$", lambda t, s, q: t.lr), ("$\\eta W$", lambda t, s, q: t.lr * noise),
+            ("$L$", lambda t, s, q: t.L), ("$c$", lambda t, s, q: t.c),
+            ("condition", lambda t, s, q: "holds" if t.step_size_ok else "fails"),
+            ("$\\lambda$", lambda t, s, q: t.lam), ("$b$", lambda t, s, q: t.b),
+            ("$20b/\\lambda$", lambda t, s, q: t.radius_sq), ("steps", lambda t, s, q: s),
+            ("share within", lambda t, s, q: q)]
+    return markdown_table([{"": name, **{n: get(*st) for n, st in zip(names, stages)}}
+                           for name, get in rows], digits=4)
+
+
+# -- how loose -------------------------------------------------------------------------------
+def looseness(*, theorem, prob, sup, one, stay, lemma, cor, lr, noise, curvature_g):
+    """The measured-over-bound ratios of the chapter (``rows``: name -> (d = 1, d = 10), nan
+    where not measured) and the factors that make the radius loose in one dimension."""
+    rows = {"90% quantile at $T_1$ / $20b/\\lambda$": (prob[1]["q90_ratio"],
+                                                        prob[10]["q90_ratio"]),
+            "mean at $T_1$ / $2b/\\lambda$": (prob[1]["mean_over_2b"],
+                                             prob[10]["mean_over_2b"]),
+            "steps to $2b/\\lambda$ / $T_1$": (sup[1]["reach_ratio"], sup[10]["reach_ratio"]),
+            "one step, far: estimate / bound": (1 / one[1]["ratio_min"], 1 / one[10]["ratio_min"]),
+            "one step, near: estimate / bound": (1 / one[1]["ratio_max"],
+                                                 1 / one[10]["ratio_max"]),
+            "staying: 99% quantile / $\\delta^2$": (stay["q99"] / stay["mu_sq"], math.nan),
+            "Lemma 5: lhs / rhs": (1 / lemma["slack"], math.nan),
+            "Corollary 2: 90% quantile / radius": (cor["q90_2"], math.nan)}
+    mean_T1 = prob[1]["mean_over_2b"] * 2 * theorem.stationary
+    rate_g = 2 * lr * curvature_g - (lr * curvature_g) ** 2
+    factors = {"radius": 1 / prob[1]["q90_ratio"], "delta": stay["mu_sq"] / stay["q99"],
+               "quantile": prob[1]["q90"] / mean_T1, "markov": 20 / (prob[1]["q90"] / mean_T1),
+               "stationary": theorem.stationary / mean_T1,
+               "noise": theorem.r**2 / theory.noise_second_moment(noise, 1),
+               "rate": rate_g / theorem.lam, "smooth": (1 + lr * theorem.L) ** 2,
+               "onestep": one[1]["ratio_min"] - 1, "rate_g": rate_g}
+    factors["product"] = factors["noise"] * factors["rate"] * factors["smooth"]
+    return rows, factors
+
+
+def looseness_table(rows):
+    """The rows of :func:`looseness` as a table (blank where not measured)."""
+    return markdown_table([{"measured / bound": name, "$d = 1$": a,
+                            "$d = 10$": "" if math.isnan(b) else b}
+                           for name, (a, b) in rows.items()])
+
+
+# -- the spiky function ----------------------------------------------------------------------
+def spiky_constants(landscape, spans, x0, *, lr, noise, steps, seed):
+    """Theorem 1's constants for ``landscape`` on [-s, s] for each s of ``spans`` (the first
+    is the whole domain), and SGD from ``x0`` for ``steps`` steps.
+
+    Returns
+    -------
+    nested : dict
+        span -> :class:`sgdlab.theory.Theorem1`.
+    numbers : dict
+        On the first span: ``L``, ``L_at``, ``c``, ``violations``, ``lam``, ``over_cL2``,
+        ``over_2L`` (lr over those bounds), ``ok`` (the condition holds); ``ok_spans`` (how
+        many spans satisfy it), ``fits`` (spans where it holds and :math:`20b/\\lambda` is
+        within the span's :math:`\\max\\|x\\|^2`); ``share``, ``share_05`` (trials within
+        1.5 and 0.5 of x*).
+    """
+    nested = {s: theory.measure(landscape, theory.grid(-s, s, 10_001), lr=lr, noise=noise)
+              for s in spans}
+    whole = nested[spans[0]]
+    run = run_sgd(landscape, x0, lr=lr, noise=noise, steps=steps, seed=seed)
+    ok = [s for s, t in nested.items() if t.step_size_ok]
+    return nested, {"L": whole.L, "L_at": float(whole.smoothness.at[0]), "c": whole.c,
+                    "violations": whole.assumption.violations, "lam": whole.lam,
+                    "over_cL2": lr / whole.lr_bounds["c/L^2"],
+                    "over_2L": lr / whole.lr_bounds["1/(2L)"], "ok": bool(whole.step_size_ok),
+                    "ok_spans": len(ok), "spans": len(spans),
+                    "fits": sum(nested[s].radius_sq <= s * s for s in ok),
+                    "share": run.share_within(1.5), "share_05": run.share_within(0.5)}
+
+
+def spiky_table(nested, *, lr):
+    """One row per interval: L, c, lr over c/L^2, lambda, the condition, the radius
+    :math:`20b/\\lambda` and the interval's largest :math:`\\|x\\|^2`."""
+    return markdown_table([{"interval": f"[-{s:g}, {s:g}]", "$L$": t.L, "$c$": t.c,
+                            "$\\eta L^2/c$": lr / t.lr_bounds["c/L^2"] if t.c > 0 else math.nan,
+                            "$\\lambda$": t.lam, "condition": "holds" if t.step_size_ok
+                            else "fails", "$20b/\\lambda$": t.radius_sq if t.lam > 0 else "none",
+                            "$\\max x^2$": s * s} for s, t in nested.items()])
+
+
+# -- Step 1 when grad f(x*) != 0 ---------------------------------------------------------------
+def shifted_check(landscape, theorem, y, *, lr, noise, samples, seed, n_points=2001):
+    """Step 1 on a 1-D landscape whose smoothed g is stationary at x* while f is not.
+
+    Returns
+    -------
+    estimate : sgdlab.theory.OneStep
+    numbers : dict
+        ``grad_f`` (:math:`|f'(x^*)|`), ``grad_g`` (:math:`|g'(x^*)|`), ``pointwise_share``
+        (share of z in the noise box around x* where :math:`|f'(z)| > L|z-x^*|`, the bound
+        the proof uses), ``mean_ratio`` (:math:`E f'(z)^2 / L^2E(z-x^*)^2` there), the
+        printed inequality's ``z_min``, ``ratio_min``, ``holds``, ``points`` (as
+        :func:`one_step_check`), ``excess`` (the largest estimate over bound minus 1, 0 when
+        below) and the bound with G's ``shifted_holds``.
+    """
+    land = landscapes.as_landscape(landscape, need_target=True)
+    if land.dim != 1:
+        validate.fail("landscape", "1-dimensional", shown=f"dim={land.dim}")
+    radius = lr * noise
+    grad_f = float(np.linalg.norm(theory.gradient_at_target(land)))
+    grad_g = float(np.linalg.norm(theory.gradient_at_target(land, radius=radius)))
+    offset = np.linspace(-radius, radius, n_points)
+    slope = land.grad(land.x_star[0] + offset[:, None])[:, 0]
+    est, numbers = one_step_check(land, theorem, y, lr=lr, noise=noise, samples=samples,
+                                  seed=seed)
+    _, shifted = one_step_check(land, theorem, y, lr=lr, noise=noise, samples=samples, seed=seed,
+                                bound=lambda d: theory.one_step_bound_shifted(
+                                    theorem, d, grad_star=grad_f))
+    numbers.update(grad_f=grad_f, grad_g=grad_g,
+                   pointwise_share=float(np.mean(np.abs(slope) > theorem.L * np.abs(offset))),
+                   mean_ratio=float(np.mean(slope**2) / (theorem.L**2 * np.mean(offset**2))),
+                   excess=max(0.0, 1 / numbers["ratio_min"] - 1),
+                   shifted_holds=shifted["holds"], c=theorem.c,
+                   violations=theorem.assumption.violations)
+    return est, numbers
+
+
+def glue_shifted(numbers):
+    """Glue :func:`shifted_check`'s numbers (``shift-*``) and the sentence on the printed
+    inequality (``shift-verdict``), chosen by the counts."""
+    glue_numbers("shift", {k: v for k, v in numbers.items() if k != "excess"})
+    glue_percent("shift-pointwise", numbers["pointwise_share"])
+    where = holds_phrase(numbers["holds"], numbers["points"], "tested points")
+    if numbers["holds"] == numbers["points"]:
+        text = (f"holds {where}: the smallest margin is {number(numbers['z_min'])} standard "
+                "errors")
+    else:
+        text = (f"fails: it holds only {where}, and the estimate exceeds the bound by up to "
+                f"{number(100 * numbers['excess'])}%")
+    return glue_text("shift-verdict", text)
+
+
+# -- the ledger ------------------------------------------------------------------------------
+def ledger(*, thm, f_only, one, sup, prob, stay, lemma, cor, cor_numbers, spiky, shifted):
+    """The chapter's claims, each with what was measured and whether it agrees (computed).
+
+    Arguments are the chapter's measurements: ``thm`` (dim -> Theorem1), ``f_only``
+    (Assumption 1 for f itself), ``one``/``sup``/``prob`` (dim -> the dicts of
+    :func:`one_step_check`, :func:`supermartingale`, :func:`within_radius`), ``stay``
+    (:func:`staying`), ``lemma`` (:func:`lemma5_map`), ``cor`` and ``cor_numbers``
+    (:func:`corollary_run`), ``spiky`` (:func:`spiky_constants`), ``shifted``
+    (:func:`shifted_check`).
+    """
+    n = number
+    c_min = min(t.c for t in thm.values())
+    bad = sum(t.assumption.violations for t in thm.values())
+    z_one = min(o["z_min"] for o in one.values())
+    inc = max(s["inc_z_max"] for s in sup.values())
+    gap = max(s["gap_z_max"] for s in sup.values())
+    mean2b = max(p["mean_over_2b"] for p in prob.values())
+    share = min(p["share"] for p in prob.values())
+    low95 = min(p["lower95"] for p in prob.values())
+    rows = [
+        ("Assumption 1 for the smoothed ripple", f"c = {n(c_min, 6)}, {bad} violations",
+         c_min > 0 and bad == 0),
+        ("$f$ itself is not one-point convex", f"c of f = {n(f_only.c)}", f_only.c < 0),
+        ("the step-size condition", f"largest allowed η {n(thm[1].lr_max)}",
+         all(t.step_size_ok for t in thm.values())),
+        ("Step 1 at every tested $y_t$", f"margin {n(z_one)} std. errors", z_one > -Z_LIMIT),
+        ("Step 2: mean of $G_t$ never rises", f"largest rise {n(inc)} std. errors",
+         inc < Z_LIMIT),
+        ("Step 2: below the iterated bound", f"largest excess {n(gap)} std. errors",
+         gap < Z_LIMIT),
+        ("Step 2: mean at $T_1$ below $2b/\\lambda$", f"{n(mean2b)} of it", mean2b <= 1),
+        ("Theorem 1: share within $20b/\\lambda$ at least 1/2", n(share, 4), share >= 0.5),
+        ("eq. (3): that share at least 0.9", f"95% lower bound {n(low95, 4)}", low95 >= 0.9),
+        ("Step 3: stays within $\\delta$ (5/9), jointly 1/2",
+         f"{n(stay['share_stay'], 4)}, {n(stay['share_both'], 4)}",
+         stay["share_stay"] >= 5 / 9 and stay["share_both"] >= 0.5),
+        ("Step 4: Lemma 5 at the smallest allowed $\\mu$",
+         f"slack at least {n(lemma['slack_min_allowed'])}",
+         lemma["slack"] >= 1 and lemma["slack_min_allowed"] >= 1),
+        ("Corollary 2's hypothesis $c' > c$", f"c' - c = {n(cor_numbers['c_diff'], 2)}",
+         cor_numbers["c_diff"] > 1e-9),
+        ("Corollary 2: share at least 1/4, radius shrinks", n(cor_numbers["share2"], 4),
+         cor_numbers["share2"] >= 0.25 and cor.shrinks),
+        ("Corollary 2's printed $T_2$ is positive", n(cor.T2_as_printed), cor.T2_as_printed > 0),
+        ("$20b/\\lambda$ within 10 times the 90% radius", f"ratio {n(prob[1]['q90_ratio'])}",
+         prob[1]["q90_ratio"] >= 0.1),
+        ("spiky $f$: the conditions on [-3, 3]", f"λ = {n(spiky['lam'])}", spiky["ok"]),
+        ("spiky $f$: over 90% of SGD within 1.5", n(spiky["share"]), spiky["share"] > 0.9),
+        ("$\\nabla f(x^*) \\ne 0$: Step 1 still holds", f"margin {n(shifted['z_min'])} std. "
+         "errors", shifted["z_min"] > -Z_LIMIT)]
+    return [{"claim": c, "measured": m, "agrees": verdict(ok)} for c, m, ok in rows]
+
+
+def ledger_table(rows):
+    """The ledger of :func:`ledger` as a table."""
+    return markdown_table(rows, align="llc")
+
+
+# -- glue: the fields of each measurement and the words that depend on them ------------------
+def _choose(ok, yes, no):
+    return yes if ok else no
+
+
+def glue_one_step(one, *, lr, curvature_g):
+    """``step1-d{d}-*`` for each dimension of ``one``, ``rate-g`` (the contraction rate
+    :math:`2\\eta a - \\eta^2 a^2` of g) and ``step1-verdict``."""
+    for d, numbers in one.items():
+        glue_numbers(f"step1-d{d}", numbers)
+    glue_number("rate-g", 2 * lr * curvature_g - (lr * curvature_g) ** 2)
+    held, total = sum(o["holds"] for o in one.values()), sum(o["points"] for o in one.values())
+    return glue_text("step1-verdict", _choose(
+        held == total, "Every estimate lies below the bound (within the noise)",
+        f"The bound fails: the estimate lies above it by more than {number(Z_LIMIT)} standard "
+        f"errors at {number(total - held)} of the {number(total)} points"))
+
+
+def glue_supermartingale(sup):
+    """``sup-d{d}-*`` and ``sup-verdict`` (does the mean of G ever go up)."""
+    for d, numbers in sup.items():
+        glue_numbers(f"sup-d{d}", {k: v for k, v in numbers.items()
+                                   if k not in ("theorem", "G", "mean", "err")})
+    ups = sum(s["G_up"] for s in sup.values())
+    worst = max(s["inc_z_max"] for s in sup.values())
+    return glue_text("sup-verdict", _choose(
+        ups == 0 and worst < Z_LIMIT, "never goes up",
+        f"goes up at {number(ups)} steps (largest rise {number(worst)} standard errors)"))
+
+
+def glue_probability(prob, stay):
+    """``prob-d{d}-*``, ``stay-*`` and the verdicts ``prob-verdict`` (against 1/2 and the
+    proof's 0.9) and ``stay-verdict`` (against 5/9)."""
+    for d, numbers in prob.items():
+        glue_numbers(f"prob-d{d}", numbers, digits=4)
+    glue_numbers("stay", stay, digits=4)
+    low = min(p["lower95"] for p in prob.values())
+    share = min(p["share"] for p in prob.values())
+    glue_text("prob-verdict", "above both the theorem's 1/2 and the proof's 0.9" if low >= 0.9
+              else _choose(share >= 0.5, "above the theorem's 1/2 but not clearly above the "
+                           "proof's 0.9", "below the theorem's 1/2"))
+    return glue_text("stay-verdict", _choose(
+        stay["share_stay"] == 1, "Every trial stays",
+        f"A share {number(stay['share_stay'], 4)} of the trials stays"))
+
+
+def glue_lemma(lemma):
+    """``lemma-*`` (numbers) and ``lemma-mu8`` (holds / fails at mu = 8)."""
+    glue_numbers("lemma", {k: v for k, v in lemma.items()
+                           if k not in ("slack_map", "mu_min", "mu_needed", "slack_lr",
+                                        "holds_mu8")})
+    return glue_text("lemma-mu8", _choose(lemma["holds_mu8"], "holds", "fails"))
+
+
+def glue_corollary(cor, numbers):
+    """``cor-*`` and the verdicts ``cor-hyp`` (does c' > c hold) and ``cor-printed`` (the sign
+    of the printed T2)."""
+    glue_numbers("cor", numbers, digits=4)
+    glue_number("cor-c_diff", numbers["c_diff"], digits=2)
+    glue_text("cor-hyp", _choose(numbers["c_diff"] > 1e-9, "holds", "does not hold strictly"))
+    return glue_text("cor-printed", _choose(cor.T2_as_printed > 0, "positive", "negative"))
+
+
+def glue_spiky(numbers, landscape, *, lr, noise):
+    """``spiky-*``, the spiky f's parameters (``spiky-beta``, ``spiky-period``), its setting
+    (``spiky-lr``, ``spiky-noise``, ``spiky-radius``) and the verdicts ``spiky-assume``,
+    ``spiky-cond`` and ``spiky-fits``."""
+    glue_numbers("spiky", {k: v for k, v in numbers.items() if k not in ("ok",)})
+    beta, inverse_period = landscape.params[:2]
+    glue_numbers("spiky", {"beta": float(beta), "period": float(1 / inverse_period),
+                           "lr": lr, "noise": noise, "radius": lr * noise})
+    glue_text("spiky-assume", _choose(numbers["c"] > 0 and numbers["violations"] == 0,
+                                      "does", "does not"))
+    glue_text("spiky-cond", _choose(numbers["ok"], "holds", "fails"))
+    fits = numbers["fits"]
+    return glue_text("spiky-fits", _choose(
+        fits == 0, "on none of these intervals do the theorem's hypotheses and its conclusion "
+        "fit together", f"on {count_phrase(fits, numbers['spans'], 'intervals')} the "
+        "hypotheses hold and the radius fits inside the interval"))
+
+
+def glue_ledger(rows):
+    """``ledger-count``: how many of the claims agree, in words."""
+    agree = sum(row["agrees"] == "yes" for row in rows)
+    return glue_text("ledger-count", count_phrase(agree, len(rows), "claims"))
