@@ -1,0 +1,73 @@
+"""Tests of sgdlab.nn.config: the protocol fields of ExperimentConfig and the presets (no torch)."""
+
+import dataclasses
+
+import pytest
+
+from sgdlab.nn import names
+from sgdlab.nn.config import OPTIONS, ExperimentConfig, config_for
+
+PROTOCOL = dict(momentum=0.0, weight_decay=0.0, augment=False, bn_eval="batch",
+                val_split="test")
+"""The defaults: plain SGD on the plain loss, as the paper's theory has it."""
+
+
+def test_every_option_has_a_help_text_and_the_new_fields_are_options():
+    fields = {f.name: f for f in dataclasses.fields(ExperimentConfig)}
+    for name in OPTIONS:
+        assert len(fields[name].metadata["help"]) > 20, name
+    for name in list(PROTOCOL) + ["probe_batch", "memory_gb"]:
+        assert name in OPTIONS
+    assert fields["bn_eval"].metadata["choices"] == names.BN_EVALS == ("batch", "running")
+    assert fields["val_split"].metadata["choices"] == names.VAL_SPLITS == ("test", "holdout")
+    for name in ("momentum", "weight_decay", "augment", "bn_eval", "val_split"):
+        assert "paper" in fields[name].metadata["help"], name  # says what the paper states
+
+
+@pytest.mark.parametrize("experiment", names.EXPERIMENTS)
+@pytest.mark.parametrize("scale", names.SCALES)
+def test_presets_use_the_plain_protocol_and_one_pass_probes(experiment, scale):
+    cfg = config_for(experiment, scale)
+    assert {name: getattr(cfg, name) for name in PROTOCOL} == PROTOCOL
+    assert cfg.probe_batch is None and cfg.memory_gb is None
+
+
+def test_paper_preset_keeps_the_papers_numbers():
+    cfg = {e: config_for(e, "paper") for e in names.EXPERIMENTS}
+    assert (cfg["trajectory"].epochs, cfg["trajectory"].trials, cfg["trajectory"].lr) == (
+        300, 5, 0.1)
+    assert (cfg["neighbourhood"].k, cfg["neighbourhood"].rho) == (100, 0.5)
+    assert (cfg["allpairs"].members, cfg["allpairs"].shared_epochs,
+            cfg["allpairs"].epochs) == (50, 10, 140)
+    assert (cfg["spectrum"].epochs, cfg["spectrum"].small_lr,
+            cfg["spectrum"].continue_epochs) == (300, 0.01, 150)
+    assert cfg["trajectory"].arch == "resnet34" and cfg["trajectory"].dataset == "cifar10"
+
+
+def test_overrides_reach_the_protocol_fields():
+    cfg = config_for("trajectory", "tiny", dataset="cifar100", momentum=0.9, weight_decay=5e-4,
+                     augment=True, bn_eval="running", val_split="holdout", probe_batch=32,
+                     memory_gb=2, data_dir="/nowhere")
+    assert (cfg.momentum, cfg.weight_decay, cfg.augment, cfg.bn_eval, cfg.val_split) == (
+        0.9, 5e-4, True, "running", "holdout")
+    assert cfg.probe_batch == 32 and cfg.memory_gb == 2.0 and isinstance(cfg.memory_gb, float)
+    assert cfg.to_dict()["val_split"] == "holdout"
+    assert config_for("trajectory", "tiny", momentum=None).momentum == 0.0  # None: preset
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(momentum=1.0), ValueError, "momentum must be a finite number >= 0 and < 1, got 1.0"),
+    (dict(momentum="0.9"), TypeError, "momentum must be"),
+    (dict(weight_decay=-1e-4), ValueError, "weight_decay must be a finite number >= 0"),
+    (dict(augment="yes"), TypeError, "augment must be True or False, got 'yes'"),
+    (dict(augment=True), ValueError, "augment must be False for dataset 'digits'"),
+    (dict(bn_eval="eval"), ValueError, r"bn_eval must be one of \('batch', 'running'\)"),
+    (dict(val_split="val"), ValueError, r"val_split must be one of \('test', 'holdout'\)"),
+    (dict(probe_batch=0), ValueError, "probe_batch must be an integer >= 1 or None, got 0"),
+    (dict(probe_batch=2.5), TypeError, "probe_batch must be an integer"),
+    (dict(memory_gb=0), ValueError, "memory_gb must be a finite number > 0 or None, got 0"),
+    (dict(memory_gb="8"), TypeError, "memory_gb must be"),
+])
+def test_bad_protocol_values(kwargs, error, message):
+    with pytest.raises(error, match=message):
+        ExperimentConfig("trajectory", **kwargs)
