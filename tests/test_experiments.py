@@ -138,7 +138,8 @@ def test_cli_options_are_the_config_fields(capsys, monkeypatch):
     args = parser.parse_args(["run", "trajectory", "--out", "o"])
     assert all(getattr(args, name) is None for name in experiments.OPTIONS)  # the presets'
     for field in fields[2:]:
-        value = field.metadata["choices"][-1] if field.metadata["choices"] else "7"
+        value = (field.metadata["choices"][-1] if field.metadata["choices"]
+                 else "true" if field.type == "bool" else "7")
         option = "--" + field.name.replace("_", "-")
         parsed = getattr(parser.parse_args(["run", "trajectory", "--out", "o", option, value]),
                          field.name)

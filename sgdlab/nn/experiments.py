@@ -14,8 +14,8 @@ The experiments (with the paper's sections and figures):
     The same at ``k`` random points of the ball of radius ``rho`` around each epoch's point,
     with Hoeffding's confidence.
 ``allpairs`` (paper: 5.3)
-    Shared first epochs, ``members`` continuations with other seeds (trained as one
-    ensemble); every point against every final solution.
+    Shared first epochs, ``members`` continuations with other seeds (trained as ensembles of
+    member groups); every point against every final solution.
 ``spectrum`` (paper: 5.4, 6)
     From several epochs of an lr-0.1 run, continue with a small lr; loss of each minimum,
     distance from the init, one-point convexity.
@@ -23,50 +23,110 @@ The experiments (with the paper's sections and figures):
 Scales: ``paper`` is the paper's setting (CIFAR, 300 epochs, ...; needs a GPU and the data
 folder), ``book`` fits the book's build on a 2-core CPU with scikit-learn's digits, ``tiny`` is
 for the tests. Any field can be overridden.
+
+Units of work and ``torchrun``
+------------------------------
+Every experiment is cut into named *units*, in phases; the units of a phase are independent:
+
+=============== ============================================================================
+trajectory      ``trial{i}``: train trial ``i``, probe its trajectory
+neighbourhood   ``train`` (the one training run); then ``ball{t}``: the ball of epoch ``t``
+allpairs        ``shared`` (the shared epochs); ``members{a}-{b}``: members ``a .. b - 1``
+                trained as one ensemble (:func:`member_groups`); ``pairs{m}``: trajectory
+                ``m`` against every final solution
+spectrum        ``base`` (the lr-0.1 run); ``from{s}``: the continuation from epoch ``s``,
+                its minimum and its probes
+=============== ============================================================================
+
+Under ``torchrun`` (:mod:`sgdlab.nn.distributed`) unit ``i`` of a phase runs on rank
+``i mod world_size``; the ranks exchange the units' arrays after each phase and rank 0
+writes the result, whose ``result.json`` records ``world_size`` and the units of each rank.
+Each unit checkpoints on its own: a training run after every epoch (in its own folder), a
+finished probe unit (and every :data:`PROBE_BLOCK` points of a long probe) to its own file
+under ``units/``. Rerunning with ``resume=True`` after any rank was killed reuses all of them,
+so at most one epoch of one training unit, or one block of one probe unit, is recomputed.
+
+**What is guaranteed.** The seeds, the batch orders and the member groups belong to the
+units, never to the ranks, and every unit computes the same operations whichever rank runs
+it. So a run under ``torchrun`` with any number of ranks gives *bitwise* the arrays and the
+summary of the single-process run with the same options, when every process uses the same
+device type and the same number of threads per process (``torchrun`` sets
+``OMP_NUM_THREADS=1``; run the single process with ``OMP_NUM_THREADS=1`` too), and the same
+for a resumed run. With other thread counts float32 results agree only to rounding, which
+SGD amplifies (ReLU kinks); their statistics agree.
+
+``SGDLAB_KILL_AFTER_UNITS=RANK:N`` (a test hook) makes rank ``RANK`` kill itself with
+``SIGKILL`` after it has computed ``N`` unit files.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+import signal
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from . import io
+from . import distributed, io
 from .config import OPTIONS, ExperimentConfig, config_for
 from .names import EXPERIMENTS, SCALES
 
-__all__ = ["EXPERIMENTS", "SCALES", "run", "load"]
+__all__ = ["EXPERIMENTS", "SCALES", "PROBE_BLOCK", "MEMBERS_PER_GROUP", "run", "load",
+           "member_groups", "units_of"]
 # ExperimentConfig, OPTIONS and config_for live in sgdlab.nn.config; they are importable from
 # here too, as before.
+
+PROBE_BLOCK = 25
+"""Points of a long trajectory probe saved together (a killed probe loses at most one
+block)."""
+MEMBERS_PER_GROUP = 10
+"""Most members of one ensemble unit of ``allpairs`` (see :func:`member_groups`)."""
+_KILL_HOOK = "SGDLAB_KILL_AFTER_UNITS"
 
 
 # -- running -------------------------------------------------------------------------------
 def run(experiment, *, scale="book", out=None, resume=False, progress=True, **overrides):
-    """Run one experiment and return its result (a dict: ``config``, ``summary``, ``arrays``).
+    """Run one experiment and return its result (a dict: ``config``, ``summary``, ``arrays``,
+    ``world_size``, ``units``, ``protocol``).
 
-    With ``out``, everything goes in that folder: the training runs (each resumable), and
-    ``result.npz`` / ``result.json`` at the end. If ``out`` already holds a finished result
-    with the same config, it is loaded instead of recomputed; with ``resume=True`` an
-    interrupted run continues from its checkpoints. Without ``out``, a temporary folder is
-    used and removed.
+    With ``out``, everything goes in that folder: the training runs (each resumable), the
+    units' files, and ``result.npz`` / ``result.json`` at the end. If ``out`` already holds a
+    finished result with the same config, it is loaded instead of recomputed; with
+    ``resume=True`` an interrupted run continues from its checkpoints. Without ``out``, a
+    temporary folder is used and removed. Under ``torchrun`` every rank calls this with the
+    same arguments (see the module's notes); ``out`` should then be a folder all ranks share.
     """
     config = config_for(experiment, scale, **overrides)
+    context = distributed.init(config.device)
     if out is None:
         with tempfile.TemporaryDirectory(prefix=f"sgdlab-{experiment}-") as tmp:
-            return _run(config, Path(tmp), resume=False, progress=progress, save=False)
+            return _run(config, Path(tmp), context, resume=False, progress=progress,
+                        save=False)
     out = Path(out)
-    existing = out / "result.json"
-    if existing.is_file():
-        saved = load(out)
-        if saved["config"] == _jsonable(config.to_dict()):
-            return saved
-        if not resume or saved["config"].get("experiment") != experiment:
-            raise FileExistsError(f"{out} holds a result with another config; choose another "
-                                  "out folder or delete it")
+    decision = distributed.all_gather(context, _decide(config, out, resume)
+                                      if context.main else None)[0]
+    if decision == "load":
+        return load(out)
+    if decision != "run":
+        raise FileExistsError(decision)
     out.mkdir(parents=True, exist_ok=True)
-    return _run(config, out, resume=resume, progress=progress, save=True)
+    return _run(config, out, context, resume=resume, progress=progress, save=True)
+
+
+def _decide(config, out, resume):
+    """"load" (``out`` holds this result), "run", or the message of a refusal."""
+    if not (out / "result.json").is_file():
+        return "run"
+    saved = load(out)
+    if saved["config"] == _jsonable(config.to_dict()):
+        return "load"
+    if not resume or saved["config"].get("experiment") != config.experiment:
+        return (f"{out} holds a result with another config; choose another out folder or "
+                "delete it")
+    return "run"
 
 
 def load(out):
@@ -79,22 +139,162 @@ def load(out):
     meta = json.loads(meta_path.read_text())
     with np.load(arrays_path, allow_pickle=False) as npz:
         arrays = {name: npz[name] for name in npz.files}
-    return {"config": meta["config"], "summary": meta["summary"], "arrays": arrays}
+    return {"config": meta["config"], "summary": meta["summary"], "arrays": arrays,
+            "world_size": meta.get("world_size", 1), "units": meta.get("units"),
+            "protocol": meta.get("protocol")}
 
 
-def _run(config, out, *, resume, progress, save):
+def _run(config, out, context, *, resume, progress, save):
     runner = {"trajectory": _trajectory, "neighbourhood": _neighbourhood,
               "allpairs": _allpairs, "spectrum": _spectrum}[config.experiment]
-    summary, arrays = runner(config, out, resume, progress)
+    work = _Work(config, out, context, resume, progress and context.main)
+    summary, arrays = runner(config, work)
     result = {"config": _jsonable(config.to_dict()), "summary": _jsonable(summary),
-              "arrays": arrays}
-    if save:
+              "arrays": arrays, "world_size": context.world_size, "units": work.record(),
+              "protocol": _protocol(config)}
+    if save and context.main:
         io.write_npz(out / "result.npz", arrays)
-        io.write_json(out / "result.json", {"config": result["config"],
-                                            "summary": result["summary"]})
+        io.write_json(out / "result.json", {k: v for k, v in result.items() if k != "arrays"})
+    distributed.barrier(context)
     return result
 
 
+def _protocol(config):
+    """The protocol choices of :mod:`sgdlab.nn.protocol` for ``config`` (JSON-able)."""
+    from . import protocol
+
+    return _jsonable(protocol.choices(config))
+
+
+def units_of(experiment, scale="book", **overrides):
+    """The names of the units of ``experiment`` at ``scale``, phase by phase (no torch).
+
+    Returns
+    -------
+    list of (str, list of str)
+        ``(phase, unit names)``; unit ``i`` of a phase runs on rank ``i mod world_size``.
+    """
+    cfg = config_for(experiment, scale, **overrides)
+    if experiment == "trajectory":
+        return [("trials", [f"trial{i}" for i in range(cfg.trials)])]
+    if experiment == "neighbourhood":
+        return [("training", ["train"]), ("balls", [f"ball{t}" for t in _probed_epochs(cfg)])]
+    if experiment == "allpairs":
+        groups = [f"members{a}-{b}" for a, b in member_groups(cfg.members)]
+        return ([("shared", ["shared"])] if cfg.shared_epochs > 0 else []) + [
+            ("members", groups), ("pairs", [f"pairs{m}" for m in range(cfg.members)])]
+    return [("base", ["base"]), ("restarts", [f"from{s}" for s in _starts(cfg)])]
+
+
+def member_groups(members):
+    """The member groups of ``allpairs``: ``[(a, b), ...]``, members ``a .. b - 1`` trained as
+    one ensemble.
+
+    At least two groups (when there are two members), at most :data:`MEMBERS_PER_GROUP`
+    members each, sizes as equal as possible. A function of ``members`` alone, never of the
+    number of ranks, so the grouping (which changes float32 rounding) is the same in every
+    run of the same config.
+    """
+    from .. import _validate as validate
+
+    members = validate.integer("members", members, low=1)
+    count = max(-(-members // MEMBERS_PER_GROUP), min(members, 2))
+    edges = np.linspace(0, members, count + 1).round().astype(int)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+# -- units of work -------------------------------------------------------------------------
+class _Work:
+    """The units of one run on this rank: their files, and which rank ran which unit."""
+
+    def __init__(self, config, out, context, resume, progress):
+        self.out, self.context, self.resume, self.progress = out, context, resume, progress
+        self.key = hashlib.sha256(json.dumps(_jsonable(config.to_dict()), sort_keys=True)
+                                  .encode()).hexdigest()
+        self.units = [[] for _ in range(context.world_size)]
+        self.computed = 0
+
+    def phase(self, names, compute, *, cached=True):
+        """Run this rank's share of the units ``names`` (``compute(index)`` -> dict of arrays)
+        and return every unit's arrays, in order, on every rank. ``cached``: keep each
+        unit's arrays in its own file (training units checkpoint in their own folders)."""
+        local = {}
+        for i in distributed.share(len(names), self.context):
+            local[names[i]] = (self.cached(names[i], lambda i=i: compute(i)) if cached
+                               else compute(i))
+        merged = {}
+        for rank, part in enumerate(distributed.all_gather(self.context, local)):
+            self.units[rank].extend(part)
+            merged.update(part)
+        return [merged[name] for name in names]
+
+    def cached(self, name, compute):
+        """``compute()`` (a dict of arrays), or its saved file ``units/NAME.npz`` when resuming
+        the same config."""
+        path = self.out / "units" / f"{name}.npz"
+        if self.resume and path.is_file():
+            with np.load(path, allow_pickle=False) as npz:
+                if str(npz["config_sha256"]) == self.key:
+                    return {k: npz[k] for k in npz.files if k != "config_sha256"}
+        arrays = compute()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        io.write_npz(path, dict(arrays, config_sha256=np.array(self.key)))
+        self.computed += 1
+        self._kill_hook()
+        return arrays
+
+    def _kill_hook(self):
+        spec = os.environ.get(_KILL_HOOK)
+        if spec:
+            rank, count = (int(v) for v in spec.split(":"))
+            if rank == self.context.rank and self.computed >= count:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    def record(self):
+        """The units each rank ran: a list (one per rank) of unit names."""
+        return [list(names) for names in self.units]
+
+    def trained(self, cfg, folder, **kwargs):
+        """:func:`sgdlab.nn.train.train` of ``cfg`` in ``out/folder`` (resumable)."""
+        from .train import train
+
+        return train(cfg, self.out / folder, resume=self.resume, progress=self.progress,
+                     **kwargs)
+
+
+def _probe_options(cfg, func):
+    """The keywords of ``func`` (a probe) that the experiment's config sets: the probe chunk
+    ``batch_size`` (``cfg.probe_batch``), the vmap budget ``memory_gb`` and ``vectorize``."""
+    import inspect
+
+    accepted = inspect.signature(func).parameters
+    options = {}
+    if "batch_size" in accepted:
+        options["batch_size"] = getattr(cfg, "probe_batch", None)
+    if "memory_gb" in accepted:
+        options["memory_gb"] = getattr(cfg, "memory_gb", None)
+        if "vectorize" in accepted:
+            options["vectorize"] = None  # the faster path for the device
+    elif "vectorize" in accepted:
+        options["vectorize"] = _vectorize(cfg)
+    return options
+
+
+def _inner_blocks(work, name, model, rows, target, x, y, cfg):
+    """Trajectory inner products of ``rows`` towards ``target``, :data:`PROBE_BLOCK` rows at a
+    time, each block cached in its own file (``units/NAME-probe{b}.npz``)."""
+    from . import probe
+
+    options = _probe_options(cfg, probe.trajectory_inner_products)
+    parts = []
+    for b, start in enumerate(range(0, rows.shape[0], PROBE_BLOCK)):
+        block = rows[start:start + PROBE_BLOCK]
+        parts.append(work.cached(f"{name}-probe{b}", lambda block=block: {
+            "inner": probe.trajectory_inner_products(model, block, x, y, target=target,
+                                                     **options).cpu().numpy()})["inner"])
+    return np.concatenate(parts)
+
+# -- the experiments ------------------------------------------------------------------------
 def _setup(cfg):
     """(data set, model template on the device, training images and labels there)."""
     import torch
@@ -109,44 +309,53 @@ def _setup(cfg):
 
 
 def _train_config(cfg, **changes):
+    """The :class:`~sgdlab.nn.train.TrainConfig` of ``cfg``: every field they share."""
+    import dataclasses
+
     from .train import TrainConfig
 
-    values = dict(dataset=cfg.dataset, data_dir=cfg.data_dir, arch=cfg.arch, epochs=cfg.epochs,
-                  batch_size=cfg.batch_size, lr=cfg.lr, schedule=cfg.schedule, seed=cfg.seed,
-                  device=cfg.device, limit=cfg.limit)
+    shared = {f.name for f in dataclasses.fields(TrainConfig)} & set(cfg.to_dict())
+    values = {name: getattr(cfg, name) for name in shared}
     values.update(changes)
     return TrainConfig(**values)
 
 
-def _weights(result, device):
+def _weights(weights, device):
+    """Weights (a memory map or array) as a tensor on ``device`` (a copy)."""
     import torch
 
-    return torch.as_tensor(np.array(result.weights), device=device)
+    return torch.tensor(np.asarray(weights), device=device)
 
 
-def _trajectory(cfg, out, resume, progress):
+def _run_arrays(run, weights=False):
+    """The per-epoch metrics of a training run (and its weights) as arrays."""
+    arrays = {name: np.asarray(getattr(run, name), dtype=np.float64) for name in _METRICS}
+    if weights:
+        arrays["weights"] = np.asarray(run.weights)
+    return arrays
+
+
+def _trajectory(cfg, work):
     """Figure 5a (inner products along each trajectory) and 5c (gradient norms, steps)."""
-    from . import nets, probe
-    from .train import train
+    from . import nets
 
     _, model, x, y = _setup(cfg)
-    inner, runs = [], []
-    for trial in range(cfg.trials):
-        run = train(_train_config(cfg, seed=cfg.seed + trial), out / f"trial{trial}",
-                    resume=resume, progress=progress)
-        inner.append(probe.trajectory_inner_products(model, _weights(run, x.device), x, y,
-                                                     vectorize=_vectorize(cfg))
-                     .cpu().numpy())
-        runs.append(run)
-    inner = np.stack(inner)
-    metric = _metric_stack(runs)
+
+    def trial(i):
+        run = work.trained(_train_config(cfg, seed=cfg.seed + i), f"trial{i}")
+        w = _weights(run.weights, x.device)
+        return dict(_run_arrays(run),
+                    inner=_inner_blocks(work, f"trial{i}", model, w[:-1], w[-1], x, y, cfg))
+
+    trials = work.phase([f"trial{i}" for i in range(cfg.trials)], trial, cached=False)
+    inner = np.stack([t["inner"] for t in trials])
+    metric = {name: np.stack([t[name] for t in trials]) for name in _METRICS}
     arrays = dict(inner=inner, min_inner=inner.min(axis=0), **metric)
-    first_positive = _first_all_positive(inner.min(axis=0))
     summary = {
         "trials": cfg.trials, "epochs": cfg.epochs,
         "parameters": nets.count_parameters(model),
         "share_positive": float(np.mean(inner > 0)),
-        "epochs_all_positive_from": first_positive,
+        "epochs_all_positive_from": _first_all_positive(inner.min(axis=0)),
         "min_inner": float(inner.min()),
         "max_grad_norm": float(metric["grad_norm_max"].max()),
         "max_step_length": float(metric["step_length_max"].max()),
@@ -155,27 +364,35 @@ def _trajectory(cfg, out, resume, progress):
     return summary, arrays
 
 
-def _neighbourhood(cfg, out, resume, progress):
+def _probed_epochs(cfg):
+    return np.arange(0, cfg.epochs, cfg.probe_every)
+
+
+_BALL = ("mean", "min", "max", "std", "confidence", "distance")
+
+
+def _neighbourhood(cfg, work):
     """Figure 5b: the ball of radius rho around each probed epoch's point."""
     from . import nets, probe
-    from .train import train
 
     _, model, x, y = _setup(cfg)
-    run = train(_train_config(cfg), out / "trial0", resume=resume, progress=progress)
-    weights = _weights(run, x.device)
-    epochs = np.arange(0, cfg.epochs, cfg.probe_every)
-    stats = {name: [] for name in ("mean", "min", "max", "std", "confidence", "distance")}
-    values = []
-    iterator = _progress(epochs, progress, "neighbourhoods")
-    for t in iterator:
+    (trained,) = work.phase(["train"], lambda _: {
+        "weights": np.asarray(work.trained(_train_config(cfg), "trial0").weights)},
+        cached=False)
+    weights = _weights(trained["weights"], x.device)
+    epochs = _probed_epochs(cfg)
+    options = _probe_options(cfg, probe.neighbourhood_probe)
+
+    def ball(i):
+        t = int(epochs[i])
         res = probe.neighbourhood_probe(model, weights[t], weights[-1], x, y, k=cfg.k,
-                                        rho=cfg.rho, seed=cfg.seed * 100_003 + int(t),
-                                        vectorize=_vectorize(cfg))
-        for name in stats:
-            stats[name].append(getattr(res, name))
-        values.append(res.values.numpy())
-    arrays = {name: np.asarray(v, dtype=np.float64) for name, v in stats.items()}
-    arrays.update(epochs=epochs, values=np.stack(values))
+                                        rho=cfg.rho, seed=cfg.seed * 100_003 + t, **options)
+        return dict({name: np.float64(getattr(res, name)) for name in _BALL},
+                    values=res.values.numpy())
+
+    balls = work.phase([f"ball{t}" for t in epochs], ball)
+    arrays = {name: np.array([b[name] for b in balls], dtype=np.float64) for name in _BALL}
+    arrays.update(epochs=epochs, values=np.stack([b["values"] for b in balls]))
     summary = {
         "epochs_probed": int(epochs.size), "k": cfg.k, "rho": cfg.rho,
         "parameters": nets.count_parameters(model),
@@ -188,80 +405,144 @@ def _neighbourhood(cfg, out, resume, progress):
     return summary, arrays
 
 
-def _allpairs(cfg, out, resume, progress):
-    """Section 5.3: shared first epochs, then ``members`` seeds as one ensemble
-    (:func:`sgdlab.nn.train.train_ensemble`)."""
-    from . import nets, probe
-    from .train import train, train_ensemble
+def _ensemble_unit(cfg, work, seeds, start, folder):
+    """Train ``seeds`` as one ensemble from ``start`` ((P,), or None: each member's own
+    initialisation), one epoch per call of :func:`~sgdlab.nn.train.train_ensemble`, the
+    weights so far saved after every epoch (``out/folder/weights.npy``, (epochs + 1,
+    members, P)); resumes from that file."""
+    from .train import lr_at, train_ensemble
+
+    path = work.out / folder / "weights.npy"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    done = np.load(path) if work.resume and path.is_file() else None
+    full = _train_config(cfg)
+    for epoch in range(0 if done is None else done.shape[0] - 1, cfg.epochs):
+        one = _train_config(cfg, epochs=1, lr=lr_at(full, epoch), schedule="constant")
+        step = train_ensemble(one, seeds, start_params=start if done is None else done[-1],
+                              start_epoch=cfg.shared_epochs + epoch, progress=False)
+        done = step if done is None else np.concatenate([done, step[1:]])
+        io.write_npy(path, done)
+    return done
+
+
+def _allpairs(cfg, work):
+    """Section 5.3: shared first epochs, then ``members`` seeds trained as ensembles of
+    :func:`member_groups` (:func:`sgdlab.nn.train.train_ensemble`)."""
+    from . import nets
 
     _, model, x, y = _setup(cfg)
     start = None
     if cfg.shared_epochs > 0:
-        shared = train(_train_config(cfg, epochs=cfg.shared_epochs), out / "shared",
-                       resume=resume, progress=progress)
-        start = np.asarray(shared.weights)[-1]
-    seeds = [cfg.seed + 1 + m for m in range(cfg.members)]
-    path = out / "ensemble.npy"
-    if resume and path.is_file():
-        weights = np.load(path)
-    else:
-        weights = train_ensemble(_train_config(cfg), seeds, start_params=start,
-                                 start_epoch=cfg.shared_epochs, progress=progress)
-        io.write_npy(path, weights)
+        (shared,) = work.phase(["shared"], lambda _: {"start": np.asarray(work.trained(
+            _train_config(cfg, epochs=cfg.shared_epochs), "shared").weights)[-1]},
+            cached=False)
+        start = shared["start"]
+    groups = member_groups(cfg.members)
+    parts = work.phase([f"members{a}-{b}" for a, b in groups], lambda g: {
+        "weights": _ensemble_unit(cfg, work, [cfg.seed + 1 + m for m in range(*groups[g])],
+                                  start, f"members{groups[g][0]}-{groups[g][1]}")},
+        cached=False)
+    trajectories = np.swapaxes(np.concatenate([p["weights"] for p in parts], axis=1), 0, 1)
+    finals = _weights(trajectories[:, -1], x.device)
+    values = np.stack([p["values"] for p in work.phase(
+        [f"pairs{m}" for m in range(cfg.members)], lambda m: {"values": _pair_values(
+            model, _weights(trajectories[m], x.device), finals, x, y, cfg)})])
+    summary = dict(_pairs_summary(values, trajectories[:, -1]), members=cfg.members,
+                   shared_epochs=cfg.shared_epochs, epochs=cfg.epochs,
+                   parameters=nets.count_parameters(model),
+                   distance_from_start=float(np.linalg.norm(
+                       trajectories[:, -1].astype(np.float64)
+                       - trajectories[:, 0].astype(np.float64), axis=1).mean()))
+    return summary, {"values": values}
+
+
+def _pair_values(model, trajectory, finals, x, y, cfg):
+    """``values[t, n]`` = :math:`\\langle -\\nabla f(x_t), x_n^{final} - x_t\\rangle` for the
+    points ``trajectory`` (T + 1, P) and the final solutions ``finals`` (M, P), float64."""
     import torch
 
-    trajectories = torch.as_tensor(np.ascontiguousarray(np.swapaxes(weights, 0, 1)),
-                                   device=x.device)
-    res = probe.all_pairs_inner_products(model, trajectories, x, y, vectorize=_vectorize(cfg))
-    finals = trajectories[:, -1]
-    summary = dict(res.to_dict(), members=cfg.members, shared_epochs=cfg.shared_epochs,
-                   epochs=cfg.epochs, parameters=nets.count_parameters(model),
-                   mean_final_distance=float(torch.pdist(finals.double()).mean()),
-                   distance_from_start=float((finals - trajectories[:, 0]).norm(dim=1).mean()))
-    return summary, {"values": res.values.numpy()}
+    from . import probe
+
+    options = _probe_options(cfg, probe.full_batch_grad)
+    grads = torch.stack([probe.full_batch_grad(model, point, x, y, **options)
+                         for point in trajectory]).double()
+    # <-g, x_n - p> = (g . p) - (g . x_n)
+    return ((grads * trajectory.double()).sum(1, keepdim=True)
+            - grads @ finals.double().T).cpu().numpy()
 
 
-def _spectrum(cfg, out, resume, progress):
+def _pairs_summary(values, finals):
+    """The counts of :class:`sgdlab.nn.probe.AllPairsResult` from ``values`` (M, T + 1, M)
+    and the final solutions (M, P)."""
+    members = values.shape[0]
+    counted = values[:, :-1, :]
+    others = np.broadcast_to(~np.eye(members, dtype=bool)[:, None, :], counted.shape)
+    bad = counted <= 0
+    count, total = int(bad[others].sum()), int(others.sum())
+    finals = np.asarray(finals, dtype=np.float64)
+    distances = np.stack([np.linalg.norm(finals - f, axis=1) for f in finals])
+    upper = distances[np.triu_indices(members, 1)]
+    return dict(count_not_positive=count, total=total, share_not_positive=count / total,
+                count_not_positive_with_self=int(bad.sum()), total_with_self=int(bad.size),
+                share_not_positive_with_self=float(bad.mean()),
+                min_value=float(counted[others].min()),
+                min_final_distance=float(upper.min()), mean_final_distance=float(upper.mean()))
+
+
+def _starts(cfg):
+    return np.unique(np.linspace(0, cfg.epochs, cfg.starts).round().astype(int))
+
+
+_ROWS = ("train_loss", "val_loss", "val_accuracy", "distance_init", "share_positive",
+         "min_inner", "start_train_loss")
+
+
+def _spectrum(cfg, work):
     """Section 5.4, Figure 6: minima reached by shrinking lr at different epochs."""
-    import torch
-
-    from . import nets, probe
-    from .train import train
+    from . import nets
 
     dataset, model, x, y = _setup(cfg)
-    xv, yv = dataset.x_val.to(x.device), dataset.y_val.to(x.device)
-    base = train(_train_config(cfg), out / "base", resume=resume, progress=progress)
-    weights = _weights(base, x.device)
-    starts = np.unique(np.linspace(0, cfg.epochs, cfg.starts).round().astype(int))
-    rows = {name: [] for name in ("train_loss", "val_loss", "val_accuracy", "distance_init",
-                                  "share_positive", "min_inner", "start_train_loss")}
-    for s in starts:
-        cont = train(_train_config(cfg, epochs=cfg.continue_epochs, lr=cfg.small_lr,
-                                   schedule="constant", seed=cfg.seed + 1000 + int(s)),
-                     out / f"from{int(s)}", resume=resume, progress=progress,
-                     start_params=np.asarray(base.weights)[s], start_epoch=int(s))
-        minimum = _weights(cont, x.device)[-1]
-        path = torch.cat([weights[:s + 1], _weights(cont, x.device)[1:-1]])
-        inner = probe.trajectory_inner_products(model, path, x, y, target=minimum,
-                                                vectorize=_vectorize(cfg))
-        rows["train_loss"].append(float(probe.loss_at(model, minimum, x, y)))
-        rows["val_loss"].append(float(probe.loss_at(model, minimum, xv, yv)))
-        rows["val_accuracy"].append(_accuracy(model, minimum, xv, yv))
-        rows["distance_init"].append(float((minimum - weights[0]).norm()))
-        rows["share_positive"].append(float((inner > 0).double().mean()))
-        rows["min_inner"].append(float(inner.min()))
-        rows["start_train_loss"].append(float(probe.loss_at(model, weights[s], x, y)))
-    arrays = {name: np.asarray(v, dtype=np.float64) for name, v in rows.items()}
+    (base,) = work.phase(["base"], lambda _: _run_arrays(work.trained(_train_config(cfg),
+                                                                      "base"), weights=True),
+                         cached=False)
+    weights = _weights(base["weights"], x.device)
+    starts = _starts(cfg)
+    val = (dataset.x_val.to(x.device), dataset.y_val.to(x.device))
+    rows = work.phase([f"from{s}" for s in starts],
+                      lambda i: _restart(cfg, work, model, weights, int(starts[i]), (x, y), val))
+    arrays = {name: np.array([r[name] for r in rows], dtype=np.float64) for name in _ROWS}
     arrays["starts"] = starts
     summary = {
         "starts": starts.tolist(), "parameters": nets.count_parameters(model),
         "train_loss": arrays["train_loss"].tolist(), "val_loss": arrays["val_loss"].tolist(),
         "distance_init": arrays["distance_init"].tolist(),
         "all_trajectories_one_point_convex": bool(np.all(arrays["min_inner"] > 0)),
-        "base_final_train_loss": float(np.asarray(base.train_loss)[-1]),
+        "base_final_train_loss": float(base["train_loss"][-1]),
     }
     return summary, arrays
 
+
+def _restart(cfg, work, model, weights, s, train_data, val):
+    """One unit of ``spectrum``: continue from epoch ``s`` at the small lr; the minimum's
+    losses, distance and the probe of the whole path towards it."""
+    import torch
+
+    from . import probe
+
+    cont = work.trained(_train_config(cfg, epochs=cfg.continue_epochs, lr=cfg.small_lr,
+                                      schedule="constant", seed=cfg.seed + 1000 + s),
+                        f"from{s}", start_params=weights[s].cpu().numpy(), start_epoch=s)
+    path = _weights(cont.weights, weights.device)
+    minimum = path[-1]
+    inner = _inner_blocks(work, f"from{s}", model, torch.cat([weights[:s + 1], path[1:-1]]),
+                          minimum, *train_data, cfg)
+    options = _probe_options(cfg, probe.loss_at)
+    return {"train_loss": probe.loss_at(model, minimum, *train_data, **options),
+            "val_loss": probe.loss_at(model, minimum, *val, **options),
+            "val_accuracy": _accuracy(model, minimum, *val),
+            "distance_init": float((minimum - weights[0]).norm()),
+            "share_positive": float(np.mean(inner > 0)), "min_inner": float(inner.min()),
+            "start_train_loss": probe.loss_at(model, weights[s], *train_data, **options)}
 
 # -- helpers -------------------------------------------------------------------------------
 def _vectorize(cfg):
@@ -281,12 +562,9 @@ def _accuracy(model, theta, x, y):
     return float((logits.argmax(dim=1) == y).double().mean())
 
 
-def _metric_stack(runs):
-    """Per-epoch training metrics of every trial, stacked (trials, epochs)."""
-    names = ("train_loss", "val_loss", "val_accuracy", "lr", "grad_norm_mean", "grad_norm_min",
-             "grad_norm_max", "step_length_max")
-    return {name: np.stack([np.asarray(getattr(r, name), dtype=np.float64) for r in runs])
-            for name in names}
+_METRICS = ("train_loss", "val_loss", "val_accuracy", "lr", "grad_norm_mean", "grad_norm_min",
+            "grad_norm_max", "step_length_max")
+"""The per-epoch training metrics an experiment keeps (trials, epochs)."""
 
 
 def _first_all_positive(min_inner):
