@@ -1,4 +1,4 @@
-"""Tests of sgdlab.nn.config: the protocol fields of ExperimentConfig and the presets (no torch)."""
+"""Tests of sgdlab.nn.config: ExperimentConfig's protocol fields and the presets (no torch)."""
 
 import dataclasses
 

@@ -309,7 +309,9 @@ class TrainResult:
     grad_norm_mean, grad_norm_min, grad_norm_max : numpy.ndarray
         Statistics of the mini-batch gradient norms seen during each epoch (Figure 5c).
     step_length_mean, step_length_max : numpy.ndarray
-        ``lr * grad_norm_mean`` and ``lr * grad_norm_max``: SGD step lengths.
+        ``lr * grad_norm_mean`` and ``lr * grad_norm_max``: the step lengths of plain SGD
+        (with momentum or weight decay a step is ``lr`` times the norm of the update
+        direction, not of the mini-batch gradient).
     seconds : numpy.ndarray
         Wall-clock time of each epoch.
     out_dir : pathlib.Path or None
