@@ -13,18 +13,21 @@
 ``config``      the experiments' settings: ExperimentConfig, the presets of each scale
 ``protocol``    the protocol's choices the paper leaves unstated, and ours (one table)
 ``experiments`` the four experiments and their result folders
+``distributed`` torchrun: the process group, its collectives, the units each rank runs
+``plan``        ``--plan``: the whole run's wall-clock, memory and disk, timed on a few steps
 =============== ==========================================================================
 
 Importing :mod:`sgdlab.nn` itself is cheap; each submodule imports torch when first used
 (``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``), except ``names``, ``io``,
-``config``, ``protocol`` and ``experiments``, which import it only when they train, probe or
-count parameters. It imports the core (:mod:`sgdlab`), never :mod:`sgdlab.viz`.
+``config``, ``protocol``, ``experiments``, ``distributed`` and ``plan``, which import it only
+when they train, probe, time or count parameters. It imports the core (:mod:`sgdlab`), never
+:mod:`sgdlab.viz`.
 """
 
 import importlib
 
 SUBMODULES = ("names", "io", "checks", "data", "nets", "grouped", "train", "probe",
-              "config", "protocol", "experiments")
+              "config", "protocol", "experiments", "distributed", "plan")
 __all__ = list(SUBMODULES)
 
 
