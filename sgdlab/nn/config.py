@@ -38,8 +38,9 @@ class ExperimentConfig:
     data_dir: str | None = _knob(None, "folder holding cifar-10-batches-py/ or "
                                  "cifar-100-python/ (never downloaded)")
     arch: str = _knob("resnet", "resnet / densenet: ~10K parameters (Sections 5.3-5.4); "
-                      "resnet34 (~1.2M) and densenet100 (~0.8M): the paper's Sections 5.1-5.2",
-                      ARCHS)
+                      "resnet34 (~1.2M) and densenet100 (~0.8M): the paper's Sections 5.1-5.2; "
+                      "resnet34 is ResNet-34's layout with narrower layers, to the paper's "
+                      "~1.2M (the paper does not say how; see sgdlab.nn.protocol)", ARCHS)
     epochs: int = _knob(30, "training epochs (at the large lr for allpairs and spectrum)")
     trials: int = _knob(3, "independent training runs (trajectory)")
     batch_size: int = _knob(64, "mini-batch size (the paper states none; ours at paper scale: "
