@@ -14,9 +14,8 @@ from ._rng import uniform_pm1_lane
 QUADRATIC, SPIKY, RIPPLE = 0, 1, 2
 VALUE, SLOPE, ANTIDERIVATIVE = 0, 1, 2
 
-# Bump h(t) = 16 t^2 (1 - t)^2 on each unit cell (t = frac(u)): C^2, periodic, range [0, 1].
-# Moments over one cell: int h = 8/15, int t h = 4/15, int t^2 h = 16/105.
-_H_M0, _H_M1, _H_M2 = 8.0 / 15.0, 4.0 / 15.0, 16.0 / 105.0
+# Bump h(t) = 16 t^2 (1 - t)^2 on each unit cell (t = frac(u)): C^1, periodic, even, range
+# [0, 1]; its moments int_0^t tau^k h(tau) d tau are polynomials (_bump_partial).
 
 
 @njit(cache=True, inline="always")
@@ -39,30 +38,59 @@ def _bump_partial(t, k):
 
 
 @njit(cache=True, inline="always")
-def spiky_value(s, beta, inv_period):
-    return s * s * (1.0 + beta * _bump(s * inv_period))
+def _power(a, n):
+    """a ** n for an integer-valued float n >= 0, by repeated multiplication (exact for 0)."""
+    out = 1.0
+    for _ in range(int(n)):
+        out *= a
+    return out
 
 
 @njit(cache=True, inline="always")
-def spiky_slope(s, beta, inv_period):
-    u = s * inv_period
-    return 2.0 * s * (1.0 + beta * _bump(u)) + beta * s * s * _bump_slope(u) * inv_period
+def spiky_value(s, beta, inv_period, growth):
+    return s * s * (1.0 + beta * _power(abs(s), growth) * _bump(s * inv_period))
 
 
 @njit(cache=True, inline="always")
-def spiky_antiderivative(s, beta, inv_period):
-    """F1(s) = s^3/3 + beta p^3 G(s/p), G(U) = int_0^U v^2 h(v) dv in closed form."""
+def spiky_slope(s, beta, inv_period, growth):
+    """f1'(s) of f1(s) = s^2 (1 + beta |s|^growth h(s / p)), h the bump, p the period."""
     u = s * inv_period
+    amp = beta * _power(abs(s), growth)
+    return 2.0 * s + amp * ((2.0 + growth) * s * _bump(u) + s * s * _bump_slope(u) * inv_period)
+
+
+@njit(cache=True, inline="always")
+def _cell_integral(m, e, t):
+    """int_0^t (m + tau)^e h(tau) d tau for a cell index m >= 0 and an integer e >= 0:
+    the binomial expansion of (m + tau)^e against the closed-form moments of h."""
+    total = 0.0
+    m_power = 1.0  # m ** (e - i), built from i = e downwards
+    binom = 1.0  # C(e, e - i) = C(e, i)
+    for k in range(int(e) + 1):
+        i = int(e) - k
+        total += binom * m_power * _bump_partial(t, i)
+        m_power *= m
+        binom = binom * (i) / (k + 1.0)
+    return total
+
+
+@njit(cache=True, inline="always")
+def spiky_antiderivative(s, beta, inv_period, growth):
+    """F1(s) = s^3/3 + sign(s) beta p^(e+1) J(|s|/p), e = growth + 2, with
+    J(U) = int_0^U u^e h(u) du summed cell by cell in closed form (f1 is even, so F1 odd)."""
+    e = growth + 2.0
+    u = abs(s) * inv_period
     n = np.floor(u)
-    t = u - n
-    whole = _H_M0 * (n - 1.0) * n * (2.0 * n - 1.0) / 6.0 + _H_M1 * n * (n - 1.0) + _H_M2 * n
-    part = n * n * _bump_partial(t, 0) + 2.0 * n * _bump_partial(t, 1) + _bump_partial(t, 2)
-    return s * s * s / 3.0 + beta * (whole + part) / inv_period**3
+    whole = 0.0
+    for m in range(int(n)):
+        whole += _cell_integral(float(m), e, 1.0)
+    spikes = (whole + _cell_integral(n, e, u - n)) / _power(inv_period, e + 1.0)
+    return s * s * s / 3.0 + np.sign(s) * beta * spikes
 
 
 @njit(cache=True)
 def spiky_slope1(s, params):
-    return spiky_slope(s, params[0], params[1])
+    return spiky_slope(s, params[0], params[1], params[2])
 
 
 @njit(cache=True)
@@ -91,12 +119,12 @@ def ripple_antiderivative(s, a, amp, k):
 def builtin(fid, s, params):
     """Formula ``fid`` (landscape * 4 + role) at the scalar ``s``."""
     landscape, role = fid // 4, fid % 4
-    if landscape == SPIKY:  # params: beta, 1 / period
+    if landscape == SPIKY:  # params: beta, 1 / period, growth
         if role == SLOPE:
             return spiky_slope1(s, params)
         if role == VALUE:
-            return spiky_value(s, params[0], params[1])
-        return spiky_antiderivative(s, params[0], params[1])
+            return spiky_value(s, params[0], params[1], params[2])
+        return spiky_antiderivative(s, params[0], params[1], params[2])
     if landscape == RIPPLE:  # params: a, A, 2 pi / period
         if role == SLOPE:
             return ripple_slope1(s, params)

@@ -147,13 +147,14 @@ def _slope_numpy(kind, params, s):
         return params[0] * s
     if kind == "ripple":
         return params[0] * s + 0.5 * params[1] * params[2] * np.sin(params[2] * s)
-    beta, inv_period = params[0], params[1]
+    beta, inv_period, growth = params[0], params[1], params[2]
     u = s * inv_period
     t = u - np.floor(u)
     q = t * (1.0 - t)
     bump = 16.0 * q * q
     bump_slope = 32.0 * t * (1.0 - t) * (1.0 - 2.0 * t)
-    return 2.0 * s * (1.0 + beta * bump) + beta * s * s * bump_slope * inv_period
+    amp = beta * np.abs(s) ** growth
+    return 2.0 * s + amp * ((2.0 + growth) * s * bump + s * s * bump_slope * inv_period)
 
 
 def _start(landscape, x0):
@@ -247,13 +248,14 @@ def _slope_python(kind, params, s):
         return params[0] * s
     if kind == "ripple":
         return params[0] * s + 0.5 * params[1] * params[2] * math.sin(params[2] * s)
-    beta, inv_period = params
+    beta, inv_period, growth = params
     u = s * inv_period
     t = u - math.floor(u) if math.isfinite(u) else math.nan
     q = t * (1.0 - t)
     bump = 16.0 * q * q
     bump_slope = 32.0 * t * (1.0 - t) * (1.0 - 2.0 * t)
-    return 2.0 * s * (1.0 + beta * bump) + beta * s * s * bump_slope * inv_period
+    amp = beta * abs(s) ** growth
+    return 2.0 * s + amp * ((2.0 + growth) * s * bump + s * s * bump_slope * inv_period)
 
 
 def run_sgd_python(landscape, x0, *, lr, noise, steps, seed=0, stream=0, first_trial=0):

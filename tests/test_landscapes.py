@@ -20,9 +20,9 @@ def rng():
     return np.random.default_rng(1208)
 
 
-def spiky_f1_closed(s, beta, period):
+def spiky_f1_closed(s, beta, period, growth=0):
     t = s / period - np.floor(s / period)
-    return s**2 * (1.0 + beta * 16.0 * t**2 * (1.0 - t) ** 2)
+    return s**2 * (1.0 + beta * np.abs(s) ** growth * 16.0 * t**2 * (1.0 - t) ** 2)
 
 
 def central_difference(f, x, h=1e-6):
@@ -51,6 +51,45 @@ def test_spiky_values_closed_form(rng, beta, period):
     assert_allclose(land.f(s), spiky_f1_closed(s, beta, period), rtol=1e-12, atol=1e-300)
     assert land.f(s).shape == s.shape
     assert np.ndim(land.f(0.37)) == 0
+
+
+@pytest.mark.parametrize("beta, period, growth", [(0.3, 0.1, 1), (0.01, 0.2, 4), (1e-4, 0.05, 9)])
+def test_spiky_growth_values_and_gradient(rng, beta, period, growth):
+    land = spiky(beta=beta, period=period, growth=growth)
+    s = np.concatenate([rng.uniform(-3.5, 3.5, 400), boundary_points(period)])
+    assert_allclose(land.f(s), spiky_f1_closed(s, beta, period, growth), rtol=1e-12)
+    h = 1e-6
+    fd = (land.f(s + h) - land.f(s - h)) / (2 * h)
+    scale = beta * (1 + np.abs(s)) ** (growth + 2) / period + 1 + np.abs(s)
+    assert np.all(np.abs(land.grad(s) - fd) <= 1e-5 * scale)
+    assert land.f(-1.234) == land.f(1.234)  # even in each coordinate
+
+
+@pytest.mark.parametrize("growth", [0, 1, 3, 8])
+@pytest.mark.parametrize("radius", [1e-3, 0.037, 0.25])
+def test_spiky_growth_smoothing_vs_quadrature(growth, radius):
+    """Exact smoothing against Gauss-Legendre on every cell of the box (a polynomial of
+    degree growth + 6 per cell, so 12 nodes integrate it exactly up to rounding)."""
+    beta, period = 0.05, 0.1
+    land = spiky(beta=beta, period=period, growth=growth)
+    nodes, weights = np.polynomial.legendre.leggauss(12)
+    for x in (-2.71, -0.05, 0.0, 0.33, 1.5, 3.02):
+        lo, hi = x - radius, x + radius
+        edges = np.r_[lo, np.arange(np.ceil(lo / period), np.floor(hi / period) + 1) * period, hi]
+        total = 0.0
+        for a, b in zip(edges[:-1], edges[1:]):
+            s = 0.5 * (a + b) + 0.5 * (b - a) * nodes
+            total += 0.5 * (b - a) * np.sum(weights * spiky_f1_closed(s, beta, period, growth))
+        assert_allclose(land.smoothed(x, radius=radius), total / (2 * radius), rtol=1e-11)
+
+
+def test_spiky_growth_zero_is_the_plain_spiky_function(rng):
+    s = rng.uniform(-4, 4, 300)
+    assert_array_equal(spiky(growth=0).f(s), spiky().f(s))
+    with pytest.raises(ValueError, match="growth must be"):
+        spiky(growth=-1)
+    with pytest.raises(TypeError, match="growth"):
+        spiky(growth=1.5)
 
 
 def test_spiky_2d_is_a_sum(rng):
@@ -188,7 +227,7 @@ def test_dim_from_x_star():
 
 def test_params_are_read_only():
     land = spiky(beta=0.5, period=0.25)
-    assert_array_equal(land.params, [0.5, 4.0])
+    assert_array_equal(land.params, [0.5, 4.0, 0.0])
     with pytest.raises(ValueError):
         land.params[0] = 1.0
     assert VALLEY.params is None and land.params[0] == 0.5
