@@ -454,3 +454,53 @@ def test_landscape_without_x_star_is_refused():
                  lambda: theory.smoothness(land, np.zeros((2, 3)))):
         with pytest.raises(ValueError, match="^landscape must be a landscape with a target x_star"):
             call()
+
+
+# -- Step 1 without grad f(x*) = 0: the shifted ripple (chapter main-theorem) ----------------
+def test_shifted_ripple_against_its_closed_form():
+    from sgdlab.landscapes import shifted_ripple
+
+    a, depth, p, shift = 1.5, 4.0, 0.2, 0.3
+    land = shifted_ripple(curvature=a, depth=depth, period=p, shift=shift)
+    s = np.linspace(-2, 2, 41)
+    amplitude, k = a * depth * p**2 / (2 * np.pi**2), 2 * np.pi / p
+    assert_allclose(land.f(s[:, None]), 0.5 * a * s**2 + amplitude * np.sin(np.pi * (s / p - shift))**2,
+                    atol=1e-12)
+    assert_allclose(land.grad(s[:, None])[:, 0],
+                    a * s + 0.5 * amplitude * k * np.sin(k * (s - shift * p)), atol=1e-12)
+    # box smoothing of half-width p/2 removes the ripples: g = a/2 s^2 + const
+    g = land.smoothed(s[:, None], radius=p / 2)
+    assert_allclose(g - 0.5 * a * s**2, np.full_like(s, g[20] - 0.0), atol=1e-12)
+    assert_allclose(theory.smoothness(land, s[:, None]).L, a * (1 + depth), rtol=1e-6)
+    assert_allclose(shifted_ripple(shift=0.0).f(s[:, None]), ripple().f(s[:, None]), atol=1e-14)
+    with pytest.raises(TypeError, match="shift must be a finite number, got 'a'"):
+        shifted_ripple(shift="a")
+
+
+def test_gradient_at_target_of_f_and_of_g():
+    from sgdlab.landscapes import shifted_ripple
+
+    land = shifted_ripple()           # a = 1, depth = 6, p = 0.1, shift = 1/4
+    assert_allclose(theory.gradient_at_target(land), [-6 * 0.1 / (2 * np.pi)])
+    assert_allclose(theory.gradient_at_target(land, radius=0.05), [0.0], atol=1e-12)
+    # any radius: g'(0) = (f1(rho) - f1(-rho)) / (2 rho)
+    rho = 0.03
+    f = land.f(np.array([[rho], [-rho]]))
+    assert_allclose(theory.gradient_at_target(land, radius=rho), [(f[0] - f[1]) / (2 * rho)])
+    assert_allclose(theory.gradient_at_target(ripple(dim=3)), np.zeros(3))
+    with pytest.raises(ValueError, match="radius must be a finite number >= 0, got -1.0"):
+        theory.gradient_at_target(land, radius=-1.0)
+
+
+def test_one_step_bound_shifted_formula():
+    thm = theory.theorem1(lr=0.02, L=7.0, c=1.0, r=2.5)
+    d = np.array([0.0, 1.0, 4.0])
+    assert_allclose(theory.one_step_bound_shifted(thm, d, grad_star=0.0), thm.one_step_bound(d))
+    G = 0.3
+    extra = 0.02**2 * G * (G + 2 * 7.0 * (np.sqrt(d) + 0.02 * 2.5))
+    assert_allclose(theory.one_step_bound_shifted(thm, d, grad_star=G),
+                    thm.one_step_bound(d) + extra)
+    with pytest.raises(TypeError, match="theorem must be a Theorem1, got dict"):
+        theory.one_step_bound_shifted({}, d, grad_star=G)
+    with pytest.raises(ValueError, match="grad_star must be a finite number >= 0, got -0.3"):
+        theory.one_step_bound_shifted(thm, d, grad_star=-0.3)

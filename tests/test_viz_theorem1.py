@@ -1,0 +1,274 @@
+"""The main-theorem chapter's measurements, tables and glue (sgdlab.viz.theorem1): each
+measurement against a closed form or an independent computation, and every outcome sentence
+checked both ways, so that no sentence can state what the data has not."""
+
+import math
+from types import SimpleNamespace
+from unittest import mock
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+import sgdlab
+from sgdlab import theory
+from sgdlab.landscapes import quadratic, ripple, shifted_ripple, spiky
+from sgdlab.viz import theorem1 as t1
+
+
+@pytest.fixture
+def glued():
+    """The texts glued while a test runs, by name."""
+    found = {}
+    with mock.patch("myst_nb.glue", lambda name, value, display=False:
+                    found.__setitem__(name, str(value))):
+        yield found
+
+
+def ripple_slope(s, a=1.0, depth=6.0, period=0.1, shift=0.0):
+    """Closed-form f1' of ripple / shifted_ripple (NumPy, independent of sgdlab's kernels)."""
+    amplitude, k = a * depth * period**2 / (2 * np.pi**2), 2 * np.pi / period
+    return a * s + 0.5 * amplitude * k * np.sin(k * (s - shift * period))
+
+
+def test_start_distance_is_the_largest_y0_distance():
+    land, x0 = quadratic(curvature=2.0), np.array([[1.0], [-3.0], [0.5]])
+    # y0 = x0 - lr * 2 x0 = 0.8 x0 at lr = 0.1
+    assert_allclose(t1.start_distance(land, x0, lr=0.1), (0.8 * 3.0) ** 2, rtol=1e-6)
+
+
+def test_local_minima_against_the_closed_form_slope():
+    grid = np.linspace(-0.3, 0.3, 2001)
+    slope = ripple_slope(grid)
+    expected = grid[1:][(slope[:-1] < 0) & (slope[1:] >= 0)]
+    expected = expected[np.abs(expected) > 1e-3]
+    found = t1.local_minima(ripple(), -0.3, 0.3, 2001)
+    assert found.size == expected.size > 0
+    assert_allclose(found, expected)
+    assert t1.local_minima(quadratic(), -1, 1, 101).size == 0   # convex: only x* itself
+
+
+def test_local_minima_refuses_two_dimensions():
+    with pytest.raises(ValueError, match="landscape must be 1-dimensional, got dim=2"):
+        t1.local_minima(ripple(dim=2), -1, 1, 11)
+
+
+def test_one_step_check_against_the_quadratic_closed_form():
+    # f = a/2 y^2: y_{t+1} = (1 - lr a)(y - lr w), so E y_{t+1}^2 = (1 - lr a)^2 (y^2 + lr^2 W^2/3)
+    land, lr, noise, a = quadratic(curvature=1.0), 0.1, 2.0, 1.0
+    y = np.linspace(-2, 2, 9)[:, None]
+    thm = theory.measure(land, theory.grid(-2, 2, 101), lr=lr, noise=noise)
+    est, numbers = t1.one_step_check(land, thm, y, lr=lr, noise=noise, samples=20_000, seed=3)
+    exact = (1 - lr * a) ** 2 * (y[:, 0] ** 2 + lr**2 * noise**2 / 3)
+    assert np.all(np.abs(est.mean - exact) < 5 * est.stderr)
+    bound = thm.one_step_bound(est.dist_sq)
+    assert_allclose(numbers["z_min"], ((bound - est.mean) / est.stderr).min())
+    assert numbers["holds"] == numbers["points"] == 9
+    # a bound that is too low everywhere is counted as failing everywhere
+    _, low = t1.one_step_check(land, thm, y, lr=lr, noise=noise, samples=2000, seed=3,
+                               bound=lambda d: 0.5 * d)
+    assert low["holds"] < low["points"]
+
+
+def test_supermartingale_on_a_quadratic():
+    land, lr, noise = quadratic(), 0.1, 1.0
+    thm = theory.measure(land, theory.grid(-3, 3, 101), lr=lr, noise=noise)
+    sup = t1.supermartingale(land, thm, trials=500, start=3.0, lr=lr, noise=noise, seed=1)
+    d0 = (3.0 * (1 - lr)) ** 2
+    assert_allclose(sup["d0"], d0, rtol=1e-6)
+    assert_allclose(sup["T1"], theory.theorem1(lr=lr, L=thm.L, c=thm.c, r=thm.r,
+                                                dist0_sq=d0).T1)
+    assert sup["mean"].shape == (math.ceil(sup["T1"]) + 1,)
+    below = np.flatnonzero(sup["mean"] <= 2 * sup["theorem"].stationary)
+    assert sup["reach"] == (below[0] if below.size else -1)
+    assert sup["G_up"] == np.count_nonzero(np.diff(sup["G"].mean(axis=1)) > 0)
+    assert sup["inc_z_max"] < 3      # the quadratic's contraction is (1 - lr)^2 = 1 - lambda
+
+
+def _trace(final, steps=1):
+    dist = np.vstack([np.full_like(final, 9.0)] * steps + [final]).astype(np.float32)
+    return theory.YTrace(dist_sq=dist, x=np.zeros((final.size, 1)), lr=0.1, noise=1.0, seed=0)
+
+
+def test_within_radius_shares_and_bounds():
+    thm = theory.theorem1(lr=0.01, L=1.0, c=1.0, r=1.0)
+    radius = thm.radius_sq
+    final = np.array([0.1, 0.2, 0.5, 2.0]) * radius
+    out = t1.within_radius(_trace(final), thm)
+    assert out["share"] == 0.75
+    assert_allclose(out["lower95"], 0.75 - 1.96 * math.sqrt(0.75 * 0.25 / 4))
+    assert_allclose(out["max_ratio"], 2.0, rtol=1e-6)
+    assert_allclose(out["q90"], np.quantile(final.astype(np.float32).astype(float), 0.9))
+    every = t1.within_radius(_trace(final[:3]), thm)
+    assert every["share"] == 1 and every["lower95"] == 1 - 3 / 3   # the rule of three
+
+
+def test_staying_continues_the_same_run():
+    land, lr, noise, T1, T2 = ripple(), 0.02, 2.5, 30, 40
+    thm = theory.measure(land, theory.grid(-3, 3, 201), lr=lr, noise=noise)
+    x0 = np.linspace(-3, 3, 50)[:, None]
+    first = theory.track_y(land, x0, lr=lr, noise=noise, steps=T1, seed=5)
+    lemma, stay, in_units = t1.staying(land, thm, first, T2=T2, lr=lr, noise=noise, seed=5)
+    whole = theory.track_y(land, x0, lr=lr, noise=noise, steps=T1 + T2, seed=5)
+    window = whole.dist_sq[T1:].max(axis=0).astype(float)
+    assert_allclose(in_units, window / thm.stationary, rtol=1e-6)
+    assert_allclose(stay["share_stay"], np.mean(window <= lemma.delta**2))
+    assert_allclose(stay["mu"], theory.lemma5(thm, T2=T2).mu)
+
+
+def test_lemma5_map_matches_direct_evaluation():
+    thm = theory.theorem1(lr=0.02, L=7.0, c=1.0, r=2.5)
+    T2_grid, mu_grid = np.array([10.0, 2000.0]), np.array([1.0, 50.0, 500.0])
+    out = t1.lemma5_map(thm, T2=2000, T2_grid=T2_grid, mu_grid=mu_grid,
+                        fractions=np.array([0.5]), L_over_c={"L = c": 1.0})
+    assert_allclose(out["slack_map"][1, 0], theory.lemma5(thm, T2=10.0, mu=50.0).slack)
+    assert_allclose(out["slack"], theory.lemma5(thm, T2=2000).slack)
+    assert out["holds_mu8"] == theory.lemma5(thm, T2=2000, mu=8.0).holds
+    assert out["r_check"] < 1e-9                       # r cancels from the slack
+    lr_half = 0.5 * min(1 / 2, 1.0)
+    assert_allclose(out["slack_lr"]["L = c"][0], theory.lemma5(
+        theory.theorem1(lr=lr_half, L=1.0, c=1.0, r=1.0), T2=1000).slack)
+    first_ok = mu_grid[np.argmax(out["slack_map"][:, 1] >= 1)]
+    assert out["mu_needed_T2"] == first_ok
+
+
+def test_corollary_run_matches_theory():
+    land = ripple()
+    x0 = np.random.default_rng(0).uniform(-3, 3, size=(200, 1))
+    d0 = t1.start_distance(land, x0, lr=0.02)
+    cor, numbers = t1.corollary_run(land, x0, lr=0.02, lr2=0.01, noise=5.0, span=4.0,
+                                    dist0_sq=d0, seed=1)
+    assert_allclose(numbers["region"], math.sqrt(cor.first.radius_sq))
+    assert_allclose(numbers["T2"], theory.corollary2(cor.first, cor.second, dist0_sq=d0).T2)
+    assert 0 <= numbers["share2"] <= 1 and numbers["rad2"] < numbers["rad1"]
+    table = t1.corollary_table(cor, numbers, noise=5.0).data
+    assert "stage 2" in table and "condition" in table
+
+
+def test_looseness_factors_by_hand():
+    thm = theory.theorem1(lr=0.02, L=7.0, c=1.0, r=2.5)
+    prob = {d: {"q90_ratio": 0.1, "mean_over_2b": 0.5, "q90": 2.0} for d in (1, 10)}
+    sup = {d: {"reach_ratio": 0.5} for d in (1, 10)}
+    one = {d: {"ratio_min": 1.25, "ratio_max": 4.0} for d in (1, 10)}
+    stay = {"q99": 4.0, "mu_sq": 400.0}
+    rows, f = t1.looseness(theorem=thm, prob=prob, sup=sup, one=one, stay=stay,
+                           lemma={"slack": 2.0}, cor={"q90_2": 0.3}, lr=0.02, noise=2.5,
+                           curvature_g=1.0)
+    mean_T1 = 0.5 * 2 * thm.stationary
+    assert_allclose([f["radius"], f["delta"], f["quantile"], f["noise"], f["onestep"]],
+                    [10.0, 100.0, 2.0 / mean_T1, 3.0, 0.25])
+    assert_allclose(f["product"], f["noise"] * f["rate"] * f["smooth"])
+    assert math.isnan(rows["Lemma 5: lhs / rhs"][1]) and rows["Lemma 5: lhs / rhs"][0] == 0.5
+    assert "| 0.8 |" in t1.looseness_table(rows).data
+
+
+def test_spiky_constants_and_its_sentences(glued):
+    land = spiky()
+    x0 = np.random.default_rng(5).uniform(-3, 3, size=(50, 1))
+    nested, numbers = t1.spiky_constants(land, (3.0, 0.1), x0, lr=5e-4, noise=100.0,
+                                         steps=200, seed=6)
+    assert_allclose(numbers["lam"], nested[3.0].lam)
+    assert numbers["ok_spans"] == sum(t.step_size_ok for t in nested.values())
+    t1.glue_spiky(numbers, land, lr=5e-4, noise=100.0)
+    assert glued["spiky-beta"] == "0.3" and glued["spiky-period"] == "0.1"
+    assert glued["spiky-cond"] == ("holds" if numbers["ok"] else "fails")
+    assert "[-0.1, 0.1]" in t1.spiky_table(nested, lr=5e-4).data
+    fine = dict(numbers, ok=True, share=0.95, fits=1)
+    t1.glue_spiky(fine, land, lr=5e-4, noise=100.0)
+    assert glued["spiky-cond"] == "holds" and "conditions hold" in glued["spiky-lesson"]
+    assert glued["spiky-fits"] == "on 1 of the 2 intervals the hypotheses hold and the radius " \
+                                  "fits inside the interval"
+    t1.glue_spiky(dict(numbers, ok=False, share=0.5), land, lr=5e-4, noise=100.0)
+    assert "does not bring" in glued["spiky-lesson"]
+
+
+def test_shifted_check_against_the_closed_form(glued):
+    land, lr, noise = shifted_ripple(), 0.02, 2.5
+    thm = theory.measure(land, theory.grid(-3, 3, 2001), lr=lr, noise=noise)
+    y = np.linspace(-1, 1, 11)[:, None]
+    _, out = t1.shifted_check(land, thm, y, lr=lr, noise=noise, samples=4000, seed=1)
+    assert_allclose(out["grad_f"], 6.0 * 0.1 / (2 * np.pi))         # a depth p / 2 pi
+    assert out["grad_g"] < 1e-12
+    z = np.linspace(-lr * noise, lr * noise, 2001)
+    slope = ripple_slope(z, shift=0.25)
+    assert_allclose(out["pointwise_share"], np.mean(np.abs(slope) > thm.L * np.abs(z)))
+    assert out["pointwise_share"] > 0                                # the proof's bound fails
+    assert_allclose(out["mean_ratio"], np.mean(slope**2) / (thm.L**2 * np.mean(z**2)))
+    t1.glue_shifted(out)
+    assert glued["shift-verdict"].startswith("holds at every one of the 11 tested points")
+    t1.glue_shifted(dict(out, holds=9, excess=0.031))
+    assert glued["shift-verdict"].startswith("fails: it holds only at 9 of the 11 tested")
+    assert "3.1%" in glued["shift-verdict"]
+
+
+def test_shifted_check_refuses_two_dimensions():
+    land = shifted_ripple(dim=2)
+    with pytest.raises(ValueError, match="landscape must be 1-dimensional"):
+        t1.shifted_check(land, None, np.zeros((1, 2)), lr=0.02, noise=2.5, samples=10, seed=0)
+
+
+def _ledger_inputs(**change):
+    thm = {d: SimpleNamespace(c=1.0, assumption=SimpleNamespace(violations=0), lr_max=0.02,
+                              step_size_ok=True) for d in (1, 10)}
+    base = dict(thm=thm, f_only=SimpleNamespace(c=-1.0),
+                one={d: {"z_min": 5.0} for d in (1, 10)},
+                sup={d: {"inc_z_max": -2.0, "gap_z_max": -1.0} for d in (1, 10)},
+                prob={d: {"mean_over_2b": 0.5, "share": 1.0, "lower95": 0.99, "q90_ratio": 0.2}
+                      for d in (1, 10)},
+                stay={"share_stay": 1.0, "share_both": 1.0},
+                lemma={"slack": 2.0, "slack_min_allowed": 1.5},
+                cor=SimpleNamespace(shrinks=True, T2_as_printed=5.0),
+                cor_numbers={"c_diff": 0.1, "share2": 0.9},
+                spiky={"lam": 1.0, "ok": True, "share": 0.95}, shifted={"z_min": 4.0})
+    base.update(change)
+    return base
+
+
+def test_ledger_verdicts_follow_the_numbers(glued):
+    rows = t1.ledger(**_ledger_inputs())
+    assert all(row["agrees"] == "yes" for row in rows)
+    t1.glue_ledger(rows)
+    assert glued["ledger-count"] == f"every one of the {len(rows)} claims"
+    rows = t1.ledger(**_ledger_inputs(shifted={"z_min": -4.0},
+                                      cor_numbers={"c_diff": 0.0, "share2": 0.9}))
+    assert [row["agrees"] for row in rows].count("no") == 2
+    t1.glue_ledger(rows)
+    assert glued["ledger-count"] == f"{len(rows) - 2} of the {len(rows)} claims"
+    assert "| claim | measured | agrees |" in t1.ledger_table(rows).data
+
+
+def test_outcome_sentences_both_ways(glued):
+    one = {1: {"holds": 3, "points": 3, "z_min": 1.0, "ratio_min": 1.1, "ratio_max": 2.0}}
+    t1.glue_one_step(one, lr=0.02, curvature_g=1.0)
+    assert glued["step1-verdict"].startswith("Every estimate") and glued["rate-g"] == "0.0396"
+    t1.glue_one_step({1: dict(one[1], holds=1)}, lr=0.02, curvature_g=1.0)
+    assert "at 2 of the 3 points" in glued["step1-verdict"]
+    sup = {1: {"G_up": 0, "inc_z_max": -1.0, "G": None}}
+    t1.glue_supermartingale(sup)
+    assert glued["sup-verdict"] == "never goes up" and "sup-d1-G" not in glued
+    t1.glue_supermartingale({1: dict(sup[1], G_up=4)})
+    assert glued["sup-verdict"].startswith("goes up at 4 steps")
+    stay = {"share_stay": 1.0}
+    t1.glue_probability({1: {"share": 1.0, "lower95": 0.95}}, stay)
+    assert glued["prob-verdict"].startswith("above both") and glued["stay-verdict"] == \
+        "Every trial stays"
+    t1.glue_probability({1: {"share": 0.4, "lower95": 0.3}}, {"share_stay": 0.5})
+    assert glued["prob-verdict"] == "below the theorem's 1/2"
+    assert glued["stay-verdict"] == "A share 0.5 of the trials stays"
+    t1.glue_lemma({"slack": 2.0, "holds_mu8": False, "slack_map": None})
+    assert glued["lemma-mu8"] == "fails" and glued["lemma-slack"] == "2"
+    cor = SimpleNamespace(T2_as_printed=-3.0)
+    t1.glue_corollary(cor, {"c_diff": 1e-15, "T2": 10.0})
+    assert glued["cor-hyp"] == "does not hold strictly" and glued["cor-printed"] == "negative"
+
+
+def test_constants_table_and_glue(glued):
+    land = ripple()
+    thm = {1: theory.measure(land, theory.grid(-3, 3, 501), lr=0.02, noise=2.5, dist0_sq=9.0)}
+    f_only = theory.one_point_convexity(land, theory.grid(-3, 3, 501), lr=0.02, noise=0.0)
+    spurious = t1.glue_constants(thm, f_only, land)
+    assert glued["L-exact"] == "7" and glued["assume-verdict"] == "holds on both domains"
+    assert glued["f-verdict"] == ("is" if f_only.c > 0 else "is not")
+    assert glued["f-spurious"] == str(spurious.size)
+    table = t1.constants_table(thm).data
+    assert table.count("\n") == 13 and "$d = 1$" in table
