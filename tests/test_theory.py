@@ -456,6 +456,50 @@ def test_landscape_without_x_star_is_refused():
             call()
 
 
+# -- the Remark after Theorem 1: the lower bound on lr --------------------------------------
+def test_lr_lower_bound_against_the_closed_form():
+    """On the 1-D ripple, Assumption 1's c at each lr from the closed-form smoothed slope
+    (NumPy, independent of the kernels): the bound is the first lr where it reaches c."""
+    land = ripple(dim=1, depth=6.0, period=0.5)
+    x = np.linspace(-3.0, 3.0, 601)
+    lrs = np.geomspace(1e-3, 0.3, 25)
+    bound = theory.lr_lower_bound(land, x[:, None], c=0.1, noise=1.0, lrs=lrs)
+    expected = []
+    for lr in lrs:
+        y = x - lr * ripple_smoothed_slope(x, 0.0, depth=6.0, period=0.5)
+        keep = np.abs(y) > 1e-6 * np.abs(y).max()
+        slope = ripple_smoothed_slope(y[keep], lr * 1.0, depth=6.0, period=0.5)
+        expected.append(np.min(slope * y[keep] / y[keep] ** 2))
+    assert_allclose(bound.measured_c, expected, rtol=1e-9, atol=1e-12)
+    first = next(lr for lr, c in zip(lrs, expected) if c >= 0.1)
+    assert bound.lr_min == first
+    assert not bound.holds[0] and bound.holds.any()  # a lower bound exists: eta > 0 needed
+    strict = theory.lr_lower_bound(land, x[:, None], c=50.0, noise=1.0, lrs=lrs)
+    assert math.isnan(strict.lr_min) and not strict.holds.any()
+
+
+def test_lr_lower_bound_of_a_quadratic_is_the_first_lr():
+    """f = |x|^2/2 smooths to itself plus a constant: c = 1 at every lr (below 1/2, where y
+    stays on x's side), so any c <= 1 holds from the smallest step size on."""
+    land = quadratic(dim=2)
+    bound = theory.lr_lower_bound(land, theory.ball(2.0, 50, 2, seed=1), c=1.0 - 1e-9,
+                                  noise=0.5, lrs=[0.01, 0.1, 0.4])
+    assert_allclose(bound.measured_c, 1.0, rtol=1e-9)
+    assert bound.lr_min == 0.01
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(c=0.0, noise=1.0, lrs=[0.1]), "^c must be a finite number > 0, got 0.0"),
+    (dict(c=0.1, noise=0.0, lrs=[0.1]), "^noise must be a finite number > 0, got 0.0"),
+    (dict(c=0.1, noise=1.0, lrs=[0.2, 0.1]), "^lrs must be increasing finite step sizes > 0"),
+    (dict(c=0.1, noise=1.0, lrs=[]), "^lrs must be increasing finite step sizes > 0"),
+    (dict(c=0.1, noise=1.0, lrs=[-1.0, 0.1]), "^lrs must be increasing finite step sizes"),
+])
+def test_lr_lower_bound_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        theory.lr_lower_bound(ripple(dim=1), np.zeros((3, 1)) + 0.5, **kwargs)
+
+
 # -- Step 1 without grad f(x*) = 0: the shifted ripple (chapter main-theorem) ----------------
 def test_shifted_ripple_against_its_closed_form():
     from sgdlab.landscapes import shifted_ripple

@@ -8,6 +8,7 @@ figures feed explorers.
 ``measurements`` the numbers the figures show, from :mod:`sgdlab.theory` and SGD runs
 ``figures``      the chapters' static figures (Figures 3 and 4, Theorems 1 and 3)
 ``explorers``    ipywidgets explorers and kernel-free image sliders over those figures
+``step_size``    chapter step-size: Theorem 3's checks, its tables, ledger and glued words
 ``nn_results``   scale, saved paper-scale results and plotting helpers of Section 5
 ================ =========================================================================
 
@@ -17,7 +18,8 @@ It sits on top of :mod:`sgdlab` and :mod:`sgdlab.nn`; nothing below imports it. 
 
 import importlib
 
-SUBMODULES = ("style", "tables", "measurements", "figures", "explorers", "nn_results")
+SUBMODULES = ("style", "tables", "measurements", "figures", "explorers", "nn_results",
+              "step_size")
 __all__ = list(SUBMODULES)
 
 

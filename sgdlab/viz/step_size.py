@@ -1,0 +1,683 @@
+"""The numbers of chapter :ref:`step-size` (Theorem 3, Figure 4, Section 3's heuristic and
+Section 5.4's schedules): each experiment as one call that returns a dataclass, its Markdown
+table, and a ``summary`` dict of the values and outcome words the prose glues (through
+:func:`sgdlab.viz.tables.glue_numbers`).
+
+No plotting here (matplotlib is not imported); the chapter's figures read these dataclasses.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import _validate as validate
+from .. import landscapes, theory
+from ..sgd import run_schedule, run_sgd
+from ..smoothing import basins_1d, in_spurious_basin
+from .measurements import step_point
+from .tables import Text, count_phrase, markdown_table, number, percent
+
+__all__ = ["point_at_distance", "OnePointShape", "one_point_shape", "StepPicture",
+           "figure4_steps", "Theorem3Check", "theorem3_check", "theorem3_table",
+           "orthogonal_shares", "orthogonal_table", "OneStepMeans", "one_step_means",
+           "FartherProbability", "farther_probabilities", "ManySteps", "many_steps",
+           "quadratic_closed_form", "StepWindow", "step_window", "profile_minima", "ScheduleRuns",
+           "schedule_runs", "schedule_table", "ledger"]
+
+_ORDINALS = ("first", "second", "third", "fourth", "fifth")
+
+
+def point_at_distance(dim, distance, *, seed):
+    """A point at ``distance`` from 0 in a direction drawn from ``seed``, shape (dim,)."""
+    dim = validate.integer("dim", dim, low=1)
+    distance = validate.real("distance", distance, above=0)
+    x = np.random.default_rng(validate.seed("seed", seed)).standard_normal(dim)
+    return x * (distance / np.linalg.norm(x))
+
+
+# -- the test function ------------------------------------------------------------------------
+@dataclass
+class OnePointShape:
+    """One-point convexity (Theorem 3's c' and the smallest ratio) and midpoint convexity."""
+
+    c_prime: float
+    lowest: float
+    """Smallest ratio :math:`\\langle\\nabla f(x), x - x^*\\rangle/\\|x - x^*\\|^2` on D."""
+    n_points: int
+    not_positive: int
+    """Points of D whose ratio is <= 0 (0: f is one-point convex on D)."""
+    pairs: int
+    non_convex_pairs: int
+    """Random pairs (a, b) with :math:`f((a+b)/2) > (f(a)+f(b))/2` (beyond rounding)."""
+
+    def summary(self):
+        """Values and outcome words for the prose."""
+        one_point = ("every ratio is positive" if self.not_positive == 0 else
+                     f"{count_phrase(self.not_positive, self.n_points, 'ratios')} are not "
+                     "positive")
+        return {"c-prime": self.c_prime, "lowest": self.lowest, "points": self.n_points,
+                "pairs": self.pairs, "non-convex": self.non_convex_pairs,
+                "one-point": Text(one_point),
+                "one-point-verdict": Text("is" if self.not_positive == 0 else "is not")}
+
+
+def one_point_shape(landscape, domain, *, low, high, pairs=20_000, seed=2):
+    """Theorem 3's constant on ``domain`` (:func:`sgdlab.theory.one_point_upper`), the
+    smallest ratio there, and a midpoint-convexity test on ``pairs`` random pairs of points
+    uniform in the box :math:`[low, high]^d`: a convex f has
+
+    .. math:: f\\left(\\tfrac{a+b}{2}\\right) \\le \\tfrac12(f(a) + f(b)).
+    """
+    land = landscapes.as_landscape(landscape, need_target=True)
+    pairs = validate.integer("pairs", pairs, low=1)
+    high = validate.real("high", high, above=validate.real("low", low))
+    upper = theory.one_point_upper(land, domain)
+    ratios = upper.ratios[np.isfinite(upper.ratios)]
+    rng = np.random.default_rng(validate.seed("seed", seed))
+    a, b = rng.uniform(low, high, (2, pairs, land.dim))
+    excess = land.f((a + b) / 2) - (land.f(a) + land.f(b)) / 2
+    return OnePointShape(c_prime=upper.c_prime, lowest=float(ratios.min()),
+                         n_points=upper.n_points, not_positive=int(np.sum(ratios <= 0)),
+                         pairs=pairs, non_convex_pairs=int(np.count_nonzero(excess > 1e-12)))
+
+
+# -- Figure 4 ---------------------------------------------------------------------------------
+@dataclass
+class StepPicture:
+    """Figure 4 at x_t: the exact threshold, Theorem 3's, and three GD steps."""
+
+    x_t: np.ndarray
+    eta0: float
+    eta3: float
+    lrs: dict
+    """``small`` (half of eta0), ``between`` (geometric mean of eta0 and eta3), ``large``
+    (1.2 eta3)."""
+    ratios: dict
+    """Distance to x* after each step over before."""
+    angle: float
+    """Degrees between :math:`-\\nabla f(x_t)` and the direction of x*."""
+
+    def summary(self):
+        """Values and outcome words for the prose."""
+        closer = [name for name, ratio in self.ratios.items() if ratio < 1]
+        names = list(self.ratios)
+        if not closer:
+            words = "none of them gets closer"
+        elif closer == names[:1]:
+            words = "only the first gets closer"
+        else:
+            words = " and ".join(_ORDINALS[names.index(n)] for n in closer) + " get closer"
+        out = {"eta0": self.eta0, "eta3": self.eta3, "angle": self.angle,
+               "closer": Text(words)}
+        out.update({f"{name}-ratio": ratio for name, ratio in self.ratios.items()})
+        return out
+
+
+def figure4_steps(landscape, x_t, *, c_prime):
+    """Figure 4 of the paper at x_t: :math:`\\eta_0` (:func:`sgdlab.theory.overshoot_lr`),
+    Theorem 3's :math:`\\eta_3 = 2c'\\|x_t-x^*\\|^2/\\|\\nabla f(x_t)\\|^2` and the distance
+    ratio :math:`\\|x_{t+1}-x^*\\|/\\|x_t-x^*\\|` of one GD step at three step sizes."""
+    land, x = step_point(landscape, x_t)
+    point = x[None]
+    eta0 = float(theory.overshoot_lr(land, point)[0])
+    eta3 = float(theory.theorem3_threshold(land, point, c_prime=c_prime)[0])
+    lrs = {"small": 0.5 * eta0, "between": float(np.sqrt(eta0 * eta3)), "large": 1.2 * eta3}
+    dist = float(np.linalg.norm(x - land.x_star))
+    ratios = {name: float(np.sqrt(1 + theory.gd_distance_change(land, point, lr=lr)[0]
+                                  / dist**2)) for name, lr in lrs.items()}
+    g = land.grad(x)
+    cosine = g @ (x - land.x_star) / np.linalg.norm(g) / dist
+    return StepPicture(x_t=x, eta0=eta0, eta3=eta3, lrs=lrs, ratios=ratios,
+                       angle=float(np.degrees(np.arccos(cosine))))
+
+
+# -- Theorem 3 on many points -----------------------------------------------------------------
+_CLAIMS = {"below": "closer (identity)", "between": "farther (identity)",
+           "above": "no closer (Theorem 3)"}
+
+
+@dataclass
+class Theorem3Check:
+    """Theorem 3 and the exact identity on (point, step size) pairs.
+
+    ``counts[name] = (pairs, against)`` for ``below`` (:math:`\\eta < \\eta_0`), ``between``
+    and ``above`` (:math:`\\eta > \\eta_3`); ``against`` counts pairs whose step goes against
+    its claim (closer below, farther between, no closer above).
+    """
+
+    lrs: np.ndarray
+    counts: dict
+    identity_residual: float
+    boundary_relative: float
+    gap: np.ndarray
+    """:math:`\\eta_3/\\eta_0` per point."""
+    relative_change: np.ndarray = field(repr=False)
+    """Shape (len(lrs), shown): change of the squared distance over the squared distance."""
+    lr_over_eta0: np.ndarray = field(repr=False)
+    lr_over_eta3: np.ndarray = field(repr=False)
+
+    @property
+    def against(self):
+        """Pairs against their claim, in all."""
+        return sum(wrong for _, wrong in self.counts.values())
+
+    def summary(self):
+        """Values and outcome words for the prose."""
+        out = {f"pairs-{k}": v[0] for k, v in self.counts.items()}
+        out.update({f"against-{k}": v[1] for k, v in self.counts.items()})
+        total = sum(pairs for pairs, _ in self.counts.values())
+        out["outcome"] = Text("No pair goes against its claim" if self.against == 0 else
+                              f"{number(self.against)} of {number(total)} pairs go against "
+                              "their claim")
+        pairs, wrong = self.counts["between"]
+        out["between-words"] = Text("all move away" if wrong == 0 else
+                                    f"move away but for {number(wrong)}")
+        out.update({"residual": self.identity_residual, "boundary": self.boundary_relative,
+                    "gap-min": Text(number(float(self.gap.min()), 4)),
+                    "gap-max": float(self.gap.max()),
+                    "gap-median": float(np.median(self.gap)),
+                    "gap-over-2": Text(percent(float(np.mean(self.gap > 2))))})
+        return out
+
+
+def _tally(counts, change, lr, eta0, eta3):
+    below, above = lr < eta0, lr > eta3
+    for name, mask, wrong in (("below", below, change >= 0),
+                              ("between", ~below & ~above, change <= 0),
+                              ("above", above, change < 0)):
+        counts[name][0] += int(mask.sum())
+        counts[name][1] += int(np.count_nonzero(mask & wrong))
+
+
+def theorem3_check(landscape, x, *, c_prime, n_lrs=60, shown=150):
+    """One GD step from every point of ``x`` at ``n_lrs`` step sizes spread geometrically
+    over :math:`[\\min\\eta_0/4, 4\\max\\eta_3]`, against Theorem 3's identity
+
+    .. math:: \\|x_{t+1}-x^*\\|^2 - \\|x_t-x^*\\|^2 = \\eta(\\eta\\|\\nabla f\\|^2 -
+              2\\langle\\nabla f, x_t-x^*\\rangle),
+
+    and one step at :math:`\\eta = \\eta_0(x)` exactly. The identity's residual is relative
+    to the larger of the two squared distances (the rounding scale). The first ``shown``
+    points are kept per step size for a figure."""
+    land = landscapes.as_landscape(landscape, need_target=True)
+    pts = validate.points("x", x, land.dim)
+    n_lrs = validate.integer("n_lrs", n_lrs, low=2)
+    shown = validate.integer("shown", shown, low=1)
+    eta0 = theory.overshoot_lr(land, pts)
+    eta3 = theory.theorem3_threshold(land, pts, c_prime=c_prime)
+    g, e = land.grad(pts), pts - land.x_star
+    dist_sq, g_sq, inner = (np.einsum("ij,ij->i", a, b) for a, b in ((e, e), (g, g), (g, e)))
+    lrs = np.geomspace(eta0.min() / 4, 4 * eta3.max(), n_lrs)
+    counts, residual, rel = {name: [0, 0] for name in _CLAIMS}, 0.0, []
+    for lr in lrs:
+        change = theory.gd_distance_change(land, pts, lr=lr)
+        scale = np.maximum(dist_sq, dist_sq + change)
+        identity = lr * (lr * g_sq - 2 * inner)
+        residual = max(residual, float(np.max(np.abs(change - identity) / scale)))
+        _tally(counts, change, lr, eta0, eta3)
+        rel.append(change[:shown] / dist_sq[:shown])
+    boundary = theory.gd_distance_change(land, pts, lr=eta0)
+    return Theorem3Check(
+        lrs=lrs, counts={k: tuple(v) for k, v in counts.items()}, identity_residual=residual,
+        boundary_relative=float(np.max(np.abs(boundary) / dist_sq)), gap=eta3 / eta0,
+        relative_change=np.array(rel), lr_over_eta0=lrs[:, None] / eta0[None, :shown],
+        lr_over_eta3=lrs[:, None] / eta3[None, :shown])
+
+
+def theorem3_table(check):
+    """The pairs of :func:`theorem3_check` by where the step size falls, as a table."""
+    where = {"below": "$\\eta < \\eta_0$", "between": "$\\eta_0 < \\eta \\le \\eta_3$",
+             "above": "$\\eta > \\eta_3$"}
+    rows = [{"step size": where[k], "pairs": pairs, "claim": _CLAIMS[k], "against": wrong}
+            for k, (pairs, wrong) in check.counts.items()]
+    n_points = check.gap.size
+    rows.append({"step size": "$\\eta = \\eta_0$", "pairs": n_points, "claim": "same distance",
+                 "against": Text(f"change {number(check.boundary_relative, 2)}")})
+    return markdown_table(rows)
+
+
+# -- SGD in high dimension --------------------------------------------------------------------
+def _ripple(dim, depth, period):
+    return landscapes.ripple(dim=dim, depth=depth, period=period)
+
+
+def _noise_of_one_step(land, x, *, lr, noise, draws, seed):
+    """The noise w of one SGD step from x, read off the step: (x - x_1)/lr - grad f(x)."""
+    step = run_sgd(land, np.repeat(x[None], draws, axis=0), lr=lr, noise=noise, steps=1,
+                   seed=seed)
+    return (x - step.x) / lr - land.grad(x)
+
+
+def orthogonal_shares(dims, *, depth, period, distance, noise, draws, seed, lr=0.1):
+    """Per dimension d: the share of the noise energy :math:`\\|w\\|^2` orthogonal to
+    :math:`u = (x_t - x^*)/\\|x_t - x^*\\|`, :math:`1 - \\sum(w\\cdot u)^2/\\sum\\|w\\|^2`, over
+    ``draws`` SGD steps on ``ripple(dim=d, depth, period)`` from a point at ``distance``
+    (:func:`point_at_distance` with seed 3), and the mean share per draw. Returns
+    ``{d: (mean share per draw, share of the summed energy)}``."""
+    out = {}
+    for d in dims:
+        x = point_at_distance(d, distance, seed=3)
+        w = _noise_of_one_step(_ripple(d, depth, period), x, lr=lr, noise=noise, draws=draws,
+                               seed=seed)
+        along = (w @ (x / np.linalg.norm(x))) ** 2
+        total = np.einsum("ij,ij->i", w, w)
+        out[d] = (float(np.mean(1 - along / total)), float(1 - along.sum() / total.sum()))
+    return out
+
+
+def orthogonal_table(shares):
+    """:func:`orthogonal_shares` against :math:`(d-1)/d`, as a table."""
+    return markdown_table([{"d": d, "per draw": mean, "of the energy": energy,
+                            "(d-1)/d": (d - 1) / d} for d, (mean, energy) in shares.items()],
+                          digits=4)
+
+
+@dataclass
+class OneStepMeans:
+    """Mean squared distance after one SGD step, measured and predicted, per step size."""
+
+    lrs: np.ndarray
+    measured: np.ndarray
+    stderr: np.ndarray
+    gd_part: np.ndarray
+    predicted: np.ndarray
+    dist_sq: float
+    noise_sq: float
+    """:math:`E\\|w\\|^2 = dW^2/3`."""
+    eta0: float
+    eta_w: float
+    """The noisy break-even (:func:`sgdlab.theory.overshoot_lr` with ``noise``)."""
+
+    @property
+    def z(self):
+        return (self.measured - self.predicted) / self.stderr
+
+    def summary(self):
+        """Values and outcome words for the prose."""
+        worst = float(np.max(np.abs(self.z)))
+        return {"max-z": worst, "agree": Text("agree" if worst < 4 else "do not agree"),
+                "max-rel": float(np.max(np.abs(self.measured / self.predicted - 1))),
+                "eta0": self.eta0, "eta-w": self.eta_w, "ratio": self.eta_w / self.eta0,
+                "sooner": Text("already moves SGD away on average" if self.eta_w < self.eta0
+                               else "does not yet move SGD away on average")}
+
+
+def one_step_means(landscape, x_t, lrs, *, noise, draws, seed):
+    """``draws`` SGD steps from ``x_t`` at each step size (seed ``seed + k`` for the k-th),
+    against the prediction (:func:`sgdlab.theory.one_step_ratio` times the squared distance)
+
+    .. math:: E\\|x_{t+1}-x^*\\|^2 = \\|x_t - \\eta\\nabla f(x_t) - x^*\\|^2 + \\eta^2 dW^2/3.
+    """
+    land = landscapes.as_landscape(landscape, need_target=True)
+    x = validate.points("x_t", np.atleast_2d(x_t), land.dim)[0]
+    lrs = np.asarray(lrs, dtype=np.float64)
+    draws = validate.integer("draws", draws, low=2)
+    starts, point = np.repeat(x[None], draws, axis=0), x[None]
+    e = x - land.x_star
+    measured, stderr = [], []
+    for k, lr in enumerate(lrs):
+        d2 = run_sgd(land, starts, lr=lr, noise=noise, steps=1, seed=seed + k).distance() ** 2
+        measured.append(d2.mean())
+        stderr.append(d2.std(ddof=1) / np.sqrt(draws))
+    rows = np.repeat(point, lrs.size, axis=0)
+    dist_sq = float(e @ e)
+    return OneStepMeans(
+        lrs=lrs, measured=np.array(measured), stderr=np.array(stderr),
+        gd_part=dist_sq * theory.one_step_ratio(land, rows, lr=lrs),
+        predicted=dist_sq * theory.one_step_ratio(land, rows, lr=lrs, noise=noise),
+        dist_sq=dist_sq, noise_sq=theory.noise_second_moment(noise, land.dim),
+        eta0=float(theory.overshoot_lr(land, point)[0]),
+        eta_w=float(theory.overshoot_lr(land, point, noise=noise)[0]))
+
+
+@dataclass
+class FartherProbability:
+    """P(one SGD step ends farther from x*) against :math:`\\eta/\\eta_W`, per dimension,
+    with the noise chosen so that :math:`E\\|w\\|^2 = \\|\\nabla f(x_t)\\|^2`."""
+
+    ratios: np.ndarray
+    """Step sizes over the noisy break-even :math:`\\eta_W` (= :math:`\\eta_0/2` here)."""
+    probability: dict
+    """d -> one probability per ratio."""
+
+    @property
+    def width(self):
+        """d -> factor of step size over which the probability climbs from 20% to 80% (on its
+        running maximum, interpolated in log step size)."""
+        out = {}
+        for d, p in self.probability.items():
+            rising, logs = np.maximum.accumulate(p), np.log(self.ratios)
+            lo, hi = (float(np.exp(np.interp(q, rising, logs))) for q in (0.2, 0.8))
+            out[d] = hi / lo
+        return out
+
+    def at(self, d, ratio):
+        """Probability in dimension d at ``ratio`` (interpolated in log ratio)."""
+        return float(np.interp(np.log(ratio), np.log(self.ratios), self.probability[d]))
+
+    def summary(self):
+        """Values and outcome words for the prose."""
+        dims, width = sorted(self.probability), self.width
+        low, high = dims[0], dims[-1]
+        out = {f"width-{d}": w for d, w in width.items()}
+        out.update({f"p-small-{d}": Text(percent(float(self.probability[d][0]))) for d in dims})
+        out.update({f"p-eta0-{d}": Text(percent(self.at(d, 2.0))) for d in dims})
+        sharper = width[high] < width[low]
+        out["sharper"] = Text("a sharper switch" if sharper else "no sharper a switch")
+        return out
+
+
+def farther_probabilities(dims, ratios, *, depth, period, distance, draws, seed):
+    """For each dimension d, on ``ripple(dim=d, depth, period)`` from a point at ``distance``
+    (:func:`point_at_distance`, seed 3): the noise W with :math:`dW^2/3 = \\|\\nabla f\\|^2`,
+    the noisy break-even :math:`\\eta_W` (:func:`sgdlab.theory.overshoot_lr` with that noise)
+    and the share of ``draws`` SGD steps at :math:`\\eta = r\\,\\eta_W` that end farther, for
+    each r of ``ratios`` (seed ``seed + k`` for the k-th)."""
+    ratios = np.asarray(ratios, dtype=np.float64)
+    probability = {}
+    for d in dims:
+        land, x = _ripple(d, depth, period), point_at_distance(d, distance, seed=3)
+        g, e = land.grad(x), x - land.x_star
+        noise = float(np.sqrt(3 * (g @ g) / d))
+        eta_w = float(theory.overshoot_lr(land, x[None], noise=noise)[0])
+        starts = np.repeat(x[None], draws, axis=0)
+        probability[d] = np.array([
+            np.mean(run_sgd(land, starts, lr=r * eta_w, noise=noise, steps=1,
+                            seed=seed + k).distance() ** 2 > e @ e)
+            for k, r in enumerate(ratios)])
+    return FartherProbability(ratios=ratios, probability=probability)
+
+
+# -- many steps on the quadratic --------------------------------------------------------------
+@dataclass
+class ManySteps:
+    """Mean squared distance after ``steps`` SGD steps on :math:`\\frac12\\|x\\|^2`, measured
+    (with its GD-only and noise-only parts, run separately) and in closed form."""
+
+    lrs: np.ndarray
+    steps: int
+    dist0_sq: float
+    sgd: np.ndarray
+    stderr: np.ndarray
+    gd: np.ndarray
+    noise_only: np.ndarray
+    closed: np.ndarray
+
+    @property
+    def best(self):
+        """Index of the step size with the smallest measured mean."""
+        return int(np.argmin(self.sgd))
+
+    @property
+    def z(self):
+        return (self.sgd - self.closed) / self.stderr
+
+    @property
+    def u_shaped(self):
+        """Is the best step size strictly inside the range, with both ends >= 10x worse?"""
+        ends = min(self.sgd[0], self.sgd[-1])
+        return bool(0 < self.best < self.lrs.size - 1 and ends > 10 * self.sgd[self.best])
+
+    def summary(self):
+        """Values and outcome words for the prose."""
+        worst = float(np.max(np.abs(self.z)))
+        return {"max-z": worst, "agree": Text("matches" if worst < 4 else "does not match"),
+                "split": Text(percent(float(np.max(np.abs((self.gd + self.noise_only)
+                                                          / self.sgd - 1))))),
+                "start": self.dist0_sq, "small": float(self.sgd[0]),
+                "best-lr": float(self.lrs[self.best]), "best": float(self.sgd[self.best]),
+                "large-lr": float(self.lrs[-1]), "large": float(self.sgd[-1]),
+                "shape": Text("shows" if self.u_shaped else "does not show")}
+
+
+def quadratic_closed_form(lrs, *, dist0_sq, dim, noise, steps):
+    """:math:`E\\|x_T-x^*\\|^2` of SGD on :math:`\\frac12\\|x\\|^2` after T = ``steps`` steps:
+
+    .. math:: (1-\\eta)^{2T}\\|x_0-x^*\\|^2 + \\eta^2\\frac{dW^2}{3}
+              \\sum_{k=0}^{T-1}(1-\\eta)^{2k}.
+    """
+    lrs = np.asarray(lrs, dtype=np.float64)
+    rho = (1 - lrs) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        series = np.where(rho == 1, steps, (1 - rho**steps) / (1 - rho))
+    return rho**steps * dist0_sq + lrs**2 * theory.noise_second_moment(noise, dim) * series
+
+
+def many_steps(x0, lrs, *, noise, steps, trials, seed):
+    """``trials`` SGD runs of ``steps`` steps from ``x0`` on ``quadratic(dim=len(x0))`` per step
+    size (seed ``seed + k``), the noise-only part (from x*, seed ``seed + 100 + k``) and GD,
+    against :func:`quadratic_closed_form`."""
+    x0 = np.asarray(x0, dtype=np.float64)
+    land = landscapes.quadratic(dim=x0.size)
+    lrs = np.asarray(lrs, dtype=np.float64)
+    starts, sgd, err, gd, only = np.repeat(x0[None], trials, axis=0), [], [], [], []
+    for k, lr in enumerate(lrs):
+        d2 = run_sgd(land, starts, lr=lr, noise=noise, steps=steps, seed=seed + k).distance()
+        sgd.append(np.mean(d2**2))
+        err.append(np.std(d2**2, ddof=1) / np.sqrt(trials))
+        only.append(np.mean(run_sgd(land, np.zeros_like(starts), lr=lr, noise=noise,
+                                    steps=steps, seed=seed + 100 + k).distance() ** 2))
+        gd.append(run_sgd(land, x0[None], lr=lr, noise=0.0, steps=steps).distance()[0] ** 2)
+    dist0_sq = float(x0 @ x0)
+    return ManySteps(lrs=lrs, steps=steps, dist0_sq=dist0_sq, sgd=np.array(sgd),
+                     stderr=np.array(err), gd=np.array(gd), noise_only=np.array(only),
+                     closed=quadratic_closed_form(lrs, dist0_sq=dist0_sq, dim=x0.size,
+                                                  noise=noise, steps=steps))
+
+
+# -- the step-size window: the Remark's lower bound and Theorem 3 ----------------------------
+@dataclass
+class StepWindow:
+    """On a domain: the Remark's lower bound (:func:`sgdlab.theory.lr_lower_bound`), Theorem
+    1's upper bound :math:`\\min\\{1/2L, c/L^2, 1/2c\\}` and the smallest Theorem 3 threshold
+    :math:`\\min_x \\eta_3(x)` (above it, GD moves away from some point of the domain)."""
+
+    bound: theory.LrLowerBound
+    theorem1_max: float
+    eta3_min: float
+    marks: dict
+    """name -> (step size, c of Assumption 1 there)."""
+
+    def summary(self):
+        """Values and outcome words for the prose."""
+        lr_min = self.bound.lr_min
+        out = {"c": self.bound.c, "lr-min": lr_min, "theorem1": self.theorem1_max,
+               "eta3": self.eta3_min}
+        out["theorem1-words"] = Text(
+            "lies below the Remark's bound: no step size of the grid meets both"
+            if not lr_min <= self.theorem1_max else "leaves a window above the Remark's bound")
+        bound, eta3 = self.bound, self.eta3_min
+        inside = (bound.lrs >= lr_min) & (bound.lrs < eta3)
+        out["gap-words"] = Text(
+            "Between the two, on every step size of the grid, Assumption 1 holds and no GD "
+            "step from the interval is sure to overshoot" if inside.any()
+            and bound.holds[inside].all() else "No step size of the grid is both above the "
+            "Remark's bound with Assumption 1 holding and below that threshold")
+        for name, (lr, c) in self.marks.items():
+            out[f"{name}-c"] = c
+            out[f"{name}-holds"] = Text("holds" if c >= self.bound.c else "fails")
+        return out
+
+
+def step_window(landscape, domain, *, c, noise, lrs, marks=None):
+    """The step sizes the paper allows on ``domain``: the Remark's lower bound for a fixed c
+    at noise W, Theorem 1's upper bound with L from :func:`sgdlab.theory.smoothness`, and
+    :math:`\\min_x \\eta_3(x) = \\min_x 2c'\\|x-x^*\\|^2/\\|\\nabla f(x)\\|^2` with c' from
+    :func:`sgdlab.theory.one_point_upper`. ``marks`` (name -> step size) adds Assumption 1's
+    c at chosen step sizes."""
+    land = landscapes.as_landscape(landscape, need_target=True)
+    bound = theory.lr_lower_bound(land, domain, c=c, noise=noise, lrs=lrs)
+    c_prime = theory.one_point_upper(land, domain).c_prime
+    eta3 = theory.theorem3_threshold(land, domain, c_prime=c_prime)
+    smooth = theory.smoothness(land, domain)
+    first = theory.theorem1(lr=bound.lrs[0], L=smooth.L, c=bound.c,
+                            r=theory.noise_bound(noise, land.dim))
+    marked = {name: (float(lr), theory.one_point_convexity(land, domain, lr=lr,
+                                                           noise=noise).c)
+              for name, lr in (marks or {}).items()}
+    return StepWindow(bound=bound, theorem1_max=first.lr_max,
+                      eta3_min=float(np.min(eta3[np.isfinite(eta3)])), marks=marked)
+
+
+# -- schedules ---------------------------------------------------------------------------------
+def profile_minima(landscape, *, span=1.0, n_points=40001):
+    """The first spurious local minimum right of x* = 0 of a 1-D landscape, and the right
+    edge of the basin of 0 (the last grid point whose steepest descent reaches 0), from
+    :func:`sgdlab.smoothing.basins_1d` on a grid of [-span, span]. With no spurious minimum
+    on the grid the first is nan and the edge is ``span``."""
+    grid = np.linspace(-span, span, n_points)
+    basin = basins_1d(landscape, grid, radius=0.0, span=span, n_points=n_points)
+    home = basin[n_points // 2]
+    right = grid >= 0
+    others = np.unique(basin[right & (basin != home)])
+    edge = grid[right & (basin == home)]
+    return (float(others.min()) if others.size else math.nan,
+            float(edge.max()) if edge.size else math.nan)
+
+
+@dataclass
+class ScheduleRuns:
+    """Step-size schedules on a separable landscape: the mean distance to x* after each
+    stage (first entry: at the start) and the share of coordinates in spurious basins of the
+    1-D profile at the switch (half the stages) and at the end; GD at the small step size."""
+
+    chunk: int
+    switch: int
+    curves: dict
+    stuck: dict
+    stuck_at_switch: dict
+    gd_final: float
+    gd_stuck: float
+    spurious_min: float
+    basin_edge: float
+
+    def final(self, name):
+        return float(self.curves[name][-1])
+
+    def summary(self):
+        """Values (keys ``{schedule}-final`` etc., spaces and commas as dashes) and outcome
+        words for the prose."""
+        out = {"spurious-min": self.spurious_min, "basin-edge": self.basin_edge,
+               "gd-final": self.gd_final, "gd-stuck": Text(percent(self.gd_stuck))}
+        for name, curve in self.curves.items():
+            key = name.replace(", then ", "-then-").replace(" ", "-")
+            out[f"{key}-final"], out[f"{key}-half"] = float(curve[-1]), float(curve[self.switch])
+            out[f"{key}-stuck"] = Text(percent(self.stuck[name]))
+            out[f"{key}-switch"] = Text(percent(self.stuck_at_switch[name]))
+        out.update(self._words())
+        return out
+
+    def _words(self):
+        small, large = self.final("constant small"), self.final("constant large")
+        best, too = self.final("large, then small"), self.final("too large, then small")
+        return {
+            "large-out": Text("gets every coordinate out of them" if
+                              self.stuck["constant large"] == 0 else
+                              "leaves some coordinates in them"),
+            "best-words": Text("gets the best of both" if best < min(small, large) else
+                               "does not beat both"),
+            "too-words": Text("does not help as much" if too > best else
+                              "helps as much or more")}
+
+
+def schedule_runs(landscape, profile, x0, schedules, *, noise, chunk, seed, gd_lr):
+    """Each schedule (name -> one step size per stage of ``chunk`` steps) as one
+    :func:`sgdlab.run_schedule` from ``x0`` with ``seed``; coordinates are classified on the
+    1-D ``profile`` by :func:`sgdlab.smoothing.in_spurious_basin`; GD runs as many steps as
+    the longest schedule at ``gd_lr``."""
+    x0 = np.asarray(x0, dtype=np.float64)
+    stages = max(len(lrs) for lrs in schedules.values())
+    switch = stages // 2
+    curves, stuck, at_switch = {}, {}, {}
+    for name, lrs in schedules.items():
+        result = run_schedule(landscape, x0, [(lr, noise, chunk) for lr in lrs], seed=seed)
+        curves[name] = np.array([np.linalg.norm(x0, axis=1).mean()]
+                                + [stage.distance().mean() for stage in result.stages])
+        stuck[name] = float(in_spurious_basin(profile, result.x.ravel(), radius=0.0).mean())
+        at_switch[name] = float(in_spurious_basin(
+            profile, result.stages[switch - 1].x.ravel(), radius=0.0).mean())
+    gd = run_sgd(landscape, x0, lr=gd_lr, noise=0.0, steps=stages * chunk)
+    spurious_min, basin_edge = profile_minima(profile)
+    return ScheduleRuns(
+        chunk=chunk, switch=switch, curves=curves, stuck=stuck, stuck_at_switch=at_switch,
+        gd_final=float(gd.distance().mean()),
+        gd_stuck=float(in_spurious_basin(profile, gd.x.ravel(), radius=0.0).mean()),
+        spurious_min=spurious_min, basin_edge=basin_edge)
+
+
+def schedule_table(runs):
+    """Distance and coordinates in spurious basins at the switch and at the end, per
+    schedule and for GD, as a table."""
+    rows = [{"schedule": name, "distance, switch": float(curve[runs.switch]),
+             "end": float(curve[-1]), "stuck, switch": Text(percent(runs.stuck_at_switch[name])),
+             "stuck, end": Text(percent(runs.stuck[name]))}
+            for name, curve in runs.curves.items()]
+    rows.append({"schedule": "GD (small step)", "distance, switch": "", "end": runs.gd_final,
+                 "stuck, switch": "", "stuck, end": Text(percent(runs.gd_stuck))})
+    return markdown_table(rows)
+
+
+# -- the chapter's ledger ---------------------------------------------------------------------
+def _ledger_rows(check, picture, window):
+    counts, gap, bound = check.counts, check.gap, window.bound
+    return [
+        ("Theorem 3: above $\\eta_3$ no step gets closer",
+         f"{number(counts['above'][1])} of {number(counts['above'][0])} pairs do",
+         counts["above"][1] == 0),
+        ("identity: closer below $\\eta_0$, farther between $\\eta_0$ and $\\eta_3$",
+         f"{number(counts['below'][1])} and {number(counts['between'][1])} exceptions",
+         counts["below"][1] == 0 and counts["between"][1] == 0),
+        ("the identity holds to rounding (below 1e-12)",
+         number(check.identity_residual, 2), check.identity_residual < 1e-12),
+        ("at $\\eta = \\eta_0$ the distance is unchanged (below 1e-12)",
+         number(check.boundary_relative, 2), check.boundary_relative < 1e-12),
+        ("Theorem 3's threshold is never below the exact one",
+         f"$\\eta_3/\\eta_0$ from {number(float(gap.min()))}", gap.min() >= 1 - 1e-12),
+        ("Figure 4: a small step ends inside the ball, a large one outside",
+         f"x{number(picture.ratios['small'], 2)}, x{number(picture.ratios['large'], 2)}",
+         picture.ratios["small"] < 1 <= picture.ratios["large"]),
+        ("Remark: Assumption 1 fails for small $\\eta$ (fixed $c$)",
+         f"holds from $\\eta$ = {number(bound.lr_min)}",
+         bool(not bound.holds[0] and bound.holds.any())),
+    ]
+
+
+def _ledger_rows_sgd(shares, one, far, many, runs, dim):
+    width, share = far.width, shares[dim][1]
+    low, high = min(width), max(width)
+    final = runs.final
+    return [
+        (f"most noise is orthogonal to $x_t - x^*$ (within 0.01 of $(d-1)/d$, d = {dim})",
+         number(share, 4), abs(share - (dim - 1) / dim) < 0.01),
+        ("one-step mean = GD part + noise part (within 4 standard errors)",
+         f"{number(float(np.max(np.abs(one.z))), 2)} s.e.", np.max(np.abs(one.z)) < 4),
+        ("with noise, SGD moves away sooner ($\\eta_W < \\eta_0$)",
+         f"{number(one.eta_w)} vs {number(one.eta0)}", one.eta_w < one.eta0),
+        (f"sharper switch in high dimension (20-80% width, d = {high} below 1.5 and "
+         f"d = {low})", f"{number(width[high])} vs {number(width[low])}",
+         width[high] < 1.5 and width[high] < width[low]),
+        ("many steps: closed form within 4 standard errors",
+         f"{number(float(np.max(np.abs(many.z))), 2)} s.e.", np.max(np.abs(many.z)) < 4),
+        ("too small and too big both fail (ends 10x worse than the best)",
+         f"{number(many.sgd[0])} / {number(many.sgd[many.best])} / {number(many.sgd[-1])}",
+         many.u_shaped),
+        ("large then small beats constant small and constant large",
+         f"{number(final('large, then small'))} vs {number(final('constant small'))}, "
+         f"{number(final('constant large'))}",
+         final("large, then small") < min(final("constant small"), final("constant large"))),
+        ("too large then small also beats constant large",
+         f"{number(final('too large, then small'))} vs {number(final('constant large'))}",
+         final("too large, then small") < final("constant large")),
+    ]
+
+
+def ledger(*, check, picture, window, shares, one, far, many, runs, dim):
+    """The chapter's claims (Theorem 3, Figure 4, the Remark, Sections 3 and 5.4), what was
+    measured and whether it agrees, as a table."""
+    rows = _ledger_rows(check, picture, window) + _ledger_rows_sgd(shares, one, far, many,
+                                                                   runs, dim)
+    return markdown_table([{"claim": claim, "measured": Text(value), "agrees": bool(ok)}
+                           for claim, value, ok in rows])

@@ -1,0 +1,263 @@
+"""sgdlab.viz.step_size (chapter step-size): each experiment against a direct computation or a
+closed form, the outcome words in both directions, and the tables and ledger."""
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sgdlab import theory
+from sgdlab.landscapes import quadratic, ripple
+from sgdlab.viz import step_size
+from sgdlab.viz.tables import Text
+
+
+@pytest.fixture(scope="module")
+def bumpy():
+    # non-convex (depth > 1) but one-point convex (depth < 4.6); kernels from the disk cache
+    return ripple(dim=2, depth=3.0, period=1.0)
+
+
+def _table_rows(markdown):
+    return [line for line in markdown.data.splitlines() if line.startswith("|")][2:]
+
+
+def test_point_at_distance():
+    x = step_size.point_at_distance(7, 2.5, seed=3)
+    assert x.shape == (7,)
+    assert_allclose(np.linalg.norm(x), 2.5)
+    with pytest.raises(ValueError, match="^distance must be a finite number > 0, got 0"):
+        step_size.point_at_distance(3, 0, seed=1)
+
+
+def test_one_point_shape_against_brute_force(bumpy):
+    domain = theory.grid(-2.0, 2.0, 41, dim=2)
+    shape = step_size.one_point_shape(bumpy, domain, low=-2.0, high=2.0, pairs=3000, seed=5)
+    e = domain - bumpy.x_star
+    d_sq = np.einsum("ij,ij->i", e, e)
+    ok = d_sq > 0
+    ratios = np.einsum("ij,ij->i", bumpy.grad(domain), e)[ok] / d_sq[ok]
+    assert_allclose([shape.c_prime, shape.lowest], [ratios.max(), ratios.min()])
+    assert shape.n_points == ok.sum() and shape.not_positive == 0
+    a, b = np.random.default_rng(5).uniform(-2.0, 2.0, (2, 3000, 2))
+    excess = bumpy.f((a + b) / 2) - (bumpy.f(a) + bumpy.f(b)) / 2
+    assert shape.non_convex_pairs == np.count_nonzero(excess > 1e-12) > 0
+    assert shape.summary()["one-point"] == "every ratio is positive"
+    assert shape.summary()["one-point-verdict"] == "is"
+
+
+def test_one_point_shape_words_when_not_one_point_convex():
+    deep = ripple(dim=1, depth=6.0, period=0.5)  # spurious minima: some ratios are negative
+    shape = step_size.one_point_shape(deep, theory.grid(-1.0, 1.0, 201), low=-1.0, high=1.0,
+                                      pairs=100)
+    words = shape.summary()
+    assert shape.not_positive > 0 and words["one-point-verdict"] == "is not"
+    assert str(words["one-point"]).endswith(f"of the {shape.n_points} ratios are not positive")
+
+
+def test_figure4_steps_against_direct_steps(bumpy):
+    x_t = np.array([0.8, 0.5])
+    picture = step_size.figure4_steps(bumpy, x_t, c_prime=4.0)
+    g, e = bumpy.grad(x_t), x_t - bumpy.x_star
+    assert_allclose(picture.eta0, 2 * g @ e / (g @ g))
+    assert_allclose(picture.eta3, 2 * 4.0 * (e @ e) / (g @ g))
+    for name, lr in picture.lrs.items():
+        after = np.linalg.norm(x_t - lr * g - bumpy.x_star) / np.linalg.norm(e)
+        assert_allclose(picture.ratios[name], after, rtol=1e-10)
+    assert_allclose(np.cos(np.radians(picture.angle)), g @ e / np.linalg.norm(g)
+                    / np.linalg.norm(e))
+    assert picture.summary()["closer"] == "only the first gets closer"
+
+
+def test_figure4_words_follow_the_ratios(bumpy):
+    picture = step_size.figure4_steps(bumpy, [0.8, 0.5], c_prime=4.0)
+    picture.ratios = {"small": 0.5, "between": 0.9, "large": 1.1}
+    assert picture.summary()["closer"] == "first and second get closer"
+    picture.ratios = {"small": 1.5, "between": 1.9, "large": 1.1}
+    assert picture.summary()["closer"] == "none of them gets closer"
+
+
+def test_theorem3_check_against_direct_distances(bumpy):
+    pts = theory.ball(2.0, 40, 2, seed=4)
+    check = step_size.theorem3_check(bumpy, pts, c_prime=4.0, n_lrs=7, shown=5)
+    eta0 = theory.overshoot_lr(bumpy, pts)
+    eta3 = theory.theorem3_threshold(bumpy, pts, c_prime=4.0)
+    before = np.sum((pts - bumpy.x_star) ** 2, axis=1)
+    counts = {"below": [0, 0], "between": [0, 0], "above": [0, 0]}
+    for lr in check.lrs:
+        after = np.sum((pts - lr * bumpy.grad(pts) - bumpy.x_star) ** 2, axis=1)
+        for i in range(len(pts)):
+            name = ("below" if lr < eta0[i] else "above" if lr > eta3[i] else "between")
+            wrong = {"below": after[i] >= before[i], "between": after[i] <= before[i],
+                     "above": after[i] < before[i]}[name]
+            counts[name][0] += 1
+            counts[name][1] += int(wrong)
+    assert check.counts == {k: tuple(v) for k, v in counts.items()}
+    assert check.against == 0 and check.identity_residual < 1e-12
+    assert check.relative_change.shape == check.lr_over_eta0.shape == (7, 5)
+    assert_allclose(check.gap, eta3 / eta0)
+    words = check.summary()
+    assert words["outcome"] == "No pair goes against its claim"
+    assert words["between-words"] == "all move away"
+    assert len(_table_rows(step_size.theorem3_table(check))) == 4
+
+
+def test_theorem3_words_when_a_claim_fails(bumpy):
+    # c' below the true one: Theorem 3's hypothesis fails and so can its conclusion
+    check = step_size.theorem3_check(bumpy, theory.ball(2.0, 40, 2, seed=4), c_prime=0.2,
+                                     n_lrs=9)
+    assert check.counts["above"][1] > 0
+    words = check.summary()
+    assert str(words["outcome"]).endswith("pairs go against their claim")
+
+
+def test_theorem3_gap_of_a_quadratic_is_one():
+    check = step_size.theorem3_check(quadratic(dim=2), theory.ball(1.0, 30, 2, seed=2),
+                                     c_prime=1.0, n_lrs=5)
+    assert_allclose(check.gap, 1.0, rtol=1e-12)
+
+
+def test_orthogonal_shares():
+    shares = step_size.orthogonal_shares((1, 3), depth=3.0, period=0.5, distance=3.0,
+                                         noise=1.0, draws=4000, seed=4)
+    assert shares[1] == pytest.approx((0.0, 0.0), abs=1e-12)  # in 1-D all noise is along u
+    assert shares[3][1] == pytest.approx(2 / 3, abs=0.03)
+    assert len(_table_rows(step_size.orthogonal_table(shares))) == 2
+
+
+def test_one_step_means_against_the_formula(bumpy):
+    x_t, noise = np.array([0.8, 0.5]), 0.7
+    lrs = np.array([0.05, 0.3, 1.0])
+    one = step_size.one_step_means(bumpy, x_t, lrs, noise=noise, draws=3000, seed=1)
+    g, e = bumpy.grad(x_t), x_t - bumpy.x_star
+    direct = [np.sum((x_t - lr * g) ** 2) + lr**2 * 2 * noise**2 / 3 for lr in lrs]
+    assert_allclose(one.predicted, direct, rtol=1e-12)
+    assert_allclose(one.eta_w, 2 * g @ e / (g @ g + 2 * noise**2 / 3))
+    assert np.all(np.abs(one.z) < 5)
+    words = one.summary()
+    assert words["agree"] == "agree" and words["sooner"].text.startswith("already")
+
+
+def test_farther_width_on_a_known_curve():
+    """Probability linear in log(ratio) from 0 at a to 1 at b: it climbs from 20% to 80% over
+    the factor (b/a)**0.6."""
+    ratios = np.geomspace(0.1, 10.0, 401)
+    a, b = 0.5, 4.0
+    p = np.clip(np.log(ratios / a) / np.log(b / a), 0, 1)
+    far = step_size.FartherProbability(ratios=ratios, probability={2: p, 50: p**8})
+    assert_allclose(far.width[2], (b / a) ** 0.6, rtol=1e-3)
+    assert far.at(2, math.sqrt(a * b)) == pytest.approx(0.5, abs=1e-3)
+    assert far.summary()["sharper"] == "a sharper switch"
+    far.probability = {2: p**8, 50: p}
+    assert far.summary()["sharper"] == "no sharper a switch"
+
+
+def test_farther_probabilities_run():
+    far = step_size.farther_probabilities((2, 20), [0.3, 1.0, 4.0], depth=3.0, period=0.5,
+                                          distance=3.0, draws=200, seed=3)
+    for p in far.probability.values():
+        assert p.shape == (3,) and np.all((0 <= p) & (p <= 1))
+        assert p[0] <= p[-1]
+
+
+def test_quadratic_closed_form_against_the_recursion():
+    lrs, dim, noise, steps = np.array([0.05, 1.0, 1.5, 2.0]), 4, 0.8, 7
+    expected = []
+    for lr in lrs:
+        mean = 9.0
+        for _ in range(steps):
+            mean = (1 - lr) ** 2 * mean + lr**2 * dim * noise**2 / 3
+        expected.append(mean)
+    got = step_size.quadratic_closed_form(lrs, dist0_sq=9.0, dim=dim, noise=noise, steps=steps)
+    assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_many_steps_matches_the_closed_form():
+    x0 = step_size.point_at_distance(5, 3.0, seed=6)
+    many = step_size.many_steps(x0, [0.01, 0.3, 1.9], noise=1.0, steps=10, trials=2000,
+                                seed=7)
+    assert np.all(np.abs(many.z) < 5)
+    assert_allclose(many.gd + many.noise_only, many.sgd, rtol=0.1)
+    assert many.best == 1 and many.summary()["agree"] == "matches"
+
+
+def test_step_window_on_the_ripple():
+    deep = ripple(dim=1, depth=6.0, period=0.5)
+    domain = theory.grid(-3.0, 3.0, 301)
+    lrs = np.geomspace(1e-3, 0.3, 12)
+    window = step_size.step_window(deep, domain, c=0.1, noise=1.0, lrs=lrs,
+                                   marks={"small": 0.01})
+    bound = theory.lr_lower_bound(deep, domain, c=0.1, noise=1.0, lrs=lrs)
+    assert window.bound.lr_min == bound.lr_min
+    L = 7.0  # ripple: L = curvature (1 + depth) exactly
+    assert_allclose(window.theorem1_max, min(1 / (2 * L), 0.1 / L**2, 1 / (2 * 0.1)),
+                    rtol=1e-4)
+    x = domain[:, 0]
+    slope = deep.grad(domain)[:, 0]
+    ok = slope != 0
+    c_prime = np.max(slope[x != 0] / x[x != 0])
+    assert_allclose(window.eta3_min, np.min(2 * c_prime * x[ok] ** 2 / slope[ok] ** 2))
+    words = window.summary()
+    assert words["small-holds"] == "fails" and words["small-c"] < 0
+    assert str(words["theorem1-words"]).startswith("lies below")
+
+
+def test_profile_minima_against_a_fine_grid():
+    deep = ripple(dim=1, depth=6.0, period=0.5)
+    s = np.linspace(0.0, 1.0, 20001)
+    f = deep.f(s)
+    inner = np.arange(1, s.size - 1)
+    minima = s[inner[(f[1:-1] < f[:-2]) & (f[1:-1] < f[2:])]]
+    maxima = s[inner[(f[1:-1] > f[:-2]) & (f[1:-1] > f[2:])]]
+    spurious, edge = step_size.profile_minima(deep)
+    assert spurious == pytest.approx(minima[0], abs=1e-4)
+    assert edge == pytest.approx(maxima[0], abs=1e-4)
+    spurious, edge = step_size.profile_minima(ripple(dim=1, depth=1.0))  # convex
+    assert math.isnan(spurious) and edge == 1.0  # the basin of 0 covers the grid
+
+
+def test_schedule_runs_table_and_words():
+    deep, profile = ripple(dim=3, depth=6.0, period=0.5), ripple(dim=1, depth=6.0, period=0.5)
+    x0 = np.random.default_rng(7).uniform(-3, 3, (8, 3))
+    schedules = {"constant small": [0.01] * 4, "constant large": [0.0625] * 4,
+                 "large, then small": [0.0625] * 2 + [0.01] * 2,
+                 "too large, then small": [0.25] * 2 + [0.01] * 2}
+    runs = step_size.schedule_runs(deep, profile, x0, schedules, noise=1.0, chunk=20, seed=8,
+                                   gd_lr=0.01)
+    assert runs.switch == 2 and all(len(c) == 5 for c in runs.curves.values())
+    assert_allclose(runs.curves["constant small"][0], np.linalg.norm(x0, axis=1).mean())
+    assert_allclose(runs.curves["large, then small"][:3], runs.curves["constant large"][:3])
+    words = runs.summary()
+    assert {"constant-small-final", "too-large-then-small-switch", "best-words"} <= set(words)
+    assert len(_table_rows(step_size.schedule_table(runs))) == 5
+
+
+def test_ledger_has_a_verdict_per_claim(bumpy):
+    pts = theory.ball(2.0, 30, 2, seed=4)
+    check = step_size.theorem3_check(bumpy, pts, c_prime=4.0, n_lrs=5)
+    picture = step_size.figure4_steps(bumpy, [0.8, 0.5], c_prime=4.0)
+    deep = ripple(dim=1, depth=6.0, period=0.5)
+    window = step_size.step_window(deep, theory.grid(-3.0, 3.0, 101), c=0.1, noise=1.0,
+                                   lrs=np.geomspace(1e-3, 0.3, 8))
+    shares = {3: (0.66, 0.66)}
+    one = step_size.one_step_means(bumpy, [0.8, 0.5], [0.1, 1.0], noise=0.5, draws=50, seed=1)
+    ratios = np.geomspace(0.1, 10.0, 9)
+    far = step_size.FartherProbability(ratios=ratios, probability={2: ratios / 10,
+                                                                   9: ratios / 10})
+    many = step_size.many_steps(np.ones(2), [0.01, 0.5, 1.9], noise=1.0, steps=3, trials=20,
+                                seed=1)
+    runs = step_size.ScheduleRuns(
+        chunk=1, switch=1, curves={k: np.array([3.0, 2.0, 1.0]) for k in
+                                   ("constant small", "constant large", "large, then small",
+                                    "too large, then small")},
+        stuck={}, stuck_at_switch={}, gd_final=1.0, gd_stuck=0.0, spurious_min=0.4,
+        basin_edge=0.3)
+    table = step_size.ledger(check=check, picture=picture, window=window, shares=shares,
+                             one=one, far=far, many=many, runs=runs, dim=3)
+    rows = _table_rows(table)
+    assert len(rows) == 15
+    assert all(row.rstrip(" |").endswith(("yes", "no")) for row in rows)
+    # equal schedules cannot beat each other: those two claims say no
+    assert sum(row.rstrip(" |").endswith("no") for row in rows[-2:]) == 2
+    assert isinstance(step_size.OnePointShape(1, 1, 1, 0, 1, 0).summary()["one-point"], Text)
