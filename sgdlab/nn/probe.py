@@ -37,14 +37,41 @@ Conventions shared by every function:
   is switched off in convolutions and matrix products for the duration of a call (and
   restored): with PyTorch's default TF32 convolutions the probes' inner products moved by
   several percent on an H100.
-* Everything random is drawn *outside* the vmapped functions (``vmap`` refuses randomness), and
-  batches of points are mapped ``chunk`` at a time so memory stays bounded.
-* The functions that need full-batch gradients at many points take ``vectorize``: True maps
-  ``chunk`` points at a time with ``vmap``; False loops over the points in Python (same
-  numbers). ``vmap`` pays off for small data and on a GPU. On a CPU with a convolutional net
-  and a large data set the loop can be faster: under ``vmap`` every convolution with
-  per-point weights becomes a grouped convolution, whose backward pass is slow on the CPU
-  (``python -m sgdlab.bench probe`` measures both).
+* Everything random is drawn *outside* the vmapped functions (``vmap`` refuses randomness).
+
+**The probed f at scale** (``batch_size``, the probe chunk). With ``batch_size=None`` f is the
+loss of one forward pass over all ``N`` images: every BatchNorm normalises with the statistics
+of the whole data set (the book's digits). Its memory grows with ``N`` (for a full CIFAR
+training set, tens to hundreds of GB), so for large data f is defined on one *fixed
+partition* of the data into consecutive chunks :math:`B_1, \\dots, B_C` of ``batch_size``
+images, in the order of ``x`` (``B_c`` = images ``(c-1) b .. c b - 1``; the last chunk holds
+the ``N - (C-1) b`` remaining images and may be shorter):
+
+.. math::
+
+    f(\\theta) = \\sum_{c=1}^{C} \\frac{|B_c|}{N}\\, f_{B_c}(\\theta),
+
+where :math:`f_{B_c}` is the mean cross-entropy of chunk :math:`B_c` with every BatchNorm
+normalising by the statistics of that chunk alone. It is an ordinary deterministic function of
+the parameters (the partition never changes), its gradient is the same weighted sum of the
+chunks' gradients, and the peak memory of one gradient is that of one chunk, whatever ``N``.
+For a network without batch statistics it equals the one-pass f exactly; with BatchNorm it
+differs from it by the change of statistics (:func:`chunking_error` measures how much), and a
+very short last chunk normalises with noisy statistics (a chunk of one image fails where a
+BatchNorm sees a 1x1 map). Every function that computes full-batch gradients takes the same
+``batch_size``, and the Section 5 experiments pass ``ExperimentConfig.probe_batch``.
+
+**Memory budget and the two paths.** The functions that need full-batch gradients at many
+points (and the per-sample and mini-batch norms) map ``chunk`` points at a time with ``vmap``.
+``chunk=None`` (the default) chooses that width from a memory budget ``memory_gb``
+(:func:`vmap_width`: the budget over :func:`point_memory_bytes`, the estimated memory of one
+point's gradient; default :func:`default_memory_gb`, a fraction of the free memory on CUDA, a
+few GB on a CPU), never a fixed number. ``vectorize=True`` maps the points with ``vmap``,
+``vectorize=False`` loops over them in Python (same numbers, one point in memory at a time),
+and ``vectorize=None`` takes the faster path for the device (:func:`prefers_vmap`): the loop on
+a CPU, where under ``vmap`` every convolution with per-point weights becomes a grouped
+convolution whose backward pass is slow (``python -m sgdlab.bench probe`` measures both),
+``vmap`` on CUDA.
 
 Importing :mod:`sgdlab` does not import this module (nor torch).
 """
@@ -53,6 +80,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import os
 import warnings
 from dataclasses import asdict, dataclass, field
 
@@ -69,7 +97,9 @@ __all__ = [
     "NeighbourhoodResult", "hoeffding_confidence", "hoeffding_bound", "hoeffding_exponent",
     "binomial_upper_bound", "per_sample_grad_norms",
     "per_sample_grad_norms_loop", "minibatch_grad_norms", "all_pairs_inner_products",
-    "AllPairsResult", "one_point_convex_share",
+    "AllPairsResult", "one_point_convex_share", "ChunkingError", "chunking_error",
+    "prefers_vmap", "default_memory_gb", "point_memory_bytes", "vmap_width",
+    "CPU_MEMORY_GB", "CUDA_MEMORY_FRACTION", "ACTIVATION_COPIES", "PARAMETER_COPIES",
 ]
 
 
@@ -145,8 +175,171 @@ def _mapper(func, vectorize):
     return lambda points: torch.stack([func(point) for point in points])
 
 
-def _check_vectorize(vectorize):
+def _check_vectorize(vectorize, device):
+    """``vectorize`` as a bool: None -> :func:`prefers_vmap` for ``device``."""
+    if vectorize is None:
+        return prefers_vmap(device)
     return validate.flag("vectorize", vectorize)
+
+
+# --------------------------------------------------------------------------- memory and paths
+
+CPU_MEMORY_GB = 2.0
+"""Default vmap budget on a CPU, in GiB (at most a quarter of the available memory)."""
+
+CUDA_MEMORY_FRACTION = 0.5
+"""Default vmap budget on CUDA: this fraction of the device's free memory."""
+
+ACTIVATION_COPIES = 3
+"""Copies of the forward activations one gradient holds at its peak, in
+:func:`point_memory_bytes` (saved for the backward pass, their gradients, a transient)."""
+
+PARAMETER_COPIES = 4
+"""Copies of the parameter vector per point (the point, its split views' gradient, the
+accumulated gradient, a transient), in :func:`point_memory_bytes`."""
+
+
+def prefers_vmap(device):
+    """The faster path of the probes' full-batch gradients at many points on ``device``.
+
+    ``vmap`` over points on CUDA (one kernel launch serves many points); the Python loop on
+    a CPU, where ``vmap`` turns every convolution with per-point weights into a grouped
+    convolution whose backward pass is slower than the points' plain convolutions one after
+    another (``python -m sgdlab.bench probe``: ``neighbourhood_probe.loop_over_vmap``).
+
+    Parameters
+    ----------
+    device : str or torch.device
+
+    Returns
+    -------
+    bool
+    """
+    return torch.device(device).type == "cuda"
+
+
+def default_memory_gb(device):
+    """The default memory budget of the ``vmap``-ped probes on ``device``, in GiB.
+
+    CUDA: :data:`CUDA_MEMORY_FRACTION` of the device's free memory
+    (``torch.cuda.mem_get_info``). CPU: :data:`CPU_MEMORY_GB`, or a quarter of the available
+    memory (``os.sysconf``) if that is less.
+
+    Returns
+    -------
+    float
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return CUDA_MEMORY_FRACTION * free / 2**30
+    try:
+        available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+    except (ValueError, OSError, AttributeError):
+        return CPU_MEMORY_GB
+    return min(CPU_MEMORY_GB, 0.25 * available)
+
+
+def _activations_per_image(model, theta, x):
+    """Elements of all leaf modules' outputs for one image (two images, halved, when there
+    are two: a BatchNorm of one image fails on a 1x1 map)."""
+    sample = x[:2]
+    counts = []
+    leaves = [m for m in model.modules() if not list(m.children())]
+    hooks = [m.register_forward_hook(lambda _m, _i, out: counts.append(out.numel()))
+             for m in leaves]
+    try:
+        with _eval_mode(model, theta.device), torch.no_grad():
+            nets.functional_forward(model)(theta, sample)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return math.ceil(sum(counts) / sample.shape[0])
+
+
+def point_memory_bytes(model, theta, x, *, batch_size=None):
+    """Estimated peak memory of one full-batch gradient at one point, in bytes.
+
+    .. math::
+
+        m = s \\,\\big(a\\, A\\, \\min(N, b) + c\\, P\\big),
+
+    with :math:`s` the bytes of ``theta``'s dtype, :math:`A` the elements of all leaf modules'
+    outputs for one image (counted with forward hooks on two images of ``x``),
+    :math:`\\min(N, b)` the images of one probe chunk (:math:`N` for ``batch_size=None``),
+    :math:`P` the parameters, :math:`a` = :data:`ACTIVATION_COPIES` and :math:`c` =
+    :data:`PARAMETER_COPIES`. It does not depend on :math:`N` once ``batch_size`` is set.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    theta : torch.Tensor
+        Shape ``(P,)``.
+    x : torch.Tensor
+        The data (``N >= 1`` images).
+    batch_size : int or None
+        The probe chunk (see the module's definition of f).
+
+    Returns
+    -------
+    int
+    """
+    length = checks.model("model", model)
+    theta = checks.vector("theta", theta, length)
+    if not isinstance(x, torch.Tensor) or x.ndim < 1 or x.shape[0] < 1:
+        validate.fail("x", "a tensor of N >= 1 inputs", x, TypeError,
+                      shown=type(x).__name__ if not isinstance(x, torch.Tensor)
+                      else f"shape {tuple(x.shape)}")
+    batch_size = _check_batch_size(batch_size)
+    x = x.to(theta.device, theta.dtype)
+    images = x.shape[0] if batch_size is None else min(x.shape[0], batch_size)
+    per_image = _activations_per_image(model, theta, x)
+    size = theta.element_size()
+    return size * (ACTIVATION_COPIES * per_image * images + PARAMETER_COPIES * length)
+
+
+def vmap_width(model, theta, x, *, points, batch_size=None, memory_gb=None):
+    """How many points to map at once: the budget over one point's memory.
+
+    .. math::
+
+        \\text{width} = \\min\\Big(\\text{points},\\; \\max\\Big(1, \\Big\\lfloor
+        \\frac{2^{30}\\,\\text{memory\\_gb}}{m} \\Big\\rfloor\\Big)\\Big),
+
+    with :math:`m` = :func:`point_memory_bytes`.
+
+    Parameters
+    ----------
+    model, theta, x, batch_size
+        As in :func:`point_memory_bytes`.
+    points : int
+        Points to differentiate, >= 1 (the width never exceeds it).
+    memory_gb : float or None
+        Budget in GiB, > 0; None: :func:`default_memory_gb` of ``theta``'s device.
+
+    Returns
+    -------
+    int
+    """
+    points = validate.integer("points", points, low=1)
+    memory_gb = _check_memory_gb(memory_gb)
+    per_point = point_memory_bytes(model, theta, x, batch_size=batch_size)
+    if memory_gb is None:
+        memory_gb = default_memory_gb(theta.device)
+    return min(points, max(1, int(memory_gb * 2**30 // per_point)))
+
+
+def _check_memory_gb(memory_gb):
+    return validate.real("memory_gb", memory_gb, above=0, allow_none=True)
+
+
+def _width(chunk, model, theta, x, points, batch_size, memory_gb):
+    """``chunk`` if given, else :func:`vmap_width`."""
+    memory_gb = _check_memory_gb(memory_gb)
+    if chunk is not None:
+        return validate.integer("chunk", chunk, low=1)
+    return vmap_width(model, theta, x, points=points, batch_size=batch_size,
+                      memory_gb=memory_gb)
 
 
 # --------------------------------------------------------------------------- loss and gradient
@@ -163,10 +356,11 @@ def loss_at(model, theta, x, y, *, batch_size=None):
     x, y : torch.Tensor
         Inputs ``(N, ...)`` and integer labels ``(N,)``, ``N >= 1``.
     batch_size : int or None
-        None: one forward pass over all ``N`` samples. Otherwise the mean of the batch means
-        weighted by batch size (equal to the full mean for a network without batch
-        statistics; with BatchNorm using batch statistics each batch is normalised with its
-        own statistics, so the value differs slightly).
+        None: one forward pass over all ``N`` samples. Otherwise the f of the module's
+        definition: the mean of the losses of consecutive chunks of ``batch_size`` samples
+        weighted by chunk size (equal to the one-pass value for a network without batch
+        statistics; with BatchNorm using batch statistics each chunk is normalised with its
+        own statistics, so the value differs slightly: :func:`chunking_error`).
 
     Returns
     -------
@@ -196,11 +390,12 @@ def full_batch_grad(model, theta, x, y, *, batch_size=None):
     x, y : torch.Tensor
         The data, ``N >= 1`` samples.
     batch_size : int or None
-        None: one pass over all samples. Otherwise the gradients of consecutive batches of
-        ``batch_size`` samples, weighted by ``len(batch) / N`` and summed (bounded memory).
-        Exact for networks without batch statistics; with BatchNorm normalising by batch
-        statistics (``track_running_stats=False``) each batch uses its own statistics, so the
-        result differs slightly from the one-pass gradient.
+        None: one pass over all samples. Otherwise the gradient of the f of the module's
+        definition: the gradients of consecutive chunks of ``batch_size`` samples, weighted by
+        ``len(chunk) / N`` and summed (memory of one chunk, whatever ``N``). Exact for
+        networks without batch statistics; with BatchNorm normalising by batch statistics
+        (``track_running_stats=False``) each chunk uses its own statistics, so the result
+        differs slightly from the one-pass gradient (:func:`chunking_error`).
 
     Returns
     -------
@@ -215,10 +410,99 @@ def full_batch_grad(model, theta, x, y, *, batch_size=None):
         return _full_grad(nets.functional_loss(model, theta), x, y, batch_size)(theta).detach()
 
 
+@dataclass
+class ChunkingError:
+    """The chunked f of the module's definition against the one-pass f, at one point
+    (:func:`chunking_error`). Lists have one entry per probe chunk size.
+
+    Attributes
+    ----------
+    batch_sizes : list of int
+        The probe chunk sizes ``b``.
+    n : int
+        Images ``N``.
+    loss, grad_norm : float
+        The one-pass :math:`f` and :math:`\\|\\nabla f\\|`.
+    chunked_loss, chunked_grad_norm : list of float
+        :math:`f_b` and :math:`\\|\\nabla f_b\\|`.
+    loss_rel_diff : list of float
+        :math:`|f_b - f| / |f|`.
+    grad_norm_rel_diff : list of float
+        :math:`|\\,\\|\\nabla f_b\\| - \\|\\nabla f\\|\\,| / \\|\\nabla f\\|`.
+    grad_rel_diff : list of float
+        :math:`\\|\\nabla f_b - \\nabla f\\| / \\|\\nabla f\\|`.
+    cosine : list of float
+        :math:`\\langle \\nabla f_b, \\nabla f \\rangle / (\\|\\nabla f_b\\|\\,\\|\\nabla f\\|)`.
+    """
+
+    batch_sizes: list
+    n: int
+    loss: float
+    grad_norm: float
+    chunked_loss: list
+    chunked_grad_norm: list
+    loss_rel_diff: list
+    grad_norm_rel_diff: list
+    grad_rel_diff: list
+    cosine: list
+
+    def to_dict(self):
+        """JSON-ready copy (plain lists and floats)."""
+        return asdict(self)
+
+
+def chunking_error(model, theta, x, y, batch_sizes):
+    """How far the chunked f (the module's definition) and its gradient are from one pass.
+
+    For every probe chunk size ``b``: :func:`loss_at` and :func:`full_batch_grad` with
+    ``batch_size=b`` against ``batch_size=None``, as relative differences of f, of the
+    gradient norm and of the gradient, and the cosine between the two gradients (computed in
+    float64 from ``theta``'s dtype).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    theta : torch.Tensor
+        Shape ``(P,)``.
+    x, y : torch.Tensor
+        The data; the one-pass gradient needs memory for all of it at once.
+    batch_sizes : sequence of int
+        Chunk sizes, each >= 1.
+
+    Returns
+    -------
+    ChunkingError
+    """
+    if isinstance(batch_sizes, (str, bytes)) or not hasattr(batch_sizes, "__iter__"):
+        validate.fail("batch_sizes", "a sequence of integers >= 1", batch_sizes, TypeError)
+    sizes = [validate.integer("batch_sizes", b, low=1) for b in batch_sizes]
+    if not sizes:
+        validate.fail("batch_sizes", "at least one chunk size", shown="none")
+    loss = loss_at(model, theta, x, y)
+    exact = full_batch_grad(model, theta, x, y).double()
+    norm = float(exact.norm())
+    rows = {key: [] for key in ("loss", "norm", "loss_rel", "norm_rel", "grad_rel", "cos")}
+    for size in sizes:
+        value = loss_at(model, theta, x, y, batch_size=size)
+        chunked = full_batch_grad(model, theta, x, y, batch_size=size).double()
+        chunked_norm = float(chunked.norm())
+        rows["loss"].append(value)
+        rows["norm"].append(chunked_norm)
+        rows["loss_rel"].append(abs(value - loss) / abs(loss))
+        rows["norm_rel"].append(abs(chunked_norm - norm) / norm)
+        rows["grad_rel"].append(float((chunked - exact).norm()) / norm)
+        rows["cos"].append(float(chunked @ exact) / (chunked_norm * norm))
+    return ChunkingError(
+        batch_sizes=sizes, n=int(x.shape[0]), loss=loss, grad_norm=norm,
+        chunked_loss=rows["loss"], chunked_grad_norm=rows["norm"],
+        loss_rel_diff=rows["loss_rel"], grad_norm_rel_diff=rows["norm_rel"],
+        grad_rel_diff=rows["grad_rel"], cosine=rows["cos"])
+
+
 # --------------------------------------------------------------------------- Figure 5a
 
-def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False, chunk=8,
-                              batch_size=None, vectorize=True):
+def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False, chunk=None,
+                              batch_size=None, memory_gb=None, vectorize=None):
     """Inner products :math:`\\langle -\\nabla f(x_t), x_T - x_t \\rangle` along a trajectory.
 
     Section 5.1, Figure 5a: for the start :math:`x_t` of every epoch, the negative full-batch
@@ -241,12 +525,18 @@ def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False,
     cosine : bool
         If True return the cosine :math:`\\langle -g, d\\rangle / (\\|g\\| \\|d\\|)` instead (0 where
         the gradient or the direction is 0).
-    chunk : int
-        Rows differentiated together under ``vmap``.
+    chunk : int or None
+        Points differentiated together under ``vmap``; None: :func:`vmap_width` of
+        ``memory_gb``.
     batch_size : int or None
-        Data batching of each full-batch gradient (see :func:`full_batch_grad`).
-    vectorize : bool
-        ``vmap`` over rows (True) or a Python loop (False); same numbers.
+        The probe chunk of every full-batch gradient (the module's definition of f; None: one
+        pass over all the data).
+    memory_gb : float or None
+        Memory budget of the ``vmap`` (GiB) when ``chunk`` is None; None:
+        :func:`default_memory_gb`.
+    vectorize : bool or None
+        ``vmap`` over points (True) or a Python loop (False), same numbers; None:
+        :func:`prefers_vmap` for the device.
 
     Returns
     -------
@@ -266,10 +556,10 @@ def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False,
             validate.fail("thetas", "at least 1 row", shown=f"shape {tuple(rows.shape)}")
         target = checks.vector("target", target, length).to(rows.device, rows.dtype)
     x, y = checks.data(x, y, rows)
-    chunk = validate.integer("chunk", chunk, low=1)
     batch_size = _check_batch_size(batch_size)
-    mapped = _mapper(_full_grad(nets.functional_loss(model, rows), x, y, batch_size),
-                     _check_vectorize(vectorize))
+    vectorize = _check_vectorize(vectorize, rows.device)
+    chunk = _width(chunk, model, rows[0], x, rows.shape[0], batch_size, memory_gb)
+    mapped = _mapper(_full_grad(nets.functional_loss(model, rows), x, y, batch_size), vectorize)
     with _eval_mode(model, rows.device):
         grads = torch.cat([mapped(rows[i:i + chunk]).detach()
                            for i in range(0, rows.shape[0], chunk)])
@@ -578,8 +868,9 @@ class NeighbourhoodResult:
         return out
 
 
-def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0, chunk=16,
-                        batch_size=None, low=None, high=None, vectorize=True):
+def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0, chunk=None,
+                        batch_size=None, memory_gb=None, low=None, high=None,
+                        vectorize=None):
     """Assumption 1 around one epoch's point: inner products at random points of its ball.
 
     Section 5.2, Figure 5b: for ``k`` points :math:`w` uniform in the ball of radius
@@ -604,14 +895,20 @@ def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0,
         Radius, > 0 (0.5 in the paper).
     seed : int
         Seeds the points (independent of ``chunk``).
-    chunk : int
-        Points differentiated together under ``vmap`` (memory ~ ``chunk`` full-batch passes).
+    chunk : int or None
+        Points differentiated together under ``vmap``; None: :func:`vmap_width` of
+        ``memory_gb``.
     batch_size : int or None
-        Data batching of each full-batch gradient (see :func:`full_batch_grad`).
+        The probe chunk of every full-batch gradient (the module's definition of f; None: one
+        pass over all the data).
+    memory_gb : float or None
+        Memory budget of the ``vmap`` (GiB) when ``chunk`` is None; None:
+        :func:`default_memory_gb`.
+    vectorize : bool or None
+        ``vmap`` over points (True) or a Python loop (False), same numbers; None:
+        :func:`prefers_vmap` for the device.
     low, high : float or None
         Bound for :func:`hoeffding_confidence` (default: observed min / max).
-    vectorize : bool
-        ``vmap`` over the points of a chunk (True) or a Python loop (False); same numbers.
 
     Returns
     -------
@@ -622,13 +919,14 @@ def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0,
     target = checks.vector("target", target, length).to(theta_t.device, theta_t.dtype)
     rho = _check_rho(rho)
     k = validate.integer("k", k, low=1)
-    chunk = validate.integer("chunk", chunk, low=1)
     seed = validate.seed("seed", seed)
     x, y = checks.data(x, y, theta_t)
     batch_size = _check_batch_size(batch_size)
+    vectorize = _check_vectorize(vectorize, theta_t.device)
+    chunk = _width(chunk, model, theta_t, x, k, batch_size, memory_gb)
     direction = target - theta_t
     loss = nets.functional_loss(model, theta_t)
-    mapped = _mapper(_full_grad(loss, x, y, batch_size), _check_vectorize(vectorize))
+    mapped = _mapper(_full_grad(loss, x, y, batch_size), vectorize)
     parts = []
     with _eval_mode(model, theta_t.device):
         for start in range(0, k, chunk):
@@ -650,7 +948,7 @@ def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0,
 
 # --------------------------------------------------------------------------- Figure 5c
 
-def per_sample_grad_norms(model, theta, x, y, *, chunk=256):
+def per_sample_grad_norms(model, theta, x, y, *, chunk=None, memory_gb=None):
     """Norms :math:`\\|\\nabla f_i(\\theta)\\|` of the gradients of single samples, via
     ``vmap(grad)`` over samples.
 
@@ -666,8 +964,11 @@ def per_sample_grad_norms(model, theta, x, y, *, chunk=256):
         Shape ``(P,)``.
     x, y : torch.Tensor
         ``N >= 1`` samples.
-    chunk : int
-        Samples mapped together.
+    chunk : int or None
+        Samples mapped together; None: :func:`vmap_width` of ``memory_gb`` (a point being a
+        batch of one sample).
+    memory_gb : float or None
+        Budget in GiB when ``chunk`` is None; None: :func:`default_memory_gb`.
 
     Returns
     -------
@@ -677,7 +978,7 @@ def per_sample_grad_norms(model, theta, x, y, *, chunk=256):
     length = checks.model("model", model)
     theta = checks.vector("theta", theta, length)
     x, y = checks.data(x, y, theta)
-    chunk = validate.integer("chunk", chunk, low=1)
+    chunk = _width(chunk, model, theta, x, x.shape[0], 1, memory_gb)
     grad_loss = grad(nets.functional_loss(model, theta))
 
     def norm_one(xi, yi):
@@ -711,7 +1012,8 @@ def per_sample_grad_norms_loop(model, theta, x, y):
     return norms
 
 
-def minibatch_grad_norms(model, theta, x, y, *, batch_size, batches, seed=0, chunk=16):
+def minibatch_grad_norms(model, theta, x, y, *, batch_size, batches, seed=0, chunk=None,
+                         memory_gb=None):
     """Norms of stochastic gradients of random mini-batches at ``theta`` (Figure 5c).
 
     Draws ``batches`` mini-batches of ``batch_size`` distinct samples (a random permutation's
@@ -732,8 +1034,11 @@ def minibatch_grad_norms(model, theta, x, y, *, batch_size, batches, seed=0, chu
     batches : int
         Number of mini-batches, >= 1.
     seed : int
-    chunk : int
-        Mini-batches mapped together.
+    chunk : int or None
+        Mini-batches mapped together; None: :func:`vmap_width` of ``memory_gb`` (a point
+        being one mini-batch).
+    memory_gb : float or None
+        Budget in GiB when ``chunk`` is None; None: :func:`default_memory_gb`.
 
     Returns
     -------
@@ -747,7 +1052,7 @@ def minibatch_grad_norms(model, theta, x, y, *, batch_size, batches, seed=0, chu
     batch_size = validate.integer("batch_size", batch_size, low=1, high=n)
     batches = validate.integer("batches", batches, low=1)
     seed = validate.seed("seed", seed)
-    chunk = validate.integer("chunk", chunk, low=1)
+    chunk = _width(chunk, model, theta, x, batches, batch_size, memory_gb)
     gen = torch.Generator().manual_seed(seed)
     index = torch.stack([torch.randperm(n, generator=gen)[:batch_size]
                          for _ in range(batches)]).to(x.device)
@@ -798,8 +1103,8 @@ class AllPairsResult:
         return {k: v for k, v in asdict(self).items() if k != "values"}
 
 
-def all_pairs_inner_products(model, trajectories, x, y, *, chunk=16, batch_size=None,
-                             vectorize=True):
+def all_pairs_inner_products(model, trajectories, x, y, *, chunk=None, batch_size=None,
+                             memory_gb=None, vectorize=None):
     """Section 5.3: is the loss surface a "slope" towards *every* final solution?
 
     For ``M`` trajectories of ``T + 1`` points each (for example epochs 10 .. 150 of runs that
@@ -823,13 +1128,21 @@ def all_pairs_inner_products(model, trajectories, x, y, *, chunk=16, batch_size=
         Shape ``(M, T + 1, P)`` with ``M >= 2`` and ``T >= 1``.
     x, y : torch.Tensor
         The training data.
-    chunk : int
-        Points differentiated together under ``vmap``; gradients are contracted with the
-        final solutions chunk by chunk (float64), so memory is ``O(chunk * P + M * P)``.
+    chunk : int or None
+        Points differentiated together under ``vmap``; None: :func:`vmap_width` of
+        ``memory_gb``.
     batch_size : int or None
-        Data batching of each full-batch gradient (see :func:`full_batch_grad`).
-    vectorize : bool
-        ``vmap`` over the points of a chunk (True) or a Python loop (False); same numbers.
+        The probe chunk of every full-batch gradient (the module's definition of f; None: one
+        pass over all the data).
+    memory_gb : float or None
+        Memory budget of the ``vmap`` (GiB) when ``chunk`` is None; None:
+        :func:`default_memory_gb`.
+    vectorize : bool or None
+        ``vmap`` over points (True) or a Python loop (False), same numbers; None:
+        :func:`prefers_vmap` for the device.
+
+    Gradients are contracted with the final solutions chunk by chunk (float64), so besides the
+    ``vmap`` the memory is ``O(chunk * P + M * P)``.
 
     Returns
     -------
@@ -842,12 +1155,13 @@ def all_pairs_inner_products(model, trajectories, x, y, *, chunk=16, batch_size=
         validate.fail("trajectories", "of shape (M, T + 1, P) with M >= 2 trajectories and "
                       "T + 1 >= 2 points each", shown=f"shape {tuple(trajectories.shape)}")
     x, y = checks.data(x, y, trajectories)
-    chunk = validate.integer("chunk", chunk, low=1)
     batch_size = _check_batch_size(batch_size)
+    vectorize = _check_vectorize(vectorize, trajectories.device)
     finals = trajectories[:, -1].double()
     points = trajectories.reshape(members * rows, length)
+    chunk = _width(chunk, model, points[0], x, points.shape[0], batch_size, memory_gb)
     mapped = _mapper(_full_grad(nets.functional_loss(model, trajectories), x, y, batch_size),
-                     _check_vectorize(vectorize))
+                     vectorize)
     parts = []
     with _eval_mode(model, trajectories.device):
         for i in range(0, points.shape[0], chunk):
