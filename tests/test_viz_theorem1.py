@@ -163,7 +163,7 @@ def test_looseness_factors_by_hand():
 
 
 def test_spiky_constants_and_its_sentences(glued):
-    land = spiky()
+    land = spiky(beta=0.3, period=0.1, growth=2)
     x0 = np.random.default_rng(5).uniform(-3, 3, size=(50, 1))
     nested, numbers = t1.spiky_constants(land, (3.0, 0.1), x0, lr=5e-4, noise=100.0,
                                          steps=200, seed=6)
@@ -171,6 +171,7 @@ def test_spiky_constants_and_its_sentences(glued):
     assert numbers["ok_spans"] == sum(t.step_size_ok for t in nested.values())
     t1.glue_spiky(numbers, land, lr=5e-4, noise=100.0)
     assert glued["spiky-beta"] == "0.3" and glued["spiky-period"] == "0.1"
+    assert glued["spiky-growth"] == "2"
     assert glued["spiky-cond"] == ("holds" if numbers["ok"] else "fails")
     assert "[-0.1, 0.1]" in t1.spiky_table(nested, lr=5e-4).data
     fine = dict(numbers, ok=True, share=0.95, fits=1)

@@ -9,6 +9,7 @@ figures feed explorers.
 ``figures``      the chapters' static figures (Figures 3 and 4, Theorems 1 and 3)
 ``explorers``    ipywidgets explorers and kernel-free image sliders over those figures
 ``step_size``    chapter step-size: Theorem 3's checks, its tables, ledger and glued words
+``theorem1``     chapter main-theorem: each step of Theorem 1's proof measured, tables, ledger
 ``nn_results``   scale, saved paper-scale results and plotting helpers of Section 5
 ================ =========================================================================
 
@@ -19,7 +20,7 @@ It sits on top of :mod:`sgdlab` and :mod:`sgdlab.nn`; nothing below imports it. 
 import importlib
 
 SUBMODULES = ("style", "tables", "measurements", "figures", "explorers", "nn_results",
-              "step_size")
+              "step_size", "theorem1")
 __all__ = list(SUBMODULES)
 
 

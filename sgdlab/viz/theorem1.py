@@ -408,12 +408,13 @@ def glue_shifted(numbers):
     glue_numbers("shift", {k: v for k, v in numbers.items() if k != "excess"})
     glue_percent("shift-pointwise", numbers["pointwise_share"])
     where = holds_phrase(numbers["holds"], numbers["points"], "tested points")
+    glue_text("shift-mean-verdict", _choose(numbers["mean_ratio"] <= 1, "holds", "fails"))
     if numbers["holds"] == numbers["points"]:
         text = (f"holds {where}: the smallest margin is {number(numbers['z_min'])} standard "
-                "errors")
+                "errors, as the second route predicts")
     else:
         text = (f"fails: it holds only {where}, and the estimate exceeds the bound by up to "
-                f"{number(100 * numbers['excess'])}%")
+                f"{number(100 * numbers['excess'])}%, against the second route's prediction")
     return glue_text("shift-verdict", text)
 
 
@@ -540,21 +541,36 @@ def glue_corollary(cor, numbers):
 
 
 def glue_spiky(numbers, landscape, *, lr, noise):
-    """``spiky-*``, the spiky f's parameters (``spiky-beta``, ``spiky-period``), its setting
+    """``spiky-*``, the spiky f's parameters (``spiky-beta``, ``spiky-period``,
+    ``spiky-growth``), its setting
     (``spiky-lr``, ``spiky-noise``, ``spiky-radius``) and the verdicts ``spiky-assume``,
     ``spiky-cond`` and ``spiky-fits``."""
     glue_numbers("spiky", {k: v for k, v in numbers.items() if k not in ("ok",)})
-    beta, inverse_period = landscape.params[:2]
-    glue_numbers("spiky", {"beta": float(beta), "period": float(1 / inverse_period),
-                           "lr": lr, "noise": noise, "radius": lr * noise})
+    params = landscape.params
+    growth = float(params[2]) if params.size > 2 else 0.0   # spiky(growth=...): |x|^growth
+    glue_numbers("spiky", {"beta": float(params[0]), "period": float(1 / params[1]),
+                           "growth": growth, "lr": lr, "noise": noise, "radius": lr * noise})
     glue_text("spiky-assume", _choose(numbers["c"] > 0 and numbers["violations"] == 0,
                                       "does", "does not"))
     glue_text("spiky-cond", _choose(numbers["ok"], "holds", "fails"))
     fits = numbers["fits"]
+    glue_text("spiky-lesson", _spiky_lesson(numbers))
     return glue_text("spiky-fits", _choose(
         fits == 0, "on none of these intervals do the theorem's hypotheses and its conclusion "
         "fit together", f"on {count_phrase(fits, numbers['spans'], 'intervals')} the "
         "hypotheses hold and the radius fits inside the interval"))
+
+
+def _spiky_lesson(numbers):
+    works = numbers["share"] > 0.9
+    if works and not numbers["ok"]:
+        return ("So the theorem explains why the noise helps (the smoothed function is "
+                "one-point convex), but its step-size condition, which charges for the worst "
+                "curvature of f rather than of g, is far from necessary for this f")
+    if works:
+        return "Here the theorem's conditions hold and SGD ends near x*, as it predicts"
+    return ("Here SGD does not bring more than 90% of the trials within 1.5 of x*, so this f "
+            "does not show the theorem's conditions to be too strict")
 
 
 def glue_ledger(rows):
