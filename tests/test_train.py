@@ -428,7 +428,7 @@ def test_holdout_trains_on_the_rest_and_validates_on_the_holdout(tmp_path):
 def test_augmentation_is_drawn_per_seed_and_epoch(tmp_path, monkeypatch):
     folder = data.write_fake_cifar(tmp_path / "data", "cifar10", n_per_batch=16, seed=2)
     cifar = dict(dataset="cifar10", data_dir=str(folder), arch="resnet", epochs=2,
-                 batch_size=16, schedule="constant")
+                 batch_size=16, schedule="constant", limit=32)
     on = train(TrainConfig(**cifar, augment=True), tmp_path / "on", progress=False)
     again = train(TrainConfig(**cifar, augment=True), tmp_path / "again", progress=False)
     np.testing.assert_array_equal(on.weights, again.weights)
