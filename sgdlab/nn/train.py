@@ -28,7 +28,8 @@ an option:
   PyTorch's momentum 0.1) that the evaluation passes use. Training steps are the same either
   way, and the probes (:mod:`sgdlab.nn.probe`) always use batch statistics: they build their
   networks with :func:`sgdlab.nn.nets.build`, so the probed :math:`f` is a function of the
-  weights alone;
+  weights alone. ``weights.npy`` and ``start_params`` hold parameters only: a run continued
+  from ``start_params`` starts its averages afresh;
 * ``val_split``: the test split, or a fixed holdout of the training split
   (:func:`sgdlab.nn.data.load`).
 
