@@ -386,3 +386,152 @@ def test_bad_arguments_are_rejected(data, seed):
         probe.trajectory_inner_products(model, theta[None], x, y, target=theta, vectorize=1)
     with pytest.raises(TypeError, match=r"generator must be a torch.Generator or an integer seed"):
         probe.sample_ball(theta, 0.5, 2, generator="seed")
+
+
+# --------------------------------------------------------------------------- f at scale, memory
+
+def convnet_activations_per_image():
+    """tiny_convnet's leaf outputs for one 1x4x4 image, by hand: Conv2d, BatchNorm2d and ReLU
+    2 x 4 x 4 each, Flatten 32, Linear 3."""
+    return 3 * 2 * 4 * 4 + 2 * 4 * 4 + CLASSES
+
+
+def test_point_memory_bytes_by_hand_and_bounded_in_n(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    per_image, p = convnet_activations_per_image(), theta.numel()
+    for batch_size, images in [(None, 24), (5, 5), (100, 24)]:
+        expected = 8 * (probe.ACTIVATION_COPIES * per_image * images
+                        + probe.PARAMETER_COPIES * p)
+        assert probe.point_memory_bytes(model, theta, x, batch_size=batch_size) == expected
+    # with a probe chunk the estimate does not grow with the number of images
+    big = x.repeat(10, 1, 1, 1)
+    assert (probe.point_memory_bytes(model, theta, big, batch_size=5)
+            == probe.point_memory_bytes(model, theta, x, batch_size=5))
+    assert (probe.point_memory_bytes(model, theta, big)
+            > 9 * probe.point_memory_bytes(model, theta, x) // 2)
+    assert probe.point_memory_bytes(model, theta.float(), x, batch_size=5) < \
+        probe.point_memory_bytes(model, theta, x, batch_size=5)
+
+
+@pytest.mark.parametrize("memory_gb", [1e-9, 2e-5, 1e-4, 3e-4, 10.0])
+def test_vmap_width_is_the_budget_over_one_point(data, seed, memory_gb):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    per_point = probe.point_memory_bytes(model, theta, x, batch_size=4)
+    width = probe.vmap_width(model, theta, x, points=50, batch_size=4, memory_gb=memory_gb)
+    assert width == min(50, max(1, math.floor(memory_gb * 2**30 / per_point)))
+    assert 1 <= width <= 50
+    smaller = probe.vmap_width(model, theta, x, points=50, batch_size=4, memory_gb=memory_gb / 2)
+    assert smaller <= width
+
+
+def test_default_budget_and_path_per_device():
+    assert 0 < probe.default_memory_gb("cpu") <= probe.CPU_MEMORY_GB
+    assert probe.prefers_vmap("cpu") is False
+    assert probe.prefers_vmap(torch.device("cuda")) is True
+    assert probe.prefers_vmap("cuda:1") is True
+
+
+def test_probes_take_their_width_from_the_budget(data, seed, monkeypatch):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    target = theta + 0.3
+    calls = []
+    real_width = probe.vmap_width
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real_width(*args, **kwargs)
+
+    monkeypatch.setattr(probe, "vmap_width", spy)
+    budget = 3 * probe.point_memory_bytes(model, theta, x, batch_size=8) / 2**30
+    got = probe.neighbourhood_probe(model, theta, target, x, y, k=7, batch_size=8,
+                                    memory_gb=budget, vectorize=True)
+    assert calls == [dict(points=7, batch_size=8, memory_gb=budget)]
+    assert real_width(model, theta, x, points=7, batch_size=8, memory_gb=budget) == 3
+    ref = probe.neighbourhood_probe(model, theta, target, x, y, k=7, batch_size=8, chunk=3,
+                                    vectorize=True)
+    assert torch.equal(got.values, ref.values)
+    probe.all_pairs_inner_products(model, torch.stack([theta, target])[:, None].repeat(1, 2, 1),
+                                   x, y, memory_gb=budget)
+    probe.trajectory_inner_products(model, torch.stack([theta, target]), x, y, memory_gb=budget)
+    probe.per_sample_grad_norms(model, theta, x, y, memory_gb=budget)
+    probe.minibatch_grad_norms(model, theta, x, y, batch_size=6, batches=3, memory_gb=budget)
+    assert [c["points"] for c in calls[1:]] == [4, 1, 24, 3]
+    assert [c["batch_size"] for c in calls[1:]] == [None, None, 1, 6]
+    assert all(c["memory_gb"] == budget for c in calls)
+
+
+def test_default_path_gives_the_loop_numbers(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    target = theta + 0.3
+    default = probe.neighbourhood_probe(model, theta, target, x, y, k=5, batch_size=7)
+    looped = probe.neighbourhood_probe(model, theta, target, x, y, k=5, batch_size=7,
+                                       vectorize=False)
+    assert torch.equal(default.values, looped.values)
+
+
+def chunk_reference(model, theta, x, y, batch_size):
+    """f and its gradient on consecutive chunks, by plain autograd on the module."""
+    model = model.double()
+    torch.nn.utils.vector_to_parameters(theta.clone(), model.parameters())
+    model.zero_grad()
+    model.eval()
+    n = x.shape[0]
+    total = 0
+    for start in range(0, n, batch_size):
+        xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+        total = total + nn.functional.cross_entropy(model(xb), yb) * xb.shape[0] / n
+    total.backward()
+    return float(total.detach()), torch.cat([p.grad.reshape(-1) for p in model.parameters()])
+
+
+def test_chunked_f_matches_a_direct_reference(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    for batch_size in (5, 7, 24):      # 24 = 4 * 5 + 4 and 3 * 7 + 3: shorter last chunks
+        loss, grad_ref = chunk_reference(model, theta, x, y, batch_size)
+        assert math.isclose(probe.loss_at(model, theta, x, y, batch_size=batch_size), loss,
+                            rel_tol=1e-12)
+        assert_allclose(probe.full_batch_grad(model, theta, x, y, batch_size=batch_size),
+                        grad_ref, rtol=1e-10, atol=1e-13)
+
+
+def test_chunking_error(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    result = probe.chunking_error(model, theta, x, y, [5, 24, 12])
+    assert result.batch_sizes == [5, 24, 12] and result.n == 24
+    loss, grad_ref = chunk_reference(model, theta, x, y, 24)
+    assert math.isclose(result.loss, loss, rel_tol=1e-12)
+    assert math.isclose(result.grad_norm, float(grad_ref.norm()), rel_tol=1e-10)
+    assert result.loss_rel_diff[1] < 1e-14 and result.grad_rel_diff[1] < 1e-12
+    assert math.isclose(result.cosine[1], 1.0, rel_tol=1e-12)
+    chunked_loss, chunked_grad = chunk_reference(model, theta, x, y, 5)
+    assert math.isclose(result.loss_rel_diff[0], abs(chunked_loss - loss) / loss, rel_tol=1e-6)
+    cosine = float(chunked_grad @ grad_ref) / float(chunked_grad.norm() * grad_ref.norm())
+    assert math.isclose(result.cosine[0], cosine, rel_tol=1e-10)
+    assert result.loss_rel_diff[0] > 1e-6          # BatchNorm: chunking changes f
+    assert result.to_dict()["cosine"] == result.cosine
+    mlp, theta_mlp = make(tiny_mlp, seed)            # no batch statistics: exact
+    exact = probe.chunking_error(mlp, theta_mlp, x, y, [5])
+    assert exact.loss_rel_diff[0] < 1e-14 and exact.grad_rel_diff[0] < 1e-13
+
+
+def test_bad_memory_arguments_are_rejected(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    with pytest.raises(ValueError, match=r"memory_gb must be a finite number > 0 or None, got 0"):
+        probe.neighbourhood_probe(model, theta, theta + 1, x, y, k=2, memory_gb=0)
+    with pytest.raises(TypeError, match=r"memory_gb must be .*got '1'"):
+        probe.vmap_width(model, theta, x, points=2, memory_gb="1")
+    with pytest.raises(ValueError, match=r"points must be an integer >= 1, got 0"):
+        probe.vmap_width(model, theta, x, points=0)
+    with pytest.raises(ValueError, match=r"batch_sizes must be at least one chunk size"):
+        probe.chunking_error(model, theta, x, y, [])
+    with pytest.raises(ValueError, match=r"batch_sizes must be an integer >= 1, got 0"):
+        probe.chunking_error(model, theta, x, y, [4, 0])
+    with pytest.raises(TypeError, match=r"batch_sizes must be a sequence"):
+        probe.chunking_error(model, theta, x, y, 4)
