@@ -61,16 +61,40 @@ def spiky_slope(s, beta, inv_period, growth):
 
 @njit(cache=True, inline="always")
 def _cell_integral(m, e, t):
-    """int_0^t (m + tau)^e h(tau) d tau for a cell index m >= 0 and an integer e >= 0:
-    the binomial expansion of (m + tau)^e against the closed-form moments of h."""
+    """int_0^t (m + tau)^e h(tau) d tau for a cell index m >= 0, an integer e >= 0 and
+    0 <= t <= 1: the binomial expansion of (m + tau)^e against the moments of h,
+    sum_i C(e, i) m^(e-i) int_0^t tau^i h(tau) d tau (no powers: running products)."""
+    e = int(e)
+    if m == 0.0:
+        return _bump_partial(t, e)
     total = 0.0
-    m_power = 1.0  # m ** (e - i), built from i = e downwards
-    binom = 1.0  # C(e, e - i) = C(e, i)
-    for k in range(int(e) + 1):
-        i = int(e) - k
-        total += binom * m_power * _bump_partial(t, i)
-        m_power *= m
-        binom = binom * (i) / (k + 1.0)
+    m_power = _power(m, e)  # m ** (e - i)
+    binom = 1.0  # C(e, i)
+    t_power = t * t * t  # t ** (i + 3)
+    for i in range(e + 1):
+        moment = 16.0 * t_power * (1.0 / (i + 3) - 2.0 * t / (i + 4) + t * t / (i + 5))
+        total += binom * m_power * moment
+        m_power /= m
+        binom = binom * (e - i) / (i + 1.0)
+        t_power *= t
+    return total
+
+
+@njit(cache=True, inline="always")
+def _whole_cells(n, e):
+    """sum_{m < n} int_0^1 (m + tau)^e h(tau) d tau: per cell a polynomial in m, by Horner."""
+    coef = np.empty(e + 1)  # coef[j] = C(e, j) * int_0^1 tau^(e-j) h(tau) d tau
+    binom = 1.0
+    for j in range(e + 1):
+        i = e - j
+        coef[j] = binom * 16.0 * (1.0 / (i + 3) - 2.0 / (i + 4) + 1.0 / (i + 5))
+        binom = binom * (e - j) / (j + 1.0)
+    total = 0.0
+    for m in range(int(n)):
+        value = coef[e]
+        for j in range(e - 1, -1, -1):
+            value = value * m + coef[j]
+        total += value
     return total
 
 
@@ -78,13 +102,10 @@ def _cell_integral(m, e, t):
 def spiky_antiderivative(s, beta, inv_period, growth):
     """F1(s) = s^3/3 + sign(s) beta p^(e+1) J(|s|/p), e = growth + 2, with
     J(U) = int_0^U u^e h(u) du summed cell by cell in closed form (f1 is even, so F1 odd)."""
-    e = growth + 2.0
+    e = int(growth) + 2
     u = abs(s) * inv_period
     n = np.floor(u)
-    whole = 0.0
-    for m in range(int(n)):
-        whole += _cell_integral(float(m), e, 1.0)
-    spikes = (whole + _cell_integral(n, e, u - n)) / _power(inv_period, e + 1.0)
+    spikes = (_whole_cells(n, e) + _cell_integral(n, e, u - n)) / _power(inv_period, e + 1.0)
     return s * s * s / 3.0 + np.sign(s) * beta * spikes
 
 
