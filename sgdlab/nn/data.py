@@ -58,7 +58,7 @@ __all__ = ["DATASETS", "VAL_SPLITS", "HOLDOUT_FRACTION", "HOLDOUT_SEED", "PAD", 
 HOLDOUT_FRACTION = 0.1
 """Share of the training split that ``val_split="holdout"`` validates on."""
 HOLDOUT_SEED = 0
-"""Seed of the permutation that picks the holdout images (fixed: every run shares them)."""
+"""Seed of the permutation that picks the holdout images, fixed so that every run shares them."""
 PAD = 4
 """Zero pixels added on each side before the random crop of :func:`augment`."""
 _AUGMENT_STREAM = 0xA06
@@ -141,8 +141,9 @@ def load(name="digits", data_dir=None, *, val_fraction=0.2, seed=0, limit=None,
         ``"test"``: validate on the test split (digits: the ``val_fraction`` split).
         ``"holdout"``: validate on the images :func:`holdout_indices` picks from the (limited)
         training split, and train on the others; the test split is not used.
-    holdout : float, default :data:`HOLDOUT_FRACTION`
-        Share of the training split held out with ``val_split="holdout"``.
+    holdout : float, default 0.1
+        Share of the training split held out with ``val_split="holdout"``
+        (:data:`HOLDOUT_FRACTION`).
 
     Returns
     -------
@@ -179,8 +180,8 @@ def holdout_indices(n, fraction=HOLDOUT_FRACTION):
     ----------
     n : int
         Number of training images, >= 2.
-    fraction : float, default :data:`HOLDOUT_FRACTION`
-        In (0, 1).
+    fraction : float, default 0.1
+        In (0, 1) (:data:`HOLDOUT_FRACTION`).
 
     Returns
     -------

@@ -196,7 +196,7 @@ def choices(config=None):
 
     Parameters
     ----------
-    config : ExperimentConfig, optional
+    config : sgdlab.nn.config.ExperimentConfig, optional
         Describe this experiment's settings; default: the ``--scale paper`` preset of all
         four experiments (values that differ between them are listed by section).
 
