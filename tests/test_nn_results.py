@@ -107,6 +107,89 @@ def test_plot_band_draws_a_line_and_a_band():
     plt.close(fig)
 
 
-def test_check_mark():
-    assert nn_results.check_mark(np.bool_(True)) == "yes"
-    assert nn_results.check_mark(0 > 1) == "no"
+def test_run_label():
+    assert nn_results.run_label({"arch": "resnet34", "dataset": "cifar100"}) == (
+        "ResNet-34, CIFAR-100")
+    assert nn_results.run_label({"arch": "densenet", "dataset": "digits"}) == (
+        "DenseNet-BC-22, digits")
+    with pytest.raises(TypeError, match="config must be a result's config dict"):
+        nn_results.run_label({"arch": "resnet"})
+
+
+def _saved(root, experiment, dataset, arch):
+    folder = root / "paper" / f"{experiment}-{dataset}-{arch}"
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(
+        {"config": {"experiment": experiment, "arch": arch, "dataset": dataset},
+         "summary": {"parameters": 1}}))
+    np.savez(folder / "result.npz", values=np.zeros(2))
+
+
+def test_show_results_prefers_saved_folders_and_adds_cifar100(tmp_path):
+    calls = []
+
+    def compute(arch):
+        calls.append(arch)
+        return {e: {"config": {"experiment": e, "arch": arch, "dataset": "digits"}}
+                for e in ("trajectory", "neighbourhood")} | {"weights": np.ones((2, 3))}
+
+    archs = {"resnet": "resnet34", "densenet": "densenet100"}
+    _saved(tmp_path, "trajectory", "cifar10", "resnet34")
+    _saved(tmp_path, "trajectory", "cifar100", "densenet100")
+    runs = nn_results.show_results(("trajectory", "neighbourhood"), archs, compute,
+                                   scale="tiny", root=tmp_path)
+    assert calls == ["resnet", "densenet"]  # once per architecture with a missing folder
+    shown = [(s.experiment, s.label, s.source) for s in runs.shown]
+    assert shown == [
+        ("trajectory", "ResNet-34, CIFAR-10", "saved: results/paper/trajectory-cifar10-resnet34"),
+        ("neighbourhood", "ResNet-14, digits", "computed now, scale tiny"),
+        ("trajectory", "DenseNet-BC-22, digits", "computed now, scale tiny"),
+        ("neighbourhood", "DenseNet-BC-22, digits", "computed now, scale tiny"),
+        ("trajectory", "DenseNet-BC-100, CIFAR-100",
+         "saved: results/paper/trajectory-cifar100-densenet100")]
+    assert list(runs.results("trajectory")) == ["ResNet-34, CIFAR-10", "DenseNet-BC-22, digits",
+                                                "DenseNet-BC-100, CIFAR-100"]
+    assert set(runs.weights) == {"resnet", "densenet"} and runs.computed()
+    for experiment in ("neighbourhood",):
+        for dataset, arch in (("cifar10", "resnet34"), ("cifar10", "densenet100")):
+            _saved(tmp_path, experiment, dataset, arch)
+    _saved(tmp_path, "trajectory", "cifar10", "densenet100")
+    calls.clear()
+    runs = nn_results.show_results(("trajectory", "neighbourhood"), archs, compute,
+                                   scale="tiny", root=tmp_path)
+    assert calls == [] and not runs.computed() and runs.weights == {}
+    with pytest.raises(TypeError, match="compute must be a callable"):
+        nn_results.show_results(("trajectory",), archs, None, scale="tiny", root=tmp_path)
+
+
+def test_batchnorm_bias_vanishes_with_one_batch(torch_one_thread):
+    from sgdlab.nn import nets
+    from sgdlab.nn.experiments import config_for
+
+    one = config_for("trajectory", "tiny", batch_size=256)  # limit 256: one batch per epoch
+    rows = nn_results.batchnorm_bias("resnet", config=one)
+    assert [r["batches"] for r in rows] == [1] and rows[0]["epoch"] == 0
+    assert rows[0]["relative"] < 1e-5 and rows[0]["cosine"] > 1 - 1e-6
+    init = nets.flatten_params(nets.build("resnet", (1, 8, 8), 10)).numpy()
+    rows = nn_results.batchnorm_bias("resnet", np.stack([init] * 3),
+                                     config=config_for("trajectory", "tiny", batch_size=64))
+    assert [r["epoch"] for r in rows] == [0, 1, 2] and rows[0]["batches"] == 4
+    assert rows[0]["relative"] > 1e-3  # BatchNorm with mini-batch statistics: a real bias
+    with pytest.raises(ValueError, match="config must be a digits experiment"):
+        nn_results.batchnorm_bias("resnet", config=config_for("trajectory", "paper"))
+
+
+def test_run_colors_and_log_or_symlog():
+    from sgdlab.viz.style import PALETTE
+
+    colors = nn_results.run_colors(["a", "b"])
+    assert colors == {"a": PALETTE["function"], "b": PALETTE["alert"]}
+    with pytest.raises(ValueError, match="labels must be at most 6 runs"):
+        nn_results.run_colors(list("abcdefg"))
+    fig, ax = plt.subplots()
+    assert nn_results.log_or_symlog(ax, [1.0, 1e-3]) == "log" and ax.get_yscale() == "log"
+    assert nn_results.log_or_symlog(ax, [1.0, -2.0]) == "symlog"
+    assert ax.get_yscale() == "symlog" and len(ax.lines) == 1  # the zero line
+    with pytest.raises(ValueError, match="values must be a non-empty array of finite values"):
+        nn_results.log_or_symlog(ax, [np.nan])
+    plt.close(fig)

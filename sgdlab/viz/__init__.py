@@ -10,7 +10,8 @@ figures feed explorers.
 ``explorers``    ipywidgets explorers and kernel-free image sliders over those figures
 ``step_size``    chapter step-size: Theorem 3's checks, its tables, ledger and glued words
 ``theorem1``     chapter main-theorem: each step of Theorem 1's proof measured, tables, ledger
-``nn_results``   scale, saved paper-scale results and plotting helpers of Section 5
+``nn_results``   Section 5: scale, saved-or-computed results (CIFAR-10/100), plotting helpers
+``nn_tables``    Section 5: tables, glued numbers, outcome sentences and verdict ledgers
 ================ =========================================================================
 
 It sits on top of :mod:`sgdlab` and :mod:`sgdlab.nn`; nothing below imports it. Importing
@@ -20,7 +21,7 @@ It sits on top of :mod:`sgdlab` and :mod:`sgdlab.nn`; nothing below imports it. 
 import importlib
 
 SUBMODULES = ("style", "tables", "measurements", "figures", "explorers", "nn_results",
-              "step_size", "theorem1")
+              "nn_tables", "step_size", "theorem1")
 __all__ = list(SUBMODULES)
 
 

@@ -16,18 +16,31 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SCALE_ENV", "RESULTS_ENV", "scale_from_env", "results_root", "paper_folder",
-           "saved_result", "paper_command", "trajectory_and_neighbourhood", "lr_drops",
-           "plot_band", "check_mark"]
+from .. import _validate as validate
+
+__all__ = ["SCALE_ENV", "RESULTS_ENV", "ARCH_NAMES", "DATASET_NAMES", "PAPER_DATASETS",
+           "scale_from_env", "results_root", "paper_folder", "saved_result", "paper_command",
+           "run_label", "Shown", "Section5Runs", "show_results", "trajectory_runs",
+           "landscape_runs", "trajectory_and_neighbourhood", "batchnorm_bias", "lr_drops",
+           "run_colors", "log_or_symlog", "plot_band"]
 
 SCALE_ENV = "SGDLAB_SCALE"
 """Environment variable naming the scale of the chapters' experiments."""
 RESULTS_ENV = "SGDLAB_RESULTS"
 """Environment variable naming the folder that holds ``paper/...`` results folders."""
+ARCH_NAMES = {"resnet": "ResNet-14", "densenet": "DenseNet-BC-22", "resnet34": "ResNet-34",
+              "densenet100": "DenseNet-BC-100"}
+"""The networks of :mod:`sgdlab.nn.nets` by the names the chapters print."""
+DATASET_NAMES = {"digits": "digits", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100"}
+"""The data sets of :mod:`sgdlab.nn.data` by the names the chapters print."""
+PAPER_DATASETS = ("cifar10", "cifar100")
+"""The data sets of the paper's Section 5 whose saved folders the chapters show."""
 
 
 def scale_from_env(default="book"):
@@ -129,6 +142,176 @@ def saved_result(experiment, dataset, arch, root=None):
     return result
 
 
+def run_label(config):
+    """How a chapter names the run behind a result: ``"ResNet-14, digits"``.
+
+    Parameters
+    ----------
+    config : dict
+        A result's ``config`` (with ``arch`` and ``dataset``).
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(config, dict) or not {"arch", "dataset"} <= set(config):
+        validate.fail("config", "a result's config dict with 'arch' and 'dataset'", config,
+                      TypeError)
+    return (f"{ARCH_NAMES.get(config['arch'], config['arch'])}, "
+            f"{DATASET_NAMES.get(config['dataset'], config['dataset'])}")
+
+
+@dataclass
+class Shown:
+    """One experiment's result as a chapter shows it.
+
+    Attributes
+    ----------
+    experiment : str
+    label : str
+        :func:`run_label` of its config.
+    source : str
+        ``"saved: results/paper/..."`` or ``"computed now, scale ..."``.
+    result : dict
+        ``config``, ``summary``, ``arrays`` (:func:`sgdlab.nn.experiments.load`).
+    """
+
+    experiment: str
+    label: str
+    source: str
+    result: dict = field(repr=False)
+
+
+@dataclass
+class Section5Runs:
+    """What a Section 5 chapter shows (:func:`show_results`).
+
+    Attributes
+    ----------
+    shown : list of Shown
+        Per architecture: the CIFAR-10 result (saved, else computed at the book's scale),
+        then a saved CIFAR-100 result if there is one.
+    weights : dict
+        Our architecture name -> weights of trial 0 at every epoch start, shape ``(E + 1, P)``,
+        for runs computed now that keep them.
+    seconds : float
+        Time spent computing.
+    """
+
+    shown: list
+    weights: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def results(self, experiment):
+        """``{label: result}`` of ``experiment``, in the order shown."""
+        return {s.label: s.result for s in self.shown if s.experiment == experiment}
+
+    def computed(self):
+        """True when any result shown was computed now (not loaded)."""
+        return any(s.source.startswith("computed") for s in self.shown)
+
+
+def show_results(experiments, archs, compute, *, scale, root=None):
+    """The saved-or-computed dispatch of the Section 5 chapters.
+
+    For every architecture and data set of :data:`PAPER_DATASETS`, each experiment's saved
+    folder (:func:`saved_result`) is shown when present; a missing CIFAR-10 folder is replaced
+    by the book's own run, ``compute(arch)``, called at most once per architecture.
+
+    Parameters
+    ----------
+    experiments : tuple of str
+    archs : dict
+        Our architecture (run by ``compute``) -> the one named in the saved folders.
+    compute : callable
+        ``compute(arch)`` returns ``{experiment: result}`` for every experiment, and may add
+        ``"weights"`` (kept in :attr:`Section5Runs.weights`).
+    scale : str
+        Named in the source of computed results.
+    root : str or os.PathLike, optional
+        As for :func:`paper_folder`.
+
+    Returns
+    -------
+    Section5Runs
+    """
+    if not callable(compute):
+        validate.fail("compute", "a callable compute(arch)", compute, TypeError)
+    runs, began = Section5Runs(shown=[]), time.perf_counter()
+    for arch, paper_arch in archs.items():
+        ran = None
+        for dataset in PAPER_DATASETS:
+            for experiment in experiments:
+                saved = saved_result(experiment, dataset, paper_arch, root)
+                if saved is not None:
+                    source = f"saved: results/paper/{experiment}-{dataset}-{paper_arch}"
+                elif dataset != PAPER_DATASETS[0]:
+                    continue
+                else:
+                    ran = compute(arch) if ran is None else ran
+                    saved, source = ran[experiment], f"computed now, scale {scale}"
+                    if "weights" in ran:
+                        runs.weights[arch] = ran["weights"]
+                runs.shown.append(Shown(experiment, run_label(saved["config"]), source, saved))
+    runs.seconds = time.perf_counter() - began
+    return runs
+
+
+def trajectory_runs(scale, *, trajectory=None, neighbourhood=None, root=None):
+    """What chapter ``nn-trajectory`` shows (Sections 5.1, 5.2): :func:`show_results` of the
+    ``trajectory`` and ``neighbourhood`` experiments, the paper's ResNet-34 and DenseNet-100
+    when saved, else our ResNet-14 and DenseNet-BC-22 through
+    :func:`trajectory_and_neighbourhood` (one training run for both, weights kept).
+
+    Parameters
+    ----------
+    scale : str
+    trajectory, neighbourhood : dict, optional
+        Overrides of each experiment's preset.
+    root : str or os.PathLike, optional
+
+    Returns
+    -------
+    Section5Runs
+    """
+    def compute(arch):
+        traj, nbhd, weights = trajectory_and_neighbourhood(
+            arch, scale, trajectory=trajectory, neighbourhood=neighbourhood,
+            keep_weights=True)
+        return {"trajectory": traj, "neighbourhood": nbhd, "weights": weights}
+
+    return show_results(("trajectory", "neighbourhood"),
+                        {"resnet": "resnet34", "densenet": "densenet100"}, compute,
+                        scale=scale, root=root)
+
+
+def landscape_runs(scale, *, allpairs=None, spectrum=None, root=None):
+    """What chapter ``nn-landscape`` shows (Sections 5.3, 5.4): :func:`show_results` of the
+    ``allpairs`` and ``spectrum`` experiments of the small ResNet and DenseNet.
+
+    Parameters
+    ----------
+    scale : str
+    allpairs, spectrum : dict, optional
+        Overrides of each experiment's preset.
+    root : str or os.PathLike, optional
+
+    Returns
+    -------
+    Section5Runs
+    """
+    from ..nn.experiments import run
+
+    overrides = {"allpairs": dict(allpairs or {}), "spectrum": dict(spectrum or {})}
+
+    def compute(arch):  # out=None: a temporary folder, so a rebuild never shows an old run
+        return {name: run(name, scale=scale, arch=arch, progress=False, **kwargs)
+                for name, kwargs in overrides.items()}
+
+    return show_results(("allpairs", "spectrum"), {"resnet": "resnet", "densenet": "densenet"},
+                        compute, scale=scale, root=root)
+
+
 def trajectory_and_neighbourhood(arch, scale, *, trajectory=None, neighbourhood=None,
                                  keep_weights=False, progress=False):
     """Run the ``trajectory`` and ``neighbourhood`` experiments on one training run.
@@ -177,6 +360,59 @@ def trajectory_and_neighbourhood(arch, scale, *, trajectory=None, neighbourhood=
     return traj, nbhd
 
 
+def batchnorm_bias(arch, weights=None, *, config):
+    """How far the mean of one epoch's mini-batch gradients is from the full-batch gradient.
+
+    With BatchNorm normalising by the statistics of the batch it is given, the loss of a
+    mini-batch is not the mean of its images' losses, so the average of the mini-batch
+    gradients of an epoch differs from the gradient of the same images taken as one batch
+    (without BatchNorm the two are equal). Measured on the digits of ``config`` at the first,
+    middle and last of ``weights`` with :func:`sgdlab.nn.probe.full_batch_grad`.
+
+    Parameters
+    ----------
+    arch : str
+        A network of :func:`sgdlab.nn.nets.build`.
+    weights : array_like, optional
+        Shape ``(E + 1, P)``: weights at every epoch start; default: the initialisation only.
+    config : sgdlab.nn.config.ExperimentConfig
+        Its ``dataset`` (digits), ``limit`` and ``batch_size``.
+
+    Returns
+    -------
+    list of dict
+        Per epoch measured: ``epoch``, ``batches`` (full mini-batches of the epoch),
+        ``relative`` (:math:`\\|\\bar g - g\\| / \\|g\\|`) and ``cosine`` (of :math:`\\bar g` and
+        :math:`g`), :math:`\\bar g` the mean of the mini-batch gradients, :math:`g` the gradient
+        of their union.
+    """
+    import torch
+
+    from ..nn import data, nets, probe
+    from ..nn.train import epoch_batches
+
+    if config.dataset != "digits":
+        validate.fail("config", "a digits experiment (the bias is measured on digits)",
+                      shown=f"dataset {config.dataset!r}")
+    digits = data.load("digits", limit=config.limit)
+    model = nets.build(arch, digits.shape, digits.classes, seed=config.seed)
+    if weights is None:
+        weights = nets.flatten_params(model).numpy()[None]
+    weights = np.asarray(weights)
+    batches = epoch_batches(len(digits.y_train), config.batch_size, 0, 0)
+    used = batches.reshape(-1)  # the images of the epoch's full batches
+    rows = []
+    for epoch in sorted({0, (len(weights) - 1) // 2, len(weights) - 1}):
+        theta = torch.as_tensor(weights[epoch])
+        whole = probe.full_batch_grad(model, theta, digits.x_train[used], digits.y_train[used])
+        mean = torch.stack([probe.full_batch_grad(model, theta, digits.x_train[b],
+                                                  digits.y_train[b]) for b in batches]).mean(0)
+        rows.append({"epoch": epoch, "batches": len(batches),
+                     "relative": float((mean - whole).norm() / whole.norm()),
+                     "cosine": float(mean @ whole / (mean.norm() * whole.norm()))})
+    return rows
+
+
 def lr_drops(lr):
     """Epochs at which the learning rate changes.
 
@@ -192,6 +428,55 @@ def lr_drops(lr):
     """
     lr = np.asarray(lr, dtype=np.float64).reshape(-1)
     return [int(e) for e in np.flatnonzero(lr[1:] != lr[:-1]) + 1]
+
+
+RUN_COLORS = ("function", "alert", "smoothed", "good", "theorem", "bar")
+
+
+def run_colors(labels):
+    """A colour of :data:`sgdlab.viz.style.PALETTE` for each run shown, in order.
+
+    Parameters
+    ----------
+    labels : iterable of str
+
+    Returns
+    -------
+    dict
+        Label -> colour; at most six runs.
+    """
+    from .style import PALETTE
+
+    labels = list(labels)
+    if len(labels) > len(RUN_COLORS):
+        validate.fail("labels", f"at most {len(RUN_COLORS)} runs", labels)
+    return {label: PALETTE[role] for label, role in zip(labels, RUN_COLORS)}
+
+
+def log_or_symlog(ax, values):
+    """A log y axis when every value is positive, else a symmetric log around 0 with a zero
+    line (Figures 5a, 5b: the inner products span decades, and their sign is the point).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    values : array_like
+        Every value the axis shows (finite).
+
+    Returns
+    -------
+    str
+        ``"log"`` or ``"symlog"``.
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if values.size == 0 or not np.isfinite(values).all():
+        validate.fail("values", "a non-empty array of finite values", shown=f"{values!r}")
+    if np.all(values > 0):
+        ax.set_yscale("log")
+        return "log"
+    ax.set_yscale("symlog", linthresh=max(1e-3 * float(np.max(np.abs(values))), 1e-12))
+    ax.axhline(0, color="black", lw=0.8)
+    return "symlog"
 
 
 def plot_band(ax, x, mean, low, high, *, color, label=None, alpha=0.25):
@@ -220,18 +505,3 @@ def plot_band(ax, x, mean, low, high, *, color, label=None, alpha=0.25):
     ax.plot(x, mean, color=color, label=label)
     return ax
 
-
-def check_mark(ok):
-    """A table cell for a computed agreement.
-
-    Parameters
-    ----------
-    ok : bool
-        A NumPy bool is fine.
-
-    Returns
-    -------
-    str
-        ``"yes"`` or ``"no"``.
-    """
-    return "yes" if bool(ok) else "no"
