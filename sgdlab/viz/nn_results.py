@@ -28,7 +28,7 @@ __all__ = ["SCALE_ENV", "RESULTS_ENV", "ARCH_NAMES", "DATASET_NAMES", "PAPER_DAT
            "scale_from_env", "results_root", "paper_folder", "saved_result", "paper_command",
            "run_label", "Shown", "Section5Runs", "show_results", "trajectory_runs",
            "landscape_runs", "trajectory_and_neighbourhood", "batchnorm_bias", "lr_drops",
-           "run_colors", "log_or_symlog", "plot_band"]
+           "RUN_COLORS", "run_colors", "log_or_symlog", "plot_band"]
 
 SCALE_ENV = "SGDLAB_SCALE"
 """Environment variable naming the scale of the chapters' experiments."""
@@ -188,7 +188,7 @@ class Section5Runs:
 
     Attributes
     ----------
-    shown : list of Shown
+    shown : list of sgdlab.viz.nn_results.Shown
         Per architecture: the CIFAR-10 result (saved, else computed at the book's scale),
         then a saved CIFAR-100 result if there is one.
     weights : dict
@@ -233,7 +233,7 @@ def show_results(experiments, archs, compute, *, scale, root=None):
 
     Returns
     -------
-    Section5Runs
+    sgdlab.viz.nn_results.Section5Runs
     """
     if not callable(compute):
         validate.fail("compute", "a callable compute(arch)", compute, TypeError)
@@ -272,7 +272,7 @@ def trajectory_runs(scale, *, trajectory=None, neighbourhood=None, root=None):
 
     Returns
     -------
-    Section5Runs
+    sgdlab.viz.nn_results.Section5Runs
     """
     def compute(arch):
         traj, nbhd, weights = trajectory_and_neighbourhood(
@@ -298,7 +298,7 @@ def landscape_runs(scale, *, allpairs=None, spectrum=None, root=None):
 
     Returns
     -------
-    Section5Runs
+    sgdlab.viz.nn_results.Section5Runs
     """
     from ..nn.experiments import run
 
@@ -431,6 +431,7 @@ def lr_drops(lr):
 
 
 RUN_COLORS = ("function", "alert", "smoothed", "good", "theorem", "bar")
+"""The roles of :data:`sgdlab.viz.style.PALETTE` that colour the runs of a figure, in order."""
 
 
 def run_colors(labels):

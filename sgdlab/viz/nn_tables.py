@@ -22,24 +22,25 @@ from .. import _validate as validate
 from . import tables
 from .nn_results import paper_command
 
-__all__ = ["PAPER", "joined", "name", "commands", "sources_table", "choices_table",
+__all__ = ["PAPER", "CONFIDENCE", "VARIANCE", "NEAR", "joined", "name", "commands", "sources_table", "choices_table",
            "bias_table", "trajectory_table", "neighbourhood_table", "steps_table",
            "trajectory_ledger", "normalised_pairs", "allpairs_table", "spectrum_table",
            "landscape_ledger", "ledger_table"]
 
 PAPER = {"grad_first": 5.0, "grad_after": 15.0, "rho": 0.5, "start_share": 5 / 300,
          "resnet_share": 2 / 343_000, "densenet_share": 0.001, "final_distance": 40.0}
-"""The paper's numbers that Section 5's claims are checked against: gradient norms below 5
-at step size 0.1 and 15 after (5.2), the radius 0.5 (5.2), a "starting period" of 5 of 300
-epochs (Figure 5a), 2 of 343,000 and 0.1% non-positive (5.3), final solutions at least 40
-apart (5.3)."""
+"""The paper's numbers that Section 5's claims are checked against.
+
+Gradient norms below 5 at step size 0.1 and 15 after (5.2), the radius 0.5 (5.2), a "starting
+period" of 5 of 300 epochs (Figure 5a), 2 of 343,000 and 0.1% non-positive (5.3), final
+solutions at least 40 apart (5.3)."""
 CONFIDENCE = 0.99
 """Our threshold for "Assumption 1 holds with high probability" (Hoeffding, Section 5.2)."""
 VARIANCE = 2.0
-"""Our threshold for "small variances": every ball's mean at least this many std above 0."""
+"""Our threshold for "small variances" (every ball's mean at least this many std above 0)."""
 NEAR = 0.5
-"""Our threshold for "pretty far away": final solutions at least this share of the paper's
-40 apart (20)."""
+"""Our threshold for "pretty far away" (final solutions at least this share of the paper's
+40 apart, so 20)."""
 
 
 # --------------------------------------------------------------------------- words
@@ -116,7 +117,8 @@ def commands(experiments, archs, datasets=("cifar10", "cifar100")):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     from IPython.display import Markdown
 
@@ -159,7 +161,8 @@ def sources_table(runs):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     rows = [{"experiment": s.experiment, "run": s.label, "shown": s.source,
              "parameters": int(s.result["summary"]["parameters"]),
@@ -178,7 +181,8 @@ def choices_table(config=None):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     from ..nn import protocol
 
@@ -204,7 +208,8 @@ def bias_table(bias, prefix):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     rows = [{"network": label, "weights at epoch": r["epoch"], "mini-batches": r["batches"],
              "relative difference": tables.percent(r["relative"]), "cosine": r["cosine"]}
@@ -247,7 +252,8 @@ def trajectory_table(trajectory, prefix):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     rows, texts, starts = [], {k: [] for k in ("outcome", "range", "accuracy")}, {}
     for label, result in trajectory.items():
@@ -303,7 +309,8 @@ def neighbourhood_table(neighbourhood, prefix):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     rows, outcome, spread, observed, symmetric = [], [], {}, {}, {}
     for label, result in neighbourhood.items():
@@ -377,7 +384,8 @@ def steps_table(trajectory, prefix):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     phases = {label: _phases(r["arrays"]) for label, r in trajectory.items()}
     rows = [{"run": label, "largest, first lr": p["max_first"], "largest, after": p["max_after"],
@@ -454,7 +462,8 @@ def ledger_table(rows, prefix):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     rows = list(rows)
     if not rows:
@@ -483,8 +492,8 @@ def normalised_pairs(values, shared_epochs=0):
 
     Parameters
     ----------
-    values : array_like, shape (M, T + 1, M)
-        :math:`\\langle -\\nabla f(x_{m,t}), x_n^{final} - x_{m,t}\\rangle` of an ``allpairs``
+    values : array_like
+        Shape ``(M, T + 1, M)``: :math:`\\langle -\\nabla f(x_{m,t}), x_n^{final} - x_{m,t}\\rangle` of an ``allpairs``
         result; the last epoch (each final solution itself) is left out, and so is
         :math:`n = m`.
     shared_epochs : int
@@ -571,7 +580,8 @@ def allpairs_table(allpairs, prefix, *, level=0.95):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     from ..nn.probe import binomial_upper_bound
 
@@ -628,7 +638,8 @@ def spectrum_table(spectrum, prefix):
 
     Returns
     -------
-    IPython.display.Markdown
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
     """
     rows = [{"run": label, "start s": int(s), "loss at s": a["start_train_loss"][i],
              "training loss": a["train_loss"][i], "validation loss": a["val_loss"][i],
