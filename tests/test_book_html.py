@@ -192,6 +192,24 @@ def test_api_page_documents_every_public_name(built_book: Path) -> None:
     assert not problems, "book/api.html loads from outside the book:\n" + "\n".join(problems)
 
 
+def test_section5_pages_show_figures_open_choices_and_glued_verdicts(built_book: Path) -> None:
+    """The Section 5 chapters (book/nn_trajectory.md, book/nn_landscape.md): their figures,
+    the table of the training choices the paper leaves open, and the glued summary of the
+    verdicts (computed by sgdlab.viz.nn_tables), filled in."""
+    figures = {"nn_trajectory": ("fig-nn-trajectory-5a", "fig-nn-trajectory-5b",
+                                 "fig-nn-trajectory-5c"),
+               "nn_landscape": ("fig-nn-landscape-allpairs", "fig-nn-landscape-spectrum")}
+    verdicts = re.compile(r"([\d,]+ of the [\d,]+ checks agree|(every one|none) of the "
+                          r"[\d,]+ checks agrees)")
+    for stem, names in figures.items():
+        text = (built_book / "book" / f"{stem}.html").read_text(encoding="utf-8")
+        ids = set(re.findall(r'\bid="([^"]+)"', text))
+        assert set(names) <= ids, f"{stem}: figures missing: {sorted(set(names) - ids)}"
+        assert verdicts.search(text), f"{stem}: the glued summary of the verdicts is missing"
+    text = (built_book / "book" / "nn_trajectory.html").read_text(encoding="utf-8")
+    assert "momentum" in text and "weight decay" in text, "the open choices table is missing"
+
+
 def test_offline_assets_are_served(built_book: Path) -> None:
     static = built_book / "_static" / "vendor"
     for rel in ("mathjax/tex-chtml.js", "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
