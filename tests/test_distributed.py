@@ -1,0 +1,194 @@
+"""Runs under torchrun (gloo on this CPU) against one process; killed ranks and --resume;
+the --plan estimate."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sgdlab.nn import distributed, experiments, plan
+
+REPO = Path(__file__).resolve().parents[1]
+TORCHRUN = Path(sys.executable).with_name("torchrun")
+
+
+def _env(**extra):
+    """One thread per process (as torchrun sets), no inherited torchrun variables."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT")}
+    env.update(OMP_NUM_THREADS="1", PYTHONPATH=str(REPO), **extra)
+    return env
+
+
+def _sgdlab(args, *, ranks=1, check=True, **env):
+    """``python -m sgdlab run ...`` in a subprocess, under torchrun when ranks > 1."""
+    launcher = ([str(TORCHRUN), "--standalone", f"--nproc_per_node={ranks}"] if ranks > 1
+                else [sys.executable])
+    proc = subprocess.run(launcher + ["-m", "sgdlab", "run", *args, "--quiet"], cwd=REPO,
+                          env=_env(**env), capture_output=True, text=True, timeout=900)
+    if check:
+        assert proc.returncode == 0, proc.stderr[-4000:]
+    return proc
+
+
+def _assert_same_result(a, b):
+    assert a["config"] == b["config"]
+    assert a["summary"] == b["summary"]
+    assert sorted(a["arrays"]) == sorted(b["arrays"])
+    for name, value in a["arrays"].items():
+        np.testing.assert_array_equal(value, b["arrays"][name], err_msg=name)
+
+
+def _assert_shared_out(result, experiment, ranks):
+    units = result["units"]
+    assert result["world_size"] == ranks and len(units) == ranks
+    expected = [name for _, names in experiments.units_of(experiment, "tiny")
+                for name in names]
+    ran = [name for names in units for name in names]
+    assert sorted(ran) == sorted(expected) and len(ran) == len(set(ran))  # disjoint, complete
+    assert all(units)  # every rank ran something
+
+
+# -- the process group and the shares, without torchrun --------------------------------------
+def test_single_process_context_and_collectives():
+    assert not distributed.launched() or os.environ.get("WORLD_SIZE") != "1"
+    context = distributed.init("cpu")
+    assert context == distributed.SINGLE and context.main and context.world_size == 1
+    assert distributed.all_gather(context, {"a": 1}) == [{"a": 1}]
+    assert distributed.gather(context, [1, 2]) == [[1, 2]]
+    distributed.barrier(context)
+    distributed.shutdown(context)
+
+
+@pytest.mark.parametrize("count, world", [(0, 1), (5, 1), (5, 2), (3, 4), (50, 8)])
+def test_shares_are_disjoint_and_complete(count, world):
+    shares = [distributed.share(count, distributed.Context(rank=r, world_size=world))
+              for r in range(world)]
+    flat = sorted(i for share in shares for i in share)
+    assert flat == list(range(count))
+    assert max(map(len, shares)) - min(map(len, shares)) <= 1
+
+
+def test_distributed_bad_arguments():
+    with pytest.raises(ValueError, match="device must be one of"):
+        distributed.init("tpu")
+    with pytest.raises(ValueError, match="count must be an integer >= 0"):
+        distributed.share(-1, distributed.SINGLE)
+    with pytest.raises(TypeError, match="context must be a distributed.Context, got int"):
+        distributed.barrier(3)
+
+
+@pytest.mark.parametrize("members, groups", [
+    (1, [(0, 1)]), (2, [(0, 1), (1, 2)]), (3, [(0, 2), (2, 3)]), (8, [(0, 4), (4, 8)]),
+    (50, [(0, 10), (10, 20), (20, 30), (30, 40), (40, 50)])])
+def test_member_groups(members, groups):
+    assert experiments.member_groups(members) == groups
+    sizes = [b - a for a, b in experiments.member_groups(members)]
+    assert max(sizes) <= experiments.MEMBERS_PER_GROUP
+
+
+def test_units_of_each_experiment():
+    phases = dict(experiments.units_of("neighbourhood", "tiny", probe_every=2, epochs=5))
+    assert phases == {"training": ["train"], "balls": ["ball0", "ball2", "ball4"]}
+    assert experiments.units_of("trajectory", "tiny", trials=3) == [
+        ("trials", ["trial0", "trial1", "trial2"])]
+    pairs = dict(experiments.units_of("allpairs", "tiny", shared_epochs=0))
+    assert list(pairs) == ["members", "pairs"] and pairs["pairs"] == ["pairs0", "pairs1",
+                                                                       "pairs2"]
+    assert experiments.units_of("spectrum", "tiny") == [("base", ["base"]),
+                                                        ("restarts", ["from0", "from3"])]
+
+
+# -- the plan's arithmetic, from given timings ----------------------------------------------
+def _timings(**changes):
+    values = dict(step_seconds=0.5, forward_seconds_per_image=0.001,
+                  grad_seconds_per_image=0.002, train_bytes=10**8, grad_bytes=3 * 10**8,
+                  data_bytes=10**7, parameters=1000, train_images=1000, val_images=200,
+                  sample_images=100, measured_memory=False)
+    values.update(changes)
+    return plan.Timings(**values)
+
+
+def test_plan_arithmetic_of_trajectory_and_ranks():
+    t = _timings()
+    epoch = 10 * 0.5 + 1200 * 0.001
+    unit = 4 * (epoch + 1000 * 0.002)
+    one = plan.estimate("trajectory", scale="tiny", ranks=1, timings=t, trials=3, epochs=4,
+                        batch_size=100)
+    two = plan.estimate("trajectory", scale="tiny", ranks=2, timings=t, trials=3, epochs=4,
+                        batch_size=100)
+    assert one.work_seconds == pytest.approx(3 * unit) == two.work_seconds
+    assert one.wall_seconds == pytest.approx(3 * unit)
+    assert two.wall_seconds == pytest.approx(2 * unit)  # trials 0 and 2 on rank 0
+    assert one.peak_bytes == 3 * 10**8 + 10**7
+    assert one.disk_bytes == 3 * (5 * 4000 + 2 * 4000)
+    text = plan.report([one, two])
+    assert "trajectory (scale tiny, device cpu, 2 rank(s)" in text and "all 2:" in text
+
+
+def test_plan_of_every_experiment_has_its_units():
+    t = _timings()
+    for name in experiments.EXPERIMENTS:
+        estimate = plan.estimate(name, scale="tiny", ranks=3, timings=t)
+        phases = experiments.units_of(name, "tiny")
+        assert [p.name for p in estimate.phases] == [phase for phase, _ in phases]
+        for p, (_, units) in zip(estimate.phases, phases):
+            assert len(p.unit_seconds) == len(units) and min(p.unit_seconds) > 0
+            assert max(p.unit_seconds) <= p.wall_seconds <= p.work_seconds + 1e-12
+
+
+def test_plan_bad_arguments():
+    with pytest.raises(ValueError, match="ranks must be an integer >= 1"):
+        plan.estimate("trajectory", scale="tiny", ranks=0, timings=_timings())
+    with pytest.raises(TypeError, match="timings must be a plan.Timings"):
+        plan.estimate("trajectory", scale="tiny", timings={"step_seconds": 1})
+    with pytest.raises(TypeError, match="plans must be a Plan"):
+        plan.report([])
+
+
+@pytest.mark.slow  # builds and times the paper's ResNet-34 on the CPU
+def test_plan_prints_an_estimate_without_training(tmp_path):
+    from sgdlab.nn import data
+
+    data.write_fake_cifar(tmp_path / "data", "cifar10", n_per_batch=4)
+    proc = _sgdlab(["trajectory", "--scale", "paper", "--dataset", "cifar10", "--data-dir",
+                    str(tmp_path / "data"), "--device", "cpu", "--plan", "--ranks", "4"])
+    text = proc.stdout
+    assert "trajectory (scale paper, device cpu, 4 rank(s)" in text
+    assert "20 training images" in text  # the generated files: 5 batches of 4
+    for word in ("trials", "total", "peak memory per process", "disk"):
+        assert word in text
+    assert not list(tmp_path.glob("**/result.json"))
+
+
+# -- torchrun against one process ----------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.parametrize("name", experiments.EXPERIMENTS)
+def test_two_ranks_give_the_single_process_result(name, tmp_path):
+    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "one")])
+    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "two")], ranks=2)
+    one, two = experiments.load(tmp_path / "one"), experiments.load(tmp_path / "two")
+    _assert_same_result(one, two)
+    _assert_shared_out(two, name, 2)
+    assert one["world_size"] == 1 and one["protocol"] == two["protocol"]
+    assert json.loads((tmp_path / "two" / "result.json").read_text())["world_size"] == 2
+
+
+@pytest.mark.slow
+def test_a_killed_rank_then_resume(tmp_path):
+    args = ["neighbourhood", "--scale", "tiny", "--k", "3", "--epochs", "4"]
+    _sgdlab(args + ["--out", str(tmp_path / "one")])
+    out = tmp_path / "two"
+    killed = _sgdlab(args + ["--out", str(out)], ranks=2, check=False,
+                     SGDLAB_KILL_AFTER_UNITS="1:1")
+    assert killed.returncode != 0 and not (out / "result.json").exists()
+    kept = {p.name: p.stat().st_mtime_ns for p in (out / "units").glob("*.npz")}
+    assert "ball1" + ".npz" in kept  # rank 1's first ball was written before it was killed
+    _sgdlab(args + ["--out", str(out), "--resume"], ranks=2)
+    for name, mtime in kept.items():  # finished units are reused, not recomputed
+        assert (out / "units" / name).stat().st_mtime_ns == mtime
+    _assert_same_result(experiments.load(tmp_path / "one"), experiments.load(out))
