@@ -146,7 +146,7 @@ def plot_step_picture(ax, landscape, x_t, lrs, *, cloud=None, levels=8):
     ax.set_xlim(lo[0], hi[0])
     ax.set_ylim(lo[1], hi[1])
     ax.set_aspect("equal")
-    ax.legend(loc="lower left", fontsize=7, framealpha=0.85)
+    ax.legend(loc="lower left", fontsize="small", framealpha=0.85)
     return ax
 
 
@@ -189,7 +189,7 @@ def _plot_one_step_ratios(ax, land, x, info, *, lr, noise, steps, trials, lr_ran
     ax.set_title(f"after {steps} steps: GD x{info['gd_after_steps'] / dist_sq:.3g}, SGD mean "
                  f"x{info['sgd_after_steps_mean'] / dist_sq:.3g}"
                  + (f" ({diverged} diverged)" if diverged else ""))
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(loc="upper left", fontsize="small")
 
 
 def step_size_figure(landscape, x_t, *, lr, noise=0.0, steps=20, trials=200, c_prime=None,
@@ -215,8 +215,8 @@ def step_size_figure(landscape, x_t, *, lr, noise=0.0, steps=20, trials=200, c_p
     info, cloud = step_size_measurements(land, x, lr=lr, noise=noise, steps=steps,
                                          trials=trials, c_prime=c_prime, seed=seed)
     use_style()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.3))
-    fig.subplots_adjust(left=0.05, right=0.98, bottom=0.12, top=0.92, wspace=0.22)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 4))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.25)
     plot_step_picture(left, land, x, [lr], cloud=cloud)
     where = "inside" if info["gd_one_step"] < info["dist_sq"] else "outside"
     left.set_title(f"lr={lr:.3g}, W={noise:g}: the GD step ends {where} the ball")

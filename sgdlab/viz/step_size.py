@@ -236,7 +236,7 @@ def theorem3_table(check):
     n_points = check.gap.size
     rows.append({"step size": "$\\eta = \\eta_0$", "pairs": n_points, "claim": "same distance",
                  "against": Text(f"change {number(check.boundary_relative, 2)}")})
-    return markdown_table(rows)
+    return markdown_table(rows, align="lrlr")
 
 
 # -- SGD in high dimension --------------------------------------------------------------------
@@ -487,13 +487,14 @@ class StepWindow:
         out = {"c": self.bound.c, "lr-min": lr_min, "theorem1": self.theorem1_max,
                "eta3": self.eta3_min}
         out["theorem1-words"] = Text(
-            "lies below the Remark's bound: no step size of the grid meets both"
-            if not lr_min <= self.theorem1_max else "leaves a window above the Remark's bound")
+            "lies below the Remark's bound: no step size of the grid meets both, and Theorem 1 "
+            "cannot speak for this landscape at this noise" if not lr_min <= self.theorem1_max
+            else "leaves a window above the Remark's bound, where Theorem 1 applies")
         bound, eta3 = self.bound, self.eta3_min
         inside = (bound.lrs >= lr_min) & (bound.lrs < eta3)
         out["gap-words"] = Text(
-            "Between the two, on every step size of the grid, Assumption 1 holds and no GD "
-            "step from the interval is sure to overshoot" if inside.any()
+            "Between the two, at every step size of the grid, Assumption 1 holds with this c "
+            "and Theorem 3 forces no GD step from the interval away from x*" if inside.any()
             and bound.holds[inside].all() else "No step size of the grid is both above the "
             "Remark's bound with Assumption 1 holding and below that threshold")
         for name, (lr, c) in self.marks.items():
@@ -635,7 +636,7 @@ def _ledger_rows(check, picture, window):
         ("at $\\eta = \\eta_0$ the distance is unchanged (below 1e-12)",
          number(check.boundary_relative, 2), check.boundary_relative < 1e-12),
         ("Theorem 3's threshold is never below the exact one",
-         f"$\\eta_3/\\eta_0$ from {number(float(gap.min()))}", gap.min() >= 1 - 1e-12),
+         f"$\\eta_3/\\eta_0$ from {number(float(gap.min()), 4)}", gap.min() >= 1 - 1e-12),
         ("Figure 4: a small step ends inside the ball, a large one outside",
          f"x{number(picture.ratios['small'], 2)}, x{number(picture.ratios['large'], 2)}",
          picture.ratios["small"] < 1 <= picture.ratios["large"]),
@@ -656,8 +657,8 @@ def _ledger_rows_sgd(shares, one, far, many, runs, dim):
          f"{number(float(np.max(np.abs(one.z))), 2)} s.e.", np.max(np.abs(one.z)) < 4),
         ("with noise, SGD moves away sooner ($\\eta_W < \\eta_0$)",
          f"{number(one.eta_w)} vs {number(one.eta0)}", one.eta_w < one.eta0),
-        (f"sharper switch in high dimension (20-80% width, d = {high} below 1.5 and "
-         f"d = {low})", f"{number(width[high])} vs {number(width[low])}",
+        (f"a sharp switch in high dimension (20-80% width below 1.5 in d = {high}, and "
+         f"below d = {low}'s)", f"{number(width[high])} vs {number(width[low])}",
          width[high] < 1.5 and width[high] < width[low]),
         ("many steps: closed form within 4 standard errors",
          f"{number(float(np.max(np.abs(many.z))), 2)} s.e.", np.max(np.abs(many.z)) < 4),
@@ -680,4 +681,4 @@ def ledger(*, check, picture, window, shares, one, far, many, runs, dim):
     rows = _ledger_rows(check, picture, window) + _ledger_rows_sgd(shares, one, far, many,
                                                                    runs, dim)
     return markdown_table([{"claim": claim, "measured": Text(value), "agrees": bool(ok)}
-                           for claim, value, ok in rows])
+                           for claim, value, ok in rows], align="lrc")
