@@ -51,6 +51,13 @@ def test_report_numbers(report):
     assert min(ensemble["grouped_s"], ensemble["vmap_s"], ensemble["sequential_s"]) > 0
     neighbourhood = report["neighbourhood_probe"]
     assert neighbourhood["points_per_s"] > 0 and neighbourhood["max_abs_diff_vs_loop"] < 1e-2
+    assert neighbourhood["default_path"] == "loop" and neighbourhood["default_over_loop"] == 1
+    for entry, prefix in [(per_sample, ""), (ensemble, ""), (ensemble, "vmap_"),
+                          (neighbourhood, "")]:
+        runs = entry[f"{prefix}speedup_runs"]
+        assert len(runs) == entry["rounds"] >= 1
+        low, high = entry[f"{prefix}speedup_range"]
+        assert low == min(runs) and high == max(runs) and low <= entry[f"{prefix}speedup"] <= high
     training = report["resnet34_training"]
     assert training["device"] == "cpu" and training["images_per_s"] > 0 and "note" in training
 
@@ -80,3 +87,19 @@ def test_bad_thread_count_is_refused(capsys):
         bench.main(["probe", "--threads", "0"])
     assert exit_info.value.code == 2
     assert "--threads: expected an integer >= 1, got 0" in capsys.readouterr().err
+
+
+def test_time_alternately_alternates_and_keeps_every_round():
+    from sgdlab.bench import probe as bench_probe
+    calls = []
+    times = bench_probe.time_alternately(lambda: calls.append("A"), lambda: calls.append("B"),
+                                         repeats=3, warmup=1)
+    assert calls == ["A", "B"] * 4
+    assert len(times) == 2 and all(len(t) == 3 and min(t) >= 0 for t in times)
+
+
+def test_ratio_summary_is_the_median_of_round_ratios():
+    from sgdlab.bench import probe as bench_probe
+    summary = bench_probe.ratio_summary([10.0, 9.0, 30.0, 8.0], [2.0, 3.0, 5.0, 1.0])
+    assert summary["speedup_runs"] == [5.0, 3.0, 6.0, 8.0]
+    assert summary["speedup"] == 5.5 and summary["speedup_range"] == [3.0, 8.0]

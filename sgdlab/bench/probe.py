@@ -1,11 +1,12 @@
 """Benchmarks of the PyTorch side:
 ``python -m sgdlab.bench probe [--quick] [--device cpu|cuda] [--threads N]``.
 
-Prints one JSON object, measured in one run (every timing the minimum over repeats after a
-warm-up, ``time.perf_counter``, with ``torch.cuda.synchronize`` around GPU work; every ratio
-against a reference measured in the same run, the two timed alternately so that both see the
-same load; the machine's load average is reported, since on a shared machine it moves the
-absolute times a lot):
+Prints one JSON object, measured in one run. Every comparison times its paths *alternately*
+(A, B, A, B, ... after a warm-up; ``time.perf_counter``, with ``torch.cuda.synchronize``
+around GPU work), at least three rounds: each round gives one ratio (reference time / fast
+time, both seen under the same load), and the report gives the *median* ratio with its range
+(``speedup``, ``speedup_range``, ``speedup_runs``) and the median times. The machine's load
+average is reported, since on a shared machine it moves the absolute times a lot:
 
 1. per-sample gradient norms (:func:`sgdlab.nn.probe.per_sample_grad_norms`, ``vmap(grad)``) against
    the Python loop (:func:`sgdlab.nn.probe.per_sample_grad_norms_loop`) on the small ResNet of
@@ -16,7 +17,8 @@ absolute times a lot):
    (:func:`sgdlab.nn.train.sgd_epoch_sequential`), on the digits data;
 3. points per second of :func:`sgdlab.nn.probe.neighbourhood_probe` (Section 5.2) on the digits
    data, ``vmap`` over points against its Python loop over the same points
-   (``vectorize=False``);
+   (``vectorize=False``), and which one the probe takes by default (``vectorize=None``,
+   :func:`sgdlab.nn.probe.prefers_vmap`);
 4. training throughput (images/s) of the paper-sized ResNet-34 on CIFAR-shaped random data
    (batch 128, plain SGD). Meant for ``--device cuda``; on a CPU it runs a token number of
    steps and says so.
@@ -41,6 +43,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import time
 
 import torch
@@ -48,8 +51,8 @@ from torch.func import stack_module_state
 
 from ..nn import nets, probe
 
-__all__ = ["GOALS", "time_alternately", "per_sample", "ensemble_epoch", "neighbourhood",
-           "resnet34_training", "run", "main"]
+__all__ = ["GOALS", "ROUNDS", "time_alternately", "ratio_summary", "per_sample",
+           "ensemble_epoch", "neighbourhood", "resnet34_training", "run", "main"]
 
 # Speed-ups (reference time / fast time) that the fast paths should reach on the 2-core CPU.
 GOALS = {
@@ -57,6 +60,9 @@ GOALS = {
     "ensemble_speedup": 5,
 }
 """The speed-ups (reference time / fast time) that the fast paths should reach, by name."""
+
+ROUNDS = 3
+"""Alternated rounds of every comparison in a full run (each round gives one ratio)."""
 
 IN_SHAPE = (1, 8, 8)     # digits
 CLASSES = 10
@@ -67,27 +73,45 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def time_alternately(*funcs, repeats=3, device="cpu", warmup=1):
-    """Minimum wall times of the ``funcs``, timed in turn (f0, f1, ..., f0, f1, ...) so that
-    all see the same load on a shared machine.
+def time_alternately(*funcs, repeats=ROUNDS, device="cpu", warmup=1):
+    """Wall times of the ``funcs``, timed in turn (f0, f1, ..., f0, f1, ...) for ``repeats``
+    rounds after ``warmup`` untimed rounds, so that all see the same load on a shared machine.
 
     Returns
     -------
-    list of float
-        Seconds of each function, in the order given.
+    list of list of float
+        ``times[i][r]``: seconds of function ``i`` in round ``r``.
     """
     for _ in range(warmup):
         for func in funcs:
             func()
-    best = [float("inf")] * len(funcs)
+    times = [[] for _ in funcs]
     for _ in range(max(1, repeats)):
         for i, func in enumerate(funcs):
             _sync(device)
             start = time.perf_counter()
             func()
             _sync(device)
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
+            times[i].append(time.perf_counter() - start)
+    return times
+
+
+def ratio_summary(reference, fast):
+    """Round-by-round ratios ``reference[r] / fast[r]`` of two alternately timed paths.
+
+    Returns
+    -------
+    dict
+        ``speedup`` (median ratio), ``speedup_range`` ([min, max]), ``speedup_runs`` (every
+        round's ratio, in order).
+    """
+    runs = [r / f for r, f in zip(reference, fast)]
+    return {"speedup": statistics.median(runs), "speedup_range": [min(runs), max(runs)],
+            "speedup_runs": runs}
+
+
+def _median(times):
+    return statistics.median(times)
 
 
 def _random_digits(n, device, seed=0):
@@ -106,31 +130,34 @@ def _digits(device, limit=None):
     return x.to(device), y.to(device)
 
 
-def per_sample(n=256, repeats=5, device="cpu", chunk=256):
+def per_sample(n=256, repeats=ROUNDS, device="cpu", chunk=256):
     """Per-sample gradient norms: ``vmap(grad)`` against the Python loop on the small ResNet.
 
     Returns
     -------
     dict
-        ``n``, ``parameters``, ``vmap_s``, ``loop_s``, ``speedup`` and ``max_rel_diff``
-        between the two (they compute the same numbers).
+        ``n``, ``parameters``, median ``vmap_s`` and ``loop_s``, the ratio summary
+        (:func:`ratio_summary`, loop / vmap) and ``max_rel_diff`` between the two (they
+        compute the same numbers).
     """
     model = nets.build("resnet", IN_SHAPE, CLASSES, seed=0).to(device)
     theta = nets.flatten_params(model)
     x, y = _random_digits(n, device)
     fast = probe.per_sample_grad_norms(model, theta, x, y, chunk=chunk)
     slow = probe.per_sample_grad_norms_loop(model, theta, x, y)
-    vmap_s, loop_s = time_alternately(
+    vmap_t, loop_t = time_alternately(
         lambda: probe.per_sample_grad_norms(model, theta, x, y, chunk=chunk),
         lambda: probe.per_sample_grad_norms_loop(model, theta, x, y), repeats=repeats,
         device=device)
     rel = float(((fast - slow).abs() / slow.abs().clamp_min(1e-12)).max())
     return {"model": "nets.build('resnet', (1, 8, 8), 10)", "n": n,
-            "parameters": int(theta.numel()), "chunk": chunk, "vmap_s": vmap_s,
-            "loop_s": loop_s, "speedup": loop_s / vmap_s, "max_rel_diff": rel}
+            "parameters": int(theta.numel()), "chunk": chunk, "rounds": len(vmap_t),
+            "vmap_s": _median(vmap_t), "loop_s": _median(loop_t),
+            **ratio_summary(loop_t, vmap_t), "max_rel_diff": rel}
 
 
-def ensemble_epoch(members=50, batch_size=64, lr=0.1, repeats=2, device="cpu", limit=None):
+def ensemble_epoch(members=50, batch_size=64, lr=0.1, repeats=ROUNDS, device="cpu",
+                   limit=None):
     """One epoch of SGD for ``members`` small ResNets together, against one by one.
 
     Times :func:`sgdlab.nn.train.sgd_epoch_ensemble` with both methods (``"grouped"``, the
@@ -142,8 +169,10 @@ def ensemble_epoch(members=50, batch_size=64, lr=0.1, repeats=2, device="cpu", l
     Returns
     -------
     dict
-        Seconds per epoch (``grouped_s``, ``vmap_s``, ``sequential_s``) and the speed-ups
-        ``speedup`` (sequential / grouped) and ``vmap_speedup`` (sequential / vmap).
+        Median seconds per epoch (``grouped_s``, ``vmap_s``, ``sequential_s``), the ratio
+        summary of sequential / grouped (``speedup``, ``speedup_range``, ``speedup_runs``) and
+        of sequential / vmap (``vmap_speedup``, ``vmap_speedup_range``,
+        ``vmap_speedup_runs``).
     """
     from ..nn import train
     x, y = _digits(device, limit)
@@ -165,51 +194,64 @@ def ensemble_epoch(members=50, batch_size=64, lr=0.1, repeats=2, device="cpu", l
              (train.sgd_epoch_sequential, {})]
     for func, kwargs in paths:     # warm-up on two steps of the epoch, then whole epochs
         epoch(func, 2, **kwargs)()
-    grouped_s, vmap_s, seq_s = time_alternately(*(epoch(f, **kw) for f, kw in paths),
+    grouped_t, vmap_t, seq_t = time_alternately(*(epoch(f, **kw) for f, kw in paths),
                                                 repeats=repeats, device=device, warmup=0)
+    grouped_s, vmap_s, seq_s = _median(grouped_t), _median(vmap_t), _median(seq_t)
     steps = int(batches.shape[1])
+    vmap_ratio = {f"vmap_{key}": value for key, value in ratio_summary(seq_t, vmap_t).items()}
     return {"model": "nets.build('resnet', (1, 8, 8), 10)", "members": members,
             "n_train": int(x.shape[0]), "batch_size": batch_size, "steps_per_epoch": steps,
-            "lr": lr, "grouped_s": grouped_s, "vmap_s": vmap_s, "sequential_s": seq_s,
-            "speedup": seq_s / grouped_s, "vmap_speedup": seq_s / vmap_s,
+            "lr": lr, "rounds": len(seq_t), "grouped_s": grouped_s, "vmap_s": vmap_s,
+            "sequential_s": seq_s, **ratio_summary(seq_t, grouped_t), **vmap_ratio,
             "member_steps_per_s_grouped": members * steps / grouped_s,
             "member_steps_per_s_vmap": members * steps / vmap_s,
             "member_steps_per_s_sequential": members * steps / seq_s}
 
 
-def neighbourhood(k=100, rho=0.5, chunk=16, repeats=1, device="cpu", limit=None):
+def neighbourhood(k=100, rho=0.5, chunk=None, repeats=ROUNDS, device="cpu", limit=None):
     """Points per second of :func:`sgdlab.nn.probe.neighbourhood_probe` (``k`` points, radius
     ``rho``) around the small ResNet's initialisation, towards another initialisation, on the
-    digits training set: ``vmap`` over ``chunk`` points at a time against the Python loop over
-    the same points (``vectorize=False``).
+    digits training set: ``vmap`` over ``chunk`` points at a time (None: the width of the
+    default memory budget) against the Python loop over the same points
+    (``vectorize=False``).
 
     Returns
     -------
     dict
+        Median ``vmap_s`` and ``loop_s``, the ratio summary of loop / vmap (``speedup``...;
+        above 1: ``vmap`` is faster), the path the probe takes by default
+        (``default_path``) and ``default_over_loop``, the median speed-up of that path over
+        the loop (1 when the default is the loop).
     """
     x, y = _digits(device, limit)
     model = nets.build("resnet", IN_SHAPE, CLASSES, seed=0).to(device)
     theta = nets.flatten_params(model)
     target = nets.flatten_params(nets.build("resnet", IN_SHAPE, CLASSES, seed=1).to(device))
+    width = probe.vmap_width(model, theta, x, points=k) if chunk is None else chunk
     results = {}
 
     def run_probe(vectorize):
         def call():
             results[vectorize] = probe.neighbourhood_probe(
-                model, theta, target, x, y, k=k, rho=rho, chunk=chunk, vectorize=vectorize)
+                model, theta, target, x, y, k=k, rho=rho, chunk=width, vectorize=vectorize)
         return call
 
     # warm-up on one chunk only (a full probe is the expensive part)
     for vectorize in (True, False):
-        probe.neighbourhood_probe(model, theta, target, x, y, k=min(k, chunk), rho=rho,
-                                  chunk=chunk, vectorize=vectorize)
-    vmap_s, loop_s = time_alternately(run_probe(True), run_probe(False), repeats=repeats,
+        probe.neighbourhood_probe(model, theta, target, x, y, k=min(k, width), rho=rho,
+                                  chunk=width, vectorize=vectorize)
+    vmap_t, loop_t = time_alternately(run_probe(True), run_probe(False), repeats=repeats,
                                       device=device, warmup=0)
+    vmap_s, loop_s = _median(vmap_t), _median(loop_t)
     r = results[True]
     diff = float((r.values - results[False].values).abs().max())
-    return {"model": "nets.build('resnet', (1, 8, 8), 10)", "k": k, "rho": rho, "chunk": chunk,
-            "n_train": int(x.shape[0]), "vmap_s": vmap_s, "points_per_s": k / vmap_s,
-            "loop_s": loop_s, "loop_points_per_s": k / loop_s, "speedup_vs_loop": loop_s / vmap_s,
+    ratio = ratio_summary(loop_t, vmap_t)
+    default_vmap = probe.prefers_vmap(device)
+    return {"model": "nets.build('resnet', (1, 8, 8), 10)", "k": k, "rho": rho, "chunk": width,
+            "n_train": int(x.shape[0]), "rounds": len(vmap_t), "vmap_s": vmap_s,
+            "points_per_s": k / vmap_s, "loop_s": loop_s, "loop_points_per_s": k / loop_s,
+            **ratio, "default_path": "vmap" if default_vmap else "loop",
+            "default_over_loop": ratio["speedup"] if default_vmap else 1.0,
             "max_abs_diff_vs_loop": diff,
             "values": {"mean": r.mean, "min": r.min, "max": r.max, "std": r.std,
                        "confidence_observed_range": r.confidence}}
@@ -285,6 +327,8 @@ def _round(obj):
         return float(f"{obj:.5g}")
     if isinstance(obj, dict):
         return {k: _round(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_round(v) for v in obj]
     return obj
 
 
@@ -311,14 +355,15 @@ def run(device="cpu", quick=False):
                "neighbourhood": dict(k=4, chunk=2, limit=64),
                "resnet34": dict(batch_size=4, steps=1, warmup=1)}
     else:
-        cfg = {"per_sample": dict(n=256, repeats=5),
-               "ensemble": dict(members=50, repeats=2),
-               "neighbourhood": dict(k=100, chunk=16),
+        cfg = {"per_sample": dict(n=256, repeats=max(ROUNDS, 5)),
+               "ensemble": dict(members=50, repeats=ROUNDS),
+               "neighbourhood": dict(k=100, repeats=ROUNDS),
                "resnet34": (dict(batch_size=128, steps=300, warmup=20) if cuda
                             else dict(batch_size=128, steps=3, warmup=1))}
     report = {
-        "benchmark": "sgdlab.nn.probe (torch.func) and ensemble training; min over repeats after "
-                     "warm-up, ratios measured in the same run",
+        "benchmark": "sgdlab.nn.probe (torch.func) and ensemble training; paths timed "
+                     "alternately after a warm-up, one ratio per round, median and range of "
+                     "the rounds' ratios, median times",
         "machine": _machine(device),
         "quick": quick,
         "config": cfg,
@@ -342,8 +387,10 @@ def run(device="cpu", quick=False):
                             "the members as one network with grouped channels), one epoch, "
                             "same batches; ensemble_epoch.vmap_speedup is the same with "
                             "method 'vmap'",
-        "neighbourhood speedup_vs_loop": "neighbourhood_probe with vectorize=False (Python "
-                                         "loop over points) / with vmap over chunks of points",
+        "neighbourhood_probe.speedup": "neighbourhood_probe with vectorize=False (Python loop "
+                                       "over points) / with vmap over chunks of points; "
+                                       "default_path is what vectorize=None takes here",
+        "speedup_range": "[min, max] of the rounds' ratios; speedup is their median",
     }
     report["goals"] = goals
     report["all_goals_met"] = all(g["pass"] for g in goals.values())

@@ -205,7 +205,8 @@ def prefers_vmap(device):
     ``vmap`` over points on CUDA (one kernel launch serves many points); the Python loop on
     a CPU, where ``vmap`` turns every convolution with per-point weights into a grouped
     convolution whose backward pass is slower than the points' plain convolutions one after
-    another (``python -m sgdlab.bench probe``: ``neighbourhood_probe.loop_over_vmap``).
+    another (``python -m sgdlab.bench probe``: ``neighbourhood_probe.speedup``, vmap
+    over loop).
 
     Parameters
     ----------
