@@ -675,7 +675,7 @@ class LrLowerBound:
 
     @property
     def holds(self):
-        """Per step size: does Assumption 1 hold with ``c`` (measured c >= c)?"""
+        """Whether Assumption 1 holds with ``c`` (measured c >= c), one bool per step size."""
         return self.measured_c >= self.c
 
     @property

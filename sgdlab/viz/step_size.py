@@ -31,7 +31,13 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 
 def point_at_distance(dim, distance, *, seed):
-    """A point at ``distance`` from 0 in a direction drawn from ``seed``, shape (dim,)."""
+    """A point at ``distance`` from 0 in a direction drawn from ``seed``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (dim,).
+    """
     dim = validate.integer("dim", dim, low=1)
     distance = validate.real("distance", distance, above=0)
     x = np.random.default_rng(validate.seed("seed", seed)).standard_normal(dim)
@@ -48,7 +54,7 @@ class OnePointShape:
     """Smallest ratio :math:`\\langle\\nabla f(x), x - x^*\\rangle/\\|x - x^*\\|^2` on D."""
     n_points: int
     not_positive: int
-    """Points of D whose ratio is <= 0 (0: f is one-point convex on D)."""
+    """How many points of D have a ratio <= 0 (none when f is one-point convex on D)."""
     pairs: int
     non_convex_pairs: int
     """Random pairs (a, b) with :math:`f((a+b)/2) > (f(a)+f(b))/2` (beyond rounding)."""
@@ -70,6 +76,10 @@ def one_point_shape(landscape, domain, *, low, high, pairs=20_000, seed=2):
     uniform in the box :math:`[low, high]^d`: a convex f has
 
     .. math:: f\\left(\\tfrac{a+b}{2}\\right) \\le \\tfrac12(f(a) + f(b)).
+
+    Returns
+    -------
+    OnePointShape
     """
     land = landscapes.as_landscape(landscape, need_target=True)
     pairs = validate.integer("pairs", pairs, low=1)
@@ -119,7 +129,12 @@ class StepPicture:
 def figure4_steps(landscape, x_t, *, c_prime):
     """Figure 4 of the paper at x_t: :math:`\\eta_0` (:func:`sgdlab.theory.overshoot_lr`),
     Theorem 3's :math:`\\eta_3 = 2c'\\|x_t-x^*\\|^2/\\|\\nabla f(x_t)\\|^2` and the distance
-    ratio :math:`\\|x_{t+1}-x^*\\|/\\|x_t-x^*\\|` of one GD step at three step sizes."""
+    ratio :math:`\\|x_{t+1}-x^*\\|/\\|x_t-x^*\\|` of one GD step at three step sizes.
+
+    Returns
+    -------
+    StepPicture
+    """
     land, x = step_point(landscape, x_t)
     point = x[None]
     eta0 = float(theory.overshoot_lr(land, point)[0])
@@ -155,7 +170,7 @@ class Theorem3Check:
     gap: np.ndarray
     """:math:`\\eta_3/\\eta_0` per point."""
     relative_change: np.ndarray = field(repr=False)
-    """Shape (len(lrs), shown): change of the squared distance over the squared distance."""
+    """Change of the squared distance over the squared distance, shape (len(lrs), shown)."""
     lr_over_eta0: np.ndarray = field(repr=False)
     lr_over_eta3: np.ndarray = field(repr=False)
 
@@ -201,7 +216,12 @@ def theorem3_check(landscape, x, *, c_prime, n_lrs=60, shown=150):
 
     and one step at :math:`\\eta = \\eta_0(x)` exactly. The identity's residual is relative
     to the larger of the two squared distances (the rounding scale). The first ``shown``
-    points are kept per step size for a figure."""
+    points are kept per step size for a figure.
+
+    Returns
+    -------
+    Theorem3Check
+    """
     land = landscapes.as_landscape(landscape, need_target=True)
     pts = validate.points("x", x, land.dim)
     n_lrs = validate.integer("n_lrs", n_lrs, low=2)
@@ -228,7 +248,8 @@ def theorem3_check(landscape, x, *, c_prime, n_lrs=60, shown=150):
 
 
 def theorem3_table(check):
-    """The pairs of :func:`theorem3_check` by where the step size falls, as a table."""
+    """The pairs of :func:`theorem3_check` by where the step size falls, as a Markdown
+    table (IPython ``Markdown``)."""
     where = {"below": "$\\eta < \\eta_0$", "between": "$\\eta_0 < \\eta \\le \\eta_3$",
              "above": "$\\eta > \\eta_3$"}
     rows = [{"step size": where[k], "pairs": pairs, "claim": _CLAIMS[k], "against": wrong}
@@ -256,7 +277,12 @@ def orthogonal_shares(dims, *, depth, period, distance, noise, draws, seed, lr=0
     :math:`u = (x_t - x^*)/\\|x_t - x^*\\|`, :math:`1 - \\sum(w\\cdot u)^2/\\sum\\|w\\|^2`, over
     ``draws`` SGD steps on ``ripple(dim=d, depth, period)`` from a point at ``distance``
     (:func:`point_at_distance` with seed 3), and the mean share per draw. Returns
-    ``{d: (mean share per draw, share of the summed energy)}``."""
+    ``{d: (mean share per draw, share of the summed energy)}``.
+
+    Returns
+    -------
+    dict
+    """
     out = {}
     for d in dims:
         x = point_at_distance(d, distance, seed=3)
@@ -269,7 +295,7 @@ def orthogonal_shares(dims, *, depth, period, distance, noise, draws, seed, lr=0
 
 
 def orthogonal_table(shares):
-    """:func:`orthogonal_shares` against :math:`(d-1)/d`, as a table."""
+    """:func:`orthogonal_shares` against :math:`(d-1)/d`, as a Markdown table."""
     return markdown_table([{"d": d, "per draw": mean, "of the energy": energy,
                             "(d-1)/d": (d - 1) / d} for d, (mean, energy) in shares.items()],
                           digits=4)
@@ -310,6 +336,10 @@ def one_step_means(landscape, x_t, lrs, *, noise, draws, seed):
     against the prediction (:func:`sgdlab.theory.one_step_ratio` times the squared distance)
 
     .. math:: E\\|x_{t+1}-x^*\\|^2 = \\|x_t - \\eta\\nabla f(x_t) - x^*\\|^2 + \\eta^2 dW^2/3.
+
+    Returns
+    -------
+    OneStepMeans
     """
     land = landscapes.as_landscape(landscape, need_target=True)
     x = validate.points("x_t", np.atleast_2d(x_t), land.dim)[0]
@@ -375,7 +405,12 @@ def farther_probabilities(dims, ratios, *, depth, period, distance, draws, seed)
     (:func:`point_at_distance`, seed 3): the noise W with :math:`dW^2/3 = \\|\\nabla f\\|^2`,
     the noisy break-even :math:`\\eta_W` (:func:`sgdlab.theory.overshoot_lr` with that noise)
     and the share of ``draws`` SGD steps at :math:`\\eta = r\\,\\eta_W` that end farther, for
-    each r of ``ratios`` (seed ``seed + k`` for the k-th)."""
+    each r of ``ratios`` (seed ``seed + k`` for the k-th).
+
+    Returns
+    -------
+    FartherProbability
+    """
     ratios = np.asarray(ratios, dtype=np.float64)
     probability = {}
     for d in dims:
@@ -438,6 +473,11 @@ def quadratic_closed_form(lrs, *, dist0_sq, dim, noise, steps):
 
     .. math:: (1-\\eta)^{2T}\\|x_0-x^*\\|^2 + \\eta^2\\frac{dW^2}{3}
               \\sum_{k=0}^{T-1}(1-\\eta)^{2k}.
+
+    Returns
+    -------
+    numpy.ndarray
+        One mean per step size.
     """
     lrs = np.asarray(lrs, dtype=np.float64)
     rho = (1 - lrs) ** 2
@@ -449,7 +489,12 @@ def quadratic_closed_form(lrs, *, dist0_sq, dim, noise, steps):
 def many_steps(x0, lrs, *, noise, steps, trials, seed):
     """``trials`` SGD runs of ``steps`` steps from ``x0`` on ``quadratic(dim=len(x0))`` per step
     size (seed ``seed + k``), the noise-only part (from x*, seed ``seed + 100 + k``) and GD,
-    against :func:`quadratic_closed_form`."""
+    against :func:`quadratic_closed_form`.
+
+    Returns
+    -------
+    ManySteps
+    """
     x0 = np.asarray(x0, dtype=np.float64)
     land = landscapes.quadratic(dim=x0.size)
     lrs = np.asarray(lrs, dtype=np.float64)
@@ -508,7 +553,12 @@ def step_window(landscape, domain, *, c, noise, lrs, marks=None):
     at noise W, Theorem 1's upper bound with L from :func:`sgdlab.theory.smoothness`, and
     :math:`\\min_x \\eta_3(x) = \\min_x 2c'\\|x-x^*\\|^2/\\|\\nabla f(x)\\|^2` with c' from
     :func:`sgdlab.theory.one_point_upper`. ``marks`` (name -> step size) adds Assumption 1's
-    c at chosen step sizes."""
+    c at chosen step sizes.
+
+    Returns
+    -------
+    StepWindow
+    """
     land = landscapes.as_landscape(landscape, need_target=True)
     bound = theory.lr_lower_bound(land, domain, c=c, noise=noise, lrs=lrs)
     c_prime = theory.one_point_upper(land, domain).c_prime
@@ -528,7 +578,13 @@ def profile_minima(landscape, *, span=1.0, n_points=40001):
     """The first spurious local minimum right of x* = 0 of a 1-D landscape, and the right
     edge of the basin of 0 (the last grid point whose steepest descent reaches 0), from
     :func:`sgdlab.smoothing.basins_1d` on a grid of [-span, span]. With no spurious minimum
-    on the grid the first is nan and the edge is ``span``."""
+    on the grid the first is nan and the edge is ``span``.
+
+    Returns
+    -------
+    (float, float)
+        The spurious minimum and the edge.
+    """
     grid = np.linspace(-span, span, n_points)
     basin = basins_1d(landscape, grid, radius=0.0, span=span, n_points=n_points)
     home = basin[n_points // 2]
@@ -588,7 +644,12 @@ def schedule_runs(landscape, profile, x0, schedules, *, noise, chunk, seed, gd_l
     """Each schedule (name -> one step size per stage of ``chunk`` steps) as one
     :func:`sgdlab.run_schedule` from ``x0`` with ``seed``; coordinates are classified on the
     1-D ``profile`` by :func:`sgdlab.smoothing.in_spurious_basin`; GD runs as many steps as
-    the longest schedule at ``gd_lr``."""
+    the longest schedule at ``gd_lr``.
+
+    Returns
+    -------
+    ScheduleRuns
+    """
     x0 = np.asarray(x0, dtype=np.float64)
     stages = max(len(lrs) for lrs in schedules.values())
     switch = stages // 2
@@ -611,7 +672,7 @@ def schedule_runs(landscape, profile, x0, schedules, *, noise, chunk, seed, gd_l
 
 def schedule_table(runs):
     """Distance and coordinates in spurious basins at the switch and at the end, per
-    schedule and for GD, as a table."""
+    schedule and for GD, as a Markdown table."""
     rows = [{"schedule": name, "distance, switch": float(curve[runs.switch]),
              "end": float(curve[-1]), "stuck, switch": Text(percent(runs.stuck_at_switch[name])),
              "stuck, end": Text(percent(runs.stuck[name]))}
@@ -677,7 +738,7 @@ def _ledger_rows_sgd(shares, one, far, many, runs, dim):
 
 def ledger(*, check, picture, window, shares, one, far, many, runs, dim):
     """The chapter's claims (Theorem 3, Figure 4, the Remark, Sections 3 and 5.4), what was
-    measured and whether it agrees, as a table."""
+    measured and whether it agrees, as a Markdown table."""
     rows = _ledger_rows(check, picture, window) + _ledger_rows_sgd(shares, one, far, many,
                                                                    runs, dim)
     return markdown_table([{"claim": claim, "measured": Text(value), "agrees": bool(ok)}
