@@ -84,7 +84,7 @@ def glue_constants(theorems, f_only, land1):
         glue_numbers(f"d{d}", {"c": t.c, "lam": t.lam, "b": t.b, "stat": t.stationary,
                                "radius": t.radius_sq, "T1": t.T1, "d0": t.dist0_sq, "r": t.r,
                                "lrmax": t.lr_max, "violations": t.assumption.violations})
-        glue_number(f"d{d}-L", t.L, digits=7)
+        glue_number(f"d{d}-L", t.L, digits=9)
         glue_number(f"d{d}-cexact", t.c, digits=12)
     curvature, amplitude, k = land1.params   # f1'' = a + A k^2 cos(ks) / 2
     exact = float(curvature + amplitude * k**2 / 2)
