@@ -10,6 +10,8 @@ figures feed explorers.
 ``explorers``    ipywidgets explorers and kernel-free image sliders over those figures
 ``step_size``    chapter step-size: Theorem 3's checks, its tables, ledger and glued words
 ``theorem1``     chapter main-theorem: each step of Theorem 1's proof measured, tables, ledger
+``motivating``   Section 2: Figure 3's claims, the spiky-family search, runs, tables, ledger
+``escape``       Figures 1 and 2: one SGD step x_t -> y_t -> x_{t+1} out of a sharp basin
 ``nn_results``   Section 5: scale, saved-or-computed results (CIFAR-10/100), plotting helpers
 ``nn_tables``    Section 5: tables, glued numbers, outcome sentences and verdict ledgers
 ================ =========================================================================
@@ -21,7 +23,7 @@ It sits on top of :mod:`sgdlab` and :mod:`sgdlab.nn`; nothing below imports it. 
 import importlib
 
 SUBMODULES = ("style", "tables", "measurements", "figures", "explorers", "nn_results",
-              "nn_tables", "step_size", "theorem1")
+              "nn_tables", "step_size", "theorem1", "motivating", "escape")
 __all__ = list(SUBMODULES)
 
 

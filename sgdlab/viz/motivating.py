@@ -1,0 +1,527 @@
+"""Section 2 of the paper (Figure 3), measured: the claims, a search of the spiky family for
+an f where they all hold, Figure 3's runs, its tables and the chapter's verdict ledger.
+
+The paper's Figure 3 uses a spiky one-dimensional f that it does not print. Its text makes
+four claims about it that we can test on any member of :func:`sgdlab.landscapes.spiky`
+(:data:`CLAIMS`): GD from [-3, 3] is stuck; small noise finds bad minima, only outside
+[-1.5, 1.5]; the right noise puts every trial within 1.5; the smoothed f of the restart noise
+is convex on [-1.5, 1.5]. :func:`search_family` checks them on a grid of members (spike
+period, height, growth of the spikes with |x|) and step sizes; :func:`figure3_runs` reruns
+Figure 3 on one member.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import _validate as validate
+from .. import landscapes
+from ..sgd import run_sgd
+from ..smoothing import basins_1d, in_spurious_basin
+from . import tables
+
+__all__ = ["SPAN", "INNER", "CLAIMS", "LABELS", "LEVELS", "Setting", "Member", "SearchResult",
+           "check_member", "search_family", "Figure3", "figure3_runs", "panel_rows",
+           "ledger_rows", "glue_figure3", "glue_search", "conflict_text", "ledger_table",
+           "panel_table", "plot_search", "plot_figure3"]
+
+SPAN = 3.0
+"""Half-width of the paper's region of random starts, [-3, 3]."""
+INNER = 1.5
+"""Half-width of the paper's region near x* = 0, [-1.5, 1.5]."""
+
+CLAIMS = {
+    "stuck": "GD from [-3, 3] is stuck, spread over many local minima",
+    "outside": "small noise finds bad minima, only outside [-1.5, 1.5]",
+    "all_near": "the right noise puts every trial within 1.5, in every seed",
+    "convex": "the g of the (smaller) restart noise is convex on [-1.5, 1.5]",
+}
+"""The four claims of Section 2 that the search tests, by key (the paper's words, short)."""
+
+LABELS = {"stuck": "GD stuck", "outside": "bad minima only beyond 1.5",
+          "all_near": "all within 1.5", "convex": "convex restart g"}
+"""A short label of each claim (figure legends, the conflict sentence)."""
+
+_MIN_STUCK_SHARE, _MIN_MINIMA = 0.5, 10  # "stuck": most GD trials, at >= 10 distinct minima
+_GRID = 6001  # grid of the smoothed f on [-SPAN, SPAN] (spacing 0.001)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One member of the spiky family and its noise levels.
+
+    The radii :math:`\\eta W` of the small, right and large noise are fractions of the
+    period; the noise bounds are ``fraction * period / lr``. Steps: ``ceil(3 / lr)``
+    (:math:`\\eta T = 3`, so the bowl contracts by :math:`e^{-6}`).
+    """
+
+    period: float
+    beta: float
+    growth: int
+    lr: float
+    small: float = 0.25
+    """Radius of the small (and restart) noise, in periods."""
+    right: float = 0.5
+    """Radius of the right noise, in periods (half a period: the box averages one spike)."""
+    large: float = 2.0
+    """Radius of the large noise, in periods."""
+
+    @property
+    def height(self):
+        """Relative spike height at |x| = 3, :math:`\\beta\\,3^\\gamma`."""
+        return self.beta * 3.0**self.growth
+
+    @property
+    def steps(self):
+        return int(math.ceil(3.0 / self.lr))
+
+    def landscape(self):
+        """The member as a :class:`sgdlab.Landscape`."""
+        return landscapes.spiky(beta=self.beta, period=self.period, growth=self.growth)
+
+    def radius(self, level):
+        """:math:`\\eta W` of ``level`` (``"small"``, ``"right"``, ``"large"``; ``"GD"``: 0)."""
+        return 0.0 if level == "GD" else getattr(self, level) * self.period
+
+    def noise(self, level):
+        """Noise bound W of ``level``."""
+        return self.radius(level) / self.lr
+
+
+@dataclass
+class Member:
+    """The four claims measured on one :class:`Setting`."""
+
+    setting: Setting
+    holds: dict
+    """Claim key -> bool."""
+    numbers: dict
+    """What the verdicts rest on: ``stuck_share``, ``stuck_minima`` (GD), ``inner_minimum``
+    (smallest |x| of a spurious minimum of the small-noise g, inf if none), ``small_found``
+    (share of small-noise trials in spurious basins), ``worst_share`` (lowest share within
+    1.5 over the seeds at the right noise), ``min_curvature`` (least g'' of the small-noise g
+    on [-1.5, 1.5])."""
+
+    @property
+    def count(self):
+        return int(sum(self.holds.values()))
+
+
+def _starts(trials, seed, span=SPAN):
+    return np.random.default_rng(seed).uniform(-span, span, size=(trials, 1))
+
+
+def _spurious(land, x, radius):
+    """Which points of ``x`` lie in spurious basins of g (grid as in :func:`_structure`)."""
+    return in_spurious_basin(land, x, radius=radius, span=SPAN + 0.5, n_points=_GRID + 1000)
+
+
+@functools.lru_cache(maxsize=256)
+def _structure(period, beta, growth, radius):
+    """The spurious minima of g on [-SPAN, SPAN] (not the one reached from x* = 0), and the
+    least g'' on [-INNER, INNER] (from the exact g' on a grid). Cached: it needs no run."""
+    land = landscapes.spiky(beta=beta, period=period, growth=growth)
+    grid = np.linspace(-SPAN, SPAN, _GRID)
+    minima = np.unique(basins_1d(land, grid, radius=radius, span=SPAN, n_points=_GRID))
+    minima = minima[np.abs(minima) > 1.5 * (grid[1] - grid[0])]
+    y = np.linspace(-INNER, INNER, 3001)[:, None]
+    slope = land.smoothed_grad(y, radius=radius)[:, 0]
+    return minima, float(np.min(np.diff(slope)) / (y[1, 0] - y[0, 0]))
+
+
+def _gd_numbers(land, s, trials, seed):
+    gd = run_sgd(land, _starts(trials, seed), lr=s.lr, noise=0.0, steps=s.steps, seed=seed)
+    stuck = _spurious(land, gd.x, 0.0)
+    reached = basins_1d(land, gd.x[stuck], radius=0.0, span=SPAN + 0.5, n_points=_GRID + 1000)
+    return float(stuck.mean()), int(np.unique(reached[np.isfinite(reached)]).size)
+
+
+def _worst_share(land, s, trials, seeds, seed):
+    worst = 1.0
+    for k in range(seeds):
+        run = run_sgd(land, _starts(trials, seed + 1 + k), lr=s.lr, noise=s.noise("right"),
+                      steps=s.steps, seed=seed + 1 + k)
+        worst = min(worst, run.share_within(INNER))
+        if worst < 1.0:
+            break  # the claim needs every seed
+    return worst
+
+
+def check_member(setting, *, trials=100, seeds=20, seed=0):
+    """Measure the four claims of :data:`CLAIMS` on one :class:`Setting`.
+
+    * ``stuck``: GD (``trials`` starts in [-3, 3]) ends in spurious basins of f in at least
+      half the trials, at at least 10 distinct minima;
+    * ``outside``: the g of the small noise has spurious minima in [-3, 3], none within 1.5,
+      and SGD at that noise ends in a spurious basin in at least one trial;
+    * ``all_near``: at the right noise every trial ends within 1.5, in each of ``seeds``
+      seeds (new starts and noise each; it stops at the first seed that fails);
+    * ``convex``: :math:`g'' \\ge 0` on [-1.5, 1.5] for the small (restart) noise.
+
+    Returns
+    -------
+    Member
+    """
+    if not isinstance(setting, Setting):
+        validate.fail("setting", "a Setting", error=TypeError, shown=type(setting).__name__)
+    trials = validate.integer("trials", trials, low=1)
+    seeds = validate.integer("seeds", seeds, low=1)
+    seed = validate.seed("seed", seed)
+    land, small = setting.landscape(), setting.radius("small")
+    stuck_share, stuck_minima = _gd_numbers(land, setting, trials, seed)
+    minima, curvature = _structure(setting.period, setting.beta, setting.growth, small)
+    run = run_sgd(land, _starts(trials, seed), lr=setting.lr, noise=setting.noise("small"),
+                  steps=setting.steps, seed=seed)
+    found = float(_spurious(land, run.x, small).mean())
+    numbers = {"stuck_share": stuck_share, "stuck_minima": stuck_minima,
+               "inner_minimum": float(np.min(np.abs(minima))) if minima.size else math.inf,
+               "small_found": found,
+               "worst_share": _worst_share(land, setting, trials, seeds, seed),
+               "min_curvature": curvature}
+    holds = {"stuck": stuck_share >= _MIN_STUCK_SHARE and stuck_minima >= _MIN_MINIMA,
+             "outside": minima.size > 0 and numbers["inner_minimum"] > INNER and found > 0,
+             "all_near": numbers["worst_share"] == 1.0,
+             "convex": numbers["min_curvature"] >= 0.0}
+    return Member(setting=setting, holds=holds, numbers=numbers)
+
+
+@dataclass
+class SearchResult:
+    """Outcome of :func:`search_family`: every member checked, the best one, the conflicts."""
+
+    members: list
+    """One :class:`Member` per setting, in the order searched."""
+    best: Member
+    """The first member with the most claims holding."""
+    pairs: dict = field(default_factory=dict)
+    """(claim, claim) -> number of members where both hold."""
+
+    @property
+    def all_hold(self):
+        """True when some member satisfies every claim."""
+        return self.best.count == len(CLAIMS)
+
+    @property
+    def conflicts(self):
+        """Pairs of claims that no member satisfies together."""
+        return [pair for pair, count in self.pairs.items() if count == 0]
+
+
+def search_family(*, periods=(0.1, 0.2, 0.4), heights=(0.1, 0.3, 1.0), growths=(0, 2, 4, 8),
+                  lrs=(5e-4, 4e-3), smalls=(0.25, 0.375), trials=100, seeds=20, seed=0):
+    """Check :data:`CLAIMS` on every member of a grid of the spiky family.
+
+    A member is a spike period, a relative spike height at |x| = 3 (``heights``; then
+    :math:`\\beta = h / 3^\\gamma`), a growth exponent :math:`\\gamma` of the spikes with
+    |x|, a step size and a small-noise radius (in periods, from ``smalls``); the right and
+    large noise have radii of half a period and two periods. Fast: every run is Numba's
+    :func:`sgdlab.run_sgd`.
+
+    Returns
+    -------
+    SearchResult
+    """
+    members = []
+    for period, height, growth, lr, small in itertools.product(periods, heights, growths, lrs,
+                                                               smalls):
+        setting = Setting(period=float(period), beta=float(height) / 3.0**growth,
+                          growth=int(growth), lr=float(lr), small=float(small))
+        members.append(check_member(setting, trials=trials, seeds=seeds, seed=seed))
+    best = max(members, key=lambda m: m.count)  # max keeps the first of equals
+    pairs = {(a, b): sum(m.holds[a] and m.holds[b] for m in members)
+             for a, b in itertools.combinations(CLAIMS, 2)}
+    return SearchResult(members=members, best=best, pairs=pairs)
+
+
+# -- Figure 3 on one member ------------------------------------------------------------------
+LEVELS = ("GD", "small", "right", "large")
+"""Row 2's panels: no noise, then the small, right and large noise of a :class:`Setting`."""
+
+
+@dataclass
+class Figure3:
+    """Figure 3's runs on one :class:`Setting`: row 2 from starts in [-3, 3], and row 3 in
+    both readings of the paper's restarts (each stage from new starts in a region that halves,
+    with the radius :math:`\\eta W` halving: by the noise W at fixed lr, ``"noise"``, or by
+    the step size at fixed W, ``"lr"``, with steps doubling so that :math:`\\eta T` stays)."""
+
+    setting: Setting
+    row2: dict
+    """Level -> :class:`sgdlab.SGDResult`."""
+    row3: dict
+    """Reading (``"noise"``, ``"lr"``) -> list of one :class:`sgdlab.SGDResult` per stage."""
+    regions: list
+    """Half-width of the start region of each stage of row 3 (3, then 1.5, ...)."""
+
+
+def _stage(land, s, k, reading, trials, seed, region):
+    shrink = 0.5**k
+    lr = s.lr * (shrink if reading == "lr" else 1.0)
+    noise = s.noise("right") * (shrink if reading == "noise" else 1.0)
+    steps = int(math.ceil(3.0 / lr))
+    return run_sgd(land, _starts(trials, seed + 10 + k, region), lr=lr, noise=noise,
+                   steps=steps, seed=seed + 10 + k)
+
+
+def figure3_runs(setting, *, trials=100, stages=4, seed=0):
+    """Run Figure 3 on ``setting``: row 2 (GD and the three noise levels, ``trials`` starts in
+    [-3, 3]) and row 3 in both readings (``stages`` stages; stage k starts in
+    :math:`[-3/2^k, 3/2^k]` with radius :math:`\\eta W` = half a period / :math:`2^k`).
+
+    Returns
+    -------
+    Figure3
+    """
+    if not isinstance(setting, Setting):
+        validate.fail("setting", "a Setting", error=TypeError, shown=type(setting).__name__)
+    trials = validate.integer("trials", trials, low=1)
+    stages = validate.integer("stages", stages, low=1, high=8)
+    seed = validate.seed("seed", seed)
+    land = setting.landscape()
+    x0 = _starts(trials, seed)
+    row2 = {level: run_sgd(land, x0, lr=setting.lr, noise=setting.noise(level) if level != "GD"
+                           else 0.0, steps=setting.steps, seed=seed) for level in LEVELS}
+    regions = [SPAN * 0.5**k for k in range(stages)]
+    row3 = {reading: [_stage(land, setting, k, reading, trials, seed, regions[k])
+                      for k in range(stages)] for reading in ("noise", "lr")}
+    return Figure3(setting=setting, row2=row2, row3=row3, regions=regions)
+
+
+def _panel(land, run):
+    x = run.x[:, 0]
+    spurious = _spurious(land, x, run.smoothing_radius)
+    return {"radius": run.smoothing_radius, "within 1.5": run.share_within(INNER),
+            "spurious": float(spurious.mean()),
+            "spurious inside": float(np.mean(spurious & (np.abs(x) <= INNER))),
+            "std": float(np.nanstd(x))}
+
+
+def panel_rows(fig3):
+    """One row per panel of rows 2 and 3 (both readings): radius :math:`\\eta W`, W, lr, the
+    share within 1.5, the share in spurious basins of the run's g (and of those, inside
+    [-1.5, 1.5]), the spread of the final iterates, and whether that g is convex on the
+    stage's start region."""
+    land, rows = fig3.setting.landscape(), []
+    for level, run in fig3.row2.items():
+        rows.append({"panel": f"row 2, {level}", **_panel(land, run), "W": run.noise,
+                     "lr": run.lr})
+    for reading, runs in fig3.row3.items():
+        for k, run in enumerate(runs):
+            rows.append({"panel": f"row 3 ({reading}), stage {k + 1}", **_panel(land, run),
+                         "W": run.noise, "lr": run.lr})
+    return rows
+
+
+# -- the ledger and the glue -----------------------------------------------------------------
+_WHY = {
+    ("stuck", "convex"): "a smoothed spike's curvature is about 2π/p times its slope, so a g "
+    "convex at |x| = 1.5 needs spikes there too weak to hold GD; spikes that grow fast enough "
+    "to hold GD further out do so in fewer than half of the starts",
+    ("outside", "all_near"): "where the small noise still finds bad minima beyond 1.5, the "
+    "right noise leaves some trial beyond 1.5 in some seed (spikes strong enough to trap at "
+    "one radius are not fully averaged out at twice that radius, or, at a small step size, "
+    "the spread ηW/√(12η) of SGD on the bowl is too wide)",
+    ("all_near", "convex"): "a g convex on [-1.5, 1.5] needs spikes that grow fast with |x|; "
+    "such spikes are not averaged out over one period near |x| = 3, so the right noise "
+    "leaves some trial out there",
+    ("stuck", "outside"): "GD stuck for most starts needs spurious minima of f well inside "
+    "[-1.5, 1.5], and the small noise keeps some of them",
+    ("stuck", "all_near"): "spikes that hold GD for most starts also trap SGD at the right "
+    "noise",
+    ("outside", "convex"): "spurious minima of g beyond 1.5 and a convex g inside need a "
+    "spike height that grows fast between the two",
+}
+
+
+def conflict_text(search):
+    """The sentence of the chapter on the search's outcome, chosen by the result: which
+    member satisfies every claim, or which pairs of claims no member satisfies, and why."""
+    if not isinstance(search, SearchResult):
+        validate.fail("search", "a SearchResult", error=TypeError, shown=type(search).__name__)
+    if search.all_hold:
+        return "at least one member satisfies all four claims; the chapter uses the first"
+    pairs = search.conflicts
+    if not pairs:
+        return ("every pair of claims holds together in some member, but no member satisfies "
+                "all four at once")
+    parts = [f"“{LABELS[a]}” and “{LABELS[b]}” ({_WHY[(a, b)]})" for a, b in pairs]
+    return f"no member satisfies all four; no member satisfies both of {'; '.join(parts)}"
+
+
+def _shrinks(runs):
+    stds = [float(np.nanstd(run.x)) for run in runs]
+    return stds, all(a > b for a, b in zip(stds, stds[1:]))
+
+
+def ledger_rows(search, fig3):
+    """The chapter's "what the paper says / what we measure" rows for the member of
+    ``fig3`` (which must be one of ``search``'s members): claim, measurement, verdict."""
+    member = next((m for m in search.members if m.setting == fig3.setting), None)
+    if member is None:
+        validate.fail("fig3", "runs of a member of the search", shown=str(fig3.setting))
+    n, held = member.numbers, member.holds
+    right, large = (float(np.nanstd(fig3.row2[k].x)) for k in ("right", "large"))
+    rows = [
+        (CLAIMS["stuck"], f"{tables.percent(n['stuck_share'])} at spurious minima, "
+         f"{n['stuck_minima']} distinct", held["stuck"]),
+        (CLAIMS["outside"], f"nearest at |x| = {tables.number(n['inner_minimum'])}; "
+         f"{tables.percent(n['small_found'])} of trials in one", held["outside"]),
+        (CLAIMS["all_near"], f"lowest share {tables.percent(n['worst_share'])}",
+         held["all_near"]),
+        ("large noise is a random walk (spread over twice the right noise's)",
+         f"spread {tables.number(large)} vs {tables.number(right)}", large > 2 * right),
+        (CLAIMS["convex"], f"least g'' = {tables.number(n['min_curvature'])}", held["convex"]),
+    ]
+    for reading in ("noise", "lr"):
+        stds, ok = _shrinks(fig3.row3[reading])
+        rows.append((f"restarts with smaller {'noise' if reading == 'noise' else 'step size'}"
+                     " get closer to 0", " → ".join(tables.number(v) for v in stds), ok))
+    rows.append(("some spiky f satisfies all four claims (our search)",
+                 f"best: {member.count} of 4", search.all_hold))
+    return [{"claim": c, "measured": m, "agrees": tables.verdict(ok)} for c, m, ok in rows]
+
+
+def glue_search(search):
+    """Glue the search's outcome for the prose (prefix ``search-``): the size of the grid,
+    the best member's parameters, how many claims it satisfies and which, and
+    :func:`conflict_text`. Returns the dict of glued texts."""
+    best = search.best
+    s = best.setting
+    held = [CLAIMS[k] for k, ok in best.holds.items() if ok]
+    failed = [CLAIMS[k] for k, ok in best.holds.items() if not ok]
+    values = {"members": len(search.members), "period": s.period, "beta": s.beta,
+              "growth": s.growth, "height": s.height, "lr": s.lr, "count": best.count,
+              "small-W": s.noise("small"), "right-W": s.noise("right"),
+              "large-W": s.noise("large"), "small-r": s.radius("small"),
+              "right-r": s.radius("right"), "large-r": s.radius("large"), "steps": s.steps,
+              "held": "; ".join(held) if held else "none of them",
+              "failed": "; ".join(failed) if failed else "none",
+              "outcome": conflict_text(search)}
+    values.update({f"{key}-verdict": "holds" if ok else "does not hold"
+                   for key, ok in best.holds.items()})
+    n = best.numbers
+    values.update({"stuck-share": tables.percent(n["stuck_share"]),
+                   "stuck-minima": n["stuck_minima"], "inner-minimum": n["inner_minimum"],
+                   "small-found": tables.percent(n["small_found"]),
+                   "worst-share": tables.percent(n["worst_share"]),
+                   "min-curvature": n["min_curvature"]})
+    return tables.glue_numbers("search", values)
+
+
+def glue_figure3(fig3):
+    """Glue the numbers of :func:`panel_rows` for the prose, as ``fig3-{panel}-{column}``
+    (panel: ``GD``, ``small``, ``right``, ``large``, ``noise-1`` .. ``lr-4``; column:
+    ``within``, ``spurious``, ``inside``, ``std``). Shares are percentages."""
+    out = {}
+    for row in panel_rows(fig3):
+        panel = row["panel"]
+        if panel.startswith("row 2"):
+            key = panel.split(", ")[1]
+        else:
+            key = panel.split("(")[1].split(")")[0] + "-" + panel.rsplit(" ", 1)[1]
+        for column, name in (("within 1.5", "within"), ("spurious", "spurious"),
+                             ("spurious inside", "inside")):
+            out[f"fig3-{key}-{name}"] = tables.glue_percent(f"fig3-{key}-{name}", row[column])
+        out[f"fig3-{key}-std"] = tables.glue_number(f"fig3-{key}-std", row["std"])
+    for reading, runs in fig3.row3.items():
+        _, ok = _shrinks(runs)
+        name = f"fig3-{reading}-shrinks"
+        out[name] = tables.glue_text(name, "shrinks at every stage" if ok
+                                     else "does not shrink at every stage")
+    return out
+
+
+def ledger_table(search, fig3):
+    """:func:`ledger_rows` as a Markdown table (one call renders the chapter's ledger)."""
+    return tables.markdown_table(ledger_rows(search, fig3), align="llc")
+
+
+def panel_table(fig3):
+    """:func:`panel_rows` as a Markdown table with short headers."""
+    rows = [{"panel": r["panel"], "ηW": r["radius"], "W": r["W"], "η": r["lr"],
+             "in 1.5": tables.percent(r["within 1.5"]),
+             "spurious": tables.percent(r["spurious"]),
+             "of which in 1.5": tables.percent(r["spurious inside"]), "spread": r["std"]}
+            for r in panel_rows(fig3)]
+    return tables.markdown_table(rows)
+
+
+# -- figures ---------------------------------------------------------------------------------
+def plot_search(search, *, figsize=(7.5, 4.2)):
+    """Which claims hold where: one panel per (period, step size), a cell per (growth,
+    height) showing the best small-noise radius's count of claims (colour) and the initials of
+    the claims that hold (S stuck, O outside, A all near, C convex). Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from .style import PALETTE
+
+    settings = [m.setting for m in search.members]
+    periods = sorted({s.period for s in settings})
+    lrs = sorted({s.lr for s in settings})
+    growths = sorted({s.growth for s in settings})
+    heights = sorted({round(s.height, 12) for s in settings})
+    fig, axes = plt.subplots(len(periods), len(lrs), figsize=figsize, squeeze=False,
+                             sharex=True, sharey=True, constrained_layout=True)
+    best = {}
+    for m in search.members:
+        s = m.setting
+        key = (s.period, s.lr, s.growth, round(s.height, 12))
+        if key not in best or m.count > best[key].count:
+            best[key] = m
+    for (i, period), (j, lr) in itertools.product(enumerate(periods), enumerate(lrs)):
+        ax = axes[i, j]
+        grid = np.full((len(heights), len(growths)), np.nan)
+        for (a, growth), (b, height) in itertools.product(enumerate(growths), enumerate(heights)):
+            m = best.get((period, lr, growth, height))
+            if m is None:
+                continue
+            grid[b, a] = m.count
+            letters = "".join(k[0].upper() if k != "all_near" else "A"
+                              for k, ok in m.holds.items() if ok) or "–"
+            ax.text(a, b, letters, ha="center", va="center", color=PALETTE["reference"])
+        ax.imshow(grid, origin="lower", cmap="Greens", vmin=0, vmax=len(CLAIMS),
+                  aspect="auto")
+        ax.set_title(f"period {period:g}, η = {lr:g}")
+        ax.set_xticks(range(len(growths)), [str(g) for g in growths])
+        ax.set_yticks(range(len(heights)), [f"{h:g}" for h in heights])
+        ax.grid(False)
+    for ax in axes[-1]:
+        ax.set_xlabel("growth γ")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("height at |x| = 3")
+    return fig
+
+
+def plot_figure3(fig3, *, figsize=(7.5, 7.0)):
+    """Figure 3 on the runs of ``fig3``: row 1 f and its exact convolutions at the small,
+    right and large radii; row 2 the final iterates of GD and SGD at those levels; rows 3
+    and 4 the restarts, reading "smaller noise" and "smaller step size". Returns the
+    figure."""
+    import matplotlib.pyplot as plt
+
+    from .style import plot_curve, plot_final_iterates
+
+    s, land = fig3.setting, fig3.setting.landscape()
+    xs = np.linspace(-SPAN, SPAN, 2001)
+    fig, axes = plt.subplots(4, 4, figsize=figsize, constrained_layout=True)
+    plot_curve(axes[0, 0], xs, land.f(xs), title="f")
+    for ax, level in zip(axes[0, 1:], LEVELS[1:]):
+        plot_curve(ax, xs, land.smoothed(xs, radius=s.radius(level)),
+                   title=f"g, ηW = {s.radius(level):g}")
+    for ax, (level, run) in zip(axes[1], fig3.row2.items()):
+        title = "GD" if level == "GD" else f"SGD, W = {run.noise:g}"
+        plot_final_iterates(ax, run.x[:, 0], span=SPAN, curve=(xs, land.f(xs)), title=title)
+    for row, reading in zip(axes[2:], ("noise", "lr")):
+        for k, (ax, run) in enumerate(zip(row, fig3.row3[reading])):
+            label = f"W = {run.noise:g}" if reading == "noise" else f"η = {run.lr:g}"
+            near = np.linspace(-fig3.regions[k], fig3.regions[k], 1001)
+            plot_final_iterates(ax, run.x[:, 0], span=fig3.regions[k], title=label,
+                                curve=(near, land.f(near)))
+    for ax in axes.ravel():
+        ax.tick_params(labelsize=7)
+    return fig

@@ -1,0 +1,176 @@
+"""sgdlab.viz.motivating (Figure 3's claims, search, runs, ledger) and
+sgdlab.viz.escape (Figures 1 and 2), against direct sgdlab calls."""
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+
+matplotlib.use("Agg")
+
+import sgdlab  # noqa: E402
+from sgdlab.smoothing import in_spurious_basin  # noqa: E402
+from sgdlab.viz import escape, motivating  # noqa: E402
+from sgdlab.viz.motivating import Setting  # noqa: E402
+
+SMALL = Setting(period=0.1, beta=0.3, growth=0, lr=4e-3)
+
+
+def test_setting_radii_noise_and_steps():
+    s = Setting(period=0.2, beta=0.01, growth=4, lr=5e-4, small=0.375)
+    assert s.radius("GD") == 0.0 and s.radius("right") == pytest.approx(0.1)
+    assert s.noise("small") == pytest.approx(0.075 / 5e-4)
+    assert s.steps == 6000 and s.height == pytest.approx(0.81)
+    assert_array_equal(s.landscape().params, [0.01, 5.0, 4.0])
+
+
+def test_check_member_against_direct_runs():
+    member = motivating.check_member(SMALL, trials=60, seeds=3, seed=7)
+    land = SMALL.landscape()
+    x0 = np.random.default_rng(7).uniform(-3, 3, size=(60, 1))
+    gd = sgdlab.run_sgd(land, x0, lr=SMALL.lr, noise=0.0, steps=SMALL.steps, seed=7)
+    stuck = in_spurious_basin(land, gd.x, radius=0.0)
+    assert member.numbers["stuck_share"] == pytest.approx(stuck.mean())
+    assert member.holds["stuck"] == (stuck.mean() >= 0.5 and member.numbers["stuck_minima"]
+                                     >= 10)
+    shares = [sgdlab.run_sgd(land, np.random.default_rng(8 + k).uniform(-3, 3, (60, 1)),
+                             lr=SMALL.lr, noise=SMALL.noise("right"), steps=SMALL.steps,
+                             seed=8 + k).share_within(1.5) for k in range(3)]
+    assert member.holds["all_near"] == (min(shares) == 1.0)
+    assert set(member.holds) == set(motivating.CLAIMS) and 0 <= member.count <= 4
+
+
+def test_convexity_claim_against_the_exact_second_derivative():
+    """A member with fast-growing spikes is convex near 0; the plain one is not."""
+    for setting, convex in ((Setting(period=0.4, beta=1.0 / 3**8, growth=8, lr=4e-3), True),
+                            (SMALL, False)):
+        member = motivating.check_member(setting, trials=10, seeds=1)
+        land, r = setting.landscape(), setting.radius("small")
+        y = np.linspace(-1.5, 1.5, 301)
+        h = 1e-4
+        second = (land.smoothed(y + h, radius=r) - 2 * land.smoothed(y, radius=r)
+                  + land.smoothed(y - h, radius=r)) / h**2
+        assert member.holds["convex"] == convex == bool(np.min(second) >= -1e-3)
+
+
+def test_search_counts_pairs_and_picks_the_first_best():
+    result = motivating.search_family(periods=(0.1,), heights=(0.3,), growths=(0, 8),
+                                      lrs=(4e-3,), smalls=(0.25,), trials=20, seeds=2)
+    assert len(result.members) == 2
+    counts = [m.count for m in result.members]
+    assert result.best is result.members[counts.index(max(counts))]
+    for (a, b), n in result.pairs.items():
+        assert n == sum(m.holds[a] and m.holds[b] for m in result.members)
+    assert result.all_hold == (max(counts) == 4)
+    text = motivating.conflict_text(result)
+    if not result.all_hold and result.conflicts:
+        for a, b in result.conflicts:
+            assert motivating.LABELS[a] in text and motivating.LABELS[b] in text
+
+
+def test_conflict_text_follows_the_outcome():
+    member = motivating.Member(SMALL, dict.fromkeys(motivating.CLAIMS, True), {})
+    assert "satisfies all four" in motivating.conflict_text(
+        motivating.SearchResult([member], member, {("stuck", "outside"): 1}))
+    member = motivating.Member(SMALL, {**dict.fromkeys(motivating.CLAIMS, True),
+                                       "convex": False}, {})
+    result = motivating.SearchResult([member], member, {("stuck", "convex"): 0,
+                                                        ("stuck", "outside"): 1})
+    text = motivating.conflict_text(result)
+    assert result.conflicts == [("stuck", "convex")] and "no member satisfies both" in text
+    with pytest.raises(TypeError, match="search must be a SearchResult"):
+        motivating.conflict_text("search")
+
+
+@pytest.fixture(scope="module")
+def fig3():
+    return motivating.figure3_runs(SMALL, trials=40, stages=3, seed=2)
+
+
+def test_figure3_row3_restarts_from_new_points(fig3):
+    land = SMALL.landscape()
+    for reading in ("noise", "lr"):
+        runs = fig3.row3[reading]
+        assert [r.smoothing_radius for r in runs] == pytest.approx([0.05, 0.025, 0.0125])
+        for k, run in enumerate(runs):
+            x0 = np.random.default_rng(12 + k).uniform(-3 / 2**k, 3 / 2**k, size=(40, 1))
+            direct = sgdlab.run_sgd(land, x0, lr=run.lr, noise=run.noise,
+                                    steps=math.ceil(3 / run.lr), seed=12 + k)
+            assert_array_equal(run.x, direct.x)
+    assert [r.lr for r in fig3.row3["lr"]] == pytest.approx([4e-3, 2e-3, 1e-3])
+    assert {r.noise for r in fig3.row3["lr"]} == {SMALL.noise("right")}
+    assert fig3.regions == [3.0, 1.5, 0.75]
+
+
+def test_panel_rows_and_ledger(fig3):
+    rows = motivating.panel_rows(fig3)
+    assert len(rows) == 4 + 2 * 3
+    gd = rows[0]
+    assert gd["within 1.5"] == fig3.row2["GD"].share_within(1.5)
+    assert_allclose(gd["std"], np.std(fig3.row2["GD"].x))
+    search = motivating.SearchResult([motivating.check_member(SMALL, trials=20, seeds=1)],
+                                     None, {})
+    search.best = search.members[0]
+    ledger = motivating.ledger_rows(search, fig3)
+    assert len(ledger) == 8 and {r["agrees"] for r in ledger} <= {"yes", "no"}
+    stds = [np.std(r.x) for r in fig3.row3["noise"]]
+    assert ledger[5]["agrees"] == ("yes" if all(a > b for a, b in zip(stds, stds[1:]))
+                                   else "no")
+    other = motivating.figure3_runs(Setting(period=0.2, beta=0.3, growth=0, lr=4e-3),
+                                    trials=5, stages=1)
+    with pytest.raises(ValueError, match="fig3 must be runs of a member"):
+        motivating.ledger_rows(search, other)
+
+
+def test_plots_draw(fig3):
+    fig = motivating.plot_figure3(fig3)
+    assert len(fig.axes) == 16
+    search = motivating.SearchResult([motivating.check_member(SMALL, trials=10, seeds=1)],
+                                     None, {})
+    search.best = search.members[0]
+    assert len(motivating.plot_search(search).axes) == 1
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="setting must be a Setting"):
+        motivating.check_member("spiky")
+    with pytest.raises(ValueError, match="trials must be"):
+        motivating.check_member(SMALL, trials=0)
+    with pytest.raises(ValueError, match="stages must be"):
+        motivating.figure3_runs(SMALL, stages=0)
+
+
+def test_one_step_is_x_t_to_y_t_to_x_next():
+    land = SMALL.landscape()
+    step = escape.one_step(land, [2.006], lr=SMALL.lr, noise=12.5, trials=50, seed=3)
+    assert_allclose(step.y_t, 2.006 - SMALL.lr * land.grad([2.006]))
+    direct = sgdlab.run_sgd(land, np.full((50, 1), 2.006), lr=SMALL.lr, noise=12.5, steps=1,
+                            seed=3)
+    assert_array_equal(step.x_next, direct.x)
+    noise = (step.y_t - step.x_next) / SMALL.lr
+    assert np.all(np.abs(noise) <= 12.5 + 1e-9)
+    assert abs(land.grad(step.x_min)[0]) < 1e-6  # x_min is a minimum of f ...
+    inward = -land.grad(step.x_next)[:, 0] * (step.x_min[0] - step.x_next[:, 0])
+    assert_array_equal(step.escaped, inward <= 0)  # ... and escaping is the paper's test
+    assert 0 < step.share_escaped < 1
+
+
+def test_one_step_without_noise_stays_and_2d_draws():
+    land = SMALL.landscape()
+    step = escape.one_step(land, [2.003], lr=1e-4, noise=0.0, trials=5)
+    assert not step.escaped.any()
+    plane = sgdlab.landscapes.spiky(dim=2, beta=0.3, period=0.1)
+    step2 = escape.one_step(plane, [2.006, 2.006], lr=SMALL.lr, noise=12.5, trials=30)
+    assert step2.x_next.shape == (30, 2)
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2)
+    escape.plot_one_step(axes[0], land, step)
+    escape.plot_one_step(axes[1], plane, step2)
+    with pytest.raises(TypeError, match="x_t must be"):
+        escape.one_step(land, "a", lr=0.1, noise=1.0)
+    with pytest.raises(ValueError, match="x_t must be"):
+        escape.one_step(land, [1.0, 2.0], lr=0.1, noise=1.0)
+    with pytest.raises(TypeError, match="step must be a OneStep"):
+        escape.plot_one_step(axes[0], land, "step")
