@@ -636,8 +636,8 @@ class ScheduleRuns:
                               "leaves some coordinates in them"),
             "best-words": Text("gets the best of both" if best < min(small, large) else
                                "does not beat both"),
-            "too-words": Text("does not help as much" if too > best else
-                              "helps as much or more")}
+            "too-words": Text("does not help as much, a qualification the paper does not make"
+                              if too > best else "helps as much or more")}
 
 
 def schedule_runs(landscape, profile, x0, schedules, *, noise, chunk, seed, gd_lr):
