@@ -210,6 +210,20 @@ def test_section5_pages_show_figures_open_choices_and_glued_verdicts(built_book:
     assert "momentum" in text and "weight decay" in text, "the open choices table is missing"
 
 
+def test_motivating_example_shows_figures_1_2_3_search_and_ledger(built_book: Path) -> None:
+    """book/motivating_example.md: Figures 1-2 (one step), the search figure, Figure 3, the
+    glued outcome of the search (chosen by sgdlab.viz.motivating), the ledger, the slider."""
+    text = (built_book / "book" / "motivating_example.html").read_text(encoding="utf-8")
+    ids = set(re.findall(r'\bid="([^"]+)"', text))
+    names = {"fig-figure3", "fig-motivating-search", "fig-motivating-one-step"}
+    assert names <= ids, f"figures missing: {sorted(names - ids)}"
+    assert re.search(r"satisfies\s+(<[^>]+>\s*)*[0-4](\s*<[^>]+>)*\s+of the four claims", text)
+    assert "{glue}" not in text
+    assert "shrinks at every stage" in text or "does not shrink at every stage" in text
+    assert "<th" in text and "agrees" in text, "the ledger is missing"
+    assert 'class="sgdlab-slider"' in text, "the kernel-free slider is missing"
+
+
 def test_offline_assets_are_served(built_book: Path) -> None:
     static = built_book / "_static" / "vendor"
     for rel in ("mathjax/tex-chtml.js", "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",

@@ -212,7 +212,7 @@ class SearchResult:
         return [pair for pair, count in self.pairs.items() if count == 0]
 
 
-def search_family(*, periods=(0.1, 0.2, 0.4), heights=(0.1, 0.3, 1.0), growths=(0, 2, 4, 8),
+def search_family(*, periods=(0.1, 0.2), heights=(0.1, 0.3, 1.0), growths=(0, 2, 4, 8),
                   lrs=(5e-4, 4e-3), smalls=(0.25, 0.375), trials=100, seeds=20, seed=0):
     """Check :data:`CLAIMS` on every member of a grid of the spiky family.
 
