@@ -127,3 +127,9 @@ def test_point_that_is_not_one_point_convex():
     fig, info = step_size_figure(deep, x, lr=0.01, noise=0.5, steps=2, trials=10, c_prime=7.0)
     assert figure_to_png(fig).startswith(b"\x89PNG")
     assert info["gd_one_step"] > info["dist_sq"]
+
+
+def test_figure_fits_the_page_width(land):
+    """The page's text is about 8 inches wide: a wider figure is shrunk and its labels with it."""
+    fig, _ = step_size_figure(land, X_T, lr=0.3, noise=0.5, steps=2, trials=10)
+    assert fig.get_size_inches()[0] <= 8
