@@ -641,8 +641,8 @@ def gradient_at_target(landscape, *, radius=0.0):
 
 def one_step_bound_shifted(theorem, dist_sq, *, grad_star):
     """Step 1's bound redone without :math:`\\nabla f(x^*) = 0`: with
-    :math:`G = \\|\\nabla f(x^*)\\|` (``grad_star``), :math:`\\|\\nabla f(z)\\| \\le G + L\\|z-x^*\\|`
-    gives
+    :math:`G = \\|\\nabla f(x^*)\\|` (``grad_star``), the Lipschitz gradient's
+    :math:`\\|\\nabla f(z)\\| \\le G + L\\|z-x^*\\|` gives
 
     .. math:: E[\\|y_{t+1}-x^*\\|^2 \\mid F_t] \\le (1-\\lambda)\\|y_t-x^*\\|^2 + b
               + \\eta^2 G\\bigl(G + 2L(\\|y_t-x^*\\| + \\eta r)\\bigr),

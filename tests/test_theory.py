@@ -508,8 +508,8 @@ def test_shifted_ripple_against_its_closed_form():
     land = shifted_ripple(curvature=a, depth=depth, period=p, shift=shift)
     s = np.linspace(-2, 2, 41)
     amplitude, k = a * depth * p**2 / (2 * np.pi**2), 2 * np.pi / p
-    assert_allclose(land.f(s[:, None]), 0.5 * a * s**2 + amplitude * np.sin(np.pi * (s / p - shift))**2,
-                    atol=1e-12)
+    expected = 0.5 * a * s**2 + amplitude * np.sin(np.pi * (s / p - shift)) ** 2
+    assert_allclose(land.f(s[:, None]), expected, atol=1e-12)
     assert_allclose(land.grad(s[:, None])[:, 0],
                     a * s + 0.5 * amplitude * k * np.sin(k * (s - shift * p)), atol=1e-12)
     # box smoothing of half-width p/2 removes the ripples: g = a/2 s^2 + const

@@ -17,7 +17,7 @@ from ..sgd import run_schedule, run_sgd
 from .tables import (count_phrase, glue_number, glue_numbers, glue_percent, glue_text,
                      markdown_table, number, verdict)
 
-__all__ = ["start_distance", "local_minima", "constants_table", "glue_constants",
+__all__ = ["Z_LIMIT", "start_distance", "local_minima", "constants_table", "glue_constants",
            "one_step_check", "supermartingale", "within_radius", "staying", "lemma5_map",
            "corollary_run", "corollary_table", "looseness", "looseness_table",
            "spiky_constants", "spiky_table", "shifted_check", "ledger", "ledger_table",
@@ -38,14 +38,35 @@ def holds_phrase(count, total, noun):
 # -- the landscape and its constants --------------------------------------------------------
 def start_distance(landscape, x0, *, lr):
     """The largest :math:`\\|y_0 - x^*\\|^2` over the starts ``x0`` (rows), with
-    :math:`y_0 = x_0 - \\eta\\nabla f(x_0)`, as :func:`sgdlab.theory.track_y` stores it."""
+    :math:`y_0 = x_0 - \\eta\\nabla f(x_0)`, as :func:`sgdlab.theory.track_y` stores it.
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+    x0 : array_like
+        Starting points, shape (n, dim).
+    lr : float
+        Step size :math:`\\eta`.
+    """
     return float(theory.track_y(landscape, x0, lr=lr, noise=0.0, steps=0).dist_sq[0].max())
 
 
 def local_minima(landscape, low, high, n_points, *, exclude=1e-3):
     """The local minima of a 1-D landscape on a grid of ``n_points`` over [low, high] (where
     the slope turns from negative to non-negative), leaving out those within ``exclude`` of
-    x*: the spurious ones."""
+    x*: the spurious ones.
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+        One-dimensional, with an x*.
+    low, high : float
+        The grid's ends.
+    n_points : int
+        The grid's size.
+    exclude : float
+        Minima this close to x* are x* itself.
+    """
     land = landscapes.as_landscape(landscape, need_target=True)
     if land.dim != 1:
         validate.fail("landscape", "1-dimensional", shown=f"dim={land.dim}")
@@ -108,6 +129,20 @@ def one_step_check(landscape, theorem, y, *, lr, noise, samples, seed, bound=Non
     """Step 1 measured at the rows of ``y``: :func:`sgdlab.theory.one_step` against
     ``bound(dist_sq)`` (default :meth:`sgdlab.theory.Theorem1.one_step_bound`).
 
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+    theorem : sgdlab.theory.Theorem1
+        Its constants give the default bound.
+    y : array_like
+        The points :math:`y_t`, shape (n, dim).
+    lr, noise : float
+        Step size and noise bound W.
+    samples, seed : int
+        Noise draws per point and the seed of :func:`sgdlab.theory.one_step`.
+    bound : callable, optional
+        The right side as a function of :math:`\\|y_t - x^*\\|^2`.
+
     Returns
     -------
     estimate : sgdlab.theory.OneStep
@@ -129,6 +164,18 @@ def supermartingale(landscape, theorem, *, trials, start, lr, noise, seed):
     :math:`T_1` steps: the mean increment of :math:`G_t`, the mean of
     :math:`\\|y_t-x^*\\|^2` against the iterated bound, and when it first reaches
     :math:`2b/\\lambda`.
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+    theorem : sgdlab.theory.Theorem1
+        L, c and r of the landscape (from :func:`sgdlab.theory.measure`).
+    trials : int
+        Number of runs.
+    start : float
+        Every coordinate of every start.
+    lr, noise : float
+    seed : int
 
     Returns
     -------
@@ -177,6 +224,17 @@ def staying(landscape, theorem, trace, *, T2, lr, noise, seed):
     """Step 3: continue the run ``trace`` (same seed, :math:`T_1` steps done) for ``T2``
     steps and compare the largest :math:`\\|y_t-x^*\\|^2` of each trial with
     :math:`\\delta^2` of Lemma 5 (smallest allowed :math:`\\mu`).
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+    theorem : sgdlab.theory.Theorem1
+    trace : sgdlab.theory.YTrace
+        The first :math:`T_1` steps, from :func:`sgdlab.theory.track_y` with ``seed``.
+    T2 : int
+        Steps to continue.
+    lr, noise : float
+    seed : int
 
     Returns
     -------
@@ -250,6 +308,16 @@ def corollary_run(landscape, x0, *, lr, lr2, noise, span, dist0_sq, seed):
     """Corollary 2 end to end: c on [-span, span] for stage 1 (``lr``), c' on
     :math:`\\mathbb{D}' = \\{\\|x-x^*\\|^2 \\le 20b/\\lambda\\}` for stage 2 (``lr2``), both
     with ``noise``, and :func:`sgdlab.run_schedule` of the two stages from ``x0`` (1-D).
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+    x0 : array_like
+        Starts, shape (n, 1).
+    lr, lr2, noise, span : float
+    dist0_sq : float
+        The largest :math:`\\|y_0 - x^*\\|^2` (stage 1's :math:`T_1`).
+    seed : int
 
     Returns
     -------
@@ -330,6 +398,16 @@ def spiky_constants(landscape, spans, x0, *, lr, noise, steps, seed):
     """Theorem 1's constants for ``landscape`` on [-s, s] for each s of ``spans`` (the first
     is the whole domain), and SGD from ``x0`` for ``steps`` steps.
 
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+    spans : sequence of float
+        Half-widths of the intervals, the whole domain first.
+    x0 : array_like
+        Starts, shape (n, 1).
+    lr, noise : float
+    steps, seed : int
+
     Returns
     -------
     nested : dict
@@ -368,6 +446,20 @@ def spiky_table(nested, *, lr):
 # -- Step 1 when grad f(x*) != 0 ---------------------------------------------------------------
 def shifted_check(landscape, theorem, y, *, lr, noise, samples, seed, n_points=2001):
     """Step 1 on a 1-D landscape whose smoothed g is stationary at x* while f is not.
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+        One-dimensional, e.g. :func:`sgdlab.landscapes.shifted_ripple`.
+    theorem : sgdlab.theory.Theorem1
+        Its constants on the landscape's domain.
+    y : array_like
+        The points :math:`y_t`, shape (n, 1).
+    lr, noise : float
+    samples, seed : int
+        As for :func:`one_step_check`.
+    n_points : int
+        Grid of the noise box around x*.
 
     Returns
     -------
