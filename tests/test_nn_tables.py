@@ -170,7 +170,7 @@ def test_allpairs_table_and_its_sentences(glued):
                               "B, digits": _allpairs(3, 180, 50.0, arch="densenet")}, "p")
     assert glued["p-outcome"] == ("for A on digits, every one of the 180 values is positive; "
                                   "for B on digits, 177 of the 180 values are positive")
-    assert glued["p-resolve"] == "above the paper's share for every run shown"
+    assert glued["p-resolve"] == "above the paper's share for each run shown"
     assert glued["p-far"] == ("as far apart as the paper's for B on digits; closer than the "
                               "paper's for A on digits")
     assert glued["p-self"] == "0 of 270 (A on digits) and 3 of 270 (B on digits)"

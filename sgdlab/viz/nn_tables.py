@@ -78,11 +78,10 @@ def _split(flags, yes, no):
     """``"yes for every run shown"``, or ``"yes for A; no for B"``: a verdict per run."""
     good = [name(k) for k, ok in flags.items() if ok]
     bad = [name(k) for k, ok in flags.items() if not ok]
-    every = "every run shown" if len(flags) > 1 else None
     if not bad:
-        return f"{yes} for {every or good[0]}"
-    if not good:
-        return f"{no} for {every or bad[0]}"
+        return f"{yes} for " + ("every run shown" if len(flags) > 1 else good[0])
+    if not good:  # "does not grow for each run shown", not "... for every run" (ambiguous)
+        return f"{no} for " + ("each run shown" if len(flags) > 1 else bad[0])
     return f"{yes} for {joined(good)}; {no} for {joined(bad)}"
 
 
