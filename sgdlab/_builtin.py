@@ -52,6 +52,13 @@ def spiky_value(s, beta, inv_period, growth):
 
 
 @njit(cache=True, inline="always")
+def _spiky_slope_flat(s, beta, inv_period):
+    """:func:`spiky_slope` at growth 0, bit for bit (no power loop: the SGD loop vectorises)."""
+    u = s * inv_period
+    return 2.0 * s + beta * (2.0 * s * _bump(u) + s * s * _bump_slope(u) * inv_period)
+
+
+@njit(cache=True, inline="always")
 def spiky_slope(s, beta, inv_period, growth):
     """f1'(s) of f1(s) = s^2 (1 + beta |s|^growth h(s / p)), h the bump, p the period."""
     u = s * inv_period
@@ -192,7 +199,11 @@ def _sgd_steps_builtin(slope, params, block, lanes, stride, steps, lr, noise, pa
         path[0] = block
     offset = np.uint64(0)
     for step in range(steps):
-        if slope == SPIKY * 4 + SLOPE:
+        if slope == SPIKY * 4 + SLOPE and params[2] == 0.0:
+            for q in range(n):
+                block[q] = _step(block[q], _spiky_slope_flat(block[q], params[0], params[1]),
+                                 lanes[q], offset, lr, noise)
+        elif slope == SPIKY * 4 + SLOPE:
             for q in range(n):
                 block[q] = _step(block[q], spiky_slope1(block[q], params), lanes[q], offset, lr,
                                  noise)
