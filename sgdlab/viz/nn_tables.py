@@ -22,7 +22,8 @@ from .. import _validate as validate
 from . import tables
 from .nn_results import paper_command
 
-__all__ = ["PAPER", "CONFIDENCE", "VARIANCE", "NEAR", "joined", "name", "commands", "sources_table", "choices_table",
+__all__ = ["PAPER", "CONFIDENCE", "VARIANCE", "NEAR", "joined", "name", "commands",
+           "sources_table", "choices_table",
            "bias_table", "trajectory_table", "neighbourhood_table", "steps_table",
            "trajectory_ledger", "normalised_pairs", "allpairs_table", "spectrum_table",
            "landscape_ledger", "ledger_table"]
@@ -492,8 +493,9 @@ def normalised_pairs(values, shared_epochs=0):
     Parameters
     ----------
     values : array_like
-        Shape ``(M, T + 1, M)``: :math:`\\langle -\\nabla f(x_{m,t}), x_n^{final} - x_{m,t}\\rangle` of an ``allpairs``
-        result; the last epoch (each final solution itself) is left out, and so is
+        Shape ``(M, T + 1, M)``:
+        :math:`\\langle -\\nabla f(x_{m,t}), x_n^{final} - x_{m,t}\\rangle` of an
+        ``allpairs`` result; the last epoch (each final solution itself) is left out, and so is
         :math:`n = m`.
     shared_epochs : int
         Epochs before :math:`t = 0` (to count epochs from the initialisation).
