@@ -104,7 +104,8 @@ class Member:
     """What the verdicts rest on: ``stuck_share``, ``stuck_minima`` (GD), ``inner_minimum``
     (smallest |x| of a spurious minimum of the small-noise g, inf if none), ``small_found``
     (share of small-noise trials in spurious basins), ``worst_share`` (lowest share within
-    1.5 over the seeds at the right noise), ``min_curvature`` (least g'' of the small-noise g
+    1.5 among the seeds run at the right noise: the check stops at the first seed below
+    100%), ``min_curvature`` (least g'' of the small-noise g
     on [-1.5, 1.5])."""
 
     @property
