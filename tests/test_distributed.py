@@ -169,8 +169,11 @@ def test_plan_prints_an_estimate_without_training(tmp_path):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", experiments.EXPERIMENTS)
 def test_two_ranks_give_the_single_process_result(name, tmp_path):
-    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "one")])
-    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "two")], ranks=2)
+    # two of them with a probe chunk (f as a mean over chunks of 100 images) and a vmap budget
+    extra = {"trajectory": ["--probe-batch", "100"],
+             "allpairs": ["--probe-batch", "100", "--memory-gb", "0.5"]}.get(name, [])
+    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "one")] + extra)
+    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "two")] + extra, ranks=2)
     one, two = experiments.load(tmp_path / "one"), experiments.load(tmp_path / "two")
     _assert_same_result(one, two)
     _assert_shared_out(two, name, 2)

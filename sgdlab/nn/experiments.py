@@ -53,7 +53,12 @@ summary of the single-process run with the same options, when every process uses
 device type and the same number of threads per process (``torchrun`` sets
 ``OMP_NUM_THREADS=1``; run the single process with ``OMP_NUM_THREADS=1`` too), and the same
 for a resumed run. With other thread counts float32 results agree only to rounding, which
-SGD amplifies (ReLU kinks); their statistics agree.
+SGD amplifies (ReLU kinks); their statistics agree. On the CPU the probes loop over points
+(:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width. On CUDA they
+``vmap`` a width chosen from ``memory_gb``, whose default is a share of the GPU's *free*
+memory at the time: set ``--memory-gb`` so that every run cuts a unit's points the same way;
+even then cuDNN may pick other algorithms in another process, so CUDA runs agree to rounding
+(bitwise where cuDNN's choices coincide), as two CUDA runs of one process do.
 
 ``SGDLAB_KILL_AFTER_UNITS=RANK:N`` (a test hook) makes rank ``RANK`` kill itself with
 ``SIGKILL`` after it has computed ``N`` unit files.
@@ -262,22 +267,11 @@ class _Work:
                      **kwargs)
 
 
-def _probe_options(cfg, func):
-    """The keywords of ``func`` (a probe) that the experiment's config sets: the probe chunk
-    ``batch_size`` (``cfg.probe_batch``), the vmap budget ``memory_gb`` and ``vectorize``."""
-    import inspect
-
-    accepted = inspect.signature(func).parameters
-    options = {}
-    if "batch_size" in accepted:
-        options["batch_size"] = getattr(cfg, "probe_batch", None)
-    if "memory_gb" in accepted:
-        options["memory_gb"] = getattr(cfg, "memory_gb", None)
-        if "vectorize" in accepted:
-            options["vectorize"] = None  # the faster path for the device
-    elif "vectorize" in accepted:
-        options["vectorize"] = _vectorize(cfg)
-    return options
+def _probe_options(cfg):
+    """The keywords of the multi-point probes that the experiment's config sets: the probe
+    chunk (``batch_size``: the definition of f), the vmap budget, and the faster path for the
+    device (``vectorize=None``, :func:`sgdlab.nn.probe.prefers_vmap`)."""
+    return dict(batch_size=cfg.probe_batch, memory_gb=cfg.memory_gb, vectorize=None)
 
 
 def _inner_blocks(work, name, model, rows, target, x, y, cfg):
@@ -285,7 +279,7 @@ def _inner_blocks(work, name, model, rows, target, x, y, cfg):
     time, each block cached in its own file (``units/NAME-probe{b}.npz``)."""
     from . import probe
 
-    options = _probe_options(cfg, probe.trajectory_inner_products)
+    options = _probe_options(cfg)
     parts = []
     for b, start in enumerate(range(0, rows.shape[0], PROBE_BLOCK)):
         block = rows[start:start + PROBE_BLOCK]
@@ -381,7 +375,7 @@ def _neighbourhood(cfg, work):
         cached=False)
     weights = _weights(trained["weights"], x.device)
     epochs = _probed_epochs(cfg)
-    options = _probe_options(cfg, probe.neighbourhood_probe)
+    options = _probe_options(cfg)
 
     def ball(i):
         t = int(epochs[i])
@@ -463,8 +457,7 @@ def _pair_values(model, trajectory, finals, x, y, cfg):
 
     from . import probe
 
-    options = _probe_options(cfg, probe.full_batch_grad)
-    grads = torch.stack([probe.full_batch_grad(model, point, x, y, **options)
+    grads = torch.stack([probe.full_batch_grad(model, point, x, y, batch_size=cfg.probe_batch)
                          for point in trajectory]).double()
     # <-g, x_n - p> = (g . p) - (g . x_n)
     return ((grads * trajectory.double()).sum(1, keepdim=True)
@@ -536,30 +529,28 @@ def _restart(cfg, work, model, weights, s, train_data, val):
     minimum = path[-1]
     inner = _inner_blocks(work, f"from{s}", model, torch.cat([weights[:s + 1], path[1:-1]]),
                           minimum, *train_data, cfg)
-    options = _probe_options(cfg, probe.loss_at)
+    options = dict(batch_size=cfg.probe_batch)
     return {"train_loss": probe.loss_at(model, minimum, *train_data, **options),
             "val_loss": probe.loss_at(model, minimum, *val, **options),
-            "val_accuracy": _accuracy(model, minimum, *val),
+            "val_accuracy": _accuracy(model, minimum, *val, batch_size=cfg.probe_batch),
             "distance_init": float((minimum - weights[0]).norm()),
             "share_positive": float(np.mean(inner > 0)), "min_inner": float(inner.min()),
             "start_train_loss": probe.loss_at(model, weights[s], *train_data, **options)}
 
 # -- helpers -------------------------------------------------------------------------------
-def _vectorize(cfg):
-    """``vmap`` the probes' full-batch gradients on CUDA only: on a CPU, ``vmap`` turns every
-    convolution into a grouped one whose backward pass is slow, and a Python loop over the
-    points is 2-5x faster (same numbers; see :mod:`sgdlab.nn.probe`)."""
-    return cfg.device == "cuda"
-
-
-def _accuracy(model, theta, x, y):
+def _accuracy(model, theta, x, y, batch_size=None):
+    """Share of ``x`` classified as ``y``, in chunks of ``batch_size`` images (the probe
+    chunk; None: one pass)."""
     import torch
 
     from .nets import functional_forward
 
+    forward, n = functional_forward(model), x.shape[0]
+    step = n if batch_size is None else batch_size
     with torch.no_grad():
-        logits = functional_forward(model)(theta, x)
-    return float((logits.argmax(dim=1) == y).double().mean())
+        correct = sum(int((forward(theta, x[s:s + step]).argmax(dim=1) == y[s:s + step]).sum())
+                      for s in range(0, n, step))
+    return correct / n
 
 
 _METRICS = ("train_loss", "val_loss", "val_accuracy", "lr", "grad_norm_mean", "grad_norm_min",

@@ -329,8 +329,12 @@ def estimate(experiment, *, scale="book", ranks=None, timings=None, **overrides)
 
 # -- printing --------------------------------------------------------------------------------
 def _hours(seconds):
-    return f"{seconds / 3600:.3g} h" if seconds >= 3600 else f"{seconds / 60:.3g} min" \
-        if seconds >= 60 else f"{seconds:.3g} s"
+    """``"1,234 h"``, ``"12.3 h"``, ``"4.5 min"`` or ``"6.7 s"``."""
+    if seconds >= 360_000:
+        return f"{seconds / 3600:,.0f} h"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.3g} h"
+    return f"{seconds / 60:.3g} min" if seconds >= 60 else f"{seconds:.3g} s"
 
 
 def _size(count):
