@@ -110,6 +110,14 @@ def test_panel_rows_and_ledger(fig3):
     gd = rows[0]
     assert gd["within 1.5"] == fig3.row2["GD"].share_within(1.5)
     assert_allclose(gd["std"], np.std(fig3.row2["GD"].x))
+    land, y, h = SMALL.landscape(), np.linspace(-0.75, 0.75, 301), 1e-4
+    for row, run in ((gd, fig3.row2["GD"]), (rows[-1], fig3.row3["lr"][-1])):
+        r = run.smoothing_radius
+        second = (land.smoothed(y + h, radius=r) - 2 * land.smoothed(y, radius=r)
+                  + land.smoothed(y - h, radius=r)) / h**2
+        assert row["convex"] == bool(np.min(second) >= -1e-3) or row is gd
+    assert gd["convex"] is False and [r["key"] for r in rows[:5]] == [
+        "GD", "small", "right", "large", "noise-1"]
     search = motivating.SearchResult([motivating.check_member(SMALL, trials=20, seeds=1)],
                                      None, {})
     search.best = search.members[0]

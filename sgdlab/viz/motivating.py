@@ -130,9 +130,14 @@ def _structure(period, beta, growth, radius):
     grid = np.linspace(-SPAN, SPAN, _GRID)
     minima = np.unique(basins_1d(land, grid, radius=radius, span=SPAN, n_points=_GRID))
     minima = minima[np.abs(minima) > 1.5 * (grid[1] - grid[0])]
-    y = np.linspace(-INNER, INNER, 3001)[:, None]
+    return minima, _least_curvature(land, radius, INNER)
+
+
+def _least_curvature(land, radius, half):
+    """Least g'' on [-half, half], from differences of the exact g' on a grid."""
+    y = np.linspace(-half, half, 3001)[:, None]
     slope = land.smoothed_grad(y, radius=radius)[:, 0]
-    return minima, float(np.min(np.diff(slope)) / (y[1, 0] - y[0, 0]))
+    return float(np.min(np.diff(slope)) / (y[1, 0] - y[0, 0]))
 
 
 def _gd_numbers(land, s, trials, seed):
@@ -293,28 +298,31 @@ def figure3_runs(setting, *, trials=100, stages=4, seed=0):
     return Figure3(setting=setting, row2=row2, row3=row3, regions=regions)
 
 
-def _panel(land, run):
+def _panel(land, run, key, label, half):
     x = run.x[:, 0]
     spurious = _spurious(land, x, run.smoothing_radius)
-    return {"radius": run.smoothing_radius, "within 1.5": run.share_within(INNER),
+    return {"key": key, "panel": label, "radius": run.smoothing_radius, "W": run.noise,
+            "lr": run.lr, "within 1.5": run.share_within(INNER),
             "spurious": float(spurious.mean()),
             "spurious inside": float(np.mean(spurious & (np.abs(x) <= INNER))),
-            "std": float(np.nanstd(x))}
+            "std": float(np.nanstd(x)),
+            "convex": _least_curvature(land, run.smoothing_radius, half) >= 0.0}
 
 
 def panel_rows(fig3):
-    """One row per panel of rows 2 and 3 (both readings): radius :math:`\\eta W`, W, lr, the
-    share within 1.5, the share in spurious basins of the run's g (and of those, inside
-    [-1.5, 1.5]), the spread of the final iterates, and whether that g is convex on the
-    stage's start region."""
+    """One row per panel of rows 2 and 3 (both readings): a ``key`` (``GD``, ``small``,
+    ``right``, ``large``, ``noise-1``, ..., ``lr-1``, ...), a short label, the radius
+    :math:`\\eta W`, W, lr, the share within 1.5, the share in spurious basins of the run's
+    g (and, of all trials, the share in one inside [-1.5, 1.5]), the spread of the final
+    iterates, and whether the run's g is convex on its start region ([-1.5, 1.5] in row 2)."""
     land, rows = fig3.setting.landscape(), []
     for level, run in fig3.row2.items():
-        rows.append({"panel": f"row 2, {level}", **_panel(land, run), "W": run.noise,
-                     "lr": run.lr})
+        rows.append(_panel(land, run, level, level, INNER))
     for reading, runs in fig3.row3.items():
+        symbol = "W" if reading == "noise" else "η"
         for k, run in enumerate(runs):
-            rows.append({"panel": f"row 3 ({reading}), stage {k + 1}", **_panel(land, run),
-                         "W": run.noise, "lr": run.lr})
+            rows.append(_panel(land, run, f"{reading}-{k + 1}", f"smaller {symbol}, {k + 1}",
+                               fig3.regions[k]))
     return rows
 
 
@@ -420,11 +428,7 @@ def glue_figure3(fig3):
     ``within``, ``spurious``, ``inside``, ``std``). Shares are percentages."""
     out = {}
     for row in panel_rows(fig3):
-        panel = row["panel"]
-        if panel.startswith("row 2"):
-            key = panel.split(", ")[1]
-        else:
-            key = panel.split("(")[1].split(")")[0] + "-" + panel.rsplit(" ", 1)[1]
+        key = row["key"]
         for column, name in (("within 1.5", "within"), ("spurious", "spurious"),
                              ("spurious inside", "inside")):
             out[f"fig3-{key}-{name}"] = tables.glue_percent(f"fig3-{key}-{name}", row[column])
@@ -447,7 +451,8 @@ def panel_table(fig3):
     rows = [{"panel": r["panel"], "ηW": r["radius"], "W": r["W"], "η": r["lr"],
              "in 1.5": tables.percent(r["within 1.5"]),
              "spurious": tables.percent(r["spurious"]),
-             "of which in 1.5": tables.percent(r["spurious inside"]), "spread": r["std"]}
+             "spur. in 1.5": tables.percent(r["spurious inside"]), "spread": r["std"],
+             "convex g": r["convex"]}
             for r in panel_rows(fig3)]
     return tables.markdown_table(rows)
 
