@@ -36,7 +36,15 @@ grouped convolutions), and the 3x3 convolutions of 2x2 maps as dense batched mat
 (about half the time of a grouped convolution there). Tried and not used (2026-11): ``grad``
 of the summed ``vmap``-ped losses instead of ``vmap(grad)`` (same speed), dense matrix
 products for 4x4 maps and for 1x1 convolutions (slower), a hand-written BatchNorm (slower),
-``torch.compile`` (60 s to compile, 15% faster per step).
+``torch.compile`` (60 s to compile, 15% faster per step); 2026-12: an im2col
+(``unfold`` + ``bmm``) convolution for the 8x8 maps (several times slower than the grouped
+convolution).
+
+Threads. The machine has 2 cores shared with other work. With torch's default of one OpenMP
+thread per core, a busy machine makes the compute-heavy paths (grouped, vmap) wait at every
+parallel region while the reference (many tiny operations) barely notices, so their ratio
+drops and scatters with the load; the command line therefore runs one thread unless
+``--threads`` says otherwise (the report records ``machine.threads`` and the load average).
 """
 
 import argparse
@@ -51,7 +59,7 @@ from torch.func import stack_module_state
 
 from ..nn import nets, probe
 
-__all__ = ["GOALS", "ROUNDS", "time_alternately", "ratio_summary", "per_sample",
+__all__ = ["GOALS", "ROUNDS", "THREADS", "time_alternately", "ratio_summary", "per_sample",
            "ensemble_epoch", "neighbourhood", "resnet34_training", "run", "main"]
 
 # Speed-ups (reference time / fast time) that the fast paths should reach on the 2-core CPU.
@@ -63,6 +71,9 @@ GOALS = {
 
 ROUNDS = 3
 """Alternated rounds of every comparison in a full run (each round gives one ratio)."""
+
+THREADS = 1
+"""Default torch CPU threads of the command line (``--threads``)."""
 
 IN_SHAPE = (1, 8, 8)     # digits
 CLASSES = 10
@@ -407,9 +418,10 @@ def main(argv=None):
                         help="tiny sizes (seconds): checks that the benchmark runs")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="where to run (default cpu)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch CPU threads (default: torch's choice); 1 gives steadier "
-                             "numbers on a machine shared with other work")
+    parser.add_argument("--threads", type=int, default=THREADS,
+                        help=f"torch CPU threads (default {THREADS}: on a small machine shared "
+                             "with other work, more OpenMP threads than free cores make the "
+                             "grouped and vmap paths crawl and the ratios noisy)")
     args = parser.parse_args(argv)
     if args.threads is not None:
         if args.threads < 1:
