@@ -8,9 +8,9 @@ time, both seen under the same load), and the report gives the *median* ratio wi
 (``speedup``, ``speedup_range``, ``speedup_runs``) and the median times. The machine's load
 average is reported, since on a shared machine it moves the absolute times a lot:
 
-1. per-sample gradient norms (:func:`sgdlab.nn.probe.per_sample_grad_norms`, ``vmap(grad)``) against
-   the Python loop (:func:`sgdlab.nn.probe.per_sample_grad_norms_loop`) on the small ResNet of
-   :func:`sgdlab.nn.nets.build` with digits-shaped random data;
+1. per-sample gradient norms (:func:`sgdlab.nn.probe.per_sample_grad_norms`, ``vmap(grad)``)
+   against the Python loop (:func:`sgdlab.nn.probe.per_sample_grad_norms_loop`) on the small
+   ResNet of :func:`sgdlab.nn.nets.build` with digits-shaped random data;
 2. one epoch of SGD for an ensemble of 50 small nets trained together
    (:func:`sgdlab.nn.train.sgd_epoch_ensemble`, both methods: ``"grouped"``, the default, and
    ``"vmap"``) against the same nets trained one after another
@@ -300,7 +300,8 @@ def resnet34_training(batch_size=128, steps=300, warmup=20, lr=0.1, device="cuda
         step()
     _sync(device)
     seconds = time.perf_counter() - start
-    return {"device": torch.device(device).type, "model": "nets.build('resnet34', (3, 32, 32), 10)",
+    return {"device": torch.device(device).type,
+            "model": "nets.build('resnet34', (3, 32, 32), 10)",
             "parameters": int(sum(p.numel() for p in model.parameters())),
             "batch_size": batch_size, "warmup_steps": warmup, "steps": steps,
             "seconds": seconds, "images_per_s": steps * batch_size / seconds,
