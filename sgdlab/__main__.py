@@ -99,6 +99,8 @@ def build_parser():
 def _plan(args, options, parser):
     from .nn import plan
 
+    if _rank() != 0:  # under torchrun, rank 0 plans for all
+        return 0
     names = experiments.EXPERIMENTS if args.experiment == "all" else (args.experiment,)
     plans = [plan.estimate(name, scale=args.scale, ranks=args.ranks, **options)
              for name in names]

@@ -195,3 +195,20 @@ def test_a_killed_rank_then_resume(tmp_path):
     for name, mtime in kept.items():  # finished units are reused, not recomputed
         assert (out / "units" / name).stat().st_mtime_ns == mtime
     _assert_same_result(experiments.load(tmp_path / "one"), experiments.load(out))
+
+
+def test_cli_plan_options(capsys):
+    from sgdlab import __main__ as cli
+
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "all", "--scale", "tiny", "--out", "nowhere"])
+    assert stop.value.code == 2 and "'all' is for --plan only" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "trajectory", "--scale", "tiny"])
+    assert stop.value.code == 2 and "--out" in capsys.readouterr().err
+    assert cli.main(["run", "trajectory", "--scale", "tiny", "--plan", "--ranks", "0"]) == 2
+    assert "ranks must be an integer >= 1, got 0" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["run", "--help"])
+    help_text = capsys.readouterr().out
+    assert "--plan" in help_text and "--ranks" in help_text and "torchrun" in help_text

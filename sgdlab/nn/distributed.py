@@ -29,9 +29,9 @@ __all__ = ["Context", "launched", "init", "barrier", "gather", "all_gather", "sh
            "shutdown"]
 
 _ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
-TIMEOUT_MINUTES = 600
-"""Longest wait of one collective (a rank trains the whole neighbourhood run alone while the
-others wait at a barrier)."""
+TIMEOUT_MINUTES = 72 * 60
+"""Longest wait of one collective, 72 hours: ranks with no unit left in a phase wait for the
+slowest (rank 0 trains the whole neighbourhood run alone while the others wait)."""
 
 
 @dataclass(frozen=True)

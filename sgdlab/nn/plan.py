@@ -369,8 +369,7 @@ def report(plans):
     if not plans or not all(isinstance(p, Plan) for p in plans):
         validate.fail("plans", "a Plan or a non-empty list of Plans", error=TypeError,
                       shown=repr(plans)[:60])
-    lines = ["Estimated cost (from a few steps timed on this machine; training time assumes "
-             "no speed-up from ensembles):"]
+    lines = ["Estimated cost, from a few steps timed here (ensembles: no speed-up assumed):"]
     for plan in plans:
         lines += _lines(plan)
     if len(plans) > 1:
