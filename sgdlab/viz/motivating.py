@@ -331,10 +331,10 @@ _WHY = {
     ("stuck", "convex"): "a smoothed spike's curvature is about 2π/p times its slope, so a g "
     "convex at |x| = 1.5 needs spikes there too weak to hold GD; spikes that grow fast enough "
     "to hold GD further out do so in fewer than half of the starts",
-    ("outside", "all_near"): "where the small noise still finds bad minima beyond 1.5, the "
-    "right noise leaves some trial beyond 1.5 in some seed (spikes strong enough to trap at "
-    "one radius are not fully averaged out at twice that radius, or, at a small step size, "
-    "the spread ηW/√(12η) of SGD on the bowl is too wide)",
+    ("outside", "all_near"): "the small noise ends trials in bad minima beyond 1.5 only "
+    "where SGD spreads widely (at a small step size SGD on the bowl spreads about "
+    "ηW/√(12η), so the right noise leaves some trial beyond 1.5) or where the spikes are "
+    "strong enough to trap a trial at the right noise too",
     ("all_near", "convex"): "a g convex on [-1.5, 1.5] needs spikes that grow fast with |x|; "
     "such spikes are not averaged out over one period near |x| = 3, so the right noise "
     "leaves some trial out there",
