@@ -212,3 +212,26 @@ def test_cli_plan_options(capsys):
         cli.main(["run", "--help"])
     help_text = capsys.readouterr().out
     assert "--plan" in help_text and "--ranks" in help_text and "torchrun" in help_text
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("torch_one_thread")
+def test_member_group_resumes_from_its_last_epoch(tmp_path, monkeypatch):
+    from sgdlab.nn import train
+
+    first = experiments.run("allpairs", scale="tiny", out=tmp_path, progress=False)
+    calls = []
+    real = train.train_ensemble
+    monkeypatch.setattr(train, "train_ensemble",
+                        lambda config, seeds, **kw: calls.append(seeds) or real(config, seeds,
+                                                                                **kw))
+    weights = tmp_path / "members0-2" / "weights.npy"
+    assert np.load(weights).shape[:2] == (3, 2)  # epochs 0..2 of members 0 and 1
+    np.save(weights, np.load(weights)[:2])  # as if killed during the last epoch
+    for path in [tmp_path / "result.json", *(tmp_path / "units").glob("pairs*.npz")]:
+        path.unlink()
+    again = experiments.run("allpairs", scale="tiny", out=tmp_path, progress=False,
+                            resume=True)
+    assert np.load(weights).shape[:2] == (3, 2)
+    assert calls == [[1, 2]]  # one epoch of members 0 and 1 (seeds 1, 2), nothing else
+    _assert_same_result(first, again)

@@ -25,13 +25,13 @@ from dataclasses import dataclass
 
 from .. import _validate as validate
 
-__all__ = ["Context", "launched", "init", "barrier", "gather", "all_gather", "share",
-           "shutdown"]
+__all__ = ["TIMEOUT_MINUTES", "Context", "SINGLE", "launched", "init", "barrier", "gather",
+           "all_gather", "share", "shutdown"]
 
 _ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 TIMEOUT_MINUTES = 72 * 60
-"""Longest wait of one collective, 72 hours: ranks with no unit left in a phase wait for the
-slowest (rank 0 trains the whole neighbourhood run alone while the others wait)."""
+"""The longest wait of one collective (72 hours). Ranks with no unit left in a phase wait
+for the slowest; rank 0 trains the whole neighbourhood run alone while the others wait."""
 
 
 @dataclass(frozen=True)

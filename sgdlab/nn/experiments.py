@@ -103,6 +103,25 @@ def run(experiment, *, scale="book", out=None, resume=False, progress=True, **ov
     ``resume=True`` an interrupted run continues from its checkpoints. Without ``out``, a
     temporary folder is used and removed. Under ``torchrun`` every rank calls this with the
     same arguments (see the module's notes); ``out`` should then be a folder all ranks share.
+
+    Parameters
+    ----------
+    experiment : {"trajectory", "neighbourhood", "allpairs", "spectrum"}
+    scale : {"tiny", "book", "paper"}, default "book"
+    out : str or os.PathLike, optional
+    resume : bool, default False
+        Reuse the checkpoints and unit files in ``out`` (of the same config).
+    progress : bool, default True
+        Progress bars (rank 0 only).
+    **overrides
+        Fields of :class:`~sgdlab.nn.config.ExperimentConfig` (None: the preset's value).
+
+    Returns
+    -------
+    dict
+        ``config``, ``summary`` (JSON-able), ``arrays`` (numpy), ``world_size``, ``units``
+        (one list of unit names per rank) and ``protocol``
+        (:func:`sgdlab.nn.protocol.choices`). Every rank returns it; rank 0 writes it.
     """
     config = config_for(experiment, scale, **overrides)
     context = distributed.init(config.device)
