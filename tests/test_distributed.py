@@ -170,8 +170,11 @@ def test_plan_prints_an_estimate_without_training(tmp_path):
 @pytest.mark.parametrize("name", experiments.EXPERIMENTS)
 def test_two_ranks_give_the_single_process_result(name, tmp_path):
     # two of them with a probe chunk (f as a mean over chunks of 100 images) and a vmap budget
+    # and one with the other protocol options of training
     extra = {"trajectory": ["--probe-batch", "100"],
-             "allpairs": ["--probe-batch", "100", "--memory-gb", "0.5"]}.get(name, [])
+             "allpairs": ["--probe-batch", "100", "--memory-gb", "0.5"],
+             "spectrum": ["--val-split", "holdout", "--momentum", "0.9", "--weight-decay",
+                          "0.0005"]}.get(name, [])
     _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "one")] + extra)
     _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "two")] + extra, ranks=2)
     one, two = experiments.load(tmp_path / "one"), experiments.load(tmp_path / "two")

@@ -314,7 +314,7 @@ def _setup(cfg):
 
     from . import data, nets
 
-    dataset = data.load(cfg.dataset, cfg.data_dir, limit=cfg.limit)
+    dataset = data.load(cfg.dataset, cfg.data_dir, limit=cfg.limit, val_split=cfg.val_split)
     device = torch.device(cfg.device)
     model = nets.build(cfg.arch, dataset.shape, dataset.classes, seed=cfg.seed).to(device)
     x, y = dataset.x_train.to(device), dataset.y_train.to(device)

@@ -164,9 +164,8 @@ def _steps(cfg, model, x, y):
     import torch
     import torch.nn.functional as F
 
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr,
-                                momentum=getattr(cfg, "momentum", 0.0),
-                                weight_decay=getattr(cfg, "weight_decay", 0.0))
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                weight_decay=cfg.weight_decay)
     batch = min(cfg.batch_size, x.shape[0])
     generator = torch.Generator().manual_seed(cfg.seed)
 
@@ -191,7 +190,7 @@ def measure(cfg):
 
     from . import data, nets, probe
 
-    dataset = data.load(cfg.dataset, cfg.data_dir, limit=cfg.limit)
+    dataset = data.load(cfg.dataset, cfg.data_dir, limit=cfg.limit, val_split=cfg.val_split)
     device = torch.device(cfg.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         validate.fail("device", "available (torch.cuda.is_available() is False)", cfg.device)
@@ -200,7 +199,7 @@ def measure(cfg):
     n, parameters = x.shape[0], nets.count_parameters(model)
     data_bytes = sum(t.numel() * t.element_size() for t in (
         dataset.x_train, dataset.y_train, dataset.x_val, dataset.y_val))
-    state_bytes = 2 * parameters * 4 * (2 if getattr(cfg, "momentum", 0.0) else 1)
+    state_bytes = 2 * parameters * 4 * (2 if cfg.momentum else 1)
     model.train()
     step = _steps(cfg, model, x, y)
     step()  # warm-up
@@ -277,7 +276,7 @@ def _disk_bytes(cfg, parameters):
     """Bytes of the files of a run: float32 weights of every epoch start, one checkpoint
     (model and optimiser state) per training run; the probes' files are small."""
     row = 4 * parameters
-    checkpoint = row * (3 if getattr(cfg, "momentum", 0.0) else 2)
+    checkpoint = row * (3 if cfg.momentum else 2)
     e = cfg.epochs
     if cfg.experiment == "trajectory":
         return cfg.trials * ((e + 1) * row + checkpoint)
