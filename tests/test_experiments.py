@@ -160,3 +160,31 @@ def test_cli_help_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True)
     assert "--continue-epochs" in out.stdout and out.stderr.strip() == "False"
+
+
+@pytest.fixture(scope="module")
+def fake_cifar100(tmp_path_factory):
+    from sgdlab.nn import data
+
+    return data.write_fake_cifar(tmp_path_factory.mktemp("c100"), "cifar100", n_per_batch=100)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", experiments.EXPERIMENTS)
+def test_each_experiment_on_cifar100(name, tmp_path, fake_cifar100):
+    """CIFAR-100 end to end (generated files: 100 training images of 32x32x3, fine labels),
+    with augmentation and a probe chunk."""
+    from sgdlab.nn import data, nets
+
+    options = dict(dataset="cifar100", data_dir=str(fake_cifar100), batch_size=25,
+                   augment=True, probe_batch=40)
+    result = experiments.run(name, scale="tiny", out=tmp_path, progress=False, **options)
+    dataset = data.load("cifar100", fake_cifar100)
+    assert dataset.classes == 100 and dataset.shape == (3, 32, 32)
+    assert dataset.x_train.shape[0] == 100
+    model = nets.build("resnet", dataset.shape, dataset.classes)
+    assert result["summary"]["parameters"] == nets.count_parameters(model)
+    assert result["config"]["dataset"] == "cifar100" and result["config"]["augment"] is True
+    for value in result["arrays"].values():
+        assert np.all(np.isfinite(value))
+    assert experiments.load(tmp_path)["summary"] == result["summary"]
