@@ -95,7 +95,10 @@ def test_units_of_each_experiment():
     phases = dict(experiments.units_of("neighbourhood", "tiny", probe_every=2, epochs=5))
     assert phases == {"training": ["train"], "balls": ["ball0", "ball2", "ball4"]}
     assert experiments.units_of("trajectory", "tiny", trials=3) == [
-        ("trials", ["trial0", "trial1", "trial2"])]
+        ("trials", ["trial0", "trial1", "trial2"]),
+        ("probes", ["trial0-probe0", "trial1-probe0", "trial2-probe0"])]
+    blocks = dict(experiments.units_of("trajectory", "tiny", trials=1, epochs=60))["probes"]
+    assert blocks == ["trial0-probe0", "trial0-probe1", "trial0-probe2"]  # 25 + 25 + 10
     pairs = dict(experiments.units_of("allpairs", "tiny", shared_epochs=0))
     assert list(pairs) == ["members", "pairs"] and pairs["pairs"] == ["pairs0", "pairs1",
                                                                        "pairs2"]
@@ -124,6 +127,10 @@ def test_plan_arithmetic_of_trajectory_and_ranks():
     assert one.work_seconds == pytest.approx(3 * unit) == two.work_seconds
     assert one.wall_seconds == pytest.approx(3 * unit)
     assert two.wall_seconds == pytest.approx(2 * unit)  # trials 0 and 2 on rank 0
+    assert [p.name for p in two.phases] == ["trials", "probes"]
+    long = plan.estimate("trajectory", scale="tiny", ranks=1, timings=t, trials=1, epochs=60,
+                         batch_size=100)
+    assert long.phases[1].unit_seconds == pytest.approx([25 * 2.0, 25 * 2.0, 10 * 2.0])
     assert one.peak_bytes == 3 * 10**8 + 10**7
     assert one.disk_bytes == 3 * (5 * 4000 + 2 * 4000)
     text = plan.report([one, two])

@@ -29,7 +29,8 @@ Units of work and ``torchrun``
 Every experiment is cut into named *units*, in phases; the units of a phase are independent:
 
 =============== ============================================================================
-trajectory      ``trial{i}``: train trial ``i``, probe its trajectory
+trajectory      ``trial{i}``: train trial ``i``; then ``trial{i}-probe{b}``: block ``b`` of
+                its trajectory's probe (:data:`PROBE_BLOCK` epochs)
 neighbourhood   ``train`` (the one training run); then ``ball{t}``: the ball of epoch ``t``
 allpairs        ``shared`` (the shared epochs); ``members{a}-{b}``: members ``a .. b - 1``
                 trained as one ensemble (:func:`member_groups`); ``pairs{m}``: trajectory
@@ -200,7 +201,9 @@ def units_of(experiment, scale="book", **overrides):
     """
     cfg = config_for(experiment, scale, **overrides)
     if experiment == "trajectory":
-        return [("trials", [f"trial{i}" for i in range(cfg.trials)])]
+        return [("trials", [f"trial{i}" for i in range(cfg.trials)]),
+                ("probes", [f"trial{i}-probe{b}" for i in range(cfg.trials)
+                            for b in range(len(_blocks(cfg.epochs)))])]
     if experiment == "neighbourhood":
         return [("training", ["train"]), ("balls", [f"ball{t}" for t in _probed_epochs(cfg)])]
     if experiment == "allpairs":
@@ -293,6 +296,11 @@ def _probe_options(cfg):
     return dict(batch_size=cfg.probe_batch, memory_gb=cfg.memory_gb, vectorize=None)
 
 
+def _blocks(rows):
+    """``[(start, stop), ...]``: ``rows`` points cut into blocks of :data:`PROBE_BLOCK`."""
+    return [(a, min(rows, a + PROBE_BLOCK)) for a in range(0, rows, PROBE_BLOCK)]
+
+
 def _inner_blocks(work, name, model, rows, target, x, y, cfg):
     """Trajectory inner products of ``rows`` towards ``target``, :data:`PROBE_BLOCK` rows at a
     time, each block cached in its own file (``units/NAME-probe{b}.npz``)."""
@@ -300,12 +308,13 @@ def _inner_blocks(work, name, model, rows, target, x, y, cfg):
 
     options = _probe_options(cfg)
     parts = []
-    for b, start in enumerate(range(0, rows.shape[0], PROBE_BLOCK)):
-        block = rows[start:start + PROBE_BLOCK]
-        parts.append(work.cached(f"{name}-probe{b}", lambda block=block: {
-            "inner": probe.trajectory_inner_products(model, block, x, y, target=target,
-                                                     **options).cpu().numpy()})["inner"])
+    for b, (start, stop) in enumerate(_blocks(rows.shape[0])):
+        parts.append(work.cached(f"{name}-probe{b}", lambda start=start, stop=stop: {
+            "inner": probe.trajectory_inner_products(model, rows[start:stop], x, y,
+                                                     target=target, **options)
+            .cpu().numpy()})["inner"])
     return np.concatenate(parts)
+
 
 # -- the experiments ------------------------------------------------------------------------
 def _setup(cfg):
@@ -350,18 +359,27 @@ def _run_arrays(run, weights=False):
 
 def _trajectory(cfg, work):
     """Figure 5a (inner products along each trajectory) and 5c (gradient norms, steps)."""
-    from . import nets
+    from . import nets, probe
+    from .train import load_result
 
     _, model, x, y = _setup(cfg)
+    trials = work.phase([f"trial{i}" for i in range(cfg.trials)], lambda i: _run_arrays(
+        work.trained(_train_config(cfg, seed=cfg.seed + i), f"trial{i}")), cached=False)
+    blocks = _blocks(cfg.epochs)
 
-    def trial(i):
-        run = work.trained(_train_config(cfg, seed=cfg.seed + i), f"trial{i}")
-        w = _weights(run.weights, x.device)
-        return dict(_run_arrays(run),
-                    inner=_inner_blocks(work, f"trial{i}", model, w[:-1], w[-1], x, y, cfg))
+    def block(j):  # the weights come from the trial's folder (shared by all ranks)
+        i, (start, stop) = j // len(blocks), blocks[j % len(blocks)]
+        w = load_result(work.out / f"trial{i}").weights
+        return {"inner": probe.trajectory_inner_products(
+            model, _weights(w[start:stop], x.device), x, y,
+            target=_weights(w[-1], x.device), **_probe_options(cfg)).cpu().numpy()}
 
-    trials = work.phase([f"trial{i}" for i in range(cfg.trials)], trial, cached=False)
-    inner = np.stack([t["inner"] for t in trials])
+    parts = work.phase([f"trial{i}-probe{b}" for i in range(cfg.trials)
+                        for b in range(len(blocks))], block)
+    per_trial = len(blocks)
+    inner = np.stack([np.concatenate([p["inner"] for p in parts[i * per_trial:
+                                                               (i + 1) * per_trial]])
+                      for i in range(cfg.trials)])
     metric = {name: np.stack([t[name] for t in trials]) for name in _METRICS}
     arrays = dict(inner=inner, min_inner=inner.min(axis=0), **metric)
     summary = {

@@ -247,7 +247,8 @@ def _unit_seconds(cfg, t):
     grad, loss = n * t.grad_seconds_per_image, n * t.forward_seconds_per_image
     phases = units_of(cfg.experiment, cfg.scale, **_overrides(cfg))
     cost = {
-        "trials": lambda name: cfg.epochs * (epoch + grad),
+        "trials": lambda name: cfg.epochs * epoch,
+        "probes": lambda name: _block_rows(cfg.epochs, int(name.rsplit("probe", 1)[1])) * grad,
         "training": lambda name: cfg.epochs * epoch,
         "balls": lambda name: cfg.k * grad,
         "shared": lambda name: cfg.shared_epochs * epoch,
@@ -259,6 +260,13 @@ def _unit_seconds(cfg, t):
     sizes = {f"members{a}-{b}": b - a for a, b in member_groups(cfg.members)}
     cost["members"] = lambda name: sizes[name] * cfg.epochs * steps * t.step_seconds
     return [(phase, [cost[phase](name) for name in names]) for phase, names in phases]
+
+
+def _block_rows(rows, block):
+    """Points in block ``block`` of a probe of ``rows`` points."""
+    from .experiments import PROBE_BLOCK
+
+    return min(PROBE_BLOCK, rows - block * PROBE_BLOCK)
 
 
 def _overrides(cfg):
