@@ -46,6 +46,8 @@ Each unit checkpoints on its own: a training run after every epoch (in its own f
 finished probe unit (and every :data:`PROBE_BLOCK` points of a long probe) to its own file
 under ``units/``. Rerunning with ``resume=True`` after any rank was killed reuses all of them,
 so at most one epoch of one training unit, or one block of one probe unit, is recomputed.
+``out`` must be a folder every rank sees (a shared file system): the trajectory's probe
+blocks read their trial's weights from it, and a resumed run finds the units' files there.
 
 **What is guaranteed.** The seeds, the batch orders and the member groups belong to the
 units, never to the ranks, and every unit computes the same operations whichever rank runs
