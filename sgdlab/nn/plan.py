@@ -41,7 +41,7 @@ __all__ = ["Timings", "Phase", "Plan", "measure", "estimate", "report", "SAMPLE_
 
 SAMPLE_IMAGES = 256
 """Most images of the gradient timed by :func:`measure` when ``probe_batch`` is None."""
-_STEPS = 3
+_STEPS = 5
 
 
 @dataclass
@@ -51,7 +51,9 @@ class Timings:
     Attributes
     ----------
     step_seconds : float
-        One SGD step of ``batch_size`` images (median of a few, after a warm-up step).
+        One SGD step of ``batch_size`` images: the fastest of a few, after a warm-up step
+        (the fastest, not the median, so that other jobs on a shared machine inflate it
+        less).
     forward_seconds_per_image, grad_seconds_per_image : float
         A forward pass, and one gradient of the probed f, per training image.
     train_bytes, grad_bytes : int
@@ -124,7 +126,7 @@ class Plan:
 
 
 # -- measuring -------------------------------------------------------------------------------
-def _median_seconds(func, repeats):
+def _fastest_seconds(func, repeats):
     import torch
 
     times = []
@@ -134,7 +136,7 @@ def _median_seconds(func, repeats):
         if torch.cuda.is_available():
             torch.cuda.synchronize()
         times.append(time.perf_counter() - began)
-    return sorted(times)[len(times) // 2]
+    return min(times)
 
 
 def _peak_bytes(func, device, extra):
@@ -203,14 +205,14 @@ def measure(cfg):
     model.train()
     step = _steps(cfg, model, x, y)
     step()  # warm-up
-    step_seconds = _median_seconds(step, _STEPS)
+    step_seconds = _fastest_seconds(step, _STEPS)
     train_bytes = _peak_bytes(step, device, 0 if device.type == "cuda" else state_bytes)
     sample = min(n, cfg.probe_batch or SAMPLE_IMAGES)
     theta = nets.flatten_params(model).to(device)
     xs, ys = x[:sample], y[:sample]
     probe.full_batch_grad(model, theta, xs, ys)  # warm-up
-    grad_seconds = _median_seconds(lambda: probe.full_batch_grad(model, theta, xs, ys), 1)
-    forward = _median_seconds(lambda: probe.loss_at(model, theta, xs, ys), _STEPS)
+    grad_seconds = _fastest_seconds(lambda: probe.full_batch_grad(model, theta, xs, ys), 2)
+    forward = _fastest_seconds(lambda: probe.loss_at(model, theta, xs, ys), 3)
     grad_bytes = _peak_bytes(lambda: _plain_grad(model, xs, ys), device,
                              0 if device.type == "cuda" else 2 * parameters * 4)
     if cfg.probe_batch is None:
