@@ -40,11 +40,14 @@ products for 4x4 maps and for 1x1 convolutions (slower), a hand-written BatchNor
 (``unfold`` + ``bmm``) convolution for the 8x8 maps (several times slower than the grouped
 convolution).
 
-Threads. The machine has 2 cores shared with other work. With torch's default of one OpenMP
-thread per core, a busy machine makes the compute-heavy paths (grouped, vmap) wait at every
-parallel region while the reference (many tiny operations) barely notices, so their ratio
-drops and scatters with the load; the command line therefore runs one thread unless
-``--threads`` says otherwise (the report records ``machine.threads`` and the load average).
+What makes the ensemble's ratio slow and noisy on this machine (2026-12) is the threads
+against the load. The grouped epoch runs large operations on every core (torch's default, one
+OpenMP thread per core); the sequential reference runs many tiny ones and barely uses a second
+core. So with one thread the ratio drops well below its value with two, and with two a round
+in which another process holds a core makes the grouped epoch wait at every parallel region
+and lose several times its time, while the reference hardly notices: one such round can put a
+single-run ratio below 1. Hence the alternated rounds and their median (``ROUNDS``), and the
+load average in the report.
 """
 
 import argparse
@@ -59,7 +62,7 @@ from torch.func import stack_module_state
 
 from ..nn import nets, probe
 
-__all__ = ["GOALS", "ROUNDS", "THREADS", "time_alternately", "ratio_summary", "per_sample",
+__all__ = ["GOALS", "ROUNDS", "time_alternately", "ratio_summary", "per_sample",
            "ensemble_epoch", "neighbourhood", "resnet34_training", "run", "main"]
 
 # Speed-ups (reference time / fast time) that the fast paths should reach on the 2-core CPU.
@@ -69,11 +72,8 @@ GOALS = {
 }
 """The speed-ups (reference time / fast time) that the fast paths should reach, by name."""
 
-ROUNDS = 3
+ROUNDS = 5
 """Alternated rounds of every comparison in a full run (each round gives one ratio)."""
-
-THREADS = 1
-"""Default torch CPU threads of the command line (``--threads``)."""
 
 IN_SHAPE = (1, 8, 8)     # digits
 CLASSES = 10
@@ -367,7 +367,7 @@ def run(device="cpu", quick=False):
                "neighbourhood": dict(k=4, chunk=2, limit=64),
                "resnet34": dict(batch_size=4, steps=1, warmup=1)}
     else:
-        cfg = {"per_sample": dict(n=256, repeats=max(ROUNDS, 5)),
+        cfg = {"per_sample": dict(n=256, repeats=ROUNDS),
                "ensemble": dict(members=50, repeats=ROUNDS),
                "neighbourhood": dict(k=100, repeats=ROUNDS),
                "resnet34": (dict(batch_size=128, steps=300, warmup=20) if cuda
@@ -419,10 +419,10 @@ def main(argv=None):
                         help="tiny sizes (seconds): checks that the benchmark runs")
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
                         help="where to run (default cpu)")
-    parser.add_argument("--threads", type=int, default=THREADS,
-                        help=f"torch CPU threads (default {THREADS}: on a small machine shared "
-                             "with other work, more OpenMP threads than free cores make the "
-                             "grouped and vmap paths crawl and the ratios noisy)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (default: torch's choice, one per core); 1 "
+                             "gives steadier times on a machine shared with other work, but "
+                             "lower speed-ups of the paths that use every core")
     args = parser.parse_args(argv)
     if args.threads is not None:
         if args.threads < 1:
