@@ -535,3 +535,30 @@ def test_bad_memory_arguments_are_rejected(data, seed):
         probe.chunking_error(model, theta, x, y, [4, 0])
     with pytest.raises(TypeError, match=r"batch_sizes must be a sequence"):
         probe.chunking_error(model, theta, x, y, 4)
+
+
+@pytest.mark.slow
+def test_chunked_gradient_memory_does_not_grow_with_images():
+    """tools/measure_memory.py: one chunked gradient's growth in resident memory, each in a
+    fresh process, for 8x more images, against the growth of the one-pass estimate."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from sgdlab.nn import nets
+
+    repo = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "tools/measure_memory.py", "memory", "--arch",
+                           "resnet", "--images", "256", "2048", "--batch-size", "64"],
+                          cwd=repo, capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    small, large = json.loads(proc.stdout)["rows"]
+    assert (small["images"], large["images"]) == (256, 2048)
+    model = nets.build("resnet", (3, 32, 32), 10, seed=0)
+    theta = nets.flatten_params(model)
+    x = torch.zeros(2048, 3, 32, 32)
+    one_pass_growth = (probe.point_memory_bytes(model, theta, x)
+                       - probe.point_memory_bytes(model, theta, x[:256])) / 2**20
+    assert abs(large["above_data_mb"] - small["above_data_mb"]) < 0.1 * one_pass_growth
+    assert large["estimate_mb"] == small["estimate_mb"]
