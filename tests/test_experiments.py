@@ -176,15 +176,32 @@ def test_each_experiment_on_cifar100(name, tmp_path, fake_cifar100):
     with augmentation and a probe chunk."""
     from sgdlab.nn import data, nets
 
+    augment = name != "allpairs"  # its ensembles refuse augmentation (test below)
     options = dict(dataset="cifar100", data_dir=str(fake_cifar100), batch_size=25,
-                   augment=True, probe_batch=40)
+                   augment=augment, probe_batch=40)
     result = experiments.run(name, scale="tiny", out=tmp_path, progress=False, **options)
     dataset = data.load("cifar100", fake_cifar100)
     assert dataset.classes == 100 and dataset.shape == (3, 32, 32)
     assert dataset.x_train.shape[0] == 100
     model = nets.build("resnet", dataset.shape, dataset.classes)
     assert result["summary"]["parameters"] == nets.count_parameters(model)
-    assert result["config"]["dataset"] == "cifar100" and result["config"]["augment"] is True
+    assert result["config"]["dataset"] == "cifar100" and result["config"]["augment"] is augment
     for value in result["arrays"].values():
         assert np.all(np.isfinite(value))
     assert experiments.load(tmp_path)["summary"] == result["summary"]
+
+
+@pytest.mark.parametrize("option", [dict(momentum=0.9), dict(weight_decay=5e-4),
+                                    dict(augment=True)])
+def test_allpairs_refuses_what_its_ensembles_would_ignore(option):
+    with pytest.raises(ValueError, match=f"{next(iter(option))} must be .* for allpairs"):
+        experiments.config_for("allpairs", "tiny", dataset="cifar10", **option)
+    experiments.config_for("trajectory", "tiny", dataset="cifar10", **option)  # fine there
+
+
+def test_train_ensemble_refuses_momentum():
+    from sgdlab.nn.train import TrainConfig, train_ensemble
+
+    config = TrainConfig(dataset="digits", limit=64, epochs=1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"config\.momentum must be 0\.0"):
+        train_ensemble(config, [1, 2], progress=False)

@@ -94,11 +94,22 @@ class ExperimentConfig:
         self.shared_epochs = validate.integer("shared_epochs", self.shared_epochs, low=0)
         self.rho = validate.real("rho", self.rho, above=0)
         self.small_lr = validate.real("small_lr", self.small_lr, above=0)
+        if self.experiment == "allpairs":
+            _plain_sgd_only(self)
         if self.experiment == "spectrum" and self.starts > self.epochs + 1:
             validate.fail("starts", f"<= epochs + 1 = {self.epochs + 1}", self.starts)
 
     def to_dict(self):
         return dataclasses.asdict(self)
+
+
+def _plain_sgd_only(config):
+    """allpairs trains its members as ensembles (:func:`sgdlab.nn.train.train_ensemble`),
+    whose step is plain SGD on unaugmented batches: refuse the options it would ignore."""
+    for name, plain in (("momentum", 0.0), ("weight_decay", 0.0), ("augment", False)):
+        if getattr(config, name) != plain:
+            validate.fail(name, f"{plain} for allpairs (its members train as ensembles, whose "
+                          "step is plain SGD on unaugmented batches)", getattr(config, name))
 
 
 OPTIONS = tuple(f.name for f in dataclasses.fields(ExperimentConfig))[2:]

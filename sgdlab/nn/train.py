@@ -883,6 +883,10 @@ def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=Tru
         Shape (E + 1, M, P), float32: the weights of every member at every epoch start.
     """
     config = _check_config(config)
+    for name, plain in (("momentum", 0.0), ("weight_decay", 0.0), ("augment", False)):
+        if getattr(config, name) != plain:
+            validate.fail(f"config.{name}", f"{plain} (an ensemble step is plain SGD on "
+                          "unaugmented batches)", getattr(config, name))
     seeds = _check_seeds(seeds)
     if not seeds:
         validate.fail("seeds", "at least one seed", shown="none")
