@@ -218,3 +218,58 @@ def test_choices_table_lists_every_choice_with_safe_cells():
     assert len(rows) == len(protocol.choices())
     assert all(row.count(" | ") == 3 for row in rows)  # no stray pipe splits a cell
     assert "batch size" in table and "momentum" in table
+
+
+def _chunking(sizes, loss_rel, cosine, n=1000):
+    return {"batch_sizes": sizes, "n": n, "loss": 2.0, "grad_norm": 1.0,
+            "chunked_loss": [2.0] * len(sizes), "chunked_grad_norm": [1.0] * len(sizes),
+            "loss_rel_diff": loss_rel, "grad_norm_rel_diff": [0.0] * len(sizes),
+            "grad_rel_diff": [0.1] * len(sizes), "cosine": cosine}
+
+
+def test_chunking_table_verdict_follows_the_numbers(glued):
+    from sgdlab.nn.probe import ChunkingError
+
+    errors = {"initialisation": ChunkingError(**_chunking([512, 64], [0.001, 0.002],
+                                                          [0.99, 0.98])),
+              "end of training": _chunking([64, 256, 512], [0.3, 0.04, 0.02],
+                                           [0.7, 0.96, 0.97])}
+    table = nn_tables.chunking_table(errors, "c").data
+    assert "| end of training | 64 | 16 (40) | 30% | 10% | 0.7 | no |" in table
+    assert "| initialisation | 512 | 2 (488) | 0.1% | 10% | 0.99 | yes |" in table
+    assert table.index("| initialisation | 64 |") < table.index("| initialisation | 512 |")
+    assert glued["c-images"] == "1,000"
+    assert glued["c-loss"] == "0.2% (initialisation) and 30% (end of training)"
+    assert glued["c-cosine"] == "0.98 (initialisation) and 0.7 (end of training)"
+    assert glued["c-test"] == ("f within 5% of the one-pass f and a cosine of at least 0.95 "
+                               "between their gradients")
+    assert glued["c-verdict"] == (
+        "At the initialisation, chunking does not matter: every chunk size tried passes; at "
+        "the end of training, chunking matters for chunks of fewer than 256 images; larger "
+        "chunks pass")
+
+
+@pytest.mark.parametrize("loss_rel, cosine, phrase", [
+    ([0.01, 0.2, 0.01], [0.99, 0.99, 0.99], "matters for some chunk sizes: only 64 and 512 "
+                                            "images pass"),
+    ([0.01, 0.01, 0.2], [0.99, 0.99, 0.99], "matters for some chunk sizes: only 64 and 256 "
+                                            "images pass"),
+    ([0.01, 0.01, 0.01], [0.9, 0.9, 0.9], "matters: no chunk size tried (up to 512) passes"),
+    ([0.2, 0.01, 0.01], [0.99, 0.99, 0.99], "matters for chunks of fewer than 256 images")])
+def test_chunking_table_each_outcome(glued, loss_rel, cosine, phrase):
+    nn_tables.chunking_table({"x": _chunking([64, 256, 512], loss_rel, cosine)}, "c")
+    assert glued["c-verdict"].startswith("At the x, chunking " + phrase)
+
+
+def test_chunking_table_thresholds_and_bad_arguments(glued):
+    errors = {"x": _chunking([64], [0.2], [0.9])}
+    nn_tables.chunking_table(errors, "c", tolerance=0.25, cosine=0.8)
+    assert glued["c-verdict"] == ("At the x, chunking does not matter: every chunk size "
+                                  "tried passes")
+    assert glued["c-test"].startswith("f within 25% ") and "at least 0.8 " in glued["c-test"]
+    with pytest.raises(TypeError, match="errors must be a non-empty dict of ChunkingError"):
+        nn_tables.chunking_table({}, "c")
+    with pytest.raises(ValueError, match="tolerance must be a finite number > 0, got 0.0"):
+        nn_tables.chunking_table(errors, "c", tolerance=0)
+    with pytest.raises(ValueError, match="cosine must be"):
+        nn_tables.chunking_table(errors, "c", cosine=1.5)

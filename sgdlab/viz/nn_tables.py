@@ -23,8 +23,8 @@ from . import tables
 from .nn_results import paper_command
 
 __all__ = ["PAPER", "CONFIDENCE", "VARIANCE", "NEAR", "joined", "name", "commands",
-           "sources_table", "choices_table",
-           "bias_table", "trajectory_table", "neighbourhood_table", "steps_table",
+           "sources_table", "choices_table", "bias_table", "chunking_table",
+           "trajectory_table", "neighbourhood_table", "steps_table",
            "trajectory_ledger", "normalised_pairs", "allpairs_table", "spectrum_table",
            "landscape_ledger", "ledger_table"]
 
@@ -219,6 +219,75 @@ def bias_table(bias, prefix):
                          tables.percent),
         "cosine": _each({k: min(r["cosine"] for r in v) for k, v in bias.items()})})
     return tables.markdown_table(rows, digits=4)
+
+
+def chunking_table(errors, prefix, *, tolerance=0.05, cosine=0.95):
+    """The probed f on chunks against one pass (:func:`sgdlab.nn.probe.chunking_error`), one
+    row per point and chunk size :math:`b`.
+
+    With :math:`C = \\lceil N / b \\rceil` chunks :math:`B_c` (the last one shorter), the
+    chunked :math:`f_b = \\sum_c (|B_c| / N) f_{B_c}` of :mod:`sgdlab.nn.probe`. A chunk size
+    passes at a point when :math:`|f_b - f| / |f| \\le` ``tolerance`` and the cosine of
+    :math:`\\nabla f_b` and :math:`\\nabla f` is at least ``cosine`` (our test: the paper does
+    not say how it computed f). Glues ``{prefix}-images`` (N), ``{prefix}-test`` (the test in
+    words), ``{prefix}-loss`` (the largest relative difference of f at each point, a
+    percentage), ``{prefix}-cosine`` (the smallest cosine at each) and ``{prefix}-verdict``:
+    per point, whether chunking matters there, and from which chunk size on it does not.
+
+    Parameters
+    ----------
+    errors : dict
+        Point label (read after "at the", e.g. ``"initialisation"``) ->
+        :class:`~sgdlab.nn.probe.ChunkingError` or its ``to_dict()``.
+    prefix : str
+    tolerance : float
+        Largest relative difference of f that passes, > 0.
+    cosine : float
+        Smallest cosine of the two gradients that passes, in (-1, 1].
+
+    Returns
+    -------
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
+    """
+    tolerance = validate.real("tolerance", tolerance, above=0)
+    cosine = validate.real("cosine", cosine, above=-1, high=1)
+    if not isinstance(errors, dict) or not errors:
+        validate.fail("errors", "a non-empty dict of ChunkingError", errors, TypeError)
+    errors = {k: e.to_dict() if hasattr(e, "to_dict") else dict(e) for k, e in errors.items()}
+    rows, verdicts = [], []
+    for label, e in errors.items():
+        n, order = e["n"], np.argsort(e["batch_sizes"], kind="stable")
+        sizes = [e["batch_sizes"][i] for i in order]
+        good = [e["loss_rel_diff"][i] <= tolerance and e["cosine"][i] >= cosine for i in order]
+        for j, i in enumerate(order):
+            count = -(-n // sizes[j])
+            rows.append({"point": label, "chunk size": sizes[j],
+                         "chunks (last)": f"{count} ({n - (count - 1) * sizes[j]})",
+                         "f: relative difference": tables.percent(e["loss_rel_diff"][i]),
+                         "gradient: relative difference": tables.percent(e["grad_rel_diff"][i]),
+                         "cosine of the gradients": e["cosine"][i], "passes": good[j]})
+        passing = [b for b, ok in zip(sizes, good) if ok]
+        first = min((j for j in range(len(sizes)) if all(good[j:])), default=None)
+        if first == 0:
+            text = "does not matter: every chunk size tried passes"
+        elif first is not None and not any(good[:first]):
+            text = (f"matters for chunks of fewer than {tables.number(sizes[first])} images; "
+                    "larger chunks pass")
+        elif passing:
+            text = f"matters for some chunk sizes: only {joined(passing)} images pass"
+        else:
+            text = f"matters: no chunk size tried (up to {tables.number(sizes[-1])}) passes"
+        verdicts.append(f"at the {label}, chunking {text}")
+    verdict = "; ".join(verdicts)
+    _glue(prefix, {
+        "images": tables.number(next(iter(errors.values()))["n"]),
+        "test": (f"f within {tables.percent(tolerance)} of the one-pass f and a cosine of at "
+                 f"least {tables.number(cosine)} between their gradients"),
+        "loss": _each({k: max(e["loss_rel_diff"]) for k, e in errors.items()}, tables.percent),
+        "cosine": _each({k: min(e["cosine"]) for k, e in errors.items()}),
+        "verdict": verdict[0].upper() + verdict[1:]})
+    return tables.markdown_table(rows, digits=4, align="lrrrrrl")
 
 
 def _start(epochs):
