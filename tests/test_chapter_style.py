@@ -66,6 +66,16 @@ def test_hide_input_only_for_plots(path):
                 f"{path.name}: a hide-input cell that does not plot:\n{c.source[:300]}")
 
 
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_removed_input_only_renders(path):
+    """A ``remove-input`` / ``remove-cell`` cell calls one rendering helper: the work it does
+    is not hidden from the reader."""
+    for c in _cells(path):
+        if c.cell_type == "code" and {"remove-input", "remove-cell"} & set(
+                c.metadata.get("tags", [])):
+            assert len(_lines(c)) <= 2, f"{path.name}: a hidden cell does work:\n{c.source}"
+
+
 def constants():
     """The numbers the prose may type: the paper's constants and our settings, each with why."""
     table = yaml.safe_load((REPO / "book" / "_constants.yml").read_text(encoding="utf-8"))
