@@ -188,7 +188,7 @@ CPU_MEMORY_GB = 2.0
 """Default vmap budget on a CPU, in GiB (at most a quarter of the available memory)."""
 
 CUDA_MEMORY_FRACTION = 0.5
-"""Default vmap budget on CUDA: this fraction of the device's free memory."""
+"""The default vmap budget on CUDA, as this fraction of the device's free memory."""
 
 ACTIVATION_COPIES = 3
 """Copies of the forward activations one gradient holds at its peak, in
@@ -1140,10 +1140,9 @@ def all_pairs_inner_products(model, trajectories, x, y, *, chunk=None, batch_siz
         :func:`default_memory_gb`.
     vectorize : bool or None
         ``vmap`` over points (True) or a Python loop (False), same numbers; None:
-        :func:`prefers_vmap` for the device.
-
-    Gradients are contracted with the final solutions chunk by chunk (float64), so besides the
-    ``vmap`` the memory is ``O(chunk * P + M * P)``.
+        :func:`prefers_vmap` for the device. Gradients are contracted with the final
+        solutions chunk by chunk (float64), so besides the ``vmap`` the memory is
+        ``O(chunk * P + M * P)``.
 
     Returns
     -------

@@ -37,7 +37,7 @@ class OneStep:
     x_min: np.ndarray
     """The minimum :math:`x_\\circ` of the basin of :math:`x_t` (where GD from it stops)."""
     escaped: np.ndarray
-    """Per trial: :math:`\\langle -\\nabla f(x_{t+1}), x_\\circ - x_{t+1}\\rangle \\le 0`."""
+    """One bool per trial, true where :math:`\\langle -\\nabla f(x_{t+1}), x_\\circ - x_{t+1}\\rangle \\le 0`."""
     lr: float
     noise: float
 

@@ -6,8 +6,8 @@ four claims about it that we can test on any member of :func:`sgdlab.landscapes.
 (:data:`CLAIMS`): GD from [-3, 3] is stuck; small noise finds bad minima, only outside
 [-1.5, 1.5]; the right noise puts every trial within 1.5; the smoothed f of the restart noise
 is convex on [-1.5, 1.5]. :func:`search_family` checks them on a grid of members (spike
-period, height, growth of the spikes with |x|) and step sizes; :func:`figure3_runs` reruns
-Figure 3 on one member.
+period, height, growth of the spikes with :math:`|x|`) and step sizes; :func:`figure3_runs`
+reruns Figure 3 on one member.
 """
 
 from __future__ import annotations
@@ -67,13 +67,13 @@ class Setting:
     small: float = 0.25
     """Radius of the small (and restart) noise, in periods."""
     right: float = 0.5
-    """Radius of the right noise, in periods (half a period: the box averages one spike)."""
+    """Radius of the right noise, in periods (half a period, so the box averages one spike)."""
     large: float = 2.0
     """Radius of the large noise, in periods."""
 
     @property
     def height(self):
-        """Relative spike height at |x| = 3, :math:`\\beta\\,3^\\gamma`."""
+        """Relative spike height at :math:`|x| = 3`, :math:`\\beta\\,3^\\gamma`."""
         return self.beta * 3.0**self.growth
 
     @property
@@ -101,8 +101,8 @@ class Member:
     holds: dict
     """Claim key -> bool."""
     numbers: dict
-    """What the verdicts rest on: ``stuck_share``, ``stuck_minima`` (GD), ``inner_minimum``
-    (smallest |x| of a spurious minimum of the small-noise g, inf if none), ``small_found``
+    """What the verdicts rest on, ``stuck_share``, ``stuck_minima`` (GD), ``inner_minimum``
+    (smallest :math:`|x|` of a spurious minimum of the small-noise g, inf if none), ``small_found``
     (share of small-noise trials in spurious basins), ``worst_share`` (lowest share within
     1.5 among the seeds run at the right noise: the check stops at the first seed below
     100%), ``min_curvature`` (least g'' of the small-noise g
@@ -222,9 +222,9 @@ def search_family(*, periods=(0.1, 0.2), heights=(0.1, 0.3, 1.0), growths=(0, 2,
                   lrs=(5e-4, 4e-3), smalls=(0.25, 0.375), trials=100, seeds=20, seed=0):
     """Check :data:`CLAIMS` on every member of a grid of the spiky family.
 
-    A member is a spike period, a relative spike height at |x| = 3 (``heights``; then
+    A member is a spike period, a relative spike height at :math:`|x| = 3` (``heights``; then
     :math:`\\beta = h / 3^\\gamma`), a growth exponent :math:`\\gamma` of the spikes with
-    |x|, a step size and a small-noise radius (in periods, from ``smalls``); the right and
+    :math:`|x|`, a step size and a small-noise radius (in periods, from ``smalls``); the right and
     large noise have radii of half a period and two periods. Fast: every run is Numba's
     :func:`sgdlab.run_sgd`.
 
@@ -246,7 +246,8 @@ def search_family(*, periods=(0.1, 0.2), heights=(0.1, 0.3, 1.0), growths=(0, 2,
 
 # -- Figure 3 on one member ------------------------------------------------------------------
 LEVELS = ("GD", "small", "right", "large")
-"""Row 2's panels: no noise, then the small, right and large noise of a :class:`Setting`."""
+"""The panels of row 2, in order (no noise, then the small, right and large noise of a
+:class:`Setting`)."""
 
 
 @dataclass

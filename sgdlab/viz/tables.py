@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
+
+import numpy as np
 
 from .. import _validate as validate
 
@@ -88,14 +91,27 @@ def percent(share, digits=3):
 
 
 def cell(value, digits=3):
-    """One table cell: text as it is, ``yes``/``no`` for a bool, :func:`number` otherwise."""
+    """One table cell: text as it is (a ``|`` escaped, so it stays in its column),
+    ``yes``/``no`` for a bool, :func:`number` otherwise."""
     if isinstance(value, (str, Text)):
-        return str(value)
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return _pipes(str(value))
+    if isinstance(value, (bool, np.bool_)):
         return verdict(value)
     if value is None:
         return "n/a"
     return number(value, digits)
+
+
+def _pipes(text):
+    """``text`` with every ``|`` kept inside its table cell: escaped in words, and written
+    ``\\vert`` / ``\\Vert`` inside ``$...$`` math (where an escape would change its meaning)."""
+    parts = re.split(r"(\$[^$]*\$)", text)
+    for i, part in enumerate(parts):
+        if part.startswith("$") and part.endswith("$") and len(part) > 1:
+            parts[i] = part.replace("\\|", "\\Vert ").replace("|", "\\vert ")
+        else:
+            parts[i] = part.replace("\\|", "|").replace("|", "\\|")
+    return "".join(parts)
 
 
 def verdict(ok):

@@ -626,7 +626,7 @@ def glue_lemma(lemma):
 def glue_corollary(cor, numbers):
     """``cor-*`` and the verdicts ``cor-hyp`` (does c' > c hold) and ``cor-printed`` (the sign
     of the printed T2)."""
-    glue_numbers("cor", numbers, digits=4)
+    glue_numbers("cor", {k: v for k, v in numbers.items() if k != "c_diff"}, digits=4)
     glue_number("cor-c_diff", numbers["c_diff"], digits=2)
     glue_text("cor-hyp", _choose(numbers["c_diff"] > 1e-9, "holds", "does not hold strictly"))
     return glue_text("cor-printed", _choose(cor.T2_as_printed > 0, "positive", "negative"))
@@ -637,7 +637,7 @@ def glue_spiky(numbers, landscape, *, lr, noise):
     ``spiky-growth``), its setting
     (``spiky-lr``, ``spiky-noise``, ``spiky-radius``) and the verdicts ``spiky-assume``,
     ``spiky-cond`` and ``spiky-fits``."""
-    glue_numbers("spiky", {k: v for k, v in numbers.items() if k not in ("ok",)})
+    glue_numbers("spiky", {k: v for k, v in numbers.items() if k not in ("ok", "fits")})
     params = landscape.params
     growth = float(params[2]) if params.size > 2 else 0.0   # spiky(growth=...): |x|^growth
     glue_numbers("spiky", {"beta": float(params[0]), "period": float(1 / params[1]),
