@@ -476,7 +476,9 @@ def log_or_symlog(ax, values):
         ax.set_yscale("log")
         return "log"
     ax.set_yscale("symlog", linthresh=max(1e-3 * float(np.max(np.abs(values))), 1e-12))
-    ax.axhline(0, color="black", lw=0.8)
+    from .style import PALETTE
+
+    ax.axhline(0, color=PALETTE["reference"], lw=0.8)
     return "symlog"
 
 

@@ -36,6 +36,7 @@ PALETTE = {
     "reference": "k",       # x*, the ball around it, exact thresholds, zero lines
     "muted": "0.5",         # secondary reference lines and markers
     "cloud": "0.45",        # clouds of noisy points
+    "contrast": "w",        # a line drawn over a dark colour map
 }
 """The book's colours by role (matplotlib colour strings)."""
 
