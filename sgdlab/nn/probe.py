@@ -1079,7 +1079,8 @@ class AllPairsResult:
         :math:`x_n^{final}` = ``trajectories[n, -1]``. Every row and every ``n`` is kept.
     count_not_positive, total, share_not_positive :
         Over the epoch starts ``t = 0 .. T - 1`` and the *other* final solutions ``n != m``:
-        ``total = M (M - 1) T`` values (the paper's count: 50 * 49 * 140 = 343,000).
+        ``total = M (M - 1) T`` values (50 * 49 * 140 = 343,000, the paper's total; that
+        the paper leaves out ``n == m`` is our inference: 343,000 is also 70 ** 3).
     count_not_positive_with_self, total_with_self, share_not_positive_with_self :
         The same with ``n == m`` included (``M * M * T`` values): the trajectory's own final
         solution, Figure 5a's case.
@@ -1119,8 +1120,9 @@ def all_pairs_inner_products(model, trajectories, x, y, *, chunk=None, batch_siz
     The last row of each trajectory is its final solution. It is kept in ``values`` but left
     out of the counts, where its value against its own final solution is exactly 0; the counts
     run over the ``T`` epoch starts. The headline share excludes ``n == m`` (the trajectory's
-    own target, Section 5.1's case), which matches the paper's total
-    ``M (M - 1) T`` = 50 * 49 * 140 = 343,000; the share including ``n == m`` is reported too.
+    own target, Section 5.1's case): ``M (M - 1) T`` = 50 * 49 * 140 = 343,000 matches the
+    paper's total, so we infer that the paper leaves ``n == m`` out (it does not say so, and
+    343,000 is also 70 ** 3); the share including ``n == m`` is reported too.
 
     Parameters
     ----------
