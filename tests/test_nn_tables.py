@@ -220,11 +220,11 @@ def test_choices_table_lists_every_choice_with_safe_cells():
     assert "batch size" in table and "momentum" in table
 
 
-def _chunking(sizes, loss_rel, cosine, n=1000):
+def _chunking(sizes, loss_rel, cosine, n=1000, grad_rel=None):
     return {"batch_sizes": sizes, "n": n, "loss": 2.0, "grad_norm": 1.0,
             "chunked_loss": [2.0] * len(sizes), "chunked_grad_norm": [1.0] * len(sizes),
             "loss_rel_diff": loss_rel, "grad_norm_rel_diff": [0.0] * len(sizes),
-            "grad_rel_diff": [0.1] * len(sizes), "cosine": cosine}
+            "grad_rel_diff": grad_rel or [0.1] * len(sizes), "cosine": cosine}
 
 
 def test_chunking_table_verdict_follows_the_numbers(glued):
@@ -233,20 +233,21 @@ def test_chunking_table_verdict_follows_the_numbers(glued):
     errors = {"initialisation": ChunkingError(**_chunking([512, 64], [0.001, 0.002],
                                                           [0.99, 0.98])),
               "end of training": _chunking([64, 256, 512], [0.3, 0.04, 0.02],
-                                           [0.7, 0.96, 0.97])}
+                                           [0.7, 0.96, 0.97], grad_rel=[0.5, 0.2, 0.1])}
     table = nn_tables.chunking_table(errors, "c").data
-    assert "| end of training | 64 | 16 (40) | 30% | 10% | 0.7 | no |" in table
+    assert "| end of training | 64 | 16 (40) | 30% | 50% | 0.7 | no |" in table
     assert "| initialisation | 512 | 2 (488) | 0.1% | 10% | 0.99 | yes |" in table
     assert table.index("| initialisation | 64 |") < table.index("| initialisation | 512 |")
     assert glued["c-images"] == "1,000"
     assert glued["c-loss"] == "0.2% (initialisation) and 30% (end of training)"
+    assert glued["c-gradient"] == "10% (initialisation) and 50% (end of training)"
     assert glued["c-cosine"] == "0.98 (initialisation) and 0.7 (end of training)"
     assert glued["c-test"] == ("f within 5% of the one-pass f and a cosine of at least 0.95 "
                                "between their gradients")
     assert glued["c-verdict"] == (
         "At the initialisation, chunking does not matter: every chunk size tried passes; at "
-        "the end of training, chunking matters for chunks of fewer than 256 images; larger "
-        "chunks pass")
+        "the end of training, chunking matters for chunks of fewer than 256 images (larger "
+        "chunks pass)")
 
 
 @pytest.mark.parametrize("loss_rel, cosine, phrase", [

@@ -230,9 +230,10 @@ def chunking_table(errors, prefix, *, tolerance=0.05, cosine=0.95):
     passes at a point when :math:`|f_b - f| / |f| \\le` ``tolerance`` and the cosine of
     :math:`\\nabla f_b` and :math:`\\nabla f` is at least ``cosine`` (our test: the paper does
     not say how it computed f). Glues ``{prefix}-images`` (N), ``{prefix}-test`` (the test in
-    words), ``{prefix}-loss`` (the largest relative difference of f at each point, a
-    percentage), ``{prefix}-cosine`` (the smallest cosine at each) and ``{prefix}-verdict``:
-    per point, whether chunking matters there, and from which chunk size on it does not.
+    words), ``{prefix}-loss`` and ``{prefix}-gradient`` (the largest relative difference of f
+    and of its gradient at each point, as percentages), ``{prefix}-cosine`` (the smallest
+    cosine at each) and ``{prefix}-verdict``: per point, whether chunking matters there, and
+    from which chunk size on it does not.
 
     Parameters
     ----------
@@ -272,8 +273,8 @@ def chunking_table(errors, prefix, *, tolerance=0.05, cosine=0.95):
         if first == 0:
             text = "does not matter: every chunk size tried passes"
         elif first is not None and not any(good[:first]):
-            text = (f"matters for chunks of fewer than {tables.number(sizes[first])} images; "
-                    "larger chunks pass")
+            text = (f"matters for chunks of fewer than {tables.number(sizes[first])} images "
+                    "(larger chunks pass)")
         elif passing:
             text = f"matters for some chunk sizes: only {joined(passing)} images pass"
         else:
@@ -285,6 +286,8 @@ def chunking_table(errors, prefix, *, tolerance=0.05, cosine=0.95):
         "test": (f"f within {tables.percent(tolerance)} of the one-pass f and a cosine of at "
                  f"least {tables.number(cosine)} between their gradients"),
         "loss": _each({k: max(e["loss_rel_diff"]) for k, e in errors.items()}, tables.percent),
+        "gradient": _each({k: max(e["grad_rel_diff"]) for k, e in errors.items()},
+                          tables.percent),
         "cosine": _each({k: min(e["cosine"]) for k, e in errors.items()}),
         "verdict": verdict[0].upper() + verdict[1:]})
     return tables.markdown_table(rows, digits=4, align="lrrrrrl")
