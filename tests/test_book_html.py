@@ -350,6 +350,11 @@ const sleep = ms => new Promise(r => setTimeout(r, ms));
     mathjax: !!(window.MathJax && MathJax.startup && MathJax.startup.document),
     brokenImages: imgs.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.src.slice(0, 120)),
     images: imgs.length,
+    // What scrolls sideways at this window's text width: tables, and the code of cells.
+    wide: Array.from(main.querySelectorAll('table, div.cell_input pre'))
+      .filter(el => el.scrollWidth > el.clientWidth + 1 ||
+              el.getBoundingClientRect().width > (el.closest('article') || main).clientWidth + 1)
+      .map(el => el.tagName + ': ' + el.textContent.trim().slice(0, 80)),
   });
 })().catch(err => done({error: String(err && err.stack || err)}));
 """ % WIDGET_VIEW
@@ -399,6 +404,7 @@ def test_every_page_renders_offline(built_book: Path, pages: list[Path], server:
                 problems.append(f"math not typeset: {report['mjx']} mjx-container for {report['math']} math elements")
             problems += [f"TeX error: {e}" for e in report["mjxErrors"]]
             problems += [f"image not loaded: {src}" for src in report["brokenImages"]]
+            problems += [f"scrolls sideways: {w}" for w in report["wide"]]
             summary.append(f"{rel}: {report['images']} img, {report['mjx']} math, {report['views']} widget views")
         problems += [f"console error: {m}" for m in console]
         problems += network

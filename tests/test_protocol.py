@@ -77,10 +77,11 @@ def test_network_sizes_are_counted_not_typed():
 
 
 def test_a_config_shows_its_own_values():
-    cfg = config_for("allpairs", "tiny", momentum=0.9, weight_decay=5e-4, bn_eval="running",
+    cfg = config_for("trajectory", "tiny", momentum=0.9, weight_decay=5e-4, bn_eval="running",
                      val_split="holdout", probe_batch=50)
     table = {r["choice"]: r["ours"] for r in protocol.choices(cfg)}
     assert "restart epochs (5.4)" not in table  # only the spectrum experiment restarts
+    assert table["momentum"] == "0.9"
     assert table["momentum"] == "0.9" and table["weight decay"] == "0.0005"
     assert table["BatchNorm statistics at evaluation"].startswith("running")
     assert table["validation set"].startswith("holdout")
