@@ -24,8 +24,10 @@ REFERENCE_WORDS = (
     "lemmas", "corollary", "assumption", "definition", "remark", "step", "steps", "equation",
     "eq.", "row", "rows", "table", "chapter", "stage", "stages", "exercise", "panel", "panels",
     "appendix", "item", "claim", "claims", "part")
-JOINERS = ("and", "or", "to", "-")  # "Sections 5.1 and 5.2": the second is a reference too
-NUMBER = re.compile(r"(?<![\w.\-/])\d[\d,]*(?:\.\d+)?(?![\w])")
+# "Sections 5.1 and 5.2": after a plural reference word, a joined number is a reference too.
+JOINERS = ("and", "or", "to", "-")
+# A number not glued to a word ("ResNet-34", "x2", "v1.0"); "-0.004" is a number.
+NUMBER = re.compile(r"(?<![\w./])(?<!\w-)\d[\d,]*(?:\.\d+)?(?![\w])")
 
 
 def _cells(path):
@@ -105,12 +107,15 @@ def typed_numbers(text, allowed):
     """Numbers in the prose of ``text`` that are neither a reference ("Figure 3") nor in
     ``allowed``."""
     words = prose(text)
-    found, last_reference = [], -1
+    found, plural_reference = [], -1
     for match in NUMBER.finditer(words):
         before = words[:match.start()].split()
         word = before[-1].lower().strip("([") if before else ""
-        if word in REFERENCE_WORDS or (word in JOINERS and last_reference == len(before) - 2):
-            last_reference = len(before)
+        if word in REFERENCE_WORDS:
+            plural_reference = len(before) if word.endswith("s") else -1
+            continue
+        if word in JOINERS and plural_reference == len(before) - 2:
+            plural_reference = len(before)
             continue
         if match.group().rstrip(",") not in allowed:
             found.append(match.group().rstrip(","))
@@ -120,9 +125,9 @@ def typed_numbers(text, allowed):
 def test_prose_scanner_finds_typed_numbers():
     text = ("We ran 165,800 points; see Figure 3 and $x^2 = 4$, `code 5`, {glue}`n-7`.\n"
             "```{code-cell} ipython3\nx = 12\n```\nThe ResNet-34 reached 97.3% in Section 5.1."
-            " Sections 5.1 and 5.2, up to 8.")
-    assert typed_numbers(text, set()) == ["165,800", "97.3", "8"]
-    assert typed_numbers(text, {"97.3", "8"}) == ["165,800"]
+            " Sections 5.1 and 5.2, up to 8. Figure 3 and 12% moved by -0.004.")
+    assert typed_numbers(text, set()) == ["165,800", "97.3", "8", "12", "0.004"]
+    assert typed_numbers(text, {"97.3", "8", "12", "0.004"}) == ["165,800"]
 
 
 @pytest.mark.parametrize("path", sorted(set(CHAPTERS) | {REPO / "book" / "intro.md"}),

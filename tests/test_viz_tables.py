@@ -33,6 +33,8 @@ def test_percent_and_phrases():
     assert tables.count_phrase(3, 1000, "trials") == "3 of the 1,000 trials"
     assert tables.count_phrase(7, 7, "balls") == "every one of the 7 balls"
     assert tables.count_phrase(0, 7, "balls") == "none of the 7 balls"
+    assert tables.count_phrase(1, 1, "trials") == "the only one of the trials"
+    assert tables.count_phrase(0, 1, "trials") == "none of the trials"
     with pytest.raises(ValueError, match="count must be <= total = 2, got 3"):
         tables.count_phrase(3, 2, "x")
     assert (tables.verdict(np.bool_(True)), tables.verdict(False)) == ("yes", "no")

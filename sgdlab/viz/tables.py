@@ -50,9 +50,10 @@ def _strip_zeros(text):
 def number(value, digits=3):
     """``value`` as prose: ``165,800``; ``0.0123``; ``2.5``; ``1.2 × 10⁻⁷``.
 
-    Integers (and integral floats of at least ``10**digits``) keep every digit, with thousands
-    separators. Other reals keep ``digits`` significant digits, trailing zeros dropped; below
-    ``1e-4`` or from ``1e15`` they use a power of ten. NaN prints ``n/a``.
+    Integers keep every digit, with thousands separators; so does every real of at least
+    ``10**digits`` (rounded to a whole number: ``number(165834.7) == "165,835"``). Other reals
+    keep ``digits`` significant digits, trailing zeros dropped; below ``1e-4`` or from ``1e15``
+    they use a power of ten. NaN prints ``n/a``.
 
     Parameters
     ----------
@@ -127,9 +128,11 @@ def count_phrase(count, total, noun, *, every="every", none="none"):
     total = validate.integer("total", total, low=1)
     if count > total:
         validate.fail("count", f"<= total = {total}", count)
+    if total == 1:  # "the only trial": a plural noun needs no number here
+        return f"{'the only one of the' if count else none + ' of the'} {noun}"
     things = f"the {number(total)} {noun}"
     if count == total:
-        return f"{every} one of {things}" if total > 1 else f"{every} one of the {noun}"
+        return f"{every} one of {things}"
     if count == 0:
         return f"{none} of {things}"
     return f"{number(count)} of {things}"
