@@ -653,6 +653,8 @@ def one_step_bound_shifted(theorem, dist_sq, *, grad_star):
         fail("theorem", "a Theorem1", error=TypeError, shown=type(theorem).__name__)
     G = real("grad_star", grad_star, low=0)
     d = np.asarray(dist_sq, dtype=np.float64)
+    if not np.all(d >= 0):
+        fail("dist_sq", "squared distances >= 0", float(d[~(d >= 0)].flat[0]))
     lr, L = theorem.lr, theorem.L
     return theorem.one_step_bound(d) + lr**2 * G * (G + 2 * L * (np.sqrt(d) + lr * theorem.r))
 
@@ -685,6 +687,22 @@ class LrLowerBound:
         return float(self.lrs[np.argmax(self.holds)]) if self.holds.any() else math.nan
 
 
+def _step_sizes(name, value):
+    """A non-empty 1-D array of increasing finite real step sizes > 0, as float64."""
+    expected = "a 1-D array of increasing finite step sizes > 0"
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError):
+        raw = None
+    if raw is None or raw.dtype.kind not in "iuf":
+        fail(name, expected, value, TypeError)
+    arr = raw.astype(np.float64)
+    if (arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr) & (arr > 0))
+            or np.any(np.diff(arr) <= 0)):
+        fail(name, expected, shown=np.array2string(raw, separator=", ", threshold=20))
+    return arr
+
+
 def lr_lower_bound(landscape, domain, *, c, noise, lrs, samples=None, seed=0):
     """The Remark after Theorem 1: for a fixed c, Assumption 1 holds only for step sizes
     large enough that the noise (a box of half-width :math:`\\eta W`) smooths f's spurious
@@ -704,9 +722,7 @@ def lr_lower_bound(landscape, domain, *, c, noise, lrs, samples=None, seed=0):
     """
     c = real("c", c, above=0)
     noise = real("noise", noise, above=0)
-    lrs = np.asarray(lrs, dtype=np.float64).ravel()
-    if lrs.size == 0 or not np.all(np.isfinite(lrs) & (lrs > 0)) or np.any(np.diff(lrs) <= 0):
-        fail("lrs", "increasing finite step sizes > 0", shown=f"{lrs.size} values")
+    lrs = _step_sizes("lrs", lrs)
     measured = np.array([one_point_convexity(landscape, domain, lr=lr, noise=noise,
                                              samples=samples, seed=seed).c for lr in lrs])
     return LrLowerBound(c=c, lrs=lrs, measured_c=measured, noise=noise)

@@ -491,13 +491,24 @@ def test_lr_lower_bound_of_a_quadratic_is_the_first_lr():
 @pytest.mark.parametrize("kwargs, message", [
     (dict(c=0.0, noise=1.0, lrs=[0.1]), "^c must be a finite number > 0, got 0.0"),
     (dict(c=0.1, noise=0.0, lrs=[0.1]), "^noise must be a finite number > 0, got 0.0"),
-    (dict(c=0.1, noise=1.0, lrs=[0.2, 0.1]), "^lrs must be increasing finite step sizes > 0"),
-    (dict(c=0.1, noise=1.0, lrs=[]), "^lrs must be increasing finite step sizes > 0"),
-    (dict(c=0.1, noise=1.0, lrs=[-1.0, 0.1]), "^lrs must be increasing finite step sizes"),
+    (dict(c=0.1, noise=1.0, lrs=[0.2, 0.1]),
+     r"^lrs must be a 1-D array of increasing finite step sizes > 0, got \[0.2, 0.1\]$"),
+    (dict(c=0.1, noise=1.0, lrs=[]), r"^lrs must be a 1-D array .*, got \[\]$"),
+    (dict(c=0.1, noise=1.0, lrs=[-1.0, 0.1]), r"^lrs must be a 1-D array .*, got \[-1"),
+    (dict(c=0.1, noise=1.0, lrs=[[0.1, 0.2]]), r"^lrs must be a 1-D array .*, got \[\[0.1"),
+    (dict(c=0.1, noise=1.0, lrs=[0.1, np.nan]), r"^lrs must be a 1-D array .*, got \[0.1, nan"),
 ])
 def test_lr_lower_bound_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
         theory.lr_lower_bound(ripple(dim=1), np.zeros((3, 1)) + 0.5, **kwargs)
+
+
+@pytest.mark.parametrize("lrs", [["a"], [True, False], [0.1, [0.2]]])
+def test_lr_lower_bound_lrs_not_numbers(lrs):
+    with pytest.raises(TypeError, match=r"^lrs must be a 1-D array of increasing finite step "
+                                        r"sizes > 0, got \["):
+        theory.lr_lower_bound(ripple(dim=1), np.zeros((3, 1)) + 0.5, c=0.1, noise=1.0,
+                              lrs=lrs)
 
 
 # -- Step 1 without grad f(x*) = 0: the shifted ripple (chapter main-theorem) ----------------
@@ -548,3 +559,21 @@ def test_one_step_bound_shifted_formula():
         theory.one_step_bound_shifted({}, d, grad_star=G)
     with pytest.raises(ValueError, match="grad_star must be a finite number >= 0, got -0.3"):
         theory.one_step_bound_shifted(thm, d, grad_star=-0.3)
+    with pytest.raises(ValueError, match="dist_sq must be squared distances >= 0, got -1.0"):
+        theory.one_step_bound_shifted(thm, [1.0, -1.0], grad_star=G)
+
+
+def test_one_step_bound_shifted_holds_on_the_shifted_ripple():
+    from sgdlab.landscapes import shifted_ripple
+
+    land, lr, noise = shifted_ripple(), 0.02, 2.5     # the chapter's setting
+    thm = theory.measure(land, theory.grid(-3, 3, 2001), lr=lr, noise=noise)
+    G = float(abs(theory.gradient_at_target(land)[0]))
+    # a real check: f'(0) != 0, so the printed chain's |f'(z)| <= L|z| fails near x* = 0
+    z = np.linspace(-lr * noise, lr * noise, 401)
+    assert G > 0.05 and np.any(np.abs(land.grad(z[:, None])[:, 0]) > thm.L * np.abs(z))
+    y = np.linspace(-3, 3, 61)[:, None]
+    est = theory.one_step(land, y, lr=lr, noise=noise, samples=4000, seed=2)
+    bound = theory.one_step_bound_shifted(thm, est.dist_sq, grad_star=G)
+    assert np.all(est.mean <= bound + 3 * est.stderr)
+    assert np.all(bound > thm.one_step_bound(est.dist_sq))     # G makes it weaker

@@ -153,6 +153,19 @@ def test_farther_width_on_a_known_curve():
     assert far.summary()["sharper"] == "no sharper a switch"
 
 
+def test_farther_width_is_nan_when_the_grid_misses_the_climb():
+    """The climb must start below 20% and end above 80% on the grid; else no width."""
+    ratios = np.geomspace(0.1, 10.0, 401)
+    p = np.clip(np.log(ratios / 0.5) / np.log(8.0), 0, 1)
+    high_start = step_size.FartherProbability(ratios=ratios[200:], probability={2: p[200:]})
+    assert p[200] >= 0.2 and math.isnan(high_start.width[2])
+    low_end = step_size.FartherProbability(ratios=ratios[:250], probability={2: p[:250]})
+    assert p[:250].max() <= 0.8 and math.isnan(low_end.width[2])
+    both = step_size.FartherProbability(ratios=ratios, probability={2: p, 50: p[::-1]})
+    assert math.isnan(both.width[50]) and not math.isnan(both.width[2])
+    assert str(both.summary()["sharper"]).startswith("a switch we cannot size here")
+
+
 def test_farther_probabilities_run():
     far = step_size.farther_probabilities((2, 20), [0.3, 1.0, 4.0], depth=3.0, period=0.5,
                                           distance=3.0, draws=200, seed=3)
@@ -203,6 +216,23 @@ def test_step_window_on_the_ripple():
     assert str(words["theorem1-words"]).startswith("lies below")
 
 
+def _window(measured_c, theorem1_max):
+    lrs = np.geomspace(1e-3, 1.0, len(measured_c))
+    bound = theory.LrLowerBound(c=0.1, lrs=lrs, measured_c=np.array(measured_c), noise=1.0)
+    return step_size.StepWindow(bound=bound, theorem1_max=theorem1_max, eta3_min=0.5,
+                                marks={})
+
+
+@pytest.mark.parametrize("measured_c, theorem1_max, start", [
+    ([0.0, 0.0, 0.0, 0.0], 1.0, "has no Remark's bound"),  # no lr reaches c: lr_min is nan
+    ([0.0, 0.0, 0.2, 0.2], 0.01, "lies below the Remark's bound"),
+    ([0.0, 0.2, 0.2, 0.0], 0.2, "leaves a window"),  # fails again above Theorem 1's bound
+    ([0.0, 0.2, 0.0, 0.2], 1.0, "lies above the Remark's bound, but Assumption 1 fails"),
+])
+def test_step_window_theorem1_words(measured_c, theorem1_max, start):
+    assert str(_window(measured_c, theorem1_max).summary()["theorem1-words"]).startswith(start)
+
+
 def test_profile_minima_against_a_fine_grid():
     deep = ripple(dim=1, depth=6.0, period=0.5)
     s = np.linspace(0.0, 1.0, 20001)
@@ -231,6 +261,18 @@ def test_schedule_runs_table_and_words():
     words = runs.summary()
     assert {"constant-small-final", "too-large-then-small-switch", "best-words"} <= set(words)
     assert len(_table_rows(step_size.schedule_table(runs))) == 5
+
+
+@pytest.mark.parametrize("schedules, message", [
+    ({"constant small": [0.01] * 2}, "^schedules must be a dict with the keys"),
+    ({name: [0.01] for name in step_size.SCHEDULE_NAMES}, "^schedules must be at least 2 stages"
+     ".*, got 1 stage"),
+])
+def test_schedule_runs_bad_schedules(schedules, message):
+    deep = ripple(dim=1, depth=6.0, period=0.5)
+    with pytest.raises(ValueError, match=message):
+        step_size.schedule_runs(deep, deep, np.ones((2, 1)), schedules, noise=1.0, chunk=2,
+                                seed=1, gd_lr=0.01)
 
 
 def test_ledger_has_a_verdict_per_claim(bumpy):

@@ -376,10 +376,14 @@ class FartherProbability:
     @property
     def width(self):
         """d -> factor of step size over which the probability climbs from 20% to 80% (on its
-        running maximum, interpolated in log step size)."""
+        running maximum, interpolated in log step size); nan when the grid does not bracket
+        the climb (the probability starts at 20% or more, or never passes 80%)."""
         out = {}
         for d, p in self.probability.items():
             rising, logs = np.maximum.accumulate(p), np.log(self.ratios)
+            if not (rising[0] < 0.2 and rising[-1] > 0.8):
+                out[d] = math.nan
+                continue
             lo, hi = (float(np.exp(np.interp(q, rising, logs))) for q in (0.2, 0.8))
             out[d] = hi / lo
         return out
@@ -395,8 +399,13 @@ class FartherProbability:
         out = {f"width-{d}": w for d, w in width.items()}
         out.update({f"p-small-{d}": Text(percent(float(self.probability[d][0]))) for d in dims})
         out.update({f"p-eta0-{d}": Text(percent(self.at(d, 2.0))) for d in dims})
-        sharper = width[high] < width[low]
-        out["sharper"] = Text("a sharper switch" if sharper else "no sharper a switch")
+        if math.isnan(width[high]) or math.isnan(width[low]):
+            out["sharper"] = Text("a switch we cannot size here: in some dimension the "
+                                  "probability does not climb from below 20% to above 80% "
+                                  "within the grid of step sizes (n/a)")
+        else:
+            out["sharper"] = Text("a sharper switch" if width[high] < width[low] else
+                                  "no sharper a switch")
         return out
 
 
@@ -531,10 +540,7 @@ class StepWindow:
         lr_min = self.bound.lr_min
         out = {"c": self.bound.c, "lr-min": lr_min, "theorem1": self.theorem1_max,
                "eta3": self.eta3_min}
-        out["theorem1-words"] = Text(
-            "lies below the Remark's bound: no step size of the grid meets both, and Theorem 1 "
-            "cannot speak for this landscape at this noise" if not lr_min <= self.theorem1_max
-            else "leaves a window above the Remark's bound, where Theorem 1 applies")
+        out["theorem1-words"] = Text(self._theorem1_words())
         bound, eta3 = self.bound, self.eta3_min
         inside = (bound.lrs >= lr_min) & (bound.lrs < eta3)
         out["gap-words"] = Text(
@@ -546,6 +552,19 @@ class StepWindow:
             out[f"{name}-c"] = c
             out[f"{name}-holds"] = Text("holds" if c >= self.bound.c else "fails")
         return out
+
+    def _theorem1_words(self):
+        bound, lr_min, top = self.bound, self.bound.lr_min, self.theorem1_max
+        if math.isnan(lr_min):
+            return ("has no Remark's bound to compare with: no step size of the grid reaches "
+                    "this c, and Theorem 1 cannot speak for this landscape at this noise")
+        if lr_min > top:
+            return ("lies below the Remark's bound: no step size of the grid meets both, and "
+                    "Theorem 1 cannot speak for this landscape at this noise")
+        if bound.holds[(bound.lrs >= lr_min) & (bound.lrs <= top)].all():
+            return "leaves a window above the Remark's bound, where Theorem 1 applies"
+        return ("lies above the Remark's bound, but Assumption 1 fails again at some step size "
+                "of the grid in between, so Theorem 1 applies only where it holds")
 
 
 def step_window(landscape, domain, *, c, noise, lrs, marks=None):
@@ -640,6 +659,11 @@ class ScheduleRuns:
                               if too > best else "helps as much or more")}
 
 
+SCHEDULE_NAMES = ("constant small", "constant large", "large, then small",
+                  "too large, then small")
+"""The schedules :func:`schedule_runs` needs (its words and the ledger compare them)."""
+
+
 def schedule_runs(landscape, profile, x0, schedules, *, noise, chunk, seed, gd_lr):
     """Each schedule (name -> one step size per stage of ``chunk`` steps) as one
     :func:`sgdlab.run_schedule` from ``x0`` with ``seed``; coordinates are classified on the
@@ -651,7 +675,14 @@ def schedule_runs(landscape, profile, x0, schedules, *, noise, chunk, seed, gd_l
     ScheduleRuns
     """
     x0 = np.asarray(x0, dtype=np.float64)
+    if not isinstance(schedules, dict) or not set(SCHEDULE_NAMES) <= set(schedules):
+        validate.fail("schedules", f"a dict with the keys {SCHEDULE_NAMES}",
+                      shown=repr(list(schedules) if isinstance(schedules, dict)
+                                 else schedules))
     stages = max(len(lrs) for lrs in schedules.values())
+    if stages < 2:
+        validate.fail("schedules", "at least 2 stages (one before and one after the switch)",
+                      shown=f"{stages} stage(s)")
     switch = stages // 2
     curves, stuck, at_switch = {}, {}, {}
     for name, lrs in schedules.items():
