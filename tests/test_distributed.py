@@ -54,8 +54,31 @@ def _assert_shared_out(result, experiment, ranks):
 
 
 # -- the process group and the shares, without torchrun --------------------------------------
-def test_single_process_context_and_collectives():
-    assert not distributed.launched() or os.environ.get("WORLD_SIZE") != "1"
+def test_launched_only_with_torchruns_variables_and_more_than_one_rank(monkeypatch):
+    for name, value in (("RANK", "0"), ("LOCAL_RANK", "0"), ("WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+    assert distributed.launched()
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    assert not distributed.launched()
+    monkeypatch.delenv("WORLD_SIZE")
+    assert not distributed.launched()
+
+
+def test_collective_timeout_default_and_override(monkeypatch):
+    monkeypatch.delenv(distributed.TIMEOUT_ENV, raising=False)
+    assert distributed.timeout_minutes() == distributed.TIMEOUT_MINUTES >= 30 * 24 * 60
+    monkeypatch.setenv(distributed.TIMEOUT_ENV, "200")
+    assert distributed.timeout_minutes() == 200 * 60
+    for bad in ("0", "-1", "soon", "inf"):
+        monkeypatch.setenv(distributed.TIMEOUT_ENV, bad)
+        with pytest.raises(ValueError, match=f"SGDLAB_DIST_TIMEOUT_H must be a number of "
+                           f"hours > 0, got '{bad}'"):
+            distributed.timeout_minutes()
+
+
+def test_single_process_context_and_collectives(monkeypatch):
+    for name in ("RANK", "LOCAL_RANK", "WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
     context = distributed.init("cpu")
     assert context == distributed.SINGLE and context.main and context.world_size == 1
     assert distributed.all_gather(context, {"a": 1}) == [{"a": 1}]
@@ -161,15 +184,20 @@ def test_plan_bad_arguments():
 def test_plan_prints_an_estimate_without_training(tmp_path):
     from sgdlab.nn import data
 
-    data.write_fake_cifar(tmp_path / "data", "cifar10", n_per_batch=4)
+    data.write_fake_cifar(tmp_path / "data", "cifar10", n_per_batch=26)  # >= a batch of 128
     proc = _sgdlab(["trajectory", "--scale", "paper", "--dataset", "cifar10", "--data-dir",
                     str(tmp_path / "data"), "--device", "cpu", "--plan", "--ranks", "4"])
     text = proc.stdout
     assert "trajectory (scale paper, device cpu, 4 rank(s)" in text
-    assert "20 training images" in text  # the generated files: 5 batches of 4
+    assert "130 training images" in text  # the generated files: 5 batches of 26
     for word in ("trials", "total", "peak memory per process", "disk"):
         assert word in text
     assert not list(tmp_path.glob("**/result.json"))
+    small = _sgdlab(["trajectory", "--scale", "paper", "--dataset", "cifar10", "--data-dir",
+                     str(tmp_path / "data"), "--device", "cpu", "--plan", "--limit", "100"],
+                    check=False)
+    assert small.returncode == 2
+    assert "batch_size must be <= the 100 training images, got 128" in small.stderr
 
 
 # -- torchrun against one process ----------------------------------------------------------

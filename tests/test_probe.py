@@ -471,7 +471,7 @@ def test_default_path_gives_the_loop_numbers(data, seed):
     looped = probe.neighbourhood_probe(model, theta, target, x, y, k=5, batch_size=7,
                                        vectorize=False)
     assert torch.equal(default.values, looped.values)
-
+    assert probe.prefers_vmap("cpu") is False  # so the default above was the loop
 
 def chunk_reference(model, theta, x, y, batch_size):
     """f and its gradient on consecutive chunks, by plain autograd on the module."""

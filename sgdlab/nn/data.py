@@ -159,8 +159,9 @@ def load(name="digits", data_dir=None, *, val_fraction=0.2, seed=0, limit=None,
         A CIFAR file that references anything but numpy arrays (:func:`safe_pickle_load`).
     """
     validate.choice("name", name, DATASETS)
-    limit = validate.integer("limit", limit, low=1, allow_none=True)
     validate.choice("val_split", val_split, VAL_SPLITS)
+    limit = validate.integer("limit", limit, low=2 if val_split == "holdout" else 1,
+                             allow_none=True)  # a holdout needs one image to train, one to hold
     holdout = validate.real("holdout", holdout, above=0, below=1)
     split = (val_split, holdout)
     if name == "digits":

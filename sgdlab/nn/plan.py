@@ -23,8 +23,10 @@ CPU it is counted: the parameters, their gradients, the data, and the bytes of t
 autograd saves for the backward pass (a lower estimate of the process's memory). A gradient
 over all ``n`` images in one pass (``probe_batch`` None) is measured on a slice of the data
 and scaled to ``n`` images (its saved tensors grow linearly with the images); with
-``probe_batch`` it is measured at that chunk. A probe that maps ``w`` points at once
-(``vmap``) multiplies the gradient's part by ``w``, within the ``memory_gb`` budget.
+``probe_batch`` it is measured at that chunk. The estimate is for one point: a probe that
+maps ``w`` points at once (``vmap``, on CUDA) multiplies the gradient's part by ``w``, which
+the budget ``memory_gb`` bounds; the plan does not add that factor, so on CUDA add up to
+``memory_gb`` to its peak.
 Importing this module does not import torch.
 """
 
@@ -193,6 +195,9 @@ def measure(cfg):
     from . import data, nets, probe
 
     dataset = data.load(cfg.dataset, cfg.data_dir, limit=cfg.limit, val_split=cfg.val_split)
+    if cfg.batch_size > dataset.x_train.shape[0]:
+        validate.fail("batch_size", f"<= the {dataset.x_train.shape[0]} training images",
+                      cfg.batch_size)
     device = torch.device(cfg.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         validate.fail("device", "available (torch.cuda.is_available() is False)", cfg.device)

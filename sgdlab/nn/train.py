@@ -29,7 +29,8 @@ an option:
   way, and the probes (:mod:`sgdlab.nn.probe`) always use batch statistics: they build their
   networks with :func:`sgdlab.nn.nets.build`, so the probed :math:`f` is a function of the
   weights alone. ``weights.npy`` and ``start_params`` hold parameters only: a run continued
-  from ``start_params`` starts its averages afresh;
+  from ``start_params`` starts its averages afresh (and, with ``momentum``, its momentum
+  buffer at zero: the spectrum's continuations do);
 * ``val_split``: the test split, or a fixed holdout of the training split
   (:func:`sgdlab.nn.data.load`).
 
