@@ -85,6 +85,13 @@ def test_supermartingale_on_a_quadratic():
     assert sup["inc_z_max"] < 3      # the quadratic's contraction is (1 - lr)^2 = 1 - lambda
 
 
+def test_supermartingale_needs_two_trials():
+    land = quadratic()
+    thm = theory.measure(land, theory.grid(-3, 3, 101), lr=0.1, noise=1.0)
+    with pytest.raises(ValueError, match="trials must be an integer >= 2, got 1"):
+        t1.supermartingale(land, thm, trials=1, start=3.0, lr=0.1, noise=1.0, seed=1)
+
+
 def _trace(final, steps=1):
     dist = np.vstack([np.full_like(final, 9.0)] * steps + [final]).astype(np.float32)
     return theory.YTrace(dist_sq=dist, x=np.zeros((final.size, 1)), lr=0.1, noise=1.0, seed=0)
@@ -128,8 +135,21 @@ def test_lemma5_map_matches_direct_evaluation():
     lr_half = 0.5 * min(1 / 2, 1.0)
     assert_allclose(out["slack_lr"]["L = c"][0], theory.lemma5(
         theory.theorem1(lr=lr_half, L=1.0, c=1.0, r=1.0), T2=1000).slack)
-    first_ok = mu_grid[np.argmax(out["slack_map"][:, 1] >= 1)]
-    assert out["mu_needed_T2"] == first_ok
+    # at T2 = 2000 the slack is about 0.02 at mu = 1 and 1.9 at mu = 50: 50 is the first
+    first_ok = [mu for mu in mu_grid if theory.lemma5(thm, T2=2000.0, mu=mu).slack >= 1]
+    assert out["mu_needed_T2"] == first_ok[0] == 50.0
+    none = t1.lemma5_map(thm, T2=2000, T2_grid=T2_grid, mu_grid=np.array([1.0, 2.0]),
+                         fractions=np.array([0.5]), L_over_c={"L = c": 1.0})
+    assert np.all(none["slack_map"] < 1)                # no mu of this grid is enough
+    assert np.all(np.isnan(none["mu_needed"])) and math.isnan(none["mu_needed_T2"])
+
+
+def test_lemma_sentence_both_ways(glued):
+    t1.glue_lemma({"slack": 2.0, "holds_mu8": True, "mu_needed_T2": 50.0})
+    assert glued["lemma-needed"] == "the lemma already holds from μ ≈ 50 (on the grid)"
+    assert "lemma-mu_needed_T2" not in glued and glued["lemma-mu8"] == "holds"
+    t1.glue_lemma({"slack": 0.5, "holds_mu8": False, "mu_needed_T2": math.nan})
+    assert glued["lemma-needed"] == "no μ of the grid makes the lemma hold"
 
 
 def test_corollary_run_matches_theory():
@@ -181,6 +201,16 @@ def test_spiky_constants_and_its_sentences(glued):
                                   "fits inside the interval"
     t1.glue_spiky(dict(numbers, ok=False, share=0.5), land, lr=5e-4, noise=100.0)
     assert "does not bring" in glued["spiky-lesson"]
+    works = dict(numbers, ok=False, share=0.95, c=0.5, violations=0)
+    t1.glue_spiky(dict(works, over_cL2=50.0), land, lr=5e-4, noise=100.0)
+    assert "one-point convex" in glued["spiky-lesson"]
+    assert "far from necessary" in glued["spiky-lesson"] and "50 times" in glued["spiky-lesson"]
+    t1.glue_spiky(dict(works, over_cL2=2.0), land, lr=5e-4, noise=100.0)
+    assert "stricter than needed" in glued["spiky-lesson"]
+    for bad in (dict(works, c=-0.1), dict(works, violations=3)):
+        t1.glue_spiky(dict(bad, over_cL2=50.0), land, lr=5e-4, noise=100.0)
+        assert glued["spiky-lesson"].startswith("Here SGD ends near x* although")
+        assert "far from necessary" not in glued["spiky-lesson"]
 
 
 def test_shifted_check_against_the_closed_form(glued):
@@ -194,6 +224,7 @@ def test_shifted_check_against_the_closed_form(glued):
     slope = ripple_slope(z, shift=0.25)
     assert_allclose(out["pointwise_share"], np.mean(np.abs(slope) > thm.L * np.abs(z)))
     assert out["pointwise_share"] > 0                                # the proof's bound fails
+    assert out["shifted_holds"] == out["points"] == 11               # the bound with G holds
     assert_allclose(out["mean_ratio"], np.mean(slope**2) / (thm.L**2 * np.mean(z**2)))
     t1.glue_shifted(out)
     assert glued["shift-verdict"].startswith("holds at every one of the 11 tested points")
@@ -213,14 +244,15 @@ def _ledger_inputs(**change):
                               step_size_ok=True) for d in (1, 10)}
     base = dict(thm=thm, f_only=SimpleNamespace(c=-1.0),
                 one={d: {"z_min": 5.0} for d in (1, 10)},
-                sup={d: {"inc_z_max": -2.0, "gap_z_max": -1.0} for d in (1, 10)},
+                sup={d: {"inc_z_max": -2.0, "gap_z_max": -1.0, "G_up": 0} for d in (1, 10)},
                 prob={d: {"mean_over_2b": 0.5, "share": 1.0, "lower95": 0.99, "q90_ratio": 0.2}
                       for d in (1, 10)},
                 stay={"share_stay": 1.0, "share_both": 1.0},
                 lemma={"slack": 2.0, "slack_min_allowed": 1.5},
                 cor=SimpleNamespace(shrinks=True, T2_as_printed=5.0),
                 cor_numbers={"c_diff": 0.1, "share2": 0.9},
-                spiky={"lam": 1.0, "ok": True, "share": 0.95}, shifted={"z_min": 4.0})
+                spiky={"lam": 1.0, "ok": True, "share": 0.95, "span": 2.5},
+                shifted={"z_min": 4.0})
     base.update(change)
     return base
 
@@ -236,6 +268,16 @@ def test_ledger_verdicts_follow_the_numbers(glued):
     t1.glue_ledger(rows)
     assert glued["ledger-count"] == f"{len(rows) - 2} of the {len(rows)} claims"
     assert "| claim | measured | agrees |" in t1.ledger_table(rows).data
+    assert any("[-2.5, 2.5]" in row["claim"] for row in rows)   # the span of the data
+
+
+def test_ledger_and_sentence_share_the_g_test(glued):
+    for sup in ({1: {"inc_z_max": -2.0, "gap_z_max": -1.0, "G_up": 3}},    # rises, not sig.
+                {1: {"inc_z_max": 4.0, "gap_z_max": -1.0, "G_up": 0}}):    # significant rise
+        rows = t1.ledger(**_ledger_inputs(sup=sup))
+        row = next(r for r in rows if r["claim"] == "Step 2: mean of $G_t$ never rises")
+        t1.glue_supermartingale(sup)
+        assert row["agrees"] == "no" and glued["sup-verdict"] != "never goes up"
 
 
 def test_outcome_sentences_both_ways(glued):
@@ -256,7 +298,8 @@ def test_outcome_sentences_both_ways(glued):
     t1.glue_probability({1: {"share": 0.4, "lower95": 0.3}}, {"share_stay": 0.5})
     assert glued["prob-verdict"] == "below the theorem's 1/2"
     assert glued["stay-verdict"] == "A share 0.5 of the trials stays"
-    t1.glue_lemma({"slack": 2.0, "holds_mu8": False, "slack_map": None})
+    t1.glue_lemma({"slack": 2.0, "holds_mu8": False, "slack_map": None,
+                   "mu_needed_T2": 5.0})
     assert glued["lemma-mu8"] == "fails" and glued["lemma-slack"] == "2"
     cor = SimpleNamespace(T2_as_printed=-3.0)
     t1.glue_corollary(cor, {"c_diff": 1e-15, "T2": 10.0})
@@ -268,8 +311,12 @@ def test_constants_table_and_glue(glued):
     thm = {1: theory.measure(land, theory.grid(-3, 3, 501), lr=0.02, noise=2.5, dist0_sq=9.0)}
     f_only = theory.one_point_convexity(land, theory.grid(-3, 3, 501), lr=0.02, noise=0.0)
     spurious = t1.glue_constants(thm, f_only, land)
-    assert glued["L-exact"] == "7" and glued["assume-verdict"] == "holds on both domains"
+    assert glued["L-exact"] == "7" and glued["assume-verdict"] == "holds on the domain"
     assert glued["f-verdict"] == ("is" if f_only.c > 0 else "is not")
     assert glued["f-spurious"] == str(spurious.size)
     table = t1.constants_table(thm).data
     assert table.count("\n") == 13 and "$d = 1$" in table
+    t1.glue_constants({1: thm[1], 10: thm[1]}, f_only, land)
+    assert glued["assume-verdict"] == "holds on both domains"
+    t1.glue_constants({1: thm[1], 2: thm[1], 3: thm[1]}, f_only, land)
+    assert glued["assume-verdict"] == "holds on all 3 domains"

@@ -117,7 +117,10 @@ def glue_constants(theorems, f_only, land1):
     glue_number("f-spurious", int(spurious.size))
     glue_number("f-spurious-at", float(np.abs(spurious).min()) if spurious.size else math.nan)
     holds = all(t.c > 0 and t.assumption.violations == 0 for t in theorems.values())
-    glue_text("assume-verdict", _choose(holds, "holds on both domains", "fails"))
+    n = len(theorems)
+    where = ("the domain" if n == 1 else "both domains" if n == 2
+             else f"all {number(n)} domains")
+    glue_text("assume-verdict", _choose(holds, f"holds on {where}", "fails"))
     glue_text("f-verdict", _choose(f_only.c > 0, "is", "is not"))
     glue_text("lr-verdict", _choose(all(t.step_size_ok for t in theorems.values()), "below",
                                     "not below"))
@@ -171,7 +174,7 @@ def supermartingale(landscape, theorem, *, trials, start, lr, noise, seed):
     theorem : sgdlab.theory.Theorem1
         L, c and r of the landscape (from :func:`sgdlab.theory.measure`).
     trials : int
-        Number of runs.
+        Number of runs, at least 2 (the standard errors need two).
     start : float
         Every coordinate of every start.
     lr, noise : float
@@ -185,6 +188,7 @@ def supermartingale(landscape, theorem, *, trials, start, lr, noise, seed):
         ``err``; ``theorem`` (Theorem 1 from this start).
     """
     land = landscapes.as_landscape(landscape, need_target=True)
+    trials = validate.integer("trials", trials, low=2)
     x0 = np.full((trials, land.dim), float(start))
     d0 = start_distance(land, x0[:1], lr=lr)
     t1 = theory.theorem1(lr=lr, L=theorem.L, c=theorem.c, r=theorem.r, dist0_sq=d0)
@@ -276,8 +280,9 @@ def lemma5_map(theorem, *, T2, T2_grid, mu_grid, fractions, L_over_c):
     Returns
     -------
     dict
-        Arrays ``slack`` (mu x T2), ``mu_min``, ``mu_needed`` (per T2), ``slack_lr`` (name ->
-        per fraction); numbers ``slack``, ``lhs``, ``rhs`` (at ``T2``), ``mu_needed_T2``,
+        Arrays ``slack_map`` (mu x T2), ``mu_min``, ``mu_needed`` (per T2, the smallest mu of
+        ``mu_grid`` with slack >= 1, NaN where none is), ``slack_lr`` (name -> per fraction);
+        numbers ``slack``, ``lhs``, ``rhs`` (at ``T2``), ``mu_needed_T2``,
         ``slack_min_allowed``, ``slack_max_allowed`` (over L/c in {1, 7, 1000}, T2 in
         {1, 1e3, 1e9} and fractions {0.001, 0.5, 0.999}), ``r_check`` (largest change of the
         slack when r changes) and ``holds_mu8`` (does the lemma hold at mu = 8).
@@ -285,7 +290,8 @@ def lemma5_map(theorem, *, T2, T2_grid, mu_grid, fractions, L_over_c):
     lemma = theory.lemma5(theorem, T2=T2)
     slack = np.array([[theory.lemma5(theorem, T2=T, mu=mu).slack for T in T2_grid]
                       for mu in mu_grid])
-    mu_needed = np.array([mu_grid[np.argmax(slack[:, j] >= 1)] for j in range(len(T2_grid))])
+    mu_needed = np.array([mu_grid[np.argmax(slack[:, j] >= 1)] if np.any(slack[:, j] >= 1)
+                          else math.nan for j in range(len(T2_grid))])
     corners = [_slack_at_min_mu(L, f, T) for f in (0.001, 0.5, 0.999) for L in (1.0, 7.0, 1e3)
                for T in (1, 1e3, 1e9)]
     r_check = max(abs(theory.lemma5(theory.theorem1(lr=theorem.lr, L=theorem.L, c=theorem.c,
@@ -413,11 +419,11 @@ def spiky_constants(landscape, spans, x0, *, lr, noise, steps, seed):
     nested : dict
         span -> :class:`sgdlab.theory.Theorem1`.
     numbers : dict
-        On the first span: ``L``, ``L_at``, ``c``, ``violations``, ``lam``, ``over_cL2``,
-        ``over_2L`` (lr over those bounds), ``ok`` (the condition holds); ``ok_spans`` (how
-        many spans satisfy it), ``fits`` (spans where it holds and :math:`20b/\\lambda` is
-        within the span's :math:`\\max\\|x\\|^2`); ``share``, ``share_05`` (trials within
-        1.5 and 0.5 of x*).
+        On the first span (``span``, its half-width): ``L``, ``L_at``, ``c``,
+        ``violations``, ``lam``, ``over_cL2``, ``over_2L`` (lr over those bounds), ``ok``
+        (the condition holds); ``ok_spans`` (how many spans satisfy it), ``fits`` (spans
+        where it holds and :math:`20b/\\lambda` is within the span's
+        :math:`\\max\\|x\\|^2`); ``share``, ``share_05`` (trials within 1.5 and 0.5 of x*).
     """
     nested = {s: theory.measure(landscape, theory.grid(-s, s, 10_001), lr=lr, noise=noise)
               for s in spans}
@@ -428,7 +434,7 @@ def spiky_constants(landscape, spans, x0, *, lr, noise, steps, seed):
                     "violations": whole.assumption.violations, "lam": whole.lam,
                     "over_cL2": lr / whole.lr_bounds["c/L^2"],
                     "over_2L": lr / whole.lr_bounds["1/(2L)"], "ok": bool(whole.step_size_ok),
-                    "ok_spans": len(ok), "spans": len(spans),
+                    "ok_spans": len(ok), "spans": len(spans), "span": float(spans[0]),
                     "fits": sum(nested[s].radius_sq <= s * s for s in ok),
                     "share": run.share_within(1.5), "share_05": run.share_within(0.5)}
 
@@ -526,6 +532,7 @@ def ledger(*, thm, f_only, one, sup, prob, stay, lemma, cor, cor_numbers, spiky,
     bad = sum(t.assumption.violations for t in thm.values())
     z_one = min(o["z_min"] for o in one.values())
     inc = max(s["inc_z_max"] for s in sup.values())
+    ups = sum(s["G_up"] for s in sup.values())
     gap = max(s["gap_z_max"] for s in sup.values())
     mean2b = max(p["mean_over_2b"] for p in prob.values())
     share = min(p["share"] for p in prob.values())
@@ -537,8 +544,9 @@ def ledger(*, thm, f_only, one, sup, prob, stay, lemma, cor, cor_numbers, spiky,
         ("the step-size condition", f"largest allowed η {n(thm[1].lr_max)}",
          all(t.step_size_ok for t in thm.values())),
         ("Step 1 at every tested $y_t$", f"margin {n(z_one)} std. errors", z_one > -Z_LIMIT),
-        ("Step 2: mean of $G_t$ never rises", f"largest rise {n(inc)} std. errors",
-         inc < Z_LIMIT),
+        ("Step 2: mean of $G_t$ never rises",
+         f"rises at {n(ups)} steps, largest {n(inc)} std. errors",
+         _g_never_rises(sup)),
         ("Step 2: below the iterated bound", f"largest excess {n(gap)} std. errors",
          gap < Z_LIMIT),
         ("Step 2: mean at $T_1$ below $2b/\\lambda$", f"{n(mean2b)} of it", mean2b <= 1),
@@ -557,7 +565,8 @@ def ledger(*, thm, f_only, one, sup, prob, stay, lemma, cor, cor_numbers, spiky,
         ("Corollary 2's printed $T_2$ is positive", n(cor.T2_as_printed), cor.T2_as_printed > 0),
         ("$20b/\\lambda$ within 10 times the 90% radius", f"ratio {n(prob[1]['q90_ratio'])}",
          prob[1]["q90_ratio"] >= 0.1),
-        ("spiky $f$: the conditions on [-3, 3]", f"λ = {n(spiky['lam'])}", spiky["ok"]),
+        (f"spiky $f$: the conditions on [-{spiky['span']:g}, {spiky['span']:g}]",
+         f"λ = {n(spiky['lam'])}", spiky["ok"]),
         ("spiky $f$: over 90% of SGD within 1.5", n(spiky["share"]), spiky["share"] > 0.9),
         ("$\\nabla f(x^*) \\ne 0$: Step 1 still holds", f"margin {n(shifted['z_min'])} std. "
          "errors", shifted["z_min"] > -Z_LIMIT)]
@@ -587,6 +596,13 @@ def glue_one_step(one, *, lr, curvature_g):
         f"errors at {number(total - held)} of the {number(total)} points"))
 
 
+def _g_never_rises(sup):
+    """The one test of "the mean of G_t never rises": no step where it goes up and no
+    increment above :data:`Z_LIMIT` standard errors."""
+    return (sum(s["G_up"] for s in sup.values()) == 0
+            and max(s["inc_z_max"] for s in sup.values()) < Z_LIMIT)
+
+
 def glue_supermartingale(sup):
     """``sup-d{d}-*`` and ``sup-verdict`` (does the mean of G ever go up)."""
     for d, numbers in sup.items():
@@ -595,7 +611,7 @@ def glue_supermartingale(sup):
     ups = sum(s["G_up"] for s in sup.values())
     worst = max(s["inc_z_max"] for s in sup.values())
     return glue_text("sup-verdict", _choose(
-        ups == 0 and worst < Z_LIMIT, "never goes up",
+        _g_never_rises(sup), "never goes up",
         f"goes up at {number(ups)} steps (largest rise {number(worst)} standard errors)"))
 
 
@@ -616,10 +632,15 @@ def glue_probability(prob, stay):
 
 
 def glue_lemma(lemma):
-    """``lemma-*`` (numbers) and ``lemma-mu8`` (holds / fails at mu = 8)."""
+    """``lemma-*`` (numbers), ``lemma-needed`` (from which mu of the grid the lemma holds,
+    or that none does) and ``lemma-mu8`` (holds / fails at mu = 8)."""
     glue_numbers("lemma", {k: v for k, v in lemma.items()
                            if k not in ("slack_map", "mu_min", "mu_needed", "slack_lr",
-                                        "holds_mu8")})
+                                        "holds_mu8", "mu_needed_T2")})
+    needed = lemma["mu_needed_T2"]
+    glue_text("lemma-needed", _choose(
+        math.isfinite(needed), f"the lemma already holds from μ ≈ {number(needed)} (on the "
+        "grid)", "no μ of the grid makes the lemma hold"))
     return glue_text("lemma-mu8", _choose(lemma["holds_mu8"], "holds", "fails"))
 
 
@@ -639,7 +660,7 @@ def glue_spiky(numbers, landscape, *, lr, noise):
     ``spiky-cond`` and ``spiky-fits``."""
     glue_numbers("spiky", {k: v for k, v in numbers.items() if k not in ("ok", "fits")})
     params = landscape.params
-    growth = float(params[2]) if params.size > 2 else 0.0   # spiky(growth=...): |x|^growth
+    growth = float(params[2])   # spiky(growth=...): |x|^growth
     glue_numbers("spiky", {"beta": float(params[0]), "period": float(1 / params[1]),
                            "growth": growth, "lr": lr, "noise": noise, "radius": lr * noise})
     glue_text("spiky-assume", _choose(numbers["c"] > 0 and numbers["violations"] == 0,
@@ -655,10 +676,16 @@ def glue_spiky(numbers, landscape, *, lr, noise):
 
 def _spiky_lesson(numbers):
     works = numbers["share"] > 0.9
-    if works and not numbers["ok"]:
+    convex = numbers["c"] > 0 and numbers["violations"] == 0
+    if works and not numbers["ok"] and convex:
+        how = _choose(numbers["over_cL2"] >= 10, "far from necessary", "stricter than needed")
         return ("So the theorem explains why the noise helps (the smoothed function is "
                 "one-point convex), but its step-size condition, which charges for the worst "
-                "curvature of f rather than of g, is far from necessary for this f")
+                f"curvature of f rather than of g, is {how} for this f (η is "
+                f"{number(numbers['over_cL2'])} times c/L²)")
+    if works and not numbers["ok"]:
+        return ("Here SGD ends near x* although the smoothed function is not one-point convex "
+                "on the domain, so the theorem does not explain this run")
     if works:
         return "Here the theorem's conditions hold and SGD ends near x*, as it predicts"
     return ("Here SGD does not bring more than 90% of the trials within 1.5 of x*, so this f "
