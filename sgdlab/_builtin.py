@@ -14,7 +14,7 @@ from ._rng import uniform_pm1_lane
 QUADRATIC, SPIKY, RIPPLE = 0, 1, 2
 VALUE, SLOPE, ANTIDERIVATIVE = 0, 1, 2
 
-# Bump h(t) = 16 t^2 (1 - t)^2 on each unit cell (t = frac(u)): C^1, periodic, even, range
+# Bump h(t) = 16 t^2 (1 - t)^2 on each unit cell (t = frac(u)): C^2, periodic, even, range
 # [0, 1]; its moments int_0^t tau^k h(tau) d tau are polynomials (_bump_partial).
 
 
@@ -87,9 +87,28 @@ def _cell_integral(m, e, t):
     return total
 
 
+# Bernoulli numbers B_0 .. B_14 (B_1 = -1/2): Faulhaber's sums of m^j over m < n, j <= 14
+_BERNOULLI = np.array([1.0, -0.5, 1.0 / 6.0, 0.0, -1.0 / 30.0, 0.0, 1.0 / 42.0, 0.0,
+                       -1.0 / 30.0, 0.0, 5.0 / 66.0, 0.0, -691.0 / 2730.0, 0.0, 7.0 / 6.0])
+_LOOP_CELLS = 1024  # below, cell by cell (bit for bit as before); above, Faulhaber's sums
+
+
+@njit(cache=True, inline="always")
+def _power_sum(n, j):
+    """sum_{m < n} m^j (0^0 = 1) by Faulhaber: sum_k C(j+1, k) B_k n^(j+1-k) / (j+1)."""
+    total = 0.0
+    binom = 1.0  # C(j + 1, k)
+    for k in range(j + 1):
+        total += binom * _BERNOULLI[k] * _power(n, j + 1.0 - k)
+        binom = binom * (j + 1.0 - k) / (k + 1.0)
+    return total / (j + 1.0)
+
+
 @njit(cache=True, inline="always")
 def _whole_cells(n, e):
-    """sum_{m < n} int_0^1 (m + tau)^e h(tau) d tau: per cell a polynomial in m, by Horner."""
+    """sum_{m < n} int_0^1 (m + tau)^e h(tau) d tau: per cell a polynomial in m, by Horner
+    cell by cell for n < _LOOP_CELLS, else in closed form by Faulhaber's sums (all terms
+    positive: no cancellation), so the cost does not grow with n."""
     coef = np.empty(e + 1)  # coef[j] = C(e, j) * int_0^1 tau^(e-j) h(tau) d tau
     binom = 1.0
     for j in range(e + 1):
@@ -97,6 +116,10 @@ def _whole_cells(n, e):
         coef[j] = binom * 16.0 * (1.0 / (i + 3) - 2.0 / (i + 4) + 1.0 / (i + 5))
         binom = binom * (e - j) / (j + 1.0)
     total = 0.0
+    if n >= _LOOP_CELLS:
+        for j in range(e + 1):
+            total += coef[j] * _power_sum(n, j)
+        return total
     for m in range(int(n)):
         value = coef[e]
         for j in range(e - 1, -1, -1):

@@ -83,6 +83,27 @@ def test_spiky_growth_smoothing_vs_quadrature(growth, radius):
         assert_allclose(land.smoothed(x, radius=radius), total / (2 * radius), rtol=1e-11)
 
 
+def test_spiky_antiderivative_whole_cells_in_closed_form_far_out():
+    """From 1024 cells on, the whole cells are summed by Faulhaber's formula: exact against
+    rational sums on both sides of the switch, and instant far out (10^12 cells, where a
+    loop over the cells would run for hours)."""
+    from fractions import Fraction
+    from math import comb
+
+    from sgdlab import _builtin
+
+    for e in (2, 5, 14):
+        moments = [Fraction(16, i + 3) - Fraction(32, i + 4) + Fraction(16, i + 5)
+                   for i in range(e + 1)]
+        coef = [comb(e, i) * moments[i] for i in range(e + 1)]  # of m^(e - i)
+        for n in (1023, 1024, 2500):
+            exact = sum(c * sum(m ** (e - i) for m in range(n)) for i, c in enumerate(coef))
+            assert _builtin._whole_cells(float(n), e) == pytest.approx(float(exact), rel=1e-13)
+    # 10^12 cells of mean bump 8/15: F1(s) = s^3/3 (1 + 8 beta/15) up to O(1/cells)
+    value = _builtin.spiky_antiderivative(1e11, 0.3, 10.0, 0.0)
+    assert value == pytest.approx(1e33 / 3 * (1 + 0.3 * 8 / 15), rel=1e-9)
+
+
 def test_spiky_growth_zero_is_the_plain_spiky_function(rng):
     s = rng.uniform(-4, 4, 300)
     assert_array_equal(spiky(growth=0).f(s), spiky().f(s))

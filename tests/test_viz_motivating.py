@@ -47,12 +47,28 @@ def test_convexity_claim_against_the_exact_second_derivative():
     for setting, convex in ((Setting(period=0.4, beta=1.0 / 3**8, growth=8, lr=4e-3), True),
                             (SMALL, False)):
         member = motivating.check_member(setting, trials=10, seeds=1)
-        land, r = setting.landscape(), setting.radius("small")
+        land, r = setting.landscape(), setting.radius("restart")
         y = np.linspace(-1.5, 1.5, 301)
         h = 1e-4
         second = (land.smoothed(y + h, radius=r) - 2 * land.smoothed(y, radius=r)
                   + land.smoothed(y - h, radius=r)) / h**2
         assert member.holds["convex"] == convex == bool(np.min(second) >= -1e-3)
+
+
+def test_convex_claim_checks_the_restart_noise_of_the_panels():
+    """With a small radius (0.375 periods) unlike the restart's (0.25), the claim and the
+    panel table's "convex g" of the first restart still check the same g."""
+    setting = Setting(period=0.2, beta=0.1 / 3**4, growth=4, lr=4e-3, small=0.375)
+    assert setting.radius("restart") == pytest.approx(0.05) != setting.radius("small")
+    member = motivating.check_member(setting, trials=10, seeds=1)
+    fig = motivating.figure3_runs(setting, trials=5, stages=2)
+    rows = {r["key"]: r for r in motivating.panel_rows(fig)}
+    for key in ("noise-2", "lr-2"):
+        assert rows[key]["radius"] == pytest.approx(setting.radius("restart"))
+        assert rows[key]["convex"] == member.holds["convex"]
+    land, y = setting.landscape(), np.linspace(-1.5, 1.5, 3001)[:, None]
+    slope = land.smoothed_grad(y, radius=setting.radius("restart"))[:, 0]
+    assert member.numbers["min_curvature"] == pytest.approx(np.min(np.diff(slope)) / 1e-3)
 
 
 def test_search_counts_pairs_and_picks_the_first_best():
@@ -64,16 +80,23 @@ def test_search_counts_pairs_and_picks_the_first_best():
     for (a, b), n in result.pairs.items():
         assert n == sum(m.holds[a] and m.holds[b] for m in result.members)
     assert result.all_hold == (max(counts) == 4)
+    # GD is stuck in neither member (20 trials, spikes of relative height 0.3 at |x| = 3),
+    # so every pair with "stuck" is a conflict, and the sentence names each conflict
+    assert not any(m.holds["stuck"] for m in result.members) and not result.all_hold
+    assert ("stuck", "convex") in result.conflicts
     text = motivating.conflict_text(result)
-    if not result.all_hold and result.conflicts:
-        for a, b in result.conflicts:
-            assert motivating.LABELS[a] in text and motivating.LABELS[b] in text
+    assert text.startswith("no member satisfies all four")
+    for a, b in result.conflicts:
+        assert motivating.LABELS[a] in text and motivating.LABELS[b] in text
 
 
 def test_conflict_text_follows_the_outcome():
     member = motivating.Member(SMALL, dict.fromkeys(motivating.CLAIMS, True), {})
-    assert "satisfies all four" in motivating.conflict_text(
-        motivating.SearchResult([member], member, {("stuck", "outside"): 1}))
+    every = motivating.SearchResult([member], member, {("stuck", "outside"): 1})
+    assert motivating.conflict_text(every).endswith("satisfies all four claims")
+    assert motivating.conflict_text(every, SMALL).endswith("the chapter uses the first")
+    other = Setting(period=0.2, beta=0.3, growth=0, lr=4e-3)
+    assert motivating.conflict_text(every, other).endswith("uses another member")
     member = motivating.Member(SMALL, {**dict.fromkeys(motivating.CLAIMS, True),
                                        "convex": False}, {})
     result = motivating.SearchResult([member], member, {("stuck", "convex"): 0,
@@ -111,11 +134,12 @@ def test_panel_rows_and_ledger(fig3):
     assert gd["within 1.5"] == fig3.row2["GD"].share_within(1.5)
     assert_allclose(gd["std"], np.std(fig3.row2["GD"].x))
     land, y, h = SMALL.landscape(), np.linspace(-0.75, 0.75, 301), 1e-4
-    for row, run in ((gd, fig3.row2["GD"]), (rows[-1], fig3.row3["lr"][-1])):
-        r = run.smoothing_radius
-        second = (land.smoothed(y + h, radius=r) - 2 * land.smoothed(y, radius=r)
-                  + land.smoothed(y - h, radius=r)) / h**2
-        assert row["convex"] == bool(np.min(second) >= -1e-3) or row is gd
+    r = fig3.row3["lr"][-1].smoothing_radius
+    second = (land.smoothed(y + h, radius=r) - 2 * land.smoothed(y, radius=r)
+              + land.smoothed(y - h, radius=r)) / h**2
+    assert rows[-1]["convex"] == bool(np.min(second) >= -1e-3)
+    # GD's g is f itself, whose spikes make it non-convex on [-1.5, 1.5]
+    assert np.min(np.diff(land.grad(np.linspace(-1.5, 1.5, 3001)))) < 0
     assert gd["convex"] is False and [r["key"] for r in rows[:5]] == [
         "GD", "small", "right", "large", "noise-1"]
     search = motivating.SearchResult([motivating.check_member(SMALL, trials=20, seeds=1)],
@@ -180,5 +204,7 @@ def test_one_step_without_noise_stays_and_2d_draws():
         escape.one_step(land, "a", lr=0.1, noise=1.0)
     with pytest.raises(ValueError, match="x_t must be"):
         escape.one_step(land, [1.0, 2.0], lr=0.1, noise=1.0)
+    with pytest.raises(ValueError, match="lr must be large enough .* within 1,000,000"):
+        escape.one_step(land, [2.003], lr=1e-12, noise=0.0)  # GD would need ~1e13 steps
     with pytest.raises(TypeError, match="step must be a OneStep"):
         escape.plot_one_step(axes[0], land, "step")

@@ -12,7 +12,6 @@ that with :func:`sgdlab.run_sgd`; :func:`plot_one_step` draws it in 1-D (Figure 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +34,8 @@ class OneStep:
     x_next: np.ndarray
     """:math:`x_{t+1} = y_t - \\eta w_t`, one per trial, shape (trials, dim)."""
     x_min: np.ndarray
-    """The minimum :math:`x_\\circ` of the basin of :math:`x_t` (where GD from it stops)."""
+    """The minimum :math:`x_\\circ` of the basin of :math:`x_t` (where GD from it stops: see
+    :func:`one_step`)."""
     escaped: np.ndarray
     """One bool per trial, true where :math:`\\langle -\\nabla f(x_{t+1}), x_\\circ - x_{t+1}\\rangle \\le 0`."""
     lr: float
@@ -47,6 +47,23 @@ class OneStep:
         return float(self.escaped.mean())
 
 
+_GD_TOL, _GD_CHUNK, _GD_CAP = 1e-9, 1_000, 1_000_000
+
+
+def _basin_minimum(land, start, fine):
+    """Steepest descent with the small step ``fine`` from ``start`` (1, dim) until the
+    gradient's norm is at most ``_GD_TOL`` (the basin's own minimum), at most ``_GD_CAP``
+    steps."""
+    x = start
+    for _ in range(_GD_CAP // _GD_CHUNK + 1):
+        if np.linalg.norm(land.grad(x)) <= _GD_TOL:
+            return x[0].copy()
+        x = run_sgd(land, x, lr=fine, noise=0.0, steps=_GD_CHUNK).x
+    validate.fail("lr", f"large enough that GD with step lr/20 = {fine:g} reaches the basin's "
+                  f"minimum (gradient norm <= {_GD_TOL:g}) within {_GD_CAP:,} steps",
+                  shown=f"{20.0 * fine:g}")
+
+
 def one_step(landscape, x_t, *, lr, noise, trials=200, seed=0):
     """One SGD step from ``x_t`` in ``trials`` independent trials (Figures 1 and 2).
 
@@ -54,8 +71,10 @@ def one_step(landscape, x_t, *, lr, noise, trials=200, seed=0):
               \\qquad w_t \\sim U[-W, W]^d
 
     The basin's minimum :math:`x_\\circ` is where GD with a step :math:`\\eta/20` from ``x_t``
-    stops;
-    a trial escapes when the negative gradient at :math:`x_{t+1}` no longer points to it.
+    stops: the first iterate (checked every 1,000 steps) whose gradient has norm at most
+    1e-9. A ``ValueError`` is raised when it has not stopped within 1,000,000 steps (a step
+    too small for the basin). A trial escapes when the negative gradient at :math:`x_{t+1}`
+    no longer points to it.
 
     Returns
     -------
@@ -72,9 +91,7 @@ def one_step(landscape, x_t, *, lr, noise, trials=200, seed=0):
         validate.fail("x_t", "a point (an array of numbers)", error=TypeError,
                       shown=type(x_t).__name__)
     start = validate.points("x_t", start, land.dim)
-    fine = lr / 20.0  # steepest descent with a small step finds the basin's own minimum
-    gd = run_sgd(land, start, lr=fine, noise=0.0, steps=int(math.ceil(20.0 / fine)))
-    x_min = gd.x[0]
+    x_min = _basin_minimum(land, start, lr / 20.0)
     y_t = start[0] - lr * land.grad(start)[0]
     step = run_sgd(land, np.repeat(start, trials, axis=0), lr=lr, noise=noise, steps=1,
                    seed=seed)
@@ -90,10 +107,10 @@ def _plot_1d(ax, land, step, half):
     xs = np.linspace(centre - half, centre + half, 1201)
     ax.plot(xs, land.f(xs), color=PALETTE["function"], label="f")
     x1 = step.x_next[:, 0]
-    for mask, colour, label in ((step.escaped, PALETTE["good"], "x_{t+1}: left the basin"),
-                                (~step.escaped, PALETTE["alert"], "x_{t+1}: still in it")):
+    for mask, colour, label in ((step.escaped, PALETTE["good"], "left the basin"),
+                                (~step.escaped, PALETTE["alert"], "still in it")):
         ax.plot(x1[mask], land.f(x1[mask]), "o", ms=3, alpha=0.6, color=colour,
-                label=f"${label.split(':')[0]}$:{label.split(':')[1]}")
+                label=f"$x_{{t+1}}$: {label}")
     for point, name in ((step.x_t, "x_t"), (step.y_t, "y_t"), (step.x_min, "x_\\circ")):
         ax.plot(point[0], land.f(point[0]), "s", color=PALETTE["reference"], ms=5)
         ax.annotate(f"${name}$", (point[0], land.f(point[0])), textcoords="offset points",

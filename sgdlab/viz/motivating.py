@@ -5,9 +5,9 @@ The paper's Figure 3 uses a spiky one-dimensional f that it does not print. Its 
 four claims about it that we can test on any member of :func:`sgdlab.landscapes.spiky`
 (:data:`CLAIMS`): GD from [-3, 3] is stuck; small noise finds bad minima, only outside
 [-1.5, 1.5]; the right noise puts every trial within 1.5; the smoothed f of the restart noise
-is convex on [-1.5, 1.5]. :func:`search_family` checks them on a grid of members (spike
-period, height, growth of the spikes with :math:`|x|`) and step sizes; :func:`figure3_runs`
-reruns Figure 3 on one member.
+(that of the first restart, on [-1.5, 1.5]: half the right radius) is convex there.
+:func:`search_family` checks them on a grid of members (spike period, height, growth of the
+spikes with :math:`|x|`) and step sizes; :func:`figure3_runs` reruns Figure 3 on one member.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ CLAIMS = {
     "stuck": "GD from [-3, 3] is stuck, spread over many local minima",
     "outside": "small noise finds bad minima, only outside [-1.5, 1.5]",
     "all_near": "the right noise puts every trial within 1.5, in every seed",
-    "convex": "the g of the (smaller) restart noise is convex on [-1.5, 1.5]",
+    "convex": "the g of the restart noise (half the right one) is convex on [-1.5, 1.5]",
 }
 """The four claims of Section 2 that the search tests, by key (the paper's words, short)."""
 
@@ -65,7 +65,7 @@ class Setting:
     growth: int
     lr: float
     small: float = 0.25
-    """Radius of the small (and restart) noise, in periods."""
+    """Radius of the small noise, in periods."""
     right: float = 0.5
     """Radius of the right noise, in periods (half a period, so the box averages one spike)."""
     large: float = 2.0
@@ -85,7 +85,11 @@ class Setting:
         return landscapes.spiky(beta=self.beta, period=self.period, growth=self.growth)
 
     def radius(self, level):
-        """:math:`\\eta W` of ``level`` (``"small"``, ``"right"``, ``"large"``; ``"GD"``: 0)."""
+        """:math:`\\eta W` of ``level`` (``"small"``, ``"right"``, ``"large"``; ``"GD"``: 0;
+        ``"restart"``: half the right radius, that of the first restart of Figure 3's row 3,
+        on [-1.5, 1.5], in both readings)."""
+        if level == "restart":
+            return 0.5 * self.right * self.period
         return 0.0 if level == "GD" else getattr(self, level) * self.period
 
     def noise(self, level):
@@ -105,8 +109,8 @@ class Member:
     (smallest :math:`|x|` of a spurious minimum of the small-noise g, inf if none), ``small_found``
     (share of small-noise trials in spurious basins), ``worst_share`` (lowest share within
     1.5 among the seeds run at the right noise: the check stops at the first seed below
-    100%), ``min_curvature`` (least g'' of the small-noise g
-    on [-1.5, 1.5])."""
+    100%), ``min_curvature`` (least g'' on [-1.5, 1.5] of the g of the restart noise,
+    :meth:`Setting.radius` ``("restart")``)."""
 
     @property
     def count(self):
@@ -123,14 +127,15 @@ def _spurious(land, x, radius):
 
 
 @functools.lru_cache(maxsize=256)
-def _structure(period, beta, growth, radius):
+def _structure(period, beta, growth, radius, restart):
     """The spurious minima of g on [-SPAN, SPAN] (not the one reached from x* = 0), and the
-    least g'' on [-INNER, INNER] (from the exact g' on a grid). Cached: it needs no run."""
+    least g'' on [-INNER, INNER] of the g of ``restart`` (from the exact g' on a grid).
+    Cached: it needs no run."""
     land = landscapes.spiky(beta=beta, period=period, growth=growth)
     grid = np.linspace(-SPAN, SPAN, _GRID)
     minima = np.unique(basins_1d(land, grid, radius=radius, span=SPAN, n_points=_GRID))
     minima = minima[np.abs(minima) > 1.5 * (grid[1] - grid[0])]
-    return minima, _least_curvature(land, radius, INNER)
+    return minima, _least_curvature(land, restart, INNER)
 
 
 def _least_curvature(land, radius, half):
@@ -167,7 +172,9 @@ def check_member(setting, *, trials=100, seeds=20, seed=0):
       and SGD at that noise ends in a spurious basin in at least one trial;
     * ``all_near``: at the right noise every trial ends within 1.5, in each of ``seeds``
       seeds (new starts and noise each; it stops at the first seed that fails);
-    * ``convex``: :math:`g'' \\ge 0` on [-1.5, 1.5] for the small (restart) noise.
+    * ``convex``: :math:`g'' \\ge 0` on [-1.5, 1.5] for the restart noise, the radius of
+      the first restart of :func:`figure3_runs` (half the right radius; the panel table's
+      "convex g" of ``noise-2`` and ``lr-2`` checks the same g).
 
     Returns
     -------
@@ -180,7 +187,8 @@ def check_member(setting, *, trials=100, seeds=20, seed=0):
     seed = validate.seed("seed", seed)
     land, small = setting.landscape(), setting.radius("small")
     stuck_share, stuck_minima = _gd_numbers(land, setting, trials, seed)
-    minima, curvature = _structure(setting.period, setting.beta, setting.growth, small)
+    minima, curvature = _structure(setting.period, setting.beta, setting.growth, small,
+                                   setting.radius("restart"))
     run = run_sgd(land, _starts(trials, seed), lr=setting.lr, noise=setting.noise("small"),
                   steps=setting.steps, seed=seed)
     found = float(_spurious(land, run.x, small).mean())
@@ -267,7 +275,7 @@ class Figure3:
 
 
 def _stage(land, s, k, reading, trials, seed, region):
-    shrink = 0.5**k
+    shrink = 0.5**k  # k = 1: the radius of Setting.radius("restart")
     lr = s.lr * (shrink if reading == "lr" else 1.0)
     noise = s.noise("right") * (shrink if reading == "noise" else 1.0)
     steps = int(math.ceil(3.0 / lr))
@@ -329,13 +337,11 @@ def panel_rows(fig3):
 
 # -- the ledger and the glue -----------------------------------------------------------------
 _WHY = {
-    ("stuck", "convex"): "a smoothed spike's curvature is about 2π/p times its slope, so a g "
-    "convex at |x| = 1.5 needs spikes there too weak to hold GD; spikes that grow fast enough "
-    "to hold GD further out do so in fewer than half of the starts",
+    ("stuck", "convex"): "a g convex at |x| = 1.5 needs spikes there too weak to hold GD, "
+    "and spikes that grow fast enough to hold GD further out hold too few of the starts",
     ("outside", "all_near"): "the small noise ends trials in bad minima beyond 1.5 only "
-    "where SGD spreads widely (at a small step size SGD on the bowl spreads about "
-    "ηW/√(12η), so the right noise leaves some trial beyond 1.5) or where the spikes are "
-    "strong enough to trap a trial at the right noise too",
+    "where SGD spreads widely (then the right noise leaves some trial beyond 1.5) or where "
+    "the spikes are strong enough to trap a trial at the right noise too",
     ("all_near", "convex"): "a g convex on [-1.5, 1.5] needs spikes that grow fast with |x|; "
     "such spikes are not averaged out over one period near |x| = 3, so the right noise "
     "leaves some trial out there",
@@ -348,13 +354,19 @@ _WHY = {
 }
 
 
-def conflict_text(search):
+def conflict_text(search, shown=None):
     """The sentence of the chapter on the search's outcome, chosen by the result: which
-    member satisfies every claim, or which pairs of claims no member satisfies, and why."""
+    member satisfies every claim, or which pairs of claims no member satisfies, and why.
+    ``shown``: the :class:`Setting` the chapter shows, if any; the sentence says whether it
+    is the search's first member satisfying all four (``search.best``)."""
     if not isinstance(search, SearchResult):
         validate.fail("search", "a SearchResult", error=TypeError, shown=type(search).__name__)
     if search.all_hold:
-        return "at least one member satisfies all four claims; the chapter uses the first"
+        text = "at least one member satisfies all four claims"
+        if shown is None:
+            return text
+        which = "the first" if shown == search.best.setting else "another member"
+        return f"{text}; the chapter uses {which}"
     pairs = search.conflicts
     if not pairs:
         return ("every pair of claims holds together in some member, but no member satisfies "
@@ -396,10 +408,11 @@ def ledger_rows(search, fig3):
     return [{"claim": c, "measured": m, "agrees": tables.verdict(ok)} for c, m, ok in rows]
 
 
-def glue_search(search):
+def glue_search(search, shown=None):
     """Glue the search's outcome for the prose (prefix ``search-``): the size of the grid,
     the best member's parameters, how many claims it satisfies and which, and
-    :func:`conflict_text`. Returns the dict of glued texts."""
+    :func:`conflict_text` (``shown``: the :class:`Setting` the chapter shows). Returns the
+    dict of glued texts."""
     best = search.best
     s = best.setting
     held = [CLAIMS[k] for k, ok in best.holds.items() if ok]
@@ -408,10 +421,11 @@ def glue_search(search):
               "growth": s.growth, "height": s.height, "lr": s.lr, "count": best.count,
               "small-W": s.noise("small"), "right-W": s.noise("right"),
               "large-W": s.noise("large"), "small-r": s.radius("small"),
+              "restart-r": s.radius("restart"),
               "right-r": s.radius("right"), "large-r": s.radius("large"), "steps": s.steps,
               "held": "; ".join(held) if held else "none of them",
               "failed": "; ".join(failed) if failed else "none",
-              "outcome": conflict_text(search)}
+              "outcome": conflict_text(search, shown)}
     values.update({f"{key}-verdict": "holds" if ok else "does not hold"
                    for key, ok in best.holds.items()})
     n = best.numbers
@@ -488,8 +502,7 @@ def plot_search(search, *, figsize=(7.5, 4.2)):
             if m is None:
                 continue
             grid[b, a] = m.count
-            letters = "".join(k[0].upper() if k != "all_near" else "A"
-                              for k, ok in m.holds.items() if ok) or "–"
+            letters = "".join(k[0].upper() for k, ok in m.holds.items() if ok) or "–"
             ax.text(a, b, letters, ha="center", va="center", color=PALETTE["reference"])
         ax.imshow(grid, origin="lower", cmap="Greens", vmin=0, vmax=len(CLAIMS),
                   aspect="auto")
