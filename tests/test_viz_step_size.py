@@ -139,6 +139,17 @@ def test_one_step_means_against_the_formula(bumpy):
     assert words["agree"] == "agree" and words["sooner"].text.startswith("already")
 
 
+def test_one_step_means_seeds_do_not_collide_across_calls(bumpy):
+    """Seed 0's second step size and seed 1's first draw different noise (not seed + k)."""
+    x_t = [0.8, 0.5]
+    two = step_size.one_step_means(bumpy, x_t, [0.1, 0.3], noise=0.7, draws=50, seed=0)
+    one = step_size.one_step_means(bumpy, x_t, [0.3], noise=0.7, draws=50, seed=1)
+    assert two.measured[1] != one.measured[0]
+    with pytest.raises(ValueError, match="^lrs must be at most 500 step sizes, got 501$"):
+        step_size.many_steps(np.ones(2), np.geomspace(0.01, 1, 501), noise=1.0, steps=1,
+                             trials=2, seed=1)
+
+
 def test_farther_width_on_a_known_curve():
     """Probability linear in log(ratio) from 0 at a to 1 at b: it climbs from 20% to 80% over
     the factor (b/a)**0.6."""

@@ -301,6 +301,21 @@ def orthogonal_table(shares):
                           digits=4)
 
 
+# seeds reserved per call of one_step_means, farther_probabilities and many_steps: calls
+# with different ``seed`` never share a random stream
+_SEEDS_PER_CALL = 1000
+
+
+def _step_seeds(seed, n, *, name):
+    """The seeds of the k = 0 .. n-1 step sizes of one call: ``seed * _SEEDS_PER_CALL + k``.
+    Distinct across calls with different ``seed`` since ``n`` (the length of ``name``) is
+    at most ``_SEEDS_PER_CALL // 2`` (:func:`many_steps` uses the upper half too)."""
+    seed = validate.integer("seed", seed, low=0, below=validate.SEED_LIMIT // _SEEDS_PER_CALL)
+    if n > _SEEDS_PER_CALL // 2:
+        validate.fail(name, f"at most {_SEEDS_PER_CALL // 2} step sizes", shown=f"{n}")
+    return seed * _SEEDS_PER_CALL + np.arange(n)
+
+
 @dataclass
 class OneStepMeans:
     """Mean squared distance after one SGD step, measured and predicted, per step size."""
@@ -332,8 +347,9 @@ class OneStepMeans:
 
 
 def one_step_means(landscape, x_t, lrs, *, noise, draws, seed):
-    """``draws`` SGD steps from ``x_t`` at each step size (seed ``seed + k`` for the k-th),
-    against the prediction (:func:`sgdlab.theory.one_step_ratio` times the squared distance)
+    """``draws`` SGD steps from ``x_t`` at each step size (seed ``1000 seed + k`` for the k-th,
+    at most 500) against the prediction (:func:`sgdlab.theory.one_step_ratio` times the
+    squared distance)
 
     .. math:: E\\|x_{t+1}-x^*\\|^2 = \\|x_t - \\eta\\nabla f(x_t) - x^*\\|^2 + \\eta^2 dW^2/3.
 
@@ -348,8 +364,8 @@ def one_step_means(landscape, x_t, lrs, *, noise, draws, seed):
     starts, point = np.repeat(x[None], draws, axis=0), x[None]
     e = x - land.x_star
     measured, stderr = [], []
-    for k, lr in enumerate(lrs):
-        d2 = run_sgd(land, starts, lr=lr, noise=noise, steps=1, seed=seed + k).distance() ** 2
+    for lr, key in zip(lrs, _step_seeds(seed, lrs.size, name="lrs")):
+        d2 = run_sgd(land, starts, lr=lr, noise=noise, steps=1, seed=key).distance() ** 2
         measured.append(d2.mean())
         stderr.append(d2.std(ddof=1) / np.sqrt(draws))
     rows = np.repeat(point, lrs.size, axis=0)
@@ -414,14 +430,14 @@ def farther_probabilities(dims, ratios, *, depth, period, distance, draws, seed)
     (:func:`point_at_distance`, seed 3): the noise W with :math:`dW^2/3 = \\|\\nabla f\\|^2`,
     the noisy break-even :math:`\\eta_W` (:func:`sgdlab.theory.overshoot_lr` with that noise)
     and the share of ``draws`` SGD steps at :math:`\\eta = r\\,\\eta_W` that end farther, for
-    each r of ``ratios`` (seed ``seed + k`` for the k-th).
+    each r of ``ratios`` (seed ``1000 seed + k`` for the k-th, at most 500).
 
     Returns
     -------
     FartherProbability
     """
     ratios = np.asarray(ratios, dtype=np.float64)
-    probability = {}
+    probability, keys = {}, _step_seeds(seed, ratios.size, name="ratios")
     for d in dims:
         land, x = _ripple(d, depth, period), point_at_distance(d, distance, seed=3)
         g, e = land.grad(x), x - land.x_star
@@ -430,8 +446,8 @@ def farther_probabilities(dims, ratios, *, depth, period, distance, draws, seed)
         starts = np.repeat(x[None], draws, axis=0)
         probability[d] = np.array([
             np.mean(run_sgd(land, starts, lr=r * eta_w, noise=noise, steps=1,
-                            seed=seed + k).distance() ** 2 > e @ e)
-            for k, r in enumerate(ratios)])
+                            seed=key).distance() ** 2 > e @ e)
+            for r, key in zip(ratios, keys)])
     return FartherProbability(ratios=ratios, probability=probability)
 
 
@@ -497,7 +513,8 @@ def quadratic_closed_form(lrs, *, dist0_sq, dim, noise, steps):
 
 def many_steps(x0, lrs, *, noise, steps, trials, seed):
     """``trials`` SGD runs of ``steps`` steps from ``x0`` on ``quadratic(dim=len(x0))`` per step
-    size (seed ``seed + k``), the noise-only part (from x*, seed ``seed + 100 + k``) and GD,
+    size (seed ``1000 seed + k`` for the k-th, at most 500), the noise-only part (from x*,
+    seed ``1000 seed + 500 + k``) and GD,
     against :func:`quadratic_closed_form`.
 
     Returns
@@ -508,12 +525,14 @@ def many_steps(x0, lrs, *, noise, steps, trials, seed):
     land = landscapes.quadratic(dim=x0.size)
     lrs = np.asarray(lrs, dtype=np.float64)
     starts, sgd, err, gd, only = np.repeat(x0[None], trials, axis=0), [], [], [], []
+    keys = _step_seeds(seed, lrs.size, name="lrs")
     for k, lr in enumerate(lrs):
-        d2 = run_sgd(land, starts, lr=lr, noise=noise, steps=steps, seed=seed + k).distance()
+        d2 = run_sgd(land, starts, lr=lr, noise=noise, steps=steps, seed=keys[k]).distance()
         sgd.append(np.mean(d2**2))
         err.append(np.std(d2**2, ddof=1) / np.sqrt(trials))
         only.append(np.mean(run_sgd(land, np.zeros_like(starts), lr=lr, noise=noise,
-                                    steps=steps, seed=seed + 100 + k).distance() ** 2))
+                                    steps=steps, seed=keys[k] + _SEEDS_PER_CALL // 2)
+                             .distance() ** 2))
         gd.append(run_sgd(land, x0[None], lr=lr, noise=0.0, steps=steps).distance()[0] ** 2)
     dist0_sq = float(x0 @ x0)
     return ManySteps(lrs=lrs, steps=steps, dist0_sq=dist0_sq, sgd=np.array(sgd),
