@@ -111,6 +111,8 @@ def _plan(args, options, parser):
 def _run(args, options, parser):
     if args.experiment == "all":
         parser.error("'all' is for --plan only; run one experiment at a time")
+    if args.ranks is not None:
+        parser.error("--ranks is only for --plan")
     if args.out is None:
         parser.error("the following arguments are required: --out")
     result = experiments.run(args.experiment, scale=args.scale, out=args.out,

@@ -72,3 +72,15 @@ def test_overrides_reach_the_protocol_fields():
 def test_bad_protocol_values(kwargs, error, message):
     with pytest.raises(error, match=message):
         ExperimentConfig("trajectory", **kwargs)
+
+
+def test_allpairs_needs_two_members():
+    with pytest.raises(ValueError, match="members must be an integer >= 2, got 1"):
+        config_for("allpairs", "tiny", members=1)
+    assert config_for("allpairs", "tiny", members=2).members == 2
+    assert config_for("trajectory", "tiny", members=1).members == 1  # only allpairs pairs them
+
+
+def test_help_texts_say_the_presets_probe_chunk_and_gib():
+    fields = {f.name: f.metadata.get("help", "") for f in dataclasses.fields(ExperimentConfig)}
+    assert "paper 500 images" in fields["probe_batch"] and "GiB" in fields["memory_gb"]

@@ -263,13 +263,17 @@ def test_member_group_resumes_from_its_last_epoch(tmp_path, monkeypatch):
     monkeypatch.setattr(train, "train_ensemble",
                         lambda config, seeds, **kw: calls.append(seeds) or real(config, seeds,
                                                                                 **kw))
-    weights = tmp_path / "members0-2" / "weights.npy"
-    assert np.load(weights).shape[:2] == (3, 2)  # epochs 0..2 of members 0 and 1
-    np.save(weights, np.load(weights)[:2])  # as if killed during the last epoch
+    weights = tmp_path / "members0-2" / "weights.npz"  # the weights and the config's key
+    with np.load(weights) as npz:
+        saved = dict(npz)
+    assert saved["weights"].shape[:2] == (3, 2)  # epochs 0..2 of members 0 and 1
+    np.savez(weights, weights=saved["weights"][:2],  # as if killed during the last epoch
+             config_sha256=saved["config_sha256"])
     for path in [tmp_path / "result.json", *(tmp_path / "units").glob("pairs*.npz")]:
         path.unlink()
     again = experiments.run("allpairs", scale="tiny", out=tmp_path, progress=False,
                             resume=True)
-    assert np.load(weights).shape[:2] == (3, 2)
+    with np.load(weights) as npz:
+        assert npz["weights"].shape[:2] == (3, 2)
     assert calls == [[1, 2]]  # one epoch of members 0 and 1 (seeds 1, 2), nothing else
     _assert_same_result(first, again)

@@ -173,12 +173,12 @@ def fake_cifar100(tmp_path_factory):
 @pytest.mark.parametrize("name", experiments.EXPERIMENTS)
 def test_each_experiment_on_cifar100(name, tmp_path, fake_cifar100):
     """CIFAR-100 end to end (generated files: 100 training images of 32x32x3, fine labels),
-    with augmentation and a probe chunk."""
-    from sgdlab.nn import data, nets
+    with augmentation, a probe chunk and a holdout split; the protocol table it saves."""
+    from sgdlab.nn import data, nets, protocol
 
     augment = name != "allpairs"  # its ensembles refuse augmentation (test below)
     options = dict(dataset="cifar100", data_dir=str(fake_cifar100), batch_size=25,
-                   augment=augment, probe_batch=40)
+                   augment=augment, probe_batch=40, val_split="holdout")
     result = experiments.run(name, scale="tiny", out=tmp_path, progress=False, **options)
     dataset = data.load("cifar100", fake_cifar100)
     assert dataset.classes == 100 and dataset.shape == (3, 32, 32)
@@ -186,6 +186,12 @@ def test_each_experiment_on_cifar100(name, tmp_path, fake_cifar100):
     model = nets.build("resnet", dataset.shape, dataset.classes)
     assert result["summary"]["parameters"] == nets.count_parameters(model)
     assert result["config"]["dataset"] == "cifar100" and result["config"]["augment"] is augment
+    assert result["config"]["val_split"] == "holdout"
+    cfg = experiments.config_for(name, "tiny", **options)
+    saved = json.loads((tmp_path / "result.json").read_text())
+    assert saved["protocol"] == result["protocol"] == protocol.choices(cfg)
+    assert protocol.network_size(cfg.arch, "cifar100")["parameters"] == (
+        result["summary"]["parameters"])  # a 100-class output layer
     for value in result["arrays"].values():
         assert np.all(np.isfinite(value))
     assert experiments.load(tmp_path)["summary"] == result["summary"]
@@ -205,3 +211,40 @@ def test_train_ensemble_refuses_momentum():
     config = TrainConfig(dataset="digits", limit=64, epochs=1, momentum=0.9)
     with pytest.raises(ValueError, match=r"config\.momentum must be 0\.0"):
         train_ensemble(config, [1, 2], progress=False)
+
+
+def test_allpairs_resume_reuses_members_only_of_the_same_config(tmp_path):
+    from types import SimpleNamespace
+
+    cfg = experiments.config_for("allpairs", "tiny", members=2, epochs=1, shared_epochs=0)
+    unit = experiments._ensemble_unit
+    seed0 = unit(cfg, SimpleNamespace(out=tmp_path, resume=True, key="seed0"), [1, 2], None, "m")
+    # another config (here: another seed) must recompute, not reuse seed 0's weights
+    seed1 = unit(cfg, SimpleNamespace(out=tmp_path, resume=True, key="seed1"), [3, 4], None, "m")
+    fresh = unit(cfg, SimpleNamespace(out=tmp_path / "new", resume=True, key="x"), [3, 4], None,
+                 "m")
+    assert not np.array_equal(seed1, seed0)
+    np.testing.assert_array_equal(seed1, fresh)
+    # the same key is reused, unless the file holds more rows than epochs + 1
+    again = unit(cfg, SimpleNamespace(out=tmp_path, resume=True, key="seed1"), [5, 6], None, "m")
+    np.testing.assert_array_equal(again, seed1)
+    np.savez(tmp_path / "m" / "weights.npz", weights=np.concatenate([seed1, seed1]),
+             config_sha256=np.array("seed1"))
+    longer = unit(cfg, SimpleNamespace(out=tmp_path, resume=True, key="seed1"), [3, 4], None, "m")
+    np.testing.assert_array_equal(longer, fresh)
+
+
+def test_torchrun_needs_a_shared_out(monkeypatch):
+    for name, value in (("RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "0")):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValueError, match="out must be a folder all ranks share under torchrun, "
+                       "got None"):
+        experiments.run("trajectory", scale="tiny", progress=False)
+
+
+def test_cli_ranks_without_plan_is_an_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["run", "trajectory", "--scale", "tiny", "--out", str(tmp_path), "--ranks",
+                  "4"])
+    assert stop.value.code == 2 and "--ranks is only for --plan" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing ran

@@ -1,4 +1,5 @@
-"""Tests of sgdlab.nn.protocol: the table of unstated choices, and CIFAR-100 end to end."""
+"""Tests of sgdlab.nn.protocol: the table of unstated choices, and CIFAR-100's shapes (its runs
+end to end: tests/test_experiments.py::test_each_experiment_on_cifar100)."""
 
 import json
 import subprocess
@@ -7,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from sgdlab.nn import data, experiments, names, protocol
+from sgdlab.nn import data, names, protocol
 from sgdlab.nn.config import OPTIONS, config_for
 
 KEYS = ["choice", "paper", "ours", "option"]
@@ -83,7 +84,13 @@ def test_a_config_shows_its_own_values():
     assert "restart epochs (5.4)" not in table  # only the spectrum experiment restarts
     assert table["momentum"] == "0.9"
     assert table["momentum"] == "0.9" and table["weight decay"] == "0.0005"
-    assert table["BatchNorm statistics at evaluation"].startswith("running")
+    assert table["BatchNorm statistics at evaluation"] == (
+        "running: averages kept during training, for the reported losses and accuracies")
+    assert table["momentum"] == "0.9" and "(" not in table["weight decay"]  # no default reason
+    default = {r["choice"]: r["ours"] for r in protocol.choices(config_for("trajectory", "tiny"))}
+    assert default["BatchNorm statistics at evaluation"].endswith(
+        "(the probes always use batch statistics, so that f is a function of the weights alone)")
+    assert default["momentum"].startswith("0 (plain SGD")
     assert table["validation set"].startswith("holdout")
     assert "chunks of 50 training images" in table["probed f (full-batch gradients)"]
     assert table["data set"] == "digits" and table["batch size"] == "64"
@@ -105,20 +112,3 @@ def test_cifar100_loads_with_fine_labels(cifar100):
     assert protocol.DATASET_SHAPES["cifar100"] == (ds.shape, ds.classes)
     for name in names.DATASETS[:-1]:
         assert name in protocol.DATASET_SHAPES
-
-
-@pytest.mark.slow
-@pytest.mark.usefixtures("torch_one_thread")
-@pytest.mark.parametrize("experiment", names.EXPERIMENTS)
-def test_cifar100_runs_every_experiment(experiment, cifar100, tmp_path):
-    result = experiments.run(experiment, scale="tiny", out=tmp_path, progress=False,
-                             dataset="cifar100", data_dir=str(cifar100), val_split="holdout")
-    saved = json.loads((tmp_path / "result.json").read_text())
-    assert saved["config"]["dataset"] == "cifar100"
-    assert saved["config"]["val_split"] == "holdout"
-    cfg = config_for(experiment, "tiny", dataset="cifar100", data_dir=str(cifar100),
-                     val_split="holdout")
-    assert saved["protocol"] == protocol.choices(cfg)
-    parameters = protocol.network_size(cfg.arch, "cifar100")["parameters"]
-    assert saved["summary"]["parameters"] == parameters  # a 100-class output layer
-    assert result is not None

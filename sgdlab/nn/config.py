@@ -77,8 +77,9 @@ class ExperimentConfig:
                            "split, removed from training)", VAL_SPLITS)
     probe_batch: int | None = _knob(None, "probed f = mean loss over consecutive chunks of N "
                                     "training images, each with its own BatchNorm statistics "
-                                    "(bounded memory); default: one pass over all images")
-    memory_gb: float | None = _knob(None, "memory budget (GB) that sets how many points the "
+                                    "(bounded memory); presets: paper 500 images, book/tiny one "
+                                    "pass over all images")
+    memory_gb: float | None = _knob(None, "memory budget (GiB) that sets how many points the "
                                     "probes vmap at once; default: a safe share of the device")
 
     def __post_init__(self):
@@ -95,6 +96,7 @@ class ExperimentConfig:
         self.rho = validate.real("rho", self.rho, above=0)
         self.small_lr = validate.real("small_lr", self.small_lr, above=0)
         if self.experiment == "allpairs":
+            self.members = validate.integer("members", self.members, low=2)  # pairs need two
             _plain_sgd_only(self)
         if self.experiment == "spectrum" and self.starts > self.epochs + 1:
             validate.fail("starts", f"<= epochs + 1 = {self.epochs + 1}", self.starts)

@@ -20,18 +20,38 @@ Importing this module does not import torch (each function imports it when calle
 from __future__ import annotations
 
 import datetime
+import math
 import os
 from dataclasses import dataclass
 
 from .. import _validate as validate
 
-__all__ = ["TIMEOUT_MINUTES", "Context", "SINGLE", "launched", "init", "barrier", "gather",
-           "all_gather", "share", "shutdown"]
+__all__ = ["TIMEOUT_MINUTES", "TIMEOUT_ENV", "timeout_minutes", "Context", "SINGLE",
+           "launched", "init", "barrier", "gather", "all_gather", "share", "shutdown"]
 
 _ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
-TIMEOUT_MINUTES = 72 * 60
-"""The longest wait of one collective (72 hours). Ranks with no unit left in a phase wait
-for the slowest; rank 0 trains the whole neighbourhood run alone while the others wait."""
+TIMEOUT_MINUTES = 30 * 24 * 60
+"""The default longest wait of one collective (30 days; the environment variable
+:data:`TIMEOUT_ENV`, in hours, overrides it: :func:`timeout_minutes`). Ranks with no unit
+left in a phase wait for the slowest; rank 0 trains the whole neighbourhood run alone (72.7 h
+at the paper's scale, README) while the others wait."""
+TIMEOUT_ENV = "SGDLAB_DIST_TIMEOUT_H"
+"""Environment variable: the longest wait of one collective, in hours."""
+
+
+def timeout_minutes():
+    """The longest wait of one collective, in minutes: ``$SGDLAB_DIST_TIMEOUT_H`` hours when
+    set, else :data:`TIMEOUT_MINUTES`."""
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return float(TIMEOUT_MINUTES)
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = math.nan
+    if not (math.isfinite(hours) and hours > 0):
+        validate.fail(TIMEOUT_ENV, "a number of hours > 0", text)
+    return hours * 60
 
 
 @dataclass(frozen=True)
@@ -92,7 +112,7 @@ def init(device="cpu"):
         backend = "nccl"
     if not dist.is_initialized():
         dist.init_process_group(backend,
-                                timeout=datetime.timedelta(minutes=TIMEOUT_MINUTES))
+                                timeout=datetime.timedelta(minutes=timeout_minutes()))
     return Context(rank=dist.get_rank(), world_size=dist.get_world_size(),
                    local_rank=local_rank, backend=backend)
 

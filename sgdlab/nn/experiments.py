@@ -44,8 +44,12 @@ Under ``torchrun`` (:mod:`sgdlab.nn.distributed`) unit ``i`` of a phase runs on 
 writes the result, whose ``result.json`` records ``world_size`` and the units of each rank.
 Each unit checkpoints on its own: a training run after every epoch (in its own folder), a
 finished probe unit (and every :data:`PROBE_BLOCK` points of a long probe) to its own file
-under ``units/``. Rerunning with ``resume=True`` after any rank was killed reuses all of them,
-so at most one epoch of one training unit, or one block of one probe unit, is recomputed.
+under ``units/``. If one rank dies, ``torchrun`` stops every rank; rerunning with
+``resume=True`` reuses all those files, so what is recomputed is, on each rank, the unit it
+had in flight: the current epoch of a training unit, or the probe unit (a block of
+:data:`PROBE_BLOCK` probed epochs, the current block of :data:`PROBE_BLOCK` points of a
+``from{s}`` probe, or the whole of one ``ball{t}`` or one ``pairs{m}``: these two are
+single cached units).
 ``out`` must be a folder every rank sees (a shared file system): the trajectory's probe
 blocks read their trial's weights from it, and a resumed run finds the units' files there.
 
@@ -57,11 +61,13 @@ device type and the same number of threads per process (``torchrun`` sets
 ``OMP_NUM_THREADS=1``; run the single process with ``OMP_NUM_THREADS=1`` too), and the same
 for a resumed run. With other thread counts float32 results agree only to rounding, which
 SGD amplifies (ReLU kinks); their statistics agree. On the CPU the probes loop over points
-(:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width. On CUDA they
-``vmap`` a width chosen from ``memory_gb``, whose default is a share of the GPU's *free*
-memory at the time: set ``--memory-gb`` so that every run cuts a unit's points the same way;
-even then cuDNN may pick other algorithms in another process, so CUDA runs agree to rounding
-(bitwise where cuDNN's choices coincide), as two CUDA runs of one process do.
+(:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width; the
+``pairs{m}`` units of ``allpairs`` compute one gradient at a time on any device. On CUDA
+the other probes ``vmap`` a width chosen from ``memory_gb``, whose default is a share of
+the GPU's *free* memory at the time: set ``--memory-gb`` so that every run cuts a unit's
+points the same way; even then cuDNN may pick other algorithms in another process, so CUDA
+runs agree to rounding (bitwise where cuDNN's choices coincide), as two CUDA runs of one
+process do.
 
 ``SGDLAB_KILL_AFTER_UNITS=RANK:N`` (a test hook) makes rank ``RANK`` kill itself with
 ``SIGKILL`` after it has computed ``N`` unit files.
@@ -78,6 +84,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _validate as validate
 from . import distributed, io
 from .config import OPTIONS, ExperimentConfig, config_for
 from .names import EXPERIMENTS, SCALES
@@ -105,7 +112,7 @@ def run(experiment, *, scale="book", out=None, resume=False, progress=True, **ov
     finished result with the same config, it is loaded instead of recomputed; with
     ``resume=True`` an interrupted run continues from its checkpoints. Without ``out``, a
     temporary folder is used and removed. Under ``torchrun`` every rank calls this with the
-    same arguments (see the module's notes); ``out`` should then be a folder all ranks share.
+    same arguments (see the module's notes); ``out`` must then be a folder all ranks share.
 
     Parameters
     ----------
@@ -127,6 +134,8 @@ def run(experiment, *, scale="book", out=None, resume=False, progress=True, **ov
         (:func:`sgdlab.nn.protocol.choices`). Every rank returns it; rank 0 writes it.
     """
     config = config_for(experiment, scale, **overrides)
+    if out is None and distributed.launched():  # each rank would get its own temporary folder
+        validate.fail("out", "a folder all ranks share under torchrun", None)
     context = distributed.init(config.device)
     if out is None:
         with tempfile.TemporaryDirectory(prefix=f"sgdlab-{experiment}-") as tmp:
@@ -224,8 +233,6 @@ def member_groups(members):
     number of ranks, so the grouping (which changes float32 rounding) is the same in every
     run of the same config.
     """
-    from .. import _validate as validate
-
     members = validate.integer("members", members, low=1)
     count = max(-(-members // MEMBERS_PER_GROUP), min(members, 2))
     edges = np.linspace(0, members, count + 1).round().astype(int)
@@ -441,20 +448,26 @@ def _neighbourhood(cfg, work):
 def _ensemble_unit(cfg, work, seeds, start, folder):
     """Train ``seeds`` as one ensemble from ``start`` ((P,), or None: each member's own
     initialisation), one epoch per call of :func:`~sgdlab.nn.train.train_ensemble`, the
-    weights so far saved after every epoch (``out/folder/weights.npy``, (epochs + 1,
-    members, P)); resumes from that file."""
+    weights so far saved after every epoch with the config's key (``out/folder/weights.npz``:
+    ``weights``, (epochs + 1, members, P), and ``config_sha256``); resumes from that file
+    when its key is the run's and it has at most ``epochs + 1`` rows (else recomputes)."""
     from .train import lr_at, train_ensemble
 
-    path = work.out / folder / "weights.npy"
+    path = work.out / folder / "weights.npz"
     path.parent.mkdir(parents=True, exist_ok=True)
-    done = np.load(path) if work.resume and path.is_file() else None
+    done = None
+    if work.resume and path.is_file():
+        with np.load(path, allow_pickle=False) as npz:
+            if (str(npz["config_sha256"]) == work.key
+                    and 1 <= npz["weights"].shape[0] <= cfg.epochs + 1):
+                done = npz["weights"]
     full = _train_config(cfg)
     for epoch in range(0 if done is None else done.shape[0] - 1, cfg.epochs):
         one = _train_config(cfg, epochs=1, lr=lr_at(full, epoch), schedule="constant")
         step = train_ensemble(one, seeds, start_params=start if done is None else done[-1],
                               start_epoch=cfg.shared_epochs + epoch, progress=False)
         done = step if done is None else np.concatenate([done, step[1:]])
-        io.write_npy(path, done)
+        io.write_npz(path, {"weights": done, "config_sha256": np.array(work.key)})
     return done
 
 
@@ -603,13 +616,6 @@ def _first_all_positive(min_inner):
     if bad.size == 0:
         return 0
     return None if bad[-1] == min_inner.size - 1 else int(bad[-1] + 1)
-
-
-def _progress(items, progress, desc):
-    if not progress:
-        return items
-    from tqdm.auto import tqdm
-    return tqdm(items, desc=desc)
 
 
 def _jsonable(value):

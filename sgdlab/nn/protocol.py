@@ -114,9 +114,12 @@ def _probed_f(cfg):
             "normalised by its own BatchNorm statistics")
 
 
+_BN_BATCH = "batch: every evaluation batch's own statistics, as in training"
+
+
 def _bn_eval(cfg):
     if cfg.bn_eval == "batch":
-        return "batch: every evaluation batch's own statistics, as in training"
+        return _BN_BATCH
     return "running: averages kept during training, for the reported losses and accuracies"
 
 
@@ -161,7 +164,9 @@ _ROWS = (
      lambda c: "Kaiming normal convolutions (fan out), unit BatchNorm scales, uniform linear "
      "layer; seed --seed + trial", "--seed", None, None),
 )
-_DEFAULTS = {"batch size": "128", "momentum": "0", "weight decay": "0", "augmentation": "none"}
+_DEFAULTS = {"batch size": "128", "momentum": "0", "weight decay": "0", "augmentation": "none",
+             "BatchNorm statistics at evaluation": _BN_BATCH}
+"""Our default of every row with a reason: the reason is shown only with this value."""
 
 
 def _configs(config):
@@ -186,7 +191,7 @@ def _ours(configs, row):
         text = next(iter(groups))
     else:
         text = "; ".join(f"{v} ({', '.join(s)})" for v, s in groups.items())
-    if reason is not None and text == _DEFAULTS.get(row[0], text):
+    if reason is not None and text == _DEFAULTS.get(row[0]):
         text += f" ({reason})"
     return text
 
