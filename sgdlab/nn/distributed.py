@@ -36,7 +36,7 @@ TIMEOUT_MINUTES = 30 * 24 * 60
 left in a phase wait for the slowest; rank 0 trains the whole neighbourhood run alone (72.7 h
 at the paper's scale, README) while the others wait."""
 TIMEOUT_ENV = "SGDLAB_DIST_TIMEOUT_H"
-"""Environment variable: the longest wait of one collective, in hours."""
+"""The environment variable that sets the longest wait of one collective, in hours."""
 
 
 def timeout_minutes():
