@@ -69,6 +69,7 @@ def test_glue_helpers_glue_formatted_text(monkeypatch):
         {name: (repr(value), display)}))
     assert str(tables.glue_number("n", 165800)) == "165,800"
     tables.glue_percent("share", 0.5)
-    tables.glue_numbers("run", {"steps": 6000, "word": "holds"})
+    tables.glue_numbers("run", {"steps": 6000, "word": "at |x| = 3", "ok": True})
     assert glued == {"n": ("165,800", False), "share": ("50%", False),
-                     "run-steps": ("6,000", False), "run-word": ("holds", False)}
+                     "run-steps": ("6,000", False), "run-word": ("at |x| = 3", False),
+                     "run-ok": ("yes", False)}

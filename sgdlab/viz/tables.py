@@ -197,5 +197,6 @@ def glue_numbers(prefix, values, digits=3):
     out = {}
     for key, value in values.items():
         name = f"{prefix}-{key}"
-        out[name] = glue_text(name, cell(value, digits))
+        text = value if isinstance(value, (str, Text)) else cell(value, digits)
+        out[name] = glue_text(name, text)  # prose, not a table cell: no pipe escaped
     return out
