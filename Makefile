@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # the book's Sphinx extension, whose changes Sphinx does not notice by itself).
 SGDLAB_HASH = $(shell cat $$(find sgdlab book/_ext -name '*.py' | LC_ALL=C sort) | sha256sum | cut -c1-16)
 
-.PHONY: setup assets browser book test test-fast bench notebooks clean
+.PHONY: setup assets browser book test test-fast test-js bench notebooks clean
 
 setup: $(STAMP) assets
 
@@ -52,12 +52,19 @@ book: setup
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 	@echo "$(SGDLAB_HASH)" > _build/.sgdlab-hash
 
-test: setup browser
+test: setup browser test-js
 	$(PY) -m pytest
+
+# The live explorers' JavaScript (book/_static/live/) against known answers that sgdlab writes
+# now (tests/js/write_fixtures.py), with node's built-in test runner.
+JS_FIXTURES := _build/js-fixtures
+test-js: setup
+	$(PY) tests/js/write_fixtures.py $(JS_FIXTURES)
+	SGDLAB_JS_FIXTURES=$(abspath $(JS_FIXTURES)) node --test tests/js/
 
 # The quick loop (a couple of minutes on 2 cores): unit tests only, no book build, no chapter
 # execution, no network training (markers in pyproject.toml).
-test-fast: setup
+test-fast: setup test-js
 	$(PY) -m pytest -m "not slow and not book"
 
 bench: setup

@@ -8,15 +8,10 @@ rendered, and that there were no console errors and no failed requests.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import importlib
 import inspect
 import json
 import re
-import shutil
-import tempfile
-import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -25,9 +20,6 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]  # they build the whole book (`make book`)
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 
 # Host names of CDNs (and other third-party hosts) a Sphinx/Jupyter Book page may load from.
 CDN_HOSTS = (
@@ -261,58 +253,6 @@ def test_widget_state_is_saved_and_bundled(built_book: Path, pages: list[Path]) 
 
 
 # --------------------------------------------------------------------------- browser check
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:  # keep pytest output clean
-        pass
-
-
-@pytest.fixture(scope="module")
-def server(built_book: Path):
-    httpd = http.server.ThreadingHTTPServer(
-        ("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(built_book)))
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not (Path(CHROMIUM).is_file() and Path(CHROMEDRIVER).is_file()):
-        pytest.fail(f"{CHROMIUM} / {CHROMEDRIVER} missing: run `make browser` (Debian chromium, chromium-driver)")
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.chrome.service import Service
-    except ImportError:  # pragma: no cover
-        pytest.fail("selenium is not installed: run `make setup` (it is pinned in requirements.txt)")
-
-    profile = tempfile.mkdtemp(prefix="sgdlab-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-quic", "--no-first-run", "--no-default-browser-check",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-extensions", "--disable-default-apps", "--window-size=1280,1600",
-        # The network is blocked: no host name resolves except the local server's address.
-        "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(arg)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    options.add_experimental_option("perfLoggingPrefs", {"enableNetwork": True, "enablePage": False})
-    # An explicit driver path: Selenium Manager never runs, nothing is downloaded.
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
 
 # Runs in the page once it has loaded: waits for MathJax and the widget manager, then reports.
 _INSPECT = r"""
