@@ -8,6 +8,7 @@ figures feed explorers.
 ``measurements`` the numbers the figures show, from :mod:`sgdlab.theory` and SGD runs
 ``figures``      the chapters' static figures (Figures 3 and 4, Theorems 1 and 3)
 ``explorers``    ipywidgets explorers and kernel-free image sliders over those figures
+``live``         explorers that compute in the reader's browser (book/_static/live/)
 ``step_size``    chapter step-size: Theorem 3's checks, its tables, ledger and glued words
 ``theorem1``     chapter main-theorem: each step of Theorem 1's proof measured, tables, ledger
 ``motivating``   Section 2: Figure 3's claims, the spiky-family search, runs, tables, ledger
@@ -22,7 +23,7 @@ It sits on top of :mod:`sgdlab` and :mod:`sgdlab.nn`; nothing below imports it. 
 
 import importlib
 
-SUBMODULES = ("style", "tables", "measurements", "figures", "explorers", "nn_results",
+SUBMODULES = ("style", "tables", "measurements", "figures", "explorers", "live", "nn_results",
               "nn_tables", "step_size", "theorem1", "motivating", "escape")
 __all__ = list(SUBMODULES)
 
