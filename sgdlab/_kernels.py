@@ -91,6 +91,17 @@ def sgd_general(grad, x, lr, noise, steps, key, trial_offset, first_step, path):
         x[i] = xi
 
 
+@njit(cache=True, parallel=True)
+def uniform_box(key, span, first_counter, out):
+    """out[i, j] = span * u, u uniform in [-1, 1): position ``first_counter + j`` of trial i's
+    stream of ``key`` (counter based, as the noise of :func:`sgd_separable`)."""
+    trials, dim = out.shape
+    for i in prange(trials):
+        k = stream_key(key, i)
+        for j in range(dim):
+            out[i, j] = span * uniform_pm1(k, first_counter + j)
+
+
 @kernel
 def grad_rows_separable(grad1, params, x, out):
     """out[i, j] = f1'(x[i, j])."""

@@ -92,6 +92,8 @@ class Stream(IntEnum):
     """Monte Carlo smoothed gradient of :func:`sgdlab.theory.one_point_convexity`."""
     ONE_STEP = STAGES + 2
     """Monte Carlo step of the y_t chain, :func:`sgdlab.theory.one_step`."""
+    STARTS = STAGES + 3
+    """Random starting points, :func:`sgdlab.random_starts` (stage k: positions k * dim ...)."""
 
 
 def stage_stream(k):

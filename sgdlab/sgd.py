@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _rng, _validate
+from . import _kernels, _rng, _validate
 from ._validate import fail, flag, integer, points, real
 from .landscapes import as_landscape
 
-__all__ = ["SGDResult", "ScheduleResult", "run_sgd", "run_schedule"]
+__all__ = ["SGDResult", "ScheduleResult", "run_sgd", "run_schedule", "random_starts"]
 
 _MAX_PATH_BYTES = 2 * 1024**3
 
@@ -156,6 +156,41 @@ def run_sgd(landscape, x0, *, lr, noise, steps, seed=0, record=False, first_tria
     return _result(land, x, lr, noise, steps, seed, path)
 
 
+def random_starts(trials, *, span, dim=1, seed=0, stage=0):
+    """Starting points uniform in the box :math:`[-s, s)^d`, from sgdlab's counter-based stream.
+
+    Coordinate ``j`` of trial ``i`` is ``span * u`` with ``u`` at position ``stage * dim + j``
+    of trial i's stream ``Stream.STARTS`` of ``seed``: a pure function of
+    (seed, stage, i, j), so the first k trials do not depend on how many are drawn, each stage
+    of a schedule gets its own points, and the book's live explorer (JavaScript) draws the
+    same numbers.
+
+    Parameters
+    ----------
+    trials : int
+        Number of points (>= 1).
+    span : float
+        Half-width s > 0 of the box.
+    dim : int
+        Dimension d >= 1.
+    seed : int
+    stage : int
+        Which set of points (0, 1, ...; e.g. one per restart of Figure 3's row 3).
+
+    Returns
+    -------
+    ndarray, shape (trials, dim)
+    """
+    trials = integer("trials", trials, low=1)
+    span = real("span", span, above=0)
+    dim = integer("dim", dim, low=1)
+    seed = _validate.seed("seed", seed)
+    stage = integer("stage", stage, low=0, below=2**62 // dim)
+    out = np.empty((trials, dim))
+    _kernels.uniform_box(_rng.make_key(seed, _rng.Stream.STARTS), span, stage * dim, out)
+    return out
+
+
 def _check_stages(stages):
     if isinstance(stages, (str, bytes)) or not hasattr(stages, "__iter__"):
         fail("stages", "a sequence of (lr, noise, steps)", stages, TypeError)
@@ -180,27 +215,52 @@ def _check_stages(stages):
     return checked
 
 
-def run_schedule(landscape, x0, stages, *, seed=0, record=False, progress=False):
-    """Run SGD in stages, each restarting from the previous stage's final iterates.
+def _stage_starts(land, x0, restarts, n_stages):
+    """One array of starts per stage: x0, then the ``restarts`` (None: continue)."""
+    x0 = points("x0", x0, land.dim)
+    if restarts is None:
+        return [x0] + [None] * (n_stages - 1)
+    if isinstance(restarts, (str, bytes, np.ndarray)) or not hasattr(restarts, "__len__"):
+        fail("restarts", "None or a list of arrays of starts, one per stage after the first",
+             restarts, TypeError)
+    if len(restarts) != n_stages - 1:
+        fail("restarts", f"a list of {n_stages - 1} array(s) of starts, one per stage after the first",
+             shown=f"{len(restarts)}")
+    starts = [x0] + [points(f"restarts[{k}]", x, land.dim) for k, x in enumerate(restarts)]
+    if any(x.shape != x0.shape for x in starts):
+        fail("restarts", f"arrays of the shape of x0, {x0.shape} (the same trials)",
+             shown=", ".join(str(x.shape) for x in starts[1:]))
+    return starts
+
+
+def run_schedule(landscape, x0, stages, *, seed=0, record=False, progress=False,
+                 restarts=None):
+    """Run SGD in stages, each from the previous stage's final iterates or from new points.
 
     ``stages`` is a sequence of ``(lr, noise, steps)`` (or dicts with those keys), e.g.
     shrinking noise as in Figure 3, row 3, or shrinking step sizes (Corollary 2). Stage ``k``
     draws its noise from the stream ``Stream.SGD + k`` of ``seed`` (so stage 0 is
-    :func:`run_sgd` with the same seed; at most ``2**32`` stages). A trial that diverges
-    stays diverged.
+    :func:`run_sgd` with the same seed; at most ``2**32`` stages).
+
+    ``x0`` is the first stage's starts (shape (trials, dim)). With ``restarts=None`` each
+    later stage continues from the previous one's final iterates, and a trial that diverges
+    stays diverged. ``restarts``, one array of the shape of ``x0`` per later stage, makes
+    each stage start from its own points instead (Figure 3's row 3: new points in a shrinking
+    region, :func:`random_starts`).
     """
     land = as_landscape(landscape)
     checked = _check_stages(stages)
     seed = _validate.seed("seed", seed)
     record = flag("record", record)
-    x = points("x0", x0, land.dim)
+    starts = _stage_starts(land, x0, restarts, len(checked))
+    x = starts[0]
     iterator = enumerate(checked)
     if flag("progress", progress):
         from tqdm.auto import tqdm
         iterator = tqdm(iterator, total=len(checked), desc="stages")
     results = []
     for k, (lr, noise, steps) in iterator:
-        x = x.copy()
+        x = x.copy() if starts[k] is None else starts[k]
         path = _run(land, x, lr, noise, steps, _rng.make_key(seed, _rng.stage_stream(k)), record)
         results.append(_result(land, x, lr, noise, steps, seed, path))
     return ScheduleResult(stages=results)

@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 
 def direct_schedule(land, *, lr, noise, trials, stages, steps, seed=0, span=3.0):
     """What the explorer should run: uniform starts in [-span, span], noise halved per stage."""
-    starts = np.random.default_rng(seed).uniform(-span, span, size=(trials, 1))
+    starts = sgdlab.random_starts(trials, span=span, seed=seed)
     return sgdlab.run_schedule(land, starts, [(lr, noise / 2**k, steps) for k in range(stages)],
                                seed=seed)
 

@@ -13,7 +13,6 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
 from .. import landscapes
-from ..sgd import run_schedule
 from .measurements import (one_step_ratios, step_point, step_size_measurements,
                            theorem1_measurements)
 from .style import PALETTE, plot_final_iterates, use_style
@@ -29,10 +28,11 @@ def _plain_log_ticks(*axes):
 
 
 # -- Figure 3: final iterates after SGD in stages (chapter motivating-example) ---------------
-def explorer_figure(landscape, *, lr, noise, trials, stages, steps, seed=0, span=3.0):
+def explorer_figure(landscape, *, lr, noise, trials, stages, steps, seed=0, span=3.0,
+                    restart="continue"):
     """Run SGD in ``stages`` stages (noise halved at each) from uniform starts in
-    [-span, span] and draw the final iterates of the last stage
-    (:func:`sgdlab.viz.style.plot_final_iterates`).
+    [-span, span] (:func:`sgdlab.viz.motivating.explorer_runs`) and draw the final iterates of
+    the last stage (:func:`sgdlab.viz.style.plot_final_iterates`).
 
     Parameters
     ----------
@@ -44,17 +44,21 @@ def explorer_figure(landscape, *, lr, noise, trials, stages, steps, seed=0, span
         Trials, stages, and steps per stage.
     seed : int
     span : float
+    restart : {"continue", "new"}
+        Later stages continue from the previous iterates, or start from new points in a
+        halving region (Figure 3's row 3).
 
     Returns
     -------
     fig : matplotlib.figure.Figure
     result : sgdlab.ScheduleResult
     """
+    from .motivating import explorer_runs
+
     landscape = landscapes.as_landscape(landscape)
     use_style()
-    starts = np.random.default_rng(seed).uniform(-span, span, size=(trials, 1))
-    schedule = [(lr, noise / 2**k, steps) for k in range(stages)]
-    result = run_schedule(landscape, starts, schedule, seed=seed)
+    result = explorer_runs(landscape, lr=lr, noise=noise, trials=trials, steps=steps,
+                           stages=stages, seed=seed, restart=restart, span=span)
     fig, ax = plt.subplots(figsize=(6, 2.6))
     xs = np.linspace(-span, span, 1201)
     last = result.stages[-1]

@@ -21,12 +21,13 @@ import numpy as np
 
 from .. import _validate as validate
 from .. import landscapes
-from ..sgd import run_sgd
+from ..sgd import random_starts, run_schedule, run_sgd
 from ..smoothing import basins_1d, in_spurious_basin
 from . import tables
 
 __all__ = ["SPAN", "INNER", "CLAIMS", "LABELS", "LEVELS", "Setting", "Member", "SearchResult",
-           "check_member", "search_family", "Figure3", "figure3_runs", "panel_rows",
+           "check_member", "search_family", "Figure3", "figure3_runs", "RESTARTS",
+           "LIMITS", "explorer_runs", "explorer_rows", "live_explorer", "plot_explorer", "panel_rows",
            "ledger_rows", "glue_figure3", "glue_search", "conflict_text", "ledger_table",
            "panel_table", "plot_search", "plot_figure3"]
 
@@ -117,8 +118,8 @@ class Member:
         return int(sum(self.holds.values()))
 
 
-def _starts(trials, seed, span=SPAN):
-    return np.random.default_rng(seed).uniform(-span, span, size=(trials, 1))
+def _starts(trials, seed, span=SPAN, stage=0):
+    return random_starts(trials, span=span, seed=seed, stage=stage)
 
 
 def _spurious(land, x, radius):
@@ -274,19 +275,24 @@ class Figure3:
     """Half-width of the start region of each stage of row 3 (3, then 1.5, ...)."""
 
 
-def _stage(land, s, k, reading, trials, seed, region):
-    shrink = 0.5**k  # k = 1: the radius of Setting.radius("restart")
-    lr = s.lr * (shrink if reading == "lr" else 1.0)
-    noise = s.noise("right") * (shrink if reading == "noise" else 1.0)
-    steps = int(math.ceil(3.0 / lr))
-    return run_sgd(land, _starts(trials, seed + 10 + k, region), lr=lr, noise=noise,
-                   steps=steps, seed=seed + 10 + k)
+def _row3(land, s, reading, x0, restarts, seed):
+    """One reading of row 3: stage k halves the radius (by W, or by lr with twice the
+    steps), and starts from its own points (:func:`sgdlab.run_schedule` with restarts)."""
+    stages = []
+    for k in range(len(restarts) + 1):
+        shrink = 0.5**k
+        lr = s.lr * (shrink if reading == "lr" else 1.0)
+        noise = s.noise("right") * (shrink if reading == "noise" else 1.0)
+        stages.append((lr, noise, int(math.ceil(3.0 / lr))))
+    return run_schedule(land, x0, stages, seed=seed, restarts=restarts).stages
 
 
 def figure3_runs(setting, *, trials=100, stages=4, seed=0):
     """Run Figure 3 on ``setting``: row 2 (GD and the three noise levels, ``trials`` starts in
-    [-3, 3]) and row 3 in both readings (``stages`` stages; stage k starts in
-    :math:`[-3/2^k, 3/2^k]` with radius :math:`\\eta W` = half a period / :math:`2^k`).
+    [-3, 3]) and row 3 in both readings (``stages`` stages; stage k starts from new points
+    in :math:`[-3/2^k, 3/2^k]`, :func:`sgdlab.random_starts` with ``stage=k``, with radius
+    :math:`\\eta W` = half a period / :math:`2^k`). Stage 0 of the "noise" reading is row 2's
+    right noise; the live explorer of the chapter computes the same runs.
 
     Returns
     -------
@@ -302,8 +308,9 @@ def figure3_runs(setting, *, trials=100, stages=4, seed=0):
     row2 = {level: run_sgd(land, x0, lr=setting.lr, noise=setting.noise(level) if level != "GD"
                            else 0.0, steps=setting.steps, seed=seed) for level in LEVELS}
     regions = [SPAN * 0.5**k for k in range(stages)]
-    row3 = {reading: [_stage(land, setting, k, reading, trials, seed, regions[k])
-                      for k in range(stages)] for reading in ("noise", "lr")}
+    restarts = [_starts(trials, seed, regions[k], stage=k) for k in range(1, stages)]
+    row3 = {reading: _row3(land, setting, reading, x0, restarts, seed)
+            for reading in ("noise", "lr")}
     return Figure3(setting=setting, row2=row2, row3=row3, regions=regions)
 
 
@@ -333,6 +340,112 @@ def panel_rows(fig3):
             rows.append(_panel(land, run, f"{reading}-{k + 1}", f"smaller {symbol}, {k + 1}",
                                fig3.regions[k]))
     return rows
+
+
+# -- the live explorer ----------------------------------------------------------------------
+RESTARTS = ("new", "continue")
+"""How the live explorer's later stages start: ``"new"`` points in a halving region (Figure 3's
+row 3, :func:`figure3_runs`), or from the previous stage's final iterates (``"continue"``, the
+plain :func:`sgdlab.run_schedule`)."""
+
+
+def explorer_runs(landscape, *, lr, noise, trials, steps, stages=1, seed=0, restart="new",
+                  span=SPAN):
+    """What the live explorer computes (in the browser, bit for bit the same): ``stages``
+    stages of ``steps`` steps at step size ``lr``, the noise W halving at each stage, from
+    ``trials`` starts :func:`sgdlab.random_starts` in [-span, span]; later stages start
+    from new points in :math:`[-s/2^k, s/2^k]` (``restart="new"``) or from the previous
+    stage's iterates (``"continue"``).
+
+    Returns
+    -------
+    sgdlab.ScheduleResult
+    """
+    restart = validate.choice("restart", restart, RESTARTS)
+    stages = validate.integer("stages", stages, low=1, high=32)
+    trials = validate.integer("trials", trials, low=1)
+    span = validate.real("span", span, above=0)
+    x0 = random_starts(trials, span=span, seed=seed)
+    restarts = None if restart == "continue" else [
+        random_starts(trials, span=span / 2**k, seed=seed, stage=k) for k in range(1, stages)]
+    schedule = [(lr, noise / 2**k, steps) for k in range(stages)]
+    return run_schedule(landscape, x0, schedule, seed=seed, restarts=restarts)
+
+
+LIMITS = {"trials": 1000, "steps": 20000, "stages": 6}
+"""The live explorer's largest settings (the page stays responsive: the work is chunked)."""
+
+
+def explorer_rows(landscape, result, *, inner=INNER):
+    """Per stage of ``result`` (:func:`explorer_runs`): W, lr, the radius, the share within
+    ``inner``, the share in a spurious basin of the stage's g (and inside ``inner``), the
+    number diverged: the numbers the live explorer prints."""
+    rows = []
+    for run in result.stages:
+        x = run.x[:, 0]
+        spurious = _spurious(landscape, x, run.smoothing_radius)
+        rows.append({"W": run.noise, "lr": run.lr, "radius": run.smoothing_radius,
+                     "within": run.share_within(inner), "spurious": float(spurious.mean()),
+                     "spurious inside": float(np.mean(spurious & (np.abs(x) <= inner))),
+                     "diverged": int(run.diverged.sum())})
+    return rows
+
+
+def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, restart="new"):
+    """The motivating example's live explorer for the web page (:mod:`sgdlab.viz.live`), on
+    ``setting``'s landscape and step size, starting at the noise of ``level``; with
+    JavaScript off the page shows :func:`plot_explorer` of the same runs.
+
+    Returns
+    -------
+    sgdlab.viz.live.LiveExplorer
+    """
+    from .live import LiveExplorer
+    from .style import figure_to_png
+
+    if not isinstance(setting, Setting):
+        validate.fail("setting", "a Setting", error=TypeError, shown=type(setting).__name__)
+    level = validate.choice("level", level, ("GD",) + LEVELS[1:])
+    land, noise = setting.landscape(), setting.noise(level) if level != "GD" else 0.0
+    settings = {"beta": setting.beta, "period": setting.period, "growth": setting.growth,
+                "lr": setting.lr, "noise": noise, "trials": trials, "steps": setting.steps,
+                "stages": stages, "seed": seed, "restart": restart, "inner": INNER,
+                "span": SPAN, "grid": {"span": SPAN + 0.5, "nPoints": _GRID + 1000}}
+    validate.integer("trials", trials, low=1, high=LIMITS["trials"])
+    validate.integer("stages", stages, low=1, high=LIMITS["stages"])
+    result = explorer_runs(land, lr=setting.lr, noise=noise, trials=trials,
+                           steps=setting.steps, stages=stages, seed=seed, restart=restart)
+    config = {"landscape": {k: settings[k] for k in ("beta", "period", "growth")},
+              "settings": settings, "limits": LIMITS,
+              "levels": {lv: setting.noise(lv) for lv in LEVELS[1:]}}
+    png = figure_to_png(plot_explorer(land, result))
+    return LiveExplorer("motivating", config, png, alt="Final iterates of SGD on the spiky "
+                        f"f, {trials} trials, {stages} stage(s), W = {noise:g} at first")
+
+
+def plot_explorer(landscape, result, *, span=SPAN):
+    """The live explorer's figure, static: per stage, f and the stage's g (left) and the
+    final iterates with their cumulative count (right, :func:`plot_final_iterates`).
+    Returns the figure."""
+    import matplotlib.pyplot as plt
+
+    from .style import PALETTE, plot_final_iterates
+
+    n = len(result.stages)
+    fig, axes = plt.subplots(n, 2, figsize=(7.5, 2.2 * n), squeeze=False,
+                             constrained_layout=True)
+    xs = np.linspace(-span, span, 1201)
+    for (left, right), run, row in zip(axes, result.stages,
+                                       explorer_rows(landscape, result)):
+        left.plot(xs, landscape.f(xs), color=PALETTE["function"], lw=0.8, label="f")
+        left.plot(xs, landscape.smoothed(xs, radius=run.smoothing_radius),
+                  color=PALETTE["smoothed"], label=f"g, ηW = {run.smoothing_radius:.3g}")
+        left.set_xlim(-span, span)
+        left.legend(loc="upper center", fontsize=7)
+        plot_final_iterates(right, run.x[:, 0], span=span, curve=(xs, landscape.f(xs)),
+                            title=f"W = {run.noise:g}: {tables.percent(row['within'])} within "
+                            f"{INNER:g}, {tables.percent(row['spurious'])} spurious")
+    return fig
 
 
 # -- the ledger and the glue -----------------------------------------------------------------
