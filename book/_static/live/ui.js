@@ -1,0 +1,321 @@
+/* sgdlabLive.ui: small building blocks of the book's live explorers (plain JavaScript, no
+   libraries). Labelled controls (a slider with its number box, linear or logarithmic; a number
+   box; a select; a button), a HiDPI canvas that follows its container's width, the colours of
+   the pydata-sphinx-theme (CSS variables) with a watcher of the light/dark switch, a progress
+   bar and a debounce. Every control is a real <input>/<select>/<button> with a <label>, so the
+   keyboard and screen readers work as they do on any form. */
+(function (root) {
+  'use strict';
+
+  var live = root.sgdlabLive = root.sgdlabLive || {};
+  var counter = 0;
+
+  /** A fresh id for a label's `for` (prefix-N). */
+  function uid(prefix) {
+    counter += 1;
+    return (prefix || 'sgdlab-live') + '-' + counter;
+  }
+
+  /** An element: el('div', {class: 'x', text: 'y', onclick: f}, [children]). */
+  function el(tag, attrs, children) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (key) {
+      var value = attrs[key];
+      if (value === undefined || value === null || value === false) return;
+      if (key === 'text') node.textContent = value;
+      else if (key === 'class') node.className = value;
+      else if (key.slice(0, 2) === 'on') node.addEventListener(key.slice(2), value);
+      else node.setAttribute(key, value === true ? '' : String(value));
+    });
+    (children || []).forEach(function (child) {
+      if (child) node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
+    });
+    return node;
+  }
+
+  /** A number to at most `digits` significant digits, without trailing zeros (12.5, 0.004). */
+  function formatNumber(value, digits) {
+    if (!isFinite(value)) return String(value);
+    if (value === 0) return '0';
+    var text = Number(value.toPrecision(digits || 3)).toString();
+    return text.indexOf('e') >= 0 ? Number(value.toPrecision(digits || 3)).toExponential() : text;
+  }
+
+  function clamp(value, low, high) {
+    return Math.min(high, Math.max(low, value));
+  }
+
+  /** How a slider's position (0..STOPS) maps to a value: linear, or logarithmic with an
+      optional stop for 0 at the left end (`zero`). */
+  var STOPS = 1000;
+
+  function makeScale(opts) {
+    if (!opts.log) {
+    var width = opts.max - opts.min || 1;
+    return {
+        toValue: function (pos) { return opts.min + width * pos / STOPS; },
+        toPosition: function (v) { return STOPS * (v - opts.min) / width; }
+      };
+    }
+    var first = opts.zero ? 1 : 0;
+    var lo = Math.log(opts.min), hi = Math.log(opts.max);
+    return {
+      toValue: function (pos) {
+        if (opts.zero && pos < first) return 0;
+        return Math.exp(lo + (hi - lo) * (pos - first) / (STOPS - first));
+      },
+      toPosition: function (v) {
+        if (opts.zero && v <= 0) return 0;
+        return first + (STOPS - first) * (Math.log(Math.max(v, opts.min)) - lo) / (hi - lo);
+      }
+    };
+  }
+
+  /** Rounds a value the way the control shows it (integers, or `digits` significant ones). */
+  function makeRounder(opts) {
+    return function (value) {
+      if (opts.integer) return Math.round(value);
+      return value === 0 ? 0 : Number(value.toPrecision(opts.digits || 3));
+    };
+  }
+
+  /** The next value the control can show after `value`, in `direction` (+1 or -1): a slider
+      stop too small to change the rounded value still moves it (arrow keys never stick). */
+  function makeNudge(opts, round) {
+    return function (value, direction) {
+      if (opts.integer) return value + direction;
+      if (value === 0) return direction > 0 ? opts.min : 0;
+      var unit = Math.pow(10, Math.floor(Math.log10(Math.abs(value))) - ((opts.digits || 3) - 1));
+      var next = round(value + direction * unit);
+      if (opts.zero && next < opts.min && direction < 0) return 0;
+      return clamp(next, Math.min(opts.min, value), Math.max(opts.max, value));
+    };
+  }
+
+  /**
+   * A labelled slider with its number box. opts: label, value, min, max (the slider's ends),
+   * hardMin, hardMax (what the number box accepts; default min, max), log, zero, integer,
+   * digits, step (number box), help (text after the label), onChange(value).
+   * Returns {root, get(), set(value) -> the value kept, range, number}.
+   */
+  function slider(opts) {
+    var id = uid('sgdlab-live-control');
+    var scale = makeScale(opts), round = makeRounder(opts), nudge = makeNudge(opts, round);
+    var low = opts.hardMin !== undefined ? opts.hardMin : opts.min;
+    var high = opts.hardMax !== undefined ? opts.hardMax : opts.max;
+    var current = opts.value;
+    var range = el('input', {type: 'range', min: 0, max: STOPS, step: 1,
+                             'aria-label': opts.label + ' (slider)'});
+    var number = el('input', {type: 'number', id: id, min: low, max: high,
+                              step: opts.step || (opts.integer ? 1 : 'any'),
+                              inputmode: opts.integer ? 'numeric' : 'decimal'});
+
+    function show(value) {
+      range.value = String(Math.round(clamp(scale.toPosition(value), 0, STOPS)));
+      range.setAttribute('aria-valuetext', formatNumber(value, 4));
+      number.value = opts.integer ? String(value) : formatNumber(value, opts.digits || 3);
+    }
+    function keep(value) {
+      current = clamp(round(value), low, high);
+      show(current);
+      return current;
+    }
+    function changed(value) {
+      var before = current;
+      keep(value);
+      if (current !== before && opts.onChange) opts.onChange(current);
+    }
+    range.addEventListener('input', function () {
+      var position = Number(range.value), value = round(scale.toValue(position));
+      if (value === current) value = nudge(current, position > scale.toPosition(current) ? 1 : -1);
+      changed(value);
+    });
+    number.addEventListener('change', function () {
+      var value = Number(number.value);
+      if (number.value === '' || !isFinite(value)) show(current);
+      else changed(value);
+    });
+    keep(current);
+    var label = el('label', {for: id, text: opts.label});
+    var row = el('div', {class: 'sgdlab-live-pair'}, [range, number]);
+    var node = el('div', {class: 'sgdlab-live-control'},
+                  [label, opts.help ? el('span', {class: 'sgdlab-live-help', text: opts.help}) : null, row]);
+    return {root: node, range: range, number: number,
+            get: function () { return current; }, set: keep};
+  }
+
+  /** A labelled number box alone (a seed): opts label, value, min, max, integer, onChange. */
+  function numberBox(opts) {
+    var id = uid('sgdlab-live-control'), round = makeRounder(opts), current = opts.value;
+    var input = el('input', {type: 'number', id: id, min: opts.min, max: opts.max,
+                             step: opts.integer ? 1 : 'any'});
+    function keep(value) {
+      current = clamp(round(value), opts.min, opts.max);
+      input.value = String(current);
+      return current;
+    }
+    input.addEventListener('change', function () {
+      var value = Number(input.value), before = current;
+      if (input.value === '' || !isFinite(value)) { keep(current); return; }
+      keep(value);
+      if (current !== before && opts.onChange) opts.onChange(current);
+    });
+    keep(current);
+    var node = el('div', {class: 'sgdlab-live-control'},
+                  [el('label', {for: id, text: opts.label}), input]);
+    return {root: node, input: input, get: function () { return current; }, set: keep};
+  }
+
+  /** A labelled select: opts label, options [{value, label}], value, onChange(value). */
+  function select(opts) {
+    var id = uid('sgdlab-live-control');
+    var input = el('select', {id: id}, opts.options.map(function (o) {
+      return el('option', {value: o.value, text: o.label});
+    }));
+    function keep(value) {
+      input.value = value;
+      return input.value;
+    }
+    input.addEventListener('change', function () {
+      if (opts.onChange) opts.onChange(input.value);
+    });
+    keep(opts.value);
+    var node = el('div', {class: 'sgdlab-live-control'},
+                  [el('label', {for: id, text: opts.label}), input]);
+    return {root: node, input: input, get: function () { return input.value; }, set: keep};
+  }
+
+  /** A button: opts label, title, onClick, pressed (adds aria-pressed, a toggle's state). */
+  function button(opts) {
+    return el('button', {type: 'button', class: 'sgdlab-live-button', text: opts.label,
+                         title: opts.title, onclick: opts.onClick,
+                         'aria-pressed': opts.pressed === undefined ? undefined : String(!!opts.pressed)});
+  }
+
+  /**
+   * A canvas as wide as its container, drawn at the screen's pixel density. opts: height (CSS
+   * px), label (aria-label), draw(ctx, width, height) in CSS pixels. Redraws when the container
+   * is resized. Returns {canvas, redraw(), setLabel(text), disconnect()}.
+   */
+  function canvas(container, opts) {
+    var node = el('canvas', {role: 'img', 'aria-label': opts.label || ''});
+    node.style.height = opts.height + 'px';
+    container.appendChild(node);
+    var width = 0;
+
+    function redraw() {
+      var cssWidth = Math.max(1, Math.floor(node.getBoundingClientRect().width || container.clientWidth));
+      var ratio = root.devicePixelRatio || 1;
+      width = cssWidth;
+      node.width = Math.round(cssWidth * ratio);
+      node.height = Math.round(opts.height * ratio);
+      var ctx = node.getContext('2d');
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.clearRect(0, 0, cssWidth, opts.height);
+      opts.draw(ctx, cssWidth, opts.height);
+    }
+    var observer = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(function () {
+      var now = Math.floor(node.getBoundingClientRect().width);
+      if (now && now !== width) redraw();
+    });
+    if (observer) observer.observe(container);
+    return {
+      canvas: node, redraw: redraw,
+      setLabel: function (text) { node.setAttribute('aria-label', text); },
+      disconnect: function () { if (observer) observer.disconnect(); }
+    };
+  }
+
+  /** The page's theme: "dark" or "light" (pydata-sphinx-theme's data-theme). */
+  function theme() {
+    return document.documentElement.dataset.theme === 'dark' ? 'dark' : 'light';
+  }
+
+  var FALLBACK = {
+    light: {text: '#222832', muted: '#48566b', background: '#fff', surface: '#f3f4f5',
+            border: '#d1d5da', primary: '#0a7d91'},
+    dark: {text: '#ced6dd', muted: '#9ca4af', background: '#14181e', surface: '#29313d',
+           border: '#48566b', primary: '#3fb1c5'}
+  };
+
+  /** The value of a CSS custom property on `node` (or the fallback when unset). */
+  function cssVar(node, name, fallback) {
+    var value = getComputedStyle(node || document.documentElement).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
+  /** The theme's colours: text, muted, background, surface, border, primary (from the
+      --pst-color-* variables, with the theme's own values when the page has none). */
+  function themeColors(node) {
+    var base = FALLBACK[theme()], out = {};
+    Object.keys(base).forEach(function (key) {
+      var name = key === 'text' ? 'text-base' : key === 'muted' ? 'text-muted' : key;
+      out[key] = cssVar(node, '--pst-color-' + name, base[key]);
+    });
+    return out;
+  }
+
+  /** Calls `callback(theme)` whenever the page switches between light and dark; returns a
+      function that stops watching. */
+  function onThemeChange(callback) {
+    var last = theme();
+    var observer = new MutationObserver(function () {
+      var now = theme();
+      if (now !== last) { last = now; callback(now); }
+    });
+    observer.observe(document.documentElement, {attributes: true, attributeFilter: ['data-theme']});
+    return function () { observer.disconnect(); };
+  }
+
+  /** A progress bar with its text: {root, set(fraction), show(), hide()}; hidden at first. */
+  function progress(label) {
+    var id = uid('sgdlab-live-progress');
+    var bar = el('progress', {id: id, max: 1, value: 0});
+    var text = el('span', {class: 'sgdlab-live-progress-text'});
+    var node = el('div', {class: 'sgdlab-live-progress', hidden: true},
+                  [el('label', {for: id, text: label || 'Computing'}), bar, text]);
+    return {
+      root: node,
+      set: function (fraction) {
+        bar.value = clamp(fraction, 0, 1);
+        text.textContent = Math.round(100 * bar.value) + '%';
+      },
+      show: function () { node.hidden = false; },
+      hide: function () { node.hidden = true; }
+    };
+  }
+
+  /** `fn` called once, `ms` after the last of a burst of calls (with the last arguments). */
+  function debounce(fn, ms) {
+    var timer = null;
+    function debounced() {
+      var args = arguments, self = this;
+      clearTimeout(timer);
+      timer = setTimeout(function () { timer = null; fn.apply(self, args); }, ms);
+    }
+    debounced.cancel = function () { clearTimeout(timer); timer = null; };
+    return debounced;
+  }
+
+  /** Round tick values (1, 2, 5 times a power of ten) covering [low, high], about `count`. */
+  function ticks(low, high, count) {
+    var raw = (high - low) / Math.max(1, count || 5);
+    if (!(raw > 0)) return [low];
+    var power = Math.pow(10, Math.floor(Math.log10(raw)));
+    var step = [1, 2, 5, 10].map(function (m) { return m * power; })
+      .filter(function (s) { return s >= raw; })[0];
+    var out = [];
+    for (var v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) {
+      out.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
+    }
+    return out;
+  }
+
+  live.ui = {
+    uid: uid, el: el, formatNumber: formatNumber, clamp: clamp, slider: slider,
+    numberBox: numberBox, select: select, button: button, canvas: canvas, theme: theme,
+    cssVar: cssVar, themeColors: themeColors, onThemeChange: onThemeChange,
+    progress: progress, debounce: debounce, ticks: ticks
+  };
+  if (typeof module !== 'undefined' && module.exports) module.exports = live.ui;
+})(typeof self !== 'undefined' ? self : this);
