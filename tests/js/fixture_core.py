@@ -61,7 +61,7 @@ def _runs():
             (0.1, 0.1, 0, 0.004, 0.0, 50, 750, 1),       # noise 0: GD
             (0.1, 0.1, 0, 0.004, 6.25, 1, 6000, 2),      # one trial
             (0.05, 0.1, 4, 5e-4, 100.0, 20, 3000, 3),    # growing spikes
-            (0.3, 0.2, 2, 2.0, 50.0, 4, 50, 4),          # diverges
+            (0.3, 0.2, 2, 2.0, 50.0, 4, 400, 4),         # diverges: inf, then nan
             (0.1, 0.1, 0, 0.004, 12.5, 1000, 20000, 5)):  # the explorer's largest sizes
         land = sgdlab.landscapes.spiky(beta=beta, period=period, growth=growth)
         x0 = sgdlab.random_starts(trials, span=3.0, seed=seed)
@@ -88,7 +88,9 @@ def _explorer():
                      dict(beta=0.1, period=0.1, growth=0, lr=0.004, noise=25.0, trials=30,
                           steps=400, stages=3, seed=9, restart="continue"),
                      dict(beta=0.05, period=0.2, growth=2, lr=0.002, noise=0.0, trials=40,
-                          steps=500, stages=2, seed=1, restart="new")):
+                          steps=500, stages=2, seed=1, restart="new"),
+                     dict(beta=0.3, period=0.2, growth=0, lr=1.5, noise=1.0, trials=6,
+                          steps=400, stages=2, seed=2, restart="continue")):  # diverges
         land = sgdlab.landscapes.spiky(beta=settings["beta"], period=settings["period"],
                                        growth=settings["growth"])
         run = motivating.explorer_runs(land, **{k: settings[k] for k in (
@@ -103,6 +105,11 @@ def _explorer():
 
 
 def write(folder):
+    with np.errstate(over="ignore", invalid="ignore"):  # the diverging runs
+        return _write(folder)
+
+
+def _write(folder):
     data = {"stream": _stream(), "formulas": _formulas(), "starts": _starts(), "runs": _runs(),
             "basins": _basins(), "explorer": _explorer()}
     (folder / "core.json").write_text(json.dumps(data))
