@@ -44,8 +44,8 @@
   }
 
   function stageCaption(settings, k, stage) {
-    return 'Stage ' + (k + 1) + ': ' + stageStart(settings, k, stage) + ', W = ' + fmt(stage.noise) +
-      ', ηW = ' + fmt(stage.radius) + (stage.diverged ? ' (' + stage.diverged + ' diverged)' : '');
+    return 'Stage ' + (k + 1) + ' · ' + stageStart(settings, k, stage) + ' · W = ' + fmt(stage.noise) +
+      ' · ηW = ' + fmt(stage.radius) + (stage.diverged ? ' (' + stage.diverged + ' diverged)' : '');
   }
 
   function canvasLabel(settings, k, stage) {
