@@ -314,3 +314,50 @@ def test_ledger_has_a_verdict_per_claim(bumpy):
     # equal schedules cannot beat each other: those two claims say no
     assert sum(row.rstrip(" |").endswith("no") for row in rows[-2:]) == 2
     assert isinstance(step_size.OnePointShape(1, 1, 1, 0, 1, 0).summary()["one-point"], Text)
+
+
+# -- the live Figure 4 explorer (book/_static/live/figure4.js) ---------------------------------
+@pytest.fixture(scope="module")
+def bowl():
+    from js.fixture_figure4 import A, BETA, BOWL, OMEGA, X_T
+    return dict(landscape=BOWL, A=A, beta=BETA, omega=OMEGA, x_t=X_T)
+
+
+def test_live_figure4_config_and_picture(bowl):
+    live = step_size.live_figure4(bowl["landscape"], A=bowl["A"], beta=bowl["beta"],
+                                  omega=bowl["omega"], x_t=bowl["x_t"], c_prime=7.0, lr=0.3,
+                                  lr_range=(0.01, 10.0), levels=5)
+    assert live.kind == "figure4" and live.png.startswith(b"\x89PNG")
+    assert live.config == {"A": bowl["A"].tolist(), "beta": 0.375, "omega": 2.0,
+                           "x_star": [0.0, 0.0], "x_t": [0.5, 1.5], "c_prime": 7.0,
+                           "lr": 0.3, "lr_range": [0.01, 10.0], "half_width": 2.0,
+                           "levels": 5}
+    assert 'data-explorer="figure4"' in live.html and "sgdlab-live-static" in live.html
+    assert "x_t = (0.5, 1.5)" in live.alt
+
+
+@pytest.mark.parametrize("change, error, message", [
+    ({"A": [[1.0, 0.5], [0.0, 1.0]]}, ValueError, "^A must be a symmetric positive definite"),
+    ({"A": [[1.0, 0.0], [0.0, -1.0]]}, ValueError, "^A must be a symmetric positive definite"),
+    ({"A": "bowl"}, TypeError, "^A must be a 2 x 2 array of numbers, got str"),
+    ({"beta": 0.5}, ValueError, "^landscape must be the rippled bowl of A, beta and omega"),
+    ({"omega": float("nan")}, ValueError, "^omega must be a finite number, got nan"),
+    ({"c_prime": 0}, ValueError, "^c_prime must be a finite number > 0, got 0"),
+    ({"lr": 20.0}, ValueError, "^lr must be a finite number >= 0.01 and <= 10, got 20"),
+    ({"lr_range": (1.0, 0.1)}, ValueError, r"^lr_range must be \(low, high\) with 0 < low"),
+    ({"lr_range": 3.0}, TypeError, r"^lr_range must be \(low, high\), got 3.0"),
+    ({"x_t": [0.0, 0.0]}, ValueError, "^x_t must differ from x"),
+    ({"half_width": -1}, ValueError, "^half_width must be a finite number > 0, got -1"),
+    ({"levels": 0}, ValueError, "^levels must be an integer >= 1, got 0"),
+])
+def test_live_figure4_bad_arguments(bowl, change, error, message):
+    args = dict(bowl, c_prime=7.0, lr=0.3) | change
+    with pytest.raises(error, match=message):
+        step_size.live_figure4(args.pop("landscape"), **args)
+
+
+def test_live_figure4_needs_the_bowl(bumpy):
+    from js.fixture_figure4 import A
+    with pytest.raises(ValueError, match="^landscape must be the rippled bowl"):
+        step_size.live_figure4(bumpy, A=A, beta=0.375, omega=2.0, x_t=[0.5, 1.5],
+                               c_prime=7.0, lr=0.3)

@@ -3,7 +3,8 @@ Section 5.4's schedules): each experiment as one call that returns a dataclass, 
 table, and a ``summary`` dict of the values and outcome words the prose glues (through
 :func:`sgdlab.viz.tables.glue_numbers`).
 
-No plotting here (matplotlib is not imported); the chapter's figures read these dataclasses.
+No plotting here (matplotlib is imported only by :func:`live_figure4`, for its static
+picture); the chapter's figures read these dataclasses.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from .. import _validate as validate
 from .. import landscapes, theory
 from ..sgd import run_schedule, run_sgd
 from ..smoothing import basins_1d, in_spurious_basin
+from .live import LiveExplorer
 from .measurements import step_point
 from .tables import Text, count_phrase, markdown_table, number, percent
 
 __all__ = ["point_at_distance", "OnePointShape", "one_point_shape", "StepPicture",
-           "figure4_steps", "Theorem3Check", "theorem3_check", "theorem3_table",
+           "figure4_steps", "live_figure4", "Theorem3Check", "theorem3_check", "theorem3_table",
            "orthogonal_shares", "orthogonal_table", "OneStepMeans", "one_step_means",
            "FartherProbability", "farther_probabilities", "ManySteps", "many_steps",
            "quadratic_closed_form", "StepWindow", "step_window", "profile_minima", "ScheduleRuns",
@@ -147,6 +149,99 @@ def figure4_steps(landscape, x_t, *, c_prime):
     cosine = g @ (x - land.x_star) / np.linalg.norm(g) / dist
     return StepPicture(x_t=x, eta0=eta0, eta3=eta3, lrs=lrs, ratios=ratios,
                        angle=float(np.degrees(np.arccos(cosine))))
+
+
+def _bowl_matrix(A):
+    """The rippled bowl's matrix: a symmetric positive definite 2 x 2 array."""
+    try:
+        A = np.array(A, dtype=np.float64)
+    except (TypeError, ValueError):
+        validate.fail("A", "a 2 x 2 array of numbers", error=TypeError, shown=type(A).__name__)
+    if A.shape != (2, 2) or not np.all(np.isfinite(A)) or A[0, 1] != A[1, 0] \
+            or np.linalg.eigvalsh(A)[0] <= 0:
+        validate.fail("A", "a symmetric positive definite 2 x 2 matrix", A.tolist())
+    return A
+
+
+def _check_bowl(land, A, beta, omega, x):
+    """The landscape's gradient at x and two fixed points is the bowl's (the chapter's
+    ``bowl_grad``), as the browser will compute it."""
+    pts = np.vstack([x, [0.5, -1.0], [-1.3, 0.7]])
+    ripple = [beta * omega * math.sin(2 * omega * p[0]) for p in pts]
+    expected = pts @ A.T + np.column_stack([ripple, np.zeros(len(pts))])
+    if not np.allclose(land.grad(pts), expected, rtol=1e-9, atol=1e-12):
+        validate.fail("landscape", "the rippled bowl of A, beta and omega (its gradient "
+                      "A x + beta omega sin(2 omega x_1) e_1)", shown=repr(land.name))
+
+
+def live_figure4(landscape, *, A, beta, omega, x_t, c_prime, lr, lr_range=(1e-2, 10.0),
+                 half_width=2.0, levels=9):
+    """Figure 4 (Theorem 3) as a live explorer of the web page, on the rippled bowl
+
+    .. math:: f(x) = \\tfrac12 x^\\top A x + \\beta\\sin^2(\\omega x_1), \\qquad x^* = 0.
+
+    The reader drags x_t and moves the step size; the page's JavaScript
+    (``book/_static/live/figure4.js``) redraws the level sets, the ball around x* through
+    x_t and one GD step, and prints :func:`sgdlab.theory.gd_distance_change`, the exact
+    threshold :math:`\\eta_0` (:func:`sgdlab.theory.overshoot_lr`) and Theorem 3's
+    :math:`\\eta_3 = 2c'\\|x_t-x^*\\|^2/\\|\\nabla f(x_t)\\|^2`
+    (:func:`sgdlab.theory.theorem3_threshold`), equal to these functions' values. Without
+    JavaScript (and in Jupyter) the output is the static picture of
+    :func:`sgdlab.viz.figures.step_size_figure` at ``x_t`` and ``lr``.
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape
+        The rippled bowl of ``A``, ``beta``, ``omega`` (checked on its gradient), for the
+        static picture.
+    A : array_like, shape (2, 2)
+        Symmetric positive definite.
+    beta, omega : float
+        The ripple's height and frequency.
+    x_t : array_like, shape (2,)
+        Where the explorer starts (not x*).
+    c_prime : float
+        Theorem 3's constant c' > 0 (:func:`one_point_shape`).
+    lr : float
+        The starting step size, inside ``lr_range``.
+    lr_range : (float, float)
+        The slider's range (log scale), 0 < low < high.
+    half_width : float
+        The picture shows the square of this half-width around x*.
+    levels : int
+        Number of level sets.
+
+    Returns
+    -------
+    sgdlab.viz.live.LiveExplorer
+    """
+    from .figures import step_size_figure  # matplotlib only here (see the module's docstring)
+    from .style import figure_to_png
+
+    land, x = step_point(landscape, x_t)
+    A, beta = _bowl_matrix(A), validate.real("beta", beta)
+    omega = validate.real("omega", omega)
+    c_prime = validate.real("c_prime", c_prime, above=0)
+    low, high = (validate.real("lr_range", v, above=0) for v in _pair("lr_range", lr_range))
+    if not low < high:
+        validate.fail("lr_range", "(low, high) with 0 < low < high", tuple(lr_range))
+    lr = validate.real("lr", lr, low=low, high=high)
+    _check_bowl(land, A, beta, omega, x)
+    config = {"A": A.tolist(), "beta": beta, "omega": omega, "x_star": land.x_star.tolist(),
+              "x_t": x.tolist(), "c_prime": c_prime, "lr": lr, "lr_range": [low, high],
+              "half_width": validate.real("half_width", half_width, above=0),
+              "levels": validate.integer("levels", levels, low=1)}
+    fig, _ = step_size_figure(land, x, lr=lr, c_prime=c_prime, lr_range=(low, high))
+    alt = (f"Figure 4 on the rippled bowl at x_t = ({x[0]:g}, {x[1]:g}) and lr = {lr:.3g}: "
+           "one GD step, the ball around x*, and the distance after one step against lr")
+    return LiveExplorer("figure4", config, figure_to_png(fig), alt=alt)
+
+
+def _pair(name, value):
+    """Two items of a sequence (a range)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__") or len(value) != 2:
+        validate.fail(name, "(low, high)", value, TypeError)
+    return value
 
 
 # -- Theorem 3 on many points -----------------------------------------------------------------

@@ -76,21 +76,25 @@
 
   var REGIMES = {
     still: 'The gradient is zero at x_t: no step size moves it (both thresholds are infinite).',
-    away: 'The gradient points away from x* here (eta0 <= 0): every step size moves away.',
-    hypothesis: "Theorem 3's hypothesis fails at x_t (<g, x_t - x*> > c'||x_t - x*||^2, so " +
-      'eta3 < eta0): the theorem says nothing here; the exact threshold eta0 still decides.',
-    above: "lr is above Theorem 3's threshold eta3: the theorem says the step ends no closer to x*.",
-    between: 'lr is between the exact threshold eta0 and Theorem 3\'s eta3: the step already ' +
-      'ends farther from x*, but Theorem 3 does not say so.',
-    boundary: 'lr equals the exact threshold eta0: the step ends at the same distance (a tie).',
-    below: 'lr is below the exact threshold eta0: the step ends closer to x*.'
+    away: 'The gradient points away from x* here (\u03b70 \u2264 0): every step size moves away.',
+    hypothesis: "Theorem 3's hypothesis fails at x_t (\u27e8g, x_t \u2212 x*\u27e9 > " +
+      "c'\u2016x_t \u2212 x*\u2016\u00b2, so \u03b73 < \u03b70): the theorem is silent, " +
+      'the exact threshold \u03b70 still decides.',
+    above: "lr is above Theorem 3's threshold \u03b73: the theorem says the step ends no " +
+      'closer to x*.',
+    between: "lr is between the exact threshold \u03b70 and Theorem 3's \u03b73: by the " +
+      'identity the step ends farther from x*, but Theorem 3 does not say so.',
+    boundary: 'lr equals the exact threshold \u03b70: by the identity the step ends at the ' +
+      'same distance (up to rounding).',
+    below: 'lr is below the exact threshold \u03b70: by the identity the step gets closer to x*.'
   };
 
-  /** The sentence for the numbers `n`, with the outcome measured (the sign of the change). */
+  /** The sentence for the numbers `n`: the regime, then the outcome (the sign of the change). */
   function sentence(n) {
     var outcome = n.change < 0 ? 'closer to x*' : n.change > 0 ? 'farther from x*' :
       'at the same distance from x*';
-    return REGIMES[n.regime] + ' Measured: the step ends ' + outcome + '.';
+    var ratio = isFinite(n.ratio) ? ' (distance \u00d7' + Number(n.ratio.toPrecision(3)) + ')' : '';
+    return REGIMES[n.regime] + ' Here the step ends ' + outcome + ratio + '.';
   }
 
   /** Every number of the explorer at x_t and lr (config: A, beta, omega, x_star, c_prime). */
@@ -371,7 +375,7 @@
     ctx.beginPath(); ctx.arc(X(n.lr), Y(n.dist_sq_after / n.dist_sq_before), 4, 0, 2 * Math.PI);
     ctx.fill();
     ctx.restore();
-    legend(ctx, width - right - 86, top + 4, col);
+    legend(ctx, width - right - 112, top + 4, col);
   }
 
   function line(ctx, points, colour, dash) {
