@@ -96,6 +96,41 @@ def test_single_stage_schedule_is_run_sgd(rng, seed):
     assert_array_equal(one.x, direct.x)
 
 
+def test_schedule_restarts_from_new_points(rng, seed):
+    land = spiky()
+    x0, x1 = starts(rng, 20, 1), starts(rng, 20, 1, scale=0.5)
+    stages = [(1e-3, 50.0, 100), (1e-3, 25.0, 80)]
+    result = sgdlab.run_schedule(land, x0, stages, seed=seed, restarts=[x1])
+    first = sgdlab.run_sgd(land, x0, lr=1e-3, noise=50.0, steps=100, seed=seed)
+    assert_array_equal(result.stages[0].x, first.x)
+    expected = ref.run_sgd_python(land, x1, lr=1e-3, noise=25.0, steps=80, seed=seed, stream=1)
+    assert_array_equal(result.x, expected)
+    with pytest.raises(ValueError, match="restarts must be a list of 1 array"):
+        sgdlab.run_schedule(land, x0, stages, restarts=[x1, x1])
+    with pytest.raises(ValueError, match="restarts must be arrays of the shape of x0"):
+        sgdlab.run_schedule(land, x0, stages, restarts=[x1[:5]])
+    with pytest.raises(TypeError, match="restarts must be None or a list"):
+        sgdlab.run_schedule(land, x0, stages, restarts=x1)
+
+
+def test_random_starts_are_a_function_of_seed_stage_trial_and_coordinate():
+    a = sgdlab.random_starts(300, span=2.0, dim=3, seed=4, stage=2)
+    assert a.shape == (300, 3) and np.all(np.abs(a) <= 2.0)
+    assert_array_equal(sgdlab.random_starts(10, span=2.0, dim=3, seed=4, stage=2), a[:10])
+    # position stage * dim + j of trial i's stream: the stream's "step" 2 in the reference
+    u = ref.uniforms(4, 300, 3, 3, stream=int(sgdlab._rng.Stream.STARTS))[2]
+    assert_array_equal(a, 2.0 * u)
+    assert not np.array_equal(sgdlab.random_starts(10, span=2.0, seed=4, stage=1),
+                              sgdlab.random_starts(10, span=2.0, seed=4, stage=0))
+    big = sgdlab.random_starts(200_000, span=1.0, seed=0)
+    assert abs(big.mean()) < 0.01 and abs(big.var() - 1 / 3) < 0.01
+    for kwargs, message in ((dict(span=0.0), "span must be"), (dict(span=1.0, dim=0), "dim"),
+                            (dict(span=1.0, stage=-1), "stage"), (dict(span=1.0, seed=-1),
+                                                                    "seed")):
+        with pytest.raises(ValueError, match=message):
+            sgdlab.random_starts(5, **kwargs)
+
+
 def test_schedule_with_progress_bar(rng, seed):
     x0 = starts(rng, 5, 1)
     res = sgdlab.run_schedule("spiky", x0, [(0.05, 1.0, 10)] * 2, seed=seed, progress=True)

@@ -29,13 +29,13 @@ def test_setting_radii_noise_and_steps():
 def test_check_member_against_direct_runs():
     member = motivating.check_member(SMALL, trials=60, seeds=3, seed=7)
     land = SMALL.landscape()
-    x0 = np.random.default_rng(7).uniform(-3, 3, size=(60, 1))
+    x0 = sgdlab.random_starts(60, span=3.0, seed=7)
     gd = sgdlab.run_sgd(land, x0, lr=SMALL.lr, noise=0.0, steps=SMALL.steps, seed=7)
     stuck = in_spurious_basin(land, gd.x, radius=0.0)
     assert member.numbers["stuck_share"] == pytest.approx(stuck.mean())
     assert member.holds["stuck"] == (stuck.mean() >= 0.5 and member.numbers["stuck_minima"]
                                      >= 10)
-    shares = [sgdlab.run_sgd(land, np.random.default_rng(8 + k).uniform(-3, 3, (60, 1)),
+    shares = [sgdlab.run_sgd(land, sgdlab.random_starts(60, span=3.0, seed=8 + k),
                              lr=SMALL.lr, noise=SMALL.noise("right"), steps=SMALL.steps,
                              seed=8 + k).share_within(1.5) for k in range(3)]
     assert member.holds["all_near"] == (min(shares) == 1.0)
@@ -118,13 +118,71 @@ def test_figure3_row3_restarts_from_new_points(fig3):
         runs = fig3.row3[reading]
         assert [r.smoothing_radius for r in runs] == pytest.approx([0.05, 0.025, 0.0125])
         for k, run in enumerate(runs):
-            x0 = np.random.default_rng(12 + k).uniform(-3 / 2**k, 3 / 2**k, size=(40, 1))
-            direct = sgdlab.run_sgd(land, x0, lr=run.lr, noise=run.noise,
-                                    steps=math.ceil(3 / run.lr), seed=12 + k)
-            assert_array_equal(run.x, direct.x)
+            x0 = sgdlab.random_starts(40, span=3 / 2**k, seed=2, stage=k)
+            assert np.all(np.abs(x0) <= 3 / 2**k)
+            direct = sgdlab.run_schedule(land, x0, [(run.lr, run.noise, math.ceil(3 / run.lr))],
+                                         seed=2) if k == 0 else None
+            if direct is not None:
+                assert_array_equal(run.x, direct.x)
+    assert_array_equal(fig3.row3["noise"][0].x, fig3.row2["right"].x)  # stage 0 is row 2's
     assert [r.lr for r in fig3.row3["lr"]] == pytest.approx([4e-3, 2e-3, 1e-3])
     assert {r.noise for r in fig3.row3["lr"]} == {SMALL.noise("right")}
     assert fig3.regions == [3.0, 1.5, 0.75]
+
+
+def test_figure3_row3_is_the_live_explorers_run(fig3):
+    """Row 3 ("noise") is what the page's explorer computes at 3 stages: stage k starts from
+    random_starts(stage=k) and draws its noise from stage stream k (run_schedule)."""
+    land = SMALL.landscape()
+    live = motivating.explorer_runs(land, lr=SMALL.lr, noise=SMALL.noise("right"), trials=40,
+                                    steps=SMALL.steps, stages=3, seed=2)
+    for run, mine in zip(fig3.row3["noise"], live.stages):
+        assert_array_equal(run.x, mine.x)
+        assert (run.lr, run.noise, run.steps) == (mine.lr, mine.noise, mine.steps)
+    restarts = [sgdlab.random_starts(40, span=3 / 2**k, seed=2, stage=k) for k in (1, 2)]
+    stages = [(SMALL.lr, SMALL.noise("right") / 2**k, SMALL.steps) for k in range(3)]
+    direct = sgdlab.run_schedule(land, sgdlab.random_starts(40, span=3.0, seed=2), stages,
+                                 seed=2, restarts=restarts)
+    assert_array_equal(direct.x, live.x)
+
+
+def test_explorer_runs_continue_and_rows():
+    land = SMALL.landscape()
+    kw = dict(lr=SMALL.lr, noise=SMALL.noise("right"), trials=30, steps=200, stages=2, seed=5)
+    live = motivating.explorer_runs(land, restart="continue", **kw)
+    x0 = sgdlab.random_starts(30, span=3.0, seed=5)
+    direct = sgdlab.run_schedule(land, x0, [(kw["lr"], kw["noise"] / 2**k, 200)
+                                            for k in range(2)], seed=5)
+    assert_array_equal(live.x, direct.x)
+    rows = motivating.explorer_rows(land, live)
+    for row, run in zip(rows, live.stages):
+        spurious = in_spurious_basin(land, run.x, radius=run.smoothing_radius, span=3.5,
+                                     n_points=7001)
+        assert row["within"] == np.mean(np.abs(run.x[:, 0]) <= 1.5)
+        assert row["spurious"] == spurious.mean() and row["diverged"] == 0
+        assert row["spurious inside"] == np.mean(spurious & (np.abs(run.x[:, 0]) <= 1.5))
+    with pytest.raises(ValueError, match="restart must be one of"):
+        motivating.explorer_runs(land, restart="again", **kw)
+
+
+def test_live_explorer_html_config_and_fallback():
+    live = motivating.live_explorer(SMALL, trials=20, stages=2, seed=3)
+    config = live.config
+    assert config["landscape"] == {"beta": SMALL.beta, "period": SMALL.period,
+                                   "growth": SMALL.growth}
+    settings = config["settings"]
+    assert (settings["lr"], settings["noise"], settings["steps"]) == (
+        SMALL.lr, SMALL.noise("right"), SMALL.steps)
+    assert settings["grid"] == {"span": 3.5, "nPoints": 7001}
+    assert config["levels"]["large"] == SMALL.noise("large")
+    assert live.png.startswith(b"\x89PNG")
+    html = live._repr_html_()
+    assert html.startswith('<div class="sgdlab-live" data-explorer="motivating"')
+    assert 'class="sgdlab-live-static"' in html and "&quot;restart&quot;" in html
+    with pytest.raises(ValueError, match="trials must be"):
+        motivating.live_explorer(SMALL, trials=5000)
+    with pytest.raises(ValueError, match="level must be one of"):
+        motivating.live_explorer(SMALL, level="huge")
 
 
 def test_panel_rows_and_ledger(fig3):
