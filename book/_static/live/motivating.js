@@ -264,10 +264,10 @@
     });
   }
 
-  function legend() {
+  function legend(inner) {
     var el = ui().el, items = [
       ['function', 'f (scaled to the bars)'], ['smoothed', 'g: f smoothed over radius ηW'],
-      ['alert', 'final iterates'], ['bar', 'cumulative count from the left'], ['inner', '±1.5']
+      ['alert', 'final iterates'], ['bar', 'cumulative count from the left'], ['inner', '±' + fmt(inner)]
     ];
     return el('ul', {class: 'sgdlab-live-legend', 'aria-hidden': 'true'}, items.map(function (item) {
       return el('li', {}, [el('span', {class: 'sgdlab-live-swatch sgdlab-live-swatch-' + item[0]}), item[1]]);
@@ -314,7 +314,7 @@
     var u = ui(), el = u.el, self = this;
     this.div = div;
     this.config = config;
-    this.state = Object.assign({}, config.settings, config.landscape);
+    this.state = Object.assign(JSON.parse(JSON.stringify(live.DEFAULTS || {})), config.settings, config.landscape);
     this.land = live.spiky(config.landscape);
     this.generation = 0;
     this.waiters = [];
@@ -334,7 +334,7 @@
                                                    c.stages.root, c.restart.root, c.seed.root]),
       el('div', {class: 'sgdlab-live-buttons', role: 'group', 'aria-label': 'Quick picks of the noise'}, this.buttons),
       el('div', {class: 'sgdlab-live-state'}, [this.progress.root, this.status]),
-      legend(), this.grid, this.numbers
+      legend(this.state.inner), this.grid, this.numbers
     ]);
     markPressed(this.buttons, this.state.noise);
   }
@@ -348,8 +348,14 @@
     var self = this;
     Object.keys(partial || {}).forEach(function (key) {
       if (!(key in self.state)) throw new Error('unknown setting "' + key + '"; settings are ' + Object.keys(self.state).join(', '));
-      var control = self.controls[key];
-      self.state[key] = control ? control.set(partial[key]) : partial[key];
+      var control = self.controls[key], value = partial[key];
+      if (key === 'restart' && !RESTARTS.some(function (r) { return r.value === value; })) {
+        throw new TypeError('restart must be "new" or "continue", got ' + JSON.stringify(value));
+      }
+      if (control && key !== 'restart' && !(typeof value === 'number' && isFinite(value))) {
+        throw new TypeError(key + ' must be a finite number, got ' + JSON.stringify(value));
+      }
+      self.state[key] = control ? control.set(value) : value;
     });
     if ('beta' in partial || 'period' in partial || 'growth' in partial) {
       this.land = live.spiky({beta: this.state.beta, period: this.state.period, growth: this.state.growth});
@@ -449,7 +455,8 @@
       p.handle.setLabel(canvasLabel(s, k, stage));
       p.handle.redraw();
     });
-    this.numbers.replaceChildren(statsTable(result));
+    this.numbers.textContent = '';
+    this.numbers.appendChild(statsTable(result));
   };
 
   Explorer.prototype.redraw = function () {
