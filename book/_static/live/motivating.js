@@ -125,14 +125,17 @@
     ctx.beginPath();
     ctx.rect(f.box.left, f.box.top, f.box.right - f.box.left, f.box.bottom - f.box.top);
     ctx.clip();
-    ctx.lineWidth = 0.8;
+    var gd = !(stage.radius > 0);  // g is f: one curve, drawn as f
+    ctx.lineWidth = gd ? 1.4 : 0.8;
     ctx.strokeStyle = c.function;
-    ctx.globalAlpha = 0.75;
+    ctx.globalAlpha = gd ? 1 : 0.75;
     strokeCurve(ctx, f, curve.xs, curve.f, scale);
     ctx.globalAlpha = 1;
-    ctx.lineWidth = 1.8;
-    ctx.strokeStyle = c.smoothed;
-    strokeCurve(ctx, f, curve.xs, curve.g, scale);
+    if (!gd) {
+      ctx.lineWidth = 1.8;
+      ctx.strokeStyle = c.smoothed;
+      strokeCurve(ctx, f, curve.xs, curve.g, scale);
+    }
     ctx.restore();
   }
 
@@ -276,7 +279,7 @@
 
   function statsTable(result) {
     var el = ui().el, s = result.settings, inner = fmt(s.inner);
-    var head = ['Stage', 'W', 'η', 'radius ηW', 'within [−' + inner + ', ' + inner + ']',
+    var head = ['Stage', 'W', 'η', 'radius ηW', 'within [−' + inner + ',\u00a0' + inner + ']',
                 'in spurious basins of g', '… and within ' + inner, 'diverged'];
     var rows = result.stages.map(function (st, k) {
       return [String(k + 1), fmt(st.noise), fmt(st.lr), fmt(st.radius), percent(st.within),
