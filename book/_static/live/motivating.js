@@ -318,7 +318,6 @@
     this.div = div;
     this.config = config;
     this.state = Object.assign(JSON.parse(JSON.stringify(live.DEFAULTS || {})), config.settings, config.landscape);
-    this.land = live.spiky(config.landscape);
     this.generation = 0;
     this.waiters = [];
     this.result = null;
@@ -360,9 +359,6 @@
       }
       self.state[key] = control ? control.set(value) : value;
     });
-    if ('beta' in partial || 'period' in partial || 'growth' in partial) {
-      this.land = live.spiky({beta: this.state.beta, period: this.state.period, growth: this.state.growth});
-    }
     markPressed(this.buttons, this.state.noise);
   };
 
@@ -442,6 +438,7 @@
 
   Explorer.prototype.render = function (result) {
     var self = this, s = result.settings;
+    var land = live.spiky({beta: s.beta, period: s.period, growth: s.growth});
     while (this.panels.length > result.stages.length) {
       var gone = this.panels.pop();
       gone.handle.disconnect();
@@ -451,7 +448,7 @@
     this.grid.dataset.stages = String(result.stages.length);
     result.stages.forEach(function (stage, k) {
       var p = self.panels[k];
-      p.view.land = live.spiky({beta: s.beta, period: s.period, growth: s.growth});
+      p.view.land = land;
       p.view.stage = stage;
       p.view.inner = s.inner;
       p.caption.textContent = stageCaption(s, k, stage);
