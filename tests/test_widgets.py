@@ -4,6 +4,7 @@ import base64
 
 import IPython.display
 import matplotlib
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -12,7 +13,7 @@ from numpy.testing import assert_array_equal
 import sgdlab
 from sgdlab.viz.explorers import image_slider, sgd_explorer
 from sgdlab.viz.figures import explorer_figure
-from sgdlab.viz.style import figure_to_png
+from sgdlab.viz.style import figure_to_png, plot_final_iterates
 
 matplotlib.use("Agg")
 
@@ -50,6 +51,14 @@ def test_explorer_figure_draws_the_schedule_it_runs():
     share = expected.stages[-1].share_within(1.5)
     assert f"{share:.0%} within 1.5" in fig.axes[0].get_title()
     assert figure_to_png(fig).startswith(b"\x89PNG")
+
+
+def test_cumulative_count_counts_points_beyond_the_span_once():
+    fig, ax = plt.subplots()
+    plot_final_iterates(ax, [-4.0, 0.0, 3.5, np.nan], span=3.0, bins=6)
+    heights = [bar.get_height() for bar in ax.patches]
+    assert heights == [1, 1, 1, 2, 2, 3]  # -4 in the first bar, 3.5 in the last, nan out
+    plt.close(fig)
 
 
 def test_sgd_explorer_reruns_with_the_slider_settings(shown):

@@ -99,8 +99,9 @@ def plot_final_iterates(ax, x_final, *, span=3.0, bins=60, title=None, curve=Non
     x_final = np.asarray(x_final, dtype=float).ravel()
     finite = x_final[np.isfinite(x_final)]
     edges = np.linspace(-span, span, bins + 1)
+    # clipped, a point beyond -span falls in the first bar (counted once)
     counts, _ = np.histogram(np.clip(finite, -span, span), bins=edges)
-    cumulative = np.cumsum(counts) + np.count_nonzero(finite < -span)
+    cumulative = np.cumsum(counts)
     ax.bar(edges[:-1], cumulative, width=edges[1] - edges[0], align="edge",
            color=PALETTE["bar"], alpha=0.55, label="cumulative count")
     top = max(len(x_final), 1)
