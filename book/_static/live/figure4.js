@@ -313,6 +313,23 @@
     ctx.closePath(); ctx.fill();
   }
 
+  /** The part of the segment a-b inside the square [low, high]^2 (Liang-Barsky), or null;
+      a step that leaves the picture gets its arrowhead at the edge. */
+  function clip(a, b, low, high) {
+    var t0 = 0, t1 = 1, d = [b[0] - a[0], b[1] - a[1]];
+    for (var k = 0; k < 2; k++) {
+      var sides = [[-d[k], a[k] - low], [d[k], high - a[k]]];
+      for (var m = 0; m < 2; m++) {
+        var q = sides[m][0], r = sides[m][1];
+        if (q === 0) { if (r < 0) return null; continue; }
+        var t = r / q;
+        if (q < 0) t0 = Math.max(t0, t); else t1 = Math.min(t1, t);
+      }
+    }
+    if (t0 > t1) return null;
+    return [[a[0] + t0 * d[0], a[1] + t0 * d[1]], [a[0] + t1 * d[0], a[1] + t1 * d[1]]];
+  }
+
   function drawPicture(ctx, view, state, n, col, focused) {
     var size = view.size, px = view.toPixel;
     ctx.fillStyle = col.background; ctx.fillRect(0, 0, size, size);
@@ -328,7 +345,8 @@
     ctx.beginPath();
     ctx.arc(star[0], star[1], Math.sqrt(n.dist_sq_before) * view.scale, 0, 2 * Math.PI);
     ctx.stroke(); ctx.setLineDash([]);
-    if (n.grad_sq > 0) arrow(ctx, start, px(n.x_next), n.inside ? col.good : col.bad);
+    var step = n.grad_sq > 0 && clip(start, px(n.x_next), 0, size);
+    if (step) arrow(ctx, step[0], step[1], n.inside ? col.good : col.bad);
     ctx.fillStyle = col.text;
     ctx.font = '12px sans-serif';
     ctx.fillText('x*', star[0] + 5, star[1] - 5);
@@ -480,8 +498,15 @@
     fromInput(c.lr.input, function (v) { return {lr: v}; });
     fromInput(c.slider.input, function (v) { return {lr: Math.pow(10, v)}; });
     listenPicture(ui);
-    var redraw = function () { render(ui); };
-    if (root.ResizeObserver) new root.ResizeObserver(redraw).observe(ui.node);
+    var redraw = function () { render(ui); }, width = ui.node.clientWidth;
+    if (root.ResizeObserver) {
+      new root.ResizeObserver(function () {  // a new width only: the height follows the drawing
+        if (ui.node.clientWidth !== width) {
+          width = ui.node.clientWidth;
+          root.requestAnimationFrame(redraw);
+        }
+      }).observe(ui.node);
+    }
     new MutationObserver(redraw).observe(document.documentElement,
       {attributes: true, attributeFilter: ['data-theme']});
   }
@@ -524,7 +549,7 @@
       throw error;
     }
     var still = div.querySelector('img.sgdlab-live-static');
-    if (still) still.hidden = true;
+    if (still) still.style.display = 'none';
     div.sgdlabExplorer = {
       set: function (request) { return update(ui, request || {}); },
       numbers: function () { return ui.state.n; }
