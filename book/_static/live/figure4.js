@@ -426,7 +426,7 @@
   }
 
   // -- mounting --------------------------------------------------------------------------
-  function build(div, config) {
+  function build(config) {
     var state = {config: config, x_t: config.x_t.slice(), lr: config.lr, focused: false};
     state.segments = levelSegments(config, config.x_t);
     var picture = el('canvas', {class: 'sgdlab-f4-picture', tabindex: '0', role: 'img',
@@ -538,7 +538,7 @@
   /** Mount the explorer on `div` (its data-config); the static picture stays if this throws. */
   function mount(div) {
     var config = JSON.parse(div.dataset.config);
-    var ui = build(div, config);
+    var ui = build(config);
     div.appendChild(ui.node);
     try {
       syncControls(ui);
