@@ -4,7 +4,9 @@ their fields (through :mod:`sgdlab.viz.tables`, the one number format).
 
 A measurement function runs :mod:`sgdlab.theory` and SGD and returns numbers (and, where a
 figure needs them, arrays); a ``*_table`` function renders Markdown; a ``glue_*`` function
-glues a measurement's fields under the names the chapter's prose uses. No plotting here.
+glues a measurement's fields under the names the chapter's prose uses. No plotting here:
+:func:`live_theorem1` (the page's live explorer) asks :mod:`sgdlab.viz.figures` for its
+static picture.
 """
 
 import math
@@ -22,7 +24,8 @@ __all__ = ["Z_LIMIT", "start_distance", "local_minima", "constants_table", "glue
            "corollary_run", "corollary_table", "looseness", "looseness_table",
            "spiky_constants", "spiky_table", "shifted_check", "ledger", "ledger_table",
            "holds_phrase", "glue_one_step", "glue_supermartingale", "glue_probability",
-           "glue_lemma", "glue_corollary", "glue_spiky", "glue_shifted", "glue_ledger"]
+           "glue_lemma", "glue_corollary", "glue_spiky", "glue_shifted", "glue_ledger",
+           "live_theorem1"]
 
 Z_LIMIT = 3.0
 """Standard errors a Monte Carlo estimate may lie on the wrong side of a bound before the
@@ -696,3 +699,115 @@ def glue_ledger(rows):
     """``ledger-count``: how many of the claims agree, in words."""
     agree = sum(row["agrees"] == "yes" for row in rows)
     return glue_text("ledger-count", count_phrase(agree, len(rows), "claims"))
+
+
+# -- the live explorer of the web page (book/_static/live/theorem1.js) -----------------------
+def _domain_config(pts):
+    """The domain for the page: a grid as its ends and size when it is one (the page rebuilds
+    it as numpy.linspace does), its points otherwise."""
+    s = pts[:, 0]
+    if s.size >= 2 and np.array_equal(s, np.linspace(s[0], s[-1], s.size)):
+        return {"low": float(s[0]), "high": float(s[-1]), "n_points": int(s.size)}
+    return {"points": s.tolist()}
+
+
+def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, quantile=0.9,
+                  seed=0, lr_range=None, noise_max=None):
+    """Theorem 1 live in the web page: sliders for the step size :math:`\\eta` and the noise
+    bound W that recompute, in the reader's browser, what
+    :func:`sgdlab.viz.measurements.theorem1_measurements` computes (chapter
+    :ref:`main-theorem`).
+
+    At each setting the page's JavaScript (``book/_static/live/theorem1.js``) measures L (the
+    largest :math:`|f''|` on the domain widened by the steps and the noise), c of Assumption 1,
+
+    .. math:: \\langle -\\nabla g(y), x^* - y\\rangle \\ge c\\,\\|x^* - y\\|_2^2, \\qquad
+              y = x - \\eta\\nabla f(x),
+
+    from the exact smoothed gradient (as :func:`sgdlab.theory.one_point_convexity` with
+    ``samples=None``), Theorem 1's :math:`\\lambda = 2\\eta c - \\eta^2L^2`,
+    :math:`b = \\eta^2r^2(1+\\eta L)^2`, :math:`20b/\\lambda`,
+    :math:`T_1 = \\log(\\lambda\\max\\|y_0-x^*\\|^2/b)/\\lambda` and the step-size condition
+    :math:`\\eta < \\min\\{1/2L, c/L^2, 1/2c\\}` (:func:`sgdlab.theory.theorem1`); then it runs
+    ``trials`` SGD trials for :math:`T_1` steps (at most ``max_steps``) with sgdlab's noise
+    stream, from the starting points ``theorem1_measurements`` draws (rows of the domain; their
+    indices are in the config), and draws the distribution of :math:`\\|y_T-x^*\\|^2` against
+    :math:`2b/\\lambda` and :math:`20b/\\lambda`. In Jupyter, and with JavaScript off, the
+    static :func:`sgdlab.viz.figures.theorem1_figure` at ``lr`` and ``noise`` stands in.
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+        The one-dimensional built-in ripple (:func:`sgdlab.landscapes.ripple`): the only
+        landscape whose formulas the page's JavaScript has.
+    domain : array_like
+        Points of Assumption 1's domain, shape (n, 1) or (n,).
+    lr, noise : float
+        The sliders' first step size (> 0) and noise bound W (>= 0).
+    trials, max_steps : int
+        SGD trials (fixed: the starting points are drawn for them) and the cap on :math:`T_1`.
+    quantile : float
+        The quantile of :math:`\\|y_T-x^*\\|^2` reported, in (0, 1).
+    seed : int
+        The seed of the starting points and of SGD's noise.
+    lr_range : (float, float), optional
+        The step-size slider's ends (default :math:`\\eta\\,10^{-1.5}` to
+        :math:`\\eta\\,10^{0.7}`, as :func:`sgdlab.viz.explorers.theorem1_explorer`).
+    noise_max : float, optional
+        The noise slider's end (default :math:`\\max(4W, 1)`).
+
+    Returns
+    -------
+    sgdlab.viz.live.LiveExplorer
+    """
+    from .figures import theorem1_figure
+    from .live import LiveExplorer
+    from .style import figure_to_png
+
+    land = landscapes.as_landscape(landscape, need_target=True)
+    if land.builtin != "ripple" or land.dim != 1:
+        validate.fail("landscape", "the 1-dimensional built-in ripple "
+                      "(sgdlab.landscapes.ripple()): the page computes only its formulas",
+                      shown=f"{land.name!r} (dim={land.dim})")
+    pts = validate.points("domain", domain, 1)
+    settings = {"lr": validate.real("lr", lr, above=0),
+                "noise": validate.real("noise", noise, low=0),
+                "trials": validate.integer("trials", trials, low=1, high=100_000),
+                "max_steps": validate.integer("max_steps", max_steps, low=1, high=100_000),
+                "quantile": validate.real("quantile", quantile, above=0, below=1),
+                "seed": validate.seed("seed", seed)}
+    ranges = _live_ranges(settings, lr_range, noise_max)
+    # the rows theorem1_measurements starts from (x0=None): numpy's draw, which JS cannot redo
+    starts = np.random.default_rng(settings["seed"]).integers(pts.shape[0], size=settings["trials"])
+    a, amplitude, k = (float(v) for v in land.params)
+    config = {"landscape": {"name": "ripple", "a": a, "amplitude": amplitude, "k": k,
+                            "x_star": float(land.x_star[0])},
+              "domain": _domain_config(pts), "starts": starts.tolist(),
+              "settings": settings, "ranges": ranges}
+    fig, info = theorem1_figure(land, pts, lr=settings["lr"], noise=settings["noise"],
+                                trials=trials, max_steps=max_steps, quantile=quantile,
+                                seed=settings["seed"])
+    verdict = "holds" if info["step_size_ok"] else "fails"
+    alt = (f"Theorem 1 at step size {settings['lr']:g} and noise bound W = "
+           f"{settings['noise']:g}: c = {info['c']:.3g}, the step-size condition {verdict}; "
+           f"the distribution of |y_T - x*|^2 over {trials} SGD trials after {info['steps']} "
+           "steps against 2b/lambda and 20b/lambda.")
+    return LiveExplorer("theorem1", config, figure_to_png(fig, tight=False), alt=alt)
+
+
+def _live_ranges(settings, lr_range, noise_max):
+    """The sliders' ends: [lr_low, lr_high] (log scale) and [0, noise_max]."""
+    lr, noise = settings["lr"], settings["noise"]
+    if lr_range is None:
+        lr_range = (lr * 10**-1.5, lr * 10**0.7)
+    try:
+        low, high = (float(v) for v in lr_range)
+    except (TypeError, ValueError):
+        validate.fail("lr_range", "(low, high) with 0 < low <= lr <= high", lr_range)
+    if not (0 < low <= lr <= high and math.isfinite(high)):
+        validate.fail("lr_range", "(low, high) with 0 < low <= lr <= high", lr_range)
+    noise_max = (max(4.0 * noise, 1.0) if noise_max is None
+                 else validate.real("noise_max", noise_max, above=0))
+    if noise_max < noise:
+        validate.fail("noise_max", f"at least noise = {noise:g}", noise_max)
+    return {"lr": [low, high], "noise": [0.0, noise_max]}
