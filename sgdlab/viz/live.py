@@ -7,8 +7,8 @@ explorer) replaces the picture with controls and a figure that it recomputes as 
 moves them; with JavaScript off, or in Jupyter, the picture stays. Jupyter's live explorers are
 the ipywidgets ones of :mod:`sgdlab.viz.explorers`.
 
-:func:`motivating_runs` is what the motivating example's explorer computes, in Python: the
-JavaScript equals it bit for bit (``tests/js/``, ``tests/test_live_explorers.py``).
+:func:`sgdlab.viz.motivating.explorer_runs` is what the motivating example's explorer computes,
+in Python: the JavaScript equals it bit for bit (``tests/js/``, ``tests/test_live_explorers.py``).
 """
 
 import base64

@@ -344,9 +344,9 @@ def panel_rows(fig3):
 
 # -- the live explorer ----------------------------------------------------------------------
 RESTARTS = ("new", "continue")
-"""How the live explorer's later stages start: ``"new"`` points in a halving region (Figure 3's
-row 3, :func:`figure3_runs`), or from the previous stage's final iterates (``"continue"``, the
-plain :func:`sgdlab.run_schedule`)."""
+"""The two ways the live explorer's later stages start. With ``"new"`` they start from new
+points in a halving region (Figure 3's row 3, :func:`figure3_runs`); with ``"continue"``
+from the previous stage's final iterates (the plain :func:`sgdlab.run_schedule`)."""
 
 
 def explorer_runs(landscape, *, lr, noise, trials, steps, stages=1, seed=0, restart="new",
@@ -373,7 +373,8 @@ def explorer_runs(landscape, *, lr, noise, trials, steps, stages=1, seed=0, rest
 
 
 LIMITS = {"trials": 1000, "steps": 20000, "stages": 6}
-"""The live explorer's largest settings (the page stays responsive: the work is chunked)."""
+"""The live explorer's largest settings. The page stays responsive up to them, because the
+work is done in chunks."""
 
 
 def explorer_rows(landscape, result, *, inner=INNER):
@@ -425,7 +426,8 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
 
 def plot_explorer(landscape, result, *, span=SPAN):
     """The live explorer's figure, static: per stage, f and the stage's g (left) and the
-    final iterates with their cumulative count (right, :func:`plot_final_iterates`).
+    final iterates with their cumulative count (right,
+    :func:`sgdlab.viz.style.plot_final_iterates`).
     Returns the figure."""
     import matplotlib.pyplot as plt
 
