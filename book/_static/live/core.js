@@ -367,8 +367,8 @@
   const DEFAULTS = { growth: 0, seed: 0, stages: 1, restart: "new", inner: 1.5, span: 3.0,
                      grid: { span: 3.5, nPoints: 7001 } };
 
-  /** A generator of the work of a run, one chunk of trials at a time: it yields the fraction
-   * done and returns the result. */
+  /** A generator of the work of a run, `chunk.trials` trials at a time (read before each
+   * chunk, so the caller can resize it): it yields the fraction done and returns the result. */
   function* explorerWork(settings, chunk) {
     const s = { ...DEFAULTS, ...settings };
     checkSettings(s);
@@ -383,8 +383,8 @@
         ? randomStarts(s.trials, { span: st.span, seed: s.seed, stage: k })
         : Float64Array.from(x);
       const key = seedKey(s.seed, Stream.SGD + k);
-      for (let first = 0; first < s.trials; first += chunk) {
-        const last = Math.min(first + chunk, s.trials);
+      for (let first = 0, last = 0; first < s.trials; first = last) {
+        last = Math.min(first + chunk.trials, s.trials);
         sgdTrials(land, x, { ...st, key, first, last });
         done += st.steps * (last - first);
         yield done / total;
@@ -397,34 +397,36 @@
   /** Run the explorer's settings at once (tests, benchmarks). */
   function runExplorer(settings) {
     const started = now();
-    const work = explorerWork(settings, Infinity);
+    const work = explorerWork(settings, { trials: Infinity });
     let step = work.next();
     while (!step.done) step = work.next();
     return { ...step.value, ms: now() - started };
   }
 
   /** Run it in chunks of about `budgetMs`, yielding to the page between them: resolves to the
-   * result, or null when `isCancelled()` turned true (a newer run started). */
+   * result, or null when `isCancelled()` turned true (a newer run started). The chunk's number
+   * of trials follows the speed measured on the previous chunk. */
   function runExplorerAsync(settings, { onProgress = () => {}, isCancelled = () => false,
                                         budgetMs = 30 } = {}) {
     const started = now();
-    const perTrial = Math.max(1, (settings.steps || 1));
-    const chunk = Math.max(1, Math.floor(budgetMs * 20000 / perTrial));  // ~20k steps per ms
+    const chunk = { trials: Math.max(1, Math.floor(budgetMs * 20000 / Math.max(1, settings.steps || 1))) };
     const work = explorerWork(settings, chunk);
     return new Promise((resolve, reject) => {
       const pump = () => {
         if (isCancelled()) { resolve(null); return; }
         const until = now() + budgetMs;
         try {
-          let step;
           do {
-            step = work.next();
+            const before = now(), trials = chunk.trials;
+            const step = work.next();
             if (step.done) {
               resolve({ ...step.value, ms: now() - started });
               return;
             }
             onProgress(step.value);
-          } while (now() < until);
+            const ms = now() - before;
+            if (ms > 0) chunk.trials = Math.max(1, Math.min(4 * trials, Math.floor(trials * budgetMs / ms)));
+          } while (now() + 0.5 * budgetMs < until);
         } catch (err) { reject(err); return; }
         setTimeout(pump, 0);
       };
