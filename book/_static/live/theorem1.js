@@ -370,8 +370,12 @@
   }
 
   function legend(ctx, f, items, col, corner) {
-    var x = corner === 'right' ? f.right - 150 : f.left + 8, y = f.top + 6;
+    var x = corner === 'left' ? f.left + 8 : f.right - 150;
+    var y = corner === 'lower-right' ? f.bottom - 15 * items.length - 8 : f.top + 6;
     ctx.font = '11px sans-serif';
+    ctx.globalAlpha = 0.85; ctx.fillStyle = col.background;
+    ctx.fillRect(x - 4, y - 2, 146, 15 * items.length + 6);
+    ctx.globalAlpha = 1;
     items.forEach(function (item, k) {
       line(ctx, [[x, y + 6 + 15 * k], [x + 18, y + 6 + 15 * k]], item[1], item[2], 1.6);
       ctx.fillStyle = col.text; ctx.fillText(item[0], x + 23, y + 10 + 15 * k);
@@ -397,7 +401,7 @@
     line(ctx, order.map(function (i) { return [f.X(check.y[i]), f.Y(check.ratios[i])]; }), col.function, [], 1);
     line(ctx, [[f.left, f.Y(n.c)], [f.right, f.Y(n.c)]], col.alert, [6, 4], 1.4);
     ctx.restore();
-    legend(ctx, f, [['ratio over the domain', col.function, []], ['c = ' + show(n.c), col.alert, [6, 4]]], col, 'right');
+    legend(ctx, f, [['ratio over the domain', col.function, []], ['c = ' + show(n.c), col.alert, [6, 4]]], col, 'lower-right');
   }
 
   /** The x range of the right panel: the finite distances and the lines drawn (log scale). */
