@@ -320,3 +320,78 @@ def test_constants_table_and_glue(glued):
     assert glued["assume-verdict"] == "holds on both domains"
     t1.glue_constants({1: thm[1], 2: thm[1], 3: thm[1]}, f_only, land)
     assert glued["assume-verdict"] == "holds on all 3 domains"
+
+
+# -- the live explorer of the web page (book/_static/live/theorem1.js) ----------------------
+@pytest.fixture(scope="module")
+def live_explorer():
+    return t1.live_theorem1(ripple(), theory.grid(-3.0, 3.0, 201), lr=0.01, noise=5.0,
+                            trials=50, max_steps=300)
+
+
+def test_live_theorem1_config_describes_the_ripple_grid_and_settings(live_explorer):
+    config = live_explorer.config
+    a, amplitude, k = ripple().params
+    assert config["landscape"] == {"name": "ripple", "a": a, "amplitude": amplitude, "k": k,
+                                   "x_star": 0.0}
+    assert config["domain"] == {"low": -3.0, "high": 3.0, "n_points": 201}
+    assert config["settings"] == {"lr": 0.01, "noise": 5.0, "trials": 50, "max_steps": 300,
+                                  "quantile": 0.9, "seed": 0}
+    assert_allclose(config["ranges"]["lr"], [0.01 * 10**-1.5, 0.01 * 10**0.7])
+    assert config["ranges"]["noise"] == [0.0, 20.0]
+    assert live_explorer.kind == "theorem1" and live_explorer.png.startswith(b"\x89PNG")
+    assert 'data-explorer="theorem1"' in live_explorer.html and "step-size condition holds" in \
+        live_explorer.alt
+
+
+def test_live_theorem1_starts_are_those_theorem1_measurements_runs_from(live_explorer):
+    """SGD from the config's rows of the domain gives theorem1_measurements' distances."""
+    from sgdlab.viz.measurements import theorem1_measurements
+
+    domain = theory.grid(-3.0, 3.0, 201)
+    _, dist_sq, info = theorem1_measurements(ripple(), domain, lr=0.01, noise=5.0, trials=50,
+                                             max_steps=300)
+    x0 = domain[live_explorer.config["starts"]]
+    run = sgdlab.run_sgd(ripple(), x0, lr=0.01, noise=5.0, steps=info["steps"], seed=0)
+    assert np.array_equal(theory.y_distance_sq(ripple(), run.x, lr=0.01), dist_sq)
+
+
+def test_live_theorem1_keeps_an_uneven_domain_as_points():
+    domain = np.array([[-1.0], [0.3], [2.0]])
+    config = t1.live_theorem1(ripple(), domain, lr=0.01, noise=5.0, trials=3,
+                              max_steps=5).config
+    assert config["domain"] == {"points": [-1.0, 0.3, 2.0]}
+    assert all(0 <= k < 3 for k in config["starts"]) and len(config["starts"]) == 3
+
+
+@pytest.mark.parametrize("landscape, message", [
+    (spiky(), "landscape must be the 1-dimensional built-in ripple"),
+    (ripple(dim=2), "landscape must be the 1-dimensional built-in ripple"),
+    (quadratic(), "landscape must be the 1-dimensional built-in ripple"),
+])
+def test_live_theorem1_refuses_what_the_page_cannot_compute(landscape, message):
+    with pytest.raises(ValueError, match=message):
+        t1.live_theorem1(landscape, theory.grid(-1.0, 1.0, 11), lr=0.01, noise=5.0)
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
+    ({"noise": -1.0}, ValueError, "noise must be a finite number >= 0"),
+    ({"trials": 0}, ValueError, "trials must be an integer >= 1"),
+    ({"trials": 2.5}, TypeError, "trials must be an integer"),
+    ({"max_steps": 0}, ValueError, "max_steps must be an integer >= 1"),
+    ({"quantile": 1.0}, ValueError, "quantile must be a finite number > 0 and < 1"),
+    ({"seed": -1}, ValueError, "seed must be an integer >= 0"),
+    ({"lr_range": (0.1, 1.0)}, ValueError, "lr_range must be \\(low, high\\) with 0 < low"),
+    ({"lr_range": "x"}, ValueError, "lr_range must be"),
+    ({"noise_max": 1.0}, ValueError, "noise_max must be at least noise = 5"),
+])
+def test_live_theorem1_names_the_bad_argument(kwargs, error, message):
+    args = {"lr": 0.01, "noise": 5.0, "trials": 5, "max_steps": 5, **kwargs}
+    with pytest.raises(error, match=message):
+        t1.live_theorem1(ripple(), theory.grid(-1.0, 1.0, 11), **args)
+
+
+def test_live_theorem1_refuses_a_domain_of_another_dimension():
+    with pytest.raises(ValueError, match="domain must be of shape"):
+        t1.live_theorem1(ripple(), np.zeros((4, 2)), lr=0.01, noise=5.0)
