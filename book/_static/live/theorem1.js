@@ -664,7 +664,9 @@
   function mount(div) {
     if (div.sgdlabExplorer) return div.sgdlabExplorer;
     if (!live.ui || !live.sgdTrials) throw new Error('core.js and ui.js must load before theorem1.js');
-    var explorer = new Explorer(div, readConfig(div));
+    var config = readConfig(div);
+    constants(config, config.settings);  // the formulas work on this config, or the picture stays
+    var explorer = new Explorer(div, config);
     div.appendChild(explorer.root);
     explorer.redraw();
     div.classList.add('is-mounted');
