@@ -158,3 +158,37 @@ def test_dark_theme_redraws_without_errors(page, browser):
     assert light != dark  # redrawn in the theme's colours
     console = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not console, console
+
+
+@pytest.fixture(scope="module")
+def no_javascript():
+    """Headless Chromium with JavaScript turned off for pages (WebDriver can still inspect)."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    from conftest import CHROMEDRIVER, CHROMIUM
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--window-size=1280,1600",
+                "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"):
+        options.add_argument(arg)
+    options.add_experimental_option(
+        "prefs", {"profile.managed_default_content_settings.javascript": 2})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
+    yield driver
+    driver.quit()
+
+
+@pytest.mark.parametrize("page_path, kind", [(PAGE, "motivating"),
+                                             ("book/step_size.html", "figure4"),
+                                             ("book/main_theorem.html", "theorem1")])
+def test_without_javascript_the_static_figure_shows(server, no_javascript, page_path, kind):
+    from selenium.webdriver.common.by import By
+
+    no_javascript.get(f"{server}/{page_path}")
+    div = no_javascript.find_element(By.CSS_SELECTOR, f'div.sgdlab-live[data-explorer="{kind}"]')
+    img = div.find_element(By.CSS_SELECTOR, "img.sgdlab-live-static")
+    assert img.is_displayed() and img.size["width"] > 100 and img.size["height"] > 100
+    assert "is-mounted" not in (div.get_attribute("class") or "")
