@@ -204,7 +204,8 @@ def test_section5_pages_show_figures_open_choices_and_glued_verdicts(built_book:
 
 def test_motivating_example_shows_figures_1_2_3_search_and_ledger(built_book: Path) -> None:
     """book/motivating_example.md: Figures 1-2 (one step), the search figure, Figure 3, the
-    glued outcome of the search (chosen by sgdlab.viz.motivating), the ledger, the slider."""
+    glued outcome of the search (chosen by sgdlab.viz.motivating), the ledger, the live
+    explorer (in place of the saved-state widget and the picture slider)."""
     text = (built_book / "book" / "motivating_example.html").read_text(encoding="utf-8")
     ids = set(re.findall(r'\bid="([^"]+)"', text))
     names = {"fig-figure3", "fig-motivating-search", "fig-motivating-one-step"}
@@ -213,7 +214,8 @@ def test_motivating_example_shows_figures_1_2_3_search_and_ledger(built_book: Pa
     assert "{glue}" not in text
     assert "shrinks at every stage" in text or "does not shrink at every stage" in text
     assert "<th" in text and "agrees" in text, "the ledger is missing"
-    assert 'class="sgdlab-slider"' in text, "the kernel-free slider is missing"
+    assert 'data-explorer="motivating"' in text, "the live explorer is missing"
+    assert 'class="sgdlab-slider"' not in text and WIDGET_VIEW not in text
 
 
 def test_offline_assets_are_served(built_book: Path) -> None:

@@ -78,7 +78,8 @@ def _compare(page, config):
 
 
 def _console_errors(browser):
-    return [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    return [e["message"] for e in browser.get_log("browser")
+            if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
 
 
 @pytest.fixture(scope="module")
