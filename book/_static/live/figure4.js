@@ -551,6 +551,7 @@
     var still = div.querySelector('img.sgdlab-live-static');
     if (still) still.style.display = 'none';
     div.sgdlabExplorer = {
+      kind: 'figure4', element: div,
       set: function (request) { return update(ui, request || {}); },
       numbers: function () { return ui.state.n; }
     };
