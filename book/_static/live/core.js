@@ -405,10 +405,12 @@
 
   /** Run it in chunks of about `budgetMs`, yielding to the page between them: resolves to the
    * result, or null when `isCancelled()` turned true (a newer run started). The chunk's number
-   * of trials follows the speed measured on the previous chunk. */
+   * of trials follows the speed measured on the previous chunk. The result's `ms` is the time
+   * spent computing, `wallMs` the time from start to end (the page's own work included). */
   function runExplorerAsync(settings, { onProgress = () => {}, isCancelled = () => false,
                                         budgetMs = 30 } = {}) {
     const started = now();
+    let busy = 0;
     const chunk = { trials: Math.max(1, Math.floor(budgetMs * 20000 / Math.max(1, settings.steps || 1))) };
     const work = explorerWork(settings, chunk);
     return new Promise((resolve, reject) => {
@@ -419,12 +421,13 @@
           do {
             const before = now(), trials = chunk.trials;
             const step = work.next();
+            const ms = now() - before;
+            busy += ms;
             if (step.done) {
-              resolve({ ...step.value, ms: now() - started });
+              resolve({ ...step.value, ms: busy, wallMs: now() - started });
               return;
             }
             onProgress(step.value);
-            const ms = now() - before;
             if (ms > 0) chunk.trials = Math.max(1, Math.min(4 * trials, Math.floor(trials * budgetMs / ms)));
           } while (now() + 0.5 * budgetMs < until);
         } catch (err) { reject(err); return; }

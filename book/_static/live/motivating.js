@@ -297,7 +297,7 @@
     var s = result.settings;
     return s.trials + ' trials × ' + s.steps + ' steps × ' + result.stages.length +
       (result.stages.length === 1 ? ' stage' : ' stages') + ', computed in your browser in ' +
-      Math.round(result.ms) + ' ms (' + Math.round(wallMs) + ' ms with drawing).';
+      Math.round(result.ms) + ' ms (' + Math.round(wallMs) + ' ms until drawn).';
   }
 
   function plainResult(result) {
