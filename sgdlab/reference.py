@@ -10,7 +10,9 @@ The random stream (all arithmetic on unsigned 64-bit integers, modulo :math:`2^{
   (``stream`` 0 for :func:`sgdlab.run_sgd`, ``k`` for stage ``k`` of
   :func:`sgdlab.run_schedule`, ``2**32`` for the Monte Carlo draws of :func:`sgdlab.convolve`,
   ``2**32 + 1`` and ``2**32 + 2`` for those of :func:`sgdlab.theory.one_point_convexity` and
-  :func:`sgdlab.theory.one_step`: the streams that ``sgdlab._rng.Stream`` names);
+  :func:`sgdlab.theory.one_step`, ``2**32 + 3`` for :func:`sgdlab.random_starts` (whose
+  stage ``k`` reads positions ``k * dim + j``, the stream's "step" k): the streams that
+  ``sgdlab._rng.Stream`` names);
 * the key of trial ``i`` is ``mix64(key + (i + 1) * GOLDEN)``;
 * coordinate ``j`` of that trial at step ``t`` uses
   ``pm1 = 2 * bitcast_double((mix64(trial_key + (t * dim + j + 1) * GOLDEN) >> 12)
