@@ -60,7 +60,7 @@ test: setup browser test-js
 JS_FIXTURES := _build/js-fixtures
 test-js: setup
 	$(PY) tests/js/write_fixtures.py $(JS_FIXTURES)
-	SGDLAB_JS_FIXTURES=$(abspath $(JS_FIXTURES)) node --test tests/js/
+	SGDLAB_JS_FIXTURES=$(abspath $(JS_FIXTURES)) node --test tests/js/*.test.mjs
 
 # The quick loop (a couple of minutes on 2 cores): unit tests only, no book build, no chapter
 # execution, no network training (markers in pyproject.toml).
