@@ -1,7 +1,7 @@
-"""Numba kernels (private). Their only caller is :class:`sgdlab.landscapes.Landscape`, which
-picks the separable or the general version; the public functions of :mod:`sgdlab.sgd`,
-:mod:`sgdlab.smoothing` and :mod:`sgdlab.theory` validate inputs, allocate outputs and ask
-the landscape.
+"""Numba kernels (private). Their callers are :class:`sgdlab.landscapes.Landscape`, which
+picks the separable or the general version, and :func:`sgdlab.random_starts`
+(:func:`uniform_box`); the public functions of :mod:`sgdlab.sgd`, :mod:`sgdlab.smoothing` and
+:mod:`sgdlab.theory` validate inputs, allocate outputs and ask the landscape.
 
 Randomness comes from :mod:`sgdlab._rng` (counter based: independent of thread count and
 batching).

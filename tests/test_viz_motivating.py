@@ -11,6 +11,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 matplotlib.use("Agg")
 
 import sgdlab  # noqa: E402
+from sgdlab import reference  # noqa: E402
 from sgdlab.smoothing import in_spurious_basin  # noqa: E402
 from sgdlab.viz import escape, motivating  # noqa: E402
 from sgdlab.viz.motivating import Setting  # noqa: E402
@@ -120,10 +121,11 @@ def test_figure3_row3_restarts_from_new_points(fig3):
         for k, run in enumerate(runs):
             x0 = sgdlab.random_starts(40, span=3 / 2**k, seed=2, stage=k)
             assert np.all(np.abs(x0) <= 3 / 2**k)
-            direct = sgdlab.run_schedule(land, x0, [(run.lr, run.noise, math.ceil(3 / run.lr))],
-                                         seed=2) if k == 0 else None
-            if direct is not None:
-                assert_array_equal(run.x, direct.x)
+            # stage k: its own starts, the noise of stage stream k (the pure-Python reference)
+            direct = reference.run_sgd_python(land, x0, lr=run.lr, noise=run.noise,
+                                                     steps=math.ceil(3 / run.lr), seed=2,
+                                                     stream=k)
+            assert_array_equal(run.x, direct)
     assert_array_equal(fig3.row3["noise"][0].x, fig3.row2["right"].x)  # stage 0 is row 2's
     assert [r.lr for r in fig3.row3["lr"]] == pytest.approx([4e-3, 2e-3, 1e-3])
     assert {r.noise for r in fig3.row3["lr"]} == {SMALL.noise("right")}
@@ -179,8 +181,13 @@ def test_live_explorer_html_config_and_fallback():
     html = live._repr_html_()
     assert html.startswith('<div class="sgdlab-live" data-explorer="motivating"')
     assert 'class="sgdlab-live-static"' in html and "&quot;restart&quot;" in html
+    assert motivating.live_explorer(SMALL, trials=np.int64(3)).config["settings"]["trials"] == 3
     with pytest.raises(ValueError, match="trials must be"):
         motivating.live_explorer(SMALL, trials=5000)
+    with pytest.raises(ValueError, match=r"seed must be an integer >= 0 and < 2\*\*53"):
+        motivating.live_explorer(SMALL, seed=2**60)
+    with pytest.raises(ValueError, match="setting.steps must be an integer >= 1 and <= 20000"):
+        motivating.live_explorer(Setting(period=0.2, beta=0.01, growth=0, lr=1e-4))
     with pytest.raises(ValueError, match="level must be one of"):
         motivating.live_explorer(SMALL, level="huge")
 

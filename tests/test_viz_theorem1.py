@@ -382,8 +382,10 @@ def test_live_theorem1_refuses_what_the_page_cannot_compute(landscape, message):
     ({"max_steps": 0}, ValueError, "max_steps must be an integer >= 1"),
     ({"quantile": 1.0}, ValueError, "quantile must be a finite number > 0 and < 1"),
     ({"seed": -1}, ValueError, "seed must be an integer >= 0"),
-    ({"lr_range": (0.1, 1.0)}, ValueError, "lr_range must be \\(low, high\\) with 0 < low"),
-    ({"lr_range": "x"}, ValueError, "lr_range must be"),
+    ({"lr_range": (0.1, 1.0)}, ValueError, "lr_range must be \\(low, high\\) with 1e-09 <= low"),
+    ({"lr_range": (1e-3, 20.0)}, ValueError, "high <= 10 \\(the page's limits\\)"),
+    ({"lr_range": "x"}, TypeError, "lr_range must be"),
+    ({"seed": 2**53}, ValueError, "seed must be"),
     ({"noise_max": 1.0}, ValueError, "noise_max must be at least noise = 5"),
 ])
 def test_live_theorem1_names_the_bad_argument(kwargs, error, message):

@@ -17,7 +17,19 @@ import json
 
 from .. import _validate as validate
 
-__all__ = ["LiveExplorer", "explorer_html"]
+__all__ = ["SEED_LIMIT", "LiveExplorer", "explorer_html", "page_seed"]
+
+SEED_LIMIT = 2**53
+"""Seeds of a live explorer are below this: the page's JavaScript holds a seed in a double."""
+
+
+def page_seed(name, value):
+    """A seed the page's JavaScript can take: an integer in [0, 2**53) (sgdlab itself takes
+    seeds up to 2**63)."""
+    value = validate.integer(name, value, low=0)
+    if value >= SEED_LIMIT:
+        validate.fail(name, "an integer >= 0 and < 2**53 (the page computes in doubles)", value)
+    return value
 
 
 def explorer_html(kind, config, png, *, alt):

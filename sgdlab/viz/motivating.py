@@ -393,58 +393,78 @@ def explorer_rows(landscape, result, *, inner=INNER):
 
 
 def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, restart="new"):
-    """The motivating example's live explorer for the web page (:mod:`sgdlab.viz.live`), on
-    ``setting``'s landscape and step size, starting at the noise of ``level``; with
-    JavaScript off the page shows :func:`plot_explorer` of the same runs.
+    """The motivating example's live explorer for the web page (:mod:`sgdlab.viz.live`): the
+    page reruns :func:`explorer_runs` in the reader's browser, bit for bit, as the controls
+    move. With JavaScript off the page shows :func:`plot_explorer` of the first runs.
+
+    Parameters
+    ----------
+    setting : Setting
+        The landscape, the step size, the steps per stage and the noise levels.
+    level : {"right", "small", "large", "GD"}
+        The noise W the explorer starts at.
+    trials, stages : int
+        At most :data:`LIMITS` (the steps, ``setting.steps``, too).
+    seed : int
+        In [0, 2**53) (:data:`sgdlab.viz.live.SEED_LIMIT`).
+    restart : {"new", "continue"}
+        How later stages start (:data:`RESTARTS`).
 
     Returns
     -------
     sgdlab.viz.live.LiveExplorer
     """
-    from .live import LiveExplorer
+    from .live import LiveExplorer, page_seed
     from .style import figure_to_png
 
     if not isinstance(setting, Setting):
         validate.fail("setting", "a Setting", error=TypeError, shown=type(setting).__name__)
     level = validate.choice("level", level, ("GD",) + LEVELS[1:])
-    land, noise = setting.landscape(), setting.noise(level) if level != "GD" else 0.0
     settings = {"beta": setting.beta, "period": setting.period, "growth": setting.growth,
-                "lr": setting.lr, "noise": noise, "trials": trials, "steps": setting.steps,
-                "stages": stages, "seed": seed, "restart": restart, "inner": INNER,
-                "span": SPAN, "grid": {"span": SPAN + 0.5, "nPoints": _GRID + 1000}}
-    validate.integer("trials", trials, low=1, high=LIMITS["trials"])
-    validate.integer("stages", stages, low=1, high=LIMITS["stages"])
-    result = explorer_runs(land, lr=setting.lr, noise=noise, trials=trials,
-                           steps=setting.steps, stages=stages, seed=seed, restart=restart)
+                "lr": setting.lr, "noise": setting.noise(level) if level != "GD" else 0.0,
+                "trials": validate.integer("trials", trials, low=1, high=LIMITS["trials"]),
+                "steps": validate.integer("setting.steps", setting.steps, low=1,
+                                          high=LIMITS["steps"]),
+                "stages": validate.integer("stages", stages, low=1, high=LIMITS["stages"]),
+                "seed": page_seed("seed", seed), "restart": validate.choice(
+                    "restart", restart, RESTARTS), "inner": INNER, "span": SPAN,
+                "grid": {"span": SPAN + 0.5, "nPoints": _GRID + 1000}}
+    land = setting.landscape()
+    result = explorer_runs(land, **{k: settings[k] for k in (
+        "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
     config = {"landscape": {k: settings[k] for k in ("beta", "period", "growth")},
               "settings": settings, "limits": LIMITS,
               "levels": {lv: setting.noise(lv) for lv in LEVELS[1:]}}
-    png = figure_to_png(plot_explorer(land, result))
+    png = figure_to_png(plot_explorer(land, result, restart=settings["restart"]))
     return LiveExplorer("motivating", config, png, alt="Final iterates of SGD on the spiky "
-                        f"f, {trials} trials, {stages} stage(s), W = {noise:g} at first")
+                        f"f, {settings['trials']} trials, {settings['stages']} stage(s), "
+                        f"W = {settings['noise']:g} at first")
 
 
-def plot_explorer(landscape, result, *, span=SPAN):
+def plot_explorer(landscape, result, *, span=SPAN, restart="new"):
     """The live explorer's figure, static: per stage, f and the stage's g (left) and the
     final iterates with their cumulative count (right,
-    :func:`sgdlab.viz.style.plot_final_iterates`).
-    Returns the figure."""
+    :func:`sgdlab.viz.style.plot_final_iterates`), on the stage's start region as in the page
+    (:math:`[-s/2^k, s/2^k]` with ``restart="new"``, else :math:`[-s, s]`). Returns the
+    figure."""
     import matplotlib.pyplot as plt
 
     from .style import PALETTE, plot_final_iterates
 
+    restart = validate.choice("restart", restart, RESTARTS)
     n = len(result.stages)
     fig, axes = plt.subplots(n, 2, figsize=(7.5, 2.2 * n), squeeze=False,
                              constrained_layout=True)
-    xs = np.linspace(-span, span, 1201)
-    for (left, right), run, row in zip(axes, result.stages,
-                                       explorer_rows(landscape, result)):
+    for k, ((left, right), run, row) in enumerate(zip(axes, result.stages,
+                                                      explorer_rows(landscape, result))):
+        half = span / 2**k if restart == "new" else span
+        xs = np.linspace(-half, half, 1201)
         left.plot(xs, landscape.f(xs), color=PALETTE["function"], lw=0.8, label="f")
         left.plot(xs, landscape.smoothed(xs, radius=run.smoothing_radius),
                   color=PALETTE["smoothed"], label=f"g, ηW = {run.smoothing_radius:.3g}")
-        left.set_xlim(-span, span)
+        left.set_xlim(-half, half)
         left.legend(loc="upper center", fontsize=7)
-        plot_final_iterates(right, run.x[:, 0], span=span, curve=(xs, landscape.f(xs)),
+        plot_final_iterates(right, run.x[:, 0], span=half, curve=(xs, landscape.f(xs)),
                             title=f"W = {run.noise:g}: {tables.percent(row['within'])} within "
                             f"{INNER:g}, {tables.percent(row['spurious'])} spurious")
     return fig

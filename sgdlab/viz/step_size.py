@@ -185,7 +185,8 @@ def live_figure4(landscape, *, A, beta, omega, x_t, c_prime, lr, lr_range=(1e-2,
     x_t and one GD step, and prints :func:`sgdlab.theory.gd_distance_change`, the exact
     threshold :math:`\\eta_0` (:func:`sgdlab.theory.overshoot_lr`) and Theorem 3's
     :math:`\\eta_3 = 2c'\\|x_t-x^*\\|^2/\\|\\nabla f(x_t)\\|^2`
-    (:func:`sgdlab.theory.theorem3_threshold`), equal to these functions' values. Without
+    (:func:`sgdlab.theory.theorem3_threshold`), equal to these functions' values up to the
+    last bits of the sine (JavaScript's ``Math.sin`` against the C library's). Without
     JavaScript (and in Jupyter) the output is the static picture of
     :func:`sgdlab.viz.figures.step_size_figure` at ``x_t`` and ``lr``.
 

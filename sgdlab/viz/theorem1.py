@@ -761,7 +761,7 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     sgdlab.viz.live.LiveExplorer
     """
     from .figures import theorem1_figure
-    from .live import LiveExplorer
+    from .live import LiveExplorer, page_seed
     from .style import figure_to_png
 
     land = landscapes.as_landscape(landscape, need_target=True)
@@ -771,11 +771,11 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
                       shown=f"{land.name!r} (dim={land.dim})")
     pts = validate.points("domain", domain, 1)
     settings = {"lr": validate.real("lr", lr, above=0),
-                "noise": validate.real("noise", noise, low=0),
+                "noise": validate.real("noise", noise, low=0, high=_LIVE_NOISE_MAX),
                 "trials": validate.integer("trials", trials, low=1, high=100_000),
                 "max_steps": validate.integer("max_steps", max_steps, low=1, high=100_000),
                 "quantile": validate.real("quantile", quantile, above=0, below=1),
-                "seed": validate.seed("seed", seed)}
+                "seed": page_seed("seed", seed)}
     ranges = _live_ranges(settings, lr_range, noise_max)
     # the rows theorem1_measurements starts from (x0=None): numpy's draw, which JS cannot redo
     starts = np.random.default_rng(settings["seed"]).integers(pts.shape[0], size=settings["trials"])
@@ -795,19 +795,24 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     return LiveExplorer("theorem1", config, figure_to_png(fig, tight=False), alt=alt)
 
 
+_LIVE_LR_MIN, _LIVE_LR_MAX, _LIVE_NOISE_MAX = 1e-9, 10.0, 1e4  # theorem1.js's hard limits
+
+
 def _live_ranges(settings, lr_range, noise_max):
     """The sliders' ends: [lr_low, lr_high] (log scale) and [0, noise_max]."""
     lr, noise = settings["lr"], settings["noise"]
     if lr_range is None:
-        lr_range = (lr * 10**-1.5, lr * 10**0.7)
+        lr_range = (lr * 10**-1.5, min(lr * 10**0.7, _LIVE_LR_MAX))
     try:
         low, high = (float(v) for v in lr_range)
     except (TypeError, ValueError):
-        validate.fail("lr_range", "(low, high) with 0 < low <= lr <= high", lr_range)
-    if not (0 < low <= lr <= high and math.isfinite(high)):
-        validate.fail("lr_range", "(low, high) with 0 < low <= lr <= high", lr_range)
-    noise_max = (max(4.0 * noise, 1.0) if noise_max is None
-                 else validate.real("noise_max", noise_max, above=0))
+        validate.fail("lr_range", "(low, high) with 0 < low <= lr <= high", lr_range,
+                      TypeError)
+    if not (_LIVE_LR_MIN <= low <= lr <= high <= _LIVE_LR_MAX):
+        validate.fail("lr_range", f"(low, high) with {_LIVE_LR_MIN:g} <= low <= lr <= high <= "
+                      f"{_LIVE_LR_MAX:g} (the page's limits)", lr_range)
+    noise_max = (min(max(4.0 * noise, 1.0), _LIVE_NOISE_MAX) if noise_max is None
+                 else validate.real("noise_max", noise_max, above=0, high=_LIVE_NOISE_MAX))
     if noise_max < noise:
         validate.fail("noise_max", f"at least noise = {noise:g}", noise_max)
     return {"lr": [low, high], "noise": [0.0, noise_max]}

@@ -267,6 +267,7 @@
   /** numpy.linspace(a, b, n). */
   function linspace(a, b, n) {
     const out = new Float64Array(n);
+    if (n === 1) { out[0] = a; return out; }
     const step = (b - a) / (n - 1);
     for (let i = 0; i < n; i++) out[i] = i * step + a;
     if (n > 1) out[n - 1] = b;

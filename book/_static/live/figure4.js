@@ -462,6 +462,7 @@
     if (except !== c.x1.input) c.x1.input.value = String(Number(s.x_t[1].toPrecision(6)));
     if (except !== c.lr.input) c.lr.input.value = String(Number(s.lr.toPrecision(6)));
     if (except !== c.slider.input) c.slider.input.value = String(Math.log10(s.lr));
+    c.slider.input.setAttribute('aria-valuetext', 'lr = ' + Number(s.lr.toPrecision(4)));
   }
 
   function checkedState(request, state) {
@@ -537,6 +538,7 @@
 
   /** Mount the explorer on `div` (its data-config); the static picture stays if this throws. */
   function mount(div) {
+    if (div.sgdlabExplorer) return div.sgdlabExplorer;
     var config = JSON.parse(div.dataset.config);
     var ui = build(config);
     div.appendChild(ui.node);

@@ -237,7 +237,7 @@
                        integer: true, onChange: on('steps')}),
       stages: u.slider({label: 'Stages', value: state.stages, min: 1, max: lim.stages, integer: true,
                         onChange: on('stages')}),
-      seed: u.numberBox({label: 'Seed', value: state.seed, min: 0, max: 4294967295, integer: true,
+      seed: u.numberBox({label: 'Seed', value: state.seed, min: 0, max: Number.MAX_SAFE_INTEGER, integer: true,
                          onChange: on('seed')}),
       restart: u.select({label: 'Each later stage starts from', options: RESTARTS, value: state.restart,
                          onChange: on('restart')})
@@ -346,7 +346,18 @@
     this.schedule();
   };
 
+  /** Applies every setting of `partial` or, when one is refused (it names the setting), none. */
   Explorer.prototype.apply = function (partial) {
+    var before = JSON.parse(JSON.stringify(this.state));
+    try {
+      this.applyEach(partial);
+    } catch (err) {
+      this.applyEach(before);
+      throw err;
+    }
+  };
+
+  Explorer.prototype.applyEach = function (partial) {
     var self = this;
     Object.keys(partial || {}).forEach(function (key) {
       if (!(key in self.state)) throw new Error('unknown setting "' + key + '"; settings are ' + Object.keys(self.state).join(', '));

@@ -48,6 +48,7 @@
   /** How a slider's position (0..STOPS) maps to a value: linear, or logarithmic with an
       optional stop for 0 at the left end (`zero`). */
   var STOPS = 1000;
+  var SHOWN_DIGITS = 6;  // a number box shows this many significant digits (the value is exact)
 
   function makeScale(opts) {
     if (!opts.log) {
@@ -113,10 +114,10 @@
     function show(value) {
       range.value = String(Math.round(clamp(scale.toPosition(value), 0, STOPS)));
       range.setAttribute('aria-valuetext', formatNumber(value, 4));
-      number.value = opts.integer ? String(value) : formatNumber(value, opts.digits || 3);
+      number.value = opts.integer ? String(value) : formatNumber(value, SHOWN_DIGITS);
     }
-    function keep(value) {
-      current = clamp(round(value), low, high);
+    function keep(value) {  // a reader's value: whole if integer, clamped to the limits
+      current = clamp(opts.integer ? Math.round(value) : value, low, high);
       show(current);
       return current;
     }
@@ -125,12 +126,12 @@
       keep(value);
       if (current !== before && opts.onChange) opts.onChange(current);
     }
-    range.addEventListener('input', function () {
+    range.addEventListener('input', function () {  // the slider's stops: rounded values
       var position = Number(range.value), value = round(scale.toValue(position));
       if (value === current) value = nudge(current, position > scale.toPosition(current) ? 1 : -1);
       changed(value);
     });
-    number.addEventListener('change', function () {
+    number.addEventListener('change', function () {  // typed: kept as typed
       var value = Number(number.value);
       if (number.value === '' || !isFinite(value)) show(current);
       else changed(value);
@@ -141,17 +142,30 @@
     var node = el('div', {class: 'sgdlab-live-control'},
                   [label, opts.help ? el('span', {class: 'sgdlab-live-help', text: opts.help}) : null, row]);
     return {root: node, range: range, number: number,
-            get: function () { return current; }, set: keep};
+            get: function () { return current; }, set: exactly(opts.label, low, high, opts.integer, keep)};
+  }
+
+  /** A control's set() for programs: the value exactly as given, or an error naming the
+      control when it is out of the limits (or not whole where it must be). */
+  function exactly(label, low, high, integer, keep) {
+    return function (value) {
+      if (typeof value !== 'number' || !(value >= low && value <= high) ||
+          (integer && !Number.isInteger(value))) {
+        throw new RangeError(label + ' must be ' + (integer ? 'a whole number' : 'a number') +
+                             ' in [' + low + ', ' + high + '], got ' + JSON.stringify(value));
+      }
+      return keep(value);
+    };
   }
 
   /** A labelled number box alone (a seed): opts label, value, min, max, integer, onChange. */
   function numberBox(opts) {
-    var id = uid('sgdlab-live-control'), round = makeRounder(opts), current = opts.value;
+    var id = uid('sgdlab-live-control'), current = opts.value;
     var input = el('input', {type: 'number', id: id, min: opts.min, max: opts.max,
                              step: opts.integer ? 1 : 'any'});
     function keep(value) {
-      current = clamp(round(value), opts.min, opts.max);
-      input.value = String(current);
+      current = clamp(opts.integer ? Math.round(value) : value, opts.min, opts.max);
+      input.value = opts.integer ? String(current) : formatNumber(current, SHOWN_DIGITS);
       return current;
     }
     input.addEventListener('change', function () {
@@ -163,7 +177,8 @@
     keep(current);
     var node = el('div', {class: 'sgdlab-live-control'},
                   [el('label', {for: id, text: opts.label}), input]);
-    return {root: node, input: input, get: function () { return current; }, set: keep};
+    return {root: node, input: input, get: function () { return current; },
+            set: exactly(opts.label, opts.min, opts.max, opts.integer, keep)};
   }
 
   /** A labelled select: opts label, options [{value, label}], value, onChange(value). */
