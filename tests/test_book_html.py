@@ -228,14 +228,19 @@ def test_offline_assets_are_served(built_book: Path) -> None:
 
 
 def test_widget_state_is_saved_and_bundled(built_book: Path, pages: list[Path]) -> None:
-    """Pages with widget views carry the saved widget state, and use only bundled widget modules."""
+    """Pages with widget views carry the saved widget state, and use only bundled widget modules;
+    pages without carry no state and load no widget manager."""
     problems = []
     for path in pages:
         page = _parse(path)
         rel = path.relative_to(built_book)
         views = [json.loads(body) for kind, body in page.scripts if kind == WIDGET_VIEW]
         states = [json.loads(body) for kind, body in page.scripts if kind == WIDGET_STATE]
-        if not views:
+        srcs = [url for tag, url in page.loads if tag.startswith("<script")]
+        if not views:  # no view: neither state nor the manager (a notebook-only widget cell)
+            problems += [f"{rel}: widget state but no widget view" for _ in states[:1]]
+            problems += [f"{rel}: loads {u} but shows no widget" for u in srcs
+                         if urlsplit(u).path.endswith(("embed-amd.js", "require.js"))]
             continue
         if len(states) != 1:
             problems.append(f"{rel}: {len(views)} widget views but {len(states)} widget-state scripts")
@@ -248,7 +253,6 @@ def test_widget_state_is_saved_and_bundled(built_book: Path, pages: list[Path]) 
                 if module and module not in BUNDLED_WIDGET_MODULES:
                     problems.append(f"{rel}: model {model_id} needs {module}, which is not bundled "
                                     "and would be fetched from a CDN")
-        srcs = [url for tag, url in page.loads if tag.startswith("<script")]
         if not any(urlsplit(u).path.endswith("_static/vendor/html-manager/embed-amd.js") for u in srcs):
             problems.append(f"{rel}: has widget views but does not load the local embed-amd.js")
     assert not problems, "\n".join(problems)

@@ -4,6 +4,8 @@ Loaded by ``_config.yml`` (``sphinx.local_extensions``). It
 
 * drops sphinx-thebe's page scripts while thebe is off: they name an external address
   (``THEBE_JS_URL``), and Jupyter Book adds the inline one twice, which is a SyntaxError in every page;
+* drops the saved widget state and the widget manager's scripts from a page that shows no
+  widget view (a notebook-only ipywidgets cell, ``remove-cell``, still saves its state);
 * on pages that embed widgets (myst-nb adds ``vendor/html-manager/embed-amd.js``), adds an
   inline script before it that (1) points the HTML manager's webpack public path at
   ``_static/vendor/html-manager/`` (a RequireJS ``paths`` entry: the bundle derives the path
@@ -27,6 +29,8 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 WIDGETS_JS = "vendor/html-manager/embed-amd.js"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 
 # Runs on pages with widget views, before require.js and embed-amd.js.
 WIDGETS_PRELUDE = r"""
@@ -70,6 +74,12 @@ def _src(js) -> str:
     return str(getattr(js, "filename", js) or "").split("?")[0]
 
 
+def _is_widget_script(js) -> bool:
+    """myst-nb's saved widget state, or the scripts that render it (RequireJS, the manager)."""
+    kind = str(getattr(js, "attributes", {}).get("type", ""))
+    return kind == WIDGET_STATE or _src(js).endswith((WIDGETS_JS, "vendor/require.js"))
+
+
 def _page_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None:
     if not context.get("default_mode"):
         context["default_mode"] = "auto"  # pydata-sphinx-theme's own fallback, without the error
@@ -82,6 +92,8 @@ def _page_scripts(app: Sphinx, pagename, templatename, context, doctree) -> None
             if not _src(js).endswith("sphinx-thebe.js")
             and "THEBE_JS_URL" not in str(getattr(js, "attributes", {}).get("body", ""))
         ]
+    if WIDGET_VIEW not in context.get("body", ""):  # no view: no state, no manager to load
+        scripts[:] = [js for js in scripts if not _is_widget_script(js)]
     amd = [js for js in scripts if _src(js).endswith((WIDGETS_JS, "vendor/require.js"))]
     if any(_src(js).endswith(WIDGETS_JS) for js in amd):
         first = min(getattr(js, "priority", 500) for js in amd)
