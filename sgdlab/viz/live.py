@@ -20,7 +20,8 @@ from .. import _validate as validate
 __all__ = ["SEED_LIMIT", "LiveExplorer", "explorer_html", "page_seed"]
 
 SEED_LIMIT = 2**53
-"""Seeds of a live explorer are below this: the page's JavaScript holds a seed in a double."""
+"""The bound on a live explorer's seeds, 2**53. The page's JavaScript holds a seed in a double,
+which is exact up to there."""
 
 
 def page_seed(name, value):
