@@ -224,8 +224,8 @@ def _stage_starts(land, x0, restarts, n_stages):
         fail("restarts", "None or a list of arrays of starts, one per stage after the first",
              restarts, TypeError)
     if len(restarts) != n_stages - 1:
-        fail("restarts", f"a list of {n_stages - 1} array(s) of starts, one per stage after the first",
-             shown=f"{len(restarts)}")
+        fail("restarts", f"a list of {n_stages - 1} array(s) of starts, one per stage after "
+             "the first", shown=f"{len(restarts)}")
     starts = [x0] + [points(f"restarts[{k}]", x, land.dim) for k, x in enumerate(restarts)]
     if any(x.shape != x0.shape for x in starts):
         fail("restarts", f"arrays of the shape of x0, {x0.shape} (the same trials)",
