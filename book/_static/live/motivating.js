@@ -14,7 +14,6 @@
   var BINS = 60;                 // bars of the cumulative count (as sgdlab.viz.style)
   var PANEL_HEIGHT = 200;        // CSS pixels of one stage's canvas
   var DEBOUNCE_MS = 200;         // a control's burst of moves starts one run
-  var PROGRESS_AFTER_MS = 150;   // a run shorter than this shows no progress bar
   var RESTARTS = [
     {value: 'new', label: 'new points in a halving region'},
     {value: 'continue', label: 'previous iterates'}
@@ -318,8 +317,6 @@
     this.div = div;
     this.config = config;
     this.state = Object.assign(JSON.parse(JSON.stringify(live.DEFAULTS || {})), config.settings, config.landscape);
-    this.generation = 0;
-    this.waiters = [];
     this.result = null;
     this.panels = [];
     this.schedule = u.debounce(function () { self.run(); }, DEBOUNCE_MS);
@@ -338,6 +335,8 @@
       el('div', {class: 'sgdlab-live-state'}, [this.progress.root, this.status]),
       legend(this.state.inner), this.grid, this.numbers
     ]);
+    this.runs = u.runner({root: this.root, progress: this.progress, status: this.status,
+                          busyTarget: this.grid});
     markPressed(this.buttons, this.state.noise);
   }
 
@@ -378,62 +377,19 @@
   Explorer.prototype.set = function (partial) {
     try { this.apply(partial); } catch (err) { return Promise.reject(err); }
     this.schedule.cancel();
-    var waiting = this.wait(this.generation + 1);
+    var waiting = this.runs.next();
     this.run();
     return waiting;
   };
 
-  Explorer.prototype.wait = function (generation) {
-    var self = this;
-    return new Promise(function (resolve, reject) {
-      self.waiters.push({generation: generation, resolve: resolve, reject: reject});
-    });
-  };
-
-  Explorer.prototype.settle = function (generation, result, error) {
-    this.waiters = this.waiters.filter(function (w) {
-      if (w.generation > generation) return true;
-      if (error) w.reject(error); else w.resolve(result);
-      return false;
-    });
-  };
-
   Explorer.prototype.run = function () {
-    var self = this, generation = ++this.generation, started = performance.now();
-    var settings = JSON.parse(JSON.stringify(this.state));
-    var current = function () { return generation === self.generation; };
-    this.busy(generation);
-    return live.runExplorerAsync(settings, {
-      onProgress: function (fraction) { if (current()) self.progress.set(fraction); },
-      isCancelled: function () { return !current(); }
-    }).then(function (result) {
-      if (!result || !current()) return;
-      self.result = result;
-      self.render(result);
-      self.idle(summaryText(result, performance.now() - started));
-      self.settle(generation, result);
-    }).catch(function (err) {
-      if (!current()) return;
-      self.idle('The runs failed: ' + (err && err.message ? err.message : err));
-      self.settle(generation, null, err);
-    });
-  };
-
-  Explorer.prototype.busy = function (generation) {
-    var self = this;
-    this.root.classList.add('is-busy');
-    this.grid.setAttribute('aria-busy', 'true');
-    this.status.textContent = 'Computing…';
-    this.progress.set(0);
-    setTimeout(function () { if (generation === self.generation && self.root.classList.contains('is-busy')) self.progress.show(); },
-               PROGRESS_AFTER_MS);
-  };
-
-  Explorer.prototype.idle = function (text) {
-    this.root.classList.remove('is-busy');
-    this.grid.removeAttribute('aria-busy');
-    this.progress.hide();
-    this.status.textContent = text;
+    var self = this, settings = JSON.parse(JSON.stringify(this.state));
+    return this.runs.start(function (hooks) { return live.runExplorerAsync(settings, hooks); },
+                           function (result, wallMs) {
+                             self.result = result;
+                             self.render(result);
+                             return {text: summaryText(result, wallMs), value: result};
+                           });
   };
 
   Explorer.prototype.panel = function () {
@@ -486,41 +442,14 @@
 
   // -- mounting -------------------------------------------------------------------------------
 
-  function mount(div) {
-    if (div.sgdlabExplorer) return div.sgdlabExplorer;
-    if (!live.ui || !live.runExplorerAsync || !live.spiky) throw new Error('core.js and ui.js must load before motivating.js');
+  function build(div) {
+    if (!live.runExplorerAsync || !live.spiky) throw new Error('core.js must load before motivating.js');
     var explorer = new Explorer(div, readConfig(div));
     div.appendChild(explorer.root);
-    div.classList.add('is-mounted');
-    div.querySelectorAll('img.sgdlab-live-static').forEach(function (img) { img.hidden = true; });
-    ui().onThemeChange(function () { explorer.redraw(); });
-    var api = explorer.api();
-    div.sgdlabExplorer = api;
-    (live.mounted = live.mounted || []).push(api);
-    explorer.run();
-    return api;
+    return explorer;
   }
 
-  function mountSafely(div) {
-    var before = div.childNodes.length;
-    try {
-      return mount(div);
-    } catch (err) {
-      while (div.childNodes.length > before) div.removeChild(div.lastChild);
-      div.classList.remove('is-mounted');
-      div.querySelectorAll('img.sgdlab-live-static').forEach(function (img) { img.hidden = false; });
-      if (root.console) root.console.error('sgdlab live explorer (motivating) not mounted:', err);
-      return null;
-    }
-  }
-
-  function mountAll() {
-    Array.prototype.forEach.call(document.querySelectorAll(SELECTOR), mountSafely);
-  }
-
-  live.motivating = {mount: mountSafely, mountAll: mountAll, cumulativeCounts: cumulativeCounts};
-  if (typeof document !== 'undefined') {
-    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mountAll);
-    else mountAll();
-  }
+  live.motivating = {cumulativeCounts: cumulativeCounts};
+  if (live.ui) Object.assign(live.motivating, live.ui.mountEach(SELECTOR, 'motivating', build));
+  else if (root.console) root.console.error('sgdlab live explorer (motivating): ui.js must load first');
 })(typeof self !== 'undefined' ? self : this);

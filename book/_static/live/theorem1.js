@@ -318,7 +318,6 @@
   var SELECTOR = 'div.sgdlab-live[data-explorer="theorem1"]';
   var HEIGHT = 260;              // CSS pixels of a panel's canvas
   var DEBOUNCE_MS = 150;         // a burst of slider moves starts one run
-  var PROGRESS_AFTER_MS = 150;   // a run shorter than this shows no progress bar
   var COLOR_VARS = {function: ['--sgdlab-live-function', '#1f4e79'],
                     alert: ['--sgdlab-live-alert', '#c0392b']};
 
@@ -503,7 +502,7 @@
     var u = ui(), el = u.el, self = this;
     this.div = div; this.config = config;
     this.state = {lr: config.settings.lr, noise: config.settings.noise};
-    this.generation = 0; this.waiters = []; this.result = null;
+    this.result = null;
     this.schedule = u.debounce(function () { self.run(); }, DEBOUNCE_MS);
     this.controls = makeControls(config, this.state, function () { self.schedule(); });
     this.progress = u.progress('Running SGD');
@@ -520,6 +519,7 @@
       el('div', {class: 'sgdlab-live-panels'}, this.figures.map(function (f) { return f.node; })),
       this.words, this.panel.node
     ]);
+    this.runs = u.runner({root: this.root, progress: this.progress, status: this.status});
   }
 
   function makeControls(config, state, changed) {
@@ -572,57 +572,22 @@
   Explorer.prototype.set = function (partial) {
     try { this.apply(partial); } catch (err) { return Promise.reject(err); }
     this.schedule.cancel();
-    var waiting = this.wait(this.generation + 1);
+    var waiting = this.runs.next();
     this.run();
     return waiting;
   };
 
-  Explorer.prototype.wait = function (generation) {
-    var self = this;
-    return new Promise(function (resolve, reject) { self.waiters.push({generation: generation, resolve: resolve, reject: reject}); });
-  };
-
-  Explorer.prototype.settle = function (generation, result, error) {
-    this.waiters = this.waiters.filter(function (w) {
-      if (w.generation > generation) return true;
-      if (error) w.reject(error); else w.resolve(result);
-      return false;
-    });
-  };
-
   Explorer.prototype.run = function () {
-    var self = this, generation = ++this.generation, started = now();
-    var current = function () { return generation === self.generation; };
-    this.busy(generation);
-    return computeAsync(this.config, {lr: this.state.lr, noise: this.state.noise}, {
-      onProgress: function (fraction) { if (current()) self.progress.set(fraction); },
-      isCancelled: function () { return !current(); }
-    }).then(function (n) {
-      if (!n || !current()) return;
-      self.result = n;
-      self.render(n);
-      self.idle(n.dist_sq.length + ' trials \u00d7 ' + n.steps + ' steps, computed in your browser in ' +
-                Math.round(n.ms) + ' ms (' + Math.round(now() - started) + ' ms with drawing).');
-      self.settle(generation, plain(n));
-    }).catch(function (err) {
-      if (!current()) return;
-      self.idle('The run failed: ' + (err && err.message ? err.message : err));
-      self.settle(generation, null, err);
-    });
-  };
-
-  Explorer.prototype.busy = function (generation) {
-    var self = this;
-    this.root.classList.add('is-busy');
-    this.status.textContent = 'Computing\u2026';
-    this.progress.set(0);
-    setTimeout(function () { if (generation === self.generation && self.root.classList.contains('is-busy')) self.progress.show(); }, PROGRESS_AFTER_MS);
-  };
-
-  Explorer.prototype.idle = function (text) {
-    this.root.classList.remove('is-busy');
-    this.progress.hide();
-    this.status.textContent = text;
+    var self = this, config = this.config, settings = {lr: this.state.lr, noise: this.state.noise};
+    return this.runs.start(function (hooks) { return computeAsync(config, settings, hooks); },
+                           function (n, wallMs) {
+                             self.result = n;
+                             self.render(n);
+                             return {text: n.dist_sq.length + ' trials \u00d7 ' + n.steps +
+                                       ' steps, computed in your browser in ' + Math.round(n.ms) +
+                                       ' ms (' + Math.round(wallMs) + ' ms with drawing).',
+                                     value: plain(n)};
+                           });
   };
 
   Explorer.prototype.render = function (n) {
@@ -661,44 +626,17 @@
     return config;
   }
 
-  function mount(div) {
-    if (div.sgdlabExplorer) return div.sgdlabExplorer;
-    if (!live.ui || !live.sgdTrials) throw new Error('core.js and ui.js must load before theorem1.js');
+  function build(div) {
+    if (!live.sgdTrials) throw new Error('core.js must load before theorem1.js');
     var config = readConfig(div);
     constants(config, config.settings);  // the formulas work on this config, or the picture stays
     var explorer = new Explorer(div, config);
     div.appendChild(explorer.root);
     explorer.redraw();
-    div.classList.add('is-mounted');
-    div.querySelectorAll('img.sgdlab-live-static').forEach(function (img) { img.hidden = true; });
-    ui().onThemeChange(function () { explorer.redraw(); });
-    var api = explorer.api();
-    div.sgdlabExplorer = api;
-    (live.mounted = live.mounted || []).push(api);
-    explorer.run();
-    return api;
+    return explorer;
   }
 
-  function mountSafely(div) {
-    var before = div.childNodes.length;
-    try {
-      return mount(div);
-    } catch (err) {
-      while (div.childNodes.length > before) div.removeChild(div.lastChild);
-      div.classList.remove('is-mounted');
-      div.querySelectorAll('img.sgdlab-live-static').forEach(function (img) { img.hidden = false; });
-      if (root.console) root.console.error('sgdlab live explorer (theorem1) not mounted:', err);
-      return null;
-    }
-  }
-
-  function mountAll() {
-    Array.prototype.forEach.call(document.querySelectorAll(SELECTOR), mountSafely);
-  }
-
-  live.theorem1 = Object.assign({mount: mountSafely, mountAll: mountAll}, formulas);
-  if (typeof document !== 'undefined') {
-    if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mountAll);
-    else mountAll();
-  }
+  live.theorem1 = Object.assign({}, formulas);
+  if (live.ui) Object.assign(live.theorem1, live.ui.mountEach(SELECTOR, 'theorem1', build));
+  else if (root.console) root.console.error('sgdlab live explorer (theorem1): ui.js must load first');
 })(typeof self !== 'undefined' ? self : this);

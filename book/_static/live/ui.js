@@ -326,11 +326,112 @@
     return out;
   }
 
+  /**
+   * The runs of one explorer: each run supersedes the one before (a generation counter, so a
+   * stale run is cancelled and never drawn). opts: root (gets class is-busy while running),
+   * progress (a progress()), status (an element for the text), busyTarget (optional, gets
+   * aria-busy), progressAfterMs (default 150: shorter runs show no progress bar).
+   * Returns {next() -> Promise of the first run started from now on, start(compute, finish)}:
+   * compute({onProgress, isCancelled}) -> Promise of a result (null when cancelled);
+   * finish(result, wallMs) draws it and returns {text, value} (value resolves next()).
+   */
+  function runner(opts) {
+    var generation = 0, waiters = [];
+    function settle(g, value, error) {
+      waiters = waiters.filter(function (w) {
+        if (w.generation > g) return true;
+        if (error) w.reject(error); else w.resolve(value);
+        return false;
+      });
+    }
+    function busy(g) {
+      opts.root.classList.add('is-busy');
+      if (opts.busyTarget) opts.busyTarget.setAttribute('aria-busy', 'true');
+      opts.status.textContent = 'Computing\u2026';
+      opts.progress.set(0);
+      setTimeout(function () {
+        if (g === generation && opts.root.classList.contains('is-busy')) opts.progress.show();
+      }, opts.progressAfterMs || 150);
+    }
+    function idle(text) {
+      opts.root.classList.remove('is-busy');
+      if (opts.busyTarget) opts.busyTarget.removeAttribute('aria-busy');
+      opts.progress.hide();
+      opts.status.textContent = text;
+    }
+    function next() {
+      var g = generation + 1;
+      return new Promise(function (resolve, reject) {
+        waiters.push({generation: g, resolve: resolve, reject: reject});
+      });
+    }
+    function start(compute, finish) {
+      var g = ++generation, started = performance.now();
+      var current = function () { return g === generation; };
+      busy(g);
+      return compute({
+        onProgress: function (fraction) { if (current()) opts.progress.set(fraction); },
+        isCancelled: function () { return !current(); }
+      }).then(function (result) {
+        if (!result || !current()) return;
+        var shown = finish(result, performance.now() - started);
+        idle(shown.text);
+        settle(g, shown.value);
+      }).catch(function (err) {
+        if (!current()) return;
+        idle('The run failed: ' + (err && err.message ? err.message : err));
+        settle(g, null, err);
+      });
+    }
+    return {next: next, start: start};
+  }
+
+  /**
+   * Mounts an explorer on every element matching `selector` once the page has loaded.
+   * build(div) makes the explorer and appends its root to div; it returns an object with
+   * api() (what tests and readers' scripts call, pushed to sgdlabLive.mounted and kept as
+   * div.sgdlabExplorer), redraw() (on a theme change) and run() (the first run). If build
+   * throws, whatever it appended goes and the static picture stays. Returns {mount, mountAll}.
+   */
+  function mountEach(selector, kind, build) {
+    function statics(div, hidden) {
+      div.querySelectorAll('img.sgdlab-live-static').forEach(function (img) { img.hidden = hidden; });
+    }
+    function mount(div) {
+      if (div.sgdlabExplorer) return div.sgdlabExplorer;
+      var before = div.childNodes.length;
+      try {
+        var explorer = build(div);
+        div.classList.add('is-mounted');
+        statics(div, true);
+        onThemeChange(function () { explorer.redraw(); });
+        var api = div.sgdlabExplorer = explorer.api();
+        (live.mounted = live.mounted || []).push(api);
+        explorer.run();
+        return api;
+      } catch (err) {
+        while (div.childNodes.length > before) div.removeChild(div.lastChild);
+        div.classList.remove('is-mounted');
+        statics(div, false);
+        if (root.console) root.console.error('sgdlab live explorer (' + kind + ') not mounted:', err);
+        return null;
+      }
+    }
+    function mountAll() {
+      Array.prototype.forEach.call(document.querySelectorAll(selector), mount);
+    }
+    if (typeof document !== 'undefined') {
+      if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mountAll);
+      else mountAll();
+    }
+    return {mount: mount, mountAll: mountAll};
+  }
+
   live.ui = {
     uid: uid, el: el, formatNumber: formatNumber, clamp: clamp, slider: slider,
     numberBox: numberBox, select: select, button: button, canvas: canvas, theme: theme,
     cssVar: cssVar, themeColors: themeColors, onThemeChange: onThemeChange,
-    progress: progress, debounce: debounce, ticks: ticks
+    progress: progress, debounce: debounce, ticks: ticks, runner: runner, mountEach: mountEach
   };
   if (typeof module !== 'undefined' && module.exports) module.exports = live.ui;
 })(typeof self !== 'undefined' ? self : this);
