@@ -109,3 +109,19 @@ def browser():
         shutil.rmtree(profile, ignore_errors=True)
 
 
+
+
+def console_errors(browser) -> list[str]:
+    """The page's console errors since the last call (a missing favicon is not one)."""
+    return [e["message"] for e in browser.get_log("browser")
+            if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+
+
+def open_explorer_page(browser, url: str, mounted_script: str) -> dict:
+    """Load ``url``, drop the log so far, and return what ``mounted_script`` (an async script
+    that waits for the explorer to mount) reports; it fails on a reported error."""
+    browser.get(url)
+    browser.get_log("browser")
+    report = browser.execute_async_script(mounted_script)
+    assert "error" not in report, report["error"]
+    return report

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import console_errors
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]  # they build the whole book (`make book`)
 
@@ -336,8 +337,7 @@ def test_every_page_renders_offline(built_book: Path, pages: list[Path], server:
         rel = path.relative_to(built_book).as_posix()
         browser.get(f"{server}/{rel}")
         report = browser.execute_async_script(_INSPECT)
-        console = [e["message"] for e in browser.get_log("browser")
-                   if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+        console = console_errors(browser)
         network = _network_problems(browser.get_log("performance"), server)
         problems = []
         if "error" in report:

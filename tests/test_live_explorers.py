@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import console_errors, open_explorer_page
 
 from sgdlab.landscapes import spiky
 from sgdlab.viz import motivating
@@ -89,11 +90,7 @@ def _assert_equal(page, settings):
 
 @pytest.fixture(scope="module")
 def page(built_book: Path, server: str, browser):
-    browser.get(f"{server}/{PAGE}")
-    browser.get_log("browser")
-    report = browser.execute_async_script(_MOUNTED)
-    assert "error" not in report, report["error"]
-    return report
+    return open_explorer_page(browser, f"{server}/{PAGE}", _MOUNTED)
 
 
 def test_the_page_ships_the_static_figure_for_readers_without_javascript(built_book: Path):
@@ -142,8 +139,7 @@ def test_moving_a_control_reruns_and_equals_sgdlab(page, browser):
     browser.execute_async_script(_SET, {"trials": 50, "steps": 500, "stages": 2, "seed": 0})
     result = browser.execute_async_script(_TYPE_SEED, 7)
     _assert_equal(result, result["settings"])
-    console = [e["message"] for e in browser.get_log("browser")
-               if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+    console = console_errors(browser)
     assert not console, console
 
 
@@ -157,8 +153,7 @@ def test_dark_theme_redraws_without_errors(page, browser):
     dark = browser.execute_script(image)
     browser.execute_script("document.documentElement.dataset.theme = 'light';")
     assert light != dark  # redrawn in the theme's colours
-    console = [e["message"] for e in browser.get_log("browser")
-               if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+    console = console_errors(browser)
     assert not console, console
 
 

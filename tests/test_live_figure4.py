@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import console_errors
 from numpy.testing import assert_allclose
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -162,6 +163,5 @@ def test_theme_switch_redraws_and_no_console_errors(page):
     after = browser.execute_script(corner)
     browser.execute_script("document.documentElement.dataset.theme = arguments[0]", theme)
     assert before != after
-    errors = [e["message"] for e in browser.get_log("browser")
-              if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
+    errors = console_errors(browser)
     assert not errors, errors

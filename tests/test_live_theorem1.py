@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import console_errors, open_explorer_page
 from js.fixture_theorem1 import DOMAIN, sgdlab_answer
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
@@ -77,18 +78,9 @@ def _compare(page, config):
     return want
 
 
-def _console_errors(browser):
-    return [e["message"] for e in browser.get_log("browser")
-            if e["level"] == "SEVERE" and "favicon.ico" not in e["message"]]
-
-
 @pytest.fixture(scope="module")
 def page(built_book: Path, server: str, browser):
-    browser.get(f"{server}/{PAGE}")
-    browser.get_log("browser")
-    report = browser.execute_async_script(_MOUNTED)
-    assert "error" not in report, report["error"]
-    return report
+    return open_explorer_page(browser, f"{server}/{PAGE}", _MOUNTED)
 
 
 def test_it_mounts_in_place_of_the_static_picture_with_labelled_controls(page):
@@ -133,7 +125,7 @@ def test_moving_the_noise_box_reruns_and_agrees(page, browser):
     })();"""
     result = browser.execute_async_script(script)
     _compare(result, page["config"])
-    assert not _console_errors(browser)
+    assert not console_errors(browser)
 
 
 def test_a_stale_run_is_cancelled(page, browser):
@@ -155,7 +147,7 @@ def test_dark_theme_redraws_without_errors(page, browser):
     dark = browser.execute_script(_THEME)
     browser.execute_script("document.documentElement.dataset.theme = 'light';")
     assert light != dark
-    assert not _console_errors(browser)
+    assert not console_errors(browser)
 
 
 def test_unknown_or_bad_settings_are_refused(page, browser):
