@@ -13,16 +13,28 @@ from .. import landscapes, theory
 from ..sgd import run_sgd
 from .. import _validate as validate
 
-__all__ = ["theorem1_measurements", "step_point", "step_size_measurements", "one_step_ratios"]
+__all__ = ["theorem1_start_rows", "theorem1_measurements", "step_point", "step_size_measurements", "one_step_ratios"]
 
 
 # -- Theorem 1: the constants against a measured SGD run (chapter main-theorem) --------------
+def theorem1_start_rows(n_points, trials, seed):
+    """The rows of the domain that :func:`theorem1_measurements` starts its trials from by
+    default (numpy's generator of ``seed``; the page's Theorem 1 explorer receives them).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``trials`` row indices in [0, n_points).
+    """
+    return np.random.default_rng(seed).integers(n_points, size=trials)
+
+
 def _theorem1_starts(theorem, land, x0, trials, *, lr, noise, seed):
     """The starting points (rows of the domain drawn at random by default), checked by
     :func:`sgdlab.run_sgd` (a run of 0 steps), and the largest :math:`\\|y_0-x^*\\|^2`."""
     if x0 is None:
         points = theorem.assumption.x
-        x0 = points[np.random.default_rng(seed).integers(points.shape[0], size=trials)]
+        x0 = points[theorem1_start_rows(points.shape[0], trials, seed)]
     x = run_sgd(land, x0, lr=lr, noise=noise, steps=0, seed=seed).x
     return x, float(theory.y_distance_sq(land, x, lr=lr).max())
 

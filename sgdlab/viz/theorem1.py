@@ -762,6 +762,7 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     """
     from .figures import theorem1_figure
     from .live import LiveExplorer, page_seed
+    from .measurements import theorem1_start_rows
     from .style import figure_to_png
 
     land = landscapes.as_landscape(landscape, need_target=True)
@@ -778,7 +779,7 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
                 "seed": page_seed("seed", seed)}
     ranges = _live_ranges(settings, lr_range, noise_max)
     # the rows theorem1_measurements starts from (x0=None): numpy's draw, which JS cannot redo
-    starts = np.random.default_rng(settings["seed"]).integers(pts.shape[0], size=settings["trials"])
+    starts = theorem1_start_rows(pts.shape[0], settings["trials"], settings["seed"])
     a, amplitude, k = (float(v) for v in land.params)
     config = {"landscape": {"name": "ripple", "a": a, "amplitude": amplitude, "k": k,
                             "x_star": float(land.x_star[0])},
