@@ -11,8 +11,8 @@ The package has three floors, and imports only go down:
   references for tests and benchmarks (:mod:`sgdlab.reference`);
 * :mod:`sgdlab.nn`: the PyTorch side (data, nets, grouped, train, probe, experiments),
   imported on demand: importing sgdlab does not import torch;
-* :mod:`sgdlab.viz`: the book's glue (style, measurements, figures, explorers, Section 5
-  results), and :mod:`sgdlab.bench`, the benchmarks (``python -m sgdlab.bench``).
+* :mod:`sgdlab.book`: the book's floor (one module per chapter, named as the chapter, and
+  the shared style, tables, live explorers and Section 5 results), and :mod:`sgdlab.bench`, the benchmarks (``python -m sgdlab.bench``).
 """
 
 from . import landscapes, smoothing, theory

@@ -205,7 +205,7 @@ def test_section5_pages_show_figures_open_choices_and_glued_verdicts(built_book:
 
 def test_motivating_example_shows_figures_1_2_3_search_and_ledger(built_book: Path) -> None:
     """book/motivating_example.md: Figures 1-2 (one step), the search figure, Figure 3, the
-    glued outcome of the search (chosen by sgdlab.viz.motivating), the ledger, the live
+    glued outcome of the search (chosen by sgdlab.book.motivating_example), the ledger, the live
     explorer (in place of the saved-state widget and the picture slider)."""
     text = (built_book / "book" / "motivating_example.html").read_text(encoding="utf-8")
     ids = set(re.findall(r'\bid="([^"]+)"', text))

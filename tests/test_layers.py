@@ -1,7 +1,7 @@
 """The package's three floors and its wiring (DESIGN.md, "Layout"), checked from the source.
 
 Imports only go down: the core (``sgdlab/*.py``) imports neither torch, matplotlib nor
-ipywidgets, nor ``sgdlab.nn`` / ``sgdlab.viz``; ``sgdlab.nn`` does not import ``sgdlab.viz``
+ipywidgets, nor ``sgdlab.nn`` / ``sgdlab.book``; ``sgdlab.nn`` does not import ``sgdlab.book``
 (nor matplotlib or ipywidgets). No module uses an underscored name that another module
 defines (the core may import the private modules ``_rng``, ``_builtin``, ``_kernels`` and
 ``_validate`` and their names; ``sgdlab.nn`` may import ``_validate``, the one validation
@@ -17,13 +17,13 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "sgdlab"
 PRIVATE_MODULES = {"_rng", "_builtin", "_kernels", "_validate"}
-SHARED_PRIVATE = {"core": PRIVATE_MODULES, "nn": {"_validate"}, "viz": {"_validate"}}  # per floor
+SHARED_PRIVATE = {"core": PRIVATE_MODULES, "nn": {"_validate"}, "book": {"_validate"}}  # per floor
 PLOTTING = {"matplotlib", "ipywidgets", "IPython"}
 FORBIDDEN = {
-    "core": {"torch", "sklearn", "sgdlab.nn", "sgdlab.viz", "sgdlab.bench"} | PLOTTING,
-    "nn": {"sgdlab.viz", "sgdlab.bench"} | PLOTTING,
-    "viz": {"sgdlab.bench"},
-    "bench": {"sgdlab.viz"} | PLOTTING,
+    "core": {"torch", "sklearn", "sgdlab.nn", "sgdlab.book", "sgdlab.bench"} | PLOTTING,
+    "nn": {"sgdlab.book", "sgdlab.bench"} | PLOTTING,
+    "book": {"sgdlab.bench"},
+    "bench": {"sgdlab.book"} | PLOTTING,
 }
 
 
@@ -122,7 +122,36 @@ def test_no_private_name_crosses_modules(path):
 
 
 def test_import_sgdlab_is_torch_free():
-    code = ("import sys, sgdlab, sgdlab.nn, sgdlab.viz; "
+    code = ("import sys, sgdlab, sgdlab.nn, sgdlab.book; "
             "print(sorted(m for m in ('torch', 'matplotlib', 'ipywidgets') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+BOOK = PACKAGE / "book"
+CHAPTER_FILES = sorted(p.stem for p in (PACKAGE.parent / "book").glob("*.md")
+                       if p.stem not in ("intro", "api"))
+
+
+def test_every_chapter_has_one_module_named_after_it():
+    """``book/X.md`` is served by ``sgdlab/book/X.py`` (DESIGN.md, "Layout")."""
+    from sgdlab import book
+
+    modules = sorted(p.stem for p in BOOK.glob("*.py") if p.stem != "__init__")
+    assert sorted(book.CHAPTERS) == CHAPTER_FILES
+    assert sorted(book.SUBMODULES) == modules
+    assert not set(book.SHARED) & set(CHAPTER_FILES)
+
+
+@pytest.mark.parametrize("name", ["style", "tables", "live", "results"])
+def test_shared_book_modules_import_no_chapter_module(name):
+    chapters = {f"sgdlab.book.{c}" for c in CHAPTER_FILES}
+    bad = sorted({m for m, _ in _imports(BOOK / f"{name}.py") if _within(m, chapters)})
+    assert not bad, f"sgdlab.book.{name} (shared) imports chapter modules {bad}"
+
+
+def test_a_chapter_module_imports_no_other_chapter_module():
+    for chapter in CHAPTER_FILES:
+        others = {f"sgdlab.book.{c}" for c in CHAPTER_FILES if c != chapter}
+        bad = sorted({m for m, _ in _imports(BOOK / f"{chapter}.py") if _within(m, others)})
+        assert not bad, f"sgdlab.book.{chapter} imports {bad}"

@@ -15,7 +15,7 @@ import pytest
 from conftest import console_errors, open_explorer_page
 
 from sgdlab.landscapes import spiky
-from sgdlab.viz import motivating
+from sgdlab.book import motivating_example
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 
@@ -71,9 +71,9 @@ box.dispatchEvent(new Event('change', {bubbles: true}));
 def _sgdlab(settings):
     """explorer_runs and explorer_rows at the page's settings: the reference."""
     land = spiky(beta=settings["beta"], period=settings["period"], growth=settings["growth"])
-    run = motivating.explorer_runs(land, **{k: settings[k] for k in (
+    run = motivating_example.explorer_runs(land, **{k: settings[k] for k in (
         "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
-    return run, motivating.explorer_rows(land, run)
+    return run, motivating_example.explorer_rows(land, run)
 
 
 def _assert_equal(page, settings):

@@ -21,7 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from js.fixture_figure4 import A, BETA, BOWL, OMEGA
 from sgdlab import theory
-from sgdlab.viz import step_size
+from sgdlab.book import step_size
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 

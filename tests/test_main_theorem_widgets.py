@@ -10,10 +10,10 @@ from numpy.testing import assert_allclose
 import sgdlab
 import sgdlab.reference
 from sgdlab import theory
-from sgdlab.viz.style import figure_to_png
-from sgdlab.viz.explorers import theorem1_explorer, theorem1_slider
-from sgdlab.viz.figures import theorem1_figure
-from sgdlab.viz.measurements import theorem1_measurements
+from sgdlab.book.style import figure_to_png
+from sgdlab.book.main_theorem import theorem1_explorer
+from sgdlab.book.main_theorem import theorem1_figure
+from sgdlab.book.main_theorem import theorem1_measurements
 
 matplotlib.use("Agg")
 
@@ -145,12 +145,3 @@ def test_explorer_has_lr_and_noise_and_reruns(ripple, domain):
 def test_bad_input(ripple, domain, kwargs, error, match):
     with pytest.raises(error, match=match):
         theorem1_measurements(ripple, domain, **kwargs)
-
-
-def test_slider_has_one_frame_per_noise(ripple, domain):
-    out = theorem1_slider(ripple, domain, lr=0.01, noises=[4.0, 5.0, 8.0], trials=30,
-                          max_steps=50, start=1).data
-    assert out.count("<img") == 3 and 'max="2"' in out and "http" not in out
-    assert "W = 5: c = 1.000, step-size condition holds" in out
-    with pytest.raises(ValueError, match="noises"):
-        theorem1_slider(ripple, domain, lr=0.01, noises=[])

@@ -7,9 +7,9 @@ from numpy.testing import assert_allclose
 
 import sgdlab
 from sgdlab import theory
-from sgdlab.viz.style import figure_to_png
-from sgdlab.viz.explorers import step_size_explorer
-from sgdlab.viz.figures import plot_step_picture, step_size_figure
+from sgdlab.book.style import figure_to_png
+from sgdlab.book.step_size import step_size_explorer
+from sgdlab.book.step_size import plot_step_picture, step_size_figure
 
 X_T = np.array([0.8, 0.5])
 

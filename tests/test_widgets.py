@@ -1,6 +1,4 @@
-"""The Figure 3 explorers: the live ipywidgets one and the kernel-free slider."""
-
-import base64
+"""The Figure 3 explorer of the notebook (ipywidgets) and its figure."""
 
 import IPython.display
 import matplotlib
@@ -11,9 +9,9 @@ from matplotlib.figure import Figure
 from numpy.testing import assert_array_equal
 
 import sgdlab
-from sgdlab.viz.explorers import image_slider, sgd_explorer
-from sgdlab.viz.figures import explorer_figure
-from sgdlab.viz.style import figure_to_png, plot_final_iterates
+from sgdlab.book.motivating_example import sgd_explorer
+from sgdlab.book.motivating_example import explorer_figure
+from sgdlab.book.style import figure_to_png, plot_final_iterates
 
 matplotlib.use("Agg")
 
@@ -100,29 +98,3 @@ def test_explorers_take_a_landscape_name(shown):
                                stages=1, steps=10)
     drawn = final_iterates_drawn(shown[-1])
     assert_array_equal(drawn, np.clip(expected.stages[-1].x[:, 0], -3, 3))
-
-
-def test_image_slider_embeds_every_frame():
-    pngs = [figure_to_png(explorer_figure(sgdlab.landscapes.spiky(), lr=5e-4, noise=noise,
-                                          trials=5, stages=1, steps=10)[0])
-            for noise in (10.0, 20.0, 40.0)]
-    assert len(set(pngs)) == 3
-    out = image_slider(pngs, ["a", "b", 'c "W"'], title="t <1>", start=1).data
-    assert out.count("<img") == 3 and 'type="range"' in out and 'max="2"' in out
-    assert "http" not in out  # nothing is fetched
-    positions = [out.index(base64.b64encode(png).decode()) for png in pngs]
-    assert positions == sorted(positions)  # every frame, in order
-    visible = [out[p:].split("display:", 1)[1][:5] for p in positions]
-    assert visible == ["none\"", "block", "none\""]  # only the start frame is visible
-    assert "t &lt;1&gt;" in out and "<1>" not in out  # the title is escaped
-    assert '"c &quot;W&quot;"' in out  # a quote in a label does not end the JS string
-
-
-@pytest.mark.parametrize("frames, labels, start, match", [
-    ([], [], 0, "non-empty"),
-    ([b"x"], ["a", "b"], 0, "equal length"),
-    ([b"x"], ["a"], 3, "start"),
-])
-def test_image_slider_bad_input(frames, labels, start, match):
-    with pytest.raises(ValueError, match=match):
-        image_slider(frames, labels, start=start)

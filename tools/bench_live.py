@@ -6,7 +6,7 @@ A page with ``book/_static/live/core.js`` only (no book build) is served from a 
 folder on 127.0.0.1 and opened in headless Chromium (``make browser``). Each round times one
 whole recompute in the page, ``sgdlabLive.runExplorer`` (random starts, SGD, the spurious
 basins of g on its 7,001-point grid, the shares), and then the same work in this process with
-sgdlab, :func:`sgdlab.viz.motivating.explorer_runs` and ``explorer_rows``: the reference,
+sgdlab, :func:`sgdlab.book.motivating_example.explorer_runs` and ``explorer_rows``: the reference,
 measured in the same run, alternated. One warm-up of each comes first (the JIT, Numba's
 cache). The final iterates of the two are compared bit for bit in every round.
 
@@ -71,13 +71,13 @@ def _chromium():
 
 def _numba_round(settings):
     from sgdlab.landscapes import spiky
-    from sgdlab.viz import motivating
+    from sgdlab.book import motivating_example
 
     started = time.perf_counter()
     land = spiky(beta=settings["beta"], period=settings["period"], growth=settings["growth"])
-    result = motivating.explorer_runs(land, **{k: settings[k] for k in (
+    result = motivating_example.explorer_runs(land, **{k: settings[k] for k in (
         "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
-    motivating.explorer_rows(land, result)
+    motivating_example.explorer_rows(land, result)
     return (time.perf_counter() - started) * 1e3, [stage.x[:, 0] for stage in result.stages]
 
 

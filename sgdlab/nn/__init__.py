@@ -21,7 +21,7 @@ Importing :mod:`sgdlab.nn` itself is cheap; each submodule imports torch when fi
 (``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``), except ``names``, ``io``,
 ``config``, ``protocol``, ``experiments``, ``distributed`` and ``plan``, which import it only
 when they train, probe, time or count parameters. It imports the core (:mod:`sgdlab`), never
-:mod:`sgdlab.viz`.
+:mod:`sgdlab.book`.
 """
 
 import importlib

@@ -73,7 +73,7 @@ test("spurious basins equal sgdlab.smoothing.in_spurious_basin", () => {
   }
 });
 
-test("the explorer's runs equal sgdlab.viz.motivating.explorer_runs and explorer_rows", () => {
+test("the explorer's runs equal sgdlab.book.motivating_example.explorer_runs and explorer_rows", () => {
   for (const { settings, stages } of fixture.explorer) {
     const result = core.runExplorer(settings);
     assert.equal(result.stages.length, stages.length);

@@ -7,7 +7,7 @@ import numpy as np
 
 import sgdlab
 from sgdlab import _builtin, _rng
-from sgdlab.viz import motivating
+from sgdlab.book import motivating_example
 
 
 def _numbers(values):
@@ -93,9 +93,9 @@ def _explorer():
                           steps=400, stages=2, seed=2, restart="continue")):  # diverges
         land = sgdlab.landscapes.spiky(beta=settings["beta"], period=settings["period"],
                                        growth=settings["growth"])
-        run = motivating.explorer_runs(land, **{k: settings[k] for k in (
+        run = motivating_example.explorer_runs(land, **{k: settings[k] for k in (
             "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
-        rows = motivating.explorer_rows(land, run)
+        rows = motivating_example.explorer_rows(land, run)
         stages = [{"x": _numbers(stage.x), "within": row["within"],
                    "spurious": row["spurious"], "spuriousInside": row["spurious inside"],
                    "radius": row["radius"], "noise": row["W"], "diverged": row["diverged"]}

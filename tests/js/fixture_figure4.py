@@ -1,7 +1,7 @@
 """Known answers of the live Figure 4 explorer (``book/_static/live/figure4.js``), computed by
 sgdlab now on the rippled bowl of chapter step-size (Theorem 3, Figure 4).
 
-Also the bowl itself, shared with ``tests/test_viz_step_size.py`` and
+Also the bowl itself, shared with ``tests/test_book_step_size.py`` and
 ``tests/test_live_figure4.py`` (``from js.fixture_figure4 import BOWL``): the chapter's
 ``bowl_f`` / ``bowl_grad``, defined once so that Numba compiles its kernels once per session.
 """

@@ -1,7 +1,7 @@
 """Known answers of the live Theorem 1 explorer (``book/_static/live/theorem1.js``), computed by
-sgdlab now: the config that :func:`sgdlab.viz.theorem1.live_theorem1` writes for the
+sgdlab now: the config that :func:`sgdlab.book.main_theorem.live_theorem1` writes for the
 main-theorem chapter's ripple and domain, and at several (lr, W) what
-:func:`sgdlab.viz.measurements.theorem1_measurements` and :func:`sgdlab.theory.measure` say,
+:func:`sgdlab.book.main_theorem.theorem1_measurements` and :func:`sgdlab.theory.measure` say,
 with the final iterates of :func:`sgdlab.run_sgd` from the same starts.
 
 The cases: the chapter's default (every hypothesis holds), its main setting, W = 0 (GD: b = 0,
@@ -19,8 +19,8 @@ import numpy as np
 
 from sgdlab import run_sgd, theory
 from sgdlab.landscapes import ripple
-from sgdlab.viz.measurements import theorem1_measurements
-from sgdlab.viz.theorem1 import live_theorem1
+from sgdlab.book.main_theorem import theorem1_measurements
+from sgdlab.book.main_theorem import live_theorem1
 
 LAND = ripple()
 DOMAIN = theory.grid(-3.0, 3.0, 2001)   # the chapter's explore_domain

@@ -1,6 +1,6 @@
 // The live Theorem 1 explorer's formulas (book/_static/live/theorem1.js) against sgdlab's own
 // numbers on the main-theorem chapter's ripple (tests/js/fixture_theorem1.py): the config that
-// sgdlab.viz.theorem1.live_theorem1 writes, and at several (lr, W) the constants of
+// sgdlab.book.main_theorem.live_theorem1 writes, and at several (lr, W) the constants of
 // sgdlab.theory.measure / theorem1_measurements (L, c, lambda, b, 20b/lambda, T1) to rtol 1e-9,
 // the steps, verdicts and counts exactly, and SGD's final iterates from sgdlab's starts with
 // sgdlab's noise stream to the rounding that Math.sin's last bit lets 2,000 steps amplify.

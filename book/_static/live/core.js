@@ -2,7 +2,7 @@
  * stream (sgdlab/_rng.py), the spiky landscape's formulas (sgdlab/_builtin.py), SGD
  * (sgdlab/_kernels.py), random starts (sgdlab.random_starts), the basins of the smoothed 1-D
  * landscape (sgdlab/smoothing.py) and the motivating example's explorer runs
- * (sgdlab.viz.motivating.explorer_runs). Every operation is done in the same order as there,
+ * (sgdlab.book.motivating_example.explorer_runs). Every operation is done in the same order as there,
  * in IEEE doubles, so the results are bit for bit those of sgdlab (tests/js/core.test.mjs).
  *
  * 64-bit integers are pairs of 32-bit halves (hi, lo): faster than BigInt.
@@ -321,7 +321,7 @@
     return out;
   }
 
-  // -- the motivating example's explorer (sgdlab.viz.motivating.explorer_runs) ------------------
+  // -- the motivating example's explorer (sgdlab.book.motivating_example.explorer_runs) ------------------
   const RESTARTS = ["new", "continue"];
 
   function checkSettings(s) {
@@ -350,7 +350,7 @@
     return out;
   }
 
-  /** What the explorer prints for one stage (sgdlab.viz.motivating.explorer_rows). */
+  /** What the explorer prints for one stage (sgdlab.book.motivating_example.explorer_rows). */
   function stageNumbers(land, s, stage, x) {
     const spurious = inSpuriousBasin(land, x, { radius: stage.radius, ...s.grid });
     let within = 0, bad = 0, badInside = 0, diverged = 0;

@@ -155,7 +155,7 @@
   }
 
   /** Levels of f through x* + s(x_t - x*), s geometric from 0.2 to past the view (as the
-      static picture of sgdlab.viz.figures.plot_step_picture). */
+      static picture of sgdlab.book.step_size.plot_step_picture). */
   function levelValues(config, xT, half) {
     var xs = config.x_star, e = [xT[0] - xs[0], xT[1] - xs[1]];
     var radius = Math.sqrt(dot(e, e)), out = [];
@@ -194,7 +194,7 @@
   }
 
   // -- the page ---------------------------------------------------------------------------
-  var COLOURS = {  // CSS variable -> fallback (sgdlab.viz.style.PALETTE)
+  var COLOURS = {  // CSS variable -> fallback (sgdlab.book.style.PALETTE)
     text: ['--pst-color-text-base', '#222'], muted: ['--pst-color-text-muted', '#777'],
     background: ['--pst-color-background', '#fff'], border: ['--pst-color-border', '#ccc'],
     level: ['--sgdlab-f4-level', '#1f4e79'], good: ['--sgdlab-f4-good', '#1e8449'],

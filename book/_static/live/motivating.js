@@ -1,6 +1,6 @@
 /* The motivating example's live explorer (the paper's Figure 3, computed in the reader's
    browser). It mounts on every <div class="sgdlab-live" data-explorer="motivating"> that
-   sgdlab.viz.live writes: controls for the noise W, the step size, trials, steps, stages, seed
+   sgdlab.book.live writes: controls for the noise W, the step size, trials, steps, stages, seed
    and how restarts start; per stage a panel with f, the exact smoothed g at the stage's radius
    eta*W, the final iterates (dots) and their cumulative count from the left (bars); and a table
    of the shares. The numbers come from core.js (sgdlabLive.runExplorerAsync), equal to sgdlab's
@@ -11,7 +11,7 @@
 
   var live = root.sgdlabLive = root.sgdlabLive || {};
   var SELECTOR = 'div.sgdlab-live[data-explorer="motivating"]';
-  var BINS = 60;                 // bars of the cumulative count (as sgdlab.viz.style)
+  var BINS = 60;                 // bars of the cumulative count (as sgdlab.book.style)
   var PANEL_HEIGHT = 200;        // CSS pixels of one stage's canvas
   var DEBOUNCE_MS = 200;         // a control's burst of moves starts one run
   var RESTARTS = [

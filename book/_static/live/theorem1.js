@@ -6,8 +6,8 @@
    from the exact smoothed gradient (sgdlab.theory.one_point_convexity with samples=None),
    Theorem 1's lambda, b, 20b/lambda, T1 and the step-size condition (sgdlab.theory.theorem1),
    then runs the trials of SGD for T1 steps (at most max_steps) with sgdlab's noise stream
-   (core.js) from the starting points that sgdlab.viz.measurements.theorem1_measurements draws
-   (their indices are in the config, written by sgdlab.viz.theorem1.live_theorem1). Left: the
+   (core.js) from the starting points that sgdlab.book.main_theorem.theorem1_measurements draws
+   (their indices are in the config, written by sgdlab.book.main_theorem.live_theorem1). Left: the
    Assumption 1 ratio over the domain with c; right: the distribution of |y_T - x*|^2 against
    2b/lambda and 20b/lambda; below, the numbers and a sentence chosen by them.
 
@@ -382,7 +382,7 @@
   }
 
   /** Left: the Assumption 1 ratio against y over the domain, with 0 and c
-      (sgdlab.viz.figures._plot_assumption). */
+      (sgdlab.book.main_theorem._plot_assumption). */
   function drawAssumption(ctx, width, height, n, col) {
     var check = n.check, order = [], kept = [];
     for (var i = 0; i < check.y.length; i++) if (isFinite(check.ratios[i])) order.push(i);
@@ -422,7 +422,7 @@
   }
 
   /** Right: the share of trials with |y_T - x*|^2 up to each value, against 2b/lambda and
-      20b/lambda and the measured quantile (sgdlab.viz.figures._plot_radius). */
+      20b/lambda and the measured quantile (sgdlab.book.main_theorem._plot_radius). */
   function drawRadius(ctx, width, height, n, col) {
     var sorted = Float64Array.from(n.dist_sq).filter(isFinite).sort(), total = n.dist_sq.length;
     var xr = radiusRange(sorted, n), f = frame(width, height, xr, [0, 1.02], true);

@@ -1,10 +1,11 @@
-"""The numbers of chapter :ref:`step-size` (Theorem 3, Figure 4, Section 3's heuristic and
-Section 5.4's schedules): each experiment as one call that returns a dataclass, its Markdown
-table, and a ``summary`` dict of the values and outcome words the prose glues (through
-:func:`sgdlab.viz.tables.glue_numbers`).
+"""Chapter :ref:`step-size` (``book/step_size.md``): Theorem 3, Figure 4, Section 3's
+heuristic and Section 5.4's schedules.
 
-No plotting here (matplotlib is imported only by :func:`live_figure4`, for its static
-picture); the chapter's figures read these dataclasses.
+Each experiment is one call that returns a dataclass, its Markdown table, and a ``summary``
+dict of the values and outcome words the prose glues (through
+:func:`sgdlab.book.tables.glue_numbers`). :func:`plot_step_picture` and
+:func:`step_size_figure` draw Figure 4; :func:`live_figure4` is the page's live explorer
+(``book/_static/live/figure4.js``) and :func:`step_size_explorer` the notebook's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import _validate as validate
@@ -19,15 +21,18 @@ from .. import landscapes, theory
 from ..sgd import run_schedule, run_sgd
 from ..smoothing import basins_1d, in_spurious_basin
 from .live import LiveExplorer
-from .measurements import step_point
+from .style import PALETTE, figure_to_png, plain_log_ticks, use_style
 from .tables import Text, count_phrase, markdown_table, number, percent
 
-__all__ = ["point_at_distance", "OnePointShape", "one_point_shape", "StepPicture",
-           "figure4_steps", "live_figure4", "Theorem3Check", "theorem3_check", "theorem3_table",
+__all__ = ["point_at_distance", "OnePointShape", "one_point_shape", "StepPicture", "figure4_steps",
+           "live_figure4", "Theorem3Check", "theorem3_check", "theorem3_table",
            "orthogonal_shares", "orthogonal_table", "OneStepMeans", "one_step_means",
-           "FartherProbability", "farther_probabilities", "ManySteps", "many_steps",
-           "quadratic_closed_form", "StepWindow", "step_window", "profile_minima", "ScheduleRuns",
-           "schedule_runs", "schedule_table", "ledger"]
+           "FartherProbability", "farther_probabilities", "ManySteps", "quadratic_closed_form",
+           "many_steps", "StepWindow", "step_window", "profile_minima", "ScheduleRuns",
+           "SCHEDULE_NAMES", "schedule_runs", "schedule_table", "ledger", "step_point",
+           "step_size_measurements", "one_step_ratios", "plot_step_picture", "step_size_figure",
+           "step_size_explorer"]
+
 
 _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
@@ -188,7 +193,7 @@ def live_figure4(landscape, *, A, beta, omega, x_t, c_prime, lr, lr_range=(1e-2,
     (:func:`sgdlab.theory.theorem3_threshold`), equal to these functions' values up to the
     last bits of the sine (JavaScript's ``Math.sin`` against the C library's). Without
     JavaScript (and in Jupyter) the output is the static picture of
-    :func:`sgdlab.viz.figures.step_size_figure` at ``x_t`` and ``lr``.
+    :func:`sgdlab.book.step_size.step_size_figure` at ``x_t`` and ``lr``.
 
     Parameters
     ----------
@@ -214,9 +219,8 @@ def live_figure4(landscape, *, A, beta, omega, x_t, c_prime, lr, lr_range=(1e-2,
 
     Returns
     -------
-    sgdlab.viz.live.LiveExplorer
+    sgdlab.book.live.LiveExplorer
     """
-    from .figures import step_size_figure  # matplotlib only here (see the module's docstring)
     from .style import figure_to_png
 
     land, x = step_point(landscape, x_t)
@@ -889,3 +893,323 @@ def ledger(*, check, picture, window, shares, one, far, many, runs, dim):
                                                                    runs, dim)
     return markdown_table([{"claim": claim, "measured": Text(value), "agrees": bool(ok)}
                            for claim, value, ok in rows], align="lrc")
+
+
+# -- Theorem 3: one step at a point of a 2-D landscape (chapter step-size) -------------------
+def step_point(landscape, x_t):
+    """The landscape and the point of a Figure-4 picture, checked: a 2-D landscape with an
+    x*, and a point x_t that differs from it.
+
+    Returns
+    -------
+    land : sgdlab.Landscape
+    x : numpy.ndarray
+        ``x_t`` as 2 floats, shape (2,).
+    """
+    land = landscapes.as_landscape(landscape, need_target=True)
+    if land.dim != 2:
+        raise ValueError(f"landscape must be 2-dimensional for this picture, got dim={land.dim}")
+    try:
+        x = np.array(x_t, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        raise TypeError(f"x_t must be a point (2 numbers), got {x_t!r}") from None
+    if x.shape != (2,) or not np.all(np.isfinite(x)):
+        raise ValueError(f"x_t must be 2 finite numbers, got {x_t!r}")
+    if np.array_equal(x, land.x_star):
+        raise ValueError(f"x_t must differ from x* = {land.x_star.tolist()}: the ball through "
+                         "x_t has radius 0 there")
+    return land, x
+
+
+def _noisy_runs(land, point, *, lr, noise, steps, trials, seed):
+    """One SGD step and ``steps`` steps from ``point``, ``trials`` times each; without noise,
+    one GD run stands for both."""
+    gd_run = run_sgd(land, point, lr=lr, noise=0.0, steps=steps)
+    gd_t = float(gd_run.distance()[0] ** 2)
+    if noise == 0:
+        return None, None, gd_t, gd_t, int(gd_run.diverged.sum())
+    starts = np.repeat(point, trials, axis=0)
+    one = run_sgd(land, starts, lr=lr, noise=noise, steps=1, seed=seed)
+    run = run_sgd(land, starts, lr=lr, noise=noise, steps=steps, seed=seed + 1)
+    return (one.x, one.distance() ** 2, gd_t, float(np.mean(run.distance() ** 2)),
+            int(run.diverged.sum()))
+
+
+def step_size_measurements(landscape, x_t, *, lr, noise=0.0, steps=20, trials=200,
+                           c_prime=None, seed=0):
+    """Theorem 3 at one point x_t of a 2-D landscape: one GD step and ``trials`` SGD steps.
+
+    For GD the squared distance to x* changes by the exact identity
+
+    .. math:: \\|x_{t+1}-x^*\\|^2 - \\|x_t-x^*\\|^2 = \\eta(\\eta\\|\\nabla f\\|^2
+              - 2\\langle\\nabla f, x_t-x^*\\rangle)
+
+    (:func:`sgdlab.theory.gd_distance_change`); SGD's mean adds
+    :math:`\\eta^2 E\\|w\\|^2 = \\eta^2 d W^2/3`. The step sizes where one step stops getting
+    closer: exact (:func:`sgdlab.theory.overshoot_lr`), Theorem 3's
+    (:func:`sgdlab.theory.theorem3_threshold`, when ``c_prime`` is given) and the noisy
+    break-even :math:`2\\langle\\nabla f, x_t-x^*\\rangle/(\\|\\nabla f\\|^2 + dW^2/3)`.
+
+    Returns
+    -------
+    info : dict
+        Plain floats: ``dist_sq`` (before), ``gd_one_step``, ``sgd_one_step_mean`` and
+        ``sgd_one_step_stderr`` (measured over ``trials`` draws), ``sgd_one_step_predicted``,
+        ``overshoot_lr``, ``theorem3_lr`` (nan without ``c_prime``), ``noisy_lr``,
+        ``gd_after_steps``, ``sgd_after_steps_mean`` (squared distances after ``steps``
+        steps; inf when diverged) and ``sgd_diverged`` (count).
+    cloud : numpy.ndarray or None
+        The ``trials`` points one SGD step from x_t, shape (trials, 2); None without noise.
+    """
+    land, x = step_point(landscape, x_t)
+    point = x[None, :]
+    gd_change = float(theory.gd_distance_change(land, point, lr=lr)[0])  # checks lr
+    lr, noise = float(lr), validate.real("noise", noise, low=0)
+    steps = validate.integer("steps", steps, low=1)
+    trials = validate.integer("trials", trials, low=2)
+    e = x - land.x_star
+    dist_sq = float(e @ e)
+    eta3 = (float(theory.theorem3_threshold(land, point, c_prime=c_prime)[0])
+            if c_prime is not None else float("nan"))
+    cloud, d1, gd_t, sgd_t, diverged = _noisy_runs(land, point, lr=lr, noise=noise,
+                                                   steps=steps, trials=trials, seed=seed)
+    gd_one = dist_sq + gd_change
+    sgd_one, sgd_err = ((float(d1.mean()), float(d1.std(ddof=1) / np.sqrt(trials)))
+                        if d1 is not None else (gd_one, 0.0))
+    info = {"dist_sq": dist_sq, "gd_one_step": gd_one, "sgd_one_step_mean": sgd_one,
+            "sgd_one_step_stderr": sgd_err,
+            "sgd_one_step_predicted": float(gd_one + lr**2 * theory.noise_second_moment(
+                noise, land.dim)),
+            "overshoot_lr": float(theory.overshoot_lr(land, point)[0]), "theorem3_lr": eta3,
+            "noisy_lr": float(theory.overshoot_lr(land, point, noise=noise)[0]),
+            "gd_after_steps": gd_t, "sgd_after_steps_mean": sgd_t, "sgd_diverged": diverged}
+    return info, cloud
+
+
+def one_step_ratios(landscape, x_t, lrs, *, noise=0.0):
+    """The squared distance to x* after one step over before, at each step size of ``lrs``:
+    for GD exactly, :math:`1 + \\eta(\\eta\\|\\nabla f\\|^2 - 2\\langle\\nabla f,
+    x_t-x^*\\rangle)/\\|x_t-x^*\\|^2`, and for SGD in mean, which adds
+    :math:`\\eta^2 dW^2/3` to the numerator.
+
+    Returns
+    -------
+    gd, sgd_mean : numpy.ndarray
+        One ratio per step size.
+    """
+    land, x = step_point(landscape, x_t)
+    lrs = np.asarray(lrs, dtype=np.float64).ravel()
+    rows = np.repeat(x[None, :], lrs.size, axis=0)
+    return (theory.one_step_ratio(land, rows, lr=lrs),
+            theory.one_step_ratio(land, rows, lr=lrs, noise=noise))
+
+
+# -- Figure 4 and Theorem 3 (chapter step-size) ----------------------------------------------
+def _picture_box(x_star, x, ends, cloud):
+    """Square-ish bounds (lo, hi) that hold the ball through x, the step ends and most of the
+    cloud, with a margin; and the half-width."""
+    radius = float(np.linalg.norm(x - x_star))
+    shown = [x_star - radius, x_star + radius, ends]
+    if cloud is not None:
+        finite = cloud[np.all(np.isfinite(cloud), axis=1)]
+        if len(finite):
+            shown.append(np.quantile(finite, [0.01, 0.99], axis=0))
+    box = np.vstack([np.atleast_2d(p) for p in shown])
+    box = box[np.all(np.isfinite(box), axis=1)]
+    centre = 0.5 * (box.min(axis=0) + box.max(axis=0))
+    half = 0.6 * float(np.max(box.max(axis=0) - box.min(axis=0)))
+    return centre - half, centre + half, half
+
+
+def _level_sets(ax, land, x, lo, hi, half, levels):
+    """Contours of f through :math:`x^* + s(x - x^*)` for ``levels`` values of s."""
+    x_star = land.x_star
+    radius = float(np.linalg.norm(x - x_star))
+    xs, ys = np.linspace(lo[0], hi[0], 121), np.linspace(lo[1], hi[1], 121)
+    gx, gy = np.meshgrid(xs, ys)
+    values = land.f(np.stack([gx.ravel(), gy.ravel()], axis=1)).reshape(gx.shape)
+    ray = x_star + np.outer(np.geomspace(0.2, 2.0 * max(half / radius, 1.0), levels), x - x_star)
+    ax.contour(gx, gy, values, levels=np.unique(land.f(ray)), colors=PALETTE["function"],
+               linewidths=0.7, alpha=0.6)
+
+
+def plot_step_picture(ax, landscape, x_t, lrs, *, cloud=None, levels=8):
+    """Figure 4 of the paper: level sets of f, the ball around x* through x_t, and one GD step
+    :math:`x_{t+1} = x_t - \\eta\\nabla f(x_t)` for each step size of ``lrs`` (green when it
+    ends inside the ball, red when outside). Chapter :ref:`step-size`.
+
+    The level sets are those through :math:`x^* + s(x_t - x^*)`; for a one-point convex f, f
+    increases along every ray from x*, so these levels are increasing.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    landscape : sgdlab.Landscape or str
+        A 2-D landscape with an ``x_star``.
+    x_t : array_like, shape (2,)
+    lrs : float or sequence of float
+        Step sizes > 0.
+    cloud : array_like, shape (n, 2), optional
+        Points drawn as grey dots, e.g. one SGD step from x_t for many noise draws.
+    levels : int
+        Number of level sets.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    land, x = step_point(landscape, x_t)
+    lrs = [float(lr) for lr in np.atleast_1d(lrs)]
+    if not lrs or any(not (np.isfinite(lr) and lr > 0) for lr in lrs):
+        raise ValueError(f"lrs must be finite step sizes > 0, got {lrs!r}")
+    x_star, radius = land.x_star, float(np.linalg.norm(x - land.x_star))
+    ends = np.array([x - lr * land.grad(x) for lr in lrs])
+    if cloud is not None:
+        cloud = np.asarray(cloud, dtype=np.float64).reshape(-1, 2)
+    lo, hi, half = _picture_box(x_star, x, ends, cloud)
+    _level_sets(ax, land, x, lo, hi, half, levels)
+    ax.add_patch(plt.Circle(x_star, radius, fill=False, ls="--", color=PALETTE["reference"],
+                            lw=1.0))
+    if cloud is not None and len(cloud):
+        ax.plot(cloud[:, 0], cloud[:, 1], ".", color=PALETTE["cloud"], ms=2, alpha=0.5,
+                label="one SGD step (noise draws)")
+    for lr, end in zip(lrs, ends):
+        ratio = float(np.linalg.norm(end - x_star)) / radius
+        color = PALETTE["good"] if ratio < 1 else PALETTE["alert"]
+        ax.annotate("", xy=end, xytext=x, arrowprops=dict(arrowstyle="-|>", color=color, lw=1.3))
+        ax.plot(*end, "o", color=color, ms=5, label=f"GD, lr={lr:.3g}: distance x{ratio:.2f}")
+    ax.plot(*x_star, "*", color=PALETTE["reference"], ms=10, label="x*")
+    ax.plot(*x, "o", color=PALETTE["reference"], ms=4)
+    ax.annotate("x_t", x, textcoords="offset points", xytext=(5, 5))
+    ax.set_xlim(lo[0], hi[0])
+    ax.set_ylim(lo[1], hi[1])
+    ax.set_aspect("equal")
+    ax.legend(loc="lower left", fontsize="small", framealpha=0.85)
+    return ax
+
+
+def _step_thresholds(ax, info, noise):
+    """Vertical lines at the step sizes where one step stops getting closer, where they are
+    positive and finite (not at a zero gradient, nor where the point is not one-point convex
+    and every step moves away)."""
+    eta0, eta3, eta_w = info["overshoot_lr"], info["theorem3_lr"], info["noisy_lr"]
+    if 0 < eta0 < np.inf:
+        ax.axvline(eta0, color=PALETTE["reference"], ls="--", lw=0.9,
+                   label=f"exact threshold {eta0:.3g}")
+    if 0 < eta3 < np.inf:
+        ax.axvline(eta3, color=PALETTE["theorem"], ls=":", lw=1.2, label=f"Theorem 3 {eta3:.3g}")
+    if noise > 0 and 0 < eta_w < np.inf:
+        ax.axvline(eta_w, color=PALETTE["smoothed"], ls="-.", lw=0.9,
+                   label=f"noisy break-even {eta_w:.3g}")
+
+
+def _plot_one_step_ratios(ax, land, x, info, *, lr, noise, steps, trials, lr_range):
+    """Right panel of :func:`step_size_figure`: squared distance after one step over before,
+    against the step size."""
+    dist_sq = info["dist_sq"]
+    grid_lr = np.geomspace(*lr_range, 300)
+    gd_curve, sgd_curve = one_step_ratios(land, x, grid_lr, noise=noise)
+    ax.loglog(grid_lr, gd_curve, color=PALETTE["function"], label="GD (exact identity)")
+    if noise > 0:
+        ax.loglog(grid_lr, sgd_curve, color=PALETTE["smoothed"],
+                  label="SGD, mean (identity + lr^2 d W^2/3)")
+        ax.errorbar([lr], [info["sgd_one_step_mean"] / dist_sq],
+                    yerr=[2 * info["sgd_one_step_stderr"] / dist_sq], fmt="o",
+                    color=PALETTE["smoothed"], ms=4, label=f"SGD measured ({trials} draws)")
+    ax.plot([lr], [info["gd_one_step"] / dist_sq], "o", color=PALETTE["function"], ms=4)
+    ax.axhline(1.0, color=PALETTE["reference"], lw=0.8)
+    _step_thresholds(ax, info, noise)
+    ax.axvline(lr, color=PALETTE["muted"], lw=2, alpha=0.4)
+    ax.set_xlabel("step size lr")
+    ax.set_ylabel("squared distance to x* after one step / before")
+    plain_log_ticks(ax.xaxis, ax.yaxis)
+    diverged = info["sgd_diverged"]
+    ax.set_title(f"after {steps} steps: GD x{info['gd_after_steps'] / dist_sq:.3g}, SGD mean "
+                 f"x{info['sgd_after_steps_mean'] / dist_sq:.3g}"
+                 + (f" ({diverged} diverged)" if diverged else ""))
+    ax.legend(loc="upper left", fontsize="small")
+
+
+def step_size_figure(landscape, x_t, *, lr, noise=0.0, steps=20, trials=200, c_prime=None,
+                     seed=0, lr_range=(1e-3, 10.0)):
+    """Theorem 3 at one point x_t of a 2-D landscape, for one step size and noise bound.
+
+    Left: :func:`plot_step_picture` with the GD step and, when ``noise > 0``, ``trials`` SGD
+    steps. Right: the squared distance after one step relative to before, against the step
+    size in ``lr_range``: for GD the exact identity, for SGD its mean, with the thresholds
+    of :func:`sgdlab.book.step_size.step_size_measurements` (Theorem 3's when ``c_prime``
+    is given). Chapter :ref:`step-size`.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    info : dict
+        The numbers of :func:`sgdlab.book.step_size.step_size_measurements`.
+    """
+    land, x = step_point(landscape, x_t)
+    low, high = (float(v) for v in lr_range)
+    if not 0 < low < high:
+        raise ValueError(f"lr_range must be (low, high) with 0 < low < high, got {lr_range!r}")
+    info, cloud = step_size_measurements(land, x, lr=lr, noise=noise, steps=steps,
+                                         trials=trials, c_prime=c_prime, seed=seed)
+    use_style()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8, 4))
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.12, top=0.92, wspace=0.25)
+    plot_step_picture(left, land, x, [lr], cloud=cloud)
+    where = "inside" if info["gd_one_step"] < info["dist_sq"] else "outside"
+    left.set_title(f"lr={lr:.3g}, W={noise:g}: the GD step ends {where} the ball")
+    _plot_one_step_ratios(right, land, x, info, lr=float(lr), noise=float(noise), steps=steps,
+                          trials=trials, lr_range=(low, high))
+    return fig, info
+
+
+def step_size_explorer(landscape, x_t, *, lr=0.1, noise=0.0, steps=20, trials=200,
+                       c_prime=None, lr_range=(1e-3, 10.0), noise_max=None, seed=0):
+    """Sliders for the step size, the noise bound W and the number of steps that redraw
+    :func:`sgdlab.book.step_size.step_size_figure` live (Theorem 3, Figure 4).
+
+    Each change redraws the figure straight into an ``Image``, without the notebook's figure
+    machinery, so a refresh costs one run and one PNG. Arguments as for
+    :func:`sgdlab.book.step_size.step_size_figure`; ``noise_max`` (the noise slider's end)
+    defaults to twice the gradient's largest coordinate at x_t (at least 1).
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The sliders above the image; ``box.info`` is the latest ``info`` dict of
+        :func:`sgdlab.book.step_size.step_size_figure`, ``box.controls`` the three sliders.
+    """
+    import ipywidgets as widgets
+
+    land, x = step_point(landscape, x_t)
+    low, high = (float(v) for v in lr_range)
+    if not 0 < low < high:
+        raise ValueError(f"lr_range must be (low, high) with 0 < low < high, got {lr_range!r}")
+    if noise_max is None:
+        noise_max = max(1.0, 2.0 * float(np.abs(land.grad(x)).max()))
+    noise_max = max(float(noise_max), float(noise))
+    controls = {
+        "lr": widgets.FloatLogSlider(value=lr, base=10, min=np.log10(low), max=np.log10(high),
+                                     step=0.02, description="lr", continuous_update=False,
+                                     readout_format=".3g"),
+        "noise": widgets.FloatSlider(value=noise, min=0.0, max=noise_max, step=noise_max / 100,
+                                     description="noise W", continuous_update=False),
+        "steps": widgets.IntSlider(value=steps, min=1, max=200, description="steps",
+                                   continuous_update=False),
+    }
+    image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+    box = widgets.VBox([widgets.HBox(list(controls.values())), image])
+    box.controls = controls
+
+    def update(change=None):
+        fig, info = step_size_figure(land, x, lr=controls["lr"].value,
+                                     noise=controls["noise"].value,
+                                     steps=controls["steps"].value, trials=trials,
+                                     c_prime=c_prime, seed=seed, lr_range=(low, high))
+        image.value = figure_to_png(fig, tight=False)
+        box.info = info
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    update()
+    return box

@@ -1,4 +1,4 @@
-"""sgdlab.viz.live: the HTML a live explorer mounts on, and the page's seeds."""
+"""sgdlab.book.live: the HTML a live explorer mounts on, and the page's seeds."""
 
 import html
 import json
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from sgdlab.viz.live import SEED_LIMIT, LiveExplorer, explorer_html, page_seed
+from sgdlab.book.live import SEED_LIMIT, LiveExplorer, explorer_html, page_seed
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -1,4 +1,4 @@
-"""The main-theorem chapter's measurements, tables and glue (sgdlab.viz.theorem1): each
+"""The main-theorem chapter's measurements, tables and glue (sgdlab.book.main_theorem): each
 measurement against a closed form or an independent computation, and every outcome sentence
 checked both ways, so that no sentence can state what the data has not."""
 
@@ -13,7 +13,7 @@ from numpy.testing import assert_allclose
 import sgdlab
 from sgdlab import theory
 from sgdlab.landscapes import quadratic, ripple, shifted_ripple, spiky
-from sgdlab.viz import theorem1 as t1
+from sgdlab.book import main_theorem
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def ripple_slope(s, a=1.0, depth=6.0, period=0.1, shift=0.0):
 def test_start_distance_is_the_largest_y0_distance():
     land, x0 = quadratic(curvature=2.0), np.array([[1.0], [-3.0], [0.5]])
     # y0 = x0 - lr * 2 x0 = 0.8 x0 at lr = 0.1
-    assert_allclose(t1.start_distance(land, x0, lr=0.1), (0.8 * 3.0) ** 2, rtol=1e-6)
+    assert_allclose(main_theorem.start_distance(land, x0, lr=0.1), (0.8 * 3.0) ** 2, rtol=1e-6)
 
 
 def test_local_minima_against_the_closed_form_slope():
@@ -42,15 +42,15 @@ def test_local_minima_against_the_closed_form_slope():
     slope = ripple_slope(grid)
     expected = grid[1:][(slope[:-1] < 0) & (slope[1:] >= 0)]
     expected = expected[np.abs(expected) > 1e-3]
-    found = t1.local_minima(ripple(), -0.3, 0.3, 2001)
+    found = main_theorem.local_minima(ripple(), -0.3, 0.3, 2001)
     assert found.size == expected.size > 0
     assert_allclose(found, expected)
-    assert t1.local_minima(quadratic(), -1, 1, 101).size == 0   # convex: only x* itself
+    assert main_theorem.local_minima(quadratic(), -1, 1, 101).size == 0   # convex: only x* itself
 
 
 def test_local_minima_refuses_two_dimensions():
     with pytest.raises(ValueError, match="landscape must be 1-dimensional, got dim=2"):
-        t1.local_minima(ripple(dim=2), -1, 1, 11)
+        main_theorem.local_minima(ripple(dim=2), -1, 1, 11)
 
 
 def test_one_step_check_against_the_quadratic_closed_form():
@@ -58,14 +58,14 @@ def test_one_step_check_against_the_quadratic_closed_form():
     land, lr, noise, a = quadratic(curvature=1.0), 0.1, 2.0, 1.0
     y = np.linspace(-2, 2, 9)[:, None]
     thm = theory.measure(land, theory.grid(-2, 2, 101), lr=lr, noise=noise)
-    est, numbers = t1.one_step_check(land, thm, y, lr=lr, noise=noise, samples=20_000, seed=3)
+    est, numbers = main_theorem.one_step_check(land, thm, y, lr=lr, noise=noise, samples=20_000, seed=3)
     exact = (1 - lr * a) ** 2 * (y[:, 0] ** 2 + lr**2 * noise**2 / 3)
     assert np.all(np.abs(est.mean - exact) < 5 * est.stderr)
     bound = thm.one_step_bound(est.dist_sq)
     assert_allclose(numbers["z_min"], ((bound - est.mean) / est.stderr).min())
     assert numbers["holds"] == numbers["points"] == 9
     # a bound that is too low everywhere is counted as failing everywhere
-    _, low = t1.one_step_check(land, thm, y, lr=lr, noise=noise, samples=2000, seed=3,
+    _, low = main_theorem.one_step_check(land, thm, y, lr=lr, noise=noise, samples=2000, seed=3,
                                bound=lambda d: 0.5 * d)
     assert low["holds"] < low["points"]
 
@@ -73,7 +73,7 @@ def test_one_step_check_against_the_quadratic_closed_form():
 def test_supermartingale_on_a_quadratic():
     land, lr, noise = quadratic(), 0.1, 1.0
     thm = theory.measure(land, theory.grid(-3, 3, 101), lr=lr, noise=noise)
-    sup = t1.supermartingale(land, thm, trials=500, start=3.0, lr=lr, noise=noise, seed=1)
+    sup = main_theorem.supermartingale(land, thm, trials=500, start=3.0, lr=lr, noise=noise, seed=1)
     d0 = (3.0 * (1 - lr)) ** 2
     assert_allclose(sup["d0"], d0, rtol=1e-6)
     assert_allclose(sup["T1"], theory.theorem1(lr=lr, L=thm.L, c=thm.c, r=thm.r,
@@ -89,7 +89,7 @@ def test_supermartingale_needs_two_trials():
     land = quadratic()
     thm = theory.measure(land, theory.grid(-3, 3, 101), lr=0.1, noise=1.0)
     with pytest.raises(ValueError, match="trials must be an integer >= 2, got 1"):
-        t1.supermartingale(land, thm, trials=1, start=3.0, lr=0.1, noise=1.0, seed=1)
+        main_theorem.supermartingale(land, thm, trials=1, start=3.0, lr=0.1, noise=1.0, seed=1)
 
 
 def _trace(final, steps=1):
@@ -101,12 +101,12 @@ def test_within_radius_shares_and_bounds():
     thm = theory.theorem1(lr=0.01, L=1.0, c=1.0, r=1.0)
     radius = thm.radius_sq
     final = np.array([0.1, 0.2, 0.5, 2.0]) * radius
-    out = t1.within_radius(_trace(final), thm)
+    out = main_theorem.within_radius(_trace(final), thm)
     assert out["share"] == 0.75
     assert_allclose(out["lower95"], 0.75 - 1.96 * math.sqrt(0.75 * 0.25 / 4))
     assert_allclose(out["max_ratio"], 2.0, rtol=1e-6)
     assert_allclose(out["q90"], np.quantile(final.astype(np.float32).astype(float), 0.9))
-    every = t1.within_radius(_trace(final[:3]), thm)
+    every = main_theorem.within_radius(_trace(final[:3]), thm)
     assert every["share"] == 1 and every["lower95"] == 1 - 3 / 3   # the rule of three
 
 
@@ -115,7 +115,7 @@ def test_staying_continues_the_same_run():
     thm = theory.measure(land, theory.grid(-3, 3, 201), lr=lr, noise=noise)
     x0 = np.linspace(-3, 3, 50)[:, None]
     first = theory.track_y(land, x0, lr=lr, noise=noise, steps=T1, seed=5)
-    lemma, stay, in_units = t1.staying(land, thm, first, T2=T2, lr=lr, noise=noise, seed=5)
+    lemma, stay, in_units = main_theorem.staying(land, thm, first, T2=T2, lr=lr, noise=noise, seed=5)
     whole = theory.track_y(land, x0, lr=lr, noise=noise, steps=T1 + T2, seed=5)
     window = whole.dist_sq[T1:].max(axis=0).astype(float)
     assert_allclose(in_units, window / thm.stationary, rtol=1e-6)
@@ -126,7 +126,7 @@ def test_staying_continues_the_same_run():
 def test_lemma5_map_matches_direct_evaluation():
     thm = theory.theorem1(lr=0.02, L=7.0, c=1.0, r=2.5)
     T2_grid, mu_grid = np.array([10.0, 2000.0]), np.array([1.0, 50.0, 500.0])
-    out = t1.lemma5_map(thm, T2=2000, T2_grid=T2_grid, mu_grid=mu_grid,
+    out = main_theorem.lemma5_map(thm, T2=2000, T2_grid=T2_grid, mu_grid=mu_grid,
                         fractions=np.array([0.5]), L_over_c={"L = c": 1.0})
     assert_allclose(out["slack_map"][1, 0], theory.lemma5(thm, T2=10.0, mu=50.0).slack)
     assert_allclose(out["slack"], theory.lemma5(thm, T2=2000).slack)
@@ -138,30 +138,30 @@ def test_lemma5_map_matches_direct_evaluation():
     # at T2 = 2000 the slack is about 0.02 at mu = 1 and 1.9 at mu = 50: 50 is the first
     first_ok = [mu for mu in mu_grid if theory.lemma5(thm, T2=2000.0, mu=mu).slack >= 1]
     assert out["mu_needed_T2"] == first_ok[0] == 50.0
-    none = t1.lemma5_map(thm, T2=2000, T2_grid=T2_grid, mu_grid=np.array([1.0, 2.0]),
+    none = main_theorem.lemma5_map(thm, T2=2000, T2_grid=T2_grid, mu_grid=np.array([1.0, 2.0]),
                          fractions=np.array([0.5]), L_over_c={"L = c": 1.0})
     assert np.all(none["slack_map"] < 1)                # no mu of this grid is enough
     assert np.all(np.isnan(none["mu_needed"])) and math.isnan(none["mu_needed_T2"])
 
 
 def test_lemma_sentence_both_ways(glued):
-    t1.glue_lemma({"slack": 2.0, "holds_mu8": True, "mu_needed_T2": 50.0})
+    main_theorem.glue_lemma({"slack": 2.0, "holds_mu8": True, "mu_needed_T2": 50.0})
     assert glued["lemma-needed"] == "the lemma already holds from μ ≈ 50 (on the grid)"
     assert "lemma-mu_needed_T2" not in glued and glued["lemma-mu8"] == "holds"
-    t1.glue_lemma({"slack": 0.5, "holds_mu8": False, "mu_needed_T2": math.nan})
+    main_theorem.glue_lemma({"slack": 0.5, "holds_mu8": False, "mu_needed_T2": math.nan})
     assert glued["lemma-needed"] == "no μ of the grid makes the lemma hold"
 
 
 def test_corollary_run_matches_theory():
     land = ripple()
     x0 = np.random.default_rng(0).uniform(-3, 3, size=(200, 1))
-    d0 = t1.start_distance(land, x0, lr=0.02)
-    cor, numbers = t1.corollary_run(land, x0, lr=0.02, lr2=0.01, noise=5.0, span=4.0,
+    d0 = main_theorem.start_distance(land, x0, lr=0.02)
+    cor, numbers = main_theorem.corollary_run(land, x0, lr=0.02, lr2=0.01, noise=5.0, span=4.0,
                                     dist0_sq=d0, seed=1)
     assert_allclose(numbers["region"], math.sqrt(cor.first.radius_sq))
     assert_allclose(numbers["T2"], theory.corollary2(cor.first, cor.second, dist0_sq=d0).T2)
     assert 0 <= numbers["share2"] <= 1 and numbers["rad2"] < numbers["rad1"]
-    table = t1.corollary_table(cor, numbers, noise=5.0).data
+    table = main_theorem.corollary_table(cor, numbers, noise=5.0).data
     assert "stage 2" in table and "condition" in table
 
 
@@ -171,7 +171,7 @@ def test_looseness_factors_by_hand():
     sup = {d: {"reach_ratio": 0.5} for d in (1, 10)}
     one = {d: {"ratio_min": 1.25, "ratio_max": 4.0} for d in (1, 10)}
     stay = {"q99": 4.0, "mu_sq": 400.0}
-    rows, f = t1.looseness(theorem=thm, prob=prob, sup=sup, one=one, stay=stay,
+    rows, f = main_theorem.looseness(theorem=thm, prob=prob, sup=sup, one=one, stay=stay,
                            lemma={"slack": 2.0}, cor={"q90_2": 0.3}, lr=0.02, noise=2.5,
                            curvature_g=1.0)
     mean_T1 = 0.5 * 2 * thm.stationary
@@ -179,36 +179,36 @@ def test_looseness_factors_by_hand():
                     [10.0, 100.0, 2.0 / mean_T1, 3.0, 0.25])
     assert_allclose(f["product"], f["noise"] * f["rate"] * f["smooth"])
     assert math.isnan(rows["Lemma 5: lhs / rhs"][1]) and rows["Lemma 5: lhs / rhs"][0] == 0.5
-    assert "| 0.8 |" in t1.looseness_table(rows).data
+    assert "| 0.8 |" in main_theorem.looseness_table(rows).data
 
 
 def test_spiky_constants_and_its_sentences(glued):
     land = spiky(beta=0.3, period=0.1, growth=2)
     x0 = np.random.default_rng(5).uniform(-3, 3, size=(50, 1))
-    nested, numbers = t1.spiky_constants(land, (3.0, 0.1), x0, lr=5e-4, noise=100.0,
+    nested, numbers = main_theorem.spiky_constants(land, (3.0, 0.1), x0, lr=5e-4, noise=100.0,
                                          steps=200, seed=6)
     assert_allclose(numbers["lam"], nested[3.0].lam)
     assert numbers["ok_spans"] == sum(t.step_size_ok for t in nested.values())
-    t1.glue_spiky(numbers, land, lr=5e-4, noise=100.0)
+    main_theorem.glue_spiky(numbers, land, lr=5e-4, noise=100.0)
     assert glued["spiky-beta"] == "0.3" and glued["spiky-period"] == "0.1"
     assert glued["spiky-growth"] == "2"
     assert glued["spiky-cond"] == ("holds" if numbers["ok"] else "fails")
-    assert "[-0.1, 0.1]" in t1.spiky_table(nested, lr=5e-4).data
+    assert "[-0.1, 0.1]" in main_theorem.spiky_table(nested, lr=5e-4).data
     fine = dict(numbers, ok=True, share=0.95, fits=1)
-    t1.glue_spiky(fine, land, lr=5e-4, noise=100.0)
+    main_theorem.glue_spiky(fine, land, lr=5e-4, noise=100.0)
     assert glued["spiky-cond"] == "holds" and "conditions hold" in glued["spiky-lesson"]
     assert glued["spiky-fits"] == "on 1 of the 2 intervals the hypotheses hold and the radius " \
                                   "fits inside the interval"
-    t1.glue_spiky(dict(numbers, ok=False, share=0.5), land, lr=5e-4, noise=100.0)
+    main_theorem.glue_spiky(dict(numbers, ok=False, share=0.5), land, lr=5e-4, noise=100.0)
     assert "does not bring" in glued["spiky-lesson"]
     works = dict(numbers, ok=False, share=0.95, c=0.5, violations=0)
-    t1.glue_spiky(dict(works, over_cL2=50.0), land, lr=5e-4, noise=100.0)
+    main_theorem.glue_spiky(dict(works, over_cL2=50.0), land, lr=5e-4, noise=100.0)
     assert "one-point convex" in glued["spiky-lesson"]
     assert "far from necessary" in glued["spiky-lesson"] and "50 times" in glued["spiky-lesson"]
-    t1.glue_spiky(dict(works, over_cL2=2.0), land, lr=5e-4, noise=100.0)
+    main_theorem.glue_spiky(dict(works, over_cL2=2.0), land, lr=5e-4, noise=100.0)
     assert "stricter than needed" in glued["spiky-lesson"]
     for bad in (dict(works, c=-0.1), dict(works, violations=3)):
-        t1.glue_spiky(dict(bad, over_cL2=50.0), land, lr=5e-4, noise=100.0)
+        main_theorem.glue_spiky(dict(bad, over_cL2=50.0), land, lr=5e-4, noise=100.0)
         assert glued["spiky-lesson"].startswith("Here SGD ends near x* although")
         assert "far from necessary" not in glued["spiky-lesson"]
 
@@ -217,7 +217,7 @@ def test_shifted_check_against_the_closed_form(glued):
     land, lr, noise = shifted_ripple(), 0.02, 2.5
     thm = theory.measure(land, theory.grid(-3, 3, 2001), lr=lr, noise=noise)
     y = np.linspace(-1, 1, 11)[:, None]
-    _, out = t1.shifted_check(land, thm, y, lr=lr, noise=noise, samples=4000, seed=1)
+    _, out = main_theorem.shifted_check(land, thm, y, lr=lr, noise=noise, samples=4000, seed=1)
     assert_allclose(out["grad_f"], 6.0 * 0.1 / (2 * np.pi))         # a depth p / 2 pi
     assert out["grad_g"] < 1e-12
     z = np.linspace(-lr * noise, lr * noise, 2001)
@@ -226,9 +226,9 @@ def test_shifted_check_against_the_closed_form(glued):
     assert out["pointwise_share"] > 0                                # the proof's bound fails
     assert out["shifted_holds"] == out["points"] == 11               # the bound with G holds
     assert_allclose(out["mean_ratio"], np.mean(slope**2) / (thm.L**2 * np.mean(z**2)))
-    t1.glue_shifted(out)
+    main_theorem.glue_shifted(out)
     assert glued["shift-verdict"].startswith("holds at every one of the 11 tested points")
-    t1.glue_shifted(dict(out, holds=9, excess=0.031))
+    main_theorem.glue_shifted(dict(out, holds=9, excess=0.031))
     assert glued["shift-verdict"].startswith("fails: it holds only at 9 of the 11 tested")
     assert "3.1%" in glued["shift-verdict"]
 
@@ -236,7 +236,7 @@ def test_shifted_check_against_the_closed_form(glued):
 def test_shifted_check_refuses_two_dimensions():
     land = shifted_ripple(dim=2)
     with pytest.raises(ValueError, match="landscape must be 1-dimensional"):
-        t1.shifted_check(land, None, np.zeros((1, 2)), lr=0.02, noise=2.5, samples=10, seed=0)
+        main_theorem.shifted_check(land, None, np.zeros((1, 2)), lr=0.02, noise=2.5, samples=10, seed=0)
 
 
 def _ledger_inputs(**change):
@@ -258,51 +258,51 @@ def _ledger_inputs(**change):
 
 
 def test_ledger_verdicts_follow_the_numbers(glued):
-    rows = t1.ledger(**_ledger_inputs())
+    rows = main_theorem.ledger(**_ledger_inputs())
     assert all(row["agrees"] == "yes" for row in rows)
-    t1.glue_ledger(rows)
+    main_theorem.glue_ledger(rows)
     assert glued["ledger-count"] == f"every one of the {len(rows)} claims"
-    rows = t1.ledger(**_ledger_inputs(shifted={"z_min": -4.0},
+    rows = main_theorem.ledger(**_ledger_inputs(shifted={"z_min": -4.0},
                                       cor_numbers={"c_diff": 0.0, "share2": 0.9}))
     assert [row["agrees"] for row in rows].count("no") == 2
-    t1.glue_ledger(rows)
+    main_theorem.glue_ledger(rows)
     assert glued["ledger-count"] == f"{len(rows) - 2} of the {len(rows)} claims"
-    assert "| claim | measured | agrees |" in t1.ledger_table(rows).data
+    assert "| claim | measured | agrees |" in main_theorem.ledger_table(rows).data
     assert any("[-2.5, 2.5]" in row["claim"] for row in rows)   # the span of the data
 
 
 def test_ledger_and_sentence_share_the_g_test(glued):
     for sup in ({1: {"inc_z_max": -2.0, "gap_z_max": -1.0, "G_up": 3}},    # rises, not sig.
                 {1: {"inc_z_max": 4.0, "gap_z_max": -1.0, "G_up": 0}}):    # significant rise
-        rows = t1.ledger(**_ledger_inputs(sup=sup))
+        rows = main_theorem.ledger(**_ledger_inputs(sup=sup))
         row = next(r for r in rows if r["claim"] == "Step 2: mean of $G_t$ never rises")
-        t1.glue_supermartingale(sup)
+        main_theorem.glue_supermartingale(sup)
         assert row["agrees"] == "no" and glued["sup-verdict"] != "never goes up"
 
 
 def test_outcome_sentences_both_ways(glued):
     one = {1: {"holds": 3, "points": 3, "z_min": 1.0, "ratio_min": 1.1, "ratio_max": 2.0}}
-    t1.glue_one_step(one, lr=0.02, curvature_g=1.0)
+    main_theorem.glue_one_step(one, lr=0.02, curvature_g=1.0)
     assert glued["step1-verdict"].startswith("Every estimate") and glued["rate-g"] == "0.0396"
-    t1.glue_one_step({1: dict(one[1], holds=1)}, lr=0.02, curvature_g=1.0)
+    main_theorem.glue_one_step({1: dict(one[1], holds=1)}, lr=0.02, curvature_g=1.0)
     assert "at 2 of the 3 points" in glued["step1-verdict"]
     sup = {1: {"G_up": 0, "inc_z_max": -1.0, "G": None}}
-    t1.glue_supermartingale(sup)
+    main_theorem.glue_supermartingale(sup)
     assert glued["sup-verdict"] == "never goes up" and "sup-d1-G" not in glued
-    t1.glue_supermartingale({1: dict(sup[1], G_up=4)})
+    main_theorem.glue_supermartingale({1: dict(sup[1], G_up=4)})
     assert glued["sup-verdict"].startswith("goes up at 4 steps")
     stay = {"share_stay": 1.0}
-    t1.glue_probability({1: {"share": 1.0, "lower95": 0.95}}, stay)
+    main_theorem.glue_probability({1: {"share": 1.0, "lower95": 0.95}}, stay)
     assert glued["prob-verdict"].startswith("above both") and glued["stay-verdict"] == \
         "Every trial stays"
-    t1.glue_probability({1: {"share": 0.4, "lower95": 0.3}}, {"share_stay": 0.5})
+    main_theorem.glue_probability({1: {"share": 0.4, "lower95": 0.3}}, {"share_stay": 0.5})
     assert glued["prob-verdict"] == "below the theorem's 1/2"
     assert glued["stay-verdict"] == "A share 0.5 of the trials stays"
-    t1.glue_lemma({"slack": 2.0, "holds_mu8": False, "slack_map": None,
+    main_theorem.glue_lemma({"slack": 2.0, "holds_mu8": False, "slack_map": None,
                    "mu_needed_T2": 5.0})
     assert glued["lemma-mu8"] == "fails" and glued["lemma-slack"] == "2"
     cor = SimpleNamespace(T2_as_printed=-3.0)
-    t1.glue_corollary(cor, {"c_diff": 1e-15, "T2": 10.0})
+    main_theorem.glue_corollary(cor, {"c_diff": 1e-15, "T2": 10.0})
     assert glued["cor-hyp"] == "does not hold strictly" and glued["cor-printed"] == "negative"
 
 
@@ -310,22 +310,22 @@ def test_constants_table_and_glue(glued):
     land = ripple()
     thm = {1: theory.measure(land, theory.grid(-3, 3, 501), lr=0.02, noise=2.5, dist0_sq=9.0)}
     f_only = theory.one_point_convexity(land, theory.grid(-3, 3, 501), lr=0.02, noise=0.0)
-    spurious = t1.glue_constants(thm, f_only, land)
+    spurious = main_theorem.glue_constants(thm, f_only, land)
     assert glued["L-exact"] == "7" and glued["assume-verdict"] == "holds on the domain"
     assert glued["f-verdict"] == ("is" if f_only.c > 0 else "is not")
     assert glued["f-spurious"] == str(spurious.size)
-    table = t1.constants_table(thm).data
+    table = main_theorem.constants_table(thm).data
     assert table.count("\n") == 13 and "$d = 1$" in table
-    t1.glue_constants({1: thm[1], 10: thm[1]}, f_only, land)
+    main_theorem.glue_constants({1: thm[1], 10: thm[1]}, f_only, land)
     assert glued["assume-verdict"] == "holds on both domains"
-    t1.glue_constants({1: thm[1], 2: thm[1], 3: thm[1]}, f_only, land)
+    main_theorem.glue_constants({1: thm[1], 2: thm[1], 3: thm[1]}, f_only, land)
     assert glued["assume-verdict"] == "holds on all 3 domains"
 
 
 # -- the live explorer of the web page (book/_static/live/theorem1.js) ----------------------
 @pytest.fixture(scope="module")
 def live_explorer():
-    return t1.live_theorem1(ripple(), theory.grid(-3.0, 3.0, 201), lr=0.01, noise=5.0,
+    return main_theorem.live_theorem1(ripple(), theory.grid(-3.0, 3.0, 201), lr=0.01, noise=5.0,
                             trials=50, max_steps=300)
 
 
@@ -346,7 +346,7 @@ def test_live_theorem1_config_describes_the_ripple_grid_and_settings(live_explor
 
 def test_live_theorem1_starts_are_those_theorem1_measurements_runs_from(live_explorer):
     """SGD from the config's rows of the domain gives theorem1_measurements' distances."""
-    from sgdlab.viz.measurements import theorem1_measurements
+    from sgdlab.book.main_theorem import theorem1_measurements
 
     domain = theory.grid(-3.0, 3.0, 201)
     _, dist_sq, info = theorem1_measurements(ripple(), domain, lr=0.01, noise=5.0, trials=50,
@@ -358,7 +358,7 @@ def test_live_theorem1_starts_are_those_theorem1_measurements_runs_from(live_exp
 
 def test_live_theorem1_keeps_an_uneven_domain_as_points():
     domain = np.array([[-1.0], [0.3], [2.0]])
-    config = t1.live_theorem1(ripple(), domain, lr=0.01, noise=5.0, trials=3,
+    config = main_theorem.live_theorem1(ripple(), domain, lr=0.01, noise=5.0, trials=3,
                               max_steps=5).config
     assert config["domain"] == {"points": [-1.0, 0.3, 2.0]}
     assert all(0 <= k < 3 for k in config["starts"]) and len(config["starts"]) == 3
@@ -371,7 +371,7 @@ def test_live_theorem1_keeps_an_uneven_domain_as_points():
 ])
 def test_live_theorem1_refuses_what_the_page_cannot_compute(landscape, message):
     with pytest.raises(ValueError, match=message):
-        t1.live_theorem1(landscape, theory.grid(-1.0, 1.0, 11), lr=0.01, noise=5.0)
+        main_theorem.live_theorem1(landscape, theory.grid(-1.0, 1.0, 11), lr=0.01, noise=5.0)
 
 
 @pytest.mark.parametrize("kwargs, error, message", [
@@ -391,9 +391,9 @@ def test_live_theorem1_refuses_what_the_page_cannot_compute(landscape, message):
 def test_live_theorem1_names_the_bad_argument(kwargs, error, message):
     args = {"lr": 0.01, "noise": 5.0, "trials": 5, "max_steps": 5, **kwargs}
     with pytest.raises(error, match=message):
-        t1.live_theorem1(ripple(), theory.grid(-1.0, 1.0, 11), **args)
+        main_theorem.live_theorem1(ripple(), theory.grid(-1.0, 1.0, 11), **args)
 
 
 def test_live_theorem1_refuses_a_domain_of_another_dimension():
     with pytest.raises(ValueError, match="domain must be of shape"):
-        t1.live_theorem1(ripple(), np.zeros((4, 2)), lr=0.01, noise=5.0)
+        main_theorem.live_theorem1(ripple(), np.zeros((4, 2)), lr=0.01, noise=5.0)

@@ -1,17 +1,24 @@
-"""The book's one figure style: matplotlib settings, the colour palette, PNG rendering, and the
-plots of final iterates (Figure 3's panels).
+"""The book's one figure style, shared by every chapter: matplotlib settings, the colour
+palette, PNG rendering, and the plots several chapters draw (final iterates, curves, Section
+5's runs, bands and log axes).
 
-Every colour a figure of :mod:`sgdlab.viz` uses is named in :data:`PALETTE`; every PNG is
+Every colour a figure of :mod:`sgdlab.book` uses is named in :data:`PALETTE`; every PNG is
 rendered by :func:`figure_to_png`.
 """
+
+from __future__ import annotations
 
 import io
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, NullLocator
 
-__all__ = ["STYLE", "PALETTE", "use_style", "plot_curve", "plot_final_iterates",
-           "figure_to_png"]
+from .. import _validate as validate
+
+__all__ = ["STYLE", "PALETTE", "use_style", "plot_curve", "plot_final_iterates", "figure_to_png",
+           "RUN_COLORS", "run_colors", "log_or_symlog", "plot_band"]
+
 
 STYLE = {
     "figure.dpi": 100,
@@ -25,6 +32,7 @@ STYLE = {
     "lines.linewidth": 1.2,
 }
 """matplotlib ``rcParams`` of every figure (applied by :func:`use_style`)."""
+
 
 PALETTE = {
     "function": "#1f4e79",  # f and GD: landscapes, level sets, exact curves, measured runs
@@ -139,3 +147,89 @@ def figure_to_png(fig, *, tight=True, dpi=None):
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def plain_log_ticks(*axes):
+    """Tick labels as plain numbers (``0.01``, not ``10^{-2}``), no minor ticks."""
+    for axis in axes:
+        axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axis.set_minor_locator(NullLocator())
+
+
+RUN_COLORS = ("function", "alert", "smoothed", "good", "theorem", "bar")
+"""The roles of :data:`sgdlab.book.style.PALETTE` that colour the runs of a figure, in order."""
+
+
+def run_colors(labels):
+    """A colour of :data:`sgdlab.book.style.PALETTE` for each run shown, in order.
+
+    Parameters
+    ----------
+    labels : iterable of str
+
+    Returns
+    -------
+    dict
+        Label -> colour; at most six runs.
+    """
+    from .style import PALETTE
+
+    labels = list(labels)
+    if len(labels) > len(RUN_COLORS):
+        validate.fail("labels", f"at most {len(RUN_COLORS)} runs", labels)
+    return {label: PALETTE[role] for label, role in zip(labels, RUN_COLORS)}
+
+
+def log_or_symlog(ax, values):
+    """A log y axis when every value is positive, else a symmetric log around 0 with a zero
+    line (Figures 5a, 5b: the inner products span decades, and their sign is the point).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    values : array_like
+        Every value the axis shows (finite).
+
+    Returns
+    -------
+    str
+        ``"log"`` or ``"symlog"``.
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    if values.size == 0 or not np.isfinite(values).all():
+        validate.fail("values", "a non-empty array of finite values", shown=f"{values!r}")
+    if np.all(values > 0):
+        ax.set_yscale("log")
+        return "log"
+    ax.set_yscale("symlog", linthresh=max(1e-3 * float(np.max(np.abs(values))), 1e-12))
+    from .style import PALETTE
+
+    ax.axhline(0, color=PALETTE["reference"], lw=0.8)
+    return "symlog"
+
+
+def plot_band(ax, x, mean, low, high, *, color, label=None, alpha=0.25):
+    """A solid mean line and a shaded band from ``low`` to ``high`` (Figures 5b and 5c).
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+    x, mean, low, high : array_like
+        1-D, all of one length.
+    color : str
+        A matplotlib colour (e.g. from :data:`sgdlab.book.style.PALETTE`).
+    label : str, optional
+    alpha : float
+        Opacity of the band.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    x, mean, low, high = (np.asarray(v, dtype=np.float64) for v in (x, mean, low, high))
+    if not (x.shape == mean.shape == low.shape == high.shape) or x.ndim != 1:
+        raise ValueError(f"x, mean, low, high must be 1-D arrays of one length, got shapes "
+                         f"{x.shape}, {mean.shape}, {low.shape}, {high.shape}")
+    ax.fill_between(x, low, high, color=color, alpha=alpha, linewidth=0)
+    ax.plot(x, mean, color=color, label=label)
+    return ax

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sgdlab.viz import nn_tables
+from sgdlab.book import nn_landscape, nn_trajectory, results, tables
 
 
 @pytest.fixture
@@ -39,15 +39,15 @@ def _trajectory(inner, grad_max=1.0, grow=True):
 
 
 def test_words():
-    assert nn_tables.joined(["a"]) == "a"
-    assert nn_tables.joined(["a", "b", "c"]) == "a, b and c"
-    assert nn_tables.name("ResNet-14, digits") == "ResNet-14 on digits"
+    assert tables.joined(["a"]) == "a"
+    assert tables.joined(["a", "b", "c"]) == "a, b and c"
+    assert tables.run_name("ResNet-14, digits") == "ResNet-14 on digits"
     with pytest.raises(ValueError, match="items must be a non-empty list"):
-        nn_tables.joined([])
+        tables.joined([])
 
 
 def test_commands_fit_the_page_and_name_every_folder():
-    text = nn_tables.commands(("trajectory",), ("resnet34", "densenet100")).data
+    text = results.commands(("trajectory",), ("resnet34", "densenet100")).data
     assert text.startswith("```bash\n") and text.count("python -m sgdlab run") == 4
     assert "--out results/paper/trajectory-cifar100-densenet100" in text
     assert max(len(line) for line in text.splitlines()) <= 88
@@ -55,7 +55,7 @@ def test_commands_fit_the_page_and_name_every_folder():
 
 def test_trajectory_table_all_positive(glued):
     results = {"ResNet-14, digits": _trajectory([[3.0, 2.0, 1.0, 0.5], [4.0, 2.0, 1.0, 0.1]])}
-    table = nn_tables.trajectory_table(results, "t").data
+    table = nn_trajectory.trajectory_table(results, "t").data
     assert "| ResNet-14, digits | 2 x 4 | 100% | 0.1 | 3 | 90% |" in table
     assert glued["t-outcome"] == ("for ResNet-14 on digits, every one of the 8 values is "
                                   "positive")
@@ -66,23 +66,23 @@ def test_trajectory_table_all_positive(glued):
 def test_trajectory_table_with_negative_values(glued):
     results = {"A, digits": _trajectory([[-1.0, 2.0, 1.0, 0.5], [4.0, 2.0, 1.0, 0.1]]),
                "B, CIFAR-10": _trajectory([[1.0, 2.0, 1.0, -0.5], [4.0, 2.0, 1.0, 0.1]])}
-    nn_tables.trajectory_table(results, "t")
+    nn_trajectory.trajectory_table(results, "t")
     assert glued["t-outcome"] == ("for A on digits, 7 of the 8 values are positive; for B on "
                                   "CIFAR-10, 7 of the 8 values are positive")
     assert glued["t-from"] == ("from epoch 1 on for A on digits and from no epoch on (the last "
                                "one is not positive) for B on CIFAR-10")
     results["C, digits"] = results["A, digits"]
-    nn_tables.trajectory_table(results, "t")
+    nn_trajectory.trajectory_table(results, "t")
     assert glued["t-from"] == ("from epoch 1 on for A on digits and C on digits and from no "
                                "epoch on (the last one is not positive) for B on CIFAR-10")
 
 
 def test_steps_table_words_follow_the_numbers(glued):
-    nn_tables.steps_table({"A, digits": _trajectory(np.ones((1, 4)), grad_max=2.0)}, "s")
+    nn_trajectory.steps_table({"A, digits": _trajectory(np.ones((1, 4)), grad_max=2.0)}, "s")
     assert glued["s-bounds"] == "within the paper's bounds for A on digits"
     assert glued["s-steps"] == "at most the radius 0.5 of the paper's balls for A on digits"
     assert glued["s-grows"] == "grows for A on digits"
-    nn_tables.steps_table({"A, digits": _trajectory(np.ones((1, 4)), grad_max=6.0,
+    nn_trajectory.steps_table({"A, digits": _trajectory(np.ones((1, 4)), grad_max=6.0,
                                                      grow=False),
                            "B, digits": _trajectory(np.ones((1, 4)), grad_max=2.0)}, "s")
     assert glued["s-bounds"] == ("within the paper's bounds for B on digits; above the "
@@ -108,35 +108,35 @@ def _neighbourhood(values):
 def test_neighbourhood_table_and_hoeffding(glued):
     pytest.importorskip("torch")
     values = [[1.0, 1.1, 1.2, 0.9], [0.5, 0.6, 0.4, 0.5]]
-    table = nn_tables.neighbourhood_table({"A, digits": _neighbourhood(values)}, "n").data
+    table = nn_trajectory.neighbourhood_table({"A, digits": _neighbourhood(values)}, "n").data
     n, m, width = 4, 1.05, 0.3
-    assert nn_tables.tables.number(-2 * n * (m / width) ** 2 / np.log(10)) in table
+    assert tables.number(-2 * n * (m / width) ** 2 / np.log(10)) in table
     assert glued["n-outcome"] == "for A on digits, every one of the 8 sampled values is positive"
-    assert glued["n-points"] == "4" and glued["n-floor"] == nn_tables.tables.number(np.exp(-2))
+    assert glued["n-points"] == "4" and glued["n-floor"] == tables.number(np.exp(-2))
     # the symmetric range: [-1.2, 1.2] for the first ball, [-0.6, 0.6] for the second
     worst = min(1 - np.exp(-2 * n * (1.05 / 2.4) ** 2), 1 - np.exp(-2 * n * (0.5 / 1.2) ** 2))
-    assert glued["n-symmetric"] == f"{nn_tables.tables.number(worst, 4)} (A on digits)"
-    rows = nn_tables.trajectory_ledger({}, {"A, digits": _neighbourhood(values)})
+    assert glued["n-symmetric"] == f"{tables.number(worst, 4)} (A on digits)"
+    rows = nn_trajectory.trajectory_ledger({}, {"A, digits": _neighbourhood(values)})
     assert [r["agrees"] for r in rows] == [True, True, True, False]
 
 
 def test_ledger_table_summarises_the_verdicts(glued):
-    rows = nn_tables.trajectory_ledger(
+    rows = nn_trajectory.trajectory_ledger(
         {"A, digits": _trajectory([[1.0, 2.0, 1.0, 0.5]], grad_max=6.0)}, {})
-    table = nn_tables.ledger_table(rows, "l").data
+    table = results.ledger_table(rows, "l").data
     assert table.count("\n") == len(rows) + 1
     assert glued["l-agree"] == "3 of the 5 checks agree"
     assert glued["l-fail"] == ("5.2: gradient norms below 5 at step size 0.1 (A on digits); "
                                "5.2: step length at most 0.5 (A on digits)")
     assert glued["l-hold"].startswith("5.1: all trials positive after a starting period")
     with pytest.raises(ValueError, match="rows must be a non-empty list of verdicts"):
-        nn_tables.ledger_table([], "l")
+        results.ledger_table([], "l")
 
 
 def test_normalised_pairs_against_a_loop():
     rng = np.random.default_rng(0)
     values = rng.normal(1.0, 1.0, size=(3, 4, 3))
-    pairs = nn_tables.normalised_pairs(values, shared_epochs=2)
+    pairs = nn_landscape.normalised_pairs(values, shared_epochs=2)
     expected, per_epoch = [], []
     for t in range(3):
         column = []
@@ -151,7 +151,7 @@ def test_normalised_pairs_against_a_loop():
     assert_allclose(pairs["lowest"], np.min(expected, axis=1))
     assert list(pairs["epochs"]) == [2, 3, 4]
     with pytest.raises(ValueError, match=r"values must be an array of shape \(M, T \+ 1, M\)"):
-        nn_tables.normalised_pairs(values[:, :, :2])
+        nn_landscape.normalised_pairs(values[:, :, :2])
 
 
 def _allpairs(count, total, distance, arch="resnet"):
@@ -166,7 +166,7 @@ def _allpairs(count, total, distance, arch="resnet"):
 
 def test_allpairs_table_and_its_sentences(glued):
     pytest.importorskip("torch")
-    nn_tables.allpairs_table({"A, digits": _allpairs(0, 180, 0.9),
+    nn_landscape.allpairs_table({"A, digits": _allpairs(0, 180, 0.9),
                               "B, digits": _allpairs(3, 180, 50.0, arch="densenet")}, "p")
     assert glued["p-outcome"] == ("for A on digits, every one of the 180 values is positive; "
                                   "for B on digits, 177 of the 180 values are positive")
@@ -178,7 +178,7 @@ def test_allpairs_table_and_its_sentences(glued):
                                  "digits; not closer to one another than to the shared start "
                                  "for B on digits")
     assert glued["p-radius"].startswith("1.8 (A on digits)")
-    rows = nn_tables.landscape_ledger({"A, digits": _allpairs(0, 180, 0.9)}, {})
+    rows = nn_landscape.landscape_ledger({"A, digits": _allpairs(0, 180, 0.9)}, {})
     assert [r["agrees"] for r in rows] == [True, False]
 
 
@@ -190,7 +190,7 @@ def test_spectrum_sentences_follow_the_trend(glued):
               "min_inner": np.array([0.1, -0.2, 0.3])}
     result = {"config": _config("spectrum"), "summary": {"base_final_train_loss": 0.3},
               "arrays": arrays}
-    table = nn_tables.spectrum_table({"A, digits": result}, "s").data
+    table = nn_landscape.spectrum_table({"A, digits": result}, "s").data
     assert table.count("| A, digits |") == 3
     assert glued["s-train"] == "falls with every later switch for A on digits (from 1 to 0.2)"
     assert glued["s-val"] == ("does not fall with every later switch for A on digits "
@@ -198,14 +198,14 @@ def test_spectrum_sentences_follow_the_trend(glued):
     assert glued["s-distance"] == "grows with every later switch for A on digits (from 1 to 3)"
     assert glued["s-convex"] == ("for A on digits, 2 of the 3 paths are one point convex "
                                  "towards their ends")
-    rows = nn_tables.landscape_ledger({}, {"A, digits": result})
+    rows = nn_landscape.landscape_ledger({}, {"A, digits": result})
     assert [r["agrees"] for r in rows] == [True, False, True, False]
 
 
 def test_bias_table_glues_the_extremes(glued):
     bias = {"A": [{"epoch": 0, "batches": 5, "relative": 0.1, "cosine": 0.99},
                   {"epoch": 3, "batches": 5, "relative": 0.3, "cosine": 0.95}]}
-    table = nn_tables.bias_table(bias, "b").data
+    table = nn_trajectory.bias_table(bias, "b").data
     assert "| A | 3 | 5 | 30% | 0.95 |" in table
     assert glued["b-largest"] == "30% (A)" and glued["b-cosine"] == "0.95 (A)"
 
@@ -213,7 +213,7 @@ def test_bias_table_glues_the_extremes(glued):
 def test_choices_table_lists_every_choice_with_safe_cells():
     from sgdlab.nn import protocol
 
-    table = nn_tables.choices_table().data
+    table = results.choices_table().data
     rows = table.splitlines()[2:]
     assert len(rows) == len(protocol.choices())
     assert all(row.count(" | ") == 3 for row in rows)  # no stray pipe splits a cell
@@ -234,7 +234,7 @@ def test_chunking_table_verdict_follows_the_numbers(glued):
                                                           [0.99, 0.98])),
               "end of training": _chunking([64, 256, 512], [0.3, 0.04, 0.02],
                                            [0.7, 0.96, 0.97], grad_rel=[0.5, 0.2, 0.1])}
-    table = nn_tables.chunking_table(errors, "c").data
+    table = nn_trajectory.chunking_table(errors, "c").data
     assert "| end of training | 64 | 16 (40) | 30% | 50% | 0.7 | no |" in table
     assert "| initialisation | 512 | 2 (488) | 0.1% | 10% | 0.99 | yes |" in table
     assert table.index("| initialisation | 64 |") < table.index("| initialisation | 512 |")
@@ -258,19 +258,19 @@ def test_chunking_table_verdict_follows_the_numbers(glued):
     ([0.01, 0.01, 0.01], [0.9, 0.9, 0.9], "matters: no chunk size tried (up to 512) passes"),
     ([0.2, 0.01, 0.01], [0.99, 0.99, 0.99], "matters for chunks of fewer than 256 images")])
 def test_chunking_table_each_outcome(glued, loss_rel, cosine, phrase):
-    nn_tables.chunking_table({"x": _chunking([64, 256, 512], loss_rel, cosine)}, "c")
+    nn_trajectory.chunking_table({"x": _chunking([64, 256, 512], loss_rel, cosine)}, "c")
     assert glued["c-verdict"].startswith("At the x, chunking " + phrase)
 
 
 def test_chunking_table_thresholds_and_bad_arguments(glued):
     errors = {"x": _chunking([64], [0.2], [0.9])}
-    nn_tables.chunking_table(errors, "c", tolerance=0.25, cosine=0.8)
+    nn_trajectory.chunking_table(errors, "c", tolerance=0.25, cosine=0.8)
     assert glued["c-verdict"] == ("At the x, chunking does not matter: every chunk size "
                                   "tried passes")
     assert glued["c-test"].startswith("f within 25% ") and "at least 0.8 " in glued["c-test"]
     with pytest.raises(TypeError, match="errors must be a non-empty dict of ChunkingError"):
-        nn_tables.chunking_table({}, "c")
+        nn_trajectory.chunking_table({}, "c")
     with pytest.raises(ValueError, match="tolerance must be a finite number > 0, got 0.0"):
-        nn_tables.chunking_table(errors, "c", tolerance=0)
+        nn_trajectory.chunking_table(errors, "c", tolerance=0)
     with pytest.raises(ValueError, match="cosine must be"):
-        nn_tables.chunking_table(errors, "c", cosine=1.5)
+        nn_trajectory.chunking_table(errors, "c", cosine=1.5)

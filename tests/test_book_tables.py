@@ -1,9 +1,9 @@
-"""sgdlab.viz.tables: the one number format, the glue helpers, Markdown tables and phrases."""
+"""sgdlab.book.tables: the one number format, the glue helpers, Markdown tables and phrases."""
 
 import numpy as np
 import pytest
 
-from sgdlab.viz import tables
+from sgdlab.book import tables
 
 
 @pytest.mark.parametrize("value, text", [

@@ -12,36 +12,36 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
-from sgdlab.viz import nn_results as nn_results  # noqa: E402
+from sgdlab.book import nn_trajectory, results, style  # noqa: E402
 
 
 def test_scale_from_env(monkeypatch):
     monkeypatch.delenv("SGDLAB_SCALE", raising=False)
-    assert nn_results.scale_from_env() == "book"
-    assert nn_results.scale_from_env(default="tiny") == "tiny"
+    assert results.scale_from_env() == "book"
+    assert results.scale_from_env(default="tiny") == "tiny"
     monkeypatch.setenv("SGDLAB_SCALE", "tiny")
-    assert nn_results.scale_from_env() == "tiny"
+    assert results.scale_from_env() == "tiny"
     monkeypatch.setenv("SGDLAB_SCALE", "huge")
     with pytest.raises(ValueError, match=r"SGDLAB_SCALE must be one of .* got 'huge'"):
-        nn_results.scale_from_env()
+        results.scale_from_env()
 
 
 def test_results_root_and_paper_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("SGDLAB_RESULTS", raising=False)
-    default = nn_results.results_root()
+    default = results.results_root()
     assert default.name == "results" and (default.parent / "sgdlab").is_dir()
     monkeypatch.setenv("SGDLAB_RESULTS", str(tmp_path))
-    assert nn_results.results_root() == tmp_path
-    folder = nn_results.paper_folder("trajectory", "cifar10", "resnet34")
+    assert results.results_root() == tmp_path
+    folder = results.paper_folder("trajectory", "cifar10", "resnet34")
     assert folder == tmp_path / "paper" / "trajectory-cifar10-resnet34"
-    assert nn_results.paper_folder("spectrum", "cifar100", "resnet", root="x") == (
+    assert results.paper_folder("spectrum", "cifar100", "resnet", root="x") == (
         Path("x") / "paper" / "spectrum-cifar100-resnet")
     with pytest.raises(ValueError, match="arch must be a non-empty string, got ''"):
-        nn_results.paper_folder("trajectory", "cifar10", "")
+        results.paper_folder("trajectory", "cifar10", "")
 
 
 def test_paper_command_writes_the_folder_the_chapters_read():
-    command = nn_results.paper_command("neighbourhood", "cifar10", "densenet100")
+    command = results.paper_command("neighbourhood", "cifar10", "densenet100")
     assert command.startswith("python -m sgdlab run neighbourhood --scale paper ")
     assert "--arch densenet100" in command and "--dataset cifar10" in command
     assert command.endswith("--out results/paper/neighbourhood-cifar10-densenet100")
@@ -55,18 +55,18 @@ def _write_result(folder, experiment):
 
 
 def test_saved_result_loads_a_folder_or_returns_none(tmp_path):
-    assert nn_results.saved_result("allpairs", "cifar10", "resnet", root=tmp_path) is None
+    assert results.saved_result("allpairs", "cifar10", "resnet", root=tmp_path) is None
     _write_result(tmp_path / "paper" / "allpairs-cifar10-resnet", "allpairs")
-    result = nn_results.saved_result("allpairs", "cifar10", "resnet", root=tmp_path)
+    result = results.saved_result("allpairs", "cifar10", "resnet", root=tmp_path)
     assert result["summary"] == {"total": 3}
     assert_allclose(result["arrays"]["values"], [0.0, 1.0, 2.0])
     _write_result(tmp_path / "paper" / "spectrum-cifar10-resnet", "allpairs")
     with pytest.raises(ValueError, match="holds a 'allpairs' result, expected 'spectrum'"):
-        nn_results.saved_result("spectrum", "cifar10", "resnet", root=tmp_path)
+        results.saved_result("spectrum", "cifar10", "resnet", root=tmp_path)
 
 
 def test_trajectory_and_neighbourhood_share_one_run(torch_one_thread):
-    traj, nbhd, weights = nn_results.trajectory_and_neighbourhood(
+    traj, nbhd, weights = nn_trajectory.trajectory_and_neighbourhood(
         "resnet", "tiny", trajectory=dict(trials=1), keep_weights=True)
     epochs = traj["config"]["epochs"]
     assert traj["config"]["experiment"] == "trajectory"
@@ -78,13 +78,13 @@ def test_trajectory_and_neighbourhood_share_one_run(torch_one_thread):
     assert_allclose(nbhd["arrays"]["distance"], expected, rtol=1e-5)
     # ... which is trial 0 of the trajectory experiment: the same training curve
     assert traj["arrays"]["inner"].shape == (1, epochs)
-    again, _ = nn_results.trajectory_and_neighbourhood("resnet", "tiny",
+    again, _ = nn_trajectory.trajectory_and_neighbourhood("resnet", "tiny",
                                                         trajectory=dict(trials=1))
     assert_allclose(again["arrays"]["inner"], traj["arrays"]["inner"])
 
 
 def test_trajectory_and_neighbourhood_with_other_settings(torch_one_thread):
-    traj, nbhd = nn_results.trajectory_and_neighbourhood(
+    traj, nbhd = nn_trajectory.trajectory_and_neighbourhood(
         "resnet", "tiny", trajectory=dict(trials=1, epochs=2), neighbourhood=dict(epochs=3))
     assert traj["config"]["epochs"] == 2 and nbhd["config"]["epochs"] == 3
     assert nbhd["arrays"]["values"].shape[0] == 3
@@ -92,28 +92,28 @@ def test_trajectory_and_neighbourhood_with_other_settings(torch_one_thread):
 
 def test_lr_drops():
     lr = [0.1] * 6 + [0.01] * 3 + [0.001] * 3
-    assert nn_results.lr_drops(lr) == [6, 9]
-    assert nn_results.lr_drops([0.1, 0.1]) == []
+    assert results.lr_drops(lr) == [6, 9]
+    assert results.lr_drops([0.1, 0.1]) == []
 
 
 def test_plot_band_draws_a_line_and_a_band():
     fig, ax = plt.subplots()
     x = np.arange(4)
-    nn_results.plot_band(ax, x, x * 1.0, x - 1.0, x + 1.0, color="C0", label="m")
+    style.plot_band(ax, x, x * 1.0, x - 1.0, x + 1.0, color="C0", label="m")
     assert len(ax.lines) == 1 and len(ax.collections) == 1
     assert ax.lines[0].get_label() == "m"
     with pytest.raises(ValueError, match="must be 1-D arrays of one length"):
-        nn_results.plot_band(ax, x, x[:3], x, x, color="C0")
+        style.plot_band(ax, x, x[:3], x, x, color="C0")
     plt.close(fig)
 
 
 def test_run_label():
-    assert nn_results.run_label({"arch": "resnet34", "dataset": "cifar100"}) == (
+    assert results.run_label({"arch": "resnet34", "dataset": "cifar100"}) == (
         "ResNet-34, CIFAR-100")
-    assert nn_results.run_label({"arch": "densenet", "dataset": "digits"}) == (
+    assert results.run_label({"arch": "densenet", "dataset": "digits"}) == (
         "DenseNet-BC-22, digits")
     with pytest.raises(TypeError, match="config must be a result's config dict"):
-        nn_results.run_label({"arch": "resnet"})
+        results.run_label({"arch": "resnet"})
 
 
 def _saved(root, experiment, dataset, arch):
@@ -136,7 +136,7 @@ def test_show_results_prefers_saved_folders_and_adds_cifar100(tmp_path):
     archs = {"resnet": "resnet34", "densenet": "densenet100"}
     _saved(tmp_path, "trajectory", "cifar10", "resnet34")
     _saved(tmp_path, "trajectory", "cifar100", "densenet100")
-    runs = nn_results.show_results(("trajectory", "neighbourhood"), archs, compute,
+    runs = results.show_results(("trajectory", "neighbourhood"), archs, compute,
                                    scale="tiny", root=tmp_path)
     assert calls == ["resnet", "densenet"]  # once per architecture with a missing folder
     shown = [(s.experiment, s.label, s.source) for s in runs.shown]
@@ -155,11 +155,11 @@ def test_show_results_prefers_saved_folders_and_adds_cifar100(tmp_path):
             _saved(tmp_path, experiment, dataset, arch)
     _saved(tmp_path, "trajectory", "cifar10", "densenet100")
     calls.clear()
-    runs = nn_results.show_results(("trajectory", "neighbourhood"), archs, compute,
+    runs = results.show_results(("trajectory", "neighbourhood"), archs, compute,
                                    scale="tiny", root=tmp_path)
     assert calls == [] and not runs.computed() and runs.weights == {}
     with pytest.raises(TypeError, match="compute must be a callable"):
-        nn_results.show_results(("trajectory",), archs, None, scale="tiny", root=tmp_path)
+        results.show_results(("trajectory",), archs, None, scale="tiny", root=tmp_path)
 
 
 def test_batchnorm_bias_vanishes_with_one_batch(torch_one_thread):
@@ -167,29 +167,29 @@ def test_batchnorm_bias_vanishes_with_one_batch(torch_one_thread):
     from sgdlab.nn.experiments import config_for
 
     one = config_for("trajectory", "tiny", batch_size=256)  # limit 256: one batch per epoch
-    rows = nn_results.batchnorm_bias("resnet", config=one)
+    rows = nn_trajectory.batchnorm_bias("resnet", config=one)
     assert [r["batches"] for r in rows] == [1] and rows[0]["epoch"] == 0
     assert rows[0]["relative"] < 1e-5 and rows[0]["cosine"] > 1 - 1e-6
     init = nets.flatten_params(nets.build("resnet", (1, 8, 8), 10)).numpy()
-    rows = nn_results.batchnorm_bias("resnet", np.stack([init] * 3),
+    rows = nn_trajectory.batchnorm_bias("resnet", np.stack([init] * 3),
                                      config=config_for("trajectory", "tiny", batch_size=64))
     assert [r["epoch"] for r in rows] == [0, 1, 2] and rows[0]["batches"] == 4
     assert rows[0]["relative"] > 1e-3  # BatchNorm with mini-batch statistics: a real bias
     with pytest.raises(ValueError, match="config must be a digits experiment"):
-        nn_results.batchnorm_bias("resnet", config=config_for("trajectory", "paper"))
+        nn_trajectory.batchnorm_bias("resnet", config=config_for("trajectory", "paper"))
 
 
 def test_run_colors_and_log_or_symlog():
-    from sgdlab.viz.style import PALETTE
+    from sgdlab.book.style import PALETTE
 
-    colors = nn_results.run_colors(["a", "b"])
+    colors = style.run_colors(["a", "b"])
     assert colors == {"a": PALETTE["function"], "b": PALETTE["alert"]}
     with pytest.raises(ValueError, match="labels must be at most 6 runs"):
-        nn_results.run_colors(list("abcdefg"))
+        style.run_colors(list("abcdefg"))
     fig, ax = plt.subplots()
-    assert nn_results.log_or_symlog(ax, [1.0, 1e-3]) == "log" and ax.get_yscale() == "log"
-    assert nn_results.log_or_symlog(ax, [1.0, -2.0]) == "symlog"
+    assert style.log_or_symlog(ax, [1.0, 1e-3]) == "log" and ax.get_yscale() == "log"
+    assert style.log_or_symlog(ax, [1.0, -2.0]) == "symlog"
     assert ax.get_yscale() == "symlog" and len(ax.lines) == 1  # the zero line
     with pytest.raises(ValueError, match="values must be a non-empty array of finite values"):
-        nn_results.log_or_symlog(ax, [np.nan])
+        style.log_or_symlog(ax, [np.nan])
     plt.close(fig)

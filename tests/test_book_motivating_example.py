@@ -1,5 +1,5 @@
-"""sgdlab.viz.motivating (Figure 3's claims, search, runs, ledger) and
-sgdlab.viz.escape (Figures 1 and 2), against direct sgdlab calls."""
+"""sgdlab.book.motivating_example (Figure 3's claims, search, runs, ledger) and
+sgdlab.book.motivating_example (Figures 1 and 2), against direct sgdlab calls."""
 
 import math
 
@@ -13,8 +13,8 @@ matplotlib.use("Agg")
 import sgdlab  # noqa: E402
 from sgdlab import reference  # noqa: E402
 from sgdlab.smoothing import in_spurious_basin  # noqa: E402
-from sgdlab.viz import escape, motivating  # noqa: E402
-from sgdlab.viz.motivating import Setting  # noqa: E402
+from sgdlab.book import motivating_example  # noqa: E402
+from sgdlab.book.motivating_example import Setting  # noqa: E402
 
 SMALL = Setting(period=0.1, beta=0.3, growth=0, lr=4e-3)
 
@@ -28,7 +28,7 @@ def test_setting_radii_noise_and_steps():
 
 
 def test_check_member_against_direct_runs():
-    member = motivating.check_member(SMALL, trials=60, seeds=3, seed=7)
+    member = motivating_example.check_member(SMALL, trials=60, seeds=3, seed=7)
     land = SMALL.landscape()
     x0 = sgdlab.random_starts(60, span=3.0, seed=7)
     gd = sgdlab.run_sgd(land, x0, lr=SMALL.lr, noise=0.0, steps=SMALL.steps, seed=7)
@@ -40,14 +40,14 @@ def test_check_member_against_direct_runs():
                              lr=SMALL.lr, noise=SMALL.noise("right"), steps=SMALL.steps,
                              seed=8 + k).share_within(1.5) for k in range(3)]
     assert member.holds["all_near"] == (min(shares) == 1.0)
-    assert set(member.holds) == set(motivating.CLAIMS) and 0 <= member.count <= 4
+    assert set(member.holds) == set(motivating_example.CLAIMS) and 0 <= member.count <= 4
 
 
 def test_convexity_claim_against_the_exact_second_derivative():
     """A member with fast-growing spikes is convex near 0; the plain one is not."""
     for setting, convex in ((Setting(period=0.4, beta=1.0 / 3**8, growth=8, lr=4e-3), True),
                             (SMALL, False)):
-        member = motivating.check_member(setting, trials=10, seeds=1)
+        member = motivating_example.check_member(setting, trials=10, seeds=1)
         land, r = setting.landscape(), setting.radius("restart")
         y = np.linspace(-1.5, 1.5, 301)
         h = 1e-4
@@ -61,9 +61,9 @@ def test_convex_claim_checks_the_restart_noise_of_the_panels():
     panel table's "convex g" of the first restart still check the same g."""
     setting = Setting(period=0.2, beta=0.1 / 3**4, growth=4, lr=4e-3, small=0.375)
     assert setting.radius("restart") == pytest.approx(0.05) != setting.radius("small")
-    member = motivating.check_member(setting, trials=10, seeds=1)
-    fig = motivating.figure3_runs(setting, trials=5, stages=2)
-    rows = {r["key"]: r for r in motivating.panel_rows(fig)}
+    member = motivating_example.check_member(setting, trials=10, seeds=1)
+    fig = motivating_example.figure3_runs(setting, trials=5, stages=2)
+    rows = {r["key"]: r for r in motivating_example.panel_rows(fig)}
     for key in ("noise-2", "lr-2"):
         assert rows[key]["radius"] == pytest.approx(setting.radius("restart"))
         assert rows[key]["convex"] == member.holds["convex"]
@@ -73,7 +73,7 @@ def test_convex_claim_checks_the_restart_noise_of_the_panels():
 
 
 def test_search_counts_pairs_and_picks_the_first_best():
-    result = motivating.search_family(periods=(0.1,), heights=(0.3,), growths=(0, 8),
+    result = motivating_example.search_family(periods=(0.1,), heights=(0.3,), growths=(0, 8),
                                       lrs=(4e-3,), smalls=(0.25,), trials=20, seeds=2)
     assert len(result.members) == 2
     counts = [m.count for m in result.members]
@@ -85,32 +85,32 @@ def test_search_counts_pairs_and_picks_the_first_best():
     # so every pair with "stuck" is a conflict, and the sentence names each conflict
     assert not any(m.holds["stuck"] for m in result.members) and not result.all_hold
     assert ("stuck", "convex") in result.conflicts
-    text = motivating.conflict_text(result)
+    text = motivating_example.conflict_text(result)
     assert text.startswith("no member satisfies all four")
     for a, b in result.conflicts:
-        assert motivating.LABELS[a] in text and motivating.LABELS[b] in text
+        assert motivating_example.LABELS[a] in text and motivating_example.LABELS[b] in text
 
 
 def test_conflict_text_follows_the_outcome():
-    member = motivating.Member(SMALL, dict.fromkeys(motivating.CLAIMS, True), {})
-    every = motivating.SearchResult([member], member, {("stuck", "outside"): 1})
-    assert motivating.conflict_text(every).endswith("satisfies all four claims")
-    assert motivating.conflict_text(every, SMALL).endswith("the chapter uses the first")
+    member = motivating_example.Member(SMALL, dict.fromkeys(motivating_example.CLAIMS, True), {})
+    every = motivating_example.SearchResult([member], member, {("stuck", "outside"): 1})
+    assert motivating_example.conflict_text(every).endswith("satisfies all four claims")
+    assert motivating_example.conflict_text(every, SMALL).endswith("the chapter uses the first")
     other = Setting(period=0.2, beta=0.3, growth=0, lr=4e-3)
-    assert motivating.conflict_text(every, other).endswith("uses another member")
-    member = motivating.Member(SMALL, {**dict.fromkeys(motivating.CLAIMS, True),
+    assert motivating_example.conflict_text(every, other).endswith("uses another member")
+    member = motivating_example.Member(SMALL, {**dict.fromkeys(motivating_example.CLAIMS, True),
                                        "convex": False}, {})
-    result = motivating.SearchResult([member], member, {("stuck", "convex"): 0,
+    result = motivating_example.SearchResult([member], member, {("stuck", "convex"): 0,
                                                         ("stuck", "outside"): 1})
-    text = motivating.conflict_text(result)
+    text = motivating_example.conflict_text(result)
     assert result.conflicts == [("stuck", "convex")] and "no member satisfies both" in text
     with pytest.raises(TypeError, match="search must be a SearchResult"):
-        motivating.conflict_text("search")
+        motivating_example.conflict_text("search")
 
 
 @pytest.fixture(scope="module")
 def fig3():
-    return motivating.figure3_runs(SMALL, trials=40, stages=3, seed=2)
+    return motivating_example.figure3_runs(SMALL, trials=40, stages=3, seed=2)
 
 
 def test_figure3_row3_restarts_from_new_points(fig3):
@@ -136,7 +136,7 @@ def test_figure3_row3_is_the_live_explorers_run(fig3):
     """Row 3 ("noise") is what the page's explorer computes at 3 stages: stage k starts from
     random_starts(stage=k) and draws its noise from stage stream k (run_schedule)."""
     land = SMALL.landscape()
-    live = motivating.explorer_runs(land, lr=SMALL.lr, noise=SMALL.noise("right"), trials=40,
+    live = motivating_example.explorer_runs(land, lr=SMALL.lr, noise=SMALL.noise("right"), trials=40,
                                     steps=SMALL.steps, stages=3, seed=2)
     for run, mine in zip(fig3.row3["noise"], live.stages):
         assert_array_equal(run.x, mine.x)
@@ -151,12 +151,12 @@ def test_figure3_row3_is_the_live_explorers_run(fig3):
 def test_explorer_runs_continue_and_rows():
     land = SMALL.landscape()
     kw = dict(lr=SMALL.lr, noise=SMALL.noise("right"), trials=30, steps=200, stages=2, seed=5)
-    live = motivating.explorer_runs(land, restart="continue", **kw)
+    live = motivating_example.explorer_runs(land, restart="continue", **kw)
     x0 = sgdlab.random_starts(30, span=3.0, seed=5)
     direct = sgdlab.run_schedule(land, x0, [(kw["lr"], kw["noise"] / 2**k, 200)
                                             for k in range(2)], seed=5)
     assert_array_equal(live.x, direct.x)
-    rows = motivating.explorer_rows(land, live)
+    rows = motivating_example.explorer_rows(land, live)
     for row, run in zip(rows, live.stages):
         spurious = in_spurious_basin(land, run.x, radius=run.smoothing_radius, span=3.5,
                                      n_points=7001)
@@ -164,11 +164,11 @@ def test_explorer_runs_continue_and_rows():
         assert row["spurious"] == spurious.mean() and row["diverged"] == 0
         assert row["spurious inside"] == np.mean(spurious & (np.abs(run.x[:, 0]) <= 1.5))
     with pytest.raises(ValueError, match="restart must be one of"):
-        motivating.explorer_runs(land, restart="again", **kw)
+        motivating_example.explorer_runs(land, restart="again", **kw)
 
 
 def test_live_explorer_html_config_and_fallback():
-    live = motivating.live_explorer(SMALL, trials=20, stages=2, seed=3)
+    live = motivating_example.live_explorer(SMALL, trials=20, stages=2, seed=3)
     config = live.config
     assert config["landscape"] == {"beta": SMALL.beta, "period": SMALL.period,
                                    "growth": SMALL.growth}
@@ -181,19 +181,19 @@ def test_live_explorer_html_config_and_fallback():
     html = live._repr_html_()
     assert html.startswith('<div class="sgdlab-live" data-explorer="motivating"')
     assert 'class="sgdlab-live-static"' in html and "&quot;restart&quot;" in html
-    assert motivating.live_explorer(SMALL, trials=np.int64(3)).config["settings"]["trials"] == 3
+    assert motivating_example.live_explorer(SMALL, trials=np.int64(3)).config["settings"]["trials"] == 3
     with pytest.raises(ValueError, match="trials must be"):
-        motivating.live_explorer(SMALL, trials=5000)
+        motivating_example.live_explorer(SMALL, trials=5000)
     with pytest.raises(ValueError, match=r"seed must be an integer >= 0 and < 2\*\*53"):
-        motivating.live_explorer(SMALL, seed=2**60)
+        motivating_example.live_explorer(SMALL, seed=2**60)
     with pytest.raises(ValueError, match="setting.steps must be an integer >= 1 and <= 20000"):
-        motivating.live_explorer(Setting(period=0.2, beta=0.01, growth=0, lr=1e-4))
+        motivating_example.live_explorer(Setting(period=0.2, beta=0.01, growth=0, lr=1e-4))
     with pytest.raises(ValueError, match="level must be one of"):
-        motivating.live_explorer(SMALL, level="huge")
+        motivating_example.live_explorer(SMALL, level="huge")
 
 
 def test_panel_rows_and_ledger(fig3):
-    rows = motivating.panel_rows(fig3)
+    rows = motivating_example.panel_rows(fig3)
     assert len(rows) == 4 + 2 * 3
     gd = rows[0]
     assert gd["within 1.5"] == fig3.row2["GD"].share_within(1.5)
@@ -207,41 +207,41 @@ def test_panel_rows_and_ledger(fig3):
     assert np.min(np.diff(land.grad(np.linspace(-1.5, 1.5, 3001)))) < 0
     assert gd["convex"] is False and [r["key"] for r in rows[:5]] == [
         "GD", "small", "right", "large", "noise-1"]
-    search = motivating.SearchResult([motivating.check_member(SMALL, trials=20, seeds=1)],
+    search = motivating_example.SearchResult([motivating_example.check_member(SMALL, trials=20, seeds=1)],
                                      None, {})
     search.best = search.members[0]
-    ledger = motivating.ledger_rows(search, fig3)
+    ledger = motivating_example.ledger_rows(search, fig3)
     assert len(ledger) == 8 and {r["agrees"] for r in ledger} <= {"yes", "no"}
     stds = [np.std(r.x) for r in fig3.row3["noise"]]
     assert ledger[5]["agrees"] == ("yes" if all(a > b for a, b in zip(stds, stds[1:]))
                                    else "no")
-    other = motivating.figure3_runs(Setting(period=0.2, beta=0.3, growth=0, lr=4e-3),
+    other = motivating_example.figure3_runs(Setting(period=0.2, beta=0.3, growth=0, lr=4e-3),
                                     trials=5, stages=1)
     with pytest.raises(ValueError, match="fig3 must be runs of a member"):
-        motivating.ledger_rows(search, other)
+        motivating_example.ledger_rows(search, other)
 
 
 def test_plots_draw(fig3):
-    fig = motivating.plot_figure3(fig3)
+    fig = motivating_example.plot_figure3(fig3)
     assert len(fig.axes) == 16
-    search = motivating.SearchResult([motivating.check_member(SMALL, trials=10, seeds=1)],
+    search = motivating_example.SearchResult([motivating_example.check_member(SMALL, trials=10, seeds=1)],
                                      None, {})
     search.best = search.members[0]
-    assert len(motivating.plot_search(search).axes) == 1
+    assert len(motivating_example.plot_search(search).axes) == 1
 
 
 def test_bad_arguments():
     with pytest.raises(TypeError, match="setting must be a Setting"):
-        motivating.check_member("spiky")
+        motivating_example.check_member("spiky")
     with pytest.raises(ValueError, match="trials must be"):
-        motivating.check_member(SMALL, trials=0)
+        motivating_example.check_member(SMALL, trials=0)
     with pytest.raises(ValueError, match="stages must be"):
-        motivating.figure3_runs(SMALL, stages=0)
+        motivating_example.figure3_runs(SMALL, stages=0)
 
 
 def test_one_step_is_x_t_to_y_t_to_x_next():
     land = SMALL.landscape()
-    step = escape.one_step(land, [2.006], lr=SMALL.lr, noise=12.5, trials=50, seed=3)
+    step = motivating_example.one_step(land, [2.006], lr=SMALL.lr, noise=12.5, trials=50, seed=3)
     assert_allclose(step.y_t, 2.006 - SMALL.lr * land.grad([2.006]))
     direct = sgdlab.run_sgd(land, np.full((50, 1), 2.006), lr=SMALL.lr, noise=12.5, steps=1,
                             seed=3)
@@ -256,20 +256,20 @@ def test_one_step_is_x_t_to_y_t_to_x_next():
 
 def test_one_step_without_noise_stays_and_2d_draws():
     land = SMALL.landscape()
-    step = escape.one_step(land, [2.003], lr=1e-4, noise=0.0, trials=5)
+    step = motivating_example.one_step(land, [2.003], lr=1e-4, noise=0.0, trials=5)
     assert not step.escaped.any()
     plane = sgdlab.landscapes.spiky(dim=2, beta=0.3, period=0.1)
-    step2 = escape.one_step(plane, [2.006, 2.006], lr=SMALL.lr, noise=12.5, trials=30)
+    step2 = motivating_example.one_step(plane, [2.006, 2.006], lr=SMALL.lr, noise=12.5, trials=30)
     assert step2.x_next.shape == (30, 2)
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, 2)
-    escape.plot_one_step(axes[0], land, step)
-    escape.plot_one_step(axes[1], plane, step2)
+    motivating_example.plot_one_step(axes[0], land, step)
+    motivating_example.plot_one_step(axes[1], plane, step2)
     with pytest.raises(TypeError, match="x_t must be"):
-        escape.one_step(land, "a", lr=0.1, noise=1.0)
+        motivating_example.one_step(land, "a", lr=0.1, noise=1.0)
     with pytest.raises(ValueError, match="x_t must be"):
-        escape.one_step(land, [1.0, 2.0], lr=0.1, noise=1.0)
+        motivating_example.one_step(land, [1.0, 2.0], lr=0.1, noise=1.0)
     with pytest.raises(ValueError, match="lr must be large enough .* within 1,000,000"):
-        escape.one_step(land, [2.003], lr=1e-12, noise=0.0)  # GD would need ~1e13 steps
+        motivating_example.one_step(land, [2.003], lr=1e-12, noise=0.0)  # GD would need ~1e13 steps
     with pytest.raises(TypeError, match="step must be a OneStep"):
-        escape.plot_one_step(axes[0], land, "step")
+        motivating_example.plot_one_step(axes[0], land, "step")

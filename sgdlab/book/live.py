@@ -5,10 +5,12 @@ with the explorer's settings as JSON and a static picture inside. The book's Jav
 (``book/_static/live/``: ``core.js`` is sgdlab's random stream and formulas, one script per
 explorer) replaces the picture with controls and a figure that it recomputes as the reader
 moves them; with JavaScript off, or in Jupyter, the picture stays. Jupyter's live explorers are
-the ipywidgets ones of :mod:`sgdlab.viz.explorers`.
+the ipywidgets ones of the chapter modules (``sgd_explorer``, ``theorem1_explorer``,
+``step_size_explorer``).
 
-:func:`sgdlab.viz.motivating.explorer_runs` is what the motivating example's explorer computes,
-in Python: the JavaScript equals it bit for bit (``tests/js/``, ``tests/test_live_explorers.py``).
+:func:`sgdlab.book.motivating_example.explorer_runs` is what the motivating example's
+explorer computes, in Python: the JavaScript equals it bit for bit (``tests/js/``,
+``tests/test_live_explorers.py``).
 """
 
 import base64
@@ -17,7 +19,8 @@ import json
 
 from .. import _validate as validate
 
-__all__ = ["SEED_LIMIT", "LiveExplorer", "explorer_html", "page_seed"]
+__all__ = ["SEED_LIMIT", "page_seed", "explorer_html", "LiveExplorer"]
+
 
 SEED_LIMIT = 2**53
 """The bound on a live explorer's seeds, 2**53. The page's JavaScript holds a seed in a double,

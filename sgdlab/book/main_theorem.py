@@ -1,31 +1,46 @@
-"""Chapter :ref:`main-theorem`: each step of Theorem 1's proof (Section 4) measured, as plain
-dicts of numbers; the chapter's tables and its verdict ledger rendered from them; the glue of
-their fields (through :mod:`sgdlab.viz.tables`, the one number format).
+"""Chapter :ref:`main-theorem` (``book/main_theorem.md``): each step of Theorem 1's proof
+(Section 4) measured, the chapter's tables, verdict ledger, glued words, figures and explorers.
 
 A measurement function runs :mod:`sgdlab.theory` and SGD and returns numbers (and, where a
 figure needs them, arrays); a ``*_table`` function renders Markdown; a ``glue_*`` function
-glues a measurement's fields under the names the chapter's prose uses. No plotting here:
-:func:`live_theorem1` (the page's live explorer) asks :mod:`sgdlab.viz.figures` for its
-static picture.
+glues a measurement's fields under the names the chapter's prose uses (through
+:mod:`sgdlab.book.tables`, the one number format). :func:`theorem1_measurements` and
+:func:`theorem1_figure` show Theorem 1's constants against SGD; :func:`live_theorem1` is the
+page's live explorer (``book/_static/live/theorem1.js``) and :func:`theorem1_explorer` the
+notebook's.
 """
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import LogLocator
 
 from .. import _validate as validate
 from .. import landscapes, theory
 from ..sgd import run_schedule, run_sgd
-from .tables import (count_phrase, glue_number, glue_numbers, glue_percent, glue_text,
-                     markdown_table, number, verdict)
+from .live import LiveExplorer, page_seed
+from .style import PALETTE, figure_to_png, plain_log_ticks, use_style
+from .tables import (
+    count_phrase,
+    glue_number,
+    glue_numbers,
+    glue_percent,
+    glue_text,
+    markdown_table,
+    number,
+    verdict,
+)
 
-__all__ = ["Z_LIMIT", "start_distance", "local_minima", "constants_table", "glue_constants",
-           "one_step_check", "supermartingale", "within_radius", "staying", "lemma5_map",
-           "corollary_run", "corollary_table", "looseness", "looseness_table",
-           "spiky_constants", "spiky_table", "shifted_check", "ledger", "ledger_table",
-           "holds_phrase", "glue_one_step", "glue_supermartingale", "glue_probability",
-           "glue_lemma", "glue_corollary", "glue_spiky", "glue_shifted", "glue_ledger",
-           "live_theorem1"]
+__all__ = ["Z_LIMIT", "holds_phrase", "start_distance", "local_minima", "constants_table",
+           "glue_constants", "one_step_check", "supermartingale", "within_radius", "staying",
+           "lemma5_map", "corollary_run", "corollary_table", "looseness", "looseness_table",
+           "spiky_constants", "spiky_table", "shifted_check", "glue_shifted", "ledger",
+           "ledger_table", "glue_one_step", "glue_supermartingale", "glue_probability",
+           "glue_lemma", "glue_corollary", "glue_spiky", "glue_ledger", "live_theorem1",
+           "theorem1_start_rows", "theorem1_measurements", "theorem1_figure", "theorem1_explorer"]
+_LIVE_LR_MIN, _LIVE_LR_MAX, _LIVE_NOISE_MAX = 1e-9, 10.0, 1e4  # theorem1.js's hard limits
+
 
 Z_LIMIT = 3.0
 """Standard errors a Monte Carlo estimate may lie on the wrong side of a bound before the
@@ -715,7 +730,7 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
                   seed=0, lr_range=None, noise_max=None):
     """Theorem 1 live in the web page: sliders for the step size :math:`\\eta` and the noise
     bound W that recompute, in the reader's browser, what
-    :func:`sgdlab.viz.measurements.theorem1_measurements` computes (chapter
+    :func:`sgdlab.book.main_theorem.theorem1_measurements` computes (chapter
     :ref:`main-theorem`).
 
     At each setting the page's JavaScript (``book/_static/live/theorem1.js``) measures L (the
@@ -733,7 +748,7 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     stream, from the starting points ``theorem1_measurements`` draws (rows of the domain; their
     indices are in the config), and draws the distribution of :math:`\\|y_T-x^*\\|^2` against
     :math:`2b/\\lambda` and :math:`20b/\\lambda`. In Jupyter, and with JavaScript off, the
-    static :func:`sgdlab.viz.figures.theorem1_figure` at ``lr`` and ``noise`` stands in.
+    static :func:`sgdlab.book.main_theorem.theorem1_figure` at ``lr`` and ``noise`` stands in.
 
     Parameters
     ----------
@@ -752,17 +767,14 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
         The seed of the starting points and of SGD's noise.
     lr_range : (float, float), optional
         The step-size slider's ends (default :math:`\\eta\\,10^{-1.5}` to
-        :math:`\\eta\\,10^{0.7}`, as :func:`sgdlab.viz.explorers.theorem1_explorer`).
+        :math:`\\eta\\,10^{0.7}`, as :func:`sgdlab.book.main_theorem.theorem1_explorer`).
     noise_max : float, optional
         The noise slider's end (default :math:`\\max(4W, 1)`).
 
     Returns
     -------
-    sgdlab.viz.live.LiveExplorer
+    sgdlab.book.live.LiveExplorer
     """
-    from .figures import theorem1_figure
-    from .live import LiveExplorer, page_seed
-    from .measurements import theorem1_start_rows
     from .style import figure_to_png
 
     land = landscapes.as_landscape(landscape, need_target=True)
@@ -796,9 +808,6 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     return LiveExplorer("theorem1", config, figure_to_png(fig, tight=False), alt=alt)
 
 
-_LIVE_LR_MIN, _LIVE_LR_MAX, _LIVE_NOISE_MAX = 1e-9, 10.0, 1e4  # theorem1.js's hard limits
-
-
 def _live_ranges(settings, lr_range, noise_max):
     """The sliders' ends: [lr_low, lr_high] (log scale) and [0, noise_max]."""
     lr, noise = settings["lr"], settings["noise"]
@@ -817,3 +826,211 @@ def _live_ranges(settings, lr_range, noise_max):
     if noise_max < noise:
         validate.fail("noise_max", f"at least noise = {noise:g}", noise_max)
     return {"lr": [low, high], "noise": [0.0, noise_max]}
+
+
+# -- Theorem 1: the constants against a measured SGD run (chapter main-theorem) --------------
+def theorem1_start_rows(n_points, trials, seed):
+    """The rows of the domain that :func:`theorem1_measurements` starts its trials from by
+    default (numpy's generator of ``seed``; the page's Theorem 1 explorer receives them).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``trials`` row indices in [0, n_points).
+    """
+    return np.random.default_rng(seed).integers(n_points, size=trials)
+
+
+def _theorem1_starts(theorem, land, x0, trials, *, lr, noise, seed):
+    """The starting points (rows of the domain drawn at random by default), checked by
+    :func:`sgdlab.run_sgd` (a run of 0 steps), and the largest :math:`\\|y_0-x^*\\|^2`."""
+    if x0 is None:
+        points = theorem.assumption.x
+        x0 = points[theorem1_start_rows(points.shape[0], trials, seed)]
+    x = run_sgd(land, x0, lr=lr, noise=noise, steps=0, seed=seed).x
+    return x, float(theory.y_distance_sq(land, x, lr=lr).max())
+
+
+def _quantile(dist_sq, quantile):
+    """The quantile of distances that may be inf (diverged trials): inf, not nan, when it
+    falls between two of those."""
+    with np.errstate(invalid="ignore"):
+        value = float(np.quantile(dist_sq, quantile))
+    return math.inf if math.isnan(value) else value
+
+
+def theorem1_measurements(landscape, domain, *, lr, noise, trials=1000, x0=None, steps=None,
+                          max_steps=2000, quantile=0.9, seed=0):
+    """Theorem 1's constants measured on ``domain`` for one (lr, noise), next to SGD itself.
+
+    L, c and the rest come from :func:`sgdlab.theory.measure` (exact smoothing for separable
+    landscapes). Then ``trials`` SGD runs start from ``x0`` (default: rows of ``domain`` drawn
+    at random) and run ``steps`` steps; by default Theorem 1's
+    :math:`T_1 = \\log(\\lambda\\max\\|y_0-x^*\\|^2/b)/\\lambda`, rounded up, or ``max_steps``
+    when :math:`T_1` is undefined (:math:`\\lambda \\le 0`) or larger. The distances
+    :math:`\\|y_t-x^*\\|^2` come from :func:`sgdlab.theory.y_distance_sq`. Chapter
+    :ref:`main-theorem`.
+
+    Returns
+    -------
+    theorem : sgdlab.theory.Theorem1
+    dist_sq : numpy.ndarray
+        The final :math:`\\|y_T-x^*\\|^2` per trial (inf when diverged).
+    info : dict
+        Plain Python numbers: ``L``, ``c``, ``violations``, ``r``, ``lam``, ``b``,
+        ``radius_sq`` (:math:`20b/\\lambda`, inf when :math:`\\lambda \\le 0`), ``T1`` (nan
+        when undefined), ``dist0_sq`` (the largest :math:`\\|y_0-x^*\\|^2`), ``steps``,
+        ``step_size_ok``, ``failing`` (the step-size bounds that fail, comma-separated),
+        ``quantile``, ``measured`` (that quantile of :math:`\\|y_T-x^*\\|^2`, inf when it
+        falls among diverged trials),
+        ``share_within`` (share of trials with :math:`\\|y_T-x^*\\|^2 \\le 20b/\\lambda`) and
+        ``diverged``.
+    """
+    theorem = theory.measure(landscape, domain, lr=lr, noise=noise)
+    land = landscapes.as_landscape(landscape)
+    trials = validate.integer("trials", trials, low=1)
+    max_steps = validate.integer("max_steps", max_steps, low=0)
+    quantile = validate.real("quantile", quantile, above=0, below=1)
+    x, dist0_sq = _theorem1_starts(theorem, land, x0, trials, lr=lr, noise=noise, seed=seed)
+    T1 = theory.theorem1(lr=lr, L=theorem.L, c=theorem.c, r=theorem.r, dist0_sq=dist0_sq).T1
+    if steps is None:
+        steps = max_steps if not math.isfinite(T1) else min(max(math.ceil(T1), 1), max_steps)
+    run = run_sgd(land, x, lr=lr, noise=noise, steps=steps, seed=seed)
+    dist_sq = np.where(run.diverged, np.inf, theory.y_distance_sq(land, run.x, lr=lr))
+    radius_sq = theorem.radius_sq if theorem.lam > 0 else math.inf
+    info = {"L": float(theorem.L), "c": float(theorem.c),
+            "violations": int(theorem.assumption.violations), "r": float(theorem.r),
+            "lam": float(theorem.lam), "b": float(theorem.b), "radius_sq": float(radius_sq),
+            "T1": float(T1), "dist0_sq": dist0_sq, "steps": int(run.steps),
+            "step_size_ok": bool(theorem.step_size_ok),
+            "failing": ", ".join(theorem.failing) if theorem.c > 0 else "c <= 0",
+            "quantile": quantile, "measured": _quantile(dist_sq, quantile),
+            "share_within": (float(np.mean(dist_sq <= radius_sq)) if math.isfinite(radius_sq)
+                             else math.nan),
+            "diverged": int(run.diverged.sum())}
+    return theorem, dist_sq, info
+
+
+# -- Theorem 1 against SGD (chapter main-theorem) --------------------------------------------
+def _plot_assumption(ax, land, check, info, *, lr, noise):
+    """Left panel of :func:`theorem1_figure`: the Assumption 1 ratio over the domain, and c."""
+    ratios = check.ratios
+    keep = np.isfinite(ratios)
+    if check.y.shape[1] == 1:
+        order = np.argsort(check.y[keep, 0])
+        ax.plot(check.y[keep, 0][order], ratios[keep][order], color=PALETTE["function"], lw=1.0)
+        ax.set_xlabel("y = x - lr * grad f(x)")
+    else:
+        dist = np.linalg.norm(check.y - np.asarray(land.x_star), axis=1)
+        ax.plot(dist[keep], ratios[keep], ".", color=PALETTE["function"], ms=1.5, alpha=0.4,
+                rasterized=True)
+        ax.set_xlabel("|y - x*|")
+    ax.axhline(0.0, color=PALETTE["reference"], lw=0.8)
+    ax.axhline(info["c"], color=PALETTE["alert"], ls="--", lw=1.0, label=f"c = {info['c']:.3g}")
+    if keep.any():
+        top = float(np.quantile(ratios[keep], 0.99))
+        low = min(info["c"], 0.0)
+        ax.set_ylim(low - 0.1 * (top - low + 1e-12), top + 0.1 * (top - low + 1e-12))
+    ax.set_ylabel("<-grad g(y), x* - y> / |x* - y|^2")
+    verdict = "holds" if info["step_size_ok"] else f"fails ({info['failing']})"
+    ax.set_title(f"lr={lr:.3g}, W={noise:.3g} (radius {lr * noise:.3g}): L={info['L']:.3g}, "
+                 f"lambda={info['lam']:.3g}\nstep-size condition {verdict}", y=1.0)
+    ax.legend(loc="lower right", fontsize=8)
+
+
+def _plot_radius(ax, dist_sq, info):
+    """Right panel of :func:`theorem1_figure`: the distribution of :math:`\\|y_T-x^*\\|^2`
+    against :math:`2b/\\lambda` and :math:`20b/\\lambda`."""
+    finite = np.sort(dist_sq[np.isfinite(dist_sq)])
+    if finite.size:
+        floor = max(finite[0], 1e-12 * max(finite[-1], 1e-300), 1e-300)
+        ax.step(np.maximum(finite, floor), np.arange(1, finite.size + 1) / dist_sq.size,
+                where="post", color=PALETTE["function"], label="SGD, measured")
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(LogLocator(base=10, numticks=6))
+        plain_log_ticks(ax.xaxis)
+    ax.axvline(info["measured"], color=PALETTE["alert"], lw=1.2,
+               label=f"{info['quantile']:.0%} quantile {info['measured']:.3g}")
+    bounded = np.isfinite(info["radius_sq"])
+    if bounded:
+        ax.axvline(0.1 * info["radius_sq"], color=PALETTE["muted"], ls=":", lw=1.0,
+                   label=f"2b/lambda = {0.1 * info['radius_sq']:.3g}")
+        ax.axvline(info["radius_sq"], color=PALETTE["reference"], ls="--", lw=1.0,
+                   label=f"20b/lambda = {info['radius_sq']:.3g}")
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel("|y_T - x*|^2")
+    ax.set_ylabel("share of trials")
+    ax.set_title(f"{dist_sq.size} trials, T={info['steps']} steps: "
+                 + (f"{info['share_within']:.1%} within 20b/lambda" if bounded
+                    else "no bound (lambda <= 0)")
+                 + (f" ({info['diverged']} diverged)" if info["diverged"] else ""), y=1.0)
+    ax.legend(loc="upper left", fontsize=7)
+
+
+def theorem1_figure(landscape, domain, *, lr, noise, trials=1000, x0=None, steps=None,
+                    max_steps=2000, quantile=0.9, seed=0):
+    """Draw :func:`sgdlab.book.main_theorem.theorem1_measurements` (same arguments): left,
+    the Assumption 1 ratio :math:`\\langle -\\nabla g(y), x^*-y\\rangle / \\|x^*-y\\|^2` over
+    the domain with c; right, the distribution of :math:`\\|y_T - x^*\\|^2` over the trials
+    against :math:`2b/\\lambda` and Theorem 1's :math:`20b/\\lambda`. Chapter
+    :ref:`main-theorem`.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    info : dict
+        The numbers of :func:`sgdlab.book.main_theorem.theorem1_measurements`.
+    """
+    land = landscapes.as_landscape(landscape)
+    theorem, dist_sq, info = theorem1_measurements(
+        land, domain, lr=lr, noise=noise, trials=trials, x0=x0, steps=steps,
+        max_steps=max_steps, quantile=quantile, seed=seed)
+    use_style()
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.4))
+    fig.subplots_adjust(left=0.085, right=0.98, bottom=0.15, top=0.84, wspace=0.25)
+    # plain-text labels and titles at a given y: mathtext parsing and matplotlib's automatic
+    # title placement would each cost a tenth of a second per redraw
+    _plot_assumption(left, land, theorem.assumption, info, lr=lr, noise=noise)
+    _plot_radius(right, dist_sq, info)
+    return fig, info
+
+
+def theorem1_explorer(landscape, domain, *, lr, noise, trials=1000, x0=None, max_steps=2000,
+                      quantile=0.9, noise_max=None, seed=0):
+    """Sliders for the step size and the noise bound W (so r) that redraw
+    :func:`sgdlab.book.main_theorem.theorem1_figure` live: c, lambda, b, the bound
+    :math:`20b/\\lambda` and SGD's measured radius after :math:`T_1` steps. Arguments as for
+    :func:`sgdlab.book.main_theorem.theorem1_measurements`; ``noise_max`` (the noise slider's
+    end) defaults to 4 W (at least 1). Chapter :ref:`main-theorem`.
+
+    Returns
+    -------
+    ipywidgets.interactive
+        Its ``result`` is the latest ``info`` dict.
+    """
+    import ipywidgets as widgets
+    from IPython.display import Image, display
+
+    lr = validate.real("lr", lr, above=0)
+    noise = validate.real("noise", noise, low=0)
+    noise_max = (max(4.0 * noise, 1.0) if noise_max is None
+                 else validate.real("noise_max", noise_max, low=0))
+    noise_max = max(noise_max, noise)
+
+    def update(lr, noise):
+        fig, info = theorem1_figure(landscape, domain, lr=lr, noise=noise, trials=trials, x0=x0,
+                                    max_steps=max_steps, quantile=quantile, seed=seed)
+        # one draw, no tight bounding box: fast enough to drag a slider
+        display(Image(data=figure_to_png(fig, tight=False, dpi=80), format="png"))
+        return info
+
+    centre = float(np.log10(lr))
+    return widgets.interactive(
+        update,
+        lr=widgets.FloatLogSlider(value=lr, base=10, min=centre - 1.5, max=centre + 0.7,
+                                  step=0.01, description="lr", continuous_update=False,
+                                  readout_format=".3g"),
+        noise=widgets.FloatSlider(value=noise, min=0.0, max=float(noise_max),
+                                  step=float(noise_max) / 200, description="noise W",
+                                  continuous_update=False, readout_format=".3g"),
+    )

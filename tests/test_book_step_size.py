@@ -1,4 +1,4 @@
-"""sgdlab.viz.step_size (chapter step-size): each experiment against a direct computation or a
+"""sgdlab.book.step_size (chapter step-size): each experiment against a direct computation or a
 closed form, the outcome words in both directions, and the tables and ledger."""
 
 import math
@@ -9,8 +9,8 @@ from numpy.testing import assert_allclose
 
 from sgdlab import theory
 from sgdlab.landscapes import quadratic, ripple
-from sgdlab.viz import step_size
-from sgdlab.viz.tables import Text
+from sgdlab.book import step_size
+from sgdlab.book.tables import Text
 
 
 @pytest.fixture(scope="module")

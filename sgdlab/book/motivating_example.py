@@ -1,13 +1,17 @@
-"""Section 2 of the paper (Figure 3), measured: the claims, a search of the spiky family for
-an f where they all hold, Figure 3's runs, its tables and the chapter's verdict ledger.
+"""Chapter :ref:`motivating-example` (``book/motivating_example.md``): the paper's Figures
+1-3, their measurements, tables, wording, figures and explorers.
 
-The paper's Figure 3 uses a spiky one-dimensional f that it does not print. Its text makes
-four claims about it that we can test on any member of :func:`sgdlab.landscapes.spiky`
-(:data:`CLAIMS`): GD from [-3, 3] is stuck; small noise finds bad minima, only outside
-[-1.5, 1.5]; the right noise puts every trial within 1.5; the smoothed f of the restart noise
-(that of the first restart, on [-1.5, 1.5]: half the right radius) is convex there.
-:func:`search_family` checks them on a grid of members (spike period, height, growth of the
-spikes with :math:`|x|`) and step sizes; :func:`figure3_runs` reruns Figure 3 on one member.
+*Figures 1 and 2.* Section 1 splits a step of SGD in two: the full gradient step
+:math:`y_t = x_t - \\eta\\nabla f(x_t)`, then the noise, :math:`x_{t+1} = y_t - \\eta w_t`.
+When :math:`-\\nabla f(x_t)` points into a narrow basin around a bad minimum :math:`x_\\circ`,
+the noise can carry :math:`x_{t+1}` out of it. :func:`one_step` measures that with
+:func:`sgdlab.run_sgd`; :func:`plot_one_step` draws it in 1-D (Figure 1) or 2-D (Figure 2).
+
+*Figure 3.* Section 2's claims about its spiky f (:data:`CLAIMS`) are checked on members of
+our family (:func:`check_member`, :func:`search_family`); :func:`figure3_runs` runs the
+figure's rows; :func:`ledger_table` and the ``glue_*`` functions give the chapter's verdicts
+and words. :func:`explorer_runs` is what the page's live explorer computes
+(``book/_static/live/motivating.js``, bit for bit); :func:`sgd_explorer` is the notebook's.
 """
 
 from __future__ import annotations
@@ -17,24 +21,164 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from .. import _validate as validate
 from .. import landscapes
+from ..landscapes import as_landscape
 from ..sgd import random_starts, run_schedule, run_sgd
 from ..smoothing import basins_1d, in_spurious_basin
 from . import tables
+from .live import LiveExplorer, page_seed
+from .style import PALETTE, figure_to_png, plot_curve, plot_final_iterates, use_style
 
-__all__ = ["SPAN", "INNER", "CLAIMS", "LABELS", "LEVELS", "Setting", "Member", "SearchResult",
-           "check_member", "search_family", "Figure3", "figure3_runs", "RESTARTS",
-           "LIMITS", "explorer_runs", "explorer_rows", "live_explorer", "plot_explorer", "panel_rows",
-           "ledger_rows", "glue_figure3", "glue_search", "conflict_text", "ledger_table",
-           "panel_table", "plot_search", "plot_figure3"]
+__all__ = ["OneStep", "one_step", "plot_one_step", "SPAN", "INNER", "CLAIMS", "LABELS", "Setting",
+           "Member", "check_member", "SearchResult", "search_family", "LEVELS", "Figure3",
+           "figure3_runs", "panel_rows", "RESTARTS", "explorer_runs", "LIMITS", "explorer_rows",
+           "live_explorer", "plot_explorer", "conflict_text", "ledger_rows", "glue_search",
+           "glue_figure3", "ledger_table", "panel_table", "plot_search", "plot_figure3",
+           "explorer_figure", "sgd_explorer"]
+_GD_TOL, _GD_CHUNK, _GD_CAP = 1e-9, 1_000, 1_000_000
+_MIN_STUCK_SHARE, _MIN_MINIMA = 0.5, 10  # "stuck": most GD trials, at >= 10 distinct minima
+
+
+@dataclass
+class OneStep:
+    """Outcome of :func:`one_step`."""
+
+    x_t: np.ndarray
+    """The start, shape (dim,)."""
+    y_t: np.ndarray
+    """:math:`y_t = x_t - \\eta\\nabla f(x_t)`, shape (dim,)."""
+    x_next: np.ndarray
+    """:math:`x_{t+1} = y_t - \\eta w_t`, one per trial, shape (trials, dim)."""
+    x_min: np.ndarray
+    """The minimum :math:`x_\\circ` of the basin of :math:`x_t` (where GD from it stops: see
+    :func:`one_step`)."""
+    escaped: np.ndarray
+    """One bool per trial, true where
+    :math:`\\langle -\\nabla f(x_{t+1}), x_\\circ - x_{t+1}\\rangle \\le 0`."""
+    lr: float
+    noise: float
+
+    @property
+    def share_escaped(self):
+        """Share of trials whose one noisy step left the basin."""
+        return float(self.escaped.mean())
+
+
+def _basin_minimum(land, start, fine):
+    """Steepest descent with the small step ``fine`` from ``start`` (1, dim) until the
+    gradient's norm is at most ``_GD_TOL`` (the basin's own minimum), at most ``_GD_CAP``
+    steps."""
+    x = start
+    for _ in range(_GD_CAP // _GD_CHUNK + 1):
+        if np.linalg.norm(land.grad(x)) <= _GD_TOL:
+            return x[0].copy()
+        x = run_sgd(land, x, lr=fine, noise=0.0, steps=_GD_CHUNK).x
+    validate.fail("lr", f"large enough that GD with step lr/20 = {fine:g} reaches the basin's "
+                  f"minimum (gradient norm <= {_GD_TOL:g}) within {_GD_CAP:,} steps",
+                  shown=f"{20.0 * fine:g}")
+
+
+def one_step(landscape, x_t, *, lr, noise, trials=200, seed=0):
+    """One SGD step from ``x_t`` in ``trials`` independent trials (Figures 1 and 2).
+
+    .. math:: y_t = x_t - \\eta\\nabla f(x_t), \\qquad x_{t+1} = y_t - \\eta w_t,
+              \\qquad w_t \\sim U[-W, W]^d
+
+    The basin's minimum :math:`x_\\circ` is where GD with a step :math:`\\eta/20` from ``x_t``
+    stops: the first iterate (checked every 1,000 steps) whose gradient has norm at most
+    1e-9. A ``ValueError`` is raised when it has not stopped within 1,000,000 steps (a step
+    too small for the basin). A trial escapes when the negative gradient at :math:`x_{t+1}`
+    no longer points to it.
+
+    Returns
+    -------
+    OneStep
+    """
+    land = as_landscape(landscape)
+    lr = validate.real("lr", lr, above=0)
+    noise = validate.real("noise", noise, low=0)
+    trials = validate.integer("trials", trials, low=1)
+    seed = validate.seed("seed", seed)
+    try:
+        start = np.asarray(x_t, dtype=np.float64).reshape(1, -1)
+    except (TypeError, ValueError):
+        validate.fail("x_t", "a point (an array of numbers)", error=TypeError,
+                      shown=type(x_t).__name__)
+    start = validate.points("x_t", start, land.dim)
+    x_min = _basin_minimum(land, start, lr / 20.0)
+    y_t = start[0] - lr * land.grad(start)[0]
+    step = run_sgd(land, np.repeat(start, trials, axis=0), lr=lr, noise=noise, steps=1,
+                   seed=seed)
+    inward = np.sum(-land.grad(step.x) * (x_min - step.x), axis=1)
+    return OneStep(x_t=start[0], y_t=y_t, x_next=step.x, x_min=x_min, escaped=inward <= 0,
+                   lr=lr, noise=noise)
+
+
+def _plot_1d(ax, land, step, half):
+
+    centre = step.x_min[0]
+    xs = np.linspace(centre - half, centre + half, 1201)
+    ax.plot(xs, land.f(xs), color=PALETTE["function"], label="f")
+    x1 = step.x_next[:, 0]
+    for mask, colour, label in ((step.escaped, PALETTE["good"], "left the basin"),
+                                (~step.escaped, PALETTE["alert"], "still in it")):
+        ax.plot(x1[mask], land.f(x1[mask]), "o", ms=3, alpha=0.6, color=colour,
+                label=f"$x_{{t+1}}$: {label}")
+    for point, name in ((step.x_t, "x_t"), (step.y_t, "y_t"), (step.x_min, "x_\\circ")):
+        ax.plot(point[0], land.f(point[0]), "s", color=PALETTE["reference"], ms=5)
+        ax.annotate(f"${name}$", (point[0], land.f(point[0])), textcoords="offset points",
+                    xytext=(0, 8), ha="center")
+    ax.set_xlabel("x")
+    ax.set_ylabel("f(x)")
+
+
+def _plot_2d(ax, land, step, half):
+
+    c = step.x_min
+    g = np.linspace(-half, half, 241)
+    gx, gy = np.meshgrid(c[0] + g, c[1] + g)
+    values = land.f(np.stack([gx, gy], axis=-1))
+    ax.contour(gx, gy, values, levels=14, colors=PALETTE["muted"], linewidths=0.6)
+    for mask, colour, label in ((step.escaped, PALETTE["good"], "left the basin"),
+                                (~step.escaped, PALETTE["alert"], "still in it")):
+        ax.plot(step.x_next[mask, 0], step.x_next[mask, 1], "o", ms=3, alpha=0.6,
+                color=colour, label=f"$x_{{t+1}}$: {label}")
+    ax.annotate("", step.y_t, step.x_t, arrowprops={"arrowstyle": "->"})
+    for point, name in ((step.x_t, "x_t"), (step.y_t, "y_t"), (step.x_min, "x_\\circ")):
+        ax.plot(*point, "s", color=PALETTE["reference"], ms=5)
+        ax.annotate(f"${name}$", point, textcoords="offset points", xytext=(4, 4))
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+
+
+def plot_one_step(ax, landscape, step, *, half=None):
+    """Draw a :class:`OneStep` on ``ax``: f (1-D) or its level sets (2-D) around
+    :math:`x_\\circ` (half-width ``half``, default 1.5 times the farthest point), the points
+    :math:`x_t`, :math:`y_t`, :math:`x_\\circ`, and the cloud of :math:`x_{t+1}`, green
+    where the step left the basin and red where it did not. Returns ``ax``."""
+    land = as_landscape(landscape)
+    if not isinstance(step, OneStep):
+        validate.fail("step", "a OneStep", error=TypeError, shown=type(step).__name__)
+    if half is None:
+        half = 1.5 * float(np.max(np.abs(np.vstack([step.x_next, step.x_t]) - step.x_min)))
+    half = validate.real("half", half, above=0)
+    (_plot_1d if land.dim == 1 else _plot_2d)(ax, land, step, half)
+    ax.legend(loc="upper center", fontsize=7)
+    return ax
+
 
 SPAN = 3.0
 """Half-width of the paper's region of random starts, [-3, 3]."""
+
+
 INNER = 1.5
 """Half-width of the paper's region near x* = 0, [-1.5, 1.5]."""
+
 
 CLAIMS = {
     "stuck": "GD from [-3, 3] is stuck, spread over many local minima",
@@ -44,11 +188,12 @@ CLAIMS = {
 }
 """The four claims of Section 2 that the search tests, by key (the paper's words, short)."""
 
+
 LABELS = {"stuck": "GD stuck", "outside": "bad minima only beyond 1.5",
           "all_near": "all within 1.5", "convex": "convex restart g"}
 """A short label of each claim (figure legends, the conflict sentence)."""
 
-_MIN_STUCK_SHARE, _MIN_MINIMA = 0.5, 10  # "stuck": most GD trials, at >= 10 distinct minima
+
 _GRID = 6001  # grid of the smoothed f on [-SPAN, SPAN] (spacing 0.001)
 
 
@@ -393,7 +538,7 @@ def explorer_rows(landscape, result, *, inner=INNER):
 
 
 def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, restart="new"):
-    """The motivating example's live explorer for the web page (:mod:`sgdlab.viz.live`): the
+    """The motivating example's live explorer for the web page (:mod:`sgdlab.book.live`): the
     page reruns :func:`explorer_runs` in the reader's browser, bit for bit, as the controls
     move. With JavaScript off the page shows :func:`plot_explorer` of the first runs.
 
@@ -406,16 +551,14 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
     trials, stages : int
         At most :data:`LIMITS` (the steps, ``setting.steps``, too).
     seed : int
-        In [0, 2**53) (:data:`sgdlab.viz.live.SEED_LIMIT`).
+        In [0, 2**53) (:data:`sgdlab.book.live.SEED_LIMIT`).
     restart : {"new", "continue"}
         How later stages start (:data:`RESTARTS`).
 
     Returns
     -------
-    sgdlab.viz.live.LiveExplorer
+    sgdlab.book.live.LiveExplorer
     """
-    from .live import LiveExplorer, page_seed
-    from .style import figure_to_png
 
     if not isinstance(setting, Setting):
         validate.fail("setting", "a Setting", error=TypeError, shown=type(setting).__name__)
@@ -444,12 +587,12 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
 def plot_explorer(landscape, result, *, span=SPAN, restart="new"):
     """The live explorer's figure, static: per stage, f and the stage's g (left) and the
     final iterates with their cumulative count (right,
-    :func:`sgdlab.viz.style.plot_final_iterates`), on the stage's start region as in the page
+    :func:`sgdlab.book.style.plot_final_iterates`), on the stage's start region as in the page
     (:math:`[-s/2^k, s/2^k]` with ``restart="new"``, else :math:`[-s, s]`). Returns the
     figure."""
     import matplotlib.pyplot as plt
 
-    from .style import PALETTE, plot_final_iterates
+    from .style import plot_final_iterates
 
     restart = validate.choice("restart", restart, RESTARTS)
     n = len(result.stages)
@@ -614,7 +757,6 @@ def plot_search(search, *, figsize=(7.5, 4.2)):
     the claims that hold (S stuck, O outside, A all near, C convex). Returns the figure."""
     import matplotlib.pyplot as plt
 
-    from .style import PALETTE
 
     settings = [m.setting for m in search.members]
     periods = sorted({s.period for s in settings})
@@ -659,7 +801,7 @@ def plot_figure3(fig3, *, figsize=(7.5, 7.0)):
     figure."""
     import matplotlib.pyplot as plt
 
-    from .style import plot_curve, plot_final_iterates
+    from .style import plot_final_iterates
 
     s, land = fig3.setting, fig3.setting.landscape()
     xs = np.linspace(-SPAN, SPAN, 2001)
@@ -680,3 +822,96 @@ def plot_figure3(fig3, *, figsize=(7.5, 7.0)):
     for ax in axes.ravel():
         ax.tick_params(labelsize=7)
     return fig
+
+
+# -- Figure 3: final iterates after SGD in stages (chapter motivating-example) ---------------
+def explorer_figure(landscape, *, lr, noise, trials, stages, steps, seed=0, span=3.0,
+                    restart="continue"):
+    """Run SGD in ``stages`` stages (noise halved at each) from uniform starts in
+    [-span, span] (:func:`explorer_runs`) and draw the final iterates of
+    the last stage (:func:`sgdlab.book.style.plot_final_iterates`).
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str
+        A 1-D landscape, or a built-in one's name.
+    lr, noise : float
+        Step size and the noise bound W of the first stage.
+    trials, stages, steps : int
+        Trials, stages, and steps per stage.
+    seed : int
+    span : float
+    restart : {"continue", "new"}
+        Later stages continue from the previous iterates, or start from new points in a
+        halving region (Figure 3's row 3).
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    result : sgdlab.ScheduleResult
+    """
+
+    landscape = landscapes.as_landscape(landscape)
+    use_style()
+    result = explorer_runs(landscape, lr=lr, noise=noise, trials=trials, steps=steps,
+                           stages=stages, seed=seed, restart=restart, span=span)
+    fig, ax = plt.subplots(figsize=(6, 2.6))
+    xs = np.linspace(-span, span, 1201)
+    last = result.stages[-1]
+    plot_final_iterates(
+        ax, last.x[:, 0], span=span, curve=(xs, landscape.f(xs)),
+        title=(f"lr={lr:g}, noise={noise:g} (radius {lr * noise:.3g}), {stages} stage(s): "
+               f"{last.share_within(1.5):.0%} within 1.5, std {np.nanstd(last.x):.3f}"),
+    )
+    return fig, result
+
+
+def sgd_explorer(landscape=None, *, lr=5e-4, noise=100.0, trials=100, stages=1, steps=6000):
+    """Sliders for noise, step size, trials and stages that rerun SGD live (Figure 3).
+
+    Each change reruns :func:`sgdlab.run_schedule` through
+    :func:`explorer_figure` (a few milliseconds once compiled) and redraws
+    the final iterates.
+
+    Parameters
+    ----------
+    landscape : sgdlab.Landscape or str, optional
+        A 1-D landscape or a built-in one's name (default ``sgdlab.landscapes.spiky()``).
+    lr, noise : float
+        Initial step size and noise bound W.
+    trials, stages : int
+        Initial trials and stages (noise halved at each).
+    steps : int
+        Steps per stage.
+
+    Returns
+    -------
+    ipywidgets.interactive
+    """
+    import ipywidgets as widgets
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    landscape = landscapes.spiky() if landscape is None else landscapes.as_landscape(landscape)
+    if landscape.dim != 1:
+        raise ValueError(f"landscape must be 1-dimensional for this explorer, "
+                         f"got dim={landscape.dim}")
+
+    def update(noise, lr, trials, stages):
+        fig, _ = explorer_figure(landscape, lr=lr, noise=noise, trials=trials, stages=stages,
+                                 steps=steps)
+        display(fig)  # works with any matplotlib backend, unlike plt.show(fig)
+        plt.close(fig)
+
+    return widgets.interactive(
+        update,
+        noise=widgets.FloatLogSlider(value=noise, base=10, min=0, max=3, step=0.05,
+                                     description="noise W", continuous_update=False),
+        lr=widgets.FloatLogSlider(value=lr, base=10, min=-4, max=-2, step=0.05,
+                                  description="lr", continuous_update=False,
+                                  readout_format=".1e"),
+        trials=widgets.IntSlider(value=trials, min=10, max=1000, step=10,
+                                 description="trials", continuous_update=False),
+        stages=widgets.IntSlider(value=stages, min=1, max=5, description="stages",
+                                 continuous_update=False),
+    )

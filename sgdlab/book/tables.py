@@ -1,10 +1,12 @@
-"""The book's numbers in words: one number format, glued values, Markdown tables, verdicts.
+"""The book's numbers in words, shared by every chapter: one number format, glued values,
+Markdown tables, verdicts and phrases.
 
 Every measured number a chapter prints in its prose goes through :func:`number` (thousands
 separators, a few significant digits, no exponent unless the value is tiny or huge) and is
 glued with :func:`glue_number`; a chapter writes ``{glue}`name``` in its text. Wording that
-depends on an outcome is chosen by code (:func:`count_phrase`, :func:`verdict`) and glued
-with :func:`glue_text`. Tables are lists of rows rendered by :func:`markdown_table`.
+depends on an outcome is chosen by code (:func:`count_phrase`, :func:`verdict`,
+:func:`counted`, :func:`per_run`) and glued with :func:`glue_text`. Tables are lists of rows
+rendered by :func:`markdown_table`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ import numpy as np
 from .. import _validate as validate
 
 __all__ = ["Text", "number", "percent", "cell", "verdict", "count_phrase", "markdown_table",
-           "glue_number", "glue_percent", "glue_text", "glue_numbers"]
+           "glue_text", "glue_number", "glue_percent", "glue_numbers", "joined", "run_name",
+           "is_or_are", "counted", "each_run", "per_run", "grouped_runs", "glue_texts"]
+
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075"
                              "\u2076\u2077\u2078\u2079")
@@ -200,3 +204,61 @@ def glue_numbers(prefix, values, digits=3):
         text = value if isinstance(value, (str, Text)) else cell(value, digits)
         out[name] = glue_text(name, text)  # prose, not a table cell: no pipe escaped
     return out
+
+
+def joined(items, last="and"):
+    """``["a", "b", "c"]`` as ``"a, b and c"``."""
+    items = [str(i) for i in items]
+    if not items:
+        validate.fail("items", "a non-empty list", items)
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def run_name(label):
+    """A run's label in a sentence: ``"ResNet-14, digits"`` -> ``"ResNet-14 on digits"``."""
+    return str(label).replace(", ", " on ", 1)
+
+
+def is_or_are(count, total):
+    """The verb after :func:`sgdlab.book.tables.count_phrase`."""
+    return "is" if count in (0, total) else "are"
+
+
+def counted(count, total, noun, what):
+    """``"every one of the 36 values is positive"`` / ``"3 of the 36 values are ..."``."""
+    return f"{count_phrase(count, total, noun)} {is_or_are(count, total)} {what}"
+
+
+def each_run(values, fmt=number):
+    """``{label: value}`` as ``"1.2 (ResNet-14 on digits) and 3.4 (DenseNet-BC-22 on
+    digits)"``."""
+    return joined(f"{fmt(v)} ({run_name(k)})" for k, v in values.items())
+
+
+def per_run(flags, yes, no):
+    """``"yes for every run shown"``, or ``"yes for A; no for B"``: a verdict per run."""
+    good = [run_name(k) for k, ok in flags.items() if ok]
+    bad = [run_name(k) for k, ok in flags.items() if not ok]
+    if not bad:
+        return f"{yes} for " + ("every run shown" if len(flags) > 1 else good[0])
+    if not good:  # "does not grow for each run shown", not "... for every run" (ambiguous)
+        return f"{no} for " + ("each run shown" if len(flags) > 1 else bad[0])
+    return f"{yes} for {joined(good)}; {no} for {joined(bad)}"
+
+
+def grouped_runs(phrases):
+    """``{label: phrase}`` as ``"phrase for every run shown"`` or ``"p1 for A and p2 for
+    B"``, runs with the same phrase together."""
+    groups = {}
+    for label, phrase in phrases.items():
+        groups.setdefault(phrase, []).append(run_name(label))
+    if len(groups) == 1 and len(phrases) > 1:
+        return f"{next(iter(groups))} for every run shown"
+    return joined(f"{phrase} for {joined(names)}" for phrase, names in groups.items())
+
+
+def glue_texts(prefix, texts):
+    """Glue every ``{key: text}`` as ``{prefix}-{key}``; returns the texts."""
+    for key, text in texts.items():
+        glue_text(f"{prefix}-{key}", text)
+    return texts

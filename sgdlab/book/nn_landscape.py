@@ -1,0 +1,280 @@
+"""Chapter :ref:`nn-landscape` (``book/nn_landscape.md``): Sections 5.3 and 5.4 on networks.
+
+:func:`landscape_runs` gives the runs the chapter shows (saved at the paper's scale, or
+computed now; :mod:`sgdlab.book.results`); :func:`allpairs_table` and :func:`spectrum_table`
+render them and glue their numbers and words, and :func:`landscape_ledger` checks the paper's
+claims. Importing this module imports neither torch nor the experiments.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _validate as validate
+from .results import NEAR, PAPER, ledger_row, show_results
+from .tables import (
+    counted,
+    each_run,
+    glue_percent,
+    glue_texts,
+    is_or_are,
+    joined,
+    markdown_table,
+    number,
+    per_run,
+    percent,
+    run_name,
+)
+
+__all__ = ["landscape_runs", "normalised_pairs", "allpairs_table", "spectrum_table",
+           "landscape_ledger"]
+
+
+def landscape_runs(scale, *, allpairs=None, spectrum=None, root=None):
+    """What chapter ``nn-landscape`` shows (Sections 5.3, 5.4): :func:`show_results` of the
+    ``allpairs`` and ``spectrum`` experiments of the small ResNet and DenseNet.
+
+    Parameters
+    ----------
+    scale : str
+    allpairs, spectrum : dict, optional
+        Overrides of each experiment's preset.
+    root : str or os.PathLike, optional
+
+    Returns
+    -------
+    sgdlab.book.results.Section5Runs
+    """
+    from ..nn.experiments import run
+
+    overrides = {"allpairs": dict(allpairs or {}), "spectrum": dict(spectrum or {})}
+
+    def compute(arch):  # out=None: a temporary folder, so a rebuild never shows an old run
+        return {name: run(name, scale=scale, arch=arch, progress=False, **kwargs)
+                for name, kwargs in overrides.items()}
+
+    return show_results(("allpairs", "spectrum"), {"resnet": "resnet", "densenet": "densenet"},
+                        compute, scale=scale, root=root)
+
+
+def normalised_pairs(values, shared_epochs=0):
+    """Section 5.3's inner products, each divided by the mean absolute value of its row.
+
+    Parameters
+    ----------
+    values : array_like
+        Shape ``(M, T + 1, M)``:
+        :math:`\\langle -\\nabla f(x_{m,t}), x_n^{final} - x_{m,t}\\rangle` of an
+        ``allpairs`` result; the last epoch (each final solution itself) is left out, and so is
+        :math:`n = m`.
+    shared_epochs : int
+        Epochs before :math:`t = 0` (to count epochs from the initialisation).
+
+    Returns
+    -------
+    dict
+        ``normalised`` (1-D, every counted value over the mean :math:`|` value :math:`|` of
+        its row :math:`(m, t)`), ``epochs`` (shape (T,)), ``per_epoch`` (share of values
+        :math:`\\le 0` per epoch) and ``lowest`` (smallest normalised value per epoch).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 3 or values.shape[0] != values.shape[2] or values.shape[0] < 2 \
+            or values.shape[1] < 2:
+        validate.fail("values", "an array of shape (M, T + 1, M) with M, T + 1 >= 2",
+                      shown=f"shape {values.shape}")
+    members = values.shape[0]
+    counted = values[:, :-1, :]
+    others = ~np.eye(members, dtype=bool)[:, None, :]           # (M, 1, M)
+    others = np.broadcast_to(others, counted.shape)
+    scale = np.where(others, np.abs(counted), 0).sum(axis=2) / (members - 1)   # (M, T)
+    normalised = counted / scale[:, :, None]
+    per_epoch = np.array([np.mean(counted[:, t][others[:, t]] <= 0)
+                          for t in range(counted.shape[1])])
+    lowest = np.array([normalised[:, t][others[:, t]].min() for t in range(counted.shape[1])])
+    return {"normalised": normalised[others], "per_epoch": per_epoch, "lowest": lowest,
+            "epochs": shared_epochs + np.arange(counted.shape[1])}
+
+
+def _paper_share(result):
+    """The paper's share of non-positive values for this network (Section 5.3)."""
+    arch = result["config"]["arch"]
+    return PAPER["resnet_share"] if arch.startswith("resnet") else PAPER["densenet_share"]
+
+
+def _pairs_texts(allpairs, bounds):
+    summaries = {label: r["summary"] for label, r in allpairs.items()}
+    small = {k: bounds[k] <= _paper_share(r) for k, r in allpairs.items()}
+    far = {k: s["min_final_distance"] >= PAPER["final_distance"] for k, s in summaries.items()}
+    closer = {k: s["mean_final_distance"] < s["distance_from_start"]
+              for k, s in summaries.items()}
+    return {
+        "outcome": "; ".join(f"for {run_name(k)}, " + counted(
+            s["total"] - s["count_not_positive"], s["total"], "values", "positive")
+            for k, s in summaries.items()),
+        "share": each_run({k: s["share_not_positive"] for k, s in summaries.items()},
+                       percent),
+        "self": joined(f"{number(s['count_not_positive_with_self'])} of "
+                       f"{number(s['total_with_self'])} ({run_name(k)})"
+                       for k, s in summaries.items()),
+        "bound": each_run(bounds, percent),
+        "resolve": per_run(small, "at most the paper's share", "above the paper's share"),
+        "distance": each_run({k: s["min_final_distance"] for k, s in summaries.items()}),
+        "far": per_run(far, "as far apart as the paper's", "closer than the paper's"),
+        "radius": each_run({k: s["min_final_distance"] / PAPER["rho"]
+                         for k, s in summaries.items()}),
+        "mean": each_run({k: s["mean_final_distance"] for k, s in summaries.items()}),
+        "travelled": each_run({k: s["distance_from_start"] for k, s in summaries.items()}),
+        "closer": per_run(closer, "closer to one another than to the shared start",
+                         "not closer to one another than to the shared start")}
+
+
+def allpairs_table(allpairs, prefix, *, level=0.95):
+    """Section 5.3 in numbers: per run, the inner products of every epoch start with every
+    other run's final solution, Clopper-Pearson's upper bound on the share not positive
+    (:func:`sgdlab.nn.probe.binomial_upper_bound`), and the distances between final
+    solutions.
+
+    Glues ``{prefix}-outcome``, ``-share``, ``-self`` (the count with :math:`n = m`),
+    ``-bound``, ``-resolve`` (the bound against the
+    paper's share), ``-distance`` (closest final solutions), ``-far`` (against the paper's
+    40), ``-radius`` (closest distance over the radius 0.5), ``-mean``, ``-travelled`` (mean
+    distance from the shared start), ``-closer``, ``-paper`` (the paper's ResNet share) and
+    ``-level``.
+
+    Parameters
+    ----------
+    allpairs : dict
+        Label -> an ``allpairs`` result.
+    prefix : str
+    level : float
+        Confidence level of the upper bound.
+
+    Returns
+    -------
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
+    """
+    from ..nn.probe import binomial_upper_bound
+
+    rows, bounds = [], {}
+    for label, result in allpairs.items():
+        s = result["summary"]
+        bounds[label] = binomial_upper_bound(s["count_not_positive"], s["total"], level=level)
+        pairs = normalised_pairs(result["arrays"]["values"])
+        rows.append({"run": label, "not positive": f"{s['count_not_positive']:,} of "
+                     f"{s['total']:,}", "share": percent(s["share_not_positive"]),
+                     f"{percent(level)} bound": percent(bounds[label]),
+                     "lowest normalised": float(pairs["normalised"].min()),
+                     "closest finals": s["min_final_distance"],
+                     "travelled": s["distance_from_start"]})
+    glue_texts(prefix, _pairs_texts(allpairs, bounds))
+    glue_percent(f"{prefix}-paper", PAPER["resnet_share"])
+    glue_percent(f"{prefix}-level", level)
+    return markdown_table(rows)
+
+
+def _strictly(values, increasing):
+    steps = np.diff(np.asarray(values, dtype=np.float64))
+    return bool(np.all(steps > 0) if increasing else np.all(steps < 0))
+
+
+def _trend(series, increasing, verb):
+    """``"falls with every later switch for X (from 1.2 to 0.3)"``, or which runs do not."""
+    ok = {k: _strictly(v, increasing) for k, v in series.items()}
+    good = [f"{run_name(k)} (from {number(float(series[k][0]))} to "
+            f"{number(float(series[k][-1]))})" for k, yes in ok.items() if yes]
+    bad = [f"{run_name(k)} ({', '.join(number(float(v)) for v in series[k])})"
+           for k, yes in ok.items() if not yes]
+    parts = ([f"{verb} with every later switch for {joined(good)}"] if good else []) + (
+        [f"does not {verb.rstrip('s')} with every later switch for {joined(bad)}"] if bad
+        else [])
+    return "; it ".join(parts)
+
+
+def spectrum_table(spectrum, prefix):
+    """Figure 6 in numbers: per run and start epoch :math:`s`, the point reached by
+    continuing at the small step size from :math:`s`.
+
+    Glues ``{prefix}-train``, ``-val`` (how the training / validation loss falls with the
+    switch epoch), ``-distance`` (how the distance from the initialisation grows),
+    ``-convex`` (how many paths are one point convex towards their end), ``-first`` (the
+    training loss after switching at the initialisation) and ``-base`` (that of the
+    step-size-0.1 run itself).
+
+    Parameters
+    ----------
+    spectrum : dict
+        Label -> a ``spectrum`` result.
+    prefix : str
+
+    Returns
+    -------
+    markdown
+        The table, an ``IPython.display.Markdown`` object.
+    """
+    rows = [{"run": label, "start s": int(s), "loss at s": a["start_train_loss"][i],
+             "training loss": a["train_loss"][i], "validation loss": a["val_loss"][i],
+             "accuracy": percent(a["val_accuracy"][i]),
+             "from init": a["distance_init"][i], "smallest inner": a["min_inner"][i]}
+            for label, a in ((k, r["arrays"]) for k, r in spectrum.items())
+            for i, s in enumerate(a["starts"])]
+    arrays = {k: r["arrays"] for k, r in spectrum.items()}
+    glue_texts(prefix, {
+        "train": _trend({k: a["train_loss"] for k, a in arrays.items()}, False, "falls"),
+        "val": _trend({k: a["val_loss"] for k, a in arrays.items()}, False, "falls"),
+        "distance": _trend({k: a["distance_init"] for k, a in arrays.items()}, True, "grows"),
+        "convex": "; ".join(f"for {run_name(k)}, " + _convex(a["min_inner"])
+                            for k, a in arrays.items()),
+        "first": each_run({k: float(a["train_loss"][0]) for k, a in arrays.items()}),
+        "base": each_run({k: r["summary"]["base_final_train_loss"] for k, r in spectrum.items()})})
+    return markdown_table(rows)
+
+
+def _convex(min_inner):
+    """How many of Figure 6's paths are one point convex towards their end."""
+    count, total = int(np.sum(min_inner > 0)), int(np.size(min_inner))
+    what = ("one point convex towards its end" if is_or_are(count, total) == "is" else
+            "one point convex towards their ends")
+    return counted(count, total, "paths", what)
+
+
+def landscape_ledger(allpairs, spectrum):
+    """The claims of Sections 5.3 and 5.4, each against an explicit threshold, per run.
+
+    Parameters
+    ----------
+    allpairs, spectrum : dict
+        Label -> result of each experiment.
+
+    Returns
+    -------
+    list of dict
+        As for :func:`trajectory_ledger`.
+    """
+    rows = []
+    for label, result in allpairs.items():
+        s, paper = result["summary"], _paper_share(result)
+        rows += [
+            ledger_row(f"5.3: share not positive at most the paper's ({percent(paper)})",
+                 label, f"{number(s['count_not_positive'])} of "
+                 f"{number(s['total'])}", s["share_not_positive"] <= paper),
+            ledger_row(f"5.3: final solutions far apart (at least {number(NEAR * 40)}, "
+                 "paper: 40)", label, f"closest {number(s['min_final_distance'])}",
+                 s["min_final_distance"] >= NEAR * PAPER["final_distance"])]
+    for label, result in spectrum.items():
+        a = result["arrays"]
+        rows += [
+            ledger_row("5.4: training loss falls with later switches", label,
+                 _arrow(a["train_loss"]), _strictly(a["train_loss"], False)),
+            ledger_row("5.4: validation loss falls with later switches", label,
+                 _arrow(a["val_loss"]), _strictly(a["val_loss"], False)),
+            ledger_row("5.4: farther from the initialisation with later switches", label,
+                 _arrow(a["distance_init"]), _strictly(a["distance_init"], True)),
+            ledger_row("5.4: every path one point convex towards its minimum", label,
+                 f"smallest {number(float(a['min_inner'].min()))}",
+                 np.all(a["min_inner"] > 0))]
+    return rows
+
+
+def _arrow(values):
+    return " -> ".join(number(float(v)) for v in values)
