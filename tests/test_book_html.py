@@ -28,9 +28,7 @@ CDN_HOSTS = (
     "fonts.gstatic.com", "code.jquery.com", "cdn.plot.ly", "polyfill.io", "mybinder.org",
     "ajax.googleapis.com", "stackpath.bootstrapcdn.com", "use.fontawesome.com",
 )
-# The widget modules bundled in vendor/html-manager/embed-amd.js. A model from any other
-# module would make the HTML manager fetch it from a CDN at run time.
-BUNDLED_WIDGET_MODULES = {"@jupyter-widgets/base", "@jupyter-widgets/controls", "@jupyter-widgets/output"}
+REPO = Path(__file__).resolve().parents[1]
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 # <link rel=...> values that make the browser fetch the href (the rest are navigation hints).
@@ -38,8 +36,8 @@ LOADING_RELS = {"stylesheet", "preload", "modulepreload", "prefetch", "preconnec
                 "icon", "shortcut", "apple-touch-icon", "manifest", "mask-icon"}
 # Pages whose JavaScript is third-party and pinned (package-lock.json): the CDN names they
 # contain are fallbacks the book never triggers (MathJax's speech-rule engine, loaded only if
-# a reader turns on the accessibility explorer; the widget manager's loader for modules other
-# than BUNDLED_WIDGET_MODULES, which test_widget_state_is_saved_and_bundled excludes). The
+# a reader turns on the accessibility explorer; the widget manager's loader for modules it does
+# not bundle, which no page loads: test_no_page_ships_widget_state). The
 # browser test shows they fetch nothing.
 VENDORED_JS = ("_static/vendor/mathjax/", "_static/vendor/html-manager/")
 
@@ -219,43 +217,41 @@ def test_motivating_example_shows_figures_1_2_3_search_and_ledger(built_book: Pa
     assert 'class="sgdlab-slider"' not in text and WIDGET_VIEW not in text
 
 
-def test_offline_assets_are_served(built_book: Path) -> None:
-    static = built_book / "_static" / "vendor"
-    for rel in ("mathjax/tex-chtml.js", "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff",
-                "require.js", "html-manager/embed-amd.js"):
-        assert (static / rel).is_file(), f"_static/vendor/{rel} is missing (run `make assets`)"
-    fonts = list((static / "html-manager").glob("*.woff2"))
-    assert fonts, "the widget manager's Font Awesome fonts are not next to embed-amd.js"
+def test_offline_assets_are_served(built_book: Path, pages: list[Path]) -> None:
+    """What the pages really load from the vendored assets is in the build: every page with math
+    loads the local MathJax, and the CHTML font MathJax fetches at run time sits next to it."""
+    vendor = (built_book / "_static" / "vendor").resolve()
+    loaded, missing_math = set(), []
+    for path in pages:
+        page = _parse(path)
+        here = {(path.parent / unquote(urlsplit(url).path)).resolve() for _, url in page.loads
+                if not _is_external(url) and url and not url.startswith(("data:", "blob:", "#"))}
+        vendored = {p.relative_to(vendor).as_posix() for p in here if p.is_relative_to(vendor)}
+        if page.math and "mathjax/tex-chtml.js" not in vendored:
+            missing_math.append(str(path.relative_to(built_book)))
+        loaded |= vendored
+    assert not missing_math, f"pages with math that do not load the local MathJax: {missing_math}"
+    assert "mathjax/tex-chtml.js" in loaded, f"no page loads the local MathJax: {sorted(loaded)}"
+    assert all((vendor / rel).is_file() for rel in loaded), sorted(loaded)
+    font = vendor / "mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff"
+    assert font.is_file(), "MathJax's CHTML fonts are missing (run `make assets`)"
 
 
-def test_widget_state_is_saved_and_bundled(built_book: Path, pages: list[Path]) -> None:
-    """Pages with widget views carry the saved widget state, and use only bundled widget modules;
-    pages without carry no state and load no widget manager."""
+def test_no_page_ships_widget_state(built_book: Path, pages: list[Path]) -> None:
+    """In the HTML the explorers are the live JavaScript ones; the ipywidgets cells are
+    notebook-only (``remove-cell``) but still save their state, which the book's Sphinx extension
+    drops: no page carries a widget view or saved widget state, or loads the widget manager."""
+    chapters = [p for p in (REPO / "book").glob("*.md")
+                if "remove-cell" in p.read_text() and "_explorer(" in p.read_text()]
+    assert chapters, "no chapter has a notebook-only widget cell: this test checks nothing"
     problems = []
     for path in pages:
         page = _parse(path)
         rel = path.relative_to(built_book)
-        views = [json.loads(body) for kind, body in page.scripts if kind == WIDGET_VIEW]
-        states = [json.loads(body) for kind, body in page.scripts if kind == WIDGET_STATE]
-        srcs = [url for tag, url in page.loads if tag.startswith("<script")]
-        if not views:  # no view: neither state nor the manager (a notebook-only widget cell)
-            problems += [f"{rel}: widget state but no widget view" for _ in states[:1]]
-            problems += [f"{rel}: loads {u} but shows no widget" for u in srcs
-                         if urlsplit(u).path.endswith(("embed-amd.js", "require.js"))]
-            continue
-        if len(states) != 1:
-            problems.append(f"{rel}: {len(views)} widget views but {len(states)} widget-state scripts")
-            continue
-        models = states[0]["state"]
-        problems += [f"{rel}: view of model {v['model_id']} has no saved state"
-                     for v in views if v["model_id"] not in models]
-        for model_id, model in models.items():
-            for module in (model["model_module"], model["state"].get("_view_module")):
-                if module and module not in BUNDLED_WIDGET_MODULES:
-                    problems.append(f"{rel}: model {model_id} needs {module}, which is not bundled "
-                                    "and would be fetched from a CDN")
-        if not any(urlsplit(u).path.endswith("_static/vendor/html-manager/embed-amd.js") for u in srcs):
-            problems.append(f"{rel}: has widget views but does not load the local embed-amd.js")
+        kinds = {kind for kind, _ in page.scripts} & {WIDGET_VIEW, WIDGET_STATE}
+        problems += [f"{rel}: carries {kind}" for kind in sorted(kinds)]
+        problems += [f"{rel}: loads {url}" for tag, url in page.loads if tag.startswith("<script")
+                     and urlsplit(url).path.endswith(("embed-amd.js", "require.js"))]
     assert not problems, "\n".join(problems)
 
 

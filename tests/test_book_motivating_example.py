@@ -221,13 +221,29 @@ def test_panel_rows_and_ledger(fig3):
         motivating_example.ledger_rows(search, other)
 
 
-def test_plots_draw(fig3):
+def test_plots_draw_the_runs(fig3):
+    """Figure 3 draws f and its exact convolutions (row 1) and every final iterate of every run
+    (rows 2-4); the search figure colours each cell by the member's count of claims."""
     fig = motivating_example.plot_figure3(fig3)
-    assert len(fig.axes) == 16
-    search = motivating_example.SearchResult([motivating_example.check_member(SMALL, trials=10, seeds=1)],
-                                     None, {})
+    axes = np.array(fig.axes).reshape(4, 4)
+    s, land = fig3.setting, fig3.setting.landscape()
+    xs = np.linspace(-motivating_example.SPAN, motivating_example.SPAN, 2001)
+    assert_allclose(axes[0, 0].lines[0].get_ydata(), land.f(xs))
+    for ax, level in zip(axes[0, 1:], motivating_example.LEVELS[1:]):
+        assert_allclose(ax.lines[0].get_ydata(), land.smoothed(xs, radius=s.radius(level)))
+    rows = (list(fig3.row2.values()), fig3.row3["noise"], fig3.row3["lr"])
+    panels = [(ax, run) for row, runs in zip(axes[1:], rows) for ax, run in zip(row, runs)]
+    assert len(panels) == 4 + 2 * len(fig3.row3["noise"])
+    for ax, run in panels:
+        dots = ax.lines[-1].get_xdata()  # the final iterates, drawn last (clipped to the panel)
+        lo, hi = ax.get_xlim()
+        assert_allclose(np.sort(dots), np.sort(np.clip(run.x[:, 0], lo, hi)))
+        assert sum(p.get_height() for p in ax.patches) > 0
+    search = motivating_example.SearchResult(
+        [motivating_example.check_member(SMALL, trials=10, seeds=1)], None, {})
     search.best = search.members[0]
-    assert len(motivating_example.plot_search(search).axes) == 1
+    (ax,) = motivating_example.plot_search(search).axes
+    assert ax.images[0].get_array()[0, 0] == search.members[0].count
 
 
 def test_bad_arguments():
