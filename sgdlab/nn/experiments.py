@@ -88,6 +88,7 @@ from .. import _validate as validate
 from . import distributed, io
 from .config import OPTIONS, ExperimentConfig, config_for
 from .names import EXPERIMENTS, SCALES
+from .seeds import Purpose, derive
 
 __all__ = ["EXPERIMENTS", "SCALES", "PROBE_BLOCK", "MEMBERS_PER_GROUP", "run", "load",
            "member_groups", "units_of"]
@@ -351,6 +352,14 @@ def _train_config(cfg, **changes):
     return TrainConfig(**values)
 
 
+def _trial_config(cfg, trial, **changes):
+    """The :class:`~sgdlab.nn.train.TrainConfig` of training run ``trial`` of ``cfg``: seed
+    ``derive(cfg.seed, Purpose.TRIAL, trial)`` (:mod:`sgdlab.nn.seeds`). Trial 0 is also the
+    one run of ``neighbourhood``, the shared epochs of ``allpairs`` and the base run of
+    ``spectrum``, so experiments of the same training settings share it."""
+    return _train_config(cfg, seed=derive(cfg.seed, Purpose.TRIAL, trial), **changes)
+
+
 def _weights(weights, device):
     """Weights (a memory map or array) as a tensor on ``device`` (a copy)."""
     import torch
@@ -373,7 +382,7 @@ def _trajectory(cfg, work):
 
     _, model, x, y = _setup(cfg)
     trials = work.phase([f"trial{i}" for i in range(cfg.trials)], lambda i: _run_arrays(
-        work.trained(_train_config(cfg, seed=cfg.seed + i), f"trial{i}")), cached=False)
+        work.trained(_trial_config(cfg, i), f"trial{i}")), cached=False)
     blocks = _blocks(cfg.epochs)
 
     def block(j):  # the weights come from the trial's folder (shared by all ranks)
@@ -417,7 +426,7 @@ def _neighbourhood(cfg, work):
 
     _, model, x, y = _setup(cfg)
     (trained,) = work.phase(["train"], lambda _: {
-        "weights": np.asarray(work.trained(_train_config(cfg), "trial0").weights)},
+        "weights": np.asarray(work.trained(_trial_config(cfg, 0), "trial0").weights)},
         cached=False)
     weights = _weights(trained["weights"], x.device)
     epochs = _probed_epochs(cfg)
@@ -426,7 +435,8 @@ def _neighbourhood(cfg, work):
     def ball(i):
         t = int(epochs[i])
         res = probe.neighbourhood_probe(model, weights[t], weights[-1], x, y, k=cfg.k,
-                                        rho=cfg.rho, seed=cfg.seed * 100_003 + t, **options)
+                                        rho=cfg.rho, seed=derive(cfg.seed, Purpose.BALL, t),
+                                        **options)
         return dict({name: np.float64(getattr(res, name)) for name in _BALL},
                     values=res.values.numpy())
 
@@ -480,12 +490,13 @@ def _allpairs(cfg, work):
     start = None
     if cfg.shared_epochs > 0:
         (shared,) = work.phase(["shared"], lambda _: {"start": np.asarray(work.trained(
-            _train_config(cfg, epochs=cfg.shared_epochs), "shared").weights)[-1]},
+            _trial_config(cfg, 0, epochs=cfg.shared_epochs), "shared").weights)[-1]},
             cached=False)
         start = shared["start"]
     groups = member_groups(cfg.members)
     parts = work.phase([f"members{a}-{b}" for a, b in groups], lambda g: {
-        "weights": _ensemble_unit(cfg, work, [cfg.seed + 1 + m for m in range(*groups[g])],
+        "weights": _ensemble_unit(cfg, work, [derive(cfg.seed, Purpose.MEMBER, m)
+                                              for m in range(*groups[g])],
                                   start, f"members{groups[g][0]}-{groups[g][1]}")},
         cached=False)
     trajectories = np.swapaxes(np.concatenate([p["weights"] for p in parts], axis=1), 0, 1)
@@ -547,7 +558,7 @@ def _spectrum(cfg, work):
     from . import nets
 
     dataset, model, x, y = _setup(cfg)
-    (base,) = work.phase(["base"], lambda _: _run_arrays(work.trained(_train_config(cfg),
+    (base,) = work.phase(["base"], lambda _: _run_arrays(work.trained(_trial_config(cfg, 0),
                                                                       "base"), weights=True),
                          cached=False)
     weights = _weights(base["weights"], x.device)
@@ -575,7 +586,8 @@ def _restart(cfg, work, model, weights, s, train_data, val):
     from . import probe
 
     cont = work.trained(_train_config(cfg, epochs=cfg.continue_epochs, lr=cfg.small_lr,
-                                      schedule="constant", seed=cfg.seed + 1000 + s),
+                                      schedule="constant",
+                                      seed=derive(cfg.seed, Purpose.RESTART, s)),
                         f"from{s}", start_params=weights[s].cpu().numpy(), start_epoch=s)
     path = _weights(cont.weights, weights.device)
     minimum = path[-1]

@@ -90,6 +90,7 @@ from torch.func import grad, vmap
 
 from .. import _validate as validate
 from . import checks, nets
+from .seeds import Purpose, derive
 
 __all__ = [
     "loss_at", "full_batch_grad",
@@ -628,16 +629,13 @@ def sample_ball(center, rho, k, *, generator):
     return center.detach() + directions * scale
 
 
-def _point_seed(seed, index):
-    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
-
-
 def neighbourhood_points(center, rho, k, *, seed=0, start=0, stop=None):
     """The points :func:`neighbourhood_probe` draws: rows ``start:stop`` of ``k`` uniform points
     in the ball of radius ``rho`` around ``center``.
 
-    Point ``i`` is ``sample_ball(center, rho, 1, generator=G_i)`` with ``G_i`` seeded from
-    ``(seed, i)``, so the points depend on ``seed`` only, not on how they are chunked.
+    Point ``i`` is ``sample_ball(center, rho, 1, generator=G_i)`` with ``G_i`` seeded by
+    ``derive(seed, Purpose.BALL_POINT, i)`` (:func:`sgdlab.nn.seeds.derive`), so the points
+    depend on ``seed`` only, not on how they are chunked.
 
     Parameters
     ----------
@@ -663,7 +661,8 @@ def neighbourhood_points(center, rho, k, *, seed=0, start=0, stop=None):
     device = center.device if isinstance(center, torch.Tensor) else "cpu"
     return torch.cat([
         sample_ball(center, rho, 1,
-                    generator=torch.Generator(device=device).manual_seed(_point_seed(seed, i)))
+                    generator=torch.Generator(device=device).manual_seed(
+                        derive(seed, Purpose.BALL_POINT, i)))
         for i in range(start, stop)
     ])
 
