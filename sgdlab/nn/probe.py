@@ -16,7 +16,9 @@ through a few inner products and norms:
   :func:`per_sample_grad_norms`);
 * 5.3: for 50 trajectories and their 50 final solutions, the inner product between the
   negative gradient at *any* epoch of *any* trajectory and the direction to *any* final
-  solution is almost always positive (:func:`all_pairs_inner_products`).
+  solution is almost always positive (:func:`all_pairs_inner_products`);
+* ours, not the paper's: with BatchNorm's batch statistics, the mean of an epoch's
+  mini-batch gradients is not the full-batch gradient (:func:`batchnorm_bias`).
 
 Conventions shared by every function:
 
@@ -101,6 +103,7 @@ __all__ = [
     "AllPairsResult", "one_point_convex_share", "ChunkingError", "chunking_error",
     "prefers_vmap", "default_memory_gb", "point_memory_bytes", "vmap_width",
     "CPU_MEMORY_GB", "CUDA_MEMORY_FRACTION", "ACTIVATION_COPIES", "PARAMETER_COPIES",
+    "batchnorm_bias",
 ]
 
 
@@ -499,6 +502,66 @@ def chunking_error(model, theta, x, y, batch_sizes):
         chunked_loss=rows["loss"], chunked_grad_norm=rows["norm"],
         loss_rel_diff=rows["loss_rel"], grad_norm_rel_diff=rows["norm_rel"],
         grad_rel_diff=rows["grad_rel"], cosine=rows["cos"])
+
+
+def batchnorm_bias(arch, weights=None, *, config):
+    """How far the mean of one epoch's mini-batch gradients is from the full-batch gradient.
+
+    With BatchNorm normalising by the statistics of the batch it is given, the loss of a
+    mini-batch is not the mean of its images' losses, so the average of the mini-batch
+    gradients of an epoch differs from the gradient of the same images taken as one batch
+    (without BatchNorm the two are equal): SGD's stochastic gradient is a biased estimate of
+    :math:`\nabla f`. Measured on the digits of ``config`` at the first, middle and last of
+    ``weights`` with :func:`full_batch_grad`, over the full mini-batches of
+    :func:`sgdlab.nn.train.epoch_batches` with seed 0 and epoch 0 (a fixed partition of the
+    images, less the last incomplete batch).
+
+    Parameters
+    ----------
+    arch : str
+        A network of :func:`sgdlab.nn.nets.build`.
+    weights : array_like, optional
+        Shape ``(E + 1, P)``: weights at every epoch start; default: the initialisation of
+        seed ``config.seed`` only.
+    config : sgdlab.nn.config.ExperimentConfig
+        Its ``dataset`` (digits), ``limit``, ``batch_size`` and ``seed``.
+
+    Returns
+    -------
+    list of dict
+        Per epoch measured: ``epoch``, ``batches`` (full mini-batches of the epoch),
+        ``relative`` (:math:`\\|\\bar g - g\\| / \\|g\\|`) and ``cosine`` (of :math:`\\bar g` and
+        :math:`g`), :math:`\\bar g` the mean of the mini-batch gradients, :math:`g` the gradient
+        of their union.
+
+    Raises
+    ------
+    ValueError
+        ``config`` is not a digits experiment.
+    """
+    from . import data
+    from .train import epoch_batches
+
+    if getattr(config, "dataset", None) != "digits":
+        validate.fail("config", "a digits experiment (the bias is measured on digits)",
+                      shown=f"dataset {getattr(config, 'dataset', None)!r}")
+    digits = data.load("digits", limit=config.limit)
+    model = nets.build(arch, digits.shape, digits.classes, seed=config.seed)
+    if weights is None:
+        weights = nets.flatten_params(model).numpy()[None]
+    weights = np.asarray(weights)
+    batches = epoch_batches(len(digits.y_train), config.batch_size, 0, 0)
+    used = batches.reshape(-1)  # the images of the epoch's full batches
+    rows = []
+    for epoch in sorted({0, (len(weights) - 1) // 2, len(weights) - 1}):
+        theta = torch.as_tensor(weights[epoch])
+        whole = full_batch_grad(model, theta, digits.x_train[used], digits.y_train[used])
+        mean = torch.stack([full_batch_grad(model, theta, digits.x_train[b], digits.y_train[b])
+                            for b in batches]).mean(0)
+        rows.append({"epoch": epoch, "batches": len(batches),
+                     "relative": float((mean - whole).norm() / whole.norm()),
+                     "cosine": float(mean @ whole / (mean.norm() * whole.norm()))})
+    return rows
 
 
 # --------------------------------------------------------------------------- Figure 5a
