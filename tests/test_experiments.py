@@ -304,6 +304,14 @@ def test_trajectory_and_neighbourhood_refuse_another_result(tmp_path):
         experiments.run_trajectory_and_neighbourhood("tiny", out=tmp_path, progress=False,
                                                      trajectory=dict(trials=1), epochs=1)
     assert not (tmp_path / "trajectory").exists()  # refused before training
+    # and a trajectory of another config, before the neighbourhood runs
+    experiments.run("trajectory", scale="tiny", out=tmp_path / "other" / "trajectory",
+                    epochs=1, trials=1, seed=1, progress=False)
+    with pytest.raises(FileExistsError, match="another config"):
+        experiments.run_trajectory_and_neighbourhood(
+            "tiny", out=tmp_path / "other", progress=False, trajectory=dict(trials=1),
+            neighbourhood=dict(epochs=2))
+    assert not (tmp_path / "other" / "neighbourhood").exists()
 
 
 def test_each_run_seed_is_derived_from_the_seed_and_its_purpose(tmp_path):

@@ -247,8 +247,10 @@ def _run_pair(configs, options, scale, out, resume, progress, keep_weights):
     first, second = (out / name for name in ("trajectory", "neighbourhood"))
     shared = (_trial_config(configs["trajectory"], 0)
               == _trial_config(configs["neighbourhood"], 0))
-    if shared and not resume:  # resuming the link must not hide another config's result
-        decision = _decide(configs["neighbourhood"], second, resume)
+    for name, folder in (("trajectory", first), ("neighbourhood", second)):
+        # refuse before training anything (the neighbourhood resumes a shared run: it must
+        # not overwrite another config's result either)
+        decision = _decide(configs[name], folder, resume)
         if decision not in ("load", "run"):
             raise FileExistsError(decision)
     results = {"trajectory": run("trajectory", scale=scale, out=first, resume=resume,
