@@ -2,10 +2,12 @@
 asserted: the numbers of a quick run mean little)."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -13,16 +15,21 @@ REPO = Path(__file__).resolve().parents[1]
 pytest.importorskip("torch")
 
 
-def _run(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "sgdlab.bench", *args], cwd=REPO,
+def _run(*args, timeout=300, cwd=REPO):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    return subprocess.run([sys.executable, "-m", "sgdlab.bench", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=timeout, check=False)
 
 
 @pytest.fixture(scope="module")
-def report():
-    # one thread: two OpenMP threads crawl on a 2-core machine that is busy with other work
-    proc = _run("probe", "--quick", "--threads", "1")
+def report(tmp_path_factory):
+    # one thread: two OpenMP threads crawl on a 2-core machine that is busy with other work;
+    # run in an empty folder, which must stay empty (the benchmark only prints its report)
+    folder = tmp_path_factory.mktemp("bench-probe")
+    proc = _run("probe", "--quick", "--threads", "1", cwd=folder)
     assert proc.returncode == 0, proc.stderr[-4000:]
+    assert not any(folder.iterdir()), sorted(p.name for p in folder.iterdir())
     return json.loads(proc.stdout)
 
 
@@ -41,25 +48,71 @@ def test_report_keys(report):
     assert report["all_goals_met"] == all(e["pass"] for e in report["goals"].values())
 
 
+def _close(a, b):
+    """Equal to the report's rounding (5 significant digits per number)."""
+    return a == pytest.approx(b, rel=2e-4)
+
+
+def _ratios_agree(entry, prefix=""):
+    """``speedup`` is the median of the rounds' ratios, ``speedup_range`` their extremes."""
+    runs = entry[f"{prefix}speedup_runs"]
+    assert len(runs) == entry["rounds"] >= 1
+    assert _close(entry[f"{prefix}speedup"], float(np.median(runs)))
+    assert entry[f"{prefix}speedup_range"] == [min(runs), max(runs)]
+
+
 @pytest.mark.slow
 def test_report_numbers(report):
-    per_sample = report["per_sample_grad_norms"]
-    assert per_sample["vmap_s"] > 0 and per_sample["loop_s"] > 0 and per_sample["speedup"] > 0
-    assert per_sample["max_rel_diff"] < 1e-3          # vmap and loop: the same numbers
-    ensemble = report["ensemble_epoch"]
-    assert ensemble["steps_per_epoch"] >= 1 and ensemble["speedup"] > 0
-    assert min(ensemble["grouped_s"], ensemble["vmap_s"], ensemble["sequential_s"]) > 0
-    neighbourhood = report["neighbourhood_probe"]
-    assert neighbourhood["points_per_s"] > 0 and neighbourhood["max_abs_diff_vs_loop"] < 1e-2
-    assert neighbourhood["default_path"] == "loop" and neighbourhood["default_over_loop"] == 1
+    from sgdlab.bench.probe import ROUNDS
+    from sgdlab.nn import probe
+
+    cfg = report["config"]
+    per_sample, ensemble = report["per_sample_grad_norms"], report["ensemble_epoch"]
+    neighbourhood, training = report["neighbourhood_probe"], report["resnet34_training"]
+    # counts: the quick settings the report states
+    assert per_sample["n"] == cfg["per_sample"]["n"]
+    assert per_sample["rounds"] == cfg["per_sample"]["repeats"] == 1
+    assert ensemble["members"] == cfg["ensemble"]["members"]
+    assert ensemble["rounds"] == cfg["ensemble"]["repeats"] == 1
+    assert ensemble["n_train"] == cfg["ensemble"]["limit"]
+    assert ensemble["steps_per_epoch"] == ensemble["n_train"] // ensemble["batch_size"]
+    assert neighbourhood["k"] == cfg["neighbourhood"]["k"]
+    assert neighbourhood["chunk"] == cfg["neighbourhood"]["chunk"]
+    assert neighbourhood["n_train"] == cfg["neighbourhood"]["limit"]
+    assert neighbourhood["rounds"] == ROUNDS  # the quick run keeps the default rounds
+    assert (training["steps"], training["batch_size"], training["warmup_steps"]) == (
+        cfg["resnet34"]["steps"], cfg["resnet34"]["batch_size"], cfg["resnet34"]["warmup"])
+    # ratios: each the median of its rounds' ratios; one round: the quotient of the two times
     for entry, prefix in [(per_sample, ""), (ensemble, ""), (ensemble, "vmap_"),
                           (neighbourhood, "")]:
-        runs = entry[f"{prefix}speedup_runs"]
-        assert len(runs) == entry["rounds"] >= 1
-        low, high = entry[f"{prefix}speedup_range"]
-        assert low == min(runs) and high == max(runs) and low <= entry[f"{prefix}speedup"] <= high
-    training = report["resnet34_training"]
-    assert training["device"] == "cpu" and training["images_per_s"] > 0 and "note" in training
+        _ratios_agree(entry, prefix)
+    assert _close(per_sample["speedup"], per_sample["loop_s"] / per_sample["vmap_s"])
+    assert _close(ensemble["speedup"], ensemble["sequential_s"] / ensemble["grouped_s"])
+    assert _close(ensemble["vmap_speedup"], ensemble["sequential_s"] / ensemble["vmap_s"])
+    # rates: counts over times
+    steps = ensemble["members"] * ensemble["steps_per_epoch"]
+    for path in ("grouped", "vmap", "sequential"):
+        assert _close(ensemble[f"member_steps_per_s_{path}"], steps / ensemble[f"{path}_s"])
+    assert _close(neighbourhood["points_per_s"], neighbourhood["k"] / neighbourhood["vmap_s"])
+    assert _close(neighbourhood["loop_points_per_s"],
+                  neighbourhood["k"] / neighbourhood["loop_s"])
+    assert _close(training["images_per_s"],
+                  training["steps"] * training["batch_size"] / training["seconds"])
+    # the default path is the probe's own choice on this device, and its gain over the loop
+    vmap = probe.prefers_vmap("cpu")
+    assert neighbourhood["default_path"] == ("vmap" if vmap else "loop")
+    assert neighbourhood["default_over_loop"] == (neighbourhood["speedup"] if vmap else 1)
+    # the goals report the measured speed-ups; the whole run took at least the timed parts
+    assert report["goals"]["per_sample_vmap_speedup"]["measured"] == per_sample["speedup"]
+    assert report["goals"]["ensemble_speedup"]["measured"] == ensemble["speedup"]
+    timed = (per_sample["vmap_s"] + per_sample["loop_s"] + ensemble["grouped_s"]
+             + ensemble["vmap_s"] + ensemble["sequential_s"] + neighbourhood["vmap_s"]
+             + neighbourhood["loop_s"] + training["seconds"])
+    assert report["total_s"] >= timed * (1 - 2e-4)
+    # the fast paths compute the same numbers as their loops
+    assert per_sample["max_rel_diff"] < 1e-3
+    assert neighbourhood["max_abs_diff_vs_loop"] < 1e-2
+    assert training["device"] == "cpu" and "note" in training
 
 
 def test_plain_benchmark_does_not_import_torch():

@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
-from sgdlab.book import nn_trajectory, results, style  # noqa: E402
+from sgdlab.book import results, style  # noqa: E402
 
 
 def test_scale_from_env(monkeypatch):
@@ -63,31 +63,6 @@ def test_saved_result_loads_a_folder_or_returns_none(tmp_path):
     _write_result(tmp_path / "paper" / "spectrum-cifar10-resnet", "allpairs")
     with pytest.raises(ValueError, match="holds a 'allpairs' result, expected 'spectrum'"):
         results.saved_result("spectrum", "cifar10", "resnet", root=tmp_path)
-
-
-def test_trajectory_and_neighbourhood_share_one_run(torch_one_thread):
-    traj, nbhd, weights = nn_trajectory.trajectory_and_neighbourhood(
-        "resnet", "tiny", trajectory=dict(trials=1), keep_weights=True)
-    epochs = traj["config"]["epochs"]
-    assert traj["config"]["experiment"] == "trajectory"
-    assert nbhd["config"]["experiment"] == "neighbourhood"
-    assert weights.shape == (epochs + 1, traj["summary"]["parameters"])
-    # the balls are centred on the kept run's epochs, with its final point as the target
-    expected = [np.linalg.norm(weights[-1].astype(np.float64) - weights[t]) for t in
-                nbhd["arrays"]["epochs"]]
-    assert_allclose(nbhd["arrays"]["distance"], expected, rtol=1e-5)
-    # ... which is trial 0 of the trajectory experiment: the same training curve
-    assert traj["arrays"]["inner"].shape == (1, epochs)
-    again, _ = nn_trajectory.trajectory_and_neighbourhood("resnet", "tiny",
-                                                        trajectory=dict(trials=1))
-    assert_allclose(again["arrays"]["inner"], traj["arrays"]["inner"])
-
-
-def test_trajectory_and_neighbourhood_with_other_settings(torch_one_thread):
-    traj, nbhd = nn_trajectory.trajectory_and_neighbourhood(
-        "resnet", "tiny", trajectory=dict(trials=1, epochs=2), neighbourhood=dict(epochs=3))
-    assert traj["config"]["epochs"] == 2 and nbhd["config"]["epochs"] == 3
-    assert nbhd["arrays"]["values"].shape[0] == 3
 
 
 def test_lr_drops():
@@ -160,23 +135,6 @@ def test_show_results_prefers_saved_folders_and_adds_cifar100(tmp_path):
     assert calls == [] and not runs.computed() and runs.weights == {}
     with pytest.raises(TypeError, match="compute must be a callable"):
         results.show_results(("trajectory",), archs, None, scale="tiny", root=tmp_path)
-
-
-def test_batchnorm_bias_vanishes_with_one_batch(torch_one_thread):
-    from sgdlab.nn import nets
-    from sgdlab.nn.experiments import config_for
-
-    one = config_for("trajectory", "tiny", batch_size=256)  # limit 256: one batch per epoch
-    rows = nn_trajectory.batchnorm_bias("resnet", config=one)
-    assert [r["batches"] for r in rows] == [1] and rows[0]["epoch"] == 0
-    assert rows[0]["relative"] < 1e-5 and rows[0]["cosine"] > 1 - 1e-6
-    init = nets.flatten_params(nets.build("resnet", (1, 8, 8), 10)).numpy()
-    rows = nn_trajectory.batchnorm_bias("resnet", np.stack([init] * 3),
-                                     config=config_for("trajectory", "tiny", batch_size=64))
-    assert [r["epoch"] for r in rows] == [0, 1, 2] and rows[0]["batches"] == 4
-    assert rows[0]["relative"] > 1e-3  # BatchNorm with mini-batch statistics: a real bias
-    with pytest.raises(ValueError, match="config must be a digits experiment"):
-        nn_trajectory.batchnorm_bias("resnet", config=config_for("trajectory", "paper"))
 
 
 def test_run_colors_and_log_or_symlog():

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from sgdlab.nn import distributed, experiments, plan
+from sgdlab.nn.seeds import Purpose, derive
 
 REPO = Path(__file__).resolve().parents[1]
 TORCHRUN = Path(sys.executable).with_name("torchrun")
@@ -275,5 +276,6 @@ def test_member_group_resumes_from_its_last_epoch(tmp_path, monkeypatch):
                             resume=True)
     with np.load(weights) as npz:
         assert npz["weights"].shape[:2] == (3, 2)
-    assert calls == [[1, 2]]  # one epoch of members 0 and 1 (seeds 1, 2), nothing else
+    members = [derive(0, Purpose.MEMBER, m) for m in (0, 1)]
+    assert calls == [members]  # one epoch of members 0 and 1 (their seeds), nothing else
     _assert_same_result(first, again)

@@ -248,3 +248,77 @@ def test_cli_ranks_without_plan_is_an_error(tmp_path, capsys):
                   "4"])
     assert stop.value.code == 2 and "--ranks is only for --plan" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing ran
+
+
+# -- trajectory and neighbourhood on one training run ---------------------------------------
+def _same_result(a, b):
+    assert a["config"] == b["config"] and a["summary"] == b["summary"]
+    assert sorted(a["arrays"]) == sorted(b["arrays"])
+    for key, value in a["arrays"].items():
+        np.testing.assert_array_equal(b["arrays"][key], value)
+
+
+def test_trajectory_and_neighbourhood_share_one_run(tmp_path):
+    pair = experiments.run_trajectory_and_neighbourhood(
+        "tiny", out=tmp_path, progress=False, keep_weights=True, trajectory=dict(trials=1))
+    traj, nbhd, weights = pair["trajectory"], pair["neighbourhood"], pair["weights"]
+    epochs = traj["config"]["epochs"]
+    assert traj["config"]["experiment"] == "trajectory"
+    assert nbhd["config"]["experiment"] == "neighbourhood"
+    assert weights.shape == (epochs + 1, traj["summary"]["parameters"])
+    # the neighbourhood's run is a link to the trajectory's trial 0, trained once
+    link = tmp_path / "neighbourhood" / "trial0"
+    assert link.is_symlink() and link.resolve() == (tmp_path / "trajectory" / "trial0").resolve()
+    # the balls are centred on the kept run's epochs, with its final point as the target
+    expected = [np.linalg.norm(weights[-1].astype(np.float64) - weights[t]) for t in
+                nbhd["arrays"]["epochs"]]
+    np.testing.assert_allclose(nbhd["arrays"]["distance"], expected, rtol=1e-5)
+    # ... and the results are those of each experiment run alone
+    _same_result(experiments.run("trajectory", scale="tiny", trials=1, progress=False), traj)
+    _same_result(experiments.run("neighbourhood", scale="tiny", progress=False), nbhd)
+    # a second call loads both folders; without out a temporary folder gives the same
+    again = experiments.run_trajectory_and_neighbourhood(
+        "tiny", out=tmp_path, progress=False, trajectory=dict(trials=1))
+    assert sorted(again) == ["neighbourhood", "trajectory"]
+    _same_result(again["neighbourhood"], nbhd)
+    fresh = experiments.run_trajectory_and_neighbourhood("tiny", progress=False,
+                                                         trajectory=dict(trials=1))
+    _same_result(fresh["trajectory"], traj)
+
+
+def test_trajectory_and_neighbourhood_with_other_settings(tmp_path):
+    pair = experiments.run_trajectory_and_neighbourhood(
+        "tiny", out=tmp_path, progress=False, trajectory=dict(trials=1, epochs=2),
+        neighbourhood=dict(epochs=3), seed=4)
+    traj, nbhd = pair["trajectory"], pair["neighbourhood"]
+    assert traj["config"]["epochs"] == 2 and nbhd["config"]["epochs"] == 3
+    assert traj["config"]["seed"] == nbhd["config"]["seed"] == 4  # shared overrides
+    assert nbhd["arrays"]["values"].shape[0] == 3
+    assert not (tmp_path / "neighbourhood" / "trial0").is_symlink()  # its own run
+
+
+def test_trajectory_and_neighbourhood_refuse_another_result(tmp_path):
+    experiments.run("neighbourhood", scale="tiny", out=tmp_path / "neighbourhood", seed=1,
+                    epochs=1, progress=False)
+    with pytest.raises(FileExistsError, match="another config"):
+        experiments.run_trajectory_and_neighbourhood("tiny", out=tmp_path, progress=False,
+                                                     trajectory=dict(trials=1), epochs=1)
+    assert not (tmp_path / "trajectory").exists()  # refused before training
+    # and a trajectory of another config, before the neighbourhood runs
+    experiments.run("trajectory", scale="tiny", out=tmp_path / "other" / "trajectory",
+                    epochs=1, trials=1, seed=1, progress=False)
+    with pytest.raises(FileExistsError, match="another config"):
+        experiments.run_trajectory_and_neighbourhood(
+            "tiny", out=tmp_path / "other", progress=False, trajectory=dict(trials=1),
+            neighbourhood=dict(epochs=2))
+    assert not (tmp_path / "other" / "neighbourhood").exists()
+
+
+def test_each_run_seed_is_derived_from_the_seed_and_its_purpose(tmp_path):
+    from sgdlab.nn.seeds import Purpose, derive
+
+    experiments.run("trajectory", scale="tiny", out=tmp_path, progress=False, seed=3,
+                    epochs=1)
+    for trial in (0, 1):
+        saved = json.loads((tmp_path / f"trial{trial}" / "config.json").read_text())
+        assert saved["config"]["seed"] == derive(3, Purpose.TRIAL, trial)

@@ -130,18 +130,28 @@ def test_functional_call_under_vmap(arch):
     np.testing.assert_allclose(out2.detach(), out.detach(), atol=1e-6)
 
 
-def test_bad_arguments():
-    with pytest.raises(ValueError, match=r"arch must be one of \('resnet', 'densenet', "
-                                         r"'resnet34', 'densenet100'\), got 'vgg'"):
-        nets.build("vgg", (3, 32, 32), 10)
-    with pytest.raises(ValueError, match="in_shape"):
-        nets.build("resnet", (3, 32), 10)
-    with pytest.raises(ValueError, match="in_shape"):
-        nets.build("resnet", (3, 2, 2), 10)
-    with pytest.raises(ValueError, match="classes"):
-        nets.build("resnet", (3, 32, 32), 0)
-    with pytest.raises(ValueError, match="seed"):
-        nets.build("resnet", (3, 32, 32), 10, seed=-1)
+@pytest.mark.parametrize("args, kwargs, error, message", [
+    (("vgg", (3, 32, 32), 10), {}, ValueError,
+     r"arch must be one of \('resnet', 'densenet', 'resnet34', 'densenet100'\), got 'vgg'"),
+    (("resnet", 5, 10), {}, TypeError, r"in_shape must be a tuple \(C, H, W\), got 5"),
+    (("resnet", (3, 32), 10), {}, ValueError,
+     r"in_shape must be \(C, H, W\) with positive sizes, got \(3, 32\)"),
+    (("resnet", (0, 8, 8), 10), {}, ValueError,
+     r"in_shape must be \(C, H, W\) with positive sizes, got \(0, 8, 8\)"),
+    (("resnet", (3, 2, 2), 10), {}, ValueError,
+     r"in_shape must be of images of at least 4x4 pixels \(the networks downsample twice\), "
+     r"got \(3, 2, 2\)"),
+    (("resnet", (3, 32, 32), 0), {}, ValueError, r"classes must be an integer >= 1, got 0$"),
+    (("resnet", (3, 32, 32), 2.5), {}, TypeError, r"classes must be an integer >= 1, got 2\.5$"),
+    (("resnet", (3, 32, 32), 10), dict(seed=-1), ValueError,
+     r"seed must be an integer >= 0 and < 9\.22337e\+18, got -1$"),
+    (("resnet", (3, 32, 32), 10), dict(seed="0"), TypeError,
+     r"seed must be an integer >= 0 and < .*, got '0'$"),
+])
+def test_bad_arguments(args, kwargs, error, message):
+    """Each message names the argument, what it must be and the value received."""
+    with pytest.raises(error, match=message):
+        nets.build(*args, **kwargs)
 
 
 def test_functional_loss_is_the_models_loss():

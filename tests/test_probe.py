@@ -562,3 +562,31 @@ def test_chunked_gradient_memory_does_not_grow_with_images():
                        - probe.point_memory_bytes(model, theta, x[:256])) / 2**20
     assert abs(large["above_data_mb"] - small["above_data_mb"]) < 0.1 * one_pass_growth
     assert large["estimate_mb"] == small["estimate_mb"]
+
+
+def test_batchnorm_bias_vanishes_with_one_batch():
+    from sgdlab.nn import nets
+    from sgdlab.nn.experiments import config_for
+
+    one = config_for("trajectory", "tiny", batch_size=256)  # limit 256: one batch per epoch
+    rows = probe.batchnorm_bias("resnet", config=one)
+    assert [r["batches"] for r in rows] == [1] and rows[0]["epoch"] == 0
+    assert rows[0]["relative"] < 1e-5 and rows[0]["cosine"] > 1 - 1e-6
+    # several batches: BatchNorm with mini-batch statistics gives a real bias
+    config = config_for("trajectory", "tiny", batch_size=64, seed=2)
+    init = nets.flatten_params(nets.build("resnet", (1, 8, 8), 10, seed=2)).numpy()
+    rows = probe.batchnorm_bias("resnet", np.stack([init] * 5), config=config)
+    assert [r["epoch"] for r in rows] == [0, 2, 4] and rows[0]["batches"] == 4
+    assert rows[0]["relative"] > 1e-3 and -1 <= rows[0]["cosine"] < 1 - 1e-9
+    # the same weights give the same rows; without weights, the initialisation of the seed
+    values = [{k: v for k, v in r.items() if k != "epoch"} for r in rows]
+    assert values[0] == values[1] == values[2]
+    assert probe.batchnorm_bias("resnet", config=config) == rows[:1]
+
+
+def test_batchnorm_bias_needs_digits():
+    from sgdlab.nn.experiments import config_for
+
+    with pytest.raises(ValueError, match="config must be a digits experiment .*, got dataset "
+                       "'cifar10'"):
+        probe.batchnorm_bias("resnet", config=config_for("trajectory", "paper"))

@@ -9,8 +9,6 @@ this module imports neither torch nor the experiments (they load on first use).
 from __future__ import annotations
 
 import math
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
@@ -29,16 +27,16 @@ from .tables import (
     run_name,
 )
 
-__all__ = ["trajectory_runs", "trajectory_and_neighbourhood", "batchnorm_bias", "bias_table",
-           "chunking_table", "trajectory_table", "neighbourhood_table", "steps_table",
-           "trajectory_ledger"]
+__all__ = ["trajectory_runs", "bias_table", "chunking_table", "trajectory_table",
+           "neighbourhood_table", "steps_table", "trajectory_ledger"]
 
 
 def trajectory_runs(scale, *, trajectory=None, neighbourhood=None, root=None):
     """What chapter ``nn-trajectory`` shows (Sections 5.1, 5.2): :func:`show_results` of the
     ``trajectory`` and ``neighbourhood`` experiments, the paper's ResNet-34 and DenseNet-100
     when saved, else our ResNet-14 and DenseNet-BC-22 through
-    :func:`trajectory_and_neighbourhood` (one training run for both, weights kept).
+    :func:`sgdlab.nn.experiments.run_trajectory_and_neighbourhood` (one training run for
+    both, weights kept).
 
     Parameters
     ----------
@@ -51,121 +49,21 @@ def trajectory_runs(scale, *, trajectory=None, neighbourhood=None, root=None):
     -------
     sgdlab.book.results.Section5Runs
     """
+    from ..nn.experiments import run_trajectory_and_neighbourhood
+
     def compute(arch):
-        traj, nbhd, weights = trajectory_and_neighbourhood(
-            arch, scale, trajectory=trajectory, neighbourhood=neighbourhood,
-            keep_weights=True)
-        return {"trajectory": traj, "neighbourhood": nbhd, "weights": weights}
+        return run_trajectory_and_neighbourhood(
+            scale, arch=arch, trajectory=trajectory, neighbourhood=neighbourhood,
+            keep_weights=True, progress=False)
 
     return show_results(("trajectory", "neighbourhood"),
                         {"resnet": "resnet34", "densenet": "densenet100"}, compute,
                         scale=scale, root=root)
 
 
-def trajectory_and_neighbourhood(arch, scale, *, trajectory=None, neighbourhood=None,
-                                 keep_weights=False, progress=False):
-    """Run the ``trajectory`` and ``neighbourhood`` experiments on one training run.
-
-    The neighbourhood experiment probes the balls around the epochs of one run with seed
-    ``seed``, which is trial 0 of the trajectory experiment when both have the same training
-    settings. Both run in one temporary folder (removed afterwards, so nothing stale is ever
-    shown); the neighbourhood experiment's ``trial0`` is then a link to the trajectory's, and it
-    runs with ``resume=True``, so trial 0 is trained once.
-
-    Parameters
-    ----------
-    arch : str
-    scale : str
-    trajectory, neighbourhood : dict, optional
-        Overrides of each experiment's preset (:func:`sgdlab.nn.config.config_for`).
-    keep_weights : bool
-        Also return the weights of trial 0 at every epoch start, shape ``(E + 1, P)``.
-    progress : bool
-
-    Returns
-    -------
-    tuple
-        The two results (dicts with ``config``, ``summary``, ``arrays``), and with
-        ``keep_weights`` a third item, the weights of trial 0 (a NumPy array).
-    """
-    from ..nn.experiments import config_for, run
-
-    trajectory, neighbourhood = dict(trajectory or {}), dict(neighbourhood or {})
-    first = config_for("trajectory", scale, arch=arch, **trajectory).to_dict()
-    second = config_for("neighbourhood", scale, arch=arch, **neighbourhood).to_dict()
-    shared = ("dataset", "data_dir", "arch", "epochs", "batch_size", "lr", "schedule", "seed",
-              "device", "limit")
-    differ = [name for name in shared if first[name] != second[name]]
-    with tempfile.TemporaryDirectory(prefix="sgdlab-trajectory-") as tmp:
-        traj = run("trajectory", scale=scale, out=tmp, progress=progress, arch=arch,
-                   **trajectory)
-        folder = Path(tmp) / "neighbourhood"
-        if not differ:  # the same training run: reuse it (a finished run is loaded)
-            folder.mkdir()
-            (folder / "trial0").symlink_to(Path(tmp) / "trial0", target_is_directory=True)
-        nbhd = run("neighbourhood", scale=scale, out=folder, resume=True, progress=progress,
-                   arch=arch, **neighbourhood)
-        if keep_weights:
-            return traj, nbhd, np.array(np.load(Path(tmp) / "trial0" / "weights.npy"))
-    return traj, nbhd
-
-
-def batchnorm_bias(arch, weights=None, *, config):
-    """How far the mean of one epoch's mini-batch gradients is from the full-batch gradient.
-
-    With BatchNorm normalising by the statistics of the batch it is given, the loss of a
-    mini-batch is not the mean of its images' losses, so the average of the mini-batch
-    gradients of an epoch differs from the gradient of the same images taken as one batch
-    (without BatchNorm the two are equal). Measured on the digits of ``config`` at the first,
-    middle and last of ``weights`` with :func:`sgdlab.nn.probe.full_batch_grad`.
-
-    Parameters
-    ----------
-    arch : str
-        A network of :func:`sgdlab.nn.nets.build`.
-    weights : array_like, optional
-        Shape ``(E + 1, P)``: weights at every epoch start; default: the initialisation only.
-    config : sgdlab.nn.config.ExperimentConfig
-        Its ``dataset`` (digits), ``limit`` and ``batch_size``.
-
-    Returns
-    -------
-    list of dict
-        Per epoch measured: ``epoch``, ``batches`` (full mini-batches of the epoch),
-        ``relative`` (:math:`\\|\\bar g - g\\| / \\|g\\|`) and ``cosine`` (of :math:`\\bar g` and
-        :math:`g`), :math:`\\bar g` the mean of the mini-batch gradients, :math:`g` the gradient
-        of their union.
-    """
-    import torch
-
-    from ..nn import data, nets, probe
-    from ..nn.train import epoch_batches
-
-    if config.dataset != "digits":
-        validate.fail("config", "a digits experiment (the bias is measured on digits)",
-                      shown=f"dataset {config.dataset!r}")
-    digits = data.load("digits", limit=config.limit)
-    model = nets.build(arch, digits.shape, digits.classes, seed=config.seed)
-    if weights is None:
-        weights = nets.flatten_params(model).numpy()[None]
-    weights = np.asarray(weights)
-    batches = epoch_batches(len(digits.y_train), config.batch_size, 0, 0)
-    used = batches.reshape(-1)  # the images of the epoch's full batches
-    rows = []
-    for epoch in sorted({0, (len(weights) - 1) // 2, len(weights) - 1}):
-        theta = torch.as_tensor(weights[epoch])
-        whole = probe.full_batch_grad(model, theta, digits.x_train[used], digits.y_train[used])
-        mean = torch.stack([probe.full_batch_grad(model, theta, digits.x_train[b],
-                                                  digits.y_train[b]) for b in batches]).mean(0)
-        rows.append({"epoch": epoch, "batches": len(batches),
-                     "relative": float((mean - whole).norm() / whole.norm()),
-                     "cosine": float(mean @ whole / (mean.norm() * whole.norm()))})
-    return rows
-
-
 def bias_table(bias, prefix):
     """The BatchNorm bias of the stochastic gradient
-    (:func:`sgdlab.book.nn_trajectory.batchnorm_bias`), one row per network and epoch.
+    (:func:`sgdlab.nn.probe.batchnorm_bias`), one row per network and epoch.
 
     Glues ``{prefix}-largest`` (the largest relative difference of each network, as a
     percentage) and ``{prefix}-cosine`` (the smallest cosine of each).
@@ -173,7 +71,7 @@ def bias_table(bias, prefix):
     Parameters
     ----------
     bias : dict
-        Network label -> the rows of :func:`~sgdlab.book.nn_trajectory.batchnorm_bias`.
+        Network label -> the rows of :func:`~sgdlab.nn.probe.batchnorm_bias`.
     prefix : str
 
     Returns

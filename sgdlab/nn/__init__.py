@@ -2,6 +2,7 @@
 
 =============== ==========================================================================
 ``names``       the names it accepts (data sets, archs, ...) and the training settings' check
+``seeds``       the one derivation of seeds: the user's seed, a named purpose, indices
 ``io``          atomic files: JSON, ``.npz`` / ``.npy``, checkpoints
 ``checks``      the checks of tensor arguments (models, parameter vectors, data)
 ``data``        digits (ships with scikit-learn) and a local CIFAR copy, as tensors
@@ -18,7 +19,7 @@
 =============== ==========================================================================
 
 Importing :mod:`sgdlab.nn` itself is cheap; each submodule imports torch when first used
-(``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``), except ``names``, ``io``,
+(``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``), except ``names``, ``seeds``, ``io``,
 ``config``, ``protocol``, ``experiments``, ``distributed`` and ``plan``, which import it only
 when they train, probe, time or count parameters. It imports the core (:mod:`sgdlab`), never
 :mod:`sgdlab.book`.
@@ -26,7 +27,7 @@ when they train, probe, time or count parameters. It imports the core (:mod:`sgd
 
 import importlib
 
-SUBMODULES = ("names", "io", "checks", "data", "nets", "grouped", "train", "probe",
+SUBMODULES = ("names", "seeds", "io", "checks", "data", "nets", "grouped", "train", "probe",
               "config", "protocol", "experiments", "distributed", "plan")
 __all__ = list(SUBMODULES)
 

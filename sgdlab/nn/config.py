@@ -48,7 +48,8 @@ class ExperimentConfig:
     lr: float = _knob(0.1, "initial step size (0.1 in the paper)")
     schedule: str = _knob("step", "step: lr, lr/10 after half the epochs, lr/100 after three "
                           "quarters; smooth: x0.99 per epoch; constant", SCHEDULES)
-    seed: int = _knob(0, "seed of the first run (others add to it)")
+    seed: int = _knob(0, "the experiment's seed: every run, ball and member draws its own "
+                      "seed from it and a named purpose (sgdlab.nn.seeds)")
     device: str = _knob("cpu", "where to train and probe", DEVICES)
     limit: int | None = _knob(None, "use only the first N images of each split")
     k: int = _knob(100, "neighbourhood: points per ball (paper: 100)")

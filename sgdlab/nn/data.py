@@ -50,6 +50,7 @@ import torch
 from .. import _validate as validate
 from .io import write_atomic
 from .names import DATASETS, VAL_SPLITS
+from .seeds import Purpose, derive
 
 __all__ = ["DATASETS", "VAL_SPLITS", "HOLDOUT_FRACTION", "HOLDOUT_SEED", "PAD", "Dataset",
            "load", "holdout_indices", "augmentation", "augment", "safe_pickle_load",
@@ -61,8 +62,6 @@ HOLDOUT_SEED = 0
 """Seed of the permutation that picks the holdout images, fixed so that every run shares them."""
 PAD = 4
 """Zero pixels added on each side before the random crop of :func:`augment`."""
-_AUGMENT_STREAM = 0xA06
-"""Third word of the augmentation generator's seed (the batch order uses two words)."""
 
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
 
@@ -324,10 +323,10 @@ def _load_cifar(name, data_dir, limit, split):
 def augmentation(n, seed, epoch):
     """The random crops and flips of epoch ``epoch`` for ``n`` training images.
 
-    Drawn with a CPU :class:`torch.Generator` seeded by ``(seed, epoch)`` alone (a
-    :class:`numpy.random.SeedSequence` hash of ``[seed, epoch, stream]``, another stream than
-    the batch order's), so the same (seed, epoch) always gives the same draws and a resumed
-    run repeats them.
+    Drawn with a CPU :class:`torch.Generator` seeded by ``(seed, epoch)`` alone
+    (``derive(seed, Purpose.AUGMENT, epoch)``, :func:`sgdlab.nn.seeds.derive`: another
+    purpose than the batch order's), so the same (seed, epoch) always gives the same draws
+    and a resumed run repeats them.
 
     Parameters
     ----------
@@ -343,9 +342,8 @@ def augmentation(n, seed, epoch):
         padded image) and ``flips`` (n,) bool, indexed by image.
     """
     n = validate.integer("n", n, low=1)
-    key = np.random.SeedSequence([validate.seed("seed", seed),
-                                  validate.integer("epoch", epoch, low=0), _AUGMENT_STREAM])
-    generator = torch.Generator().manual_seed(int(key.generate_state(1, np.uint64)[0] >> 1))
+    key = derive(seed, Purpose.AUGMENT, validate.integer("epoch", epoch, low=0))
+    generator = torch.Generator().manual_seed(key)
     offsets = torch.randint(0, 2 * PAD + 1, (n, 2), generator=generator)
     flips = torch.randint(0, 2, (n,), generator=generator).bool()
     return offsets, flips

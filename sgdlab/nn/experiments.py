@@ -20,6 +20,10 @@ The experiments (with the paper's sections and figures):
     From several epochs of an lr-0.1 run, continue with a small lr; loss of each minimum,
     distance from the init, one-point convexity.
 
+The neighbourhood experiment's one training run is trial 0 of the trajectory experiment when
+their training settings agree (the seeds of every run come from :func:`sgdlab.nn.seeds.derive`);
+:func:`run_trajectory_and_neighbourhood` runs both and trains that run once.
+
 Scales: ``paper`` is the paper's setting (CIFAR, 300 epochs, ...; needs a GPU and the data
 folder), ``book`` fits the book's build on a 2-core CPU with scikit-learn's digits, ``tiny`` is
 for the tests. Any field can be overridden.
@@ -88,9 +92,10 @@ from .. import _validate as validate
 from . import distributed, io
 from .config import OPTIONS, ExperimentConfig, config_for
 from .names import EXPERIMENTS, SCALES
+from .seeds import Purpose, derive
 
-__all__ = ["EXPERIMENTS", "SCALES", "PROBE_BLOCK", "MEMBERS_PER_GROUP", "run", "load",
-           "member_groups", "units_of"]
+__all__ = ["EXPERIMENTS", "SCALES", "PROBE_BLOCK", "MEMBERS_PER_GROUP", "run",
+           "run_trajectory_and_neighbourhood", "load", "member_groups", "units_of"]
 # ExperimentConfig, OPTIONS and config_for live in sgdlab.nn.config; they are importable from
 # here too, as before.
 
@@ -178,6 +183,97 @@ def load(out):
     return {"config": meta["config"], "summary": meta["summary"], "arrays": arrays,
             "world_size": meta.get("world_size", 1), "units": meta.get("units"),
             "protocol": meta.get("protocol")}
+
+
+def run_trajectory_and_neighbourhood(scale="book", *, out=None, resume=False, progress=True,
+                                     keep_weights=False, trajectory=None, neighbourhood=None,
+                                     **overrides):
+    """Run the ``trajectory`` and ``neighbourhood`` experiments on one training run.
+
+    The neighbourhood experiment probes the balls around the epochs of its one training run,
+    trial 0 (seed ``derive(seed, Purpose.TRIAL, 0)``, :mod:`sgdlab.nn.seeds`), which is
+    trial 0 of the trajectory experiment when both have the same training settings (the same
+    :class:`~sgdlab.nn.train.TrainConfig`). Then ``neighbourhood/trial0`` is a link to
+    ``trajectory/trial0`` and the neighbourhood experiment resumes from it (its units are
+    keyed by its config, so only work of that config is reused): trial 0 is trained once.
+    Otherwise each trains its own run. Either way the two results are those of :func:`run`
+    of each experiment with the same options.
+
+    Parameters
+    ----------
+    scale : {"tiny", "book", "paper"}, default "book"
+    out : str or os.PathLike, optional
+        Folder of both: ``out/trajectory`` and ``out/neighbourhood``, each as :func:`run`
+        writes it. Default: a temporary folder, removed afterwards (so nothing stale is ever
+        returned). Under ``torchrun``, a folder all ranks share.
+    resume : bool, default False
+        As in :func:`run`, for both experiments.
+    progress : bool, default True
+    keep_weights : bool, default False
+        Also return the weights of the trajectory's trial 0 at every epoch start.
+    trajectory, neighbourhood : dict, optional
+        Fields of :class:`~sgdlab.nn.config.ExperimentConfig` for one experiment only
+        (they win over ``overrides``).
+    **overrides
+        Fields for both (e.g. ``arch``, ``seed``; None: the preset's value).
+
+    Returns
+    -------
+    dict
+        ``"trajectory"`` and ``"neighbourhood"``: the two results (:func:`run`); with
+        ``keep_weights``, ``"weights"``: trial 0's weights, a NumPy array of shape
+        ``(E + 1, P)``.
+
+    Raises
+    ------
+    FileExistsError
+        ``out/trajectory`` or ``out/neighbourhood`` holds a result of another config (and
+        not ``resume``).
+    """
+    options = {name: {**overrides, **dict(extra or {})} for name, extra in
+               (("trajectory", trajectory), ("neighbourhood", neighbourhood))}
+    configs = {name: config_for(name, scale, **o) for name, o in options.items()}
+    if out is None and distributed.launched():
+        validate.fail("out", "a folder all ranks share under torchrun", None)
+    if out is None:
+        with tempfile.TemporaryDirectory(prefix="sgdlab-trajectory-") as tmp:
+            return _run_pair(configs, options, scale, Path(tmp), False, progress,
+                             keep_weights)
+    return _run_pair(configs, options, scale, Path(out), resume, progress, keep_weights)
+
+
+def _run_pair(configs, options, scale, out, resume, progress, keep_weights):
+    """:func:`run_trajectory_and_neighbourhood` in the folder ``out``."""
+    first, second = (out / name for name in ("trajectory", "neighbourhood"))
+    shared = (_trial_config(configs["trajectory"], 0)
+              == _trial_config(configs["neighbourhood"], 0))
+    for name, folder in (("trajectory", first), ("neighbourhood", second)):
+        # refuse before training anything (the neighbourhood resumes a shared run: it must
+        # not overwrite another config's result either)
+        decision = _decide(configs[name], folder, resume)
+        if decision not in ("load", "run"):
+            raise FileExistsError(decision)
+    results = {"trajectory": run("trajectory", scale=scale, out=first, resume=resume,
+                                 progress=progress, **options["trajectory"])}
+    if shared:
+        context = distributed.init(configs["neighbourhood"].device)
+        if context.main:
+            _link(second / "trial0", first / "trial0")
+        distributed.barrier(context)
+    results["neighbourhood"] = run("neighbourhood", scale=scale, out=second,
+                                   resume=resume or shared, progress=progress,
+                                   **options["neighbourhood"])
+    if keep_weights:
+        results["weights"] = np.array(np.load(first / "trial0" / "weights.npy"))
+    return results
+
+
+def _link(link, target):
+    """Make ``link`` a relative link to the folder ``target``, unless ``link`` exists (an
+    earlier link, or a run of its own: :func:`sgdlab.nn.train.train` checks its config)."""
+    link.parent.mkdir(parents=True, exist_ok=True)
+    if not (link.is_symlink() or link.exists()):
+        link.symlink_to(os.path.relpath(target, link.parent), target_is_directory=True)
 
 
 def _run(config, out, context, *, resume, progress, save):
@@ -351,6 +447,14 @@ def _train_config(cfg, **changes):
     return TrainConfig(**values)
 
 
+def _trial_config(cfg, trial, **changes):
+    """The :class:`~sgdlab.nn.train.TrainConfig` of training run ``trial`` of ``cfg``: seed
+    ``derive(cfg.seed, Purpose.TRIAL, trial)`` (:mod:`sgdlab.nn.seeds`). Trial 0 is also the
+    one run of ``neighbourhood``, the shared epochs of ``allpairs`` and the base run of
+    ``spectrum``, so experiments of the same training settings share it."""
+    return _train_config(cfg, seed=derive(cfg.seed, Purpose.TRIAL, trial), **changes)
+
+
 def _weights(weights, device):
     """Weights (a memory map or array) as a tensor on ``device`` (a copy)."""
     import torch
@@ -373,7 +477,7 @@ def _trajectory(cfg, work):
 
     _, model, x, y = _setup(cfg)
     trials = work.phase([f"trial{i}" for i in range(cfg.trials)], lambda i: _run_arrays(
-        work.trained(_train_config(cfg, seed=cfg.seed + i), f"trial{i}")), cached=False)
+        work.trained(_trial_config(cfg, i), f"trial{i}")), cached=False)
     blocks = _blocks(cfg.epochs)
 
     def block(j):  # the weights come from the trial's folder (shared by all ranks)
@@ -417,7 +521,7 @@ def _neighbourhood(cfg, work):
 
     _, model, x, y = _setup(cfg)
     (trained,) = work.phase(["train"], lambda _: {
-        "weights": np.asarray(work.trained(_train_config(cfg), "trial0").weights)},
+        "weights": np.asarray(work.trained(_trial_config(cfg, 0), "trial0").weights)},
         cached=False)
     weights = _weights(trained["weights"], x.device)
     epochs = _probed_epochs(cfg)
@@ -426,7 +530,8 @@ def _neighbourhood(cfg, work):
     def ball(i):
         t = int(epochs[i])
         res = probe.neighbourhood_probe(model, weights[t], weights[-1], x, y, k=cfg.k,
-                                        rho=cfg.rho, seed=cfg.seed * 100_003 + t, **options)
+                                        rho=cfg.rho, seed=derive(cfg.seed, Purpose.BALL, t),
+                                        **options)
         return dict({name: np.float64(getattr(res, name)) for name in _BALL},
                     values=res.values.numpy())
 
@@ -480,12 +585,13 @@ def _allpairs(cfg, work):
     start = None
     if cfg.shared_epochs > 0:
         (shared,) = work.phase(["shared"], lambda _: {"start": np.asarray(work.trained(
-            _train_config(cfg, epochs=cfg.shared_epochs), "shared").weights)[-1]},
+            _trial_config(cfg, 0, epochs=cfg.shared_epochs), "shared").weights)[-1]},
             cached=False)
         start = shared["start"]
     groups = member_groups(cfg.members)
     parts = work.phase([f"members{a}-{b}" for a, b in groups], lambda g: {
-        "weights": _ensemble_unit(cfg, work, [cfg.seed + 1 + m for m in range(*groups[g])],
+        "weights": _ensemble_unit(cfg, work, [derive(cfg.seed, Purpose.MEMBER, m)
+                                              for m in range(*groups[g])],
                                   start, f"members{groups[g][0]}-{groups[g][1]}")},
         cached=False)
     trajectories = np.swapaxes(np.concatenate([p["weights"] for p in parts], axis=1), 0, 1)
@@ -547,7 +653,7 @@ def _spectrum(cfg, work):
     from . import nets
 
     dataset, model, x, y = _setup(cfg)
-    (base,) = work.phase(["base"], lambda _: _run_arrays(work.trained(_train_config(cfg),
+    (base,) = work.phase(["base"], lambda _: _run_arrays(work.trained(_trial_config(cfg, 0),
                                                                       "base"), weights=True),
                          cached=False)
     weights = _weights(base["weights"], x.device)
@@ -575,7 +681,8 @@ def _restart(cfg, work, model, weights, s, train_data, val):
     from . import probe
 
     cont = work.trained(_train_config(cfg, epochs=cfg.continue_epochs, lr=cfg.small_lr,
-                                      schedule="constant", seed=cfg.seed + 1000 + s),
+                                      schedule="constant",
+                                      seed=derive(cfg.seed, Purpose.RESTART, s)),
                         f"from{s}", start_params=weights[s].cpu().numpy(), start_epoch=s)
     path = _weights(cont.weights, weights.device)
     minimum = path[-1]

@@ -16,7 +16,9 @@ through a few inner products and norms:
   :func:`per_sample_grad_norms`);
 * 5.3: for 50 trajectories and their 50 final solutions, the inner product between the
   negative gradient at *any* epoch of *any* trajectory and the direction to *any* final
-  solution is almost always positive (:func:`all_pairs_inner_products`).
+  solution is almost always positive (:func:`all_pairs_inner_products`);
+* ours, not the paper's: with BatchNorm's batch statistics, the mean of an epoch's
+  mini-batch gradients is not the full-batch gradient (:func:`batchnorm_bias`).
 
 Conventions shared by every function:
 
@@ -90,6 +92,7 @@ from torch.func import grad, vmap
 
 from .. import _validate as validate
 from . import checks, nets
+from .seeds import Purpose, derive
 
 __all__ = [
     "loss_at", "full_batch_grad",
@@ -100,6 +103,7 @@ __all__ = [
     "AllPairsResult", "one_point_convex_share", "ChunkingError", "chunking_error",
     "prefers_vmap", "default_memory_gb", "point_memory_bytes", "vmap_width",
     "CPU_MEMORY_GB", "CUDA_MEMORY_FRACTION", "ACTIVATION_COPIES", "PARAMETER_COPIES",
+    "batchnorm_bias",
 ]
 
 
@@ -500,6 +504,66 @@ def chunking_error(model, theta, x, y, batch_sizes):
         grad_rel_diff=rows["grad_rel"], cosine=rows["cos"])
 
 
+def batchnorm_bias(arch, weights=None, *, config):
+    """How far the mean of one epoch's mini-batch gradients is from the full-batch gradient.
+
+    With BatchNorm normalising by the statistics of the batch it is given, the loss of a
+    mini-batch is not the mean of its images' losses, so the average of the mini-batch
+    gradients of an epoch differs from the gradient of the same images taken as one batch
+    (without BatchNorm the two are equal): SGD's stochastic gradient is a biased estimate of
+    :math:`\nabla f`. Measured on the digits of ``config`` at the first, middle and last of
+    ``weights`` with :func:`full_batch_grad`, over the full mini-batches of
+    :func:`sgdlab.nn.train.epoch_batches` with seed 0 and epoch 0 (a fixed partition of the
+    images, less the last incomplete batch).
+
+    Parameters
+    ----------
+    arch : str
+        A network of :func:`sgdlab.nn.nets.build`.
+    weights : array_like, optional
+        Shape ``(E + 1, P)``: weights at every epoch start; default: the initialisation of
+        seed ``config.seed`` only.
+    config : sgdlab.nn.config.ExperimentConfig
+        Its ``dataset`` (digits), ``limit``, ``batch_size`` and ``seed``.
+
+    Returns
+    -------
+    list of dict
+        Per epoch measured: ``epoch``, ``batches`` (full mini-batches of the epoch),
+        ``relative`` (:math:`\\|\\bar g - g\\| / \\|g\\|`) and ``cosine`` (of :math:`\\bar g` and
+        :math:`g`), :math:`\\bar g` the mean of the mini-batch gradients, :math:`g` the gradient
+        of their union.
+
+    Raises
+    ------
+    ValueError
+        ``config`` is not a digits experiment.
+    """
+    from . import data
+    from .train import epoch_batches
+
+    if getattr(config, "dataset", None) != "digits":
+        validate.fail("config", "a digits experiment (the bias is measured on digits)",
+                      shown=f"dataset {getattr(config, 'dataset', None)!r}")
+    digits = data.load("digits", limit=config.limit)
+    model = nets.build(arch, digits.shape, digits.classes, seed=config.seed)
+    if weights is None:
+        weights = nets.flatten_params(model).numpy()[None]
+    weights = np.asarray(weights)
+    batches = epoch_batches(len(digits.y_train), config.batch_size, 0, 0)
+    used = batches.reshape(-1)  # the images of the epoch's full batches
+    rows = []
+    for epoch in sorted({0, (len(weights) - 1) // 2, len(weights) - 1}):
+        theta = torch.as_tensor(weights[epoch])
+        whole = full_batch_grad(model, theta, digits.x_train[used], digits.y_train[used])
+        mean = torch.stack([full_batch_grad(model, theta, digits.x_train[b], digits.y_train[b])
+                            for b in batches]).mean(0)
+        rows.append({"epoch": epoch, "batches": len(batches),
+                     "relative": float((mean - whole).norm() / whole.norm()),
+                     "cosine": float(mean @ whole / (mean.norm() * whole.norm()))})
+    return rows
+
+
 # --------------------------------------------------------------------------- Figure 5a
 
 def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False, chunk=None,
@@ -628,16 +692,13 @@ def sample_ball(center, rho, k, *, generator):
     return center.detach() + directions * scale
 
 
-def _point_seed(seed, index):
-    return int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
-
-
 def neighbourhood_points(center, rho, k, *, seed=0, start=0, stop=None):
     """The points :func:`neighbourhood_probe` draws: rows ``start:stop`` of ``k`` uniform points
     in the ball of radius ``rho`` around ``center``.
 
-    Point ``i`` is ``sample_ball(center, rho, 1, generator=G_i)`` with ``G_i`` seeded from
-    ``(seed, i)``, so the points depend on ``seed`` only, not on how they are chunked.
+    Point ``i`` is ``sample_ball(center, rho, 1, generator=G_i)`` with ``G_i`` seeded by
+    ``derive(seed, Purpose.BALL_POINT, i)`` (:func:`sgdlab.nn.seeds.derive`), so the points
+    depend on ``seed`` only, not on how they are chunked.
 
     Parameters
     ----------
@@ -663,7 +724,8 @@ def neighbourhood_points(center, rho, k, *, seed=0, start=0, stop=None):
     device = center.device if isinstance(center, torch.Tensor) else "cpu"
     return torch.cat([
         sample_ball(center, rho, 1,
-                    generator=torch.Generator(device=device).manual_seed(_point_seed(seed, i)))
+                    generator=torch.Generator(device=device).manual_seed(
+                        derive(seed, Purpose.BALL_POINT, i)))
         for i in range(start, stop)
     ])
 

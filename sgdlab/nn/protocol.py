@@ -162,7 +162,8 @@ _ROWS = (
      "epochs at lr 0.01; how many not stated", _restarts, "--starts", None, ("spectrum",)),
     ("initialisation", "'different initializations' (5.1); scheme not stated",
      lambda c: "Kaiming normal convolutions (fan out), unit BatchNorm scales, uniform linear "
-     "layer; seed --seed + trial", "--seed", None, None),
+     "layer; trial i's seed derived from --seed and i (sgdlab.nn.seeds)", "--seed", None,
+     None),
 )
 _DEFAULTS = {"batch size": "128", "momentum": "0", "weight decay": "0", "augmentation": "none",
              "BatchNorm statistics at evaluation": _BN_BATCH}

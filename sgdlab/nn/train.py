@@ -78,6 +78,7 @@ from torch.func import grad, vmap
 from .. import _validate as validate
 from . import checks, data, grouped, io, names, nets
 from .names import DEVICES, ENSEMBLE_METHODS, SCHEDULES
+from .seeds import Purpose, derive
 
 __all__ = ["SCHEDULES", "DEVICES", "METRICS", "TrainConfig", "TrainResult", "lr_at", "train",
            "load_result", "keep_running_stats", "sgd_optimizer", "sgd_epoch", "epoch_batches",
@@ -227,12 +228,6 @@ def lr_at(config, epoch):
 
 # --------------------------------------------------------------------------- mini-batch order
 
-def _epoch_key(seed, epoch):
-    """A 63-bit torch seed that depends on (seed, epoch) only (numpy's SeedSequence hash)."""
-    state = np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, np.uint64)[0]
-    return int(state) & (2**63 - 1)
-
-
 def _check_batch_size(batch_size, n):
     batch_size = validate.integer("batch_size", batch_size, low=1)
     if batch_size > n:
@@ -244,12 +239,14 @@ def epoch_batches(n, batch_size, seed, epoch):
     """Mini-batch indices of one epoch of :func:`train`: a LongTensor (steps, batch_size).
 
     A permutation of ``range(n)`` drawn by :func:`torch.randperm` from a CPU generator seeded
-    by ``(seed, epoch)`` alone, cut into ``steps = n // batch_size`` full batches (the rest of
-    the permutation is dropped).
+    by ``(seed, epoch)`` alone (``derive(seed, Purpose.BATCHES, epoch)``,
+    :func:`sgdlab.nn.seeds.derive`), cut into ``steps = n // batch_size`` full batches (the
+    rest of the permutation is dropped).
     """
     n = validate.integer("n", n, low=1)
     batch_size = _check_batch_size(batch_size, n)
-    generator = torch.Generator().manual_seed(_epoch_key(seed, epoch))
+    key = derive(seed, Purpose.BATCHES, validate.integer("epoch", epoch, low=0))
+    generator = torch.Generator().manual_seed(key)
     order = torch.randperm(n, generator=generator)
     steps = n // batch_size
     return order[:steps * batch_size].view(steps, batch_size)
