@@ -456,16 +456,6 @@
     return show(n[row[2]]);
   }
 
-  function numbersList() {
-    var el = ui.el, cells = {}, list = el('dl', {class: 'sgdlab-t1-numbers'});
-    ROWS.forEach(function (row) {
-      cells[row[0]] = el('dd', {'data-number': row[0]});
-      list.appendChild(el('dt', {text: row[1]}));
-      list.appendChild(cells[row[0]]);
-    });
-    return {node: list, cells: cells};
-  }
-
   /** The numbers as plain data (for tests): sgdlab's names, arrays as Arrays. */
   function plain(n) {
     var out = {};
@@ -489,7 +479,7 @@
     this.progress = u.progress('Running SGD');
     this.status = el('p', {class: 'sgdlab-live-status'});
     this.words = el('p', {class: 'sgdlab-t1-sentence', 'aria-live': 'polite'});
-    this.panel = numbersList();
+    this.panel = ui.numberList('sgdlab-t1-numbers', ROWS);
     this.figures = [this.figure(drawAssumption, 'Assumption 1 ratio over the domain'),
                     this.figure(drawRadius, 'Distribution of the final squared distances')];
     this.root = el('div', {class: 'sgdlab-live-app sgdlab-t1', role: 'group',

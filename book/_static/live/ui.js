@@ -343,6 +343,18 @@
     return debounced;
   }
 
+  /** A list of named numbers, <dl class=className> with a <dt> label and a <dd
+      data-number=key> per row [key, label, ...]: {node, cells: {key: dd}}. */
+  function numberList(className, rows) {
+    var cells = {}, list = el('dl', {class: className});
+    rows.forEach(function (row) {
+      cells[row[0]] = el('dd', {'data-number': row[0]});
+      list.appendChild(el('dt', {text: row[1]}));
+      list.appendChild(cells[row[0]]);
+    });
+    return {node: list, cells: cells};
+  }
+
   /** A polyline through `points` ([[x, y], ...], CSS px) in `colour`, dashed by `dash`
       (canvas setLineDash), `width` px wide (default 1.2). */
   function line(ctx, points, colour, dash, width) {
@@ -488,7 +500,8 @@
 
   live.ui = {
     uid: uid, el: el, formatNumber: formatNumber, percent: percent, clamp: clamp, slider: slider,
-    numberBox: numberBox, select: select, button: button, canvas: canvas, line: line,
+    numberBox: numberBox, select: select, button: button, numberList: numberList,
+    canvas: canvas, line: line,
     legend: legend, theme: theme, cssVar: cssVar, themeColors: themeColors,
     onThemeChange: onThemeChange, progress: progress, debounce: debounce, ticks: ticks,
     runner: runner, mountEach: mountEach
