@@ -339,7 +339,7 @@ def test_live_theorem1_config_describes_the_ripple_grid_and_settings(live_explor
                                   "quantile": 0.9, "seed": 0}
     assert_allclose(config["ranges"]["lr"], [0.01 * 10**-1.5, 0.01 * 10**0.7])
     assert config["ranges"]["noise"] == [0.0, 20.0]
-    assert config["limits"] == {"lr": [1e-9, 10.0], "noise": [0.0, 1e4], "trials": 100_000,
+    assert config["limits"] == {"lr": (1e-9, 10.0), "noise": (0.0, 1e4), "trials": 100_000,
                                 "max_steps": 100_000}
     assert "starts" not in config  # the page draws the rows itself (sgdlab.random_rows)
     assert live_explorer.kind == "theorem1" and live_explorer.png.startswith(b"\x89PNG")

@@ -794,7 +794,8 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     pts = validate.points("domain", domain, 1)
     limits = LIVE_LIMITS
     settings = {"lr": validate.real("lr", lr, above=0),
-                "noise": validate.real("noise", noise, low=0, high=limits["noise"][1]),
+                "noise": validate.real("noise", noise, low=limits["noise"][0],
+                                       high=limits["noise"][1]),
                 "trials": validate.integer("trials", trials, low=1, high=limits["trials"]),
                 "max_steps": validate.integer("max_steps", max_steps, low=1,
                                               high=limits["max_steps"]),
@@ -805,8 +806,7 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     config = {"landscape": {"name": "ripple", "a": a, "amplitude": amplitude, "k": k,
                             "x_star": float(land.x_star[0])},
               "domain": _domain_config(pts), "settings": settings, "ranges": ranges,
-              "limits": {key: list(v) if isinstance(v, tuple) else v
-                         for key, v in LIVE_LIMITS.items()}}
+              "limits": dict(limits)}
     fig, info = theorem1_figure(land, pts, lr=settings["lr"], noise=settings["noise"],
                                 trials=trials, max_steps=max_steps, quantile=quantile,
                                 seed=settings["seed"])

@@ -584,8 +584,7 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
     result = explorer_runs(land, **{k: settings[k] for k in (
         "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
     config = {"landscape": {k: settings[k] for k in ("beta", "period", "growth")},
-              "settings": settings,
-              "limits": {**LIMITS, **{key: list(v) for key, v in RANGES.items()}},
+              "settings": settings, "limits": {**LIMITS, **RANGES},
               "levels": {lv: setting.noise(lv) for lv in LEVELS[1:]}}
     png = figure_to_png(plot_explorer(land, result, restart=settings["restart"]))
     return LiveExplorer("motivating", config, png, alt="Final iterates of SGD on the spiky "
