@@ -502,18 +502,12 @@
   };
 
   // -- mounting --------------------------------------------------------------------------
-  function readConfig(div) {
-    var config = JSON.parse(div.getAttribute('data-config') || 'null');
-    if (!config || !config.A || !config.x_t || !config.lr_range) {
-      throw new Error('data-config must hold the bowl (A, beta, omega, x_star), x_t, lr, lr_range');
-    }
-    return config;
-  }
-
   /** The explorer on `div` (its data-config); ui.mountEach runs it and keeps the static picture
       if this throws. */
   function build(div) {
-    var explorer = new Explorer(div, readConfig(div));
+    var config = ui.readConfig(div, ['A', 'beta', 'omega', 'x_star', 'x_t', 'c_prime', 'lr',
+                                     'lr_range', 'half_width', 'levels']);
+    var explorer = new Explorer(div, config);
     div.appendChild(explorer.node);
     explorer.sync();
     explorer.listen();

@@ -193,10 +193,7 @@
   // -- the explorer's parts -------------------------------------------------------------------
 
   function readConfig(div) {
-    var config = JSON.parse(div.getAttribute('data-config') || 'null');
-    if (!config || typeof config !== 'object' || !config.settings || !config.landscape || !config.limits) {
-      throw new Error('data-config must hold "settings", "landscape" and "limits", got ' + div.getAttribute('data-config'));
-    }
+    var config = ui().readConfig(div, ['settings', 'landscape', 'limits']);
     config.levels = config.levels || {};
     return config;
   }

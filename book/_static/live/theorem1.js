@@ -591,10 +591,7 @@
 
   // -- mounting -------------------------------------------------------------------------------
   function readConfig(div) {
-    var config = JSON.parse(div.getAttribute('data-config') || 'null');
-    if (!config || !config.landscape || !config.domain || !config.settings || !config.ranges || !config.limits) {
-      throw new Error('data-config must hold landscape, domain, settings, ranges and limits');
-    }
+    var config = ui.readConfig(div, ['landscape', 'domain', 'settings', 'ranges', 'limits']);
     if (config.landscape.name !== 'ripple') throw new Error('only the ripple is computed here, got ' + config.landscape.name);
     return config;
   }

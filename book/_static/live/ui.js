@@ -457,6 +457,18 @@
     return {next: next, start: start};
   }
 
+  /** The config that sgdlab.book.live wrote into div's data-config (JSON), which must hold
+      every key of `required`. */
+  function readConfig(div, required) {
+    var config = JSON.parse(div.getAttribute('data-config') || 'null');
+    var missing = (required || []).filter(function (key) { return !config || config[key] == null; });
+    if (!config || typeof config !== 'object' || missing.length) {
+      throw new Error('data-config must hold ' + required.join(', ') + '; ' +
+                      (config ? 'missing ' + missing.join(', ') : 'got ' + div.getAttribute('data-config')));
+    }
+    return config;
+  }
+
   /**
    * Mounts an explorer on every element matching `selector` once the page has loaded.
    * build(div) makes the explorer and appends its root to div; it returns an object with
@@ -504,7 +516,7 @@
     canvas: canvas, line: line,
     legend: legend, theme: theme, cssVar: cssVar, themeColors: themeColors,
     onThemeChange: onThemeChange, progress: progress, debounce: debounce, ticks: ticks,
-    runner: runner, mountEach: mountEach
+    runner: runner, readConfig: readConfig, mountEach: mountEach
   };
   if (typeof module !== 'undefined' && module.exports) module.exports = live.ui;
 })(typeof self !== 'undefined' ? self : this);
