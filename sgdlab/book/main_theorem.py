@@ -717,10 +717,10 @@ def glue_ledger(rows):
 
 # -- the live explorer of the web page (book/_static/live/theorem1.js) -----------------------
 LIVE_LIMITS = {"lr": (1e-9, 10.0), "noise": (0.0, 1e4), "trials": 100_000, "max_steps": 100_000}
-"""The live Theorem 1 explorer's limits: the step size and the noise bound W (its controls
-accept values in these ranges), the trials and the cap on the steps (the page stays responsive
-up to them, because the work is done in chunks). :func:`live_theorem1` passes them to the page
-in its config."""
+"""The limits of the live Theorem 1 explorer, which :func:`live_theorem1` passes to the page in
+its config. Its controls accept step sizes and noise bounds W in the ranges ``lr`` and
+``noise``; ``trials`` and ``max_steps`` bound the work (the page stays responsive up to them,
+because the work is done in chunks)."""
 
 
 def _domain_config(pts):
@@ -776,9 +776,8 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
         The step-size slider's ends (default :math:`\\eta\\,10^{-1.5}` to
         :math:`\\eta\\,10^{0.7}`, as :func:`sgdlab.book.main_theorem.theorem1_explorer`).
     noise_max : float, optional
-        The noise slider's end (default :math:`\\max(4W, 1)`).
-
-    The step size and the noise (with the sliders' ends) must lie within :data:`LIVE_LIMITS`.
+        The noise slider's end (default :math:`\\max(4W, 1)`). The step size, the noise and
+        the sliders' ends lie within :data:`LIVE_LIMITS`.
 
     Returns
     -------
