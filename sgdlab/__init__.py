@@ -17,9 +17,10 @@ The package has three floors, and imports only go down:
 
 from . import landscapes, smoothing, theory
 from .landscapes import Landscape, as_landscape
-from .sgd import SGDResult, ScheduleResult, random_starts, run_schedule, run_sgd
+from .sgd import SGDResult, ScheduleResult, random_rows, random_starts, run_schedule, run_sgd
 from .smoothing import convolve
 
 __version__ = "0.1.0"
 __all__ = ["Landscape", "as_landscape", "landscapes", "smoothing", "theory", "run_sgd",
-           "run_schedule", "random_starts", "convolve", "SGDResult", "ScheduleResult"]
+           "run_schedule", "random_starts", "random_rows", "convolve", "SGDResult",
+           "ScheduleResult"]

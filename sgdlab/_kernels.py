@@ -1,7 +1,8 @@
 """Numba kernels (private). Their callers are :class:`sgdlab.landscapes.Landscape`, which
-picks the separable or the general version, and :func:`sgdlab.random_starts`
-(:func:`uniform_box`); the public functions of :mod:`sgdlab.sgd`, :mod:`sgdlab.smoothing` and
-:mod:`sgdlab.theory` validate inputs, allocate outputs and ask the landscape.
+picks the separable or the general version, :func:`sgdlab.random_starts` (:func:`uniform_box`)
+and :func:`sgdlab.random_rows` (:func:`uniform_rows`); the public functions of
+:mod:`sgdlab.sgd`, :mod:`sgdlab.smoothing` and :mod:`sgdlab.theory` validate inputs, allocate
+outputs and ask the landscape.
 
 Randomness comes from :mod:`sgdlab._rng` (counter based: independent of thread count and
 batching).
@@ -11,7 +12,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._builtin import apply1, sgd_steps
-from ._rng import GOLDEN, stream_key, uniform_pm1
+from ._rng import GOLDEN, stream_key, uniform_index, uniform_pm1
 
 # Numba's disk cache keys each kernel on the contents of this file only, not on the formulas
 # of ``_builtin`` that it inlines: bump this after changing a built-in formula.
@@ -100,6 +101,14 @@ def uniform_box(key, span, first_counter, out):
         k = stream_key(key, i)
         for j in range(dim):
             out[i, j] = span * uniform_pm1(k, first_counter + j)
+
+
+@njit(cache=True, parallel=True)
+def uniform_rows(key, n, out):
+    """out[i] = an integer uniform in [0, n): position 0 of trial i's stream of ``key``
+    (:func:`sgdlab._rng.uniform_index`)."""
+    for i in prange(out.shape[0]):
+        out[i] = uniform_index(stream_key(key, i), 0, n)
 
 
 @kernel

@@ -22,6 +22,8 @@ _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
 _S12 = np.uint64(12)
+_S32 = np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
 _ONE_BITS = np.uint64(0x3FF0000000000000)  # bit pattern of 1.0
 
 
@@ -54,10 +56,33 @@ def pm1_from_bits(z):
 
 
 @njit(cache=True, inline="always")
+def index_from_bits(z, n):
+    """Integer in [0, n) from the 64 bits of ``z``: :math:`\\lfloor n z / 2^{64}\\rfloor`
+    exactly, for 1 <= n < 2**32 (two 32 x 32-bit products, each exact in a uint64; the top
+    half ``(z >> 32) * n + ((z & (2**32 - 1)) * n >> 32)`` stays below 2**64)."""
+    n = np.uint64(n)
+    return ((z >> _S32) * n + (((z & _LOW32) * n) >> _S32)) >> _S32
+
+
+@njit(cache=True, inline="always")
+def stream_bits(trial_key, counter):
+    """The 64 bits at position ``counter`` of a trial's stream:
+    ``mix64(trial_key + (counter + 1) * GOLDEN)``."""
+    return mix64(np.uint64(trial_key) + (np.uint64(counter) + np.uint64(1)) * GOLDEN)
+
+
+@njit(cache=True, inline="always")
 def uniform_pm1(trial_key, counter):
     """Uniform number in [-1, 1) for position ``counter`` of a trial's stream:
-    ``pm1_from_bits(mix64(trial_key + (counter + 1) * GOLDEN))``."""
-    return pm1_from_bits(mix64(np.uint64(trial_key) + (np.uint64(counter) + np.uint64(1)) * GOLDEN))
+    ``pm1_from_bits(stream_bits(trial_key, counter))``."""
+    return pm1_from_bits(stream_bits(trial_key, counter))
+
+
+@njit(cache=True, inline="always")
+def uniform_index(trial_key, counter, n):
+    """Integer uniform in [0, n) (1 <= n < 2**32) for position ``counter`` of a trial's
+    stream: ``index_from_bits(stream_bits(trial_key, counter), n)``."""
+    return index_from_bits(stream_bits(trial_key, counter), n)
 
 
 @njit(cache=True, inline="always")
@@ -94,6 +119,8 @@ class Stream(IntEnum):
     """Monte Carlo step of the y_t chain, :func:`sgdlab.theory.one_step`."""
     STARTS = STAGES + 3
     """Random starting points, :func:`sgdlab.random_starts` (stage k: positions k * dim ...)."""
+    ROWS = STAGES + 4
+    """Random rows of a set of points, :func:`sgdlab.random_rows` (trial i: position 0)."""
 
 
 def stage_stream(k):

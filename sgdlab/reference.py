@@ -11,7 +11,8 @@ The random stream (all arithmetic on unsigned 64-bit integers, modulo :math:`2^{
   :func:`sgdlab.run_schedule`, ``2**32`` for the Monte Carlo draws of :func:`sgdlab.convolve`,
   ``2**32 + 1`` and ``2**32 + 2`` for those of :func:`sgdlab.theory.one_point_convexity` and
   :func:`sgdlab.theory.one_step`, ``2**32 + 3`` for :func:`sgdlab.random_starts` (whose
-  stage ``k`` reads positions ``k * dim + j``, the stream's "step" k): the streams that
+  stage ``k`` reads positions ``k * dim + j``, the stream's "step" k), ``2**32 + 4`` for
+  :func:`sgdlab.random_rows` (:func:`random_rows_python`): the streams that
   ``sgdlab._rng.Stream`` names);
 * the key of trial ``i`` is ``mix64(key + (i + 1) * GOLDEN)``;
 * coordinate ``j`` of that trial at step ``t`` uses
@@ -31,7 +32,8 @@ from ._validate import fail
 from .landscapes import as_landscape
 
 __all__ = ["GOLDEN", "M1", "M2", "mix64", "seed_key", "trial_keys", "uniforms",
-           "run_sgd_numpy", "run_sgd_python", "mix64_python", "seed_key_python"]
+           "run_sgd_numpy", "run_sgd_python", "mix64_python", "seed_key_python",
+           "random_rows_python"]
 
 GOLDEN = 0x9E3779B97F4A7C15
 """The splitmix64 increment (the golden ratio as a 64-bit fraction) that spaces keys apart."""
@@ -239,6 +241,31 @@ def mix64_python(z):
 def seed_key_python(seed, stream=0):
     """:func:`seed_key` with Python ints."""
     return mix64_python((mix64_python((seed & _MASK) ^ M2) + stream * GOLDEN) & _MASK)
+
+
+def random_rows_python(seed, trials, n_points, *, stream):
+    """The row indices of :func:`sgdlab.random_rows` with Python ints: index ``i`` is
+    ``(z * n_points) >> 64`` (the exact floor of :math:`n z / 2^{64}`), where ``z`` is the
+    first word of trial i's stream, ``mix64(trial_key + GOLDEN)``.
+
+    Parameters
+    ----------
+    seed : int
+    trials, n_points : int
+    stream : int
+        The stream's number (``sgdlab._rng.Stream.ROWS``, ``2**32 + 4``).
+
+    Returns
+    -------
+    list of int
+    """
+    key = seed_key_python(seed, stream)
+    out = []
+    for i in range(trials):
+        trial_key = mix64_python((key + (i + 1) * GOLDEN) & _MASK)
+        z = mix64_python((trial_key + GOLDEN) & _MASK)
+        out.append((z * n_points) >> 64)
+    return out
 
 
 _PACK_U64 = struct.Struct("<Q").pack

@@ -18,7 +18,8 @@ from . import _kernels, _rng, _validate
 from ._validate import fail, flag, integer, points, real
 from .landscapes import as_landscape
 
-__all__ = ["SGDResult", "ScheduleResult", "run_sgd", "run_schedule", "random_starts"]
+__all__ = ["SGDResult", "ScheduleResult", "run_sgd", "run_schedule", "random_starts",
+           "random_rows"]
 
 _MAX_PATH_BYTES = 2 * 1024**3
 
@@ -188,6 +189,35 @@ def random_starts(trials, *, span, dim=1, seed=0, stage=0):
     stage = integer("stage", stage, low=0, below=2**62 // dim)
     out = np.empty((trials, dim))
     _kernels.uniform_box(_rng.make_key(seed, _rng.Stream.STARTS), span, stage * dim, out)
+    return out
+
+
+def random_rows(trials, *, n_points, seed=0):
+    """Row indices uniform in {0, ..., n_points - 1}, from sgdlab's counter-based stream.
+
+    Index ``i`` is :math:`\\lfloor n z_i / 2^{64}\\rfloor`, with :math:`z_i` the 64 bits at
+    position 0 of trial i's stream ``Stream.ROWS`` of ``seed``, computed exactly in integers:
+    a pure function of (seed, n_points, i), so the first k rows do not depend on how many are
+    drawn, and the book's live Theorem 1 explorer (JavaScript, 32-bit halves) draws the same
+    rows. Each index has probability :math:`1/n` up to :math:`n/2^{64}`.
+
+    Parameters
+    ----------
+    trials : int
+        Number of indices (>= 1).
+    n_points : int
+        The number of rows n, 1 <= n < 2**32.
+    seed : int
+
+    Returns
+    -------
+    ndarray of int64, shape (trials,)
+    """
+    trials = integer("trials", trials, low=1)
+    n_points = integer("n_points", n_points, low=1, below=2**32)
+    seed = _validate.seed("seed", seed)
+    out = np.empty(trials, dtype=np.int64)
+    _kernels.uniform_rows(_rng.make_key(seed, _rng.Stream.ROWS), n_points, out)
     return out
 
 

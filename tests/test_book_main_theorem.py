@@ -339,19 +339,24 @@ def test_live_theorem1_config_describes_the_ripple_grid_and_settings(live_explor
                                   "quantile": 0.9, "seed": 0}
     assert_allclose(config["ranges"]["lr"], [0.01 * 10**-1.5, 0.01 * 10**0.7])
     assert config["ranges"]["noise"] == [0.0, 20.0]
+    assert config["limits"] == {"lr": (1e-9, 10.0), "noise": (0.0, 1e4), "trials": 100_000,
+                                "max_steps": 100_000}
+    assert "starts" not in config  # the page draws the rows itself (sgdlab.random_rows)
     assert live_explorer.kind == "theorem1" and live_explorer.png.startswith(b"\x89PNG")
     assert 'data-explorer="theorem1"' in live_explorer.html and "step-size condition holds" in \
         live_explorer.alt
 
 
-def test_live_theorem1_starts_are_those_theorem1_measurements_runs_from(live_explorer):
-    """SGD from the config's rows of the domain gives theorem1_measurements' distances."""
+def test_theorem1_measurements_starts_from_random_rows_of_the_domain(live_explorer):
+    """SGD from the rows sgdlab.random_rows draws for the config's (seed, n_points, trials),
+    as the page does, gives theorem1_measurements' distances."""
     from sgdlab.book.main_theorem import theorem1_measurements
 
     domain = theory.grid(-3.0, 3.0, 201)
     _, dist_sq, info = theorem1_measurements(ripple(), domain, lr=0.01, noise=5.0, trials=50,
                                              max_steps=300)
-    x0 = domain[live_explorer.config["starts"]]
+    settings = live_explorer.config["settings"]
+    x0 = domain[sgdlab.random_rows(settings["trials"], n_points=201, seed=settings["seed"])]
     run = sgdlab.run_sgd(ripple(), x0, lr=0.01, noise=5.0, steps=info["steps"], seed=0)
     assert np.array_equal(theory.y_distance_sq(ripple(), run.x, lr=0.01), dist_sq)
 
@@ -361,7 +366,6 @@ def test_live_theorem1_keeps_an_uneven_domain_as_points():
     config = main_theorem.live_theorem1(ripple(), domain, lr=0.01, noise=5.0, trials=3,
                               max_steps=5).config
     assert config["domain"] == {"points": [-1.0, 0.3, 2.0]}
-    assert all(0 <= k < 3 for k in config["starts"]) and len(config["starts"]) == 3
 
 
 @pytest.mark.parametrize("landscape, message", [
@@ -377,6 +381,8 @@ def test_live_theorem1_refuses_what_the_page_cannot_compute(landscape, message):
 @pytest.mark.parametrize("kwargs, error, message", [
     ({"lr": 0.0}, ValueError, "lr must be a finite number > 0, got 0.0"),
     ({"noise": -1.0}, ValueError, "noise must be a finite number >= 0"),
+    ({"noise": 2e4}, ValueError, "noise must be a finite number >= 0 and <= 10000"),
+    ({"trials": 100_001}, ValueError, "trials must be an integer >= 1 and <= 100000"),
     ({"trials": 0}, ValueError, "trials must be an integer >= 1"),
     ({"trials": 2.5}, TypeError, "trials must be an integer"),
     ({"max_steps": 0}, ValueError, "max_steps must be an integer >= 1"),

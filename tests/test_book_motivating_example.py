@@ -177,6 +177,8 @@ def test_live_explorer_html_config_and_fallback():
         SMALL.lr, SMALL.noise("right"), SMALL.steps)
     assert settings["grid"] == {"span": 3.5, "nPoints": 7001}
     assert config["levels"]["large"] == SMALL.noise("large")
+    assert config["limits"] == {**motivating_example.LIMITS, "lr": (1e-12, 1e3),
+                                "noise": (0.0, 1e9)}  # the page types none of them
     assert live.png.startswith(b"\x89PNG")
     html = live._repr_html_()
     assert html.startswith('<div class="sgdlab-live" data-explorer="motivating"')
@@ -190,6 +192,8 @@ def test_live_explorer_html_config_and_fallback():
         motivating_example.live_explorer(Setting(period=0.2, beta=0.01, growth=0, lr=1e-4))
     with pytest.raises(ValueError, match="level must be one of"):
         motivating_example.live_explorer(SMALL, level="huge")
+    with pytest.raises(ValueError, match="setting.lr must be a finite number >= 1e-12"):
+        motivating_example.live_explorer(Setting(period=0.2, beta=0.01, growth=0, lr=1e-13))
 
 
 def test_panel_rows_and_ledger(fig3):

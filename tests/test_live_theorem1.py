@@ -1,9 +1,10 @@
 """The main-theorem chapter's live Theorem 1 explorer in the built page, with the network
 blocked: it mounts in place of the static picture with labelled controls, and what it computes
-in Chromium (``book/_static/live/theorem1.js``) agrees with sgdlab: L, c, lambda, b, T1 and
-20b/lambda to rtol 1e-9, the steps and verdicts exactly, the final iterates and the measured
-quantile to the rounding that Math.sin's last bit lets SGD amplify (``tests/js/`` checks the
-same formulas in node)."""
+in Chromium (``book/_static/live/theorem1.js``) agrees with sgdlab: the rows of the domain the
+trials start from (:func:`sgdlab.random_rows`, drawn by the page) bit for bit, L, c, lambda, b,
+T1 and 20b/lambda to rtol 1e-9, the steps and verdicts exactly, the final iterates and the
+measured quantile to the rounding that Math.sin's last bit lets SGD amplify (``tests/js/``
+checks the same formulas in node)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from conftest import console_errors, open_explorer_page
-from js.fixture_theorem1 import DOMAIN, sgdlab_answer
+from js.fixture_theorem1 import DOMAIN, sgdlab_answer, starts
 
 pytestmark = [pytest.mark.book, pytest.mark.slow]
 
@@ -68,6 +69,7 @@ def _compare(page, config):
     """The page's numbers against sgdlab's at the same (lr, noise); sgdlab's answer."""
     assert "error" not in page, page["error"]
     want = sgdlab_answer(DOMAIN, config, page["lr"], page["noise"])
+    assert page["starts"] == starts(DOMAIN, config).tolist()  # drawn by the page, bit for bit
     for key in EXACT:
         assert page[key] == want[key], key
     for key in CLOSE:
@@ -87,7 +89,8 @@ def test_it_mounts_in_place_of_the_static_picture_with_labelled_controls(page):
     assert page["staticShown"] is False
     assert None not in page["labels"] and len(page["labels"]) == 4  # 2 sliders, 2 boxes
     assert page["config"]["landscape"]["name"] == "ripple"
-    assert page["settings"]["trials"] == len(page["config"]["starts"])
+    assert "starts" not in page["config"]  # the page draws the rows (sgdlab.random_rows)
+    assert page["config"]["limits"]["lr"] == [1e-9, 10.0]
 
 
 @pytest.mark.parametrize("change", [

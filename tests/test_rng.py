@@ -125,6 +125,19 @@ def test_trial_keys_distinct(seed):
     assert np.unique(keys).size == keys.size
 
 
+@settings(max_examples=300, deadline=None)
+@given(U64, st.integers(min_value=1, max_value=2**32 - 1))
+def test_index_from_bits_is_the_exact_floor_of_n_z_over_2_to_the_64(z, n):
+    assert int(_rng.index_from_bits(np.uint64(z), n)) == (z * n) >> 64
+
+
+def test_index_from_bits_at_the_ends():
+    top = 2**64 - 1
+    for z, n in ((0, 1), (top, 1), (top, 2**32 - 1), (0, 2**32 - 1), (2**63, 3), (top, 2001),
+                 (2**64 - 2**32, 2**32 - 1)):
+        assert int(_rng.index_from_bits(np.uint64(z), n)) == (z * n) >> 64 < n
+
+
 def test_python_uniforms_match_numpy(seed):
     # run_sgd_python on the quadratic with lr = curvature = noise = 1 exposes its draws too.
     x = ref.run_sgd_python(quadratic(dim=2), np.zeros((3, 2)), lr=1.0, noise=1.0, steps=1,
@@ -137,7 +150,7 @@ def test_named_streams_are_distinct_and_above_the_schedule_stages(seed):
     assert len(set(streams)) == len(streams) and _rng.Stream.SGD == 0
     monte_carlo = [s for s in _rng.Stream if s != _rng.Stream.SGD]
     assert all(s >= _rng.STAGES for s in monte_carlo)  # never a schedule stage's stream
-    assert [int(s) for s in monte_carlo] == [2**32 + k for k in range(4)]  # reference.py's
+    assert [int(s) for s in monte_carlo] == [2**32 + k for k in range(5)]  # reference.py's
     assert _rng.stage_stream(0) == _rng.Stream.SGD and _rng.stage_stream(7) == 7
     for bad in (-1, _rng.STAGES):
         with pytest.raises(ValueError, match="^stage must be an integer >= 0"):

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
+from scipy import stats
 
 import sgdlab
 from sgdlab import reference as ref
@@ -129,6 +130,32 @@ def test_random_starts_are_a_function_of_seed_stage_trial_and_coordinate():
                                                                     "seed")):
         with pytest.raises(ValueError, match=message):
             sgdlab.random_starts(5, **kwargs)
+
+
+def test_random_rows_are_a_function_of_seed_trial_and_n_points():
+    rows = sgdlab.random_rows(2000, n_points=2001, seed=4)
+    assert rows.dtype == np.int64 and rows.shape == (2000,)
+    assert rows.min() >= 0 and rows.max() < 2001
+    assert_array_equal(sgdlab.random_rows(10, n_points=2001, seed=4), rows[:10])
+    stream = int(sgdlab._rng.Stream.ROWS)
+    assert_array_equal(rows, ref.random_rows_python(4, 2000, 2001, stream=stream))
+    for n, seed in ((1, 0), (7, 2**53 - 1), (2**32 - 1, 2**63 - 1)):
+        assert_array_equal(sgdlab.random_rows(50, n_points=n, seed=seed),
+                           ref.random_rows_python(seed, 50, n, stream=stream))
+    assert not np.array_equal(sgdlab.random_rows(50, n_points=2001, seed=5), rows[:50])
+    # not the STARTS stream: the rows are not the floors of random_starts' uniforms
+    u = (sgdlab.random_starts(50, span=1.0, seed=4) + 1.0) / 2.0
+    assert not np.array_equal(np.floor(2001 * u)[:, 0].astype(np.int64), rows[:50])
+    counts = np.bincount(sgdlab.random_rows(100_000, n_points=10, seed=0), minlength=10)
+    assert stats.chisquare(counts).pvalue > 1e-4
+    for kwargs, error, message in ((dict(n_points=0), ValueError, "n_points must be"),
+                                   (dict(n_points=2**32), ValueError, "n_points must be"),
+                                   (dict(n_points=2.5), TypeError, "n_points must be"),
+                                   (dict(n_points=5, seed=-1), ValueError, "seed")):
+        with pytest.raises(error, match=message):
+            sgdlab.random_rows(5, **kwargs)
+    with pytest.raises(ValueError, match="trials must be"):
+        sgdlab.random_rows(0, n_points=5)
 
 
 def test_schedule_with_progress_bar(rng, seed):

@@ -18,7 +18,7 @@ from matplotlib.ticker import LogLocator
 
 from .. import _validate as validate
 from .. import landscapes, theory
-from ..sgd import run_schedule, run_sgd
+from ..sgd import random_rows, run_schedule, run_sgd
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plain_log_ticks, use_style
 from .tables import (
@@ -37,9 +37,8 @@ __all__ = ["Z_LIMIT", "holds_phrase", "start_distance", "local_minima", "constan
            "lemma5_map", "corollary_run", "corollary_table", "looseness", "looseness_table",
            "spiky_constants", "spiky_table", "shifted_check", "glue_shifted", "ledger",
            "ledger_table", "glue_one_step", "glue_supermartingale", "glue_probability",
-           "glue_lemma", "glue_corollary", "glue_spiky", "glue_ledger", "live_theorem1",
-           "theorem1_start_rows", "theorem1_measurements", "theorem1_figure", "theorem1_explorer"]
-_LIVE_LR_MIN, _LIVE_LR_MAX, _LIVE_NOISE_MAX = 1e-9, 10.0, 1e4  # theorem1.js's hard limits
+           "glue_lemma", "glue_corollary", "glue_spiky", "glue_ledger", "LIVE_LIMITS",
+           "live_theorem1", "theorem1_measurements", "theorem1_figure", "theorem1_explorer"]
 
 
 Z_LIMIT = 3.0
@@ -717,6 +716,13 @@ def glue_ledger(rows):
 
 
 # -- the live explorer of the web page (book/_static/live/theorem1.js) -----------------------
+LIVE_LIMITS = {"lr": (1e-9, 10.0), "noise": (0.0, 1e4), "trials": 100_000, "max_steps": 100_000}
+"""The limits of the live Theorem 1 explorer, which :func:`live_theorem1` passes to the page in
+its config. Its controls accept step sizes and noise bounds W in the ranges ``lr`` and
+``noise``; ``trials`` and ``max_steps`` bound the work (the page stays responsive up to them,
+because the work is done in chunks)."""
+
+
 def _domain_config(pts):
     """The domain for the page: a grid as its ends and size when it is one (the page rebuilds
     it as numpy.linspace does), its points otherwise."""
@@ -745,8 +751,9 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     :math:`T_1 = \\log(\\lambda\\max\\|y_0-x^*\\|^2/b)/\\lambda` and the step-size condition
     :math:`\\eta < \\min\\{1/2L, c/L^2, 1/2c\\}` (:func:`sgdlab.theory.theorem1`); then it runs
     ``trials`` SGD trials for :math:`T_1` steps (at most ``max_steps``) with sgdlab's noise
-    stream, from the starting points ``theorem1_measurements`` draws (rows of the domain; their
-    indices are in the config), and draws the distribution of :math:`\\|y_T-x^*\\|^2` against
+    stream, from the starting points ``theorem1_measurements`` draws (rows of the domain,
+    :func:`sgdlab.random_rows` of ``seed``, which the page draws itself from sgdlab's stream),
+    and draws the distribution of :math:`\\|y_T-x^*\\|^2` against
     :math:`2b/\\lambda` and :math:`20b/\\lambda`. In Jupyter, and with JavaScript off, the
     static :func:`sgdlab.book.main_theorem.theorem1_figure` at ``lr`` and ``noise`` stands in.
 
@@ -760,7 +767,7 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     lr, noise : float
         The sliders' first step size (> 0) and noise bound W (>= 0).
     trials, max_steps : int
-        SGD trials (fixed: the starting points are drawn for them) and the cap on :math:`T_1`.
+        SGD trials (fixed) and the cap on :math:`T_1`, at most :data:`LIVE_LIMITS`.
     quantile : float
         The quantile of :math:`\\|y_T-x^*\\|^2` reported, in (0, 1).
     seed : int
@@ -769,7 +776,8 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
         The step-size slider's ends (default :math:`\\eta\\,10^{-1.5}` to
         :math:`\\eta\\,10^{0.7}`, as :func:`sgdlab.book.main_theorem.theorem1_explorer`).
     noise_max : float, optional
-        The noise slider's end (default :math:`\\max(4W, 1)`).
+        The noise slider's end (default :math:`\\max(4W, 1)`). The step size, the noise and
+        the sliders' ends lie within :data:`LIVE_LIMITS`.
 
     Returns
     -------
@@ -783,20 +791,21 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
                       "(sgdlab.landscapes.ripple()): the page computes only its formulas",
                       shown=f"{land.name!r} (dim={land.dim})")
     pts = validate.points("domain", domain, 1)
+    limits = LIVE_LIMITS
     settings = {"lr": validate.real("lr", lr, above=0),
-                "noise": validate.real("noise", noise, low=0, high=_LIVE_NOISE_MAX),
-                "trials": validate.integer("trials", trials, low=1, high=100_000),
-                "max_steps": validate.integer("max_steps", max_steps, low=1, high=100_000),
+                "noise": validate.real("noise", noise, low=limits["noise"][0],
+                                       high=limits["noise"][1]),
+                "trials": validate.integer("trials", trials, low=1, high=limits["trials"]),
+                "max_steps": validate.integer("max_steps", max_steps, low=1,
+                                              high=limits["max_steps"]),
                 "quantile": validate.real("quantile", quantile, above=0, below=1),
                 "seed": page_seed("seed", seed)}
     ranges = _live_ranges(settings, lr_range, noise_max)
-    # the rows theorem1_measurements starts from (x0=None): numpy's draw, which JS cannot redo
-    starts = theorem1_start_rows(pts.shape[0], settings["trials"], settings["seed"])
     a, amplitude, k = (float(v) for v in land.params)
     config = {"landscape": {"name": "ripple", "a": a, "amplitude": amplitude, "k": k,
                             "x_star": float(land.x_star[0])},
-              "domain": _domain_config(pts), "starts": starts.tolist(),
-              "settings": settings, "ranges": ranges}
+              "domain": _domain_config(pts), "settings": settings, "ranges": ranges,
+              "limits": dict(limits)}
     fig, info = theorem1_figure(land, pts, lr=settings["lr"], noise=settings["noise"],
                                 trials=trials, max_steps=max_steps, quantile=quantile,
                                 seed=settings["seed"])
@@ -809,44 +818,35 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
 
 
 def _live_ranges(settings, lr_range, noise_max):
-    """The sliders' ends: [lr_low, lr_high] (log scale) and [0, noise_max]."""
+    """The sliders' ends: [lr_low, lr_high] (log scale) and [0, noise_max], within
+    :data:`LIVE_LIMITS`."""
     lr, noise = settings["lr"], settings["noise"]
+    (lr_min, lr_max), top = LIVE_LIMITS["lr"], LIVE_LIMITS["noise"][1]
     if lr_range is None:
-        lr_range = (lr * 10**-1.5, min(lr * 10**0.7, _LIVE_LR_MAX))
+        lr_range = (lr * 10**-1.5, min(lr * 10**0.7, lr_max))
     try:
         low, high = (float(v) for v in lr_range)
     except (TypeError, ValueError):
         validate.fail("lr_range", "(low, high) with 0 < low <= lr <= high", lr_range,
                       TypeError)
-    if not (_LIVE_LR_MIN <= low <= lr <= high <= _LIVE_LR_MAX):
-        validate.fail("lr_range", f"(low, high) with {_LIVE_LR_MIN:g} <= low <= lr <= high <= "
-                      f"{_LIVE_LR_MAX:g} (the page's limits)", lr_range)
-    noise_max = (min(max(4.0 * noise, 1.0), _LIVE_NOISE_MAX) if noise_max is None
-                 else validate.real("noise_max", noise_max, above=0, high=_LIVE_NOISE_MAX))
+    if not (lr_min <= low <= lr <= high <= lr_max):
+        validate.fail("lr_range", f"(low, high) with {lr_min:g} <= low <= lr <= high <= "
+                      f"{lr_max:g} (the page's limits)", lr_range)
+    noise_max = (min(max(4.0 * noise, 1.0), top) if noise_max is None
+                 else validate.real("noise_max", noise_max, above=0, high=top))
     if noise_max < noise:
         validate.fail("noise_max", f"at least noise = {noise:g}", noise_max)
     return {"lr": [low, high], "noise": [0.0, noise_max]}
 
 
 # -- Theorem 1: the constants against a measured SGD run (chapter main-theorem) --------------
-def theorem1_start_rows(n_points, trials, seed):
-    """The rows of the domain that :func:`theorem1_measurements` starts its trials from by
-    default (numpy's generator of ``seed``; the page's Theorem 1 explorer receives them).
-
-    Returns
-    -------
-    numpy.ndarray
-        ``trials`` row indices in [0, n_points).
-    """
-    return np.random.default_rng(seed).integers(n_points, size=trials)
-
-
 def _theorem1_starts(theorem, land, x0, trials, *, lr, noise, seed):
-    """The starting points (rows of the domain drawn at random by default), checked by
-    :func:`sgdlab.run_sgd` (a run of 0 steps), and the largest :math:`\\|y_0-x^*\\|^2`."""
+    """The starting points (by default rows of the domain, :func:`sgdlab.random_rows` of
+    ``seed``), checked by :func:`sgdlab.run_sgd` (a run of 0 steps), and the largest
+    :math:`\\|y_0-x^*\\|^2`."""
     if x0 is None:
         points = theorem.assumption.x
-        x0 = points[theorem1_start_rows(points.shape[0], trials, seed)]
+        x0 = points[random_rows(trials, n_points=points.shape[0], seed=seed)]
     x = run_sgd(land, x0, lr=lr, noise=noise, steps=0, seed=seed).x
     return x, float(theory.y_distance_sq(land, x, lr=lr).max())
 
@@ -865,10 +865,10 @@ def theorem1_measurements(landscape, domain, *, lr, noise, trials=1000, x0=None,
 
     L, c and the rest come from :func:`sgdlab.theory.measure` (exact smoothing for separable
     landscapes). Then ``trials`` SGD runs start from ``x0`` (default: rows of ``domain`` drawn
-    at random) and run ``steps`` steps; by default Theorem 1's
-    :math:`T_1 = \\log(\\lambda\\max\\|y_0-x^*\\|^2/b)/\\lambda`, rounded up, or ``max_steps``
-    when :math:`T_1` is undefined (:math:`\\lambda \\le 0`) or larger. The distances
-    :math:`\\|y_t-x^*\\|^2` come from :func:`sgdlab.theory.y_distance_sq`. Chapter
+    at random, :func:`sgdlab.random_rows` of ``seed``) and run ``steps`` steps; by default
+    Theorem 1's :math:`T_1 = \\log(\\lambda\\max\\|y_0-x^*\\|^2/b)/\\lambda`, rounded up,
+    or ``max_steps`` when :math:`T_1` is undefined (:math:`\\lambda \\le 0`) or larger. The
+    distances :math:`\\|y_t-x^*\\|^2` come from :func:`sgdlab.theory.y_distance_sq`. Chapter
     :ref:`main-theorem`.
 
     Returns

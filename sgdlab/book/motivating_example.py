@@ -35,10 +35,10 @@ from .style import PALETTE, figure_to_png, plot_curve, plot_final_iterates, use_
 
 __all__ = ["OneStep", "one_step", "plot_one_step", "SPAN", "INNER", "CLAIMS", "LABELS", "Setting",
            "Member", "check_member", "SearchResult", "search_family", "LEVELS", "Figure3",
-           "figure3_runs", "panel_rows", "RESTARTS", "explorer_runs", "LIMITS", "explorer_rows",
-           "live_explorer", "plot_explorer", "conflict_text", "ledger_rows", "glue_search",
-           "glue_figure3", "ledger_table", "panel_table", "plot_search", "plot_figure3",
-           "explorer_figure", "sgd_explorer"]
+           "figure3_runs", "panel_rows", "RESTARTS", "explorer_runs", "LIMITS", "RANGES",
+           "explorer_rows", "live_explorer", "plot_explorer", "conflict_text", "ledger_rows",
+           "glue_search", "glue_figure3", "ledger_table", "panel_table", "plot_search",
+           "plot_figure3", "explorer_figure", "sgd_explorer"]
 _GD_TOL, _GD_CHUNK, _GD_CAP = 1e-9, 1_000, 1_000_000
 _MIN_STUCK_SHARE, _MIN_MINIMA = 0.5, 10  # "stuck": most GD trials, at >= 10 distinct minima
 
@@ -521,6 +521,10 @@ LIMITS = {"trials": 1000, "steps": 20000, "stages": 6}
 """The live explorer's largest settings. The page stays responsive up to them, because the
 work is done in chunks."""
 
+RANGES = {"lr": (1e-12, 1e3), "noise": (0.0, 1e9)}
+"""The step sizes and noise bounds W the live explorer's controls accept. The page receives
+them with :data:`LIMITS`, in its config's ``limits``."""
+
 
 def explorer_rows(landscape, result, *, inner=INNER):
     """Per stage of ``result`` (:func:`explorer_runs`): W, lr, the radius, the share within
@@ -549,7 +553,8 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
     level : {"right", "small", "large", "GD"}
         The noise W the explorer starts at.
     trials, stages : int
-        At most :data:`LIMITS` (the steps, ``setting.steps``, too).
+        At most :data:`LIMITS` (the steps, ``setting.steps``, too; the step size and the noise
+        within :data:`RANGES`).
     seed : int
         In [0, 2**53) (:data:`sgdlab.book.live.SEED_LIMIT`).
     restart : {"new", "continue"}
@@ -563,8 +568,11 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
     if not isinstance(setting, Setting):
         validate.fail("setting", "a Setting", error=TypeError, shown=type(setting).__name__)
     level = validate.choice("level", level, ("GD",) + LEVELS[1:])
+    (lr_low, lr_high), (noise_low, noise_high) = RANGES["lr"], RANGES["noise"]
+    noise = setting.noise(level) if level != "GD" else 0.0
     settings = {"beta": setting.beta, "period": setting.period, "growth": setting.growth,
-                "lr": setting.lr, "noise": setting.noise(level) if level != "GD" else 0.0,
+                "lr": validate.real("setting.lr", setting.lr, low=lr_low, high=lr_high),
+                "noise": validate.real("noise", noise, low=noise_low, high=noise_high),
                 "trials": validate.integer("trials", trials, low=1, high=LIMITS["trials"]),
                 "steps": validate.integer("setting.steps", setting.steps, low=1,
                                           high=LIMITS["steps"]),
@@ -576,7 +584,7 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
     result = explorer_runs(land, **{k: settings[k] for k in (
         "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
     config = {"landscape": {k: settings[k] for k in ("beta", "period", "growth")},
-              "settings": settings, "limits": LIMITS,
+              "settings": settings, "limits": {**LIMITS, **RANGES},
               "levels": {lv: setting.noise(lv) for lv in LEVELS[1:]}}
     png = figure_to_png(plot_explorer(land, result, restart=settings["restart"]))
     return LiveExplorer("motivating", config, png, alt="Final iterates of SGD on the spiky "

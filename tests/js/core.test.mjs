@@ -56,6 +56,31 @@ test("random starts equal sgdlab.random_starts", () => {
   }
 });
 
+test("the named streams are sgdlab._rng.Stream's", () => {
+  assert.deepEqual({ ...core.Stream }, fixture.streams);
+});
+
+test("random rows equal sgdlab.random_rows (one row, 2**32 - 1 rows, the largest seed)", () => {
+  for (const { trials, n_points: nPoints, seed, rows } of fixture.rows) {
+    assert.deepEqual(Array.from(core.randomRows(trials, { nPoints, seed })), rows,
+                     `${trials} rows of ${nPoints}, seed ${seed}`);
+  }
+  assert.throws(() => core.randomRows(5, { nPoints: 0 }), /nPoints must be/);
+  assert.throws(() => core.randomRows(5, { nPoints: 2 ** 32 }), /nPoints must be/);
+  assert.throws(() => core.randomRows(0, { nPoints: 5 }), /trials must be/);
+});
+
+test("integers from 64 bits are floor(n z / 2**64), exactly (BigInt)", () => {
+  const words = [[0, 0], [0xffffffff, 0xffffffff], [0x80000000, 0], [0xffffffff, 0],
+                 [0x12345678, 0x9abcdef0], [0, 0xffffffff], [0xdeadbeef, 0xfeedface]];
+  for (const n of [1, 2, 3, 2001, 2 ** 31, 2 ** 31 + 5, 2 ** 32 - 1]) {
+    for (const [hi, lo] of words) {
+      const z = (BigInt(hi) << 32n) | BigInt(lo);
+      assert.equal(core.indexFromBits(hi, lo, n), Number((z * BigInt(n)) >> 64n), `${hi}, ${lo}, ${n}`);
+    }
+  }
+});
+
 test("SGD's final iterates equal sgdlab.run_sgd (GD, one trial, growth, divergence, 1000 x 20000)",
   () => {
     for (const r of fixture.runs) {

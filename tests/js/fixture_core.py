@@ -1,5 +1,6 @@
 """Known answers for ``tests/js/core.test.mjs``, computed by sgdlab now: the random stream,
-the spiky formulas, random starts, SGD, the spurious basins and the explorer's runs."""
+the spiky formulas, random starts, random rows, SGD, the spurious basins and the explorer's
+runs; the named streams' numbers."""
 
 import json
 
@@ -22,7 +23,8 @@ def _hex(value):
 def _stream():
     keys = [{"seed": s, "stream": st, "key": _hex(_rng.seed_key(s, st))}
             for s in (0, 1, 7, 2**40 + 3, 2**53 - 1)
-            for st in (0, 1, 5, int(_rng.Stream.STARTS), int(_rng.Stream.CONVOLVE))]
+            for st in (0, 1, 5, int(_rng.Stream.STARTS), int(_rng.Stream.ROWS),
+                       int(_rng.Stream.CONVOLVE))]
     draws = []
     for seed, trial, counter in ((0, 0, 0), (3, 12, 5999), (2**31, 999, 2**33 + 1),
                                  (12345, 2**40, 7)):
@@ -30,6 +32,14 @@ def _stream():
         value = _rng.uniform_pm1(_rng.stream_key(key, trial), counter)
         draws.append({"seed": seed, "trial": trial, "counter": counter, "value": float(value)})
     return {"keys": keys, "draws": draws}
+
+
+def _rows():
+    """sgdlab.random_rows at the ends: one row, 2**32 - 1 rows, the largest page seed."""
+    return [{"trials": n, "n_points": points, "seed": seed,
+             "rows": sgdlab.random_rows(n, n_points=points, seed=seed).tolist()}
+            for n, points, seed in ((1000, 2001, 0), (50, 1, 3), (200, 2**32 - 1, 2**53 - 1),
+                                    (300, 601, 7), (100, 2**31 + 5, 2**40))]
 
 
 def _formulas():
@@ -110,6 +120,7 @@ def write(folder):
 
 
 def _write(folder):
-    data = {"stream": _stream(), "formulas": _formulas(), "starts": _starts(), "runs": _runs(),
+    data = {"stream": _stream(), "streams": {s.name: int(s) for s in _rng.Stream},
+            "formulas": _formulas(), "starts": _starts(), "rows": _rows(), "runs": _runs(),
             "basins": _basins(), "explorer": _explorer()}
     (folder / "core.json").write_text(json.dumps(data))

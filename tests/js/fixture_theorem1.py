@@ -1,6 +1,7 @@
 """Known answers of the live Theorem 1 explorer (``book/_static/live/theorem1.js``), computed by
 sgdlab now: the config that :func:`sgdlab.book.main_theorem.live_theorem1` writes for the
-main-theorem chapter's ripple and domain, and at several (lr, W) what
+main-theorem chapter's ripple and domain, the rows of the domain the trials start from
+(:func:`sgdlab.random_rows`, which the page draws itself), and at several (lr, W) what
 :func:`sgdlab.book.main_theorem.theorem1_measurements` and :func:`sgdlab.theory.measure` say,
 with the final iterates of :func:`sgdlab.run_sgd` from the same starts.
 
@@ -17,7 +18,7 @@ import math
 
 import numpy as np
 
-from sgdlab import run_sgd, theory
+from sgdlab import random_rows, run_sgd, theory
 from sgdlab.landscapes import ripple
 from sgdlab.book.main_theorem import theorem1_measurements
 from sgdlab.book.main_theorem import live_theorem1
@@ -43,13 +44,19 @@ def number(value):
         value, "NaN")
 
 
+def starts(domain, config):
+    """The rows theorem1_measurements starts from: sgdlab.random_rows of the config's seed."""
+    s = config["settings"]
+    return random_rows(s["trials"], n_points=len(domain), seed=s["seed"])
+
+
 def sgdlab_answer(domain, config, lr, noise):
     """What sgdlab says at (lr, noise) for this config's settings."""
     s = config["settings"]
     theorem, dist_sq, info = theorem1_measurements(
         LAND, domain, lr=lr, noise=noise, trials=s["trials"], max_steps=s["max_steps"],
         quantile=s["quantile"], seed=s["seed"])
-    x0 = np.asarray(domain)[np.asarray(config["starts"])]
+    x0 = np.asarray(domain)[starts(domain, config)]
     run = run_sgd(LAND, x0, lr=lr, noise=noise, steps=info["steps"], seed=s["seed"])
     assert np.array_equal(theory.y_distance_sq(LAND, run.x, lr=lr)[run.x[:, 0] == run.x[:, 0]],
                           dist_sq[run.x[:, 0] == run.x[:, 0]])  # the starts are the same
@@ -66,6 +73,6 @@ def write(folder):
     fixtures = []
     for domain, cases in ((DOMAIN, CASES), (points_domain(), POINTS_CASES)):
         config = live_theorem1(LAND, domain, **DEFAULTS).config
-        fixtures.append({"config": config,
+        fixtures.append({"config": config, "starts": starts(domain, config).tolist(),
                          "cases": [sgdlab_answer(domain, config, lr, w) for lr, w in cases]})
     (folder / "theorem1.json").write_text(json.dumps({"configs": fixtures}, allow_nan=False))

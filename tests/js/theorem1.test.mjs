@@ -1,6 +1,7 @@
 // The live Theorem 1 explorer's formulas (book/_static/live/theorem1.js) against sgdlab's own
 // numbers on the main-theorem chapter's ripple (tests/js/fixture_theorem1.py): the config that
-// sgdlab.book.main_theorem.live_theorem1 writes, and at several (lr, W) the constants of
+// sgdlab.book.main_theorem.live_theorem1 writes, the rows of the domain the trials start from
+// (sgdlab.random_rows, drawn by the page) bit for bit, and at several (lr, W) the constants of
 // sgdlab.theory.measure / theorem1_measurements (L, c, lambda, b, 20b/lambda, T1) to rtol 1e-9,
 // the steps, verdicts and counts exactly, and SGD's final iterates from sgdlab's starts with
 // sgdlab's noise stream to the rounding that Math.sin's last bit lets 2,000 steps amplify.
@@ -52,6 +53,24 @@ test('the domain is the one sgdlab measured on, bit for bit', () => {
   assert.equal(x.length, 2001);
   assert.equal(x[0], -3); assert.equal(x[2000], 3); assert.equal(x[1000], 0);
   assert.equal(x[1], -3 + 6 / 2000);
+});
+
+test('the trials start from the rows sgdlab.random_rows draws, bit for bit', () => {
+  for (const { config, starts } of configs) {
+    const x = t1.domainPoints(config.domain);
+    assert.deepEqual(Array.from(t1.startRows(x, config.settings)), starts);
+    assert.deepEqual(Array.from(numbersOf(config, config.settings).starts), starts);
+    assert.equal(starts.length, config.settings.trials);
+  }
+});
+
+test('trials and max_steps are refused beyond the config\'s limits', () => {
+  const { config } = configs[0];
+  for (const name of ['trials', 'max_steps']) {
+    assert.throws(() => t1.compute(config, { [name]: config.limits[name] + 1 }),
+                  new RegExp(`${name} must be an integer in \\[1, ${config.limits[name]}\\]`));
+    assert.throws(() => t1.compute(config, { [name]: 0 }), new RegExp(name));
+  }
 });
 
 for (const [k, { config, cases }] of configs.entries()) {

@@ -1,9 +1,10 @@
 /* sgdlab's core for the book's live explorers, in plain JavaScript: the counter-based random
  * stream (sgdlab/_rng.py), the spiky landscape's formulas (sgdlab/_builtin.py), SGD
- * (sgdlab/_kernels.py), random starts (sgdlab.random_starts), the basins of the smoothed 1-D
- * landscape (sgdlab/smoothing.py) and the motivating example's explorer runs
- * (sgdlab.book.motivating_example.explorer_runs). Every operation is done in the same order as there,
- * in IEEE doubles, so the results are bit for bit those of sgdlab (tests/js/core.test.mjs).
+ * (sgdlab/_kernels.py), random starts and rows (sgdlab.random_starts, sgdlab.random_rows), the
+ * basins of the smoothed 1-D landscape (sgdlab/smoothing.py) and the motivating example's
+ * explorer runs (sgdlab.book.motivating_example.explorer_runs). Every operation is done in the
+ * same order as there, in IEEE doubles, so the results are bit for bit those of sgdlab
+ * (tests/js/core.test.mjs).
  *
  * 64-bit integers are pairs of 32-bit halves (hi, lo): faster than BigInt.
  * Browser: the global `sgdlabLive`; node: `require('./core.js')`.
@@ -82,19 +83,39 @@
     return mix64(sum[0], sum[1]);
   }
 
-  /** Position `counter` of a trial's stream (sgdlab._rng.uniform_pm1). */
-  function uniformPm1(trialKey, counter) {
+  /** The 64 bits at position `counter` of a trial's stream (sgdlab._rng.stream_bits). */
+  function streamBits(trialKey, counter) {
     const c = fromNumber(counter + 1);
     const step = mul64(c[0], c[1], GOLDEN[0], GOLDEN[1]);
     const sum = add64(trialKey[0], trialKey[1], step[0], step[1]);
-    const z = mix64(sum[0], sum[1]);
+    return mix64(sum[0], sum[1]);
+  }
+
+  /** Position `counter` of a trial's stream (sgdlab._rng.uniform_pm1). */
+  function uniformPm1(trialKey, counter) {
+    const z = streamBits(trialKey, counter);
     return pm1FromBits(z[0], z[1]);
+  }
+
+  /** floor(n z / 2**64) for z = (hi, lo) and an integer 1 <= n < 2**32, exactly
+   * (sgdlab._rng.index_from_bits): the high word of n hi, plus the carry of its low word and
+   * the high word of n lo. */
+  function indexFromBits(hi, lo, n) {
+    const carry = (Math.imul(hi, n) >>> 0) + mulhi32(lo >>> 0, n) >= TWO32 ? 1 : 0;
+    return mulhi32(hi >>> 0, n) + carry;
+  }
+
+  /** Integer uniform in [0, n) at position `counter` of a trial's stream
+   * (sgdlab._rng.uniform_index). */
+  function uniformIndex(trialKey, counter, n) {
+    const z = streamBits(trialKey, counter);
+    return indexFromBits(z[0], z[1], n);
   }
 
   /** The named streams (sgdlab._rng.Stream). */
   const STAGES = TWO32;
   const Stream = { SGD: 0, CONVOLVE: STAGES, PROJECTED_GRADIENT: STAGES + 1,
-                   ONE_STEP: STAGES + 2, STARTS: STAGES + 3 };
+                   ONE_STEP: STAGES + 2, STARTS: STAGES + 3, ROWS: STAGES + 4 };
 
   // -- the spiky landscape (sgdlab/_builtin.py) -------------------------------------------------
   /** a ** n by repeated multiplication (sgdlab._builtin._power). */
@@ -260,6 +281,21 @@
     const key = seedKey(seed, Stream.STARTS);
     const out = new Float64Array(trials);
     for (let i = 0; i < trials; i++) out[i] = span * uniformPm1(streamKey(key, i), stage);
+    return out;
+  }
+
+  /** Row indices uniform in [0, nPoints) (sgdlab.random_rows): position 0 of trial i's
+   * stream Stream.ROWS of `seed`. */
+  function randomRows(trials, { nPoints, seed = 0 }) {
+    if (!Number.isInteger(trials) || trials < 1) {
+      throw new RangeError(`trials must be an integer >= 1, got ${trials}`);
+    }
+    if (!Number.isInteger(nPoints) || nPoints < 1 || nPoints >= TWO32) {
+      throw new RangeError(`nPoints must be an integer >= 1 and < 2**32, got ${nPoints}`);
+    }
+    const key = seedKey(seed, Stream.ROWS);
+    const out = new Float64Array(trials);
+    for (let i = 0; i < trials; i++) out[i] = uniformIndex(streamKey(key, i), 0, nPoints);
     return out;
   }
 
@@ -443,8 +479,8 @@
   }
 
   const api = {
-    mix64, seedKey, streamKey, uniformPm1, pm1FromBits, Stream, intPower, spiky, sgdTrials,
-    randomStarts, linspace, rint, basins, inSpuriousBasin, explorerStages, runExplorer,
+    mix64, seedKey, streamKey, streamBits, uniformPm1, pm1FromBits, indexFromBits, uniformIndex,
+    Stream, intPower, spiky, sgdTrials, randomStarts, randomRows, linspace, rint, basins, inSpuriousBasin, explorerStages, runExplorer,
     runExplorerAsync, DEFAULTS, RESTARTS,
   };
   if (typeof module === "object" && module.exports) {

@@ -10,9 +10,11 @@
    theorem3_threshold), so they agree with Python to the last bit except where Math.sin and
    the C library's sin differ (tests/js/figure4.test.mjs, tests/test_live_figure4.py).
 
-   Plain JavaScript, no libraries. In node the formulas are module.exports; in the browser
-   sgdlabLive.figure4 = {formulas, mount}, and every div.sgdlab-live[data-explorer="figure4"]
-   is mounted when the page has loaded. */
+   Plain JavaScript, no libraries; the page is built with ui.js (elements, canvases, colours,
+   lines, legend, number format, mounting). In node the formulas are module.exports; in the
+   browser sgdlabLive.figure4 = {formulas, mount, mountAll}, and every
+   div.sgdlab-live[data-explorer="figure4"] is mounted when the page has loaded (the static
+   picture inside stays if mounting fails). */
 (function (root) {
   'use strict';
 
@@ -194,54 +196,24 @@
   }
 
   // -- the page ---------------------------------------------------------------------------
-  var COLOURS = {  // CSS variable -> fallback (sgdlab.book.style.PALETTE)
-    text: ['--pst-color-text-base', '#222'], muted: ['--pst-color-text-muted', '#777'],
-    background: ['--pst-color-background', '#fff'], border: ['--pst-color-border', '#ccc'],
+  var live = root.sgdlabLive = root.sgdlabLive || {};
+  var ui = live.ui;
+  var SELECTOR = 'div.sgdlab-live[data-explorer="figure4"]';
+  var COLOR_VARS = {  // the explorer's own colours: CSS variable, fallback (figure4.css)
     level: ['--sgdlab-f4-level', '#1f4e79'], good: ['--sgdlab-f4-good', '#1e8449'],
     bad: ['--sgdlab-f4-bad', '#c0392b'], theorem: ['--sgdlab-f4-theorem', '#8e44ad']
   };
 
-  /** The theme's colours, read now (they change with the light/dark switch). */
-  function colours(node) {
-    var style = getComputedStyle(node), out = {};
-    Object.keys(COLOURS).forEach(function (key) {
-      out[key] = style.getPropertyValue(COLOURS[key][0]).trim() || COLOURS[key][1];
-    });
-    return out;
-  }
-
-  function el(tag, attrs, children) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      if (key === 'text') node.textContent = attrs[key];
-      else node.setAttribute(key, attrs[key]);
-    });
-    (children || []).forEach(function (child) {
-      node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
-    });
-    return node;
-  }
-
-  /** A number for the reader: 4 significant digits, inf as the symbol. */
+  /** A number for the reader: 4 significant digits (ui.js). */
   function show(value) {
-    if (value === Infinity) return '\u221e';
-    if (value === -Infinity) return '-\u221e';
-    if (!isFinite(value)) return 'undefined';
-    if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) {
-      return value.toExponential(3);
-    }
-    return String(Number(value.toPrecision(4)));
+    return ui.formatNumber(value, 4);
   }
 
-  var uid = 0;
-
-  /** A labelled input: <label for=id>text</label><input id=id ...>. */
+  /** A labelled input that reports every keystroke: <label for=id>text</label><input id=id>. */
   function field(text, attrs) {
-    uid += 1;
-    var id = 'sgdlab-f4-' + uid;
-    var input = el('input', Object.assign({id: id}, attrs));
-    return {input: input, node: el('span', {class: 'sgdlab-f4-field'},
-      [el('label', {for: id, text: text}), input])};
+    var id = ui.uid('sgdlab-f4'), input = ui.el('input', Object.assign({id: id}, attrs));
+    return {input: input, node: ui.el('span', {class: 'sgdlab-f4-field'},
+      [ui.el('label', {for: id, text: text}), input])};
   }
 
   function controls(config) {
@@ -253,7 +225,7 @@
         max: String(high), step: String((high - low) / 1000)}),
       lr: field('lr', {type: 'number', step: 'any', min: '0'})
     };
-    c.node = el('div', {class: 'sgdlab-f4-controls'},
+    c.node = ui.el('div', {class: 'sgdlab-f4-controls'},
       [c.x0.node, c.x1.node, c.slider.node, c.lr.node]);
     return c;
   }
@@ -262,26 +234,12 @@
     ['ratio', 'distance to x* after / before'], ['eta0', 'exact threshold \u03b70'],
     ['eta3', "Theorem 3's threshold \u03b73"]];
 
-  function numbersPanel() {
-    var cells = {}, list = el('dl', {class: 'sgdlab-f4-numbers'});
-    ROWS.forEach(function (row) {
-      cells[row[0]] = el('dd', {'data-number': row[0]});
-      list.appendChild(el('dt', {text: row[1]}));
-      list.appendChild(cells[row[0]]);
-    });
-    return {node: list, cells: cells};
-  }
-
-  /** A canvas that follows its container's CSS width, drawn at devicePixelRatio. */
-  function sizeCanvas(canvas, cssWidth, cssHeight) {
-    var ratio = root.devicePixelRatio || 1;
-    canvas.style.width = cssWidth + 'px';
-    canvas.style.height = cssHeight + 'px';
-    canvas.width = Math.round(cssWidth * ratio);
-    canvas.height = Math.round(cssHeight * ratio);
-    var ctx = canvas.getContext('2d');
-    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    return ctx;
+  /** The CSS sizes of the picture (a square) and the curve for an explorer `width` px wide:
+      side by side from 640 px on, one above the other below. */
+  function layout(width) {
+    width = width || 600;
+    var side = Math.max(200, Math.min(420, width >= 640 ? width / 2 - 12 : width));
+    return {side: side, curve: width >= 640 ? Math.min(width - side - 16, 520) : side};
   }
 
   // -- the picture (Figure 4) ---------------------------------------------------------------
@@ -360,12 +318,12 @@
   // -- the second panel: squared distance after one step / before, against lr -------------
   function drawCurve(ctx, width, height, state, n, col) {
     var config = state.config, low = config.lr_range[0], high = config.lr_range[1];
-    var left = 46, right = 8, top = 8, bottom = 30, lrs = [], ys = [];
+    var box = {left: 46, right: width - 8, top: 8, bottom: height - 30}, lrs = [], ys = [];
     ctx.fillStyle = col.background; ctx.fillRect(0, 0, width, height);
     ctx.font = '11px sans-serif'; ctx.fillStyle = col.text;
     ctx.fillText('step size lr (log)', width / 2 - 40, height - 4);
     if (!(n.dist_sq_before > 0)) {
-      ctx.fillText('x_t = x*: no ball, no ratio', left, height / 2);
+      ctx.fillText('x_t = x*: no ball, no ratio', box.left, height / 2);
       return;
     }
     for (var k = 0; k <= 200; k++) {
@@ -377,42 +335,30 @@
     var positive = ys.filter(function (y) { return y > 0; }).concat([1]);
     var yLow = Math.log10(Math.max(Math.min.apply(null, positive), 1e-6)) - 0.1;
     var yHigh = Math.log10(Math.max.apply(null, positive)) + 0.1;
-    function X(lr) { return left + (Math.log10(lr / low) / Math.log10(high / low)) * (width - left - right); }
-    function Y(y) { return top + (yHigh - Math.log10(Math.max(y, 1e-300))) / (yHigh - yLow) * (height - top - bottom); }
+    function X(lr) { return box.left + (Math.log10(lr / low) / Math.log10(high / low)) * (box.right - box.left); }
+    function Y(y) { return box.top + (yHigh - Math.log10(Math.max(y, 1e-300))) / (yHigh - yLow) * (box.bottom - box.top); }
     ctx.strokeStyle = col.border; ctx.lineWidth = 1;
-    ctx.strokeRect(left, top, width - left - right, height - top - bottom);
-    ctx.fillText('after\u00b2/before\u00b2', 2, top + 10);
-    axisTicks(ctx, X, Y, low, high, yLow, yHigh, height - bottom, left);
+    ctx.strokeRect(box.left, box.top, box.right - box.left, box.bottom - box.top);
+    ctx.fillText('after\u00b2/before\u00b2', 2, box.top + 10);
+    axisTicks(ctx, X, Y, low, high, yLow, yHigh, box.bottom, box.left);
     ctx.save();
-    ctx.beginPath(); ctx.rect(left, top, width - left - right, height - top - bottom); ctx.clip();
-    line(ctx, [[X(low), Y(1)], [X(high), Y(1)]], col.muted, []);
-    mark(ctx, X, n.eta0, top, height - bottom, col.text, [4, 3]);
-    mark(ctx, X, n.eta3, top, height - bottom, col.theorem, [7, 3]);
-    line(ctx, lrs.map(function (lr, k) { return [X(lr), Y(ys[k])]; }), col.level, []);
+    ctx.beginPath(); ctx.rect(box.left, box.top, box.right - box.left, box.bottom - box.top); ctx.clip();
+    ui.line(ctx, [[X(low), Y(1)], [X(high), Y(1)]], col.muted, [], LINE_WIDTH);
+    mark(ctx, X, n.eta0, box, col.text, [4, 3]);
+    mark(ctx, X, n.eta3, box, col.theorem, [7, 3]);
+    ui.line(ctx, lrs.map(function (lr, k) { return [X(lr), Y(ys[k])]; }), col.level, [], LINE_WIDTH);
     ctx.fillStyle = n.inside ? col.good : col.bad;
     ctx.beginPath(); ctx.arc(X(n.lr), Y(n.dist_sq_after / n.dist_sq_before), 4, 0, 2 * Math.PI);
     ctx.fill();
     ctx.restore();
-    legend(ctx, width - right - 112, top + 4, col);
+    ui.legend(ctx, box, [['\u03b70 (exact)', col.text, [4, 3]], ['\u03b73 (Theorem 3)', col.theorem, [7, 3]]],
+              col, 'lower right');
   }
 
-  function line(ctx, points, colour, dash) {
-    ctx.strokeStyle = colour; ctx.setLineDash(dash); ctx.lineWidth = 1.3;
-    ctx.beginPath();
-    points.forEach(function (p, k) { if (k) ctx.lineTo(p[0], p[1]); else ctx.moveTo(p[0], p[1]); });
-    ctx.stroke(); ctx.setLineDash([]);
-  }
+  var LINE_WIDTH = 1.3;
 
-  function mark(ctx, X, lr, y0, y1, colour, dash) {
-    if (isFinite(lr) && lr > 0) line(ctx, [[X(lr), y0], [X(lr), y1]], colour, dash);
-  }
-
-  function legend(ctx, x, y, col) {
-    [['\u03b70 (exact)', col.text, [4, 3]], ['\u03b73 (Theorem 3)', col.theorem, [7, 3]]]
-      .forEach(function (item, k) {
-        line(ctx, [[x, y + 6 + 14 * k], [x + 16, y + 6 + 14 * k]], item[1], item[2]);
-        ctx.fillStyle = col.text; ctx.fillText(item[0], x + 20, y + 10 + 14 * k);
-      });
+  function mark(ctx, X, lr, box, colour, dash) {
+    if (isFinite(lr) && lr > 0) ui.line(ctx, [[X(lr), box.top], [X(lr), box.bottom]], colour, dash, LINE_WIDTH);
   }
 
   function axisTicks(ctx, X, Y, low, high, yLow, yHigh, base, left) {
@@ -425,45 +371,66 @@
     }
   }
 
-  // -- mounting --------------------------------------------------------------------------
-  function build(config) {
-    var state = {config: config, x_t: config.x_t.slice(), lr: config.lr, focused: false};
-    state.segments = levelSegments(config, config.x_t);
-    var picture = el('canvas', {class: 'sgdlab-f4-picture', tabindex: '0', role: 'img',
-      'aria-label': 'Figure 4: level sets of f, the ball around x* through x_t and one GD ' +
-        'step. Drag x_t, or move it with the arrow keys (Shift: larger moves).'});
-    var curve = el('canvas', {class: 'sgdlab-f4-curve', role: 'img',
-      'aria-label': 'Squared distance to x* after one step over before, against the step size'});
-    var c = controls(config), panel = numbersPanel();
-    var words = el('p', {class: 'sgdlab-f4-sentence', 'aria-live': 'polite'});
-    var box = el('div', {class: 'sgdlab-f4'}, [
-      el('div', {class: 'sgdlab-f4-figures'}, [picture, curve]), c.node, panel.node, words]);
-    return {state: state, picture: picture, curve: curve, controls: c, panel: panel,
-      words: words, node: box};
+  // -- one mounted explorer ----------------------------------------------------------------
+  function Explorer(div, config) {
+    var self = this;
+    this.div = div;
+    this.state = {config: config, x_t: config.x_t.slice(), lr: config.lr, focused: false};
+    this.state.segments = levelSegments(config, config.x_t);
+    this.controls = controls(config);
+    this.panel = ui.numberList('sgdlab-f4-numbers', ROWS);
+    this.words = ui.el('p', {class: 'sgdlab-f4-sentence', 'aria-live': 'polite'});
+    var figures = ui.el('div', {class: 'sgdlab-f4-figures'});
+    this.node = ui.el('div', {class: 'sgdlab-f4'},
+      [figures, this.controls.node, this.panel.node, this.words]);
+    this.picture = ui.canvas(figures, {
+      attrs: {class: 'sgdlab-f4-picture', tabindex: '0'},
+      label: 'Figure 4: level sets of f, the ball around x* through x_t and one GD step. ' +
+        'Drag x_t, or move it with the arrow keys (Shift: larger moves).',
+      size: function (width) { var side = layout(width).side; return [side, side]; },
+      draw: function (ctx, width) {
+        self.view = pictureView(config, width);
+        drawPicture(ctx, self.view, self.state, self.state.n, self.colours(), self.state.focused);
+      }
+    });
+    this.curve = ui.canvas(figures, {
+      attrs: {class: 'sgdlab-f4-curve'},
+      label: 'Squared distance to x* after one step over before, against the step size',
+      size: function (width) { var l = layout(width); return [l.curve, l.side]; },
+      draw: function (ctx, width, height) {
+        drawCurve(ctx, width, height, self.state, self.state.n, self.colours());
+      }
+    });
   }
 
-  function render(ui) {
-    var state = ui.state, n = numbers(state.config, state.x_t, state.lr);
+  Explorer.prototype.colours = function () {
+    return ui.themeColors(this.node, COLOR_VARS);
+  };
+
+  /** The numbers at the state's x_t and lr, drawn and written. */
+  Explorer.prototype.run = function () {
+    var state = this.state, n = numbers(state.config, state.x_t, state.lr), self = this;
     state.n = n;
-    var col = colours(ui.node), width = ui.node.clientWidth || 600;
-    var size = Math.max(200, Math.min(420, width >= 640 ? width / 2 - 12 : width));
-    ui.view = pictureView(state.config, size);
-    drawPicture(sizeCanvas(ui.picture, size, size), ui.view, state, n, col, state.focused);
-    var curveWidth = width >= 640 ? Math.min(width - size - 16, 520) : size;
-    drawCurve(sizeCanvas(ui.curve, curveWidth, size), curveWidth, size, state, n, col);
-    ROWS.forEach(function (row) { ui.panel.cells[row[0]].textContent = show(n[row[0]]); });
-    ui.words.textContent = n.sentence;
+    this.redraw();
+    ROWS.forEach(function (row) { self.panel.cells[row[0]].textContent = show(n[row[0]]); });
+    this.words.textContent = n.sentence;
     return n;
-  }
+  };
 
-  function syncControls(ui, except) {
-    var c = ui.controls, s = ui.state;
+  Explorer.prototype.redraw = function () {
+    this.picture.redraw();
+    this.curve.redraw();
+  };
+
+  /** The controls show the state (but `except`, the one being typed in). */
+  Explorer.prototype.sync = function (except) {
+    var c = this.controls, s = this.state;
     if (except !== c.x0.input) c.x0.input.value = String(Number(s.x_t[0].toPrecision(6)));
     if (except !== c.x1.input) c.x1.input.value = String(Number(s.x_t[1].toPrecision(6)));
     if (except !== c.lr.input) c.lr.input.value = String(Number(s.lr.toPrecision(6)));
     if (except !== c.slider.input) c.slider.input.value = String(Math.log10(s.lr));
     c.slider.input.setAttribute('aria-valuetext', 'lr = ' + Number(s.lr.toPrecision(4)));
-  }
+  };
 
   function checkedState(request, state) {
     var x = request.x_t === undefined ? state.x_t : request.x_t;
@@ -479,44 +446,33 @@
   }
 
   /** Move x_t and/or lr; returns the new numbers. */
-  function update(ui, request, except) {
-    var next = checkedState(request, ui.state);
-    ui.state.x_t = next.x_t; ui.state.lr = next.lr;
-    syncControls(ui, except);
-    return render(ui);
-  }
+  Explorer.prototype.update = function (request, except) {
+    var next = checkedState(request, this.state);
+    this.state.x_t = next.x_t; this.state.lr = next.lr;
+    this.sync(except);
+    return this.run();
+  };
 
-  function listen(ui) {
-    var c = ui.controls;
+  Explorer.prototype.listen = function () {
+    var self = this, c = this.controls;
     function fromInput(input, make) {
       input.addEventListener('input', function () {
         var value = parseFloat(input.value);
-        if (isFinite(value)) { try { update(ui, make(value), input); } catch (e) { /* keep */ } }
+        if (isFinite(value)) { try { self.update(make(value), input); } catch (e) { /* keep */ } }
       });
     }
-    fromInput(c.x0.input, function (v) { return {x_t: [v, ui.state.x_t[1]]}; });
-    fromInput(c.x1.input, function (v) { return {x_t: [ui.state.x_t[0], v]}; });
+    fromInput(c.x0.input, function (v) { return {x_t: [v, self.state.x_t[1]]}; });
+    fromInput(c.x1.input, function (v) { return {x_t: [self.state.x_t[0], v]}; });
     fromInput(c.lr.input, function (v) { return {lr: v}; });
     fromInput(c.slider.input, function (v) { return {lr: Math.pow(10, v)}; });
-    listenPicture(ui);
-    var redraw = function () { render(ui); }, width = ui.node.clientWidth;
-    if (root.ResizeObserver) {
-      new root.ResizeObserver(function () {  // a new width only: the height follows the drawing
-        if (ui.node.clientWidth !== width) {
-          width = ui.node.clientWidth;
-          root.requestAnimationFrame(redraw);
-        }
-      }).observe(ui.node);
-    }
-    new MutationObserver(redraw).observe(document.documentElement,
-      {attributes: true, attributeFilter: ['data-theme']});
-  }
+    this.listenPicture();
+  };
 
-  function listenPicture(ui) {
-    var canvas = ui.picture, dragging = false;
+  Explorer.prototype.listenPicture = function () {
+    var self = this, canvas = this.picture.canvas, dragging = false;
     function moveTo(event) {
       var rect = canvas.getBoundingClientRect();
-      update(ui, {x_t: ui.view.toPoint(event.clientX - rect.left, event.clientY - rect.top)});
+      self.update({x_t: self.view.toPoint(event.clientX - rect.left, event.clientY - rect.top)});
     }
     canvas.addEventListener('pointerdown', function (event) {
       dragging = true; canvas.setPointerCapture(event.pointerId); canvas.focus(); moveTo(event);
@@ -529,51 +485,36 @@
       var d = keys[event.key];
       if (!d) return;
       event.preventDefault();
-      var step = ui.state.config.half_width / (event.shiftKey ? 10 : 100), x = ui.state.x_t;
-      update(ui, {x_t: [x[0] + d[0] * step, x[1] + d[1] * step]});
+      var step = self.state.config.half_width / (event.shiftKey ? 10 : 100), x = self.state.x_t;
+      self.update({x_t: [x[0] + d[0] * step, x[1] + d[1] * step]});
     });
-    canvas.addEventListener('focus', function () { ui.state.focused = true; render(ui); });
-    canvas.addEventListener('blur', function () { ui.state.focused = false; render(ui); });
-  }
+    canvas.addEventListener('focus', function () { self.state.focused = true; self.run(); });
+    canvas.addEventListener('blur', function () { self.state.focused = false; self.run(); });
+  };
 
-  /** Mount the explorer on `div` (its data-config); the static picture stays if this throws. */
-  function mount(div) {
-    if (div.sgdlabExplorer) return div.sgdlabExplorer;
-    var config = JSON.parse(div.dataset.config);
-    var ui = build(config);
-    div.appendChild(ui.node);
-    try {
-      syncControls(ui);
-      render(ui);
-      listen(ui);
-    } catch (error) {
-      div.removeChild(ui.node);
-      throw error;
-    }
-    var still = div.querySelector('img.sgdlab-live-static');
-    if (still) still.style.display = 'none';
-    div.sgdlabExplorer = {
-      kind: 'figure4', element: div,
-      set: function (request) { return update(ui, request || {}); },
-      numbers: function () { return ui.state.n; }
+  Explorer.prototype.api = function () {
+    var self = this;
+    return {
+      kind: 'figure4', element: this.div,
+      set: function (request) { return self.update(request || {}); },
+      numbers: function () { return self.state.n; }
     };
-    live.mounted = live.mounted || [];
-    live.mounted.push(div.sgdlabExplorer);
-    return div.sgdlabExplorer;
+  };
+
+  // -- mounting --------------------------------------------------------------------------
+  /** The explorer on `div` (its data-config); ui.mountEach runs it and keeps the static picture
+      if this throws. */
+  function build(div) {
+    var config = ui.readConfig(div, ['A', 'beta', 'omega', 'x_star', 'x_t', 'c_prime', 'lr',
+                                     'lr_range', 'half_width', 'levels']);
+    var explorer = new Explorer(div, config);
+    div.appendChild(explorer.node);
+    explorer.sync();
+    explorer.listen();
+    return explorer;
   }
 
-  function mountAll() {
-    var divs = document.querySelectorAll('div.sgdlab-live[data-explorer="figure4"]');
-    Array.prototype.forEach.call(divs, function (div) {
-      if (div.sgdlabExplorer) return;
-      try { mount(div); } catch (error) {
-        if (root.console) root.console.warn('sgdlab figure4 explorer: ' + error);
-      }
-    });
-  }
-
-  var live = root.sgdlabLive = root.sgdlabLive || {};
-  live.figure4 = Object.assign({mount: mount}, formulas);
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', mountAll);
-  else mountAll();
+  live.figure4 = Object.assign({}, formulas);
+  if (ui) Object.assign(live.figure4, ui.mountEach(SELECTOR, 'figure4', build));
+  else if (root.console) root.console.error('sgdlab live explorer (figure4): ui.js must load first');
 })(typeof self !== 'undefined' ? self : this);

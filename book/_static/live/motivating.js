@@ -18,20 +18,15 @@
     {value: 'new', label: 'new points in a halving region'},
     {value: 'continue', label: 'previous iterates'}
   ];
-  var COLOR_VARS = {function: '--sgdlab-live-function', smoothed: '--sgdlab-live-smoothed',
-                    alert: '--sgdlab-live-alert', bar: '--sgdlab-live-bar'};
-  var COLOR_FALLBACK = {function: '#1f4e79', smoothed: '#e67e22', alert: '#c0392b', bar: '#5d8fc9'};
+  var COLOR_VARS = {function: ['--sgdlab-live-function', '#1f4e79'],  // CSS variable, fallback
+                    smoothed: ['--sgdlab-live-smoothed', '#e67e22'],
+                    alert: ['--sgdlab-live-alert', '#c0392b'], bar: ['--sgdlab-live-bar', '#5d8fc9']};
 
   var ui = function () { return live.ui; };
   var fmt = function (value) { return live.ui.formatNumber(value, 3); };
+  var percent = function (share) { return live.ui.percent(share, 3); };
 
   // -- numbers as text ------------------------------------------------------------------------
-
-  function percent(share) {
-    if (!isFinite(share)) return '–';
-    var p = 100 * share;
-    return (Math.abs(p - Math.round(p)) < 1e-9 ? p.toFixed(0) : p.toFixed(1)) + '%';
-  }
 
   function interval(half) {
     return '[−' + fmt(half) + ', ' + fmt(half) + ']';
@@ -56,14 +51,6 @@
   }
 
   // -- drawing one stage ----------------------------------------------------------------------
-
-  function colors(div) {
-    var out = ui().themeColors(div);
-    Object.keys(COLOR_VARS).forEach(function (key) {
-      out[key] = ui().cssVar(div, COLOR_VARS[key], COLOR_FALLBACK[key]);
-    });
-    return out;
-  }
 
   function frame(width, height, span, top) {
     var box = {left: 44, right: width - 10, top: 8, bottom: height - 26};
@@ -195,7 +182,7 @@
 
   function drawStage(ctx, width, height, view) {
     var stage = view.stage, top = Math.max(stage.x.length, 1);
-    var f = frame(width, height, stage.span, top * 1.05), c = colors(view.div);
+    var f = frame(width, height, stage.span, top * 1.05), c = ui().themeColors(view.div, COLOR_VARS);
     drawBars(ctx, f, stage, c);
     drawCurves(ctx, f, view.land, stage, top, c);
     drawInner(ctx, f, stage.span, view.inner, c);
@@ -206,11 +193,7 @@
   // -- the explorer's parts -------------------------------------------------------------------
 
   function readConfig(div) {
-    var config = JSON.parse(div.getAttribute('data-config') || 'null');
-    if (!config || typeof config !== 'object' || !config.settings || !config.landscape) {
-      throw new Error('data-config must hold "settings" and "landscape", got ' + div.getAttribute('data-config'));
-    }
-    config.limits = Object.assign({trials: 1000, steps: 20000, stages: 6}, config.limits || {});
+    var config = ui().readConfig(div, ['settings', 'landscape', 'limits']);
     config.levels = config.levels || {};
     return config;
   }
@@ -222,14 +205,17 @@
     return {min: Math.min.apply(null, levels) / 8, max: Math.max.apply(null, levels) * 4};
   }
 
+  /** The controls: the sliders' ends from the settings, what they accept from the config's
+      limits (sgdlab.book.motivating_example.LIMITS). */
   function makeControls(config, state, changed) {
     var u = ui(), lim = config.limits, lr = config.settings.lr, noise = noiseRange(config);
     var on = function (key) { return function (value) { state[key] = value; changed(key); }; };
     return {
       noise: u.slider({label: 'Noise bound W', value: state.noise, min: noise.min, max: noise.max,
-                       hardMin: 0, hardMax: 1e9, log: true, zero: true, digits: 3, onChange: on('noise')}),
+                       hardMin: lim.noise[0], hardMax: lim.noise[1], log: true, zero: true, digits: 3,
+                       onChange: on('noise')}),
       lr: u.slider({label: 'Step size η', value: state.lr, min: lr / 16, max: lr * 16,
-                    hardMin: 1e-12, hardMax: 1e3, log: true, digits: 3, onChange: on('lr')}),
+                    hardMin: lim.lr[0], hardMax: lim.lr[1], log: true, digits: 3, onChange: on('lr')}),
       trials: u.slider({label: 'Trials', value: state.trials, min: 1, max: lim.trials, log: true,
                         integer: true, onChange: on('trials')}),
       steps: u.slider({label: 'Steps per stage', value: state.steps, min: 1, max: lim.steps, log: true,

@@ -6,21 +6,25 @@
    from the exact smoothed gradient (sgdlab.theory.one_point_convexity with samples=None),
    Theorem 1's lambda, b, 20b/lambda, T1 and the step-size condition (sgdlab.theory.theorem1),
    then runs the trials of SGD for T1 steps (at most max_steps) with sgdlab's noise stream
-   (core.js) from the starting points that sgdlab.book.main_theorem.theorem1_measurements draws
-   (their indices are in the config, written by sgdlab.book.main_theorem.live_theorem1). Left: the
-   Assumption 1 ratio over the domain with c; right: the distribution of |y_T - x*|^2 against
-   2b/lambda and 20b/lambda; below, the numbers and a sentence chosen by them.
+   (core.js) from the starting points that sgdlab.book.main_theorem.theorem1_measurements draws:
+   rows of the domain, drawn here from sgdlab's stream as sgdlab.random_rows draws them (core.js),
+   from the seed and the trials of the config that sgdlab.book.main_theorem.live_theorem1 writes,
+   with the controls' limits. Left: the Assumption 1 ratio over the domain with c; right: the
+   distribution of |y_T - x*|^2 against 2b/lambda and 20b/lambda; below, the numbers and a
+   sentence chosen by them.
 
    Every formula follows sgdlab's operation order; Math.sin / Math.cos may differ from the C
    library's by an ulp, so the numbers agree with sgdlab to rounding (tests/js/theorem1.test.mjs,
    tests/test_live_theorem1.py). In node the formulas are module.exports; in the browser
    sgdlabLive.theorem1, and every div.sgdlab-live[data-explorer="theorem1"] is mounted when the
-   page has loaded (the static picture inside stays if mounting fails). */
+   page has loaded (the static picture inside stays if mounting fails). Numbers are written by
+   ui.js's formatNumber. */
 (function (root) {
   'use strict';
 
   var NODE = typeof module === 'object' && module.exports;
   var core = NODE ? require('./core.js') : root.sgdlabLive;
+  var ui = NODE ? require('./ui.js') : (root.sgdlabLive || {}).ui;
 
   // -- the ripple (sgdlab/_builtin.py: ripple_value, ripple_slope1) --------------------------
   /** The landscape's formulas from the config's {a, amplitude, k, x_star}. */
@@ -160,16 +164,22 @@
             share_within: isFinite(radiusSq) ? within / n : NaN};
   }
 
+  /** The rows of the domain x that the trials start from (theorem1_measurements: sgdlab.random_rows
+      of the seed). */
+  function startRows(x, settings) {
+    return core.randomRows(settings.trials, {nPoints: x.length, seed: settings.seed});
+  }
+
   /** Everything before SGD: L, c, lambda, b, 20b/lambda, T1, steps (sgdlab.theory.measure and
-      theorem1_measurements, same names). */
+      theorem1_measurements, same names), and the rows the trials start from. */
   function constants(config, settings) {
     var land = ripple(config.landscape), x = domainPoints(config.domain);
     var lr = settings.lr, noise = settings.noise;
     var check = assumption(land, x, lr, noise);
     if (check.at < 0) throw new RangeError('every point of the domain maps to y at x*: c is undefined');
     var smooth = smoothness(land, x, measurePad(x, check));
-    var dist0 = -Infinity;
-    config.starts.forEach(function (k) { dist0 = Math.max(dist0, yDistanceSq(land, x[k], lr)); });
+    var starts = startRows(x, settings), dist0 = -Infinity;
+    starts.forEach(function (k) { dist0 = Math.max(dist0, yDistanceSq(land, x[k], lr)); });
     var t = theorem1(lr, smooth.L, check.c, noise * Math.sqrt(1), dist0);
     return {
       lr: lr, noise: noise, radius: check.radius, L: smooth.L, L_at: smooth.at, c: check.c,
@@ -177,15 +187,15 @@
       r: noise * Math.sqrt(1), lam: t.lam, b: t.b, radius_sq: t.radiusSq, T1: t.T1,
       dist0_sq: dist0, steps: stepsFor(t.T1, settings.max_steps), lr_bounds: t.bounds,
       lr_max: t.lrMax, step_size_ok: t.stepSizeOk, failing: t.failing,
-      quantile: settings.quantile, check: check, land: land, domain: x
+      quantile: settings.quantile, check: check, land: land, domain: x, starts: starts
     };
   }
 
   // -- a run, one chunk of trials at a time (as core.js's explorerWork) ---------------------
   /** Yields the fraction done; returns the numbers. */
   function* work(config, settings, chunk) {
-    var n = constants(config, settings), trials = config.starts.length;
-    var x = Float64Array.from(config.starts, function (k) { return n.domain[k]; });
+    var n = constants(config, settings), trials = n.starts.length;
+    var x = Float64Array.from(n.starts, function (k) { return n.domain[k]; });
     var key = core.seedKey(settings.seed, core.Stream.SGD);
     yield 0;
     for (var first = 0; first < trials; first += chunk) {
@@ -200,22 +210,27 @@
     return out;
   }
 
-  function checkSettings(s) {
+  /** The settings are numbers of the right kind, trials and max_steps within the config's
+      limits (sgdlab.book.main_theorem.LIVE_LIMITS). */
+  function checkSettings(s, limits) {
     if (!(typeof s.lr === 'number' && s.lr > 0 && isFinite(s.lr))) {
       throw new RangeError('lr must be a finite number > 0, got ' + s.lr);
     }
     if (!(typeof s.noise === 'number' && s.noise >= 0 && isFinite(s.noise))) {
       throw new RangeError('noise must be a finite number >= 0, got ' + s.noise);
     }
-    if (!(Number.isInteger(s.max_steps) && s.max_steps >= 1)) {
-      throw new RangeError('max_steps must be an integer >= 1, got ' + s.max_steps);
-    }
+    ['trials', 'max_steps'].forEach(function (name) {
+      if (!(Number.isInteger(s[name]) && s[name] >= 1 && s[name] <= limits[name])) {
+        throw new RangeError(name + ' must be an integer in [1, ' + limits[name] + '], got ' + s[name]);
+      }
+    });
   }
 
-  /** The explorer's numbers at `settings` ({lr, noise, max_steps, quantile, seed}), at once. */
+  /** The explorer's numbers at `settings` ({lr, noise, trials, max_steps, quantile, seed}), at
+      once. */
   function compute(config, settings) {
     var s = Object.assign({}, config.settings, settings), started = now();
-    checkSettings(s);
+    checkSettings(s, config.limits);
     var it = work(config, s, Infinity), step = it.next();
     while (!step.done) step = it.next();
     step.value.ms = now() - started;
@@ -231,7 +246,7 @@
     return new Promise(function (resolve, reject) {
       var it;
       try {
-        checkSettings(s);
+        checkSettings(s, config.limits);
         it = work(config, s, Math.max(1, Math.floor(o.budgetMs * 10000 / s.max_steps)));
       } catch (err) { reject(err); return; }
       function pump() {
@@ -256,17 +271,13 @@
   }
 
   // -- words chosen by the numbers ------------------------------------------------------------
+  /** A number as the explorer writes it: 3 significant digits (ui.js). */
   function show(value) {
-    if (value === Infinity) return '\u221e';
-    if (!isFinite(value)) return 'undefined';
-    if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) {
-      return Number(value.toPrecision(3)).toExponential();
-    }
-    return String(Number(value.toPrecision(3)));
+    return ui.formatNumber(value, 3);
   }
 
   function percent(share) {
-    return isFinite(share) ? String(Number((100 * share).toPrecision(3))) + '%' : '\u2013';
+    return ui.percent(share, 3);
   }
 
   /** The sentence for the numbers `n`: which hypothesis fails, or what SGD did against the
@@ -304,7 +315,7 @@
     smoothedSlope: smoothedSlope, smoothness: smoothness, measurePad: measurePad,
     theorem1: theorem1, firstTime: firstTime, stepsFor: stepsFor, yDistanceSq: yDistanceSq,
     quantile: quantile, outcome: outcome, constants: constants, compute: compute,
-    computeAsync: computeAsync, sentence: sentence, show: show
+    computeAsync: computeAsync, sentence: sentence, startRows: startRows
   };
 
   if (NODE) {
@@ -321,17 +332,6 @@
   var COLOR_VARS = {function: ['--sgdlab-live-function', '#1f4e79'],
                     alert: ['--sgdlab-live-alert', '#c0392b']};
 
-  function ui() { return live.ui; }
-
-  /** The theme's colours now (they change with the light/dark switch). */
-  function colours(node) {
-    var out = ui().themeColors(node), style = getComputedStyle(node);
-    Object.keys(COLOR_VARS).forEach(function (key) {
-      out[key] = style.getPropertyValue(COLOR_VARS[key][0]).trim() || COLOR_VARS[key][1];
-    });
-    return out;
-  }
-
   /** A plot frame: x and y maps from data to CSS pixels inside the margins. */
   function frame(width, height, xr, yr, xLog) {
     var left = 52, right = 10, top = 10, bottom = 34;
@@ -342,13 +342,6 @@
       X: function (v) { return left + (tx(v) - x0) / (x1 - x0) * (width - left - right); },
       Y: function (v) { return top + (yr[1] - v) / (yr[1] - yr[0]) * (height - top - bottom); }
     };
-  }
-
-  function line(ctx, points, colour, dash, width) {
-    ctx.strokeStyle = colour; ctx.setLineDash(dash || []); ctx.lineWidth = width || 1.2;
-    ctx.beginPath();
-    points.forEach(function (p, k) { if (k) ctx.lineTo(p[0], p[1]); else ctx.moveTo(p[0], p[1]); });
-    ctx.stroke(); ctx.setLineDash([]);
   }
 
   function axes(ctx, f, col, xTicks, yTicks, labels) {
@@ -368,19 +361,6 @@
     ctx.save(); ctx.beginPath(); ctx.rect(f.left, f.top, f.right - f.left, f.bottom - f.top); ctx.clip();
   }
 
-  function legend(ctx, f, items, col, corner) {
-    var x = corner === 'left' ? f.left + 8 : f.right - 150;
-    var y = corner === 'lower-right' ? f.bottom - 15 * items.length - 8 : f.top + 6;
-    ctx.font = '11px sans-serif';
-    ctx.globalAlpha = 0.85; ctx.fillStyle = col.background;
-    ctx.fillRect(x - 4, y - 2, 146, 15 * items.length + 6);
-    ctx.globalAlpha = 1;
-    items.forEach(function (item, k) {
-      line(ctx, [[x, y + 6 + 15 * k], [x + 18, y + 6 + 15 * k]], item[1], item[2], 1.6);
-      ctx.fillStyle = col.text; ctx.fillText(item[0], x + 23, y + 10 + 15 * k);
-    });
-  }
-
   /** Left: the Assumption 1 ratio against y over the domain, with 0 and c
       (sgdlab.book.main_theorem._plot_assumption). */
   function drawAssumption(ctx, width, height, n, col) {
@@ -393,14 +373,14 @@
     var xr = [check.y[order[0]], check.y[order[order.length - 1]]];
     if (!(xr[1] > xr[0])) xr = [xr[0] - 1, xr[0] + 1];
     var f = frame(width, height, xr, [low - pad, top + pad], false);
-    axes(ctx, f, col, ui().ticks(xr[0], xr[1], 6), ui().ticks(low - pad, top + pad, 5),
+    axes(ctx, f, col, ui.ticks(xr[0], xr[1], 6), ui.ticks(low - pad, top + pad, 5),
          ['y = x \u2212 \u03b7 f\u2032(x)', '\u27e8\u2212g\u2032(y), x* \u2212 y\u27e9 / |x* \u2212 y|\u00b2']);
     clipTo(ctx, f);
-    line(ctx, [[f.left, f.Y(0)], [f.right, f.Y(0)]], col.muted, [], 0.8);
-    line(ctx, order.map(function (i) { return [f.X(check.y[i]), f.Y(check.ratios[i])]; }), col.function, [], 1);
-    line(ctx, [[f.left, f.Y(n.c)], [f.right, f.Y(n.c)]], col.alert, [6, 4], 1.4);
+    ui.line(ctx, [[f.left, f.Y(0)], [f.right, f.Y(0)]], col.muted, [], 0.8);
+    ui.line(ctx, order.map(function (i) { return [f.X(check.y[i]), f.Y(check.ratios[i])]; }), col.function, [], 1);
+    ui.line(ctx, [[f.left, f.Y(n.c)], [f.right, f.Y(n.c)]], col.alert, [6, 4], 1.4);
     ctx.restore();
-    legend(ctx, f, [['ratio over the domain', col.function, []], ['c = ' + show(n.c), col.alert, [6, 4]]], col, 'lower-right');
+    ui.legend(ctx, f, [['ratio over the domain', col.function, []], ['c = ' + show(n.c), col.alert, [6, 4]]], col, 'lower right');
   }
 
   /** The x range of the right panel: the finite distances and the lines drawn (log scale). */
@@ -434,15 +414,15 @@
       points.push([px, f.Y(i / total)], [px, f.Y((i + 1) / total)]);
     }
     if (sorted.length) points.push([f.right, f.Y(sorted.length / total)]);
-    line(ctx, points, col.function, [], 1.4);
+    ui.line(ctx, points, col.function, [], 1.4);
     var marks = [[n.quantile * 100 + '% quantile ' + show(n.measured), n.measured, col.alert, []]];
     if (isFinite(n.radius_sq)) {
       marks.push(['2b/\u03bb = ' + show(0.1 * n.radius_sq), 0.1 * n.radius_sq, col.muted, [2, 3]],
                  ['20b/\u03bb = ' + show(n.radius_sq), n.radius_sq, col.text, [6, 4]]);
     }
-    marks.forEach(function (m) { if (isFinite(m[1]) && m[1] > 0) line(ctx, [[f.X(m[1]), f.top], [f.X(m[1]), f.bottom]], m[2], m[3], 1.2); });
+    marks.forEach(function (m) { if (isFinite(m[1]) && m[1] > 0) ui.line(ctx, [[f.X(m[1]), f.top], [f.X(m[1]), f.bottom]], m[2], m[3], 1.2); });
     ctx.restore();
-    legend(ctx, f, [['SGD, measured', col.function, []]].concat(marks.map(function (m) { return [m[0], m[2], m[3]]; })), col, 'left');
+    ui.legend(ctx, f, [['SGD, measured', col.function, []]].concat(marks.map(function (m) { return [m[0], m[2], m[3]]; })), col, 'upper left');
   }
 
   // -- captions, numbers, sentence ------------------------------------------------------------
@@ -476,16 +456,6 @@
     return show(n[row[2]]);
   }
 
-  function numbersList() {
-    var el = ui().el, cells = {}, list = el('dl', {class: 'sgdlab-t1-numbers'});
-    ROWS.forEach(function (row) {
-      cells[row[0]] = el('dd', {'data-number': row[0]});
-      list.appendChild(el('dt', {text: row[1]}));
-      list.appendChild(cells[row[0]]);
-    });
-    return {node: list, cells: cells};
-  }
-
   /** The numbers as plain data (for tests): sgdlab's names, arrays as Arrays. */
   function plain(n) {
     var out = {};
@@ -494,12 +464,13 @@
      'share_within', 'diverged', 'sentence', 'ms'].forEach(function (k) { out[k] = n[k]; });
     out.x = Array.from(n.x);
     out.dist_sq = Array.from(n.dist_sq);
+    out.starts = Array.from(n.starts);
     return out;
   }
 
   // -- one mounted explorer -------------------------------------------------------------------
   function Explorer(div, config) {
-    var u = ui(), el = u.el, self = this;
+    var u = ui, el = u.el, self = this;
     this.div = div; this.config = config;
     this.state = {lr: config.settings.lr, noise: config.settings.noise};
     this.result = null;
@@ -508,7 +479,7 @@
     this.progress = u.progress('Running SGD');
     this.status = el('p', {class: 'sgdlab-live-status'});
     this.words = el('p', {class: 'sgdlab-t1-sentence', 'aria-live': 'polite'});
-    this.panel = numbersList();
+    this.panel = ui.numberList('sgdlab-t1-numbers', ROWS);
     this.figures = [this.figure(drawAssumption, 'Assumption 1 ratio over the domain'),
                     this.figure(drawRadius, 'Distribution of the final squared distances')];
     this.root = el('div', {class: 'sgdlab-live-app sgdlab-t1', role: 'group',
@@ -522,22 +493,24 @@
     this.runs = u.runner({root: this.root, progress: this.progress, status: this.status});
   }
 
+  /** The sliders: their ends from the config's ranges, what their number boxes accept from its
+      limits (sgdlab.book.main_theorem.LIVE_LIMITS). */
   function makeControls(config, state, changed) {
-    var u = ui(), lr = config.ranges.lr, noise = config.ranges.noise;
+    var lr = config.ranges.lr, noise = config.ranges.noise, limits = config.limits;
     return {
-      lr: u.slider({label: 'Step size \u03b7', value: state.lr, min: lr[0], max: lr[1], hardMin: 1e-9,
-                    hardMax: 10, log: true, digits: 3,
-                    onChange: function (v) { state.lr = v; changed(); }}),
-      noise: u.slider({label: 'Noise bound W (r = W)', value: state.noise, min: noise[0], max: noise[1],
-                       hardMin: 0, hardMax: 1e4, digits: 3,
-                       onChange: function (v) { state.noise = v; changed(); }})
+      lr: ui.slider({label: 'Step size \u03b7', value: state.lr, min: lr[0], max: lr[1],
+                     hardMin: limits.lr[0], hardMax: limits.lr[1], log: true, digits: 3,
+                     onChange: function (v) { state.lr = v; changed(); }}),
+      noise: ui.slider({label: 'Noise bound W (r = W)', value: state.noise, min: noise[0], max: noise[1],
+                        hardMin: limits.noise[0], hardMax: limits.noise[1], digits: 3,
+                        onChange: function (v) { state.noise = v; changed(); }})
     };
   }
 
   /** Buttons: the chapter's settings, GD (W = 0), and the W whose radius eta W is half the
       ripple's period (there the smoothing removes the ripples exactly). */
   function quickPicks(config, state, pick) {
-    var period = 2 * Math.PI / config.landscape.k, u = ui();
+    var period = 2 * Math.PI / config.landscape.k, u = ui;
     return [
       u.button({label: 'Defaults', title: 'Step size and noise back to the chapter\u2019s',
                 onClick: function () { pick({lr: config.settings.lr, noise: config.settings.noise}); }}),
@@ -549,10 +522,10 @@
   }
 
   Explorer.prototype.figure = function (draw, label) {
-    var el = ui().el, self = this, caption = el('figcaption', {});
+    var el = ui.el, self = this, caption = el('figcaption', {});
     var node = el('figure', {class: 'sgdlab-live-panel'}, [caption]);
-    var handle = ui().canvas(node, {height: HEIGHT, label: label, draw: function (ctx, w, h) {
-      if (self.result) draw(ctx, w, h, self.result, colours(self.div));
+    var handle = ui.canvas(node, {height: HEIGHT, label: label, draw: function (ctx, w, h) {
+      if (self.result) draw(ctx, w, h, self.result, ui.themeColors(self.div, COLOR_VARS));
     }});
     return {node: node, caption: caption, handle: handle};
   };
@@ -618,10 +591,7 @@
 
   // -- mounting -------------------------------------------------------------------------------
   function readConfig(div) {
-    var config = JSON.parse(div.getAttribute('data-config') || 'null');
-    if (!config || !config.landscape || !config.domain || !config.starts || !config.settings || !config.ranges) {
-      throw new Error('data-config must hold landscape, domain, starts, settings and ranges');
-    }
+    var config = ui.readConfig(div, ['landscape', 'domain', 'settings', 'ranges', 'limits']);
     if (config.landscape.name !== 'ripple') throw new Error('only the ripple is computed here, got ' + config.landscape.name);
     return config;
   }
@@ -637,6 +607,6 @@
   }
 
   live.theorem1 = Object.assign({}, formulas);
-  if (live.ui) Object.assign(live.theorem1, live.ui.mountEach(SELECTOR, 'theorem1', build));
+  if (ui) Object.assign(live.theorem1, ui.mountEach(SELECTOR, 'theorem1', build));
   else if (root.console) root.console.error('sgdlab live explorer (theorem1): ui.js must load first');
 })(typeof self !== 'undefined' ? self : this);

@@ -1,9 +1,11 @@
 /* sgdlabLive.ui: small building blocks of the book's live explorers (plain JavaScript, no
    libraries). Labelled controls (a slider with its number box, linear or logarithmic; a number
-   box; a select; a button), a HiDPI canvas that follows its container's width, the colours of
-   the pydata-sphinx-theme (CSS variables) with a watcher of the light/dark switch, a progress
-   bar and a debounce. Every control is a real <input>/<select>/<button> with a <label>, so the
-   keyboard and screen readers work as they do on any form. */
+   box; a select; a button), a HiDPI canvas that follows its container's width, lines and a
+   legend on it, the one number format of the explorers, the colours of the
+   pydata-sphinx-theme (CSS variables) with a watcher of the light/dark switch, a progress bar,
+   a debounce, a runner of cancellable runs and the mounting of every explorer. Every control is
+   a real <input>/<select>/<button> with a <label>, so the keyboard and screen readers work as
+   they do on any form. In node, module.exports (the formatting, for the explorers' formulas). */
 (function (root) {
   'use strict';
 
@@ -33,12 +35,22 @@
     return node;
   }
 
-  /** A number to at most `digits` significant digits, without trailing zeros (12.5, 0.004). */
+  /** A number for the reader, to at most `digits` significant digits (default 3) without
+      trailing zeros: 12.5, 0.004, 1.23e-4 and 2e+5 (below 1e-3 or from 1e5 on, in exponent
+      form), \u221e and \u2212\u221e, and "undefined" for NaN. */
   function formatNumber(value, digits) {
-    if (!isFinite(value)) return String(value);
-    if (value === 0) return '0';
-    var text = Number(value.toPrecision(digits || 3)).toString();
-    return text.indexOf('e') >= 0 ? Number(value.toPrecision(digits || 3)).toExponential() : text;
+    if (value === Infinity) return '\u221e';
+    if (value === -Infinity) return '\u2212\u221e';
+    if (value !== value) return 'undefined';
+    var rounded = Number(value.toPrecision(digits || 3));
+    if (value !== 0 && (Math.abs(value) < 1e-3 || Math.abs(value) >= 1e5)) return rounded.toExponential();
+    return String(rounded);
+  }
+
+  /** A share in [0, 1] as a percentage to `digits` significant digits (default 3), "\u2013"
+      when it is not a number. */
+  function percent(share, digits) {
+    return isFinite(share) ? formatNumber(100 * share, digits) + '%' : '\u2013';
   }
 
   function clamp(value, low, high) {
@@ -208,29 +220,44 @@
   }
 
   /**
-   * A canvas as wide as its container, drawn at the screen's pixel density. opts: height (CSS
-   * px), label (aria-label), draw(ctx, width, height) in CSS pixels. Redraws when the container
-   * is resized. Returns {canvas, redraw(), setLabel(text), disconnect()}.
+   * A canvas drawn at the screen's pixel density: as wide as its container (the CSS makes it
+   * so) and `height` CSS px high, or of the size `size(containerWidth) -> [width, height]`.
+   * opts: height or size, label (aria-label), attrs (more attributes), draw(ctx, width, height)
+   * in CSS pixels. Redraws when the container's width changes. Returns {canvas, redraw(),
+   * setLabel(text), disconnect()}.
    */
   function canvas(container, opts) {
-    var node = el('canvas', {role: 'img', 'aria-label': opts.label || ''});
-    node.style.height = opts.height + 'px';
+    var node = el('canvas', Object.assign({role: 'img', 'aria-label': opts.label || ''}, opts.attrs));
+    if (!opts.size) node.style.height = opts.height + 'px';
     container.appendChild(node);
     var width = 0;
 
+    /** The CSS size now: [width, height]. */
+    function cssSize() {
+      if (!opts.size) {
+        return [Math.max(1, Math.floor(node.getBoundingClientRect().width || container.clientWidth)), opts.height];
+      }
+      var size = opts.size(container.clientWidth);
+      node.style.width = size[0] + 'px';
+      node.style.height = size[1] + 'px';
+      return size;
+    }
+    /** What a resize is measured on: the canvas's own width, or its container's. */
+    function watched() {
+      return Math.floor(opts.size ? container.clientWidth : node.getBoundingClientRect().width);
+    }
     function redraw() {
-      var cssWidth = Math.max(1, Math.floor(node.getBoundingClientRect().width || container.clientWidth));
-      var ratio = root.devicePixelRatio || 1;
-      width = cssWidth;
-      node.width = Math.round(cssWidth * ratio);
-      node.height = Math.round(opts.height * ratio);
+      var size = cssSize(), ratio = root.devicePixelRatio || 1;
+      width = watched();
+      node.width = Math.round(size[0] * ratio);
+      node.height = Math.round(size[1] * ratio);
       var ctx = node.getContext('2d');
       ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-      ctx.clearRect(0, 0, cssWidth, opts.height);
-      opts.draw(ctx, cssWidth, opts.height);
+      ctx.clearRect(0, 0, size[0], size[1]);
+      opts.draw(ctx, size[0], size[1]);
     }
     var observer = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(function () {
-      var now = Math.floor(node.getBoundingClientRect().width);
+      var now = watched();
       if (now && now !== width) redraw();
     });
     if (observer) observer.observe(container);
@@ -259,13 +286,17 @@
     return value || fallback;
   }
 
-  /** The theme's colours: text, muted, background, surface, border, primary (from the
-      --pst-color-* variables, with the theme's own values when the page has none). */
-  function themeColors(node) {
+  /** The theme's colours, read now: text, muted, background, surface, border, primary (from
+      the --pst-color-* variables, with the theme's own values when the page has none), and an
+      explorer's own `extra` colours ({key: [CSS variable, fallback]}). */
+  function themeColors(node, extra) {
     var base = FALLBACK[theme()], out = {};
     Object.keys(base).forEach(function (key) {
       var name = key === 'text' ? 'text-base' : key === 'muted' ? 'text-muted' : key;
       out[key] = cssVar(node, '--pst-color-' + name, base[key]);
+    });
+    Object.keys(extra || {}).forEach(function (key) {
+      out[key] = cssVar(node, extra[key][0], extra[key][1]);
     });
     return out;
   }
@@ -310,6 +341,46 @@
     }
     debounced.cancel = function () { clearTimeout(timer); timer = null; };
     return debounced;
+  }
+
+  /** A list of named numbers, <dl class=className> with a <dt> label and a <dd
+      data-number=key> per row [key, label, ...]: {node, cells: {key: dd}}. */
+  function numberList(className, rows) {
+    var cells = {}, list = el('dl', {class: className});
+    rows.forEach(function (row) {
+      cells[row[0]] = el('dd', {'data-number': row[0]});
+      list.appendChild(el('dt', {text: row[1]}));
+      list.appendChild(cells[row[0]]);
+    });
+    return {node: list, cells: cells};
+  }
+
+  /** A polyline through `points` ([[x, y], ...], CSS px) in `colour`, dashed by `dash`
+      (canvas setLineDash), `width` px wide (default 1.2). */
+  function line(ctx, points, colour, dash, width) {
+    ctx.strokeStyle = colour; ctx.setLineDash(dash || []); ctx.lineWidth = width || 1.2;
+    ctx.beginPath();
+    points.forEach(function (p, k) { if (k) ctx.lineTo(p[0], p[1]); else ctx.moveTo(p[0], p[1]); });
+    ctx.stroke(); ctx.setLineDash([]);
+  }
+
+  var LEGEND_ROW = 15, LEGEND_WIDTH = 146;
+
+  /** A legend in a corner ('upper left', 'upper right' or 'lower right') of the plot box `box`
+      ({left, right, top, bottom}, CSS px): per item [label, colour, dash], a short line and the
+      label, on the background colour; `col` has text and background. */
+  function legend(ctx, box, items, col, corner) {
+    var x = corner === 'upper left' ? box.left + 8 : box.right - LEGEND_WIDTH - 4;
+    var y = corner === 'lower right' ? box.bottom - LEGEND_ROW * items.length - 8 : box.top + 6;
+    ctx.font = '11px sans-serif';
+    ctx.globalAlpha = 0.85; ctx.fillStyle = col.background;
+    ctx.fillRect(x - 4, y - 2, LEGEND_WIDTH, LEGEND_ROW * items.length + 6);
+    ctx.globalAlpha = 1;
+    items.forEach(function (item, k) {
+      var at = y + 6 + LEGEND_ROW * k;
+      line(ctx, [[x, at], [x + 18, at]], item[1], item[2], 1.6);
+      ctx.fillStyle = col.text; ctx.fillText(item[0], x + 23, at + 4);
+    });
   }
 
   /** Round tick values (1, 2, 5 times a power of ten) covering [low, high], about `count`. */
@@ -386,6 +457,18 @@
     return {next: next, start: start};
   }
 
+  /** The config that sgdlab.book.live wrote into div's data-config (JSON), which must hold
+      every key of `required`. */
+  function readConfig(div, required) {
+    var config = JSON.parse(div.getAttribute('data-config') || 'null');
+    var missing = (required || []).filter(function (key) { return !config || config[key] == null; });
+    if (!config || typeof config !== 'object' || missing.length) {
+      throw new Error('data-config must hold ' + required.join(', ') + '; ' +
+                      (config ? 'missing ' + missing.join(', ') : 'got ' + div.getAttribute('data-config')));
+    }
+    return config;
+  }
+
   /**
    * Mounts an explorer on every element matching `selector` once the page has loaded.
    * build(div) makes the explorer and appends its root to div; it returns an object with
@@ -428,10 +511,12 @@
   }
 
   live.ui = {
-    uid: uid, el: el, formatNumber: formatNumber, clamp: clamp, slider: slider,
-    numberBox: numberBox, select: select, button: button, canvas: canvas, theme: theme,
-    cssVar: cssVar, themeColors: themeColors, onThemeChange: onThemeChange,
-    progress: progress, debounce: debounce, ticks: ticks, runner: runner, mountEach: mountEach
+    uid: uid, el: el, formatNumber: formatNumber, percent: percent, clamp: clamp, slider: slider,
+    numberBox: numberBox, select: select, button: button, numberList: numberList,
+    canvas: canvas, line: line,
+    legend: legend, theme: theme, cssVar: cssVar, themeColors: themeColors,
+    onThemeChange: onThemeChange, progress: progress, debounce: debounce, ticks: ticks,
+    runner: runner, readConfig: readConfig, mountEach: mountEach
   };
   if (typeof module !== 'undefined' && module.exports) module.exports = live.ui;
 })(typeof self !== 'undefined' ? self : this);
