@@ -121,6 +121,8 @@ class Stream(IntEnum):
     """Random starting points, :func:`sgdlab.random_starts` (stage k: positions k * dim ...)."""
     ROWS = STAGES + 4
     """Random rows of a set of points, :func:`sgdlab.random_rows` (trial i: position 0)."""
+    BALL = STAGES + 5
+    """Random points of a ball, :func:`sgdlab.theory.ball` (point i: trial i's stream)."""
 
 
 def stage_stream(k):

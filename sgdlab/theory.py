@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import _rng, _validate
+from . import _kernels, _rng, _validate
 from ._validate import fail, flag, integer, points, real
 from .landscapes import as_landscape
 
@@ -45,18 +45,30 @@ def grid(low, high, n_points, *, dim=1):
 
 
 def ball(radius, n_points, dim, *, center=0.0, seed=0):
-    """``n_points`` points uniform in the ball of ``radius`` around ``center`` in R^dim."""
+    """``n_points`` points uniform in the ball of ``radius`` around ``center`` in R^dim.
+
+    Drawn from sgdlab's counter-based stream ``Stream.BALL`` of ``seed`` (point i: trial i's
+    stream): a direction from ``dim`` standard normals (Box-Muller on pairs of uniforms) and
+    a radius :math:`r\,v^{1/d}`, v uniform in (0, 1].
+    """
     radius = real("radius", radius, above=0)
     n_points = integer("n_points", n_points, low=1)
     dim = integer("dim", dim, low=1)
-    rng = np.random.default_rng(_validate.seed("seed", seed))
+    key = _rng.make_key(_validate.seed("seed", seed), _rng.Stream.BALL)
     try:
         center = np.broadcast_to(np.asarray(center, dtype=np.float64), (dim,))
     except (TypeError, ValueError):
         fail("center", f"a number or {dim} numbers", center)
-    direction = rng.standard_normal((n_points, dim))
+    pairs = (dim + 1) // 2
+    u = np.empty((n_points, 2 * pairs + 1))
+    _kernels.uniform_box(key, 1.0, 0, u)
+    u = (1.0 - u) / 2.0  # uniform in (0, 1]
+    modulus = np.sqrt(-2.0 * np.log(u[:, :pairs]))
+    angle = 2.0 * np.pi * u[:, pairs:2 * pairs]
+    direction = np.concatenate([modulus * np.cos(angle), modulus * np.sin(angle)], axis=1)
+    direction = direction[:, :dim]
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    r = radius * rng.random(n_points) ** (1.0 / dim)
+    r = radius * u[:, -1] ** (1.0 / dim)
     return center + r[:, None] * direction
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
+import sgdlab
 from sgdlab import theory
 from sgdlab.landscapes import quadratic, ripple
 from sgdlab.book import step_size
@@ -40,7 +41,8 @@ def test_one_point_shape_against_brute_force(bumpy):
     ratios = np.einsum("ij,ij->i", bumpy.grad(domain), e)[ok] / d_sq[ok]
     assert_allclose([shape.c_prime, shape.lowest], [ratios.max(), ratios.min()])
     assert shape.n_points == ok.sum() and shape.not_positive == 0
-    a, b = np.random.default_rng(5).uniform(-2.0, 2.0, (2, 3000, 2))
+    a, b = (-2.0 + 4.0 * (sgdlab.random_starts(3000, span=1.0, dim=2, seed=5, stage=k) + 1.0)
+            / 2.0 for k in (0, 1))  # [-1, 1) mapped onto [-2, 2)
     excess = bumpy.f((a + b) / 2) - (bumpy.f(a) + bumpy.f(b)) / 2
     assert shape.non_convex_pairs == np.count_nonzero(excess > 1e-12) > 0
     assert shape.summary()["one-point"] == "every ratio is positive"

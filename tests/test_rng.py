@@ -150,7 +150,7 @@ def test_named_streams_are_distinct_and_above_the_schedule_stages(seed):
     assert len(set(streams)) == len(streams) and _rng.Stream.SGD == 0
     monte_carlo = [s for s in _rng.Stream if s != _rng.Stream.SGD]
     assert all(s >= _rng.STAGES for s in monte_carlo)  # never a schedule stage's stream
-    assert [int(s) for s in monte_carlo] == [2**32 + k for k in range(5)]  # reference.py's
+    assert [int(s) for s in monte_carlo] == [2**32 + k for k in range(6)]  # reference.py's
     assert _rng.stage_stream(0) == _rng.Stream.SGD and _rng.stage_stream(7) == 7
     for bad in (-1, _rng.STAGES):
         with pytest.raises(ValueError, match="^stage must be an integer >= 0"):

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 import sgdlab
-from sgdlab import Landscape, theory
+from sgdlab import Landscape, reference, theory
 from sgdlab.landscapes import quadratic, ripple, spiky
 
 from _user_landscapes import VALLEY, WELL, valley_f, valley_grad
@@ -577,3 +577,25 @@ def test_one_step_bound_shifted_holds_on_the_shifted_ripple():
     bound = theory.one_step_bound_shifted(thm, est.dist_sq, grad_star=G)
     assert np.all(est.mean <= bound + 3 * est.stderr)
     assert np.all(bound > thm.one_step_bound(est.dist_sq))     # G makes it weaker
+
+
+def test_ball_draws_from_its_named_stream():
+    """theory.ball against an independent computation from reference.uniforms (stream
+    Stream.BALL, point i = trial i) and Box-Muller; its directions are uniform (mean ~ 0,
+    covariance ~ I/d) and its points do not depend on how many are drawn."""
+    from sgdlab import _rng
+
+    dim, n = 5, 3000
+    pts = theory.ball(2.0, n, dim, seed=7)
+    u = (1.0 - reference.uniforms(7, n, 1, 2 * 3 + 1, stream=int(_rng.Stream.BALL))[0]) / 2
+    normals = np.concatenate([np.sqrt(-2 * np.log(u[:, :3])) * np.cos(2 * np.pi * u[:, 3:6]),
+                              np.sqrt(-2 * np.log(u[:, :3])) * np.sin(2 * np.pi * u[:, 3:6])],
+                             axis=1)[:, :dim]
+    expected = (2.0 * u[:, -1] ** (1 / dim))[:, None] * normals / np.linalg.norm(
+        normals, axis=1, keepdims=True)
+    assert_allclose(pts, expected, rtol=1e-12, atol=1e-14)
+    assert_array_equal(theory.ball(2.0, 10, dim, seed=7), pts[:10])
+    unit = pts / np.linalg.norm(pts, axis=1, keepdims=True)
+    assert np.abs(unit.mean(axis=0)).max() < 4 / np.sqrt(n)
+    assert_allclose(unit.T @ unit / n, np.eye(dim) / dim, atol=0.02)
+    assert not np.array_equal(theory.ball(2.0, 10, dim, seed=8), pts[:10])

@@ -31,7 +31,7 @@ __all__ = ["landscape_runs", "normalised_pairs", "allpairs_table", "spectrum_tab
 
 
 def landscape_runs(scale, *, allpairs=None, spectrum=None, root=None):
-    """What chapter ``nn-landscape`` shows (Sections 5.3, 5.4): :func:`show_results` of the
+    """What chapter ``nn-landscape`` shows (Sections 5.3, 5.4): :func:`~sgdlab.book.results.show_results` of the
     ``allpairs`` and ``spectrum`` experiments of the small ResNet and DenseNet.
 
     Parameters
@@ -249,7 +249,7 @@ def landscape_ledger(allpairs, spectrum):
     Returns
     -------
     list of dict
-        As for :func:`trajectory_ledger`.
+        As for :func:`~sgdlab.book.nn_trajectory.trajectory_ledger`.
     """
     rows = []
     for label, result in allpairs.items():

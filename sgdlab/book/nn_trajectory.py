@@ -32,7 +32,7 @@ __all__ = ["trajectory_runs", "bias_table", "chunking_table", "trajectory_table"
 
 
 def trajectory_runs(scale, *, trajectory=None, neighbourhood=None, root=None):
-    """What chapter ``nn-trajectory`` shows (Sections 5.1, 5.2): :func:`show_results` of the
+    """What chapter ``nn-trajectory`` shows (Sections 5.1, 5.2): :func:`~sgdlab.book.results.show_results` of the
     ``trajectory`` and ``neighbourhood`` experiments, the paper's ResNet-34 and DenseNet-100
     when saved, else our ResNet-14 and DenseNet-BC-22 through
     :func:`sgdlab.nn.experiments.run_trajectory_and_neighbourhood` (one training run for
@@ -347,7 +347,7 @@ def trajectory_ledger(trajectory, neighbourhood):
     -------
     list of dict
         ``claim``, ``run``, ``measured`` (text) and ``agrees`` (bool), for
-        :func:`ledger_table`.
+        :func:`~sgdlab.book.results.ledger_table`.
     """
     rows = []
     for label, result in trajectory.items():

@@ -393,6 +393,8 @@ def choices_table(config=None):
 
 
 def ledger_row(claim, label, measured, ok):
+    """One verdict of a Section 5 ledger (a row of :func:`ledger_table`): the paper's
+    ``claim``, the run's ``label``, what was ``measured`` (text) and whether it agrees."""
     return {"claim": claim, "run": label, "measured": measured, "agrees": bool(ok)}
 
 
@@ -406,7 +408,7 @@ def ledger_table(rows, prefix):
     Parameters
     ----------
     rows : list of dict
-        From :func:`trajectory_ledger` or :func:`landscape_ledger`.
+        From :func:`~sgdlab.book.nn_trajectory.trajectory_ledger` or :func:`~sgdlab.book.nn_landscape.landscape_ledger`.
     prefix : str
 
     Returns

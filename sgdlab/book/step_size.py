@@ -18,7 +18,7 @@ import numpy as np
 
 from .. import _validate as validate
 from .. import landscapes, theory
-from ..sgd import run_schedule, run_sgd
+from ..sgd import random_starts, run_schedule, run_sgd
 from ..smoothing import basins_1d, in_spurious_basin
 from .live import LiveExplorer
 from .style import PALETTE, figure_to_png, plain_log_ticks, use_style
@@ -38,7 +38,8 @@ _ORDINALS = ("first", "second", "third", "fourth", "fifth")
 
 
 def point_at_distance(dim, distance, *, seed):
-    """A point at ``distance`` from 0 in a direction drawn from ``seed``.
+    """A point at ``distance`` from 0 in a uniformly random direction drawn from ``seed``
+    (:func:`sgdlab.theory.ball`'s stream).
 
     Returns
     -------
@@ -47,7 +48,7 @@ def point_at_distance(dim, distance, *, seed):
     """
     dim = validate.integer("dim", dim, low=1)
     distance = validate.real("distance", distance, above=0)
-    x = np.random.default_rng(validate.seed("seed", seed)).standard_normal(dim)
+    x = theory.ball(1.0, 1, dim, seed=seed)[0]
     return x * (distance / np.linalg.norm(x))
 
 
@@ -80,7 +81,8 @@ class OnePointShape:
 def one_point_shape(landscape, domain, *, low, high, pairs=20_000, seed=2):
     """Theorem 3's constant on ``domain`` (:func:`sgdlab.theory.one_point_upper`), the
     smallest ratio there, and a midpoint-convexity test on ``pairs`` random pairs of points
-    uniform in the box :math:`[low, high]^d`: a convex f has
+    uniform in the box :math:`[low, high]^d` (stages 0 and 1 of
+    :func:`sgdlab.random_starts` of ``seed``): a convex f has
 
     .. math:: f\\left(\\tfrac{a+b}{2}\\right) \\le \\tfrac12(f(a) + f(b)).
 
@@ -93,8 +95,8 @@ def one_point_shape(landscape, domain, *, low, high, pairs=20_000, seed=2):
     high = validate.real("high", high, above=validate.real("low", low))
     upper = theory.one_point_upper(land, domain)
     ratios = upper.ratios[np.isfinite(upper.ratios)]
-    rng = np.random.default_rng(validate.seed("seed", seed))
-    a, b = rng.uniform(low, high, (2, pairs, land.dim))
+    a, b = (low + (high - low) * (random_starts(pairs, span=1.0, dim=land.dim, seed=seed,
+                                                stage=k) + 1.0) / 2.0 for k in (0, 1))
     excess = land.f((a + b) / 2) - (land.f(a) + land.f(b)) / 2
     return OnePointShape(c_prime=upper.c_prime, lowest=float(ratios.min()),
                          n_points=upper.n_points, not_positive=int(np.sum(ratios <= 0)),

@@ -115,7 +115,8 @@
   /** The named streams (sgdlab._rng.Stream). */
   const STAGES = TWO32;
   const Stream = { SGD: 0, CONVOLVE: STAGES, PROJECTED_GRADIENT: STAGES + 1,
-                   ONE_STEP: STAGES + 2, STARTS: STAGES + 3, ROWS: STAGES + 4 };
+                   ONE_STEP: STAGES + 2, STARTS: STAGES + 3, ROWS: STAGES + 4,
+                   BALL: STAGES + 5 };
 
   // -- the spiky landscape (sgdlab/_builtin.py) -------------------------------------------------
   /** a ** n by repeated multiplication (sgdlab._builtin._power). */
