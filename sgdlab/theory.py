@@ -1,4 +1,5 @@
-"""The paper's constants and bounds: Assumption 1, Theorem 1, Lemma 5, Corollary 2, Theorem 3.
+"""The paper's constants and bounds: Assumption 1, Theorem 1, Lemma 5, Corollary 2, Theorem 3,
+and closed forms (SGD on a quadratic, the least curvature of g): numbers in, numbers out.
 
 Noise follows :mod:`sgdlab.sgd`: :math:`w` uniform in the box :math:`[-W, W]^d` (``noise`` =
 W), so the paper's bound :math:`\\max\\|\\omega\\|_2 \\le r` holds with :math:`r = W\\sqrt d`
@@ -6,7 +7,8 @@ W), so the paper's bound :math:`\\max\\|\\omega\\|_2 \\le r` holds with :math:`r
 box of half-width :math:`\\eta W`. A *domain* D is a set of points, shape (n, dim): a grid
 (:func:`grid`) or a sample (:func:`ball`); quantities "on D" are estimated on those points.
 
-Chapters :ref:`main-theorem` and :ref:`step-size`.
+Chapters :ref:`main-theorem`, :ref:`step-size` and :ref:`motivating-example` (the least
+curvature).
 """
 
 import math
@@ -729,3 +731,103 @@ def lr_lower_bound(landscape, domain, *, c, noise, lrs, samples=None, seed=0):
 
 
 __all__ += ["LrLowerBound", "lr_lower_bound"]
+
+
+# -- closed forms and curvature of the step-size chapter and the motivating example ----------
+def quadratic_distance_sq(lr, *, dist0_sq, dim, noise, steps, curvature=1.0):
+    """:math:`E\\|x_T - x^*\\|^2` of SGD on the quadratic :math:`\\frac a2\\|x\\|^2`
+    (a = ``curvature``, :math:`x^* = 0`) after T = ``steps`` steps from a point at squared
+    distance ``dist0_sq``, with box noise of bound W = ``noise`` in ``dim`` dimensions.
+
+    A step is :math:`x_{t+1} = (1 - \\eta a)x_t - \\eta w_t`, and the noise is independent
+    of :math:`x_t` with :math:`E\\|w\\|^2 = dW^2/3` (:func:`noise_second_moment`), so
+
+    .. math:: E\\|x_T - x^*\\|^2 = \\rho^T\\|x_0 - x^*\\|^2
+              + \\eta^2\\frac{dW^2}{3}\\sum_{k=0}^{T-1}\\rho^k,
+              \\qquad \\rho = (1 - \\eta a)^2
+
+    (the sum is :math:`(1 - \\rho^T)/(1 - \\rho)`, or T when :math:`\\rho = 1`). The first
+    term is GD's, the second the noise's alone (Theorem 3's split).
+
+    Parameters
+    ----------
+    lr : float or array_like
+        Step sizes :math:`\\eta \\ge 0` (any shape).
+    dist0_sq : float
+        :math:`\\|x_0 - x^*\\|^2 \\ge 0`.
+    dim : int
+        Dimension d.
+    noise : float
+        Noise bound W >= 0.
+    steps : int
+        T >= 0.
+    curvature : float
+        a > 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        One mean per step size, the shape of ``lr``.
+    """
+    lrs = _nonnegative("lr", lr)
+    dist0_sq = real("dist0_sq", dist0_sq, low=0)
+    steps = integer("steps", steps, low=0)
+    curvature = real("curvature", curvature, above=0)
+    rho = (1 - lrs * curvature) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        series = np.where(rho == 1, steps, (1 - rho**steps) / (1 - rho))
+    return rho**steps * dist0_sq + lrs**2 * noise_second_moment(noise, dim) * series
+
+
+def _nonnegative(name, value):
+    """Finite numbers >= 0 (any shape) as a float64 array."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(name, "numbers >= 0", error=TypeError, shown=type(value).__name__)
+    if arr.size == 0 or not np.all(np.isfinite(arr) & (arr >= 0)):
+        fail(name, "finite numbers >= 0", shown=np.array2string(arr, threshold=20))
+    return arr
+
+
+def least_curvature(landscape, *, radius, span, n_points=3001):
+    """The least curvature :math:`\\min g''` on [-span, span] of a 1-D landscape smoothed by
+    the box of half-width ``radius`` (:math:`g = E_u f(\\cdot - u)`, :math:`u \\sim U[-r, r]`),
+    from differences of the exact :math:`g'` on a grid :math:`s_0 < \\dots < s_{n-1}` of
+    ``n_points``:
+
+    .. math:: \\min_i \\frac{g'(s_{i+1}) - g'(s_i)}{s_{i+1} - s_i}.
+
+    By the mean value theorem each quotient is :math:`g''` somewhere in its cell, so the
+    result is at least the least :math:`g''` on the interval (equal as the grid refines);
+    :math:`\\ge 0` means g is convex there on this grid (the motivating example's "convex
+    g" of Section 2).
+
+    Parameters
+    ----------
+    landscape : Landscape or str
+        One-dimensional and separable (the exact smoothed gradient).
+    radius : float
+        Half-width r >= 0 of the box; for SGD, ``lr * noise``.
+    span : float
+        Half-width of the interval, > 0.
+    n_points : int
+        Grid size, >= 2.
+
+    Returns
+    -------
+    float
+    """
+    land = as_landscape(landscape)
+    if land.dim != 1:
+        fail("landscape", "1-dimensional", shown=f"dim={land.dim}")
+    radius = real("radius", radius, low=0)
+    span = real("span", span, above=0)
+    n_points = integer("n_points", n_points, low=2, high=_MAX_GRID)
+    y = np.linspace(-span, span, n_points)[:, None]
+    slope = land.smoothed_grad(y, radius=radius)[:, 0]
+    return float(np.min(np.diff(slope)) / (y[1, 0] - y[0, 0]))
+
+
+__all__ += ["quadratic_distance_sq", "least_curvature"]
+
