@@ -7,7 +7,7 @@ The package has three floors, and imports only go down:
   functions (:mod:`sgdlab.landscapes`), the runners :func:`run_sgd` and :func:`run_schedule`
   (:mod:`sgdlab.sgd`), the paper's convolved function :func:`convolve` and the basins and
   minima of the smoothed landscape (:mod:`sgdlab.smoothing`), the constants and bounds of
-  Assumption 1, Theorem 1, Lemma 5, Corollary 2 and Theorem 3
+  Assumption 1, Theorem 1, Lemma 5, Corollary 2, Theorem 3 and Lemma 6
   (:mod:`sgdlab.theory`), and independent
   references for tests and benchmarks (:mod:`sgdlab.reference`);
 * :mod:`sgdlab.nn`: the PyTorch side (data, nets, grouped, train, probe, experiments),
