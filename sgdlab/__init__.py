@@ -5,9 +5,10 @@ The package has three floors, and imports only go down:
 
 * the core, imported here (NumPy and Numba only): :class:`Landscape` and the built-in test
   functions (:mod:`sgdlab.landscapes`), the runners :func:`run_sgd` and :func:`run_schedule`
-  (:mod:`sgdlab.sgd`), the paper's convolved function :func:`convolve` and the basins of the
-  smoothed landscape (:mod:`sgdlab.smoothing`), the constants and bounds of Assumption 1,
-  Theorem 1, Lemma 5, Corollary 2 and Theorem 3 (:mod:`sgdlab.theory`), and independent
+  (:mod:`sgdlab.sgd`), the paper's convolved function :func:`convolve` and the basins and
+  minima of the smoothed landscape (:mod:`sgdlab.smoothing`), the constants and bounds of
+  Assumption 1, Theorem 1, Lemma 5, Corollary 2, Theorem 3 and Lemma 6
+  (:mod:`sgdlab.theory`), and independent
   references for tests and benchmarks (:mod:`sgdlab.reference`);
 * :mod:`sgdlab.nn`: the PyTorch side (data, nets, grouped, train, probe, experiments),
   imported on demand: importing sgdlab does not import torch;

@@ -6,13 +6,15 @@ With noise uniform in the box :math:`[-W, W]^d` and step size :math:`\\eta`,
           \\quad r = \\eta W.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import _rng, _validate
 from ._validate import fail, integer, real
 from .landscapes import as_landscape
 
-__all__ = ["convolve", "basins_1d", "in_spurious_basin"]
+__all__ = ["convolve", "basins_1d", "in_spurious_basin", "Minima1D", "minima_1d"]
 
 _MAX_GRID = 10_000_000
 
@@ -77,6 +79,24 @@ def _flat(name, x):
         fail(name, "an array of numbers", error=TypeError, shown=type(x).__name__)
 
 
+def _descent_1d(landscape, radius, span, n_points):
+    """(landscape, span, grid of [-span, span], per grid index the index that steepest
+    descent on the smoothed 1-D landscape reaches), the arguments checked."""
+    land = as_landscape(landscape)
+    if land.dim != 1:
+        fail("landscape", "1-dimensional", shown=f"dim={land.dim}")
+    span = real("span", span, above=0)
+    n_points = integer("n_points", n_points, low=2, high=_MAX_GRID)
+    grid = np.linspace(-span, span, n_points)
+    return land, span, grid, _grid_descent(land.smoothed(grid, radius=radius))
+
+
+def _nearest(x, span, n_points):
+    """Index of the grid point nearest to each of ``x`` (0 where ``x`` is off the grid)."""
+    return np.clip(np.rint((x + span) / (2 * span) * (n_points - 1)),
+                   0, n_points - 1).astype(np.int64)
+
+
 def basins_1d(landscape, x, *, radius, span=4.0, n_points=40001):
     """The local minimum of the smoothed 1-D landscape whose basin holds each point.
 
@@ -85,19 +105,83 @@ def basins_1d(landscape, x, *, radius, span=4.0, n_points=40001):
     neighbour, the left one on a tie) from the grid point nearest to each of ``x``. Returns
     the minimiser reached by each point, flattened (nan for points off the grid or not
     finite). With ``radius=0`` these are the basins of f itself (where GD gets stuck).
+    :func:`minima_1d` lists the minima themselves.
     """
-    land = as_landscape(landscape)
-    if land.dim != 1:
-        fail("landscape", "1-dimensional", shown=f"dim={land.dim}")
-    span = real("span", span, above=0)
-    n_points = integer("n_points", n_points, low=2, high=_MAX_GRID)
+    _, span, grid, target = _descent_1d(landscape, radius, span, n_points)
     x = _flat("x", x)
-    grid = np.linspace(-span, span, n_points)
-    target = _grid_descent(land.smoothed(grid, radius=radius))
     inside = np.isfinite(x) & (np.abs(x) <= span)
-    nearest = np.clip(np.rint((np.where(inside, x, 0.0) + span) / (2 * span) * (n_points - 1)),
-                      0, n_points - 1).astype(np.int64)
+    nearest = _nearest(np.where(inside, x, 0.0), span, grid.size)
     return np.where(inside, grid[target[nearest]], np.nan)
+
+
+@dataclass
+class Minima1D:
+    """The local minima of a smoothed 1-D landscape on a grid (:func:`minima_1d`)."""
+
+    x: np.ndarray
+    """The minimisers, increasing: grid points no higher than either neighbour, the grid's
+    two ends left out."""
+    home: float
+    """The minimum whose basin holds x* (the one steepest descent from x* reaches); nan when
+    the landscape has no x*, x* is off the grid, or descent from it runs off the grid."""
+    basin_low: float
+    """Left end of the basin of :attr:`home` on the grid (nan with it)."""
+    basin_high: float
+    """Right end of the basin of :attr:`home` on the grid (nan with it)."""
+    spacing: float
+    """The grid step."""
+
+    @property
+    def spurious(self):
+        """The minima other than :attr:`home` (all of them when it is nan). A minimum within
+        one grid step of it is the same one: on a tie (g even about x*, x* between two grid
+        points) a minimum splits in two."""
+        return self.x[~np.isclose(self.x, self.home, rtol=0.0, atol=self.spacing)]
+
+
+def minima_1d(landscape, *, radius, span=4.0, n_points=40001):
+    """The local minima of the smoothed 1-D landscape on a grid, and the basin of x*.
+
+    On a grid of ``n_points`` over [-span, span], g = f convolved with the box of half-width
+    ``radius`` (exactly: the landscape needs a closed form; ``radius=0`` gives f itself) has
+    a local minimum at every grid point :math:`s_i` with
+
+    .. math:: g(s_i) \\le g(s_{i-1}) \\quad\\text{and}\\quad g(s_i) \\le g(s_{i+1}),
+
+    the points where the grid's steepest descent (:func:`basins_1d`) stops. A grid end where
+    descent stops is not one (g may fall on beyond it). The basin of a minimum is the
+    interval of grid points whose descent reaches it; x*'s minimum is :attr:`Minima1D.home`,
+    and the others, :attr:`Minima1D.spurious`, are where GD (``radius=0``) or, with
+    ``radius`` :math:`= \\eta W`, the smoothed dynamics of the paper get stuck.
+
+    Parameters
+    ----------
+    landscape : Landscape or str
+        One-dimensional; without an x*, :attr:`Minima1D.home` is nan.
+    radius : float
+        Half-width r >= 0 of the box; for SGD, ``lr * noise``.
+    span : float
+        The grid covers [-span, span] (span > 0).
+    n_points : int
+        Grid size, >= 2 (the spacing is 2 span / (n_points - 1)).
+
+    Returns
+    -------
+    Minima1D
+    """
+    land, span, grid, target = _descent_1d(landscape, radius, span, n_points)
+    n_points = grid.size
+    sinks = np.flatnonzero(target == np.arange(n_points))
+    home = basin_low = basin_high = np.nan
+    star = None if land.x_star is None else float(land.x_star[0])
+    if star is not None and abs(star) <= span:
+        sink = int(target[_nearest(star, span, n_points)])
+        if 0 < sink < n_points - 1:
+            basin = grid[target == sink]  # an interval: descent never crosses a minimum
+            home, basin_low, basin_high = float(grid[sink]), float(basin[0]), float(basin[-1])
+    return Minima1D(x=grid[sinks[(sinks > 0) & (sinks < n_points - 1)]], home=home,
+                    basin_low=basin_low, basin_high=basin_high,
+                    spacing=float(grid[1] - grid[0]))
 
 
 def in_spurious_basin(landscape, x, *, radius, span=4.0, n_points=40001):

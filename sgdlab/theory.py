@@ -1,4 +1,6 @@
-"""The paper's constants and bounds: Assumption 1, Theorem 1, Lemma 5, Corollary 2, Theorem 3.
+"""The paper's constants and bounds: Assumption 1, Theorem 1, Lemma 5, Corollary 2, Theorem 3,
+closed forms (SGD on a quadratic, the least curvature of g) and the bounds of Section 5
+(Lemma 6's Hoeffding bound, Clopper-Pearson's): numbers in, numbers out.
 
 Noise follows :mod:`sgdlab.sgd`: :math:`w` uniform in the box :math:`[-W, W]^d` (``noise`` =
 W), so the paper's bound :math:`\\max\\|\\omega\\|_2 \\le r` holds with :math:`r = W\\sqrt d`
@@ -6,7 +8,8 @@ W), so the paper's bound :math:`\\max\\|\\omega\\|_2 \\le r` holds with :math:`r
 box of half-width :math:`\\eta W`. A *domain* D is a set of points, shape (n, dim): a grid
 (:func:`grid`) or a sample (:func:`ball`); quantities "on D" are estimated on those points.
 
-Chapters :ref:`main-theorem` and :ref:`step-size`.
+Chapters :ref:`main-theorem`, :ref:`step-size`, :ref:`motivating-example` (the least
+curvature), :ref:`nn-trajectory` (Lemma 6) and :ref:`nn-landscape` (Clopper-Pearson).
 """
 
 import math
@@ -741,3 +744,273 @@ def lr_lower_bound(landscape, domain, *, c, noise, lrs, samples=None, seed=0):
 
 
 __all__ += ["LrLowerBound", "lr_lower_bound"]
+
+
+# -- closed forms and curvature of the step-size chapter and the motivating example ----------
+def quadratic_distance_sq(lr, *, dist0_sq, dim, noise, steps, curvature=1.0):
+    """:math:`E\\|x_T - x^*\\|^2` of SGD on the quadratic :math:`\\frac a2\\|x\\|^2`
+    (a = ``curvature``, :math:`x^* = 0`) after T = ``steps`` steps from a point at squared
+    distance ``dist0_sq``, with box noise of bound W = ``noise`` in ``dim`` dimensions.
+
+    A step is :math:`x_{t+1} = (1 - \\eta a)x_t - \\eta w_t`, and the noise is independent
+    of :math:`x_t` with :math:`E\\|w\\|^2 = dW^2/3` (:func:`noise_second_moment`), so
+
+    .. math:: E\\|x_T - x^*\\|^2 = \\rho^T\\|x_0 - x^*\\|^2
+              + \\eta^2\\frac{dW^2}{3}\\sum_{k=0}^{T-1}\\rho^k,
+              \\qquad \\rho = (1 - \\eta a)^2
+
+    (the sum is :math:`(1 - \\rho^T)/(1 - \\rho)`, or T when :math:`\\rho = 1`). The first
+    term is GD's, the second the noise's alone (Theorem 3's split).
+
+    Parameters
+    ----------
+    lr : float or array_like
+        Step sizes :math:`\\eta \\ge 0` (any shape).
+    dist0_sq : float
+        :math:`\\|x_0 - x^*\\|^2 \\ge 0`.
+    dim : int
+        Dimension d.
+    noise : float
+        Noise bound W >= 0.
+    steps : int
+        T >= 0.
+    curvature : float
+        a > 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        One mean per step size, the shape of ``lr``.
+    """
+    lrs = _nonnegative("lr", lr)
+    dist0_sq = real("dist0_sq", dist0_sq, low=0)
+    steps = integer("steps", steps, low=0)
+    curvature = real("curvature", curvature, above=0)
+    rho = (1 - lrs * curvature) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        series = np.where(rho == 1, steps, (1 - rho**steps) / (1 - rho))
+    return rho**steps * dist0_sq + lrs**2 * noise_second_moment(noise, dim) * series
+
+
+def _nonnegative(name, value):
+    """Finite numbers >= 0 (any shape) as a float64 array."""
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        fail(name, "numbers >= 0", error=TypeError, shown=type(value).__name__)
+    if arr.size == 0 or not np.all(np.isfinite(arr) & (arr >= 0)):
+        fail(name, "finite numbers >= 0", shown=np.array2string(arr, threshold=20))
+    return arr
+
+
+def least_curvature(landscape, *, radius, span, n_points=3001):
+    """The least curvature :math:`\\min g''` on [-span, span] of a 1-D landscape smoothed by
+    the box of half-width ``radius`` (:math:`g = E_u f(\\cdot - u)`, :math:`u \\sim U[-r, r]`),
+    from differences of the exact :math:`g'` on a grid :math:`s_0 < \\dots < s_{n-1}` of
+    ``n_points``:
+
+    .. math:: \\min_i \\frac{g'(s_{i+1}) - g'(s_i)}{s_{i+1} - s_i}.
+
+    By the mean value theorem each quotient is :math:`g''` somewhere in its cell, so the
+    result is at least the least :math:`g''` on the interval (equal as the grid refines);
+    :math:`\\ge 0` means g is convex there on this grid (the motivating example's "convex
+    g" of Section 2).
+
+    Parameters
+    ----------
+    landscape : Landscape or str
+        One-dimensional and separable (the exact smoothed gradient).
+    radius : float
+        Half-width r >= 0 of the box; for SGD, ``lr * noise``.
+    span : float
+        Half-width of the interval, > 0.
+    n_points : int
+        Grid size, >= 2.
+
+    Returns
+    -------
+    float
+    """
+    land = as_landscape(landscape)
+    if land.dim != 1:
+        fail("landscape", "1-dimensional", shown=f"dim={land.dim}")
+    radius = real("radius", radius, low=0)
+    span = real("span", span, above=0)
+    n_points = integer("n_points", n_points, low=2, high=_MAX_GRID)
+    y = np.linspace(-span, span, n_points)[:, None]
+    slope = land.smoothed_grad(y, radius=radius)[:, 0]
+    return float(np.min(np.diff(slope)) / (y[1, 0] - y[0, 0]))
+
+
+__all__ += ["quadratic_distance_sq", "least_curvature"]
+
+
+# -- Lemma 6 (Hoeffding) and a binomial bound: Section 5.2 and 5.3 ---------------------------
+def _samples(values, low, high):
+    """The samples flattened (float64), and the bound [low, high] (default: their range)."""
+    try:
+        arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        fail("values", "an array of numbers", error=TypeError, shown=type(values).__name__)
+    if arr.size == 0:
+        fail("values", "at least one sample", shown="an empty array")
+    if not np.isfinite(arr).all():
+        fail("values", "finite samples", shown="NaN or inf")
+    low = real("low", float(arr.min()) if low is None else low)
+    high = real("high", float(arr.max()) if high is None else high)
+    if low > high:
+        fail("low, high", "finite bounds with low <= high", shown=f"{low!r}, {high!r}")
+    if arr.min() < low or arr.max() > high:
+        fail("low, high", f"bounds containing every sample (samples lie in "
+             f"[{arr.min()!r}, {arr.max()!r}])", shown=f"[{low!r}, {high!r}]")
+    return arr, low, high
+
+
+def hoeffding_bound(values, low=None, high=None):
+    """Hoeffding's bound (Lemma 6) on the chance of a sample mean this positive if
+    :math:`\\mathbb{E}[X] \\le 0`.
+
+    With :math:`n` i.i.d. samples bounded in :math:`[a, b]` and sample mean :math:`m > 0`,
+    Lemma 6 gives
+
+    .. math::
+
+        \\Pr\\Big(\\tfrac1n \\textstyle\\sum_i X_i - \\mathbb{E}[X_1] \\ge m\\Big)
+        \\le \\exp\\Big(-\\frac{2 n m^2}{(b - a)^2}\\Big),
+
+    so if :math:`\\mathbb{E}[X_1] \\le 0` a sample mean of at least :math:`m` has at most this
+    probability. Returns 1 when :math:`m \\le 0` (no evidence), 0 when ``high == low`` and
+    :math:`m > 0` (the variable is the constant :math:`m`). See :func:`hoeffding_confidence`
+    for the meaning of ``low``/``high``.
+
+    Returns
+    -------
+    float
+    """
+    arr, low, high = _samples(values, low, high)
+    mean = float(arr.mean())
+    if mean <= 0:
+        return 1.0
+    if high == low:
+        return 0.0
+    ratio = mean / (high - low)  # not mean**2 / (high - low)**2, which can underflow
+    return math.exp(-2.0 * arr.size * ratio * ratio)
+
+
+def hoeffding_exponent(values, low=None, high=None):
+    """:func:`hoeffding_bound` as a power of ten, without underflow (Lemma 6).
+
+    .. math::
+
+        \\log_{10} \\exp\\Big(-\\frac{2 n m^2}{(b - a)^2}\\Big)
+        = -\\frac{2 n m^2}{(b - a)^2 \\ln 10}
+
+    for :math:`m > 0`; 0 (a bound of 1) when :math:`m \\le 0`, and :math:`-\\infty` when
+    ``high == low`` and :math:`m > 0`. Arguments as for :func:`hoeffding_confidence`.
+
+    Returns
+    -------
+    float
+        At most 0; the bound is ``10 ** exponent`` even where that underflows to 0.
+    """
+    arr, low, high = _samples(values, low, high)
+    mean = float(arr.mean())
+    if mean <= 0:
+        return 0.0
+    if high == low:
+        return -math.inf
+    ratio = mean / (high - low)
+    return -2.0 * arr.size * ratio * ratio / math.log(10.0)
+
+
+def hoeffding_confidence(values, low=None, high=None):
+    """Confidence that :math:`\\mathbb{E}[X] > 0` from samples, by Hoeffding's bound (Lemma 6).
+
+    .. math::
+
+        \\text{confidence} = 1 - \\exp\\Big(-\\frac{2 n m^2}{(b - a)^2}\\Big)
+        \\quad (m > 0), \\qquad 0 \\quad (m \\le 0),
+
+    with :math:`n` samples, sample mean :math:`m` and :math:`[a, b]` = ``[low, high]``
+    (:func:`hoeffding_bound` is the subtracted term). Section 5.2 uses it to argue that
+    Assumption 1 (a positive *expected* inner product over the ball) holds with high
+    probability after 100 positive samples.
+
+    Lemma 6 needs :math:`[a, b]` to bound :math:`X` for *every* point :math:`w` of the ball,
+    not only the sampled ones. Such a bound is rarely known for a network; by default
+    (``low=None``, ``high=None``) the observed minimum and maximum are used, an empirical
+    stand-in that can understate :math:`b - a` and so overstate the confidence. Pass a proven
+    bound (for example :math:`\\pm \\sup\\|\\nabla f\\| \\cdot \\|x_T - x_t\\|`) as ``low``/``high``
+    where one is available.
+
+    Parameters
+    ----------
+    values : array_like
+        The samples :math:`X_1, \\dots, X_n` (flattened; numbers, not tensors on a device).
+    low, high : float or None
+        The bound :math:`[a, b]`; must contain every sample. None: the sample min / max.
+
+    Returns
+    -------
+    float
+        In [0, 1]; 1 when ``high == low`` and the (constant) samples are positive.
+    """
+    arr, low, high = _samples(values, low, high)
+    if float(arr.mean()) <= 0:
+        return 0.0
+    return 1.0 - hoeffding_bound(arr, low, high)
+
+
+_lgamma = np.vectorize(math.lgamma, otypes=[np.float64])
+
+
+def binomial_upper_bound(count, total, *, level=0.95):
+    """One-sided Clopper-Pearson upper confidence bound on a share from ``count`` of ``total``.
+
+    The largest share :math:`p` under which seeing at most ``count`` events in ``total``
+    independent draws still has probability at least :math:`1 - \\text{level}`:
+
+    .. math::
+
+        \\bar p = \\max\\{p : \\Pr_{X \\sim \\mathrm{Bin}(n, p)}(X \\le k)
+        \\ge 1 - \\text{level}\\},
+
+    so :math:`1 - (1 - \\text{level})^{1/n}` for :math:`k = 0` (about :math:`3/n` at 95%).
+    It is the ``level`` quantile of the Beta(k + 1, n - k) distribution; here found by
+    bisection on the binomial CDF (summed in logarithms). Section 5.3 counts non-positive
+    inner products among many; this bounds the share that a count can rule out (a bound over
+    the draws, which are not independent there).
+
+    Parameters
+    ----------
+    count, total : int
+        :math:`k` events in :math:`n \\ge 1` draws, :math:`0 \\le k \\le n`.
+    level : float
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    float
+        In (0, 1]; 1 when ``count == total``.
+    """
+    total = integer("total", total, low=1)
+    count = integer("count", count, low=0)
+    if count > total:
+        fail("count", f"<= total = {total}", count)
+    level = real("level", level, above=0, below=1)
+    if count == total:
+        return 1.0
+    k = np.arange(count + 1, dtype=np.float64)
+    log_choose = math.lgamma(total + 1.0) - _lgamma(k + 1) - _lgamma(total - k + 1)
+    lo, hi = count / total, 1.0
+    for _ in range(200):  # bisection: the binomial CDF falls as p grows
+        p = 0.5 * (lo + hi)
+        terms = log_choose + k * math.log(p) + (total - k) * math.log1p(-p)
+        top = terms.max()
+        log_cdf = top + math.log(np.exp(terms - top).sum())
+        lo, hi = (p, hi) if log_cdf >= math.log1p(-level) else (lo, p)
+    return lo
+
+
+__all__ += ["hoeffding_bound", "hoeffding_exponent", "hoeffding_confidence",
+            "binomial_upper_bound"]

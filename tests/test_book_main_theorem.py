@@ -37,22 +37,6 @@ def test_start_distance_is_the_largest_y0_distance():
     assert_allclose(main_theorem.start_distance(land, x0, lr=0.1), (0.8 * 3.0) ** 2, rtol=1e-6)
 
 
-def test_local_minima_against_the_closed_form_slope():
-    grid = np.linspace(-0.3, 0.3, 2001)
-    slope = ripple_slope(grid)
-    expected = grid[1:][(slope[:-1] < 0) & (slope[1:] >= 0)]
-    expected = expected[np.abs(expected) > 1e-3]
-    found = main_theorem.local_minima(ripple(), -0.3, 0.3, 2001)
-    assert found.size == expected.size > 0
-    assert_allclose(found, expected)
-    assert main_theorem.local_minima(quadratic(), -1, 1, 101).size == 0   # convex: only x* itself
-
-
-def test_local_minima_refuses_two_dimensions():
-    with pytest.raises(ValueError, match="landscape must be 1-dimensional, got dim=2"):
-        main_theorem.local_minima(ripple(dim=2), -1, 1, 11)
-
-
 def test_one_step_check_against_the_quadratic_closed_form():
     # f = a/2 y^2: y_{t+1} = (1 - lr a)(y - lr w), so E y_{t+1}^2 = (1 - lr a)^2 (y^2 + lr^2 W^2/3)
     land, lr, noise, a = quadratic(curvature=1.0), 0.1, 2.0, 1.0

@@ -8,6 +8,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from sgdlab.book import nn_landscape, nn_trajectory, results, tables
+from sgdlab.theory import hoeffding_confidence
 
 
 @pytest.fixture
@@ -96,7 +97,6 @@ def test_steps_table_words_follow_the_numbers(glued):
 
 def _neighbourhood(values):
     values = np.asarray(values, dtype=float)
-    from sgdlab.nn.probe import hoeffding_confidence
     return {"config": _config("neighbourhood"), "summary": {"parameters": 8_570},
             "arrays": {"values": values, "epochs": np.arange(len(values)),
                        "mean": values.mean(1), "std": values.std(1, ddof=1),
@@ -106,7 +106,6 @@ def _neighbourhood(values):
 
 
 def test_neighbourhood_table_and_hoeffding(glued):
-    pytest.importorskip("torch")
     values = [[1.0, 1.1, 1.2, 0.9], [0.5, 0.6, 0.4, 0.5]]
     table = nn_trajectory.neighbourhood_table({"A, digits": _neighbourhood(values)}, "n").data
     n, m, width = 4, 1.05, 0.3
@@ -165,7 +164,6 @@ def _allpairs(count, total, distance, arch="resnet"):
 
 
 def test_allpairs_table_and_its_sentences(glued):
-    pytest.importorskip("torch")
     nn_landscape.allpairs_table({"A, digits": _allpairs(0, 180, 0.9),
                               "B, digits": _allpairs(3, 180, 50.0, arch="densenet")}, "p")
     assert glued["p-outcome"] == ("for A on digits, every one of the 180 values is positive; "

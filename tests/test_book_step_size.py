@@ -187,18 +187,6 @@ def test_farther_probabilities_run():
         assert p[0] <= p[-1]
 
 
-def test_quadratic_closed_form_against_the_recursion():
-    lrs, dim, noise, steps = np.array([0.05, 1.0, 1.5, 2.0]), 4, 0.8, 7
-    expected = []
-    for lr in lrs:
-        mean = 9.0
-        for _ in range(steps):
-            mean = (1 - lr) ** 2 * mean + lr**2 * dim * noise**2 / 3
-        expected.append(mean)
-    got = step_size.quadratic_closed_form(lrs, dist0_sq=9.0, dim=dim, noise=noise, steps=steps)
-    assert_allclose(got, expected, rtol=1e-12)
-
-
 def test_many_steps_matches_the_closed_form():
     x0 = step_size.point_at_distance(5, 3.0, seed=6)
     many = step_size.many_steps(x0, [0.01, 0.3, 1.9], noise=1.0, steps=10, trials=2000,
@@ -246,18 +234,24 @@ def test_step_window_theorem1_words(measured_c, theorem1_max, start):
     assert str(_window(measured_c, theorem1_max).summary()["theorem1-words"]).startswith(start)
 
 
-def test_profile_minima_against_a_fine_grid():
+def test_schedule_runs_first_spurious_minimum_against_a_fine_grid():
     deep = ripple(dim=1, depth=6.0, period=0.5)
     s = np.linspace(0.0, 1.0, 20001)
     f = deep.f(s)
     inner = np.arange(1, s.size - 1)
     minima = s[inner[(f[1:-1] < f[:-2]) & (f[1:-1] < f[2:])]]
     maxima = s[inner[(f[1:-1] > f[:-2]) & (f[1:-1] > f[2:])]]
-    spurious, edge = step_size.profile_minima(deep)
-    assert spurious == pytest.approx(minima[0], abs=1e-4)
-    assert edge == pytest.approx(maxima[0], abs=1e-4)
-    spurious, edge = step_size.profile_minima(ripple(dim=1, depth=1.0))  # convex
-    assert math.isnan(spurious) and edge == 1.0  # the basin of 0 covers the grid
+    runs = step_size.schedule_runs(ripple(dim=2, depth=6.0, period=0.5), deep,
+                                   np.full((2, 2), 0.3), {name: [0.01, 0.01] for name in
+                                                          step_size.SCHEDULE_NAMES},
+                                   noise=0.0, chunk=2, seed=0, gd_lr=0.01)
+    assert runs.spurious_min == pytest.approx(minima[0], abs=1e-4)
+    assert runs.basin_edge == pytest.approx(maxima[0], abs=1e-4)
+    convex = step_size.schedule_runs(ripple(dim=2, depth=1.0), ripple(dim=1, depth=1.0),
+                                     np.full((2, 2), 0.3), {name: [0.01, 0.01] for name in
+                                                            step_size.SCHEDULE_NAMES},
+                                     noise=0.0, chunk=2, seed=0, gd_lr=0.01)
+    assert math.isnan(convex.spurious_min) and convex.basin_edge == 1.0  # one basin
 
 
 def test_schedule_runs_table_and_words():

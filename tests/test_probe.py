@@ -10,6 +10,7 @@ torch = pytest.importorskip("torch")
 from hypothesis import given, settings, strategies as st  # noqa: E402
 from torch import nn  # noqa: E402
 
+from sgdlab import theory  # noqa: E402
 from sgdlab.nn import probe  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
@@ -188,7 +189,8 @@ def test_neighbourhood_probe_matches_loop(data, seed):
     assert math.isclose(result.mean, v.mean()) and result.min == v.min() and result.max == v.max()
     assert math.isclose(result.std, v.std(ddof=1))
     assert math.isclose(result.distance, float((target - theta).norm()))
-    assert math.isclose(result.confidence, probe.hoeffding_confidence(v))
+    assert math.isclose(result.confidence, theory.hoeffding_confidence(v))
+    assert math.isclose(result.hoeffding_bound, theory.hoeffding_bound(v))
     assert result.to_dict()["k"] == k and len(result.to_dict()["values"]) == k
     # the points depend on the seed only, not on the chunking
     again = probe.neighbourhood_probe(model, theta, target, x, y, k=k, rho=rho, seed=seed,
@@ -209,47 +211,8 @@ def test_neighbourhood_probe_hoeffding_bounds_passed_through(data, seed):
                                        high=50)
     assert (result.low, result.high) == (-50.0, 50.0)
     assert math.isclose(result.confidence,
-                        probe.hoeffding_confidence(result.values, low=-50, high=50))
-
-
-# --------------------------------------------------------------------------- Hoeffding (Lemma 6)
-
-def test_hoeffding_confidence_formula():
-    values = np.array([0.5, 1.0, 2.0, 0.25])
-    n, m = values.size, values.mean()
-    expected = 1 - math.exp(-2 * n * m ** 2 / (2.0 - 0.25) ** 2)
-    assert math.isclose(probe.hoeffding_confidence(values), expected)
-    assert math.isclose(probe.hoeffding_bound(values), 1 - expected)
-    wide = 1 - math.exp(-2 * n * m ** 2 / 20.0 ** 2)
-    assert math.isclose(probe.hoeffding_confidence(values, low=-10, high=10), wide)
-    assert math.isclose(probe.hoeffding_confidence(torch.tensor(values), -10, 10), wide)
-
-
-def test_hoeffding_confidence_edge_cases():
-    assert probe.hoeffding_confidence([-1.0, 0.5]) == 0.0       # mean <= 0: no evidence
-    assert probe.hoeffding_confidence([-1.0, 1.0]) == 0.0
-    assert probe.hoeffding_bound([-1.0, 1.0]) == 1.0
-    assert probe.hoeffding_confidence([2.0, 2.0, 2.0]) == 1.0   # a positive constant
-    with pytest.raises(ValueError, match="low, high"):
-        probe.hoeffding_confidence([1.0, 3.0], low=0.0, high=2.0)
-    with pytest.raises(ValueError, match="values"):
-        probe.hoeffding_confidence([])
-    with pytest.raises(ValueError, match="values"):
-        probe.hoeffding_confidence([1.0, float("nan")])
-
-
-@settings(max_examples=50, deadline=None)
-@given(st.lists(st.floats(-10, 10), min_size=1, max_size=40), st.floats(0, 5))
-def test_hoeffding_confidence_properties(values, widen):
-    arr = np.array(values)
-    c = probe.hoeffding_confidence(arr)
-    assert 0.0 <= c <= 1.0
-    if arr.mean() <= 0:
-        assert c == 0.0
-    # a wider (weaker) bound never gives more confidence
-    assert probe.hoeffding_confidence(arr, arr.min() - widen, arr.max() + widen) <= c + 1e-15
-    # more samples with the same mean and range give more confidence
-    assert probe.hoeffding_confidence(np.tile(arr, 2)) >= c - 1e-15
+                        theory.hoeffding_confidence(result.values.numpy(), low=-50,
+                                                    high=50))
 
 
 # --------------------------------------------------------------------------- Figure 5c

@@ -599,3 +599,86 @@ def test_ball_draws_from_its_named_stream():
     assert np.abs(unit.mean(axis=0)).max() < 4 / np.sqrt(n)
     assert_allclose(unit.T @ unit / n, np.eye(dim) / dim, atol=0.02)
     assert not np.array_equal(theory.ball(2.0, 10, dim, seed=8), pts[:10])
+
+
+# -- closed forms: SGD on a quadratic, and the least curvature of g ---------------------------
+@pytest.mark.parametrize("curvature", [1.0, 2.5])
+def test_quadratic_distance_sq_against_the_recursion(curvature):
+    """E||x_{t+1}||^2 = (1 - lr a)^2 E||x_t||^2 + lr^2 d W^2 / 3, iterated."""
+    lrs, dim, noise, steps = np.array([0.0, 0.05, 1.0 / curvature, 1.5, 2.0]), 4, 0.8, 7
+    expected = []
+    for lr in lrs:
+        mean = 9.0
+        for _ in range(steps):
+            mean = (1 - lr * curvature) ** 2 * mean + lr**2 * dim * noise**2 / 3
+        expected.append(mean)
+    got = theory.quadratic_distance_sq(lrs, dist0_sq=9.0, dim=dim, noise=noise, steps=steps,
+                                       curvature=curvature)
+    assert_allclose(got, expected, rtol=1e-12)
+    assert theory.quadratic_distance_sq(0.1, dist0_sq=2.0, dim=1, noise=1.0, steps=0) == 2.0
+    assert_allclose(theory.quadratic_distance_sq(2.0, dist0_sq=2.0, dim=3, noise=1.5, steps=5),
+                    2.0 + 5 * 4.0 * 3 * 1.5**2 / 3)   # rho = 1: the sum is T
+
+
+def test_quadratic_distance_sq_against_sgd(rng):
+    lr, noise, steps, curvature, dim = 0.3, 1.0, 6, 2.0, 3
+    x0 = np.full((20_000, dim), 1.0)
+    run = sgdlab.run_sgd(quadratic(dim=dim, curvature=curvature), x0, lr=lr, noise=noise,
+                         steps=steps, seed=5)
+    d2 = run.distance() ** 2
+    closed = theory.quadratic_distance_sq(lr, dist0_sq=3.0, dim=dim, noise=noise, steps=steps,
+                                          curvature=curvature)
+    assert abs(d2.mean() - closed) < 4 * d2.std() / np.sqrt(d2.size)
+
+
+def ripple_curvature(y, radius, curvature=1.0, depth=6.0, period=0.1):
+    """g1'' of the ripple smoothed at ``radius``: a (1 + depth cos(k y) sinc(k radius))."""
+    k = 2 * np.pi / period
+    damping = 1.0 if radius == 0 else np.sin(k * radius) / (k * radius)
+    return curvature * (1 + depth * np.cos(k * y) * damping)
+
+
+@pytest.mark.parametrize("radius", [0.0, 0.02, 0.05, 0.07])
+@pytest.mark.parametrize("span", [0.3, 1.5])
+def test_least_curvature_against_the_ripple_closed_form(radius, span):
+    exact = ripple_curvature(np.linspace(-span, span, 200_001), radius).min()
+    got = theory.least_curvature(ripple(), radius=radius, span=span)
+    # each difference quotient is g'' somewhere in its cell: never below the least g''
+    assert got >= exact - 1e-9
+    assert_allclose(got, exact, rtol=0, atol=2e-3 * (1 + abs(exact)))
+    fine = theory.least_curvature(ripple(), radius=radius, span=span, n_points=30_001)
+    assert abs(fine - exact) <= abs(got - exact) + 1e-9
+
+
+def test_least_curvature_of_quadratic_and_spiky():
+    assert_allclose(theory.least_curvature(quadratic(curvature=2.5), radius=0.3, span=2.0),
+                    2.5, rtol=1e-9)
+    s = np.linspace(-1.5, 1.5, 3001)
+    slope = spiky(beta=0.3, period=0.1).smoothed_grad(s[:, None], radius=0.01)[:, 0]
+    assert theory.least_curvature(spiky(beta=0.3, period=0.1), radius=0.01,
+                                  span=1.5) == np.min(np.diff(slope)) / (s[1] - s[0])
+
+
+@pytest.mark.parametrize("call, exc, message", [
+    (lambda: theory.quadratic_distance_sq(-0.1, dist0_sq=1.0, dim=1, noise=1.0, steps=2),
+     ValueError, "^lr must be finite numbers >= 0"),
+    (lambda: theory.quadratic_distance_sq("a", dist0_sq=1.0, dim=1, noise=1.0, steps=2),
+     TypeError, "^lr must be numbers >= 0, got str"),
+    (lambda: theory.quadratic_distance_sq(0.1, dist0_sq=-1.0, dim=1, noise=1.0, steps=2),
+     ValueError, "^dist0_sq must be"),
+    (lambda: theory.quadratic_distance_sq(0.1, dist0_sq=1.0, dim=1, noise=1.0, steps=2.5),
+     TypeError, "^steps must be an integer"),
+    (lambda: theory.quadratic_distance_sq(0.1, dist0_sq=1.0, dim=0, noise=1.0, steps=2),
+     ValueError, "^dim must be"),
+    (lambda: theory.least_curvature(ripple(dim=2), radius=0.0, span=1.0), ValueError,
+     "^landscape must be 1-dimensional, got dim=2"),
+    (lambda: theory.least_curvature(ripple(), radius=0.0, span=0.0), ValueError,
+     "^span must be a finite number > 0"),
+    (lambda: theory.least_curvature(ripple(), radius=0.0, span=1.0, n_points=1), ValueError,
+     "^n_points must be an integer >= 2"),
+    (lambda: theory.least_curvature(ripple(), radius=-0.1, span=1.0), ValueError,
+     "^radius must be"),
+])
+def test_closed_forms_bad_input(call, exc, message):
+    with pytest.raises(exc, match=message):
+        call()

@@ -19,6 +19,7 @@ from matplotlib.ticker import LogLocator
 from .. import _validate as validate
 from .. import landscapes, theory
 from ..sgd import random_rows, run_schedule, run_sgd
+from ..smoothing import minima_1d
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plain_log_ticks, use_style
 from .tables import (
@@ -32,7 +33,7 @@ from .tables import (
     verdict,
 )
 
-__all__ = ["Z_LIMIT", "holds_phrase", "start_distance", "local_minima", "constants_table",
+__all__ = ["Z_LIMIT", "holds_phrase", "start_distance", "constants_table",
            "glue_constants", "one_step_check", "supermartingale", "within_radius", "staying",
            "lemma5_map", "corollary_run", "corollary_table", "looseness", "looseness_table",
            "spiky_constants", "spiky_table", "shifted_check", "glue_shifted", "ledger",
@@ -68,31 +69,6 @@ def start_distance(landscape, x0, *, lr):
     return float(theory.track_y(landscape, x0, lr=lr, noise=0.0, steps=0).dist_sq[0].max())
 
 
-def local_minima(landscape, low, high, n_points, *, exclude=1e-3):
-    """The local minima of a 1-D landscape on a grid of ``n_points`` over [low, high] (where
-    the slope turns from negative to non-negative), leaving out those within ``exclude`` of
-    x*: the spurious ones.
-
-    Parameters
-    ----------
-    landscape : sgdlab.Landscape or str
-        One-dimensional, with an x*.
-    low, high : float
-        The grid's ends.
-    n_points : int
-        The grid's size.
-    exclude : float
-        Minima this close to x* are x* itself.
-    """
-    land = landscapes.as_landscape(landscape, need_target=True)
-    if land.dim != 1:
-        validate.fail("landscape", "1-dimensional", shown=f"dim={land.dim}")
-    grid = theory.grid(low, high, n_points)[:, 0]
-    slope = land.grad(grid[:, None])[:, 0]
-    minima = grid[1:][(slope[:-1] < 0) & (slope[1:] >= 0)]
-    return minima[np.abs(minima - land.x_star[0]) > exclude]
-
-
 def _ratio_range(t):
     return float(np.nanmin(t.assumption.ratios)), float(np.nanmax(t.assumption.ratios))
 
@@ -117,7 +93,8 @@ def constants_table(theorems):
 def glue_constants(theorems, f_only, land1):
     """Glue the constants of each dimension (``d1-L`` ...), the exact L of the 1-D ripple
     (``L-exact``, ``L-relerr``), f's own one-point convexity (``f-c`` ...) and its spurious
-    minima near x* (``f-spurious``, ``f-spurious-at``)."""
+    minima within 0.3 of x* (``f-spurious``, ``f-spurious-at``, from
+    :func:`sgdlab.smoothing.minima_1d`), and returns those minima."""
     for d, t in theorems.items():
         glue_numbers(f"d{d}", {"c": t.c, "lam": t.lam, "b": t.b, "stat": t.stationary,
                                "radius": t.radius_sq, "T1": t.T1, "d0": t.dist0_sq, "r": t.r,
@@ -130,7 +107,7 @@ def glue_constants(theorems, f_only, land1):
     glue_number("L-relerr", (exact - theorems[1].L) / exact, digits=2)
     glue_numbers("f", {"c": f_only.c, "violations": f_only.violations})
     glue_percent("f-violation-share", f_only.violations / f_only.n_points)
-    spurious = local_minima(land1, -0.3, 0.3, 2001)
+    spurious = minima_1d(land1, radius=0.0, span=0.3, n_points=2001).spurious
     glue_number("f-spurious", int(spurious.size))
     glue_number("f-spurious-at", float(np.abs(spurious).min()) if spurious.size else math.nan)
     holds = all(t.c > 0 and t.assumption.violations == 0 for t in theorems.values())

@@ -28,7 +28,8 @@ from .. import _validate as validate
 from .. import landscapes
 from ..landscapes import as_landscape
 from ..sgd import random_starts, run_schedule, run_sgd
-from ..smoothing import basins_1d, in_spurious_basin
+from ..smoothing import basins_1d, in_spurious_basin, minima_1d
+from ..theory import least_curvature
 from . import tables
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plot_curve, plot_final_iterates, use_style
@@ -268,27 +269,18 @@ def _starts(trials, seed, span=SPAN, stage=0):
 
 
 def _spurious(land, x, radius):
-    """Which points of ``x`` lie in spurious basins of g (grid as in :func:`_structure`)."""
+    """Which points of ``x`` lie in spurious basins of g (a wider grid than
+    :func:`_structure`'s, with the same spacing)."""
     return in_spurious_basin(land, x, radius=radius, span=SPAN + 0.5, n_points=_GRID + 1000)
 
 
 @functools.lru_cache(maxsize=256)
 def _structure(period, beta, growth, radius, restart):
     """The spurious minima of g on [-SPAN, SPAN] (not the one reached from x* = 0), and the
-    least g'' on [-INNER, INNER] of the g of ``restart`` (from the exact g' on a grid).
-    Cached: it needs no run."""
+    least g'' on [-INNER, INNER] of the g of ``restart``. Cached: it needs no run."""
     land = landscapes.spiky(beta=beta, period=period, growth=growth)
-    grid = np.linspace(-SPAN, SPAN, _GRID)
-    minima = np.unique(basins_1d(land, grid, radius=radius, span=SPAN, n_points=_GRID))
-    minima = minima[np.abs(minima) > 1.5 * (grid[1] - grid[0])]
-    return minima, _least_curvature(land, restart, INNER)
-
-
-def _least_curvature(land, radius, half):
-    """Least g'' on [-half, half], from differences of the exact g' on a grid."""
-    y = np.linspace(-half, half, 3001)[:, None]
-    slope = land.smoothed_grad(y, radius=radius)[:, 0]
-    return float(np.min(np.diff(slope)) / (y[1, 0] - y[0, 0]))
+    minima = minima_1d(land, radius=radius, span=SPAN, n_points=_GRID).spurious
+    return minima, least_curvature(land, radius=restart, span=INNER)
 
 
 def _gd_numbers(land, s, trials, seed):
@@ -467,7 +459,7 @@ def _panel(land, run, key, label, half):
             "spurious": float(spurious.mean()),
             "spurious inside": float(np.mean(spurious & (np.abs(x) <= INNER))),
             "std": float(np.nanstd(x)),
-            "convex": _least_curvature(land, run.smoothing_radius, half) >= 0.0}
+            "convex": least_curvature(land, radius=run.smoothing_radius, span=half) >= 0}
 
 
 def panel_rows(fig3):

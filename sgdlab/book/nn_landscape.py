@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _validate as validate
+from ..theory import binomial_upper_bound
 from .results import NEAR, PAPER, ledger_row, show_results
 from .tables import (
     counted,
@@ -131,7 +132,7 @@ def _pairs_texts(allpairs, bounds):
 def allpairs_table(allpairs, prefix, *, level=0.95):
     """Section 5.3 in numbers: per run, the inner products of every epoch start with every
     other run's final solution, Clopper-Pearson's upper bound on the share not positive
-    (:func:`sgdlab.nn.probe.binomial_upper_bound`), and the distances between final
+    (:func:`sgdlab.theory.binomial_upper_bound`), and the distances between final
     solutions.
 
     Glues ``{prefix}-outcome``, ``-share``, ``-self`` (the count with :math:`n = m`),
@@ -154,8 +155,6 @@ def allpairs_table(allpairs, prefix, *, level=0.95):
     markdown
         The table, an ``IPython.display.Markdown`` object.
     """
-    from ..nn.probe import binomial_upper_bound
-
     rows, bounds = [], {}
     for label, result in allpairs.items():
         s = result["summary"]

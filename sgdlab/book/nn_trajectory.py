@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from .. import _validate as validate
+from ..theory import hoeffding_confidence, hoeffding_exponent
 from .results import CONFIDENCE, PAPER, VARIANCE, ledger_row, show_results
 from .tables import (
     counted,
@@ -220,8 +221,6 @@ def trajectory_table(trajectory, prefix):
 
 def _ball(values):
     """Hoeffding's exponents of one ball's values: observed range and ``[-M, M]``."""
-    from ..nn.probe import hoeffding_confidence, hoeffding_exponent
-
     big = float(np.abs(values).max())
     return {"observed": hoeffding_exponent(values),
             "symmetric": hoeffding_exponent(values, low=-big, high=big),
@@ -232,7 +231,7 @@ def neighbourhood_table(neighbourhood, prefix):
     """Figure 5b in numbers: per probed ball, the inner products
     :math:`\\langle -\\nabla f(w), x_T - x_t\\rangle` at its random points, and Lemma 6's
     bound :math:`\\exp(-2nm^2/(b-a)^2)` as a power of ten
-    (:func:`sgdlab.nn.probe.hoeffding_exponent`), with :math:`[a, b]` the observed range and
+    (:func:`sgdlab.theory.hoeffding_exponent`), with :math:`[a, b]` the observed range and
     the symmetric range :math:`[-M, M]`, :math:`M` the largest observed :math:`|` value
     :math:`|`.
 

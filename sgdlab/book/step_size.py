@@ -19,7 +19,7 @@ import numpy as np
 from .. import _validate as validate
 from .. import landscapes, theory
 from ..sgd import random_starts, run_schedule, run_sgd
-from ..smoothing import basins_1d, in_spurious_basin
+from ..smoothing import in_spurious_basin, minima_1d
 from .live import LiveExplorer
 from .style import PALETTE, figure_to_png, plain_log_ticks, use_style
 from .tables import Text, count_phrase, markdown_table, number, percent
@@ -27,8 +27,8 @@ from .tables import Text, count_phrase, markdown_table, number, percent
 __all__ = ["point_at_distance", "OnePointShape", "one_point_shape", "StepPicture", "figure4_steps",
            "live_figure4", "Theorem3Check", "theorem3_check", "theorem3_table",
            "orthogonal_shares", "orthogonal_table", "OneStepMeans", "one_step_means",
-           "FartherProbability", "farther_probabilities", "ManySteps", "quadratic_closed_form",
-           "many_steps", "StepWindow", "step_window", "profile_minima", "ScheduleRuns",
+           "FartherProbability", "farther_probabilities", "ManySteps",
+           "many_steps", "StepWindow", "step_window", "ScheduleRuns",
            "SCHEDULE_NAMES", "schedule_runs", "schedule_table", "ledger", "step_point",
            "step_size_measurements", "one_step_ratios", "plot_step_picture", "step_size_figure",
            "step_size_explorer"]
@@ -557,7 +557,8 @@ def farther_probabilities(dims, ratios, *, depth, period, distance, draws, seed)
 @dataclass
 class ManySteps:
     """Mean squared distance after ``steps`` SGD steps on :math:`\\frac12\\|x\\|^2`, measured
-    (with its GD-only and noise-only parts, run separately) and in closed form."""
+    (with its GD-only and noise-only parts, run separately) and in closed form
+    (:func:`sgdlab.theory.quadratic_distance_sq`)."""
 
     lrs: np.ndarray
     steps: int
@@ -595,29 +596,11 @@ class ManySteps:
                 "shape": Text("shows" if self.u_shaped else "does not show")}
 
 
-def quadratic_closed_form(lrs, *, dist0_sq, dim, noise, steps):
-    """:math:`E\\|x_T-x^*\\|^2` of SGD on :math:`\\frac12\\|x\\|^2` after T = ``steps`` steps:
-
-    .. math:: (1-\\eta)^{2T}\\|x_0-x^*\\|^2 + \\eta^2\\frac{dW^2}{3}
-              \\sum_{k=0}^{T-1}(1-\\eta)^{2k}.
-
-    Returns
-    -------
-    numpy.ndarray
-        One mean per step size.
-    """
-    lrs = np.asarray(lrs, dtype=np.float64)
-    rho = (1 - lrs) ** 2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        series = np.where(rho == 1, steps, (1 - rho**steps) / (1 - rho))
-    return rho**steps * dist0_sq + lrs**2 * theory.noise_second_moment(noise, dim) * series
-
-
 def many_steps(x0, lrs, *, noise, steps, trials, seed):
     """``trials`` SGD runs of ``steps`` steps from ``x0`` on ``quadratic(dim=len(x0))`` per step
     size (seed ``1000 seed + k`` for the k-th, at most 500), the noise-only part (from x*,
     seed ``1000 seed + 500 + k``) and GD,
-    against :func:`quadratic_closed_form`.
+    against the closed form :func:`sgdlab.theory.quadratic_distance_sq`.
 
     Returns
     -------
@@ -639,8 +622,9 @@ def many_steps(x0, lrs, *, noise, steps, trials, seed):
     dist0_sq = float(x0 @ x0)
     return ManySteps(lrs=lrs, steps=steps, dist0_sq=dist0_sq, sgd=np.array(sgd),
                      stderr=np.array(err), gd=np.array(gd), noise_only=np.array(only),
-                     closed=quadratic_closed_form(lrs, dist0_sq=dist0_sq, dim=x0.size,
-                                                  noise=noise, steps=steps))
+                     closed=theory.quadratic_distance_sq(lrs, dist0_sq=dist0_sq,
+                                                         dim=x0.size, noise=noise,
+                                                         steps=steps))
 
 
 # -- the step-size window: the Remark's lower bound and Theorem 3 ----------------------------
@@ -714,25 +698,12 @@ def step_window(landscape, domain, *, c, noise, lrs, marks=None):
 
 
 # -- schedules ---------------------------------------------------------------------------------
-def profile_minima(landscape, *, span=1.0, n_points=40001):
-    """The first spurious local minimum right of x* = 0 of a 1-D landscape, and the right
-    edge of the basin of 0 (the last grid point whose steepest descent reaches 0), from
-    :func:`sgdlab.smoothing.basins_1d` on a grid of [-span, span]. With no spurious minimum
-    on the grid the first is nan and the edge is ``span``.
-
-    Returns
-    -------
-    (float, float)
-        The spurious minimum and the edge.
-    """
-    grid = np.linspace(-span, span, n_points)
-    basin = basins_1d(landscape, grid, radius=0.0, span=span, n_points=n_points)
-    home = basin[n_points // 2]
-    right = grid >= 0
-    others = np.unique(basin[right & (basin != home)])
-    edge = grid[right & (basin == home)]
-    return (float(others.min()) if others.size else math.nan,
-            float(edge.max()) if edge.size else math.nan)
+def _first_spurious(profile):
+    """The first spurious minimum right of x* = 0 of the 1-D ``profile`` and the right end
+    of the basin of 0, on a grid of [-1, 1] (nan when there is none on the grid)."""
+    minima = minima_1d(profile, radius=0.0, span=1.0, n_points=40001)
+    right = minima.spurious[minima.spurious > minima.home]
+    return (float(right.min()) if right.size else math.nan), minima.basin_high
 
 
 @dataclass
@@ -788,8 +759,9 @@ SCHEDULE_NAMES = ("constant small", "constant large", "large, then small",
 def schedule_runs(landscape, profile, x0, schedules, *, noise, chunk, seed, gd_lr):
     """Each schedule (name -> one step size per stage of ``chunk`` steps) as one
     :func:`sgdlab.run_schedule` from ``x0`` with ``seed``; coordinates are classified on the
-    1-D ``profile`` by :func:`sgdlab.smoothing.in_spurious_basin`; GD runs as many steps as
-    the longest schedule at ``gd_lr``.
+    1-D ``profile`` by :func:`sgdlab.smoothing.in_spurious_basin`, and its first spurious
+    minimum and basin edge come from :func:`sgdlab.smoothing.minima_1d`; GD runs as many
+    steps as the longest schedule at ``gd_lr``.
 
     Returns
     -------
@@ -814,7 +786,7 @@ def schedule_runs(landscape, profile, x0, schedules, *, noise, chunk, seed, gd_l
         at_switch[name] = float(in_spurious_basin(
             profile, result.stages[switch - 1].x.ravel(), radius=0.0).mean())
     gd = run_sgd(landscape, x0, lr=gd_lr, noise=0.0, steps=stages * chunk)
-    spurious_min, basin_edge = profile_minima(profile)
+    spurious_min, basin_edge = _first_spurious(profile)
     return ScheduleRuns(
         chunk=chunk, switch=switch, curves=curves, stuck=stuck, stuck_at_switch=at_switch,
         gd_final=float(gd.distance().mean()),

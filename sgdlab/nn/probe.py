@@ -10,7 +10,7 @@ through a few inner products and norms:
 * 5.2 / Figure 5b: the same holds at random points :math:`w` of the ball of radius 0.5 around
   :math:`x_t` (Assumption 1 for the smoothed loss; :func:`neighbourhood_probe`,
   :func:`sample_ball`), and Hoeffding's inequality (Lemma 6) turns 100 positive samples into a
-  confidence that the expectation is positive (:func:`hoeffding_confidence`);
+  confidence that the expectation is positive (:func:`sgdlab.theory.hoeffding_confidence`);
 * 5.2 / Figure 5c: stochastic gradients are short, so one SGD step, ``lr`` times a mini-batch
   gradient norm, stays inside that ball (:func:`minibatch_grad_norms`,
   :func:`per_sample_grad_norms`);
@@ -91,14 +91,14 @@ import torch
 from torch.func import grad, vmap
 
 from .. import _validate as validate
+from ..theory import hoeffding_bound, hoeffding_confidence
 from . import checks, nets
 from .seeds import Purpose, derive
 
 __all__ = [
     "loss_at", "full_batch_grad",
     "trajectory_inner_products", "sample_ball", "neighbourhood_points", "neighbourhood_probe",
-    "NeighbourhoodResult", "hoeffding_confidence", "hoeffding_bound", "hoeffding_exponent",
-    "binomial_upper_bound", "per_sample_grad_norms",
+    "NeighbourhoodResult", "per_sample_grad_norms",
     "per_sample_grad_norms_loop", "minibatch_grad_norms", "all_pairs_inner_products",
     "AllPairsResult", "one_point_convex_share", "ChunkingError", "chunking_error",
     "prefers_vmap", "default_memory_gb", "point_memory_bytes", "vmap_width",
@@ -730,164 +730,6 @@ def neighbourhood_points(center, rho, k, *, seed=0, start=0, stop=None):
     ])
 
 
-def hoeffding_bound(values, low=None, high=None):
-    """Hoeffding's bound (Lemma 6) on the chance of a sample mean this positive if
-    :math:`\\mathbb{E}[X] \\le 0`.
-
-    With :math:`n` i.i.d. samples bounded in :math:`[a, b]` and sample mean :math:`m > 0`,
-    Lemma 6 gives
-
-    .. math::
-
-        \\Pr\\Big(\\tfrac1n \\textstyle\\sum_i X_i - \\mathbb{E}[X_1] \\ge m\\Big)
-        \\le \\exp\\Big(-\\frac{2 n m^2}{(b - a)^2}\\Big),
-
-    so if :math:`\\mathbb{E}[X_1] \\le 0` a sample mean of at least :math:`m` has at most this
-    probability. Returns 1 when :math:`m \\le 0` (no evidence), 0 when ``high == low`` and
-    :math:`m > 0` (the variable is the constant :math:`m`). See :func:`hoeffding_confidence`
-    for the meaning of ``low``/``high``.
-
-    Returns
-    -------
-    float
-    """
-    arr, low, high = _hoeffding_inputs(values, low, high)
-    mean = float(arr.mean())
-    if mean <= 0:
-        return 1.0
-    if high == low:
-        return 0.0
-    ratio = mean / (high - low)  # not mean**2 / (high - low)**2, which can underflow
-    return math.exp(-2.0 * arr.size * ratio * ratio)
-
-
-def hoeffding_exponent(values, low=None, high=None):
-    """:func:`hoeffding_bound` as a power of ten, without underflow (Lemma 6).
-
-    .. math::
-
-        \\log_{10} \\exp\\Big(-\\frac{2 n m^2}{(b - a)^2}\\Big)
-        = -\\frac{2 n m^2}{(b - a)^2 \\ln 10}
-
-    for :math:`m > 0`; 0 (a bound of 1) when :math:`m \\le 0`, and :math:`-\\infty` when
-    ``high == low`` and :math:`m > 0`. Arguments as for :func:`hoeffding_confidence`.
-
-    Returns
-    -------
-    float
-        At most 0; the bound is ``10 ** exponent`` even where that underflows to 0.
-    """
-    arr, low, high = _hoeffding_inputs(values, low, high)
-    mean = float(arr.mean())
-    if mean <= 0:
-        return 0.0
-    if high == low:
-        return -math.inf
-    ratio = mean / (high - low)
-    return -2.0 * arr.size * ratio * ratio / math.log(10.0)
-
-
-def binomial_upper_bound(count, total, *, level=0.95):
-    """One-sided Clopper-Pearson upper confidence bound on a share from ``count`` of ``total``.
-
-    The largest share :math:`p` under which seeing at most ``count`` events in ``total``
-    independent draws still has probability at least :math:`1 - \\text{level}`:
-
-    .. math::
-
-        \\bar p = \\max\\{p : \\Pr_{X \\sim \\mathrm{Bin}(n, p)}(X \\le k)
-        \\ge 1 - \\text{level}\\},
-
-    so :math:`1 - (1 - \\text{level})^{1/n}` for :math:`k = 0` (about :math:`3/n` at 95%).
-    Section 5.3 counts non-positive inner products among many; this bounds the share that a
-    count can rule out (a bound over the draws, which are not independent there).
-
-    Parameters
-    ----------
-    count, total : int
-        :math:`k` events in :math:`n \\ge 1` draws, :math:`0 \\le k \\le n`.
-    level : float
-        Confidence level in (0, 1).
-
-    Returns
-    -------
-    float
-        In (0, 1]; 1 when ``count == total``.
-    """
-    total = validate.integer("total", total, low=1)
-    count = validate.integer("count", count, low=0)
-    if count > total:
-        validate.fail("count", f"<= total = {total}", count)
-    level = validate.real("level", level, above=0, below=1)
-    if count == total:
-        return 1.0
-    k = torch.arange(count + 1, dtype=torch.float64)
-    log_choose = (torch.lgamma(torch.tensor(total + 1.0, dtype=torch.float64))
-                  - torch.lgamma(k + 1) - torch.lgamma(total - k + 1))
-    lo, hi = count / total, 1.0
-    for _ in range(200):  # bisection: the binomial CDF falls as p grows
-        p = 0.5 * (lo + hi)
-        log_cdf = torch.logsumexp(log_choose + k * math.log(p) + (total - k) * math.log1p(-p),
-                                  dim=0)
-        lo, hi = (p, hi) if float(log_cdf) >= math.log1p(-level) else (lo, p)
-    return lo
-
-def _hoeffding_inputs(values, low, high):
-    if isinstance(values, torch.Tensor):
-        values = values.detach().cpu().numpy()
-    arr = np.asarray(values, dtype=np.float64).reshape(-1)
-    if arr.size == 0:
-        validate.fail("values", "at least one sample", shown="an empty array")
-    if not np.isfinite(arr).all():
-        validate.fail("values", "finite samples", shown="NaN or inf")
-    low = float(arr.min()) if low is None else float(low)
-    high = float(arr.max()) if high is None else float(high)
-    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
-        validate.fail("low, high", "finite bounds with low <= high", shown=f"{low!r}, {high!r}")
-    if arr.min() < low or arr.max() > high:
-        validate.fail("low, high", f"bounds containing every sample (samples lie in "
-                      f"[{arr.min()!r}, {arr.max()!r}])", shown=f"[{low!r}, {high!r}]")
-    return arr, low, high
-
-
-def hoeffding_confidence(values, low=None, high=None):
-    """Confidence that :math:`\\mathbb{E}[X] > 0` from samples, by Hoeffding's bound (Lemma 6).
-
-    .. math::
-
-        \\text{confidence} = 1 - \\exp\\Big(-\\frac{2 n m^2}{(b - a)^2}\\Big)
-        \\quad (m > 0), \\qquad 0 \\quad (m \\le 0),
-
-    with :math:`n` samples, sample mean :math:`m` and :math:`[a, b]` = ``[low, high]``
-    (:func:`hoeffding_bound` is the subtracted term). Section 5.2 uses it to argue that
-    Assumption 1 (a positive *expected* inner product over the ball) holds with high
-    probability after 100 positive samples.
-
-    Lemma 6 needs :math:`[a, b]` to bound :math:`X` for *every* point :math:`w` of the ball,
-    not only the sampled ones. Such a bound is rarely known for a network; by default
-    (``low=None``, ``high=None``) the observed minimum and maximum are used, an empirical
-    stand-in that can understate :math:`b - a` and so overstate the confidence. Pass a proven
-    bound (for example :math:`\\pm \\sup\\|\\nabla f\\| \\cdot \\|x_T - x_t\\|`) as ``low``/``high``
-    where one is available.
-
-    Parameters
-    ----------
-    values : array_like or torch.Tensor
-        The samples :math:`X_1, \\dots, X_n` (flattened).
-    low, high : float or None
-        The bound :math:`[a, b]`; must contain every sample. None: the sample min / max.
-
-    Returns
-    -------
-    float
-        In [0, 1]; 1 when ``high == low`` and the (constant) samples are positive.
-    """
-    arr, low, high = _hoeffding_inputs(values, low, high)
-    if float(arr.mean()) <= 0:
-        return 0.0
-    return 1.0 - hoeffding_bound(arr, low, high)
-
-
 @dataclass
 class NeighbourhoodResult:
     """Inner products :math:`\\langle -\\nabla f(w), x_T - x_t \\rangle` at ``k`` random points
@@ -900,8 +742,8 @@ class NeighbourhoodResult:
     mean, min, max, std : float
         Of ``values`` (``std`` with Bessel's correction; 0 for ``k == 1``).
     hoeffding_bound, confidence : float
-        :func:`hoeffding_bound` and :func:`hoeffding_confidence` of ``values`` over
-        ``[low, high]``.
+        :func:`sgdlab.theory.hoeffding_bound` and :func:`sgdlab.theory.hoeffding_confidence`
+        of ``values`` over ``[low, high]``.
     low, high : float
         The bound used (the observed min / max unless given).
     rho : float
@@ -971,7 +813,7 @@ def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0,
         ``vmap`` over points (True) or a Python loop (False), same numbers; None:
         :func:`prefers_vmap` for the device.
     low, high : float or None
-        Bound for :func:`hoeffding_confidence` (default: observed min / max).
+        Bound for :func:`sgdlab.theory.hoeffding_confidence` (default: observed min / max).
 
     Returns
     -------
@@ -1003,8 +845,8 @@ def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0,
     return NeighbourhoodResult(
         values=values, mean=float(arr.mean()), min=float(arr.min()), max=float(arr.max()),
         std=float(arr.std()) if k > 1 else 0.0,
-        hoeffding_bound=hoeffding_bound(arr, low_used, high_used),
-        confidence=hoeffding_confidence(arr, low_used, high_used),
+        hoeffding_bound=hoeffding_bound(arr.numpy(), low_used, high_used),
+        confidence=hoeffding_confidence(arr.numpy(), low_used, high_used),
         low=low_used, high=high_used, rho=rho, k=k, seed=seed,
         distance=float(direction.double().norm()))
 
