@@ -52,7 +52,7 @@ def ball(radius, n_points, dim, *, center=0.0, seed=0):
 
     Drawn from sgdlab's counter-based stream ``Stream.BALL`` of ``seed`` (point i: trial i's
     stream): a direction from ``dim`` standard normals (Box-Muller on pairs of uniforms) and
-    a radius :math:`r\,v^{1/d}`, v uniform in (0, 1].
+    a radius :math:`r\\,v^{1/d}`, v uniform in (0, 1].
     """
     radius = real("radius", radius, above=0)
     n_points = integer("n_points", n_points, low=1)

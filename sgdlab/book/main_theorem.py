@@ -760,8 +760,6 @@ def live_theorem1(landscape, domain, *, lr, noise, trials=1000, max_steps=2000, 
     -------
     sgdlab.book.live.LiveExplorer
     """
-    from .style import figure_to_png
-
     land = landscapes.as_landscape(landscape, need_target=True)
     if land.builtin != "ripple" or land.dim != 1:
         validate.fail("landscape", "the 1-dimensional built-in ripple "

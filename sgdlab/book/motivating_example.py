@@ -590,10 +590,6 @@ def plot_explorer(landscape, result, *, span=SPAN, restart="new"):
     :func:`sgdlab.book.style.plot_final_iterates`), on the stage's start region as in the page
     (:math:`[-s/2^k, s/2^k]` with ``restart="new"``, else :math:`[-s, s]`). Returns the
     figure."""
-    import matplotlib.pyplot as plt
-
-    from .style import plot_final_iterates
-
     restart = validate.choice("restart", restart, RESTARTS)
     n = len(result.stages)
     fig, axes = plt.subplots(n, 2, figsize=(7.5, 2.2 * n), squeeze=False,
@@ -755,9 +751,6 @@ def plot_search(search, *, figsize=(7.5, 4.2)):
     """Which claims hold where: one panel per (period, step size), a cell per (growth,
     height) showing the best small-noise radius's count of claims (colour) and the initials of
     the claims that hold (S stuck, O outside, A all near, C convex). Returns the figure."""
-    import matplotlib.pyplot as plt
-
-
     settings = [m.setting for m in search.members]
     periods = sorted({s.period for s in settings})
     lrs = sorted({s.lr for s in settings})
@@ -799,10 +792,6 @@ def plot_figure3(fig3, *, figsize=(7.5, 7.0)):
     right and large radii; row 2 the final iterates of GD and SGD at those levels; rows 3
     and 4 the restarts, reading "smaller noise" and "smaller step size". Returns the
     figure."""
-    import matplotlib.pyplot as plt
-
-    from .style import plot_final_iterates
-
     s, land = fig3.setting, fig3.setting.landscape()
     xs = np.linspace(-SPAN, SPAN, 2001)
     fig, axes = plt.subplots(4, 4, figsize=figsize, constrained_layout=True)
@@ -889,7 +878,6 @@ def sgd_explorer(landscape=None, *, lr=5e-4, noise=100.0, trials=100, stages=1, 
     ipywidgets.interactive
     """
     import ipywidgets as widgets
-    import matplotlib.pyplot as plt
     from IPython.display import display
 
     landscape = landscapes.spiky() if landscape is None else landscapes.as_landscape(landscape)

@@ -223,8 +223,6 @@ def live_figure4(landscape, *, A, beta, omega, x_t, c_prime, lr, lr_range=(1e-2,
     -------
     sgdlab.book.live.LiveExplorer
     """
-    from .style import figure_to_png
-
     land, x = step_point(landscape, x_t)
     A, beta = _bowl_matrix(A), validate.real("beta", beta)
     omega = validate.real("omega", omega)

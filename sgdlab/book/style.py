@@ -172,8 +172,6 @@ def run_colors(labels):
     dict
         Label -> colour; at most six runs.
     """
-    from .style import PALETTE
-
     labels = list(labels)
     if len(labels) > len(RUN_COLORS):
         validate.fail("labels", f"at most {len(RUN_COLORS)} runs", labels)
@@ -202,7 +200,6 @@ def log_or_symlog(ax, values):
         ax.set_yscale("log")
         return "log"
     ax.set_yscale("symlog", linthresh=max(1e-3 * float(np.max(np.abs(values))), 1e-12))
-    from .style import PALETTE
 
     ax.axhline(0, color=PALETTE["reference"], lw=0.8)
     return "symlog"
