@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import tempfile
 import threading
+from unittest import mock
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,12 @@ def open_explorer_page(browser, url: str, mounted_script: str) -> dict:
     report = browser.execute_async_script(mounted_script)
     assert "error" not in report, report["error"]
     return report
+
+
+@pytest.fixture
+def glued():
+    """The texts glued while a test runs, by name."""
+    found = {}
+    with mock.patch("myst_nb.glue", lambda name, value, display=False:
+                    found.__setitem__(name, str(value))):
+        yield found

@@ -4,7 +4,6 @@ checked both ways, so that no sentence can state what the data has not."""
 
 import math
 from types import SimpleNamespace
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -14,15 +13,6 @@ import sgdlab
 from sgdlab import theory
 from sgdlab.landscapes import quadratic, ripple, shifted_ripple, spiky
 from sgdlab.book import main_theorem
-
-
-@pytest.fixture
-def glued():
-    """The texts glued while a test runs, by name."""
-    found = {}
-    with mock.patch("myst_nb.glue", lambda name, value, display=False:
-                    found.__setitem__(name, str(value))):
-        yield found
 
 
 def ripple_slope(s, a=1.0, depth=6.0, period=0.1, shift=0.0):

@@ -1,7 +1,6 @@
 """Tables, glue and verdicts of the Section 5 chapters (sgdlab.viz.nn_tables): made-up results
 of every experiment, with outcomes both ways, so no sentence can state what the data has not."""
 
-from unittest import mock
 
 import numpy as np
 import pytest
@@ -9,15 +8,6 @@ from numpy.testing import assert_allclose
 
 from sgdlab.book import nn_landscape, nn_trajectory, results, tables
 from sgdlab.theory import hoeffding_confidence
-
-
-@pytest.fixture
-def glued():
-    """The texts glued while a test runs, by name."""
-    found = {}
-    with mock.patch("myst_nb.glue", lambda name, value, display=False:
-                    found.__setitem__(name, str(value))):
-        yield found
 
 
 def _config(experiment, arch="resnet", dataset="digits", **extra):
