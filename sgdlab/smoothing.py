@@ -119,8 +119,8 @@ class Minima1D:
     """The local minima of a smoothed 1-D landscape on a grid (:func:`minima_1d`)."""
 
     x: np.ndarray
-    """The minimisers, increasing: grid points no higher than either neighbour, the grid's
-    two ends left out."""
+    """The minimisers in increasing order (grid points no higher than either neighbour, the
+    grid's two ends left out)."""
     home: float
     """The minimum whose basin holds x* (the one steepest descent from x* reaches); nan when
     the landscape has no x*, x* is off the grid, or descent from it runs off the grid."""

@@ -511,7 +511,7 @@ def batchnorm_bias(arch, weights=None, *, config):
     mini-batch is not the mean of its images' losses, so the average of the mini-batch
     gradients of an epoch differs from the gradient of the same images taken as one batch
     (without BatchNorm the two are equal): SGD's stochastic gradient is a biased estimate of
-    :math:`\nabla f`. Measured on the digits of ``config`` at the first, middle and last of
+    :math:`\\nabla f`. Measured on the digits of ``config`` at the first, middle and last of
     ``weights`` with :func:`full_batch_grad`, over the full mini-batches of
     :func:`sgdlab.nn.train.epoch_batches` with seed 0 and epoch 0 (a fixed partition of the
     images, less the last incomplete batch).

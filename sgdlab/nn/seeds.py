@@ -23,8 +23,8 @@ from .. import _validate as validate
 __all__ = ["Purpose", "SEED_LIMIT", "derive"]
 
 SEED_LIMIT = validate.SEED_LIMIT
-"""Seeds in and out are integers in [0, 2**63): a derived seed is a valid ``seed`` of every
-function of the package (and of :meth:`torch.Generator.manual_seed`)."""
+"""Seeds in and out are integers in [0, 2**63), so a derived seed is a valid ``seed`` of
+every function of the package (and of :meth:`torch.Generator.manual_seed`)."""
 
 
 class Purpose(IntEnum):
