@@ -12,6 +12,8 @@ chapters use. A reader who sees ``book/X.md`` finds its code in ``sgdlab/book/X.
 ``nn_landscape``       Sections 5.3-5.4: runs, tables, verdicts
 ``style``              shared: the matplotlib style, the colour palette, plotting helpers
 ``tables``             shared: the one number format, glue, Markdown tables, phrases
+``verdicts``           shared: three-valued verdicts (yes, no, can't tell and why), Clopper-
+                       Pearson verdicts on shares, ledger rows and their tallies
 ``live``               shared: the HTML a live (in-page JavaScript) explorer mounts on
 ``results``            shared: Section 5's scale, saved-or-computed results, the paper's
                        numbers, the set-up tables and the verdict-ledger format
@@ -25,7 +27,7 @@ shared module imports no chapter module. Importing :mod:`sgdlab.book` imports no
 import importlib
 
 CHAPTERS = ("motivating_example", "main_theorem", "step_size", "nn_trajectory", "nn_landscape")
-SHARED = ("style", "tables", "live", "results")
+SHARED = ("style", "tables", "verdicts", "live", "results")
 SUBMODULES = CHAPTERS + SHARED
 __all__ = list(SUBMODULES)
 
