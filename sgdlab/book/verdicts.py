@@ -65,7 +65,7 @@ def share_at_most(count, total, limit, *, level=0.95):
     """Verdict on "the share of events is at most ``limit``" from ``count`` events among
     ``total`` draws, by one-sided Clopper-Pearson bounds at ``level`` (Lemma 6's counting):
     "yes" when the upper bound is at most ``limit``, "no" when the lower bound is above it,
-    "can't tell" (:data:`TOO_FEW`) otherwise."""
+    "can't tell" (``TOO_FEW``) otherwise."""
     limit = validate.real("limit", limit, low=0.0, high=1.0)
     upper = theory.binomial_upper_bound(count, total, level=level)
     lower = 1.0 - theory.binomial_upper_bound(total - count, total, level=level)
