@@ -54,10 +54,11 @@ def _strip_zeros(text):
 def number(value, digits=3):
     """``value`` as prose: ``165,800``; ``0.0123``; ``2.5``; ``1.2 × 10⁻⁷``.
 
-    Integers keep every digit, with thousands separators; so does every real of at least
-    ``10**digits`` (rounded to a whole number: ``number(165834.7) == "165,835"``). Other reals
-    keep ``digits`` significant digits, trailing zeros dropped; below ``1e-4`` or from ``1e15``
-    they use a power of ten. NaN prints ``n/a``.
+    Integers keep every digit, with thousands separators; so does every real from
+    ``10**digits`` below a million (rounded to a whole number: ``number(165834.7) ==
+    "165,835"``). Other reals keep ``digits`` significant digits, trailing zeros dropped;
+    below ``1e-4`` or from a million they use a power of ten (``3.87 × 10¹⁰``), so no real
+    shows more than 6 significant digits. NaN prints ``n/a``.
 
     Parameters
     ----------
@@ -79,7 +80,7 @@ def number(value, digits=3):
     if value == 0:
         return "0"
     size = abs(value)
-    if size < 1e-4 or size >= 1e15:
+    if size < 1e-4 or size >= max(1e6, 10.0**digits):
         mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
         power = str(int(exponent)).translate(_SUPERSCRIPT)
         return f"{_strip_zeros(mantissa)} \u00d7 10{power}"
