@@ -216,6 +216,9 @@ def test_shifted_check_refuses_two_dimensions():
         main_theorem.shifted_check(land, None, np.zeros((1, 2)), lr=0.02, noise=2.5, samples=10, seed=0)
 
 
+PROB = {"mean_over_2b": 0.5, "q90_ratio": 0.2}
+
+
 def _ledger_inputs(**change):
     thm = {d: SimpleNamespace(c=1.0, assumption=SimpleNamespace(violations=0), lr_max=0.02,
                               step_size_ok=True) for d in (1, 10)}
@@ -310,9 +313,9 @@ def test_step3_cannot_fail_where_delta_exceeds_the_domain(glued):
     assert "cannot fail at these settings: δ² = 2,363 exceeds" in row["verdict"].reason
     main_theorem.glue_ledger(rows)
     assert glued["ledger-paper"] == "13 yes, 0 no and 1 can't tell"
-    main_theorem.glue_probability({1: {"share": 1.0, "lower95": 0.95}}, stay)
+    main_theorem.glue_probability({1: dict(PROB, share=1.0, lower95=0.95)}, stay)
     assert glued["stay-reach"].startswith("above every squared distance of the domain (9)")
-    main_theorem.glue_probability({1: {"share": 1.0, "lower95": 0.95}},
+    main_theorem.glue_probability({1: dict(PROB, share=1.0, lower95=0.95)},
                                   dict(stay, delta_sq=4.0))
     assert glued["stay-reach"] == "below the largest squared distance of the domain (9)"
 
@@ -332,7 +335,7 @@ def test_outcome_sentences_both_ways(glued):
     assert glued["step1-verdict"].startswith("Every estimate") and glued["rate-g"] == "0.0396"
     main_theorem.glue_one_step({1: dict(one[1], holds=1)}, lr=0.02, curvature_g=1.0)
     assert "at 2 of the 3 points" in glued["step1-verdict"]
-    sup = {1: {"G_up": 0, "inc_z_max": -1.0, "G": None}}
+    sup = {1: {"G_up": 0, "inc_z_max": -1.0, "gap_z_max": -2.0, "G": None}}
     main_theorem.glue_supermartingale(sup)
     assert glued["sup-verdict"] == "never goes up" and "sup-d1-G" not in glued
     assert glued["sup-rises"] == "it rises at no step in any dimension"
@@ -341,10 +344,10 @@ def test_outcome_sentences_both_ways(glued):
     assert glued["sup-rises"] == ("it rises at 4 of the steps in one dimension and 1 of the "
                                   "steps in 10 dimensions")
     stay = {"share_stay": 1.0, "delta_sq": 4.0, "domain_sq": 9.0}
-    main_theorem.glue_probability({1: {"share": 1.0, "lower95": 0.95}}, stay)
+    main_theorem.glue_probability({1: dict(PROB, share=1.0, lower95=0.95)}, stay)
     assert glued["prob-verdict"].startswith("above both") and glued["stay-verdict"] == \
         "Every trial stays"
-    main_theorem.glue_probability({1: {"share": 0.4, "lower95": 0.3}}, dict(stay, share_stay=0.5))
+    main_theorem.glue_probability({1: dict(PROB, share=0.4, lower95=0.3)}, dict(stay, share_stay=0.5))
     assert glued["prob-verdict"] == "below the theorem's 1/2"
     assert glued["stay-verdict"] == "50% of the trials stay"
     main_theorem.glue_lemma({"slack": 2.0, "holds_mu8": False, "slack_map": None,

@@ -75,3 +75,15 @@ def test_glue_helpers_glue_formatted_text(monkeypatch):
     assert glued == {"n": ("165,800", False), "share": ("50%", False),
                      "run-steps": ("6,000", False), "run-word": ("at |x| = 3", False),
                      "run-ok": ("yes", False)}
+
+
+def test_by_dimension_says_one_value_when_the_dimensions_agree():
+    assert tables.by_dimension({1: 0, 10: 0}, unit="points") == "0 points in both dimensions"
+    assert tables.by_dimension({1: 0.3, 10: 0.7}) == "0.3 in one dimension and 0.7 in ten"
+    assert (tables.by_dimension({1: 3, 10: 0}, unit="points")
+            == "3 points in one dimension and 0 in ten")
+    assert tables.by_dimension({1: 0.99971, 10: 0.99974}, fmt=lambda v: tables.number(v, 4)) \
+        == "0.9997 in both dimensions"
+    assert tables.by_dimension({2: 1.0, 5: 2.0}) == "1 in two dimensions and 2 in 5"
+    with pytest.raises(ValueError, match="values must be a non-empty dict"):
+        tables.by_dimension({})

@@ -23,6 +23,7 @@ from ..smoothing import minima_1d
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plain_log_ticks, use_style
 from .tables import (
+    by_dimension,
     count_phrase,
     glue_number,
     glue_numbers,
@@ -92,6 +93,14 @@ def constants_table(theorems):
     return markdown_table(table, digits=4)
 
 
+def _glue_dims(prefix, per_dim, key, *, digits=3, unit=""):
+    """``{prefix}-dims-{key}``: the ``key`` field of each dimension's numbers in words
+    (:func:`sgdlab.book.tables.by_dimension`: one value when all dimensions agree)."""
+    glue_text(f"{prefix}-dims-{key}", by_dimension(
+        {d: numbers[key] for d, numbers in per_dim.items()},
+        fmt=lambda v: number(v, digits), unit=unit))
+
+
 def glue_constants(theorems, f_only, land1):
     """Glue the constants of each dimension (``d1-L`` ...), the exact L of the 1-D ripple
     (``L-exact``, ``L-relerr``), f's own one-point convexity (``f-c`` ...) and its spurious
@@ -103,6 +112,9 @@ def glue_constants(theorems, f_only, land1):
                                "lrmax": t.lr_max, "violations": t.assumption.violations})
         glue_number(f"d{d}-L", t.L, digits=4)
         glue_number(f"d{d}-cexact", t.c, digits=6)
+    per_dim = {d: {"c": t.c, "violations": t.assumption.violations} for d, t in theorems.items()}
+    _glue_dims("c", per_dim, "c", digits=6)
+    _glue_dims("c", per_dim, "violations", unit="points")
     curvature, amplitude, k = land1.params   # f1'' = a + A k^2 cos(ks) / 2
     exact = float(curvature + amplitude * k**2 / 2)
     glue_number("L-exact", exact)
@@ -614,6 +626,7 @@ def glue_one_step(one, *, lr, curvature_g):
     words that carry Step 1 into Step 2)."""
     for d, numbers in one.items():
         glue_numbers(f"step1-d{d}", numbers)
+    _glue_dims("step1", one, "z_min")
     glue_number("rate-g", 2 * lr * curvature_g - (lr * curvature_g) ** 2)
     held, total = sum(o["holds"] for o in one.values()), sum(o["points"] for o in one.values())
     glue_text("step1-since", _choose(
@@ -645,6 +658,8 @@ def glue_supermartingale(sup):
                                    if k not in ("theorem", "G", "mean", "err")})
     ups = sum(s["G_up"] for s in sup.values())
     worst = max(s["inc_z_max"] for s in sup.values())
+    for key in ("inc_z_max", "gap_z_max"):
+        _glue_dims("sup", sup, key, unit="standard errors")
     glue_text("sup-rises", "it rises at no step in any dimension" if ups == 0 else
               "it rises at " + joined(f"{number(s['G_up'])} of the steps in {_dims(d)}"
                                       for d, s in sup.items()))
@@ -659,6 +674,8 @@ def glue_probability(prob, stay):
     :math:`\\delta^2` exceeds the domain, where the check cannot fail)."""
     for d, numbers in prob.items():
         glue_numbers(f"prob-d{d}", numbers, digits=4)
+    for key in ("share", "lower95", "mean_over_2b", "q90_ratio"):
+        _glue_dims("prob", prob, key, digits=4)
     glue_numbers("stay", stay, digits=4)
     low = min(p["lower95"] for p in prob.values())
     share = min(p["share"] for p in prob.values())
