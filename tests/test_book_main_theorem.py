@@ -299,7 +299,7 @@ def test_ledger_says_yes_and_each_row_says_no_where_its_claim_is_false(glued):
     rows = main_theorem.ledger(**_ledger_inputs(**FALSE_DATA["Step 1 at every tested $y_t$"]))
     main_theorem.glue_ledger(rows)
     assert glued["ledger-not-yes"] == ("The claims of the paper that do not say yes: Step 1 at "
-                                       "every tested $y_t$ (no).")
+                                       "every tested yt (no).")
     paper, ours = (main_theorem.ledger_table(rows, s).data for s in ("paper", "ours"))
     assert "| claim | measured | verdict |" in paper and "Corollary 2's printed" in ours
     assert "Corollary 2's printed" not in paper

@@ -51,3 +51,10 @@ def test_rows_tally_and_tables():
     assert "| b | 2 | can't tell: too few samples to resolve the share |" in text
     with pytest.raises(ValueError, match="source must be one of"):
         v.row("d", "4", True, source="mine")
+
+
+def test_plain_writes_inline_math_in_letters():
+    assert v.plain("Step 3: stays within $\\delta$ (5/9)") == "Step 3: stays within δ (5/9)"
+    assert v.plain("$\\nabla f(x^*) \\ne 0$: holds") == "∇f(x*) ≠ 0: holds"
+    assert v.plain("mean at $T_1$ below $2b/\\lambda$") == "mean at T1 below 2b/λ"
+    assert v.plain("no math") == "no math"

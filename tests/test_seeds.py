@@ -1,7 +1,6 @@
 """The one seed derivation of sgdlab.nn (sgdlab.nn.seeds): distinct, stable, in range, used."""
 
 import itertools
-import re
 import subprocess
 import sys
 from pathlib import Path

@@ -34,7 +34,7 @@ from .tables import (
     number,
     percent,
 )
-from .verdicts import CANNOT_FAIL, judge, markdown, row, split, tally_phrase
+from .verdicts import CANNOT_FAIL, judge, markdown, plain, row, split, tally_phrase
 
 __all__ = ["Z_LIMIT", "holds_phrase", "start_distance", "constants_table",
            "glue_constants", "one_step_check", "supermartingale", "within_radius", "staying",
@@ -760,7 +760,8 @@ def glue_ledger(rows):
     paper, ours = split(rows)
     glue_text("ledger-paper", tally_phrase(paper))
     glue_text("ledger-ours", tally_phrase(ours))
-    others = [f"{r['claim']} ({r['verdict'].value})" for r in paper if r["verdict"].value != "yes"]
+    others = [f"{plain(r['claim'])} ({r['verdict'].value})" for r in paper
+              if r["verdict"].value != "yes"]
     glue_text("ledger-not-yes", "Every claim of the paper checked here says yes." if not others
               else f"The claims of the paper that do not say yes: {joined(others, last='and')}.")
 

@@ -10,6 +10,7 @@ A ledger row is a dict with ``claim``, ``measured`` and ``verdict`` (a :class:`V
 kinds go in separate tables (:func:`split`).
 """
 
+import re
 from dataclasses import dataclass
 
 from sgdlab import theory
@@ -18,7 +19,7 @@ from .. import _validate as validate
 
 __all__ = ["YES", "NO", "CANT_TELL", "TOO_FEW", "CANNOT_FAIL", "OTHER_NETWORK", "Verdict",
            "judge", "share_at_most", "share_at_least", "row", "split", "tally", "tally_phrase",
-           "markdown"]
+           "markdown", "plain"]
 
 YES, NO, CANT_TELL = "yes", "no", "can't tell"
 VALUES = (YES, NO, CANT_TELL)
@@ -129,3 +130,18 @@ def markdown(rows, columns=("claim", "measured", "verdict"), *, align=None):
     verdict in words with its reason."""
     rows = [{**r, "verdict": str(r["verdict"])} for r in rows]
     return tables.markdown_table(rows, columns, align=align or "l" * len(columns))
+
+
+_TEX = {"\\nabla ": "∇", "\\delta": "δ", "\\lambda": "λ", "\\mu": "μ", "\\eta": "η", "\\nabla": "∇",
+        "\\ne": "≠", "\\le": "≤", "\\ge": "≥", "\\omega": "ω", "\\|": "‖", "^*": "*"}
+
+
+def plain(text):
+    """A claim's name for prose glued as plain text: its inline ``$...$`` math written with
+    Unicode letters (``"$c' > c$"`` -> ``"c' > c"``, ``"$\\delta$"`` -> ``"δ"``)."""
+    def unmath(match):
+        inner = match.group(1)
+        for tex, letter in sorted(_TEX.items(), key=lambda kv: -len(kv[0])):
+            inner = inner.replace(tex, letter)
+        return inner.replace("{", "").replace("}", "").replace("_", "")
+    return re.sub(r"\$([^$]*)\$", unmath, text)
