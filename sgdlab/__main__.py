@@ -1,7 +1,9 @@
 """Command line: ``python -m sgdlab run EXPERIMENT [options]`` (see ``--help``).
 
 Runs one Section 5 experiment of :mod:`sgdlab.nn.experiments` and writes its results folder
-(``result.npz`` + ``result.json``, and every training run's checkpoints) to ``--out``. The
+(``result.npz`` + ``result.json``) to ``--out``, its training runs to the runs folder
+(``--runs``, default ``runs/`` next to ``--out``; :mod:`sgdlab.nn.runs`), where a later
+experiment with the same training settings reuses them. The
 book's chapters plot such a folder instead of their own book-scale run when it is present.
 The same command runs under ``torchrun`` (:mod:`sgdlab.nn.distributed`; rank 0 prints and
 writes), and ``--plan`` prints an estimate of the run's time, memory and disk instead
@@ -28,6 +30,8 @@ experiments:
 
 examples:
   python -m sgdlab run trajectory --out results/trajectory
+  python -m sgdlab run neighbourhood --out results/neighbourhood   # reuses trial 0 of the
+                 # trajectory from results/runs (the same training settings): trains nothing
   python -m sgdlab run all --scale paper --dataset cifar10 --data-dir ~/data --plan --ranks 8
   torchrun --standalone --nproc_per_node=4 -m sgdlab run neighbourhood --scale paper \\
       --dataset cifar10 --data-dir ~/data --probe-batch 1000 --out results/paper/nbhd
@@ -83,9 +87,16 @@ def build_parser():
                          choices=option.metadata["choices"], help=option.metadata["help"])
     run.add_argument("--out", help="results folder (created; resumable; shared by all ranks "
                                    "under torchrun); required unless --plan")
+    run.add_argument("--runs", help="folder of the training runs, each stored once by the "
+                                    "settings that determine it and reused by every "
+                                    "experiment that needs it (shared by all ranks under "
+                                    "torchrun); default: runs/ next to --out")
     run.add_argument("--resume", action="store_true",
-                     help="continue an interrupted run in --out from its checkpoints")
-    run.add_argument("--quiet", action="store_true", help="no progress bars")
+                     help="continue an interrupted run in --out from its files (a folder of "
+                          "another config is always refused)")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress bars, and no lines about the training runs reused, "
+                          "trained or waited for")
     run.add_argument("--plan", action="store_true",
                      help="time a few training steps and probe gradients on --device and the "
                           "data, and print the whole run's estimated wall-clock, peak memory "
@@ -115,7 +126,7 @@ def _run(args, options, parser):
         parser.error("--ranks is only for --plan")
     if args.out is None:
         parser.error("the following arguments are required: --out")
-    result = experiments.run(args.experiment, scale=args.scale, out=args.out,
+    result = experiments.run(args.experiment, scale=args.scale, out=args.out, runs=args.runs,
                              resume=args.resume, progress=not args.quiet, **options)
     if _rank() == 0:  # under torchrun, rank 0 prints
         print(json.dumps({"out": args.out, "world_size": result["world_size"],

@@ -25,11 +25,15 @@ def _env(**extra):
     return env
 
 
-def _sgdlab(args, *, ranks=1, check=True, **env):
-    """``python -m sgdlab run ...`` in a subprocess, under torchrun when ranks > 1."""
+def _sgdlab(args, *, ranks=1, check=True, measure=None, **env):
+    """``python -m sgdlab run ...`` in a subprocess, under torchrun when ranks > 1; with
+    ``measure`` (a path), through ``tools/measure_collectives.py``, which writes the bytes
+    each rank sends through torch's object collectives to ``MEASURE.rank{R}.json``."""
     launcher = ([str(TORCHRUN), "--standalone", f"--nproc_per_node={ranks}"] if ranks > 1
                 else [sys.executable])
-    proc = subprocess.run(launcher + ["-m", "sgdlab", "run", *args, "--quiet"], cwd=REPO,
+    command = (["-m", "sgdlab"] if measure is None
+               else [str(REPO / "tools" / "measure_collectives.py"), str(measure), "--"])
+    proc = subprocess.run(launcher + command + ["run", *args, "--quiet"], cwd=REPO,
                           env=_env(**env), capture_output=True, text=True, timeout=900)
     if check:
         assert proc.returncode == 0, proc.stderr[-4000:]
@@ -65,16 +69,22 @@ def test_launched_only_with_torchruns_variables_and_more_than_one_rank(monkeypat
     assert not distributed.launched()
 
 
-def test_collective_timeout_default_and_override(monkeypatch):
-    monkeypatch.delenv(distributed.TIMEOUT_ENV, raising=False)
-    assert distributed.timeout_minutes() == distributed.TIMEOUT_MINUTES >= 30 * 24 * 60
-    monkeypatch.setenv(distributed.TIMEOUT_ENV, "200")
-    assert distributed.timeout_minutes() == 200 * 60
-    for bad in ("0", "-1", "soon", "inf"):
-        monkeypatch.setenv(distributed.TIMEOUT_ENV, bad)
-        with pytest.raises(ValueError, match=f"SGDLAB_DIST_TIMEOUT_H must be a number of "
-                           f"hours > 0, got '{bad}'"):
-            distributed.timeout_minutes()
+def test_the_process_group_keeps_torchs_default_timeout(monkeypatch):
+    """No collective waits for a unit (ranks wait on the file system), so none needs a
+    longer timeout than torch's default, which keeps a hung rank detected."""
+    import torch.distributed as dist
+
+    for name, value in (("RANK", "1"), ("LOCAL_RANK", "1"), ("WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+    calls = []
+    monkeypatch.setattr(dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(dist, "init_process_group", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setattr(dist, "get_rank", lambda: 1)
+    monkeypatch.setattr(dist, "get_world_size", lambda: 2)
+    context = distributed.init("cpu")
+    assert calls == [(("gloo",), {})]  # no timeout argument
+    assert context == distributed.Context(rank=1, world_size=2, local_rank=1, backend="gloo")
+    assert not hasattr(distributed, "TIMEOUT_MINUTES")
 
 
 def test_single_process_context_and_collectives(monkeypatch):
@@ -212,12 +222,18 @@ def test_two_ranks_give_the_single_process_result(name, tmp_path):
              "spectrum": ["--val-split", "holdout", "--momentum", "0.9", "--weight-decay",
                           "0.0005"]}.get(name, [])
     _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "one")] + extra)
-    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "two")] + extra, ranks=2)
-    one, two = experiments.load(tmp_path / "one"), experiments.load(tmp_path / "two")
+    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "2" / "two")] + extra, ranks=2,
+            measure=tmp_path / "bytes")
+    one, two = experiments.load(tmp_path / "one"), experiments.load(tmp_path / "2" / "two")
     _assert_same_result(one, two)
     _assert_shared_out(two, name, 2)
     assert one["world_size"] == 1 and one["protocol"] == two["protocol"]
-    assert json.loads((tmp_path / "two" / "result.json").read_text())["world_size"] == 2
+    assert json.loads((tmp_path / "2" / "two" / "result.json").read_text())["world_size"] == 2
+    assert one["runs"]["keys"] == two["runs"]["keys"] and two["runs"]["keys"]
+    # the ranks exchanged no arrays: every object through a collective is a few bytes
+    for rank in (0, 1):
+        sent = json.loads((tmp_path / f"bytes.rank{rank}.json").read_text())["calls"]
+        assert sent and max(call["bytes"] for call in sent) <= 1024, sent
 
 
 @pytest.mark.slow
@@ -230,6 +246,12 @@ def test_a_killed_rank_then_resume(tmp_path):
     assert killed.returncode != 0 and not (out / "result.json").exists()
     kept = {p.name: p.stat().st_mtime_ns for p in (out / "units").glob("*.npz")}
     assert "ball1" + ".npz" in kept  # rank 1's first ball was written before it was killed
+    changed = _sgdlab(args[:-1] + ["5", "--out", str(out), "--resume"], ranks=2, check=False)
+    assert changed.returncode != 0  # every rank refuses the changed config, before any work
+    assert changed.stderr.count("holds neighbourhood results of another config: epochs: "
+                                "saved 4, asked 5") == 2, changed.stderr[-3000:]
+    for name, mtime in kept.items():
+        assert (out / "units" / name).stat().st_mtime_ns == mtime
     _sgdlab(args + ["--out", str(out), "--resume"], ranks=2)
     for name, mtime in kept.items():  # finished units are reused, not recomputed
         assert (out / "units" / name).stat().st_mtime_ns == mtime
@@ -258,24 +280,22 @@ def test_cli_plan_options(capsys):
 def test_member_group_resumes_from_its_last_epoch(tmp_path, monkeypatch):
     from sgdlab.nn import train
 
-    first = experiments.run("allpairs", scale="tiny", out=tmp_path, progress=False)
-    calls = []
-    real = train.train_ensemble
-    monkeypatch.setattr(train, "train_ensemble",
-                        lambda config, seeds, **kw: calls.append(seeds) or real(config, seeds,
-                                                                                **kw))
-    weights = tmp_path / "members0-2" / "weights.npz"  # the weights and the config's key
-    with np.load(weights) as npz:
-        saved = dict(npz)
-    assert saved["weights"].shape[:2] == (3, 2)  # epochs 0..2 of members 0 and 1
-    np.savez(weights, weights=saved["weights"][:2],  # as if killed during the last epoch
-             config_sha256=saved["config_sha256"])
-    for path in [tmp_path / "result.json", *(tmp_path / "units").glob("pairs*.npz")]:
+    out = tmp_path / "allpairs"
+    first = experiments.run("allpairs", scale="tiny", out=out, progress=False)
+    epochs = []
+    real = train.sgd_epoch_ensemble
+    monkeypatch.setattr(train, "sgd_epoch_ensemble", lambda model, params, x, y, batches, lr,
+                        **kw: epochs.append(batches.shape[0]) or real(model, params, x, y,
+                                                                      batches, lr, **kw))
+    group = tmp_path / "runs" / first["runs"]["keys"]["members0-2"]
+    weights = group / "weights.npy"  # (epochs + 1, members, P), one row written per epoch
+    assert np.load(weights, mmap_mode="r").shape[:2] == (3, 2)  # epochs 0..2, members 0, 1
+    # as if killed during the last epoch: its row is not final yet
+    (group / "progress.json").write_text(json.dumps({"epochs": 1}))
+    (group / "result.json").unlink()
+    for path in [out / "result.json", *(out / "units").glob("pairs*.npz")]:
         path.unlink()
-    again = experiments.run("allpairs", scale="tiny", out=tmp_path, progress=False,
-                            resume=True)
-    with np.load(weights) as npz:
-        assert npz["weights"].shape[:2] == (3, 2)
-    members = [derive(0, Purpose.MEMBER, m) for m in (0, 1)]
-    assert calls == [members]  # one epoch of members 0 and 1 (their seeds), nothing else
+    again = experiments.run("allpairs", scale="tiny", out=out, progress=False, resume=True)
+    assert np.load(weights, mmap_mode="r").shape[:2] == (3, 2)
+    assert epochs == [2]  # one epoch of members 0 and 1, nothing else
     _assert_same_result(first, again)

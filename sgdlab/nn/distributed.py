@@ -11,47 +11,27 @@ alone or under ``torchrun``.
 The experiments (:mod:`sgdlab.nn.experiments`) cut their work into named *units* (trials,
 probe epochs, member groups, restart epochs) and give unit ``i`` of a phase to rank
 ``i mod world_size`` (:func:`share`). Which rank runs a unit never changes its numbers: the
-seeds belong to the unit, not to the rank. After each phase the ranks exchange their units'
-arrays (:func:`all_gather`); rank 0 writes the result.
+seeds belong to the unit, not to the rank. The units exchange their arrays through files on
+a shared file system, never through these collectives, which carry small objects only (the
+decision to run, a few hundred bytes): a rank waiting for another's unit waits on the file
+system, not in a collective. So every collective keeps torch's default timeout (see
+:func:`torch.distributed.init_process_group`), and with it the detection of a hung rank
+(NCCL's watchdog); rank 0 writes the result.
 
 Importing this module does not import torch (each function imports it when called).
 """
 
 from __future__ import annotations
 
-import datetime
-import math
 import os
 from dataclasses import dataclass
 
 from .. import _validate as validate
 
-__all__ = ["TIMEOUT_MINUTES", "TIMEOUT_ENV", "timeout_minutes", "Context", "SINGLE",
-           "launched", "init", "barrier", "gather", "all_gather", "share", "shutdown"]
+__all__ = ["Context", "SINGLE", "launched", "init", "barrier", "gather", "all_gather", "share",
+           "shutdown"]
 
 _ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
-TIMEOUT_MINUTES = 30 * 24 * 60
-"""The default longest wait of one collective (30 days; the environment variable
-:data:`TIMEOUT_ENV`, in hours, overrides it: :func:`timeout_minutes`). Ranks with no unit
-left in a phase wait for the slowest; rank 0 trains the whole neighbourhood run alone (72.7 h
-at the paper's scale, README) while the others wait."""
-TIMEOUT_ENV = "SGDLAB_DIST_TIMEOUT_H"
-"""The environment variable that sets the longest wait of one collective, in hours."""
-
-
-def timeout_minutes():
-    """The longest wait of one collective, in minutes: ``$SGDLAB_DIST_TIMEOUT_H`` hours when
-    set, else :data:`TIMEOUT_MINUTES`."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not text:
-        return float(TIMEOUT_MINUTES)
-    try:
-        hours = float(text)
-    except ValueError:
-        hours = math.nan
-    if not (math.isfinite(hours) and hours > 0):
-        validate.fail(TIMEOUT_ENV, "a number of hours > 0", text)
-    return hours * 60
 
 
 @dataclass(frozen=True)
@@ -110,9 +90,8 @@ def init(device="cpu"):
     if device == "cuda":
         torch.cuda.set_device(local_rank)
         backend = "nccl"
-    if not dist.is_initialized():
-        dist.init_process_group(backend,
-                                timeout=datetime.timedelta(minutes=timeout_minutes()))
+    if not dist.is_initialized():  # torch's default timeout: no collective waits for a unit
+        dist.init_process_group(backend)
     return Context(rank=dist.get_rank(), world_size=dist.get_world_size(),
                    local_rank=local_rank, backend=backend)
 
@@ -133,7 +112,7 @@ def barrier(context):
 
 
 def gather(context, obj):
-    """``obj`` of every rank (picklable: numpy arrays, JSON-able values), on rank 0.
+    """``obj`` of every rank (small and picklable: JSON-able values, paths), on rank 0.
 
     Returns
     -------
@@ -150,7 +129,8 @@ def gather(context, obj):
 
 
 def all_gather(context, obj):
-    """``obj`` of every rank, on every rank: ``[obj of rank 0, obj of rank 1, ...]``."""
+    """``obj`` of every rank (small and picklable), on every rank: ``[obj of rank 0, obj of
+    rank 1, ...]``."""
     if not _active(context):
         return [obj]
     import torch.distributed as dist
