@@ -90,7 +90,7 @@ import numpy as np
 
 from .. import _validate as validate
 from . import distributed, io
-from .config import OPTIONS, ExperimentConfig, config_for
+from .config import OPTIONS, ExperimentConfig, config_for, restart_epochs
 from .names import EXPERIMENTS, SCALES
 from .seeds import Purpose, derive
 
@@ -317,7 +317,7 @@ def units_of(experiment, scale="book", **overrides):
         groups = [f"members{a}-{b}" for a, b in member_groups(cfg.members)]
         return ([("shared", ["shared"])] if cfg.shared_epochs > 0 else []) + [
             ("members", groups), ("pairs", [f"pairs{m}" for m in range(cfg.members)])]
-    return [("base", ["base"]), ("restarts", [f"from{s}" for s in _starts(cfg)])]
+    return [("base", ["base"]), ("restarts", [f"from{s}" for s in restart_epochs(cfg)])]
 
 
 def member_groups(members):
@@ -640,10 +640,6 @@ def _pairs_summary(values, finals):
                 min_final_distance=float(upper.min()), mean_final_distance=float(upper.mean()))
 
 
-def _starts(cfg):
-    return np.unique(np.linspace(0, cfg.epochs, cfg.starts).round().astype(int))
-
-
 _ROWS = ("train_loss", "val_loss", "val_accuracy", "distance_init", "share_positive",
          "min_inner", "start_train_loss")
 
@@ -657,7 +653,7 @@ def _spectrum(cfg, work):
                                                                       "base"), weights=True),
                          cached=False)
     weights = _weights(base["weights"], x.device)
-    starts = _starts(cfg)
+    starts = restart_epochs(cfg)
     val = (dataset.x_val.to(x.device), dataset.y_val.to(x.device))
     rows = work.phase([f"from{s}" for s in starts],
                       lambda i: _restart(cfg, work, model, weights, int(starts[i]), (x, y), val))
