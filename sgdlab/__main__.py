@@ -13,7 +13,7 @@ import dataclasses
 import json
 import sys
 
-from .nn import experiments
+from .nn import distributed, experiments
 
 _EPILOG = """\
 experiments:
@@ -99,7 +99,7 @@ def build_parser():
 def _plan(args, options, parser):
     from .nn import plan
 
-    if _rank() != 0:  # under torchrun, rank 0 plans for all
+    if not distributed.current().main:  # under torchrun, rank 0 plans for all
         return 0
     names = experiments.EXPERIMENTS if args.experiment == "all" else (args.experiment,)
     plans = [plan.estimate(name, scale=args.scale, ranks=args.ranks, **options)
@@ -117,17 +117,11 @@ def _run(args, options, parser):
         parser.error("the following arguments are required: --out")
     result = experiments.run(args.experiment, scale=args.scale, out=args.out,
                              resume=args.resume, progress=not args.quiet, **options)
-    if _rank() == 0:  # under torchrun, rank 0 prints
+    if distributed.current().main:  # under torchrun, rank 0 prints
         print(json.dumps({"out": args.out, "world_size": result["world_size"],
                           "config": result["config"], "summary": result["summary"]},
                          indent=2))
     return 0
-
-
-def _rank():
-    import os
-
-    return int(os.environ.get("RANK", "0"))
 
 
 def main(argv=None):
@@ -135,22 +129,16 @@ def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
     options = {name: getattr(args, name) for name in experiments.OPTIONS}
+    failed = True
     try:
-        return (_plan if args.plan else _run)(args, options, parser)
+        status = (_plan if args.plan else _run)(args, options, parser)
+        failed = False
+        return status
     except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    finally:
-        _shutdown()
-
-
-def _shutdown():
-    """Leave the process group, if this process joined one under torchrun."""
-    if "torch.distributed" in sys.modules:
-        import torch.distributed as dist
-
-        if dist.is_initialized():
-            dist.destroy_process_group()
+    finally:  # after an error the other ranks may never reach a last barrier
+        distributed.shutdown(distributed.current(), wait=not failed)
 
 
 if __name__ == "__main__":
