@@ -24,12 +24,13 @@ Importing this module does not import torch (each function imports it when calle
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 
 from .. import _validate as validate
 
-__all__ = ["Context", "SINGLE", "launched", "init", "barrier", "gather", "all_gather", "share",
-           "shutdown"]
+__all__ = ["Context", "SINGLE", "launched", "init", "current", "barrier", "gather", "all_gather",
+           "share", "shutdown"]
 
 _ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
 
@@ -96,6 +97,31 @@ def init(device="cpu"):
                    local_rank=local_rank, backend=backend)
 
 
+def current():
+    """This process's :class:`Context`, without joining anything.
+
+    The process group's context when this process has joined one (:func:`init`); else, under
+    ``torchrun``, the ranks its environment variables give, with ``backend`` None (not
+    joined: every collective would fail, but the rank is known, e.g. for ``--plan``, which
+    rank 0 alone computes); else :data:`SINGLE`. Imports torch only if it is imported already.
+
+    Returns
+    -------
+    Context
+    """
+    if not launched():
+        return SINGLE
+    local_rank = int(os.environ["LOCAL_RANK"])
+    if "torch.distributed" in sys.modules:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            return Context(rank=dist.get_rank(), world_size=dist.get_world_size(),
+                           local_rank=local_rank, backend=str(dist.get_backend()))
+    return Context(rank=int(os.environ["RANK"]), world_size=int(os.environ["WORLD_SIZE"]),
+                   local_rank=local_rank)
+
+
 def _active(context):
     if not isinstance(context, Context):
         validate.fail("context", "a distributed.Context", error=TypeError,
@@ -148,11 +174,22 @@ def share(count, context):
     return list(range(context.rank, count, context.world_size))
 
 
-def shutdown(context):
-    """Leave the process group (after a last barrier); nothing to do in a single process."""
+def shutdown(context, *, wait=True):
+    """Leave the process group, if this process joined one; nothing to do otherwise (a
+    single process, or ranks that never joined, as under ``--plan``).
+
+    Parameters
+    ----------
+    context : Context
+    wait : bool, default True
+        Meet the other ranks at a last barrier first. False after an error: the other ranks
+        may be waiting in another collective, or be gone, and would never meet this one.
+    """
+    wait = validate.flag("wait", wait)
     if _active(context):
         import torch.distributed as dist
 
         if dist.is_initialized():
-            dist.barrier()
+            if wait:
+                dist.barrier()
             dist.destroy_process_group()

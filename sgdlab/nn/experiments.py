@@ -106,7 +106,7 @@ import numpy as np
 
 from .. import _validate as validate
 from . import distributed, io, runs
-from .config import OPTIONS, ExperimentConfig, config_for
+from .config import OPTIONS, ExperimentConfig, config_for, restart_epochs
 from .names import EXPERIMENTS, SCALES
 from .runs import ConfigMismatchError, default_folder, describe_differences, differences
 from .seeds import Purpose, derive
@@ -400,7 +400,7 @@ def units_of(experiment, scale="book", **overrides):
         groups = [f"members{a}-{b}" for a, b in member_groups(cfg.members)]
         return ([("shared", ["shared"])] if cfg.shared_epochs > 0 else []) + [
             ("members", groups), ("pairs", [f"pairs{m}" for m in range(cfg.members)])]
-    return [("base", ["base"]), ("restarts", [f"from{s}" for s in _starts(cfg)])]
+    return [("base", ["base"]), ("restarts", [f"from{s}" for s in restart_epochs(cfg)])]
 
 
 def member_groups(members):
@@ -806,10 +806,6 @@ def _pairs_summary(values, finals):
                 min_final_distance=float(upper.min()), mean_final_distance=float(upper.mean()))
 
 
-def _starts(cfg):
-    return np.unique(np.linspace(0, cfg.epochs, cfg.starts).round().astype(int))
-
-
 _ROWS = ("train_loss", "val_loss", "val_accuracy", "distance_init", "share_positive",
          "min_inner", "start_train_loss")
 
@@ -822,7 +818,7 @@ def _spectrum(cfg, work):
     (base,) = work.phase(["base"], lambda _: _run_arrays(work.trained(_trial_config(cfg, 0),
                                                                       "base")), cached=False)
     weights = _weights(work.weights(base["run"]), x.device)
-    starts = _starts(cfg)
+    starts = restart_epochs(cfg)
     val = (dataset.x_val.to(x.device), dataset.y_val.to(x.device))
 
     def restart(i):  # the unit's row, and the key of its continuation run

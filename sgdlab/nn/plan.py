@@ -37,7 +37,7 @@ import time
 from dataclasses import dataclass, field
 
 from .. import _validate as validate
-from .config import config_for
+from .config import config_for, restart_epochs
 
 __all__ = ["Timings", "Phase", "Plan", "measure", "estimate", "report", "SAMPLE_IMAGES"]
 
@@ -300,8 +300,7 @@ def _disk_bytes(cfg, parameters):
     if cfg.experiment == "allpairs":
         shared = (cfg.shared_epochs + 1) * row + checkpoint if cfg.shared_epochs else 0
         return shared + cfg.members * (e + 1) * row
-    starts = len(set(round(cfg.epochs * i / max(cfg.starts - 1, 1))
-                     for i in range(cfg.starts)))
+    starts = len(restart_epochs(cfg))
     return (e + 1) * row + checkpoint + starts * ((cfg.continue_epochs + 1) * row + checkpoint)
 
 
