@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -299,3 +300,27 @@ def test_member_group_resumes_from_its_last_epoch(tmp_path, monkeypatch):
     assert np.load(weights, mmap_mode="r").shape[:2] == (3, 2)
     assert epochs == [2]  # one epoch of members 0 and 1, nothing else
     _assert_same_result(first, again)
+
+
+def test_a_rank_waits_for_the_others_units_on_the_file_system(tmp_path, monkeypatch, capsys):
+    """No collective: the files; a progress line while waiting; a failed rank stops it."""
+    from sgdlab.nn import runs
+
+    config = experiments.config_for("neighbourhood", "tiny")
+    work = experiments._Work(config, tmp_path, tmp_path / "runs",
+                             distributed.Context(rank=1, world_size=2), False, True)
+    monkeypatch.setattr(runs, "LOG_SECONDS", 0.0)
+    monkeypatch.setattr(runs, "POLL_SECONDS", 0.05)
+    other = experiments._Work(config, tmp_path, tmp_path / "runs", distributed.SINGLE, False,
+                              False)
+    writer = threading.Timer(0.4, lambda: other.cached("ball0", lambda: {"v": np.ones(2)}))
+    writer.start()
+    (got,) = work.phase(["ball0"], lambda i: pytest.fail("rank 0's unit"))
+    writer.join()
+    np.testing.assert_array_equal(got["v"], np.ones(2))
+    assert "rank 1: waiting for 1 unit(s) of other ranks: ball0 (rank 0)" in capsys.readouterr().err
+    assert work.record() == [["ball0"], []]
+    (tmp_path / "failed-rank0.txt").write_text("MemoryError: out of memory")
+    with pytest.raises(RuntimeError, match="rank 0 failed, so rank 1 stops: MemoryError: out of "
+                       "memory"):
+        work.phase(["ball2"], lambda i: pytest.fail("rank 0's unit"))

@@ -183,14 +183,28 @@ def run(experiment, *, scale="book", out=None, runs=None, resume=False, progress
             return _run(config, out, runs or default_folder(out), context, resume=False,
                         progress=progress, save=False)
     out = Path(validate.path("out", out))
-    decision = distributed.all_gather(context, _decide(config, out, resume)
-                                      if context.main else None)[0]
+    decision = _agreed(context, lambda: _decide(config, out, resume))
     if decision == "load":
         return load(out)
     if decision != "run":
         raise ConfigMismatchError(decision)
     return _run(config, out, runs or default_folder(out), context, resume=resume,
                 progress=progress, save=True)
+
+
+def _agreed(context, decide):
+    """``decide()`` of rank 0 (a short string, or None), on every rank; an error on rank 0
+    is raised on every rank (so no rank goes on alone)."""
+    answer = None
+    if context.main:
+        try:
+            answer = ("ok", decide())
+        except Exception as err:  # noqa: BLE001 (handed to every rank, then raised)
+            answer = ("error", f"{type(err).__name__}: {err}")
+    kind, value = distributed.all_gather(context, answer)[0]
+    if kind == "error":
+        raise RuntimeError(f"rank 0 could not start the run: {value}")
+    return value
 
 
 def _decide(config, out, resume):
@@ -341,10 +355,14 @@ def run_trajectory_and_neighbourhood(scale="book", *, out=None, runs=None, resum
 def _run_pair(options, scale, out, runs_folder, resume, progress, keep_weights):
     """:func:`run_trajectory_and_neighbourhood` in the folder ``out``."""
     runs_folder = out / "runs" if runs_folder is None else Path(runs_folder)
-    for name in ("trajectory", "neighbourhood"):  # refuse before training anything
-        refusal = _refusal(config_for(name, scale, **options[name]), out / name, resume)
-        if refusal is not None:
-            raise ConfigMismatchError(refusal)
+    configs = {name: config_for(name, scale, **options[name])
+               for name in ("trajectory", "neighbourhood")}
+    context = distributed.init(configs["trajectory"].device)
+    refusal = _agreed(context, lambda: next(  # refuse before training anything
+        (r for r in (_refusal(c, out / name, resume) for name, c in configs.items())
+         if r is not None), None))
+    if refusal is not None:
+        raise ConfigMismatchError(refusal)
     results = {name: run(name, scale=scale, out=out / name, runs=runs_folder, resume=resume,
                          progress=progress, **options[name])
                for name in ("trajectory", "neighbourhood")}
@@ -522,12 +540,12 @@ class _Work:
 
     def _check_failures(self):
         for mark in sorted(self.out.glob("failed-rank*.txt")):
-            raise RuntimeError(f"{mark.stem.replace('failed-', '')} failed, so this rank stops: "
-                               f"{mark.read_text().strip()}")
+            raise RuntimeError(f"rank {mark.stem[len('failed-rank'):]} failed, so rank "
+                               f"{self.context.rank} stops: {mark.read_text().strip()}")
 
     def failed(self, err):
         """Leave ``failed-rank{R}.txt`` (the error) for the ranks waiting for this one."""
-        if self.context.world_size > 1 and not isinstance(err, ConfigMismatchError):
+        if self.context.world_size > 1:
             try:
                 io.write_atomic(self.out / f"failed-rank{self.context.rank}.txt",
                                 lambda f: f.write(f"{type(err).__name__}: {err}".encode()))

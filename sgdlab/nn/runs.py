@@ -34,7 +34,9 @@ lock is stale, and a waiter removes it and takes the run over (continuing its ch
 when its holder ran on this host and that process no longer exists (or is a zombie), or when
 the waiter has watched its modification time stand still for :data:`STALE_SECONDS` of its own
 clock (a holder on another machine that died; no clocks are compared). Removal renames the
-lock aside and checks its token, so two waiters never both take one run.
+lock aside and checks its token, so two waiters never both take one run. (Processes that
+share a host name must share its process table: containers with one host name and their own
+process ids should give each container its own host name.)
 
 **One config policy.** A folder of runs, of an experiment, or a unit file is refused when its
 settings differ from those asked for, before any work, with :class:`ConfigMismatchError`
@@ -140,8 +142,8 @@ def data_fingerprint(dataset):
     digest.update(json.dumps([dataset.name, int(dataset.classes), dataset.val_split,
                               [list(t.shape) for t in tensors],
                               [str(t.dtype) for t in tensors]]).encode())
-    for t in tensors:
-        digest.update(np.ascontiguousarray(t.detach().cpu().numpy()).tobytes())
+    for t in tensors:  # the buffers themselves, no copy
+        digest.update(np.ascontiguousarray(t.detach().cpu().numpy()).data)
     return digest.hexdigest()
 
 
