@@ -240,6 +240,29 @@ def test_allpairs_members_are_runs_of_their_own_settings(tmp_path):
     np.testing.assert_array_equal(fresh.weights, other.weights)
 
 
+def test_allpairs_pairs_units_vmap_where_the_device_prefers_it(tmp_path, monkeypatch):
+    """The ``pairs{m}`` units take the probes' path for the device (vmap on CUDA, here
+    pretended on the CPU), not one gradient at a time; the values agree with the loop's."""
+    from sgdlab.nn import probe
+
+    loop = experiments.run("allpairs", scale="tiny", members=2, out=tmp_path / "loop",
+                           progress=False)
+    mapped = []
+    monkeypatch.setattr(probe, "prefers_vmap", lambda device: True)
+    monkeypatch.setattr(probe, "vmap", lambda func: mapped.append(func) or torch_vmap(func))
+    vmapped = experiments.run("allpairs", scale="tiny", members=2, out=tmp_path / "vmap",
+                              progress=False)  # the same training runs (tmp_path / "runs")
+    assert len(mapped) == 2  # one call per pairs{m} unit
+    np.testing.assert_allclose(vmapped["arrays"]["values"], loop["arrays"]["values"], rtol=1e-5,
+                               atol=1e-6)
+
+
+def torch_vmap(func):
+    from torch.func import vmap
+
+    return vmap(func)
+
+
 def test_torchrun_needs_a_shared_out(monkeypatch):
     for name, value in (("RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "0")):
         monkeypatch.setenv(name, value)

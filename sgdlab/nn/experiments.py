@@ -80,9 +80,8 @@ device type and the same number of threads per process (``torchrun`` sets
 ``OMP_NUM_THREADS=1``; run the single process with ``OMP_NUM_THREADS=1`` too), and the same
 for a resumed run. With other thread counts float32 results agree only to rounding, which
 SGD amplifies (ReLU kinks); their statistics agree. On the CPU the probes loop over points
-(:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width; the
-``pairs{m}`` units of ``allpairs`` compute one gradient at a time on any device. On CUDA
-the other probes ``vmap`` a width chosen from ``memory_gb``, whose default is a share of
+(:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width. On CUDA
+the probes ``vmap`` a width chosen from ``memory_gb``, whose default is a share of
 the GPU's *free* memory at the time: set ``--memory-gb`` so that every run cuts a unit's
 points the same way; even then cuDNN may pick other algorithms in another process, so CUDA
 runs agree to rounding (bitwise where cuDNN's choices coincide), as two CUDA runs of one
@@ -794,16 +793,12 @@ def _allpairs(cfg, work):
 
 def _pair_values(model, trajectory, finals, x, y, cfg):
     """``values[t, n]`` = :math:`\\langle -\\nabla f(x_t), x_n^{final} - x_t\\rangle` for the
-    points ``trajectory`` (T + 1, P) and the final solutions ``finals`` (M, P), float64."""
-    import torch
-
+    points ``trajectory`` (T + 1, P) and the final solutions ``finals`` (M, P), float64
+    (:func:`sgdlab.nn.probe.inner_products_towards`: ``vmap`` on CUDA, the loop on a CPU)."""
     from . import probe
 
-    grads = torch.stack([probe.full_batch_grad(model, point, x, y, batch_size=cfg.probe_batch)
-                         for point in trajectory]).double()
-    # <-g, x_n - p> = (g . p) - (g . x_n)
-    return ((grads * trajectory.double()).sum(1, keepdim=True)
-            - grads @ finals.double().T).cpu().numpy()
+    return probe.inner_products_towards(model, trajectory, finals, x, y,
+                                        **_probe_options(cfg)).numpy()
 
 
 def _pairs_summary(values, finals):
