@@ -263,6 +263,39 @@ def torch_vmap(func):
     return vmap(func)
 
 
+def test_spectrum_reports_what_bn_eval_asks_for(tmp_path):
+    """With ``bn_eval="running"`` the minima's losses and accuracies are the continuation
+    runs' evaluations with running averages (the loss at s: the base run's at epoch s), not
+    the batch statistics of the probes; with "batch" they are the probes' f."""
+    import torch
+
+    from sgdlab.nn import data, nets, probe
+    from sgdlab.nn.train import load_result
+
+    result = experiments.run("spectrum", scale="tiny", bn_eval="running", out=tmp_path / "a",
+                             progress=False)
+    arrays, keys = result["arrays"], result["runs"]["keys"]
+    base = load_result(tmp_path / "runs" / keys["base"])
+    cfg = experiments.config_for("spectrum", "tiny", bn_eval="running")
+    dataset = data.load(cfg.dataset, limit=cfg.limit)
+    model = nets.build(cfg.arch, dataset.shape, dataset.classes)
+    for i, s in enumerate(arrays["starts"]):
+        cont = load_result(tmp_path / "runs" / keys[f"from{s}"])
+        assert arrays["train_loss"][i] == cont.train_loss[-1]
+        assert arrays["val_loss"][i] == cont.val_loss[-1]
+        assert arrays["val_accuracy"][i] == cont.val_accuracy[-1]
+        batch = probe.loss_at(model, torch.tensor(np.array(cont.weights[-1])), dataset.x_train,
+                              dataset.y_train, batch_size=cfg.probe_batch)
+        assert abs(arrays["train_loss"][i] - batch) > 1e-6  # not the batch statistics
+        if s > 0:
+            assert arrays["start_train_loss"][i] == base.train_loss[s - 1]
+    batch = experiments.run("spectrum", scale="tiny", out=tmp_path / "b", progress=False)
+    cont = load_result(tmp_path / "runs" / batch["runs"]["keys"][f"from{batch['arrays']['starts'][-1]}"])
+    assert batch["arrays"]["train_loss"][-1] == probe.loss_at(
+        model, torch.tensor(np.array(cont.weights[-1])), dataset.x_train, dataset.y_train,
+        batch_size=cfg.probe_batch)
+
+
 def test_torchrun_needs_a_shared_out(monkeypatch):
     for name, value in (("RANK", "0"), ("WORLD_SIZE", "2"), ("LOCAL_RANK", "0")):
         monkeypatch.setenv(name, value)

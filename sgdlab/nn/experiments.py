@@ -835,7 +835,7 @@ def _spectrum(cfg, work):
     val = (dataset.x_val.to(x.device), dataset.y_val.to(x.device))
 
     def restart(i):  # the unit's row, and the key of its continuation run
-        row = _restart(cfg, work, model, weights, int(starts[i]), (x, y), val)
+        row = _restart(cfg, work, model, weights, int(starts[i]), (x, y), val, base)
         return dict(row, run=np.array(work.runs[f"from{starts[i]}"]))
 
     rows = work.phase([f"from{s}" for s in starts], restart)
@@ -851,9 +851,17 @@ def _spectrum(cfg, work):
     return summary, arrays
 
 
-def _restart(cfg, work, model, weights, s, train_data, val):
+def _restart(cfg, work, model, weights, s, train_data, val, base):
     """One unit of ``spectrum``: continue from epoch ``s`` at the small lr; the minimum's
-    losses, distance and the probe of the whole path towards it."""
+    losses, distance and the probe of the whole path towards it.
+
+    The reported losses and accuracy follow ``cfg.bn_eval``: with ``"batch"`` they are the
+    probes' f (batch statistics in chunks of ``probe_batch``) at the minimum and at epoch
+    ``s``; with ``"running"`` they are the training runs' own evaluations with their running
+    averages: the continuation's last epoch (at the minimum) and the base run's epoch
+    ``s - 1`` (ending at epoch ``s``'s point). At ``s = 0`` the base run has no averages yet,
+    so the loss there is the probes' f. The probes of the path use batch statistics always.
+    """
     import torch
 
     from . import probe
@@ -867,12 +875,21 @@ def _restart(cfg, work, model, weights, s, train_data, val):
     inner = _inner_blocks(work, f"from{s}", model, torch.cat([weights[:s + 1], path[1:-1]]),
                           minimum, *train_data, cfg)
     options = dict(batch_size=cfg.probe_batch)
-    return {"train_loss": probe.loss_at(model, minimum, *train_data, **options),
-            "val_loss": probe.loss_at(model, minimum, *val, **options),
-            "val_accuracy": _accuracy(model, minimum, *val, batch_size=cfg.probe_batch),
-            "distance_init": float((minimum - weights[0]).norm()),
-            "share_positive": float(np.mean(inner > 0)), "min_inner": float(inner.min()),
-            "start_train_loss": probe.loss_at(model, weights[s], *train_data, **options)}
+    if cfg.bn_eval == "running":
+        reported = {"train_loss": float(cont.train_loss[-1]),
+                    "val_loss": float(cont.val_loss[-1]),
+                    "val_accuracy": float(cont.val_accuracy[-1]),
+                    "start_train_loss": float(base["train_loss"][s - 1]) if s > 0
+                    else probe.loss_at(model, weights[s], *train_data, **options)}
+    else:
+        reported = {"train_loss": probe.loss_at(model, minimum, *train_data, **options),
+                    "val_loss": probe.loss_at(model, minimum, *val, **options),
+                    "val_accuracy": _accuracy(model, minimum, *val, batch_size=cfg.probe_batch),
+                    "start_train_loss": probe.loss_at(model, weights[s], *train_data,
+                                                      **options)}
+    return dict(reported, distance_init=float((minimum - weights[0]).norm()),
+                share_positive=float(np.mean(inner > 0)), min_inner=float(inner.min()))
+
 
 # -- helpers -------------------------------------------------------------------------------
 def _accuracy(model, theta, x, y, batch_size=None):
