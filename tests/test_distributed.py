@@ -1,6 +1,7 @@
 """Runs under torchrun (gloo on this CPU) against one process; killed ranks and --resume;
 the --plan estimate."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -181,6 +182,27 @@ def test_plan_of_every_experiment_has_its_units():
         for p, (_, units) in zip(estimate.phases, phases):
             assert len(p.unit_seconds) == len(units) and min(p.unit_seconds) > 0
             assert max(p.unit_seconds) <= p.wall_seconds <= p.work_seconds + 1e-12
+
+
+def test_plan_peak_counts_the_probes_vmap_width(monkeypatch):
+    """Where the probes vmap (CUDA; pretended here) the peak holds ``w`` gradients at once,
+    ``w`` the probes' own width for the widest unit and ``memory_gb``."""
+    from sgdlab.nn import probe
+
+    t = _timings(vmap_width=4)
+    estimate = plan.estimate("neighbourhood", scale="tiny", ranks=1, timings=t)
+    assert estimate.peak_bytes == 4 * 3 * 10**8 + 10**7
+    assert "probes map 4 points at once" in plan.report(estimate)
+    cfg = experiments.config_for("neighbourhood", "tiny", k=6, memory_gb=1.0)
+    assert plan.measure(cfg).vmap_width == 1  # the CPU loops
+    monkeypatch.setattr(probe, "prefers_vmap", lambda device: True)
+    measured = plan.measure(cfg)
+    assert measured.vmap_width == 6  # all of a ball's k points fit in 1 GiB
+    one = plan.estimate("neighbourhood", scale="tiny", ranks=1, timings=dataclasses.replace(
+        measured, vmap_width=1))
+    wide = plan.estimate("neighbourhood", scale="tiny", ranks=1, timings=measured)
+    assert wide.peak_bytes == max(measured.train_bytes, 6 * measured.grad_bytes) \
+        + measured.data_bytes > one.peak_bytes
 
 
 def test_plan_bad_arguments():
