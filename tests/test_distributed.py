@@ -27,14 +27,43 @@ def _env(**extra):
     return env
 
 
-def _sgdlab(args, *, ranks=1, check=True, measure=None, **env):
+_KILLER = """
+import os, signal, sys
+import torch
+from sgdlab import __main__ as cli
+from sgdlab.nn import train
+
+rank, after = (int(v) for v in os.environ["KILL_AFTER_STEPS"].split(":"))
+done = [0]
+
+def counted(real):
+    def step(*args, **kwargs):
+        out = real(*args, **kwargs)
+        done[0] += 1
+        if int(os.environ.get("RANK", "0")) == rank and done[0] >= after:
+            os.kill(os.getpid(), signal.SIGKILL)  # before the epoch's files are written
+        return out
+    return step
+
+torch.optim.SGD.step = counted(torch.optim.SGD.step)
+train.sgd_epoch_ensemble = counted(train.sgd_epoch_ensemble)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+"""A launcher of ``python -m sgdlab`` that kills rank R (SIGKILL) after N training steps
+(``KILL_AFTER_STEPS=R:N``; an ensemble epoch counts as one step): in the middle of an epoch."""
+
+
+def _sgdlab(args, *, ranks=1, check=True, measure=None, script=None, **env):
     """``python -m sgdlab run ...`` in a subprocess, under torchrun when ranks > 1; with
     ``measure`` (a path), through ``tools/measure_collectives.py``, which writes the bytes
-    each rank sends through torch's object collectives to ``MEASURE.rank{R}.json``."""
+    each rank sends through torch's object collectives to ``MEASURE.rank{R}.json``; with
+    ``script`` (a path), through that script instead of ``-m sgdlab``."""
     launcher = ([str(TORCHRUN), "--standalone", f"--nproc_per_node={ranks}"] if ranks > 1
                 else [sys.executable])
     command = (["-m", "sgdlab"] if measure is None
                else [str(REPO / "tools" / "measure_collectives.py"), str(measure), "--"])
+    if script is not None:
+        command = [str(script)]
     proc = subprocess.run(launcher + command + ["run", *args, "--quiet"], cwd=REPO,
                           env=_env(**env), capture_output=True, text=True, timeout=900)
     if check:
@@ -237,7 +266,7 @@ def test_plan_prints_an_estimate_without_training(tmp_path):
 # -- torchrun against one process ----------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("name", experiments.EXPERIMENTS)
-def test_two_ranks_give_the_single_process_result(name, tmp_path):
+def test_two_ranks_give_the_single_process_result_killed_and_resumed_too(name, tmp_path):
     # two of them with a probe chunk (f as a mean over chunks of 100 images) and a vmap budget
     # and one with the other protocol options of training
     extra = {"trajectory": ["--probe-batch", "100"],
@@ -257,6 +286,17 @@ def test_two_ranks_give_the_single_process_result(name, tmp_path):
     for rank in (0, 1):
         sent = json.loads((tmp_path / f"bytes.rank{rank}.json").read_text())["calls"]
         assert sent and max(call["bytes"] for call in sent) <= 1024, sent
+    # rank 0 killed in the middle of a training epoch, then resumed: the same result
+    script = tmp_path / "killer.py"
+    script.write_text(_KILLER)
+    steps = "5" if name == "allpairs" else "6"  # the ensemble's epoch; the 2nd step of epoch 1
+    out = tmp_path / "3" / "three"
+    killed = _sgdlab([name, "--scale", "tiny", "--out", str(out)] + extra, ranks=2,
+                     check=False, script=script, KILL_AFTER_STEPS=f"0:{steps}")
+    assert killed.returncode != 0 and not (out / "result.json").exists()
+    assert list((tmp_path / "3" / "runs").glob("*/checkpoint.pt"))  # an epoch was saved
+    _sgdlab([name, "--scale", "tiny", "--out", str(out), "--resume"] + extra, ranks=2)
+    _assert_same_result(one, experiments.load(out))
 
 
 @pytest.mark.slow
