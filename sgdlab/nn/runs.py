@@ -436,8 +436,9 @@ def trained_ensemble(config, seeds, folder, *, dataset, fingerprint=None, start_
     config : sgdlab.nn.train.TrainConfig
     seeds : sequence of int
     folder : str or os.PathLike
-    dataset, fingerprint, start_params, start_epoch, progress, log, origin, poll_seconds,
-    stale_seconds
+    dataset, fingerprint, start_params, start_epoch, progress, log, origin
+        As in :func:`trained`.
+    poll_seconds, stale_seconds
         As in :func:`trained`.
     method : {"grouped", "vmap"}, default "grouped"
 
