@@ -1,19 +1,35 @@
 """Command line: ``python -m sgdlab run EXPERIMENT [options]`` (see ``--help``).
 
 Runs one Section 5 experiment of :mod:`sgdlab.nn.experiments` and writes its results folder
-(``result.npz`` + ``result.json``, and every training run's checkpoints) to ``--out``. The
+(``result.npz`` + ``result.json``) to ``--out``, its training runs to the runs folder
+(``--runs``, default ``runs/`` next to ``--out``; :mod:`sgdlab.nn.runs`), where a later
+experiment with the same training settings reuses them. The
 book's chapters plot such a folder instead of their own book-scale run when it is present.
 The same command runs under ``torchrun`` (:mod:`sgdlab.nn.distributed`; rank 0 prints and
 writes), and ``--plan`` prints an estimate of the run's time, memory and disk instead
 (:mod:`sgdlab.nn.plan`).
+
+Errors: a bad option or a folder that holds another run is one line (``error: ...``, exit
+status 2). Any other failure of the run itself (a ``RuntimeError``, e.g. CUDA's, NCCL's, or
+an out-of-memory error) is one line too, but its full traceback goes to a log file that the
+line names: ``--out``/``error.log`` (``error-rank{r}.log`` under ``torchrun``), or a temporary
+file without ``--out`` (or when that folder cannot be written). Out of memory, the line names
+the device, the memory torch asked for and the options that lower it. ``--debug`` raises
+every error instead, with Python's traceback.
 """
 
 import argparse
 import dataclasses
+import datetime
 import json
+import os
+import re
 import sys
+import tempfile
+import traceback
+from pathlib import Path
 
-from .nn import experiments
+from .nn import distributed, experiments, io
 
 _EPILOG = """\
 experiments:
@@ -28,6 +44,8 @@ experiments:
 
 examples:
   python -m sgdlab run trajectory --out results/trajectory
+  python -m sgdlab run neighbourhood --out results/neighbourhood   # reuses trial 0 of the
+                 # trajectory from results/runs (the same training settings): trains nothing
   python -m sgdlab run all --scale paper --dataset cifar10 --data-dir ~/data --plan --ranks 8
   torchrun --standalone --nproc_per_node=4 -m sgdlab run neighbourhood --scale paper \\
       --dataset cifar10 --data-dir ~/data --probe-batch 1000 --out results/paper/nbhd
@@ -83,9 +101,16 @@ def build_parser():
                          choices=option.metadata["choices"], help=option.metadata["help"])
     run.add_argument("--out", help="results folder (created; resumable; shared by all ranks "
                                    "under torchrun); required unless --plan")
+    run.add_argument("--runs", help="folder of the training runs, each stored once by the "
+                                    "settings that determine it and reused by every "
+                                    "experiment that needs it (shared by all ranks under "
+                                    "torchrun); default: runs/ next to --out")
     run.add_argument("--resume", action="store_true",
-                     help="continue an interrupted run in --out from its checkpoints")
-    run.add_argument("--quiet", action="store_true", help="no progress bars")
+                     help="continue an interrupted run in --out from its files (a folder of "
+                          "another config is always refused)")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress bars, and no lines about the training runs reused, "
+                          "trained or waited for")
     run.add_argument("--plan", action="store_true",
                      help="time a few training steps and probe gradients on --device and the "
                           "data, and print the whole run's estimated wall-clock, peak memory "
@@ -93,13 +118,17 @@ def build_parser():
     run.add_argument("--ranks", type=int, default=None,
                      help="with --plan: the number of processes to plan for (default: the "
                           "torchrun world size, 1 without torchrun)")
+    run.add_argument("--debug", action="store_true",
+                     help="on an error, raise it with Python's full traceback instead of "
+                          "printing one line (without --debug, the traceback of a failed run "
+                          "goes to --out/error.log, or a temporary file, named in the line)")
     return parser
 
 
 def _plan(args, options, parser):
     from .nn import plan
 
-    if _rank() != 0:  # under torchrun, rank 0 plans for all
+    if not distributed.current().main:  # under torchrun, rank 0 plans for all
         return 0
     names = experiments.EXPERIMENTS if args.experiment == "all" else (args.experiment,)
     plans = [plan.estimate(name, scale=args.scale, ranks=args.ranks, **options)
@@ -115,42 +144,156 @@ def _run(args, options, parser):
         parser.error("--ranks is only for --plan")
     if args.out is None:
         parser.error("the following arguments are required: --out")
-    result = experiments.run(args.experiment, scale=args.scale, out=args.out,
+    result = experiments.run(args.experiment, scale=args.scale, out=args.out, runs=args.runs,
                              resume=args.resume, progress=not args.quiet, **options)
-    if _rank() == 0:  # under torchrun, rank 0 prints
+    if distributed.current().main:  # under torchrun, rank 0 prints
         print(json.dumps({"out": args.out, "world_size": result["world_size"],
                           "config": result["config"], "summary": result["summary"]},
                          indent=2))
     return 0
 
 
-def _rank():
-    import os
-
-    return int(os.environ.get("RANK", "0"))
-
-
 def main(argv=None):
     """Entry point; returns the process exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     options = {name: getattr(args, name) for name in experiments.OPTIONS}
+    failed = True
     try:
-        return (_plan if args.plan else _run)(args, options, parser)
-    except (ValueError, FileNotFoundError, FileExistsError, RuntimeError) as err:
+        status = (_plan if args.plan else _run)(args, options, parser)
+        failed = False
+        return status
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        if args.debug:
+            raise
         print(f"error: {err}", file=sys.stderr)
         return 2
-    finally:
-        _shutdown()
+    except (RuntimeError, MemoryError) as err:  # torch.cuda.OutOfMemoryError is a RuntimeError
+        if args.debug:
+            raise
+        print(_failure(err, args, options, _log(err, argv, args.out)), file=sys.stderr)
+        return 2
+    finally:  # after an error the other ranks may never reach a last barrier
+        distributed.shutdown(distributed.current(), wait=not failed)
 
 
-def _shutdown():
-    """Leave the process group, if this process joined one under torchrun."""
-    if "torch.distributed" in sys.modules:
-        import torch.distributed as dist
+def _log(err, argv, out):
+    """Write ``err``'s full traceback to ``out/error.log`` (``error-rank{r}.log`` under
+    torchrun), or to a temporary file without ``out`` or when ``out`` cannot be written;
+    return its path."""
+    context = distributed.current()
+    text = (f"python -m sgdlab {' '.join(argv)}\n"
+            f"failed at {datetime.datetime.now().astimezone().isoformat(timespec='seconds')} "
+            f"on rank {context.rank} of {context.world_size}\n\n"
+            + "".join(traceback.format_exception(type(err), err, err.__traceback__)))
+    if out is not None:
+        name = "error.log" if context.world_size == 1 else f"error-rank{context.rank}.log"
+        path = Path(out) / name
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            io.write_atomic(path, lambda f: f.write(text.encode()))
+            return path
+        except OSError:
+            pass
+    fd, path = tempfile.mkstemp(prefix="sgdlab-error-", suffix=".log")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    return Path(path)
 
-        if dist.is_initialized():
-            dist.destroy_process_group()
+
+def _failure(err, args, options, log):
+    """The message of a failed run: out of memory, what and where, and the options that
+    lower it; else the error's own message; then where its traceback is."""
+    pointer = f"Full traceback in {log} (or rerun with --debug)."
+    if not _out_of_memory(err):
+        return f"error: {err}\n{pointer}"
+    cfg = _config(args, options)
+    message = str(err)
+    where = _where(err)
+    device = _oom_device(message, isinstance(err, MemoryError), cfg)
+    head = f"error: out of memory on {device}" + (f" in {where}" if where else "")
+    asked = re.search(r"tried to allocate ([\d.]+ ?[KMGTP]?i?B)\b", message, re.I)
+    cpu_asked = re.search(r"tried to allocate (\d+) bytes", message, re.I)
+    if asked:
+        head += f": torch tried to allocate {asked.group(1)}"
+    elif cpu_asked:
+        head += f": torch tried to allocate {int(cpu_asked.group(1)) / 2**30:.2f} GiB"
+    free = re.search(r"total capacity of ([\d.]+ ?\w+) of which ([\d.]+ ?\w+) is free",
+                     message)
+    if free:
+        head += f" ({free.group(2)} of {free.group(1)} free)"
+    lowers = _lowering_options(where, device, cfg)
+    joined = lowers[0] if len(lowers) == 1 else ", ".join(lowers[:-1]) + " or " + lowers[-1]
+    return f"{head}. Lower what a run holds at once with {joined}. {pointer}"
+
+
+def _out_of_memory(err):
+    if isinstance(err, MemoryError):
+        return True
+    torch = sys.modules.get("torch")
+    oom = getattr(getattr(torch, "cuda", None), "OutOfMemoryError", None)
+    if oom is not None and isinstance(err, oom):
+        return True
+    return bool(re.search(r"out of memory|not enough memory", str(err), re.I))
+
+
+def _config(args, options):
+    """The run's config (the preset with the options), or None if it cannot be made."""
+    experiment = "trajectory" if args.experiment == "all" else args.experiment
+    try:
+        return experiments.config_for(experiment, args.scale, **options)
+    except (ValueError, TypeError):
+        return None
+
+
+def _where(err):
+    """"the probes" or "training" when the traceback passes through those modules."""
+    files = [frame.filename.replace("\\", "/")
+             for frame in traceback.extract_tb(err.__traceback__)]
+    if any(f.endswith("sgdlab/nn/probe.py") for f in files):
+        return "the probes"
+    if any(f.endswith(("sgdlab/nn/train.py", "sgdlab/nn/grouped.py")) for f in files):
+        return "training"
+    return None
+
+
+def _oom_device(message, python, cfg):
+    """The device that ran out: the GPU torch names, the CPU for the CPU allocator's (or
+    Python's) error, else the run's device (this rank's GPU under torchrun)."""
+    gpu = re.search(r"\bGPU (\d+)\b", message)
+    if gpu:
+        return f"cuda:{gpu.group(1)}"
+    if python or "CPUAllocator" in message:
+        return "cpu"
+    if cfg is None:
+        return "the device"
+    return f"cuda:{distributed.current().local_rank}" if cfg.device == "cuda" else cfg.device
+
+
+_LOWERS = {
+    "memory_gb": ("--memory-gb", "the probes' vmap budget in GiB",
+                  lambda v: "a share of the free GPU memory" if v is None else f"{v:g}"),
+    "probe_batch": ("--probe-batch", "training images per probe gradient chunk",
+                    lambda v: "all of them in one pass" if v is None else f"{v}"),
+    "batch_size": ("--batch-size", "training mini-batch", str),
+}
+"""The options that lower a run's memory: (option, what it sets, its value now as text)."""
+
+
+def _lowering_options(where, device, cfg):
+    """The options that lower the memory of ``where`` (all of them where unknown), each with
+    its value now. ``--memory-gb`` only on a GPU: on a CPU the probes loop over points."""
+    names = {"the probes": ("memory_gb", "probe_batch"), "training": ("batch_size",)}.get(
+        where, ("memory_gb", "probe_batch", "batch_size"))
+    texts = []
+    for name in names:
+        if name == "memory_gb" and not device.startswith("cuda"):
+            continue
+        option, what, now = _LOWERS[name]
+        texts.append(f"{option} ({what}" + ("" if cfg is None
+                                            else f"; now {now(getattr(cfg, name))}") + ")")
+    return texts
 
 
 if __name__ == "__main__":

@@ -13,10 +13,15 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = ["fail", "real", "integer", "seed", "choice", "flag", "path", "points"]
+__all__ = ["fail", "real", "integer", "count", "seed", "choice", "flag", "path", "finite",
+           "points", "SEED_LIMIT", "COUNT_LIMIT"]
 
 SEED_LIMIT = 2**63
 """Seeds are integers in [0, 2**63): they are mixed into 64-bit keys (``sgdlab._rng``)."""
+COUNT_LIMIT = 2**62
+"""Counts the Numba kernels loop over (SGD steps, Monte Carlo samples) are below 2**62: the
+kernels count in 64-bit integers, and a step's counter ``first_step + t`` (each below 2**62)
+must not overflow either."""
 
 
 def fail(name, expected, value=None, error=ValueError, *, shown=None):
@@ -75,6 +80,20 @@ def integer(name, value, *, low=None, high=None, below=None, allow_none=False):
     return value
 
 
+def count(name, value, *, low=0, allow_none=False):
+    """A count of the kernels' loops (steps, samples): an integer >= ``low`` and below
+    :data:`COUNT_LIMIT`, as ``int``; None passes with ``allow_none``.
+
+    A value below ``low`` (or of the wrong kind) gets the message of :func:`integer` with
+    ``low``; one at or above the limit gets a message that names the limit.
+    """
+    value = integer(name, value, low=low, allow_none=allow_none)
+    if value is not None and value >= COUNT_LIMIT:
+        fail(name, f"an integer < 2**62 = {COUNT_LIMIT} (the kernels count in 64-bit integers)",
+             value)
+    return value
+
+
 def seed(name, value):
     """A seed: an integer in [0, 2**63)."""
     return integer(name, value, low=0, below=SEED_LIMIT)
@@ -117,7 +136,13 @@ def points(name, value, dim, *, copy=True):
              shown=f"shape {pts.shape}")
     if pts.shape[0] == 0:
         fail(name, "at least one point", shown="an empty array")
-    if not np.all(np.isfinite(pts)):
-        fail(name, "finite", shown=f"{int(np.count_nonzero(~np.isfinite(pts)))} non-finite "
+    return np.ascontiguousarray(finite(name, pts))
+
+
+def finite(name, array):
+    """``array`` (a NumPy array) unchanged if all its values are finite; otherwise
+    ``ValueError("NAME must be finite, got K non-finite value(s)")``."""
+    if not np.all(np.isfinite(array)):
+        fail(name, "finite", shown=f"{int(np.count_nonzero(~np.isfinite(array)))} non-finite "
              "value(s)")
-    return np.ascontiguousarray(pts)
+    return array

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _kernels, _rng, _validate
-from ._validate import fail, flag, integer, points, real
+from ._validate import COUNT_LIMIT, count, fail, flag, integer, points, real
 from .landscapes import as_landscape
 
 __all__ = ["SGDResult", "ScheduleResult", "run_sgd", "run_schedule", "random_starts",
@@ -124,7 +124,7 @@ def run_sgd(landscape, x0, *, lr, noise, steps, seed=0, record=False, first_tria
     noise : float
         Bound :math:`W \\ge 0` of the uniform gradient noise.
     steps : int
-        Number of steps T >= 0.
+        Number of steps T, 0 <= T < 2**62 (the kernels count in 64-bit integers).
     seed : int
         The noise of trial ``i`` at step ``t`` is a function of (seed, i, t) only: results are
         identical for any thread count and any batching of the trials.
@@ -146,11 +146,11 @@ def run_sgd(landscape, x0, *, lr, noise, steps, seed=0, record=False, first_tria
     land = as_landscape(landscape)
     lr = real("lr", lr, above=0)
     noise = real("noise", noise, low=0)
-    steps = integer("steps", steps, low=0)
+    steps = count("steps", steps)
     seed = _validate.seed("seed", seed)
     record = flag("record", record)
-    first_trial = integer("first_trial", first_trial, low=0, below=2**62)
-    first_step = integer("first_step", first_step, low=0, below=2**62)
+    first_trial = integer("first_trial", first_trial, low=0, below=COUNT_LIMIT)
+    first_step = integer("first_step", first_step, low=0, below=COUNT_LIMIT)
     x = points("x0", x0, land.dim)
     path = _run(land, x, lr, noise, steps, _rng.make_key(seed, _rng.Stream.SGD), record,
                 first_trial, first_step)
@@ -241,7 +241,7 @@ def _check_stages(stages):
             fail(f"stages[{k}]", "(lr, noise, steps)", stage)
         checked.append((real(f"stages[{k}] lr", lr, above=0),
                         real(f"stages[{k}] noise", noise, low=0),
-                        integer(f"stages[{k}] steps", steps, low=0)))
+                        count(f"stages[{k}] steps", steps)))
     return checked
 
 

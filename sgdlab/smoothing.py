@@ -28,12 +28,13 @@ def convolve(landscape, x, *, radius, samples=None, seed=0, return_error=False):
     ----------
     landscape : Landscape or str
     x : array_like
-        Points, shape (..., dim) (any shape when dim is 1).
+        Points, shape (..., dim) (any shape when dim is 1), all finite (``ValueError``
+        otherwise, as for every function that takes points).
     radius : float
         Half-width r >= 0 of the box; for SGD, ``lr * noise``.
     samples : int or None
-        None: the exact closed form (the landscape must have one). An integer >= 2: a Monte
-        Carlo average over that many draws per point (stream ``Stream.CONVOLVE`` of ``seed``);
+        None: the exact closed form (the landscape must have one). An integer, 2 <= samples
+        < 2**62: a Monte Carlo average over that many draws per point (stream ``Stream.CONVOLVE`` of ``seed``);
         its error shrinks like 1/sqrt(samples).
     seed : int
         Seed of the Monte Carlo draws (counter based, as in :func:`sgdlab.run_sgd`).
@@ -46,13 +47,14 @@ def convolve(landscape, x, *, radius, samples=None, seed=0, return_error=False):
     """
     land = as_landscape(landscape)
     return_error = _validate.flag("return_error", return_error)
-    samples = integer("samples", samples, low=2, allow_none=True)
-    if samples is None:
-        values = land.smoothed(x, radius=radius)
-        return (values, np.zeros_like(values)) if return_error else values
+    samples = _validate.count("samples", samples, low=2, allow_none=True)
     radius = real("radius", radius, low=0)
-    key = _rng.make_key(_validate.seed("seed", seed), _rng.Stream.CONVOLVE)
     pts, shape = land.points(x)
+    _validate.finite("x", pts)
+    if samples is None:
+        values = land.smoothed(pts, radius=radius).reshape(shape)[()]
+        return (values, np.zeros_like(values)) if return_error else values
+    key = _rng.make_key(_validate.seed("seed", seed), _rng.Stream.CONVOLVE)
     mean, stderr = land.smoothed_mc(pts, radius=radius, samples=samples, key=key)
     values = mean.reshape(shape)[()]
     return (values, stderr.reshape(shape)[()]) if return_error else values

@@ -184,7 +184,7 @@ def one_point_convexity(landscape, domain, *, lr, noise, samples=None, seed=0, e
     pts = points("domain", domain, land.dim)
     lr = real("lr", lr, above=0)
     noise = real("noise", noise, low=0)
-    samples = integer("samples", samples, low=2, allow_none=True)
+    samples = _validate.count("samples", samples, low=2, allow_none=True)
     seed = _validate.seed("seed", seed)
     radius = lr * noise
     y = pts - lr * land.grad(pts)
@@ -444,7 +444,7 @@ def one_step(landscape, y, *, lr, noise, samples, seed=0):
     pts = points("y", y, land.dim)
     lr = real("lr", lr, above=0)
     noise = real("noise", noise, low=0)
-    samples = integer("samples", samples, low=2)
+    samples = _validate.count("samples", samples, low=2)
     key = _rng.make_key(_validate.seed("seed", seed), _rng.Stream.ONE_STEP)
     mean, stderr = land.one_step_mc(pts, lr=lr, radius=lr * noise, samples=samples, key=key)
     diff = pts - land.x_star
@@ -475,7 +475,7 @@ def track_y(landscape, x0, *, lr, noise, steps, seed=0, chunk=256, progress=Fals
     land = as_landscape(landscape, need_target=True)
     lr = real("lr", lr, above=0)
     noise = real("noise", noise, low=0)
-    steps = integer("steps", steps, low=0)
+    steps = _validate.count("steps", steps)
     seed = _validate.seed("seed", seed)
     chunk = integer("chunk", chunk, low=1)
     first_step = integer("first_step", first_step, low=0, below=2**62)

@@ -84,3 +84,37 @@ def test_allpairs_needs_two_members():
 def test_help_texts_say_the_presets_probe_chunk_and_gib():
     fields = {f.name: f.metadata.get("help", "") for f in dataclasses.fields(ExperimentConfig)}
     assert "paper 500 images" in fields["probe_batch"] and "GiB" in fields["memory_gb"]
+
+
+@pytest.mark.parametrize("epochs, starts, expected", [
+    (3, 2, [0, 3]), (24, 4, [0, 8, 16, 24]), (300, 6, [0, 60, 120, 180, 240, 300]),
+    (5, 3, [0, 2, 5]), (7, 1, [0]), (4, 5, [0, 1, 2, 3, 4]), (10, 8, [0, 1, 3, 4, 6, 7, 9, 10])])
+def test_restart_epochs_is_the_one_formula_of_runs_plans_and_the_protocol(epochs, starts,
+                                                                          expected):
+    from sgdlab.nn import config, experiments, plan, protocol
+
+    cfg = config_for("spectrum", "tiny", epochs=epochs, starts=starts)
+    restarts = config.restart_epochs(cfg)
+    assert restarts.tolist() == expected
+    # the units run, the protocol's row and the plan's disk all follow it
+    assert dict(experiments.units_of("spectrum", "tiny", epochs=epochs, starts=starts))[
+        "restarts"] == [f"from{s}" for s in expected]
+    (row,) = [r for r in protocol.choices(cfg) if r["choice"].startswith("restart epochs")]
+    assert row["ours"].startswith(f"{len(expected)} restart epochs, evenly spaced: "
+                                  f"{', '.join(map(str, expected))};")
+    timings = plan.Timings(step_seconds=1.0, forward_seconds_per_image=1e-3,
+                           grad_seconds_per_image=1e-3, train_bytes=1, grad_bytes=1,
+                           data_bytes=1, parameters=10, train_images=100, val_images=10,
+                           sample_images=10, measured_memory=False)
+    estimate = plan.estimate("spectrum", scale="tiny", ranks=1, timings=timings,
+                             epochs=epochs, starts=starts)
+    row_bytes, checkpoint = 40, 80
+    assert estimate.disk_bytes == ((epochs + 1) * row_bytes + checkpoint + len(expected)
+                                   * ((cfg.continue_epochs + 1) * row_bytes + checkpoint))
+
+
+def test_restart_epochs_takes_an_experiment_config():
+    from sgdlab.nn import config
+
+    with pytest.raises(TypeError, match="^config must be an ExperimentConfig, got dict$"):
+        config.restart_epochs({"epochs": 3, "starts": 2})

@@ -1,10 +1,12 @@
 """Runs under torchrun (gloo on this CPU) against one process; killed ranks and --resume;
 the --plan estimate."""
 
+import dataclasses
 import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -25,11 +27,44 @@ def _env(**extra):
     return env
 
 
-def _sgdlab(args, *, ranks=1, check=True, **env):
-    """``python -m sgdlab run ...`` in a subprocess, under torchrun when ranks > 1."""
+_KILLER = """
+import os, signal, sys
+import torch
+from sgdlab import __main__ as cli
+from sgdlab.nn import train
+
+rank, after = (int(v) for v in os.environ["KILL_AFTER_STEPS"].split(":"))
+done = [0]
+
+def counted(real):
+    def step(*args, **kwargs):
+        out = real(*args, **kwargs)
+        done[0] += 1
+        if int(os.environ.get("RANK", "0")) == rank and done[0] >= after:
+            os.kill(os.getpid(), signal.SIGKILL)  # before the epoch's files are written
+        return out
+    return step
+
+torch.optim.SGD.step = counted(torch.optim.SGD.step)
+train.sgd_epoch_ensemble = counted(train.sgd_epoch_ensemble)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+"""A launcher of ``python -m sgdlab`` that kills rank R (SIGKILL) after N training steps
+(``KILL_AFTER_STEPS=R:N``; an ensemble epoch counts as one step): in the middle of an epoch."""
+
+
+def _sgdlab(args, *, ranks=1, check=True, measure=None, script=None, **env):
+    """``python -m sgdlab run ...`` in a subprocess, under torchrun when ranks > 1; with
+    ``measure`` (a path), through ``tools/measure_collectives.py``, which writes the bytes
+    each rank sends through torch's object collectives to ``MEASURE.rank{R}.json``; with
+    ``script`` (a path), through that script instead of ``-m sgdlab``."""
     launcher = ([str(TORCHRUN), "--standalone", f"--nproc_per_node={ranks}"] if ranks > 1
                 else [sys.executable])
-    proc = subprocess.run(launcher + ["-m", "sgdlab", "run", *args, "--quiet"], cwd=REPO,
+    command = (["-m", "sgdlab"] if measure is None
+               else [str(REPO / "tools" / "measure_collectives.py"), str(measure), "--"])
+    if script is not None:
+        command = [str(script)]
+    proc = subprocess.run(launcher + command + ["run", *args, "--quiet"], cwd=REPO,
                           env=_env(**env), capture_output=True, text=True, timeout=900)
     if check:
         assert proc.returncode == 0, proc.stderr[-4000:]
@@ -65,16 +100,22 @@ def test_launched_only_with_torchruns_variables_and_more_than_one_rank(monkeypat
     assert not distributed.launched()
 
 
-def test_collective_timeout_default_and_override(monkeypatch):
-    monkeypatch.delenv(distributed.TIMEOUT_ENV, raising=False)
-    assert distributed.timeout_minutes() == distributed.TIMEOUT_MINUTES >= 30 * 24 * 60
-    monkeypatch.setenv(distributed.TIMEOUT_ENV, "200")
-    assert distributed.timeout_minutes() == 200 * 60
-    for bad in ("0", "-1", "soon", "inf"):
-        monkeypatch.setenv(distributed.TIMEOUT_ENV, bad)
-        with pytest.raises(ValueError, match=f"SGDLAB_DIST_TIMEOUT_H must be a number of "
-                           f"hours > 0, got '{bad}'"):
-            distributed.timeout_minutes()
+def test_the_process_group_keeps_torchs_default_timeout(monkeypatch):
+    """No collective waits for a unit (ranks wait on the file system), so none needs a
+    longer timeout than torch's default, which keeps a hung rank detected."""
+    import torch.distributed as dist
+
+    for name, value in (("RANK", "1"), ("LOCAL_RANK", "1"), ("WORLD_SIZE", "2")):
+        monkeypatch.setenv(name, value)
+    calls = []
+    monkeypatch.setattr(dist, "is_initialized", lambda: False)
+    monkeypatch.setattr(dist, "init_process_group", lambda *a, **k: calls.append((a, k)))
+    monkeypatch.setattr(dist, "get_rank", lambda: 1)
+    monkeypatch.setattr(dist, "get_world_size", lambda: 2)
+    context = distributed.init("cpu")
+    assert calls == [(("gloo",), {})]  # no timeout argument
+    assert context == distributed.Context(rank=1, world_size=2, local_rank=1, backend="gloo")
+    assert not hasattr(distributed, "TIMEOUT_MINUTES")
 
 
 def test_single_process_context_and_collectives(monkeypatch):
@@ -172,6 +213,27 @@ def test_plan_of_every_experiment_has_its_units():
             assert max(p.unit_seconds) <= p.wall_seconds <= p.work_seconds + 1e-12
 
 
+def test_plan_peak_counts_the_probes_vmap_width(monkeypatch):
+    """Where the probes vmap (CUDA; pretended here) the peak holds ``w`` gradients at once,
+    ``w`` the probes' own width for the widest unit and ``memory_gb``."""
+    from sgdlab.nn import probe
+
+    t = _timings(vmap_width=4)
+    estimate = plan.estimate("neighbourhood", scale="tiny", ranks=1, timings=t)
+    assert estimate.peak_bytes == 4 * 3 * 10**8 + 10**7
+    assert "probes map 4 points at once" in plan.report(estimate)
+    cfg = experiments.config_for("neighbourhood", "tiny", k=6, memory_gb=1.0)
+    assert plan.measure(cfg).vmap_width == 1  # the CPU loops
+    monkeypatch.setattr(probe, "prefers_vmap", lambda device: True)
+    measured = plan.measure(cfg)
+    assert measured.vmap_width == 6  # all of a ball's k points fit in 1 GiB
+    one = plan.estimate("neighbourhood", scale="tiny", ranks=1, timings=dataclasses.replace(
+        measured, vmap_width=1))
+    wide = plan.estimate("neighbourhood", scale="tiny", ranks=1, timings=measured)
+    assert wide.peak_bytes == max(measured.train_bytes, 6 * measured.grad_bytes) \
+        + measured.data_bytes > one.peak_bytes
+
+
 def test_plan_bad_arguments():
     with pytest.raises(ValueError, match="ranks must be an integer >= 1"):
         plan.estimate("trajectory", scale="tiny", ranks=0, timings=_timings())
@@ -204,7 +266,7 @@ def test_plan_prints_an_estimate_without_training(tmp_path):
 # -- torchrun against one process ----------------------------------------------------------
 @pytest.mark.slow
 @pytest.mark.parametrize("name", experiments.EXPERIMENTS)
-def test_two_ranks_give_the_single_process_result(name, tmp_path):
+def test_two_ranks_give_the_single_process_result_killed_and_resumed_too(name, tmp_path):
     # two of them with a probe chunk (f as a mean over chunks of 100 images) and a vmap budget
     # and one with the other protocol options of training
     extra = {"trajectory": ["--probe-batch", "100"],
@@ -212,12 +274,29 @@ def test_two_ranks_give_the_single_process_result(name, tmp_path):
              "spectrum": ["--val-split", "holdout", "--momentum", "0.9", "--weight-decay",
                           "0.0005"]}.get(name, [])
     _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "one")] + extra)
-    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "two")] + extra, ranks=2)
-    one, two = experiments.load(tmp_path / "one"), experiments.load(tmp_path / "two")
+    _sgdlab([name, "--scale", "tiny", "--out", str(tmp_path / "2" / "two")] + extra, ranks=2,
+            measure=tmp_path / "bytes")
+    one, two = experiments.load(tmp_path / "one"), experiments.load(tmp_path / "2" / "two")
     _assert_same_result(one, two)
     _assert_shared_out(two, name, 2)
     assert one["world_size"] == 1 and one["protocol"] == two["protocol"]
-    assert json.loads((tmp_path / "two" / "result.json").read_text())["world_size"] == 2
+    assert json.loads((tmp_path / "2" / "two" / "result.json").read_text())["world_size"] == 2
+    assert one["runs"]["keys"] == two["runs"]["keys"] and two["runs"]["keys"]
+    # the ranks exchanged no arrays: every object through a collective is a few bytes
+    for rank in (0, 1):
+        sent = json.loads((tmp_path / f"bytes.rank{rank}.json").read_text())["calls"]
+        assert sent and max(call["bytes"] for call in sent) <= 1024, sent
+    # rank 0 killed in the middle of a training epoch, then resumed: the same result
+    script = tmp_path / "killer.py"
+    script.write_text(_KILLER)
+    steps = "5" if name == "allpairs" else "6"  # the ensemble's epoch; the 2nd step of epoch 1
+    out = tmp_path / "3" / "three"
+    killed = _sgdlab([name, "--scale", "tiny", "--out", str(out)] + extra, ranks=2,
+                     check=False, script=script, KILL_AFTER_STEPS=f"0:{steps}")
+    assert killed.returncode != 0 and not (out / "result.json").exists()
+    assert list((tmp_path / "3" / "runs").glob("*/checkpoint.pt"))  # an epoch was saved
+    _sgdlab([name, "--scale", "tiny", "--out", str(out), "--resume"] + extra, ranks=2)
+    _assert_same_result(one, experiments.load(out))
 
 
 @pytest.mark.slow
@@ -230,6 +309,12 @@ def test_a_killed_rank_then_resume(tmp_path):
     assert killed.returncode != 0 and not (out / "result.json").exists()
     kept = {p.name: p.stat().st_mtime_ns for p in (out / "units").glob("*.npz")}
     assert "ball1" + ".npz" in kept  # rank 1's first ball was written before it was killed
+    changed = _sgdlab(args[:-1] + ["5", "--out", str(out), "--resume"], ranks=2, check=False)
+    assert changed.returncode != 0  # every rank refuses the changed config, before any work
+    assert changed.stderr.count("holds neighbourhood results of another config: epochs: "
+                                "saved 4, asked 5") == 2, changed.stderr[-3000:]
+    for name, mtime in kept.items():
+        assert (out / "units" / name).stat().st_mtime_ns == mtime
     _sgdlab(args + ["--out", str(out), "--resume"], ranks=2)
     for name, mtime in kept.items():  # finished units are reused, not recomputed
         assert (out / "units" / name).stat().st_mtime_ns == mtime
@@ -258,24 +343,46 @@ def test_cli_plan_options(capsys):
 def test_member_group_resumes_from_its_last_epoch(tmp_path, monkeypatch):
     from sgdlab.nn import train
 
-    first = experiments.run("allpairs", scale="tiny", out=tmp_path, progress=False)
-    calls = []
-    real = train.train_ensemble
-    monkeypatch.setattr(train, "train_ensemble",
-                        lambda config, seeds, **kw: calls.append(seeds) or real(config, seeds,
-                                                                                **kw))
-    weights = tmp_path / "members0-2" / "weights.npz"  # the weights and the config's key
-    with np.load(weights) as npz:
-        saved = dict(npz)
-    assert saved["weights"].shape[:2] == (3, 2)  # epochs 0..2 of members 0 and 1
-    np.savez(weights, weights=saved["weights"][:2],  # as if killed during the last epoch
-             config_sha256=saved["config_sha256"])
-    for path in [tmp_path / "result.json", *(tmp_path / "units").glob("pairs*.npz")]:
+    out = tmp_path / "allpairs"
+    first = experiments.run("allpairs", scale="tiny", out=out, progress=False)
+    epochs = []
+    real = train.sgd_epoch_ensemble
+    monkeypatch.setattr(train, "sgd_epoch_ensemble", lambda model, params, x, y, batches, lr,
+                        **kw: epochs.append(batches.shape[0]) or real(model, params, x, y,
+                                                                      batches, lr, **kw))
+    group = tmp_path / "runs" / first["runs"]["keys"]["members0-2"]
+    weights = group / "weights.npy"  # (epochs + 1, members, P), one row written per epoch
+    assert np.load(weights, mmap_mode="r").shape[:2] == (3, 2)  # epochs 0..2, members 0, 1
+    # as if killed during the last epoch: its row is not final yet
+    (group / "progress.json").write_text(json.dumps({"epochs": 1}))
+    (group / "result.json").unlink()
+    for path in [out / "result.json", *(out / "units").glob("pairs*.npz")]:
         path.unlink()
-    again = experiments.run("allpairs", scale="tiny", out=tmp_path, progress=False,
-                            resume=True)
-    with np.load(weights) as npz:
-        assert npz["weights"].shape[:2] == (3, 2)
-    members = [derive(0, Purpose.MEMBER, m) for m in (0, 1)]
-    assert calls == [members]  # one epoch of members 0 and 1 (their seeds), nothing else
+    again = experiments.run("allpairs", scale="tiny", out=out, progress=False, resume=True)
+    assert np.load(weights, mmap_mode="r").shape[:2] == (3, 2)
+    assert epochs == [2]  # one epoch of members 0 and 1, nothing else
     _assert_same_result(first, again)
+
+
+def test_a_rank_waits_for_the_others_units_on_the_file_system(tmp_path, monkeypatch, capsys):
+    """No collective: the files; a progress line while waiting; a failed rank stops it."""
+    from sgdlab.nn import runs
+
+    config = experiments.config_for("neighbourhood", "tiny")
+    work = experiments._Work(config, tmp_path, tmp_path / "runs",
+                             distributed.Context(rank=1, world_size=2), False, True)
+    monkeypatch.setattr(runs, "LOG_SECONDS", 0.0)
+    monkeypatch.setattr(runs, "POLL_SECONDS", 0.05)
+    other = experiments._Work(config, tmp_path, tmp_path / "runs", distributed.SINGLE, False,
+                              False)
+    writer = threading.Timer(0.4, lambda: other.cached("ball0", lambda: {"v": np.ones(2)}))
+    writer.start()
+    (got,) = work.phase(["ball0"], lambda i: pytest.fail("rank 0's unit"))
+    writer.join()
+    np.testing.assert_array_equal(got["v"], np.ones(2))
+    assert "rank 1: waiting for 1 unit(s) of other ranks: ball0 (rank 0)" in capsys.readouterr().err
+    assert work.record() == [["ball0"], []]
+    (tmp_path / "failed-rank0.txt").write_text("MemoryError: out of memory")
+    with pytest.raises(RuntimeError, match="rank 0 failed, so rank 1 stops: MemoryError: out of "
+                       "memory"):
+        work.phase(["ball2"], lambda i: pytest.fail("rank 0's unit"))

@@ -2,8 +2,10 @@
 
 import dataclasses
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -79,12 +81,16 @@ def test_trajectory_result_is_consistent(tmp_path):
 
 @pytest.mark.slow
 def test_resume_after_interruption_gives_the_same_result(tmp_path):
-    first = experiments.run("trajectory", scale="tiny", out=tmp_path, progress=False)
-    (tmp_path / "result.json").unlink()  # as if killed after training, before saving
-    for trial in ("trial0", "trial1"):
-        assert (tmp_path / trial / "checkpoint.pt").is_file()
-    again = experiments.run("trajectory", scale="tiny", out=tmp_path, progress=False,
-                            resume=True)
+    out = tmp_path / "trajectory"
+    first = experiments.run("trajectory", scale="tiny", out=out, progress=False)
+    (out / "result.json").unlink()  # as if killed after training, before saving
+    for trial in ("trial0", "trial1"):  # the trials' runs are in runs/ next to out
+        key = first["runs"]["keys"][trial]
+        assert (tmp_path / "runs" / key / "checkpoint.pt").is_file()
+    with pytest.raises(FileExistsError, match="unfinished run of this experiment and config; "
+                       "add --resume"):
+        experiments.run("trajectory", scale="tiny", out=out, progress=False)
+    again = experiments.run("trajectory", scale="tiny", out=out, progress=False, resume=True)
     assert again["summary"] == first["summary"]
 
 
@@ -213,25 +219,81 @@ def test_train_ensemble_refuses_momentum():
         train_ensemble(config, [1, 2], progress=False)
 
 
-def test_allpairs_resume_reuses_members_only_of_the_same_config(tmp_path):
-    from types import SimpleNamespace
+def test_allpairs_members_are_runs_of_their_own_settings(tmp_path):
+    """An ensemble is one run of the runs folder, keyed by its settings: other seeds (another
+    config) train another run, never reuse the first one's weights; the same settings reuse
+    it."""
+    from sgdlab.nn import data, runs
+    from sgdlab.nn.train import TrainConfig
 
-    cfg = experiments.config_for("allpairs", "tiny", members=2, epochs=1, shared_epochs=0)
-    unit = experiments._ensemble_unit
-    seed0 = unit(cfg, SimpleNamespace(out=tmp_path, resume=True, key="seed0"), [1, 2], None, "m")
-    # another config (here: another seed) must recompute, not reuse seed 0's weights
-    seed1 = unit(cfg, SimpleNamespace(out=tmp_path, resume=True, key="seed1"), [3, 4], None, "m")
-    fresh = unit(cfg, SimpleNamespace(out=tmp_path / "new", resume=True, key="x"), [3, 4], None,
-                 "m")
-    assert not np.array_equal(seed1, seed0)
-    np.testing.assert_array_equal(seed1, fresh)
-    # the same key is reused, unless the file holds more rows than epochs + 1
-    again = unit(cfg, SimpleNamespace(out=tmp_path, resume=True, key="seed1"), [5, 6], None, "m")
-    np.testing.assert_array_equal(again, seed1)
-    np.savez(tmp_path / "m" / "weights.npz", weights=np.concatenate([seed1, seed1]),
-             config_sha256=np.array("seed1"))
-    longer = unit(cfg, SimpleNamespace(out=tmp_path, resume=True, key="seed1"), [3, 4], None, "m")
-    np.testing.assert_array_equal(longer, fresh)
+    dataset = data.load("digits", limit=128)
+    config = TrainConfig(dataset="digits", limit=128, epochs=1, schedule="constant")
+    first = runs.trained_ensemble(config, [1, 2], tmp_path, dataset=dataset, progress=False)
+    other = runs.trained_ensemble(config, [3, 4], tmp_path, dataset=dataset, progress=False)
+    again = runs.trained_ensemble(config, [1, 2], tmp_path, dataset=dataset, progress=False)
+    assert (first.source, other.source, again.source) == ("trained", "trained", "reused")
+    assert first.key != other.key and again.key == first.key
+    assert not np.array_equal(first.weights, other.weights)
+    assert first.weights.shape == (2, 2, other.weights.shape[2])
+    fresh = runs.trained_ensemble(config, [3, 4], tmp_path / "new", dataset=dataset,
+                                  progress=False)
+    np.testing.assert_array_equal(fresh.weights, other.weights)
+
+
+def test_allpairs_pairs_units_vmap_where_the_device_prefers_it(tmp_path, monkeypatch):
+    """The ``pairs{m}`` units take the probes' path for the device (vmap on CUDA, here
+    pretended on the CPU), not one gradient at a time; the values agree with the loop's."""
+    from sgdlab.nn import probe
+
+    loop = experiments.run("allpairs", scale="tiny", members=2, out=tmp_path / "loop",
+                           progress=False)
+    mapped = []
+    monkeypatch.setattr(probe, "prefers_vmap", lambda device: True)
+    monkeypatch.setattr(probe, "vmap", lambda func: mapped.append(func) or torch_vmap(func))
+    vmapped = experiments.run("allpairs", scale="tiny", members=2, out=tmp_path / "vmap",
+                              progress=False)  # the same training runs (tmp_path / "runs")
+    assert len(mapped) == 2  # one call per pairs{m} unit
+    np.testing.assert_allclose(vmapped["arrays"]["values"], loop["arrays"]["values"], rtol=1e-5,
+                               atol=1e-6)
+
+
+def torch_vmap(func):
+    from torch.func import vmap
+
+    return vmap(func)
+
+
+def test_spectrum_reports_what_bn_eval_asks_for(tmp_path):
+    """With ``bn_eval="running"`` the minima's losses and accuracies are the continuation
+    runs' evaluations with running averages (the loss at s: the base run's at epoch s), not
+    the batch statistics of the probes; with "batch" they are the probes' f."""
+    import torch
+
+    from sgdlab.nn import data, nets, probe
+    from sgdlab.nn.train import load_result
+
+    result = experiments.run("spectrum", scale="tiny", bn_eval="running", out=tmp_path / "a",
+                             progress=False)
+    arrays, keys = result["arrays"], result["runs"]["keys"]
+    base = load_result(tmp_path / "runs" / keys["base"])
+    cfg = experiments.config_for("spectrum", "tiny", bn_eval="running")
+    dataset = data.load(cfg.dataset, limit=cfg.limit)
+    model = nets.build(cfg.arch, dataset.shape, dataset.classes)
+    for i, s in enumerate(arrays["starts"]):
+        cont = load_result(tmp_path / "runs" / keys[f"from{s}"])
+        assert arrays["train_loss"][i] == cont.train_loss[-1]
+        assert arrays["val_loss"][i] == cont.val_loss[-1]
+        assert arrays["val_accuracy"][i] == cont.val_accuracy[-1]
+        batch = probe.loss_at(model, torch.tensor(np.array(cont.weights[-1])), dataset.x_train,
+                              dataset.y_train, batch_size=cfg.probe_batch)
+        assert abs(arrays["train_loss"][i] - batch) > 1e-6  # not the batch statistics
+        if s > 0:
+            assert arrays["start_train_loss"][i] == base.train_loss[s - 1]
+    batch = experiments.run("spectrum", scale="tiny", out=tmp_path / "b", progress=False)
+    cont = load_result(tmp_path / "runs" / batch["runs"]["keys"][f"from{batch['arrays']['starts'][-1]}"])
+    assert batch["arrays"]["train_loss"][-1] == probe.loss_at(
+        model, torch.tensor(np.array(cont.weights[-1])), dataset.x_train, dataset.y_train,
+        batch_size=cfg.probe_batch)
 
 
 def test_torchrun_needs_a_shared_out(monkeypatch):
@@ -258,7 +320,13 @@ def _same_result(a, b):
         np.testing.assert_array_equal(b["arrays"][key], value)
 
 
-def test_trajectory_and_neighbourhood_share_one_run(tmp_path):
+def test_trajectory_and_neighbourhood_share_one_run(tmp_path, monkeypatch):
+    from sgdlab.nn import train
+
+    trained = []
+    real = train.train
+    monkeypatch.setattr(train, "train", lambda config, out_dir, **kw: trained.append(
+        config.seed) or real(config, out_dir, **kw))
     pair = experiments.run_trajectory_and_neighbourhood(
         "tiny", out=tmp_path, progress=False, keep_weights=True, trajectory=dict(trials=1))
     traj, nbhd, weights = pair["trajectory"], pair["neighbourhood"], pair["weights"]
@@ -266,9 +334,10 @@ def test_trajectory_and_neighbourhood_share_one_run(tmp_path):
     assert traj["config"]["experiment"] == "trajectory"
     assert nbhd["config"]["experiment"] == "neighbourhood"
     assert weights.shape == (epochs + 1, traj["summary"]["parameters"])
-    # the neighbourhood's run is a link to the trajectory's trial 0, trained once
-    link = tmp_path / "neighbourhood" / "trial0"
-    assert link.is_symlink() and link.resolve() == (tmp_path / "trajectory" / "trial0").resolve()
+    # the neighbourhood's run is the trajectory's trial 0, trained once, in out/runs
+    key = traj["runs"]["keys"]["trial0"]
+    assert nbhd["runs"]["keys"] == {"train": key} and len(trained) == 1
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == [key]
     # the balls are centred on the kept run's epochs, with its final point as the target
     expected = [np.linalg.norm(weights[-1].astype(np.float64) - weights[t]) for t in
                 nbhd["arrays"]["epochs"]]
@@ -281,9 +350,11 @@ def test_trajectory_and_neighbourhood_share_one_run(tmp_path):
         "tiny", out=tmp_path, progress=False, trajectory=dict(trials=1))
     assert sorted(again) == ["neighbourhood", "trajectory"]
     _same_result(again["neighbourhood"], nbhd)
+    trained.clear()
     fresh = experiments.run_trajectory_and_neighbourhood("tiny", progress=False,
                                                          trajectory=dict(trials=1))
     _same_result(fresh["trajectory"], traj)
+    assert len(trained) == 1
 
 
 def test_trajectory_and_neighbourhood_with_other_settings(tmp_path):
@@ -294,7 +365,8 @@ def test_trajectory_and_neighbourhood_with_other_settings(tmp_path):
     assert traj["config"]["epochs"] == 2 and nbhd["config"]["epochs"] == 3
     assert traj["config"]["seed"] == nbhd["config"]["seed"] == 4  # shared overrides
     assert nbhd["arrays"]["values"].shape[0] == 3
-    assert not (tmp_path / "neighbourhood" / "trial0").is_symlink()  # its own run
+    assert nbhd["runs"]["keys"]["train"] != traj["runs"]["keys"]["trial0"]  # its own run
+    assert len(list((tmp_path / "runs").iterdir())) == 2
 
 
 def test_trajectory_and_neighbourhood_refuse_another_result(tmp_path):
@@ -317,8 +389,110 @@ def test_trajectory_and_neighbourhood_refuse_another_result(tmp_path):
 def test_each_run_seed_is_derived_from_the_seed_and_its_purpose(tmp_path):
     from sgdlab.nn.seeds import Purpose, derive
 
-    experiments.run("trajectory", scale="tiny", out=tmp_path, progress=False, seed=3,
-                    epochs=1)
+    result = experiments.run("trajectory", scale="tiny", out=tmp_path / "t", progress=False,
+                             seed=3, epochs=1)
     for trial in (0, 1):
-        saved = json.loads((tmp_path / f"trial{trial}" / "config.json").read_text())
+        key = result["runs"]["keys"][f"trial{trial}"]
+        saved = json.loads((tmp_path / "runs" / key / "config.json").read_text())
         assert saved["config"]["seed"] == derive(3, Purpose.TRIAL, trial)
+
+
+# -- one config policy: a folder, a unit file or a run of another config is refused --------
+def _files(folder):
+    """{path: modification time} of every file under ``folder``."""
+    return {p: p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
+
+
+def test_a_folder_of_another_config_is_refused_before_any_work(tmp_path):
+    from sgdlab.nn.runs import ConfigMismatchError
+
+    out = tmp_path / "nbhd"
+    experiments.run("neighbourhood", scale="tiny", out=out, epochs=1, progress=False)
+    before = _files(tmp_path)
+    for resume in (False, True):
+        with pytest.raises(ConfigMismatchError, match=(
+                r"nbhd holds neighbourhood results of another config: epochs: saved 1, asked "
+                r"2; k: saved 4, asked 3\. Choose another --out \(out=\) for these settings, "
+                r"or ask for the saved settings \(--epochs 1 --k 4\)")) as err:
+            experiments.run("neighbourhood", scale="tiny", out=out, epochs=2, k=3,
+                            resume=resume, progress=False)
+        assert isinstance(err.value, FileExistsError) and isinstance(err.value, ValueError)
+    # unfinished (only config.json and units/): the same, whatever resume says
+    (out / "result.json").unlink()
+    (out / "result.npz").unlink()
+    before = _files(tmp_path)
+    for resume in (False, True):
+        with pytest.raises(ConfigMismatchError, match="another config: epochs: saved 1"):
+            experiments.run("neighbourhood", scale="tiny", out=out, epochs=2, resume=resume,
+                            progress=False)
+    assert _files(tmp_path) == before  # nothing trained, probed or written
+    with pytest.raises(ConfigMismatchError, match="add --resume"):  # the same config
+        experiments.run("neighbourhood", scale="tiny", out=out, epochs=1, progress=False)
+    experiments.run("neighbourhood", scale="tiny", out=out, epochs=1, resume=True,
+                    progress=False)
+    # a legacy folder (result.json, no config.json) is judged by its result's config
+    (out / "config.json").unlink()
+    with pytest.raises(ConfigMismatchError, match=r"--scale tiny"):
+        experiments.run("neighbourhood", scale="book", out=out, epochs=1, progress=False)
+
+
+def test_a_unit_file_of_another_config_is_refused_before_any_work(tmp_path):
+    import shutil
+
+    from sgdlab.nn.runs import ConfigMismatchError
+
+    experiments.run("neighbourhood", scale="tiny", out=tmp_path / "a", epochs=1, k=2,
+                    progress=False)
+    experiments.run("neighbourhood", scale="tiny", out=tmp_path / "b", epochs=1,
+                    progress=False)
+    for name in ("result.json", "result.npz"):  # b is unfinished ...
+        (tmp_path / "b" / name).unlink()
+    shutil.copy(tmp_path / "a" / "units" / "ball0.npz", tmp_path / "b" / "units")  # ... and mixed
+    before = _files(tmp_path)
+    with pytest.raises(ConfigMismatchError, match=(
+            r"ball0\.npz was computed with another config: k: saved 2, asked 4\. Choose "
+            r"another --out \(out=\) for these settings, or ask for the saved settings "
+            r"\(--k 2\)")):
+        experiments.run("neighbourhood", scale="tiny", out=tmp_path / "b", epochs=1,
+                        resume=True, progress=False)
+    assert _files(tmp_path) == before
+
+
+def test_runs_are_shared_through_a_named_runs_folder(tmp_path, capsys, monkeypatch):
+    from sgdlab.nn import train
+
+    assert cli.main(["run", "trajectory", "--scale", "tiny", "--trials", "1", "--out",
+                     str(tmp_path / "a" / "traj"), "--runs", str(tmp_path / "shared")]) == 0
+    capsys.readouterr()
+    key = experiments.load(tmp_path / "a" / "traj")["runs"]["keys"]["trial0"]
+    assert [p.name for p in (tmp_path / "shared").iterdir()] == [key]
+    assert not (tmp_path / "a" / "runs").exists()
+    monkeypatch.setattr(train, "train", lambda *a, **k: pytest.fail("trained again"))
+    assert cli.main(["run", "neighbourhood", "--scale", "tiny", "--out",
+                     str(tmp_path / "b" / "nbhd"), "--runs", str(tmp_path / "shared")]) == 0
+    err = capsys.readouterr().err
+    assert (f"train: reusing training run {tmp_path / 'shared' / key} (trained for trajectory "
+            f"trial0 in {tmp_path / 'a' / 'traj'})") in err
+    result = experiments.load(tmp_path / "b" / "nbhd")
+    assert result["runs"] == {"folder": str(tmp_path / "shared"), "keys": {"train": key}}
+
+
+@pytest.mark.slow
+def test_cli_neighbourhood_after_trajectory_trains_nothing(tmp_path):
+    """Two commands with their default runs folder (runs/ next to --out)."""
+    def sgdlab(*args):
+        proc = subprocess.run([sys.executable, "-m", "sgdlab", "run", *args, "--scale", "tiny"],
+                              capture_output=True, text=True, timeout=600,
+                              cwd=Path(__file__).resolve().parents[1],
+                              env=dict(os.environ, OMP_NUM_THREADS="1",
+                                       PYTHONPATH=str(Path(__file__).resolve().parents[1])))
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return proc.stderr
+
+    first = sgdlab("trajectory", "--out", str(tmp_path / "trajectory"))
+    assert "trial0: training run" in first
+    second = sgdlab("neighbourhood", "--out", str(tmp_path / "neighbourhood"))
+    key = experiments.load(tmp_path / "trajectory")["runs"]["keys"]["trial0"]
+    assert (f"train: reusing training run {tmp_path / 'runs' / key} (trained for trajectory "
+            f"trial0 in {tmp_path / 'trajectory'})") in second
+    assert "training run" not in second.replace("reusing training run", "")

@@ -300,6 +300,59 @@ def test_all_pairs_match_loop(data, seed):
     assert math.isclose(result.min_final_distance, min(dists), rel_tol=1e-12)
 
 
+@pytest.mark.parametrize("vectorize", [False, True])  # the loop (CPU) and vmap (CUDA) paths
+def test_all_pairs_of_some_members_are_those_rows_of_all(data, seed, vectorize):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    gen = torch.Generator().manual_seed(seed)
+    members, rows = 4, 3
+    trajectories = theta + 0.5 * torch.randn(members, rows, theta.numel(), generator=gen,
+                                             dtype=torch.float64)
+    full = probe.all_pairs_inner_products(model, trajectories, x, y, vectorize=vectorize)
+    # contracted one trajectory at a time (chunk = its rows), the rows are bitwise those
+    by_member = probe.all_pairs_inner_products(model, trajectories, x, y, chunk=rows,
+                                               vectorize=vectorize)
+    for some in ([2], [3, 0], (1, 2, 3), np.array([0, 1, 2, 3]), torch.tensor([1])):
+        part = probe.all_pairs_inner_products(model, trajectories, x, y, members=some,
+                                              chunk=rows, vectorize=vectorize)
+        index = [int(m) for m in some]
+        assert part.values.shape == (len(index), rows, members)
+        assert torch.equal(part.values, by_member.values[index])
+        assert_allclose(part.values.numpy(), full.values[index].numpy(), rtol=1e-12,
+                        atol=1e-14)
+        # the counts are those of these rows (n != m: each row's own final solution left out)
+        counted = full.values[index, :-1].numpy()
+        others = np.ones(counted.shape, dtype=bool)
+        for k, m in enumerate(index):
+            others[k, :, m] = False
+        assert (part.total, part.total_with_self) == (others.sum(), counted.size)
+        assert part.count_not_positive == int((counted[others] <= 0).sum())
+        assert part.count_not_positive_with_self == int((counted <= 0).sum())
+        assert part.min_value == float(counted[others].min())
+        assert part.min_final_distance == full.min_final_distance  # all final solutions
+    every = probe.all_pairs_inner_products(model, trajectories, x, y, vectorize=vectorize,
+                                           members=range(members))
+    assert torch.equal(every.values, full.values)
+    assert every.to_dict() == full.to_dict()
+
+
+def test_all_pairs_members_are_checked(data, seed):
+    x, y = data
+    model, theta = make(tiny_mlp, seed)
+    trajectories = theta.repeat(3, 2, 1)
+    for members, error, message in (
+            ([], ValueError, r"^members must be distinct indices of the 3 trajectories "
+                             r"\(0 \.\. 2\), at least one, got \[\]$"),
+            ([3], ValueError, r"^members must be distinct indices .*, got \[3\]$"),
+            ([-1], ValueError, r"^members must be distinct indices .*, got \[-1\]$"),
+            ([1, 1], ValueError, r"^members must be distinct indices .*, got \[1, 1\]$"),
+            ([0.5], TypeError, r"^members must be a sequence of integers, got \[0.5\]$"),
+            ("01", TypeError, r"^members must be a sequence of integers, got '01'$"),
+            (2, TypeError, r"^members must be a sequence of integers, got 2$")):
+        with pytest.raises(error, match=message):
+            probe.all_pairs_inner_products(model, trajectories, x, y, members=members)
+
+
 def test_one_point_convex_share():
     assert probe.one_point_convex_share([1.0, -1.0, 0.0, 2.0]) == 0.5
     assert probe.one_point_convex_share(torch.ones(2, 3)) == 1.0

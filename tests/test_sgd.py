@@ -471,3 +471,14 @@ def test_import_does_not_import_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=120)
     assert out.stdout.strip() == "False", out.stderr
+
+
+@pytest.mark.parametrize("steps", [2**62, 2**63, 10**30])
+def test_too_many_steps_are_refused(steps):
+    # the kernels count steps in 64-bit integers: a ValueError naming steps and the limit,
+    # not Numba's TypingError (10**30), a silent run of no steps (2**63) or a hang
+    message = rf"^steps must be an integer < 2\*\*62 = {2**62} .*, got {steps}$"
+    with pytest.raises(ValueError, match=message):
+        sgdlab.run_sgd("spiky", [0.1, 0.2], lr=0.1, noise=1.0, steps=steps)
+    with pytest.raises(ValueError, match=message.replace("^steps", r"^stages\[0\] steps")):
+        sgdlab.run_schedule("spiky", [0.1, 0.2], [(0.1, 1.0, steps)])

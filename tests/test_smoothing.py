@@ -222,3 +222,21 @@ def test_bad_points():
         sgdlab.convolve(spiky(), [0.1], radius=0.1, samples=10, seed=-1)
     with pytest.raises(TypeError):  # the radius is keyword-only
         sgdlab.convolve(spiky(), [0.1], 0.1)
+
+
+@pytest.mark.parametrize("land, x, count", [
+    (spiky(), [0.1, np.nan], 1), (spiky(), np.array([[np.inf], [0.0], [-np.inf]]), 2),
+    (spiky(dim=2), [[0.1, 0.2], [np.nan, 0.0]], 1), (quadratic(dim=3), [np.nan] * 3, 3)])
+@pytest.mark.parametrize("samples", [None, 50])  # the exact path and Monte Carlo
+def test_non_finite_points_are_refused(land, x, count, samples):
+    # as every function taking points does (sgdlab._validate.points), never a silent NaN
+    with pytest.raises(ValueError, match=rf"^x must be finite, got {count} non-finite "
+                                         r"value\(s\)$"):
+        sgdlab.convolve(land, x, radius=0.1, samples=samples)
+
+
+def test_too_many_samples_are_refused():
+    # 64-bit counters in the kernels: a clear message, not an OverflowError
+    with pytest.raises(ValueError, match=r"^samples must be an integer < 2\*\*62 = "
+                                         rf"{2**62} .*, got {10**30}$"):
+        sgdlab.convolve(spiky(), [0.1], radius=0.1, samples=10**30)

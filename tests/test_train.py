@@ -175,13 +175,26 @@ def test_resume_after_kill_is_bitwise_identical(tmp_path, monkeypatch):
     assert (tmp_path / "run" / "weights.npy").stat().st_mtime_ns == stamp
 
 
-@pytest.mark.slow
 def test_another_config_in_the_same_folder_is_refused(tmp_path):
-    train(TrainConfig(**dict(TINY, epochs=1)), tmp_path, progress=False)
+    from sgdlab.nn.runs import ConfigMismatchError
+
+    config = TrainConfig(**dict(TINY, epochs=1, limit=64))
+    train(config, tmp_path, progress=False)
+    stamp = (tmp_path / "weights.npy").stat().st_mtime_ns
     for resume in (False, True):
-        with pytest.raises(ValueError, match="holds a run with another config"):
-            train(TrainConfig(**dict(TINY, epochs=1, lr=0.05)), tmp_path, resume=resume,
-                  progress=False)
+        with pytest.raises(ConfigMismatchError,
+                           match=r"out_dir '.*' holds a run with another config or start: "
+                                 r"config\.epochs: saved 1, asked 2; config\.lr: saved 0\.1, "
+                                 r"asked 0\.05\. Choose another out_dir, or train with the "
+                                 r"saved settings") as err:
+            train(TrainConfig(**dict(TINY, epochs=2, lr=0.05, limit=64)), tmp_path,
+                  resume=resume, progress=False)
+        assert isinstance(err.value, ValueError)
+    assert (tmp_path / "weights.npy").stat().st_mtime_ns == stamp  # refused before any work
+    # where the data were read from is not part of the run: a finished run is returned
+    again = train(TrainConfig(**dict(TINY, epochs=1, limit=64, data_dir=str(tmp_path))),
+                  tmp_path, resume=True, progress=False)
+    assert (tmp_path / "weights.npy").stat().st_mtime_ns == stamp and again.epochs == 1
 
 
 @pytest.mark.slow
@@ -208,6 +221,51 @@ def test_start_params_continue_a_run(tmp_path):
 
 
 # --------------------------------------------------------------------------- ensembles
+
+def test_ensemble_in_a_folder_appends_each_epoch_and_resumes(tmp_path, monkeypatch):
+    from sgdlab.nn.runs import ConfigMismatchError
+
+    config = TrainConfig(**dict(TINY, epochs=3, limit=64))
+    dataset = data.load("digits", limit=64)
+    memory = train_ensemble(config, [1, 2], progress=False, dataset=dataset)
+    real, calls = train_mod.sgd_epoch_ensemble, []
+
+    def dying(*args, **kwargs):  # killed during the third epoch
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt("killed mid-epoch")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(train_mod, "sgd_epoch_ensemble", dying)
+    with pytest.raises(KeyboardInterrupt):
+        train_ensemble(config, [1, 2], progress=False, out_dir=tmp_path, dataset=dataset)
+    weights = tmp_path / "weights.npy"
+    inode, size = weights.stat().st_ino, weights.stat().st_size
+    assert json.loads((tmp_path / "progress.json").read_text()) == {"epochs": 2}
+    assert not (tmp_path / "result.json").exists()
+    with pytest.raises(FileNotFoundError, match="holds no finished ensemble"):
+        train_mod.load_ensemble(tmp_path)
+    calls.clear()
+    resumed = train_ensemble(config, [1, 2], progress=False, out_dir=tmp_path, resume=True,
+                             dataset=dataset)
+    assert len(calls) == 1  # the one epoch left
+    np.testing.assert_array_equal(resumed, memory)  # bitwise an uninterrupted ensemble
+    # the weights file was allocated once, (E + 1) rows, and written row by row in place
+    assert weights.stat().st_ino == inode and weights.stat().st_size == size
+    assert size - memory.nbytes < 256  # the .npy header
+    np.testing.assert_array_equal(train_mod.load_ensemble(tmp_path), memory)
+    calls.clear()
+    train_ensemble(config, [1, 2], progress=False, out_dir=tmp_path, resume=True)
+    assert calls == []  # finished: returned as it is
+    with pytest.raises(ConfigMismatchError, match=r"config\.epochs: saved 3, asked 2"):
+        train_ensemble(TrainConfig(**dict(TINY, epochs=2, limit=64)), [1, 2], progress=False,
+                       out_dir=tmp_path, resume=True)
+    with pytest.raises(ConfigMismatchError, match=r"seeds: saved \[1, 2\], asked \[1, 3\]"):
+        train_ensemble(config, [1, 3], progress=False, out_dir=tmp_path)
+    with pytest.raises(ValueError, match="dataset must be the digits data"):
+        train_ensemble(config, [1, 2], dataset=data.load("digits", limit=64,
+                                                        val_split="holdout"))
+
 
 def _ensemble_case(arch, dtype, members=3):
     ds = data.load("digits", limit=200)

@@ -10,6 +10,7 @@
                 as a function of the parameters
 ``grouped``     M networks as one network with member-grouped channels (ensembles)
 ``train``       SGD training with checkpoints and resume; ensembles trained together
+``runs``        the runs folder: each training run stored once by its settings, under a lock
 ``probe``       torch.func probes of Section 5 (trajectory, neighbourhood, all pairs)
 ``config``      the experiments' settings: ExperimentConfig, the presets of each scale
 ``protocol``    the protocol's choices the paper leaves unstated, and ours (one table)
@@ -20,15 +21,15 @@
 
 Importing :mod:`sgdlab.nn` itself is cheap; each submodule imports torch when first used
 (``sgdlab.nn.probe`` or ``from sgdlab.nn import probe``), except ``names``, ``seeds``, ``io``,
-``config``, ``protocol``, ``experiments``, ``distributed`` and ``plan``, which import it only
-when they train, probe, time or count parameters. It imports the core (:mod:`sgdlab`), never
+``runs``, ``config``, ``protocol``, ``experiments``, ``distributed`` and ``plan``, which import
+it only when they train, probe, time or count parameters. It imports the core (:mod:`sgdlab`), never
 :mod:`sgdlab.book`.
 """
 
 import importlib
 
-SUBMODULES = ("names", "seeds", "io", "checks", "data", "nets", "grouped", "train", "probe",
-              "config", "protocol", "experiments", "distributed", "plan")
+SUBMODULES = ("names", "seeds", "io", "checks", "data", "nets", "grouped", "train", "runs",
+              "probe", "config", "protocol", "experiments", "distributed", "plan")
 __all__ = list(SUBMODULES)
 
 

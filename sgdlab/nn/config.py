@@ -10,11 +10,13 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .. import _validate as validate
 from . import names
 from .names import ARCHS, BN_EVALS, DATASETS, DEVICES, EXPERIMENTS, SCALES, SCHEDULES, VAL_SPLITS
 
-__all__ = ["ExperimentConfig", "OPTIONS", "config_for"]
+__all__ = ["ExperimentConfig", "OPTIONS", "config_for", "restart_epochs"]
 
 
 def _knob(default, help, choices=None):
@@ -113,6 +115,37 @@ def _plain_sgd_only(config):
         if getattr(config, name) != plain:
             validate.fail(name, f"{plain} for allpairs (its members train as ensembles, whose "
                           "step is plain SGD on unaugmented batches)", getattr(config, name))
+
+
+def restart_epochs(config):
+    """The epochs of the base run that ``spectrum`` (Section 5.4) continues from.
+
+    ``config.starts`` epochs evenly spaced from 0 to ``config.epochs``, both included, rounded
+    to whole epochs (half to even), each listed once:
+
+    .. math::
+
+        s_i = \\operatorname{round}\\Big(\\frac{i\\, E}{S - 1}\\Big), \\qquad
+        i = 0, \\dots, S - 1
+
+    (``S = 1``: epoch 0 alone). The one formula behind the units ``from{s}`` of
+    :mod:`sgdlab.nn.experiments`, the protocol's row (:mod:`sgdlab.nn.protocol`) and the
+    plan's disk (:mod:`sgdlab.nn.plan`).
+
+    Parameters
+    ----------
+    config : ExperimentConfig
+        Its ``epochs`` E and ``starts`` S.
+
+    Returns
+    -------
+    numpy.ndarray
+        The distinct epochs, ascending, int64 (fewer than S when two round to one epoch).
+    """
+    if not isinstance(config, ExperimentConfig):
+        validate.fail("config", "an ExperimentConfig", error=TypeError,
+                      shown=type(config).__name__)
+    return np.unique(np.linspace(0, config.epochs, config.starts).round().astype(int))
 
 
 OPTIONS = tuple(f.name for f in dataclasses.fields(ExperimentConfig))[2:]

@@ -11,47 +11,28 @@ alone or under ``torchrun``.
 The experiments (:mod:`sgdlab.nn.experiments`) cut their work into named *units* (trials,
 probe epochs, member groups, restart epochs) and give unit ``i`` of a phase to rank
 ``i mod world_size`` (:func:`share`). Which rank runs a unit never changes its numbers: the
-seeds belong to the unit, not to the rank. After each phase the ranks exchange their units'
-arrays (:func:`all_gather`); rank 0 writes the result.
+seeds belong to the unit, not to the rank. The units exchange their arrays through files on
+a shared file system, never through these collectives, which carry small objects only (the
+decision to run, a few hundred bytes): a rank waiting for another's unit waits on the file
+system, not in a collective. So every collective keeps torch's default timeout (see
+:func:`torch.distributed.init_process_group`), and with it the detection of a hung rank
+(NCCL's watchdog); rank 0 writes the result.
 
 Importing this module does not import torch (each function imports it when called).
 """
 
 from __future__ import annotations
 
-import datetime
-import math
 import os
+import sys
 from dataclasses import dataclass
 
 from .. import _validate as validate
 
-__all__ = ["TIMEOUT_MINUTES", "TIMEOUT_ENV", "timeout_minutes", "Context", "SINGLE",
-           "launched", "init", "barrier", "gather", "all_gather", "share", "shutdown"]
+__all__ = ["Context", "SINGLE", "launched", "init", "current", "barrier", "gather", "all_gather",
+           "share", "shutdown"]
 
 _ENV = ("RANK", "WORLD_SIZE", "LOCAL_RANK")
-TIMEOUT_MINUTES = 30 * 24 * 60
-"""The default longest wait of one collective (30 days; the environment variable
-:data:`TIMEOUT_ENV`, in hours, overrides it: :func:`timeout_minutes`). Ranks with no unit
-left in a phase wait for the slowest; rank 0 trains the whole neighbourhood run alone (72.7 h
-at the paper's scale, README) while the others wait."""
-TIMEOUT_ENV = "SGDLAB_DIST_TIMEOUT_H"
-"""The environment variable that sets the longest wait of one collective, in hours."""
-
-
-def timeout_minutes():
-    """The longest wait of one collective, in minutes: ``$SGDLAB_DIST_TIMEOUT_H`` hours when
-    set, else :data:`TIMEOUT_MINUTES`."""
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not text:
-        return float(TIMEOUT_MINUTES)
-    try:
-        hours = float(text)
-    except ValueError:
-        hours = math.nan
-    if not (math.isfinite(hours) and hours > 0):
-        validate.fail(TIMEOUT_ENV, "a number of hours > 0", text)
-    return hours * 60
 
 
 @dataclass(frozen=True)
@@ -110,11 +91,35 @@ def init(device="cpu"):
     if device == "cuda":
         torch.cuda.set_device(local_rank)
         backend = "nccl"
-    if not dist.is_initialized():
-        dist.init_process_group(backend,
-                                timeout=datetime.timedelta(minutes=timeout_minutes()))
+    if not dist.is_initialized():  # torch's default timeout: no collective waits for a unit
+        dist.init_process_group(backend)
     return Context(rank=dist.get_rank(), world_size=dist.get_world_size(),
                    local_rank=local_rank, backend=backend)
+
+
+def current():
+    """This process's :class:`Context`, without joining anything.
+
+    The process group's context when this process has joined one (:func:`init`); else, under
+    ``torchrun``, the ranks its environment variables give, with ``backend`` None (not
+    joined: every collective would fail, but the rank is known, e.g. for ``--plan``, which
+    rank 0 alone computes); else :data:`SINGLE`. Imports torch only if it is imported already.
+
+    Returns
+    -------
+    Context
+    """
+    if not launched():
+        return SINGLE
+    local_rank = int(os.environ["LOCAL_RANK"])
+    if "torch.distributed" in sys.modules:
+        import torch.distributed as dist
+
+        if dist.is_available() and dist.is_initialized():
+            return Context(rank=dist.get_rank(), world_size=dist.get_world_size(),
+                           local_rank=local_rank, backend=str(dist.get_backend()))
+    return Context(rank=int(os.environ["RANK"]), world_size=int(os.environ["WORLD_SIZE"]),
+                   local_rank=local_rank)
 
 
 def _active(context):
@@ -133,7 +138,7 @@ def barrier(context):
 
 
 def gather(context, obj):
-    """``obj`` of every rank (picklable: numpy arrays, JSON-able values), on rank 0.
+    """``obj`` of every rank (small and picklable: JSON-able values, paths), on rank 0.
 
     Returns
     -------
@@ -150,7 +155,8 @@ def gather(context, obj):
 
 
 def all_gather(context, obj):
-    """``obj`` of every rank, on every rank: ``[obj of rank 0, obj of rank 1, ...]``."""
+    """``obj`` of every rank (small and picklable), on every rank: ``[obj of rank 0, obj of
+    rank 1, ...]``."""
     if not _active(context):
         return [obj]
     import torch.distributed as dist
@@ -168,11 +174,22 @@ def share(count, context):
     return list(range(context.rank, count, context.world_size))
 
 
-def shutdown(context):
-    """Leave the process group (after a last barrier); nothing to do in a single process."""
+def shutdown(context, *, wait=True):
+    """Leave the process group, if this process joined one; nothing to do otherwise (a
+    single process, or ranks that never joined, as under ``--plan``).
+
+    Parameters
+    ----------
+    context : Context
+    wait : bool, default True
+        Meet the other ranks at a last barrier first. False after an error: the other ranks
+        may be waiting in another collective, or be gone, and would never meet this one.
+    """
+    wait = validate.flag("wait", wait)
     if _active(context):
         import torch.distributed as dist
 
         if dist.is_initialized():
-            dist.barrier()
+            if wait:
+                dist.barrier()
             dist.destroy_process_group()

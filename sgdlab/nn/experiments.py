@@ -20,9 +20,11 @@ The experiments (with the paper's sections and figures):
     From several epochs of an lr-0.1 run, continue with a small lr; loss of each minimum,
     distance from the init, one-point convexity.
 
-The neighbourhood experiment's one training run is trial 0 of the trajectory experiment when
-their training settings agree (the seeds of every run come from :func:`sgdlab.nn.seeds.derive`);
-:func:`run_trajectory_and_neighbourhood` runs both and trains that run once.
+Training runs are done once. They live in a runs folder (:mod:`sgdlab.nn.runs`; default
+``runs/`` next to ``out``, or ``runs=``), each stored by the settings that determine it (the
+seeds of every run come from :func:`sgdlab.nn.seeds.derive`): the neighbourhood's one run is
+the trajectory's trial 0 when their training settings agree, and whichever experiment comes
+second reuses it (:func:`run_trajectory_and_neighbourhood` runs both).
 
 Scales: ``paper`` is the paper's setting (CIFAR, 300 epochs, ...; needs a GPU and the data
 folder), ``book`` fits the book's build on a 2-core CPU with scikit-learn's digits, ``tiny`` is
@@ -44,18 +46,31 @@ spectrum        ``base`` (the lr-0.1 run); ``from{s}``: the continuation from ep
 =============== ============================================================================
 
 Under ``torchrun`` (:mod:`sgdlab.nn.distributed`) unit ``i`` of a phase runs on rank
-``i mod world_size``; the ranks exchange the units' arrays after each phase and rank 0
-writes the result, whose ``result.json`` records ``world_size`` and the units of each rank.
-Each unit checkpoints on its own: a training run after every epoch (in its own folder), a
-finished probe unit (and every :data:`PROBE_BLOCK` points of a long probe) to its own file
-under ``units/``. If one rank dies, ``torchrun`` stops every rank; rerunning with
+``i mod world_size``. Every unit writes its arrays to files, atomically: a training unit its
+run in the runs folder (weights and checkpoint after every epoch) and ``units/NAME.npz`` (its
+per-epoch metrics and the run's key), any other unit ``units/NAME.npz`` (and every
+:data:`PROBE_BLOCK` points of a long probe, ``units/NAME-probe{b}.npz``). A rank that has
+done its share of a phase waits on the file system for the other units' files (a progress
+line every :data:`sgdlab.nn.runs.LOG_SECONDS`), and the next phase reads what it needs from
+them (the weights as memory maps). So the ranks exchange no arrays: their only collectives
+are the decision to run (a short string) and a last barrier, none waits for a unit, and all
+keep torch's default timeout (a hung rank is detected). Rank 0 writes the result, whose
+``result.json`` records ``world_size``, the units of each rank and the key of every training
+run. If one rank dies, ``torchrun`` stops every rank (a rank that raises also writes
+``failed-rank{R}.txt``, which stops the ranks waiting for it); rerunning with
 ``resume=True`` reuses all those files, so what is recomputed is, on each rank, the unit it
 had in flight: the current epoch of a training unit, or the probe unit (a block of
 :data:`PROBE_BLOCK` probed epochs, the current block of :data:`PROBE_BLOCK` points of a
 ``from{s}`` probe, or the whole of one ``ball{t}`` or one ``pairs{m}``: these two are
 single cached units).
-``out`` must be a folder every rank sees (a shared file system): the trajectory's probe
-blocks read their trial's weights from it, and a resumed run finds the units' files there.
+``out`` and the runs folder must be folders every rank sees (a shared file system).
+
+**One config policy.** Before any work, rank 0 compares ``out``'s ``config.json`` (written
+when a run starts) and every unit file with the config asked for, and every rank refuses a
+difference (:class:`sgdlab.nn.runs.ConfigMismatchError`, naming the differing keys, and how to
+proceed: another ``out``, or the saved settings); an unfinished folder of the same config
+continues only with ``resume=True``. Runs in the runs folder are keyed by their settings, so
+they are reused or continued whatever ``resume`` says.
 
 **What is guaranteed.** The seeds, the batch orders and the member groups belong to the
 units, never to the ranks, and every unit computes the same operations whichever rank runs
@@ -65,9 +80,8 @@ device type and the same number of threads per process (``torchrun`` sets
 ``OMP_NUM_THREADS=1``; run the single process with ``OMP_NUM_THREADS=1`` too), and the same
 for a resumed run. With other thread counts float32 results agree only to rounding, which
 SGD amplifies (ReLU kinks); their statistics agree. On the CPU the probes loop over points
-(:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width; the
-``pairs{m}`` units of ``allpairs`` compute one gradient at a time on any device. On CUDA
-the other probes ``vmap`` a width chosen from ``memory_gb``, whose default is a share of
+(:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width. On CUDA
+the probes ``vmap`` a width chosen from ``memory_gb``, whose default is a share of
 the GPU's *free* memory at the time: set ``--memory-gb`` so that every run cuts a unit's
 points the same way; even then cuDNN may pick other algorithms in another process, so CUDA
 runs agree to rounding (bitwise where cuDNN's choices coincide), as two CUDA runs of one
@@ -84,14 +98,16 @@ import json
 import os
 import signal
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
 
 from .. import _validate as validate
-from . import distributed, io
-from .config import OPTIONS, ExperimentConfig, config_for
+from . import distributed, io, runs
+from .config import OPTIONS, ExperimentConfig, config_for, restart_epochs
 from .names import EXPERIMENTS, SCALES
+from .runs import ConfigMismatchError, default_folder, describe_differences, differences
 from .seeds import Purpose, derive
 
 __all__ = ["EXPERIMENTS", "SCALES", "PROBE_BLOCK", "MEMBERS_PER_GROUP", "run",
@@ -108,26 +124,34 @@ _KILL_HOOK = "SGDLAB_KILL_AFTER_UNITS"
 
 
 # -- running -------------------------------------------------------------------------------
-def run(experiment, *, scale="book", out=None, resume=False, progress=True, **overrides):
+def run(experiment, *, scale="book", out=None, runs=None, resume=False, progress=True,
+        **overrides):
     """Run one experiment and return its result (a dict: ``config``, ``summary``, ``arrays``,
-    ``world_size``, ``units``, ``protocol``).
+    ``world_size``, ``units``, ``runs``, ``protocol``).
 
-    With ``out``, everything goes in that folder: the training runs (each resumable), the
-    units' files, and ``result.npz`` / ``result.json`` at the end. If ``out`` already holds a
-    finished result with the same config, it is loaded instead of recomputed; with
-    ``resume=True`` an interrupted run continues from its checkpoints. Without ``out``, a
-    temporary folder is used and removed. Under ``torchrun`` every rank calls this with the
-    same arguments (see the module's notes); ``out`` must then be a folder all ranks share.
+    With ``out``, the experiment's files go in that folder: ``config.json`` at the start, the
+    units' files, and ``result.npz`` / ``result.json`` at the end; its training runs go in the
+    runs folder ``runs`` (:mod:`sgdlab.nn.runs`), where a run of the same settings, trained by
+    any experiment, is reused. If ``out`` already holds a finished result with the same
+    config, it is loaded instead of recomputed; with ``resume=True`` an interrupted run
+    continues from its checkpoints. A folder or unit file of another config is refused before
+    any work. Without ``out``, a temporary folder is used and removed (with its runs, unless
+    ``runs`` is given). Under ``torchrun`` every rank calls this with the same arguments (see
+    the module's notes); ``out`` and ``runs`` must then be folders all ranks share.
 
     Parameters
     ----------
     experiment : {"trajectory", "neighbourhood", "allpairs", "spectrum"}
     scale : {"tiny", "book", "paper"}, default "book"
     out : str or os.PathLike, optional
+    runs : str or os.PathLike, optional
+        The runs folder; default ``runs`` next to ``out``
+        (:func:`sgdlab.nn.runs.default_folder`), or inside the temporary folder.
     resume : bool, default False
-        Reuse the checkpoints and unit files in ``out`` (of the same config).
+        Continue an unfinished run in ``out`` (of the same config) from its files.
     progress : bool, default True
-        Progress bars (rank 0 only).
+        Progress bars (rank 0 only) and one-line messages on standard error (any rank): the
+        training runs reused, trained or waited for, the units waited for.
     **overrides
         Fields of :class:`~sgdlab.nn.config.ExperimentConfig` (None: the preset's value).
 
@@ -135,39 +159,125 @@ def run(experiment, *, scale="book", out=None, resume=False, progress=True, **ov
     -------
     dict
         ``config``, ``summary`` (JSON-able), ``arrays`` (numpy), ``world_size``, ``units``
-        (one list of unit names per rank) and ``protocol``
+        (one list of unit names per rank), ``runs`` (``{"folder": the runs folder, "keys":
+        {unit: key of its training run}}``) and ``protocol``
         (:func:`sgdlab.nn.protocol.choices`). Every rank returns it; rank 0 writes it.
+
+    Raises
+    ------
+    sgdlab.nn.runs.ConfigMismatchError
+        ``out`` (or a unit file in it) holds work of another config, or holds an unfinished
+        run and ``resume`` is False; on every rank, before any work.
     """
     config = config_for(experiment, scale, **overrides)
+    resume = validate.flag("resume", resume)
     if out is None and distributed.launched():  # each rank would get its own temporary folder
         validate.fail("out", "a folder all ranks share under torchrun", None)
+    runs = None if runs is None else Path(validate.path("runs", runs))
     context = distributed.init(config.device)
     if out is None:
         with tempfile.TemporaryDirectory(prefix=f"sgdlab-{experiment}-") as tmp:
-            return _run(config, Path(tmp), context, resume=False, progress=progress,
-                        save=False)
-    out = Path(out)
-    decision = distributed.all_gather(context, _decide(config, out, resume)
-                                      if context.main else None)[0]
+            out = Path(tmp) / experiment
+            _start(config, out, resume=False)
+            return _run(config, out, runs or default_folder(out), context, resume=False,
+                        progress=progress, save=False)
+    out = Path(validate.path("out", out))
+    decision = _agreed(context, lambda: _decide(config, out, resume))
     if decision == "load":
         return load(out)
     if decision != "run":
-        raise FileExistsError(decision)
-    out.mkdir(parents=True, exist_ok=True)
-    return _run(config, out, context, resume=resume, progress=progress, save=True)
+        raise ConfigMismatchError(decision)
+    return _run(config, out, runs or default_folder(out), context, resume=resume,
+                progress=progress, save=True)
+
+
+def _agreed(context, decide):
+    """``decide()`` of rank 0 (a short string, or None), on every rank; an error on rank 0
+    is raised on every rank (so no rank goes on alone)."""
+    answer = None
+    if context.main:
+        try:
+            answer = ("ok", decide())
+        except Exception as err:  # noqa: BLE001 (handed to every rank, then raised)
+            answer = ("error", f"{type(err).__name__}: {err}")
+    kind, value = distributed.all_gather(context, answer)[0]
+    if kind == "error":
+        raise RuntimeError(f"rank 0 could not start the run: {value}")
+    return value
 
 
 def _decide(config, out, resume):
-    """"load" (``out`` holds this result), "run", or the message of a refusal."""
-    if not (out / "result.json").is_file():
-        return "run"
-    saved = load(out)
-    if saved["config"] == _jsonable(config.to_dict()):
+    """"load" (``out`` holds this result), "run" (after writing ``out/config.json``), or the
+    message of a refusal (:func:`_refusal`), on rank 0 before any work."""
+    refusal = _refusal(config, out, resume)
+    if refusal is not None:
+        return refusal
+    if (out / "result.json").is_file():
         return "load"
-    if not resume or saved["config"].get("experiment") != config.experiment:
-        return (f"{out} holds a result with another config; choose another out folder or "
-                "delete it")
+    _start(config, out, resume)
     return "run"
+
+
+def _start(config, out, resume):
+    """Create ``out``, write its ``config.json`` and remove the failure marks of an earlier
+    run."""
+    out.mkdir(parents=True, exist_ok=True)
+    if not (out / "config.json").is_file():
+        io.write_json(out / "config.json", {"config": _jsonable(config.to_dict())})
+    for mark in out.glob("failed-rank*.txt"):
+        mark.unlink(missing_ok=True)
+
+
+def _refusal(config, out, resume):
+    """Why ``out`` cannot serve ``config`` (None: it can): the folder's config, or a unit
+    file's, differs from it; or the folder holds an unfinished run and not ``resume``."""
+    asked = _jsonable(config.to_dict())
+    for name in ("config.json", "result.json"):  # result.json alone: a folder of before
+        if (out / name).is_file():
+            saved = json.loads((out / name).read_text()).get("config")
+            found = differences(saved, asked)
+            if found:
+                return (f"{out} holds {saved.get('experiment', 'an experiment')} results of "
+                        f"another config: {describe_differences(found)}. "
+                        f"{_how_to_proceed(found)}")
+            if name == "result.json":
+                return None
+    units = sorted((out / "units").glob("*.npz")) if (out / "units").is_dir() else []
+    for path in units:
+        found = _unit_differences(path, asked)
+        if found:
+            return (f"{path} was computed with another config: "
+                    f"{describe_differences(found)}. {_how_to_proceed(found)}")
+    if not resume and ((out / "config.json").is_file() or units):
+        return (f"{out} holds an unfinished run of this experiment and config; add --resume "
+                "(resume=True) to continue it, or choose another --out")
+    return None
+
+
+def _unit_differences(path, asked):
+    """The keys on which the unit file ``path`` differs from the config ``asked``."""
+    with np.load(path, allow_pickle=False) as npz:
+        if "config_json" in npz.files:
+            return differences(json.loads(str(npz["config_json"])), asked)
+        key = str(npz["config_sha256"]) if "config_sha256" in npz.files else "(none)"
+    if key == _config_key(asked):
+        return []
+    return [("config_sha256", key, _config_key(asked))]
+
+
+def _how_to_proceed(found):
+    """What to do about a folder of another config: its place, or its settings."""
+    flags = []
+    for key, saved, _ in found:
+        if key == "experiment":
+            flags.append(f"run {saved}")
+        elif key in ("scale",) + OPTIONS:
+            option = "--" + key.replace("_", "-")
+            flags.append(f"{option} left out" if saved is None
+                         else f"{option} {str(saved).lower() if isinstance(saved, bool) else saved}")
+    settings = f" ({' '.join(flags)})" if flags else ""
+    return ("Choose another --out (out=) for these settings, or ask for the saved "
+            f"settings{settings}")
 
 
 def load(out):
@@ -182,30 +292,31 @@ def load(out):
         arrays = {name: npz[name] for name in npz.files}
     return {"config": meta["config"], "summary": meta["summary"], "arrays": arrays,
             "world_size": meta.get("world_size", 1), "units": meta.get("units"),
-            "protocol": meta.get("protocol")}
+            "runs": meta.get("runs"), "protocol": meta.get("protocol")}
 
 
-def run_trajectory_and_neighbourhood(scale="book", *, out=None, resume=False, progress=True,
-                                     keep_weights=False, trajectory=None, neighbourhood=None,
-                                     **overrides):
-    """Run the ``trajectory`` and ``neighbourhood`` experiments on one training run.
+def run_trajectory_and_neighbourhood(scale="book", *, out=None, runs=None, resume=False,
+                                     progress=True, keep_weights=False, trajectory=None,
+                                     neighbourhood=None, **overrides):
+    """Run the ``trajectory`` and ``neighbourhood`` experiments with one runs folder.
 
     The neighbourhood experiment probes the balls around the epochs of its one training run,
     trial 0 (seed ``derive(seed, Purpose.TRIAL, 0)``, :mod:`sgdlab.nn.seeds`), which is
     trial 0 of the trajectory experiment when both have the same training settings (the same
-    :class:`~sgdlab.nn.train.TrainConfig`). Then ``neighbourhood/trial0`` is a link to
-    ``trajectory/trial0`` and the neighbourhood experiment resumes from it (its units are
-    keyed by its config, so only work of that config is reused): trial 0 is trained once.
-    Otherwise each trains its own run. Either way the two results are those of :func:`run`
-    of each experiment with the same options.
+    :class:`~sgdlab.nn.train.TrainConfig`): then the runs folder (:mod:`sgdlab.nn.runs`)
+    holds it once and the neighbourhood reuses it. Otherwise each trains its own run. Either
+    way the two results are those of :func:`run` of each experiment with the same options.
 
     Parameters
     ----------
     scale : {"tiny", "book", "paper"}, default "book"
     out : str or os.PathLike, optional
         Folder of both: ``out/trajectory`` and ``out/neighbourhood``, each as :func:`run`
-        writes it. Default: a temporary folder, removed afterwards (so nothing stale is ever
-        returned). Under ``torchrun``, a folder all ranks share.
+        writes it, and their runs folder ``out/runs``. Default: a temporary folder, removed
+        afterwards (so nothing stale is ever returned). Under ``torchrun``, a folder all
+        ranks share.
+    runs : str or os.PathLike, optional
+        Another runs folder for both.
     resume : bool, default False
         As in :func:`run`, for both experiments.
     progress : bool, default True
@@ -226,63 +337,52 @@ def run_trajectory_and_neighbourhood(scale="book", *, out=None, resume=False, pr
 
     Raises
     ------
-    FileExistsError
-        ``out/trajectory`` or ``out/neighbourhood`` holds a result of another config (and
-        not ``resume``).
+    sgdlab.nn.runs.ConfigMismatchError
+        ``out/trajectory`` or ``out/neighbourhood`` holds work of another config (or an
+        unfinished run, and not ``resume``); both are checked before either runs.
     """
     options = {name: {**overrides, **dict(extra or {})} for name, extra in
                (("trajectory", trajectory), ("neighbourhood", neighbourhood))}
-    configs = {name: config_for(name, scale, **o) for name, o in options.items()}
     if out is None and distributed.launched():
         validate.fail("out", "a folder all ranks share under torchrun", None)
     if out is None:
         with tempfile.TemporaryDirectory(prefix="sgdlab-trajectory-") as tmp:
-            return _run_pair(configs, options, scale, Path(tmp), False, progress,
-                             keep_weights)
-    return _run_pair(configs, options, scale, Path(out), resume, progress, keep_weights)
+            return _run_pair(options, scale, Path(tmp), runs, False, progress, keep_weights)
+    return _run_pair(options, scale, Path(out), runs, resume, progress, keep_weights)
 
 
-def _run_pair(configs, options, scale, out, resume, progress, keep_weights):
+def _run_pair(options, scale, out, runs_folder, resume, progress, keep_weights):
     """:func:`run_trajectory_and_neighbourhood` in the folder ``out``."""
-    first, second = (out / name for name in ("trajectory", "neighbourhood"))
-    shared = (_trial_config(configs["trajectory"], 0)
-              == _trial_config(configs["neighbourhood"], 0))
-    for name, folder in (("trajectory", first), ("neighbourhood", second)):
-        # refuse before training anything (the neighbourhood resumes a shared run: it must
-        # not overwrite another config's result either)
-        decision = _decide(configs[name], folder, resume)
-        if decision not in ("load", "run"):
-            raise FileExistsError(decision)
-    results = {"trajectory": run("trajectory", scale=scale, out=first, resume=resume,
-                                 progress=progress, **options["trajectory"])}
-    if shared:
-        context = distributed.init(configs["neighbourhood"].device)
-        if context.main:
-            _link(second / "trial0", first / "trial0")
-        distributed.barrier(context)
-    results["neighbourhood"] = run("neighbourhood", scale=scale, out=second,
-                                   resume=resume or shared, progress=progress,
-                                   **options["neighbourhood"])
+    runs_folder = out / "runs" if runs_folder is None else Path(runs_folder)
+    configs = {name: config_for(name, scale, **options[name])
+               for name in ("trajectory", "neighbourhood")}
+    context = distributed.init(configs["trajectory"].device)
+    refusal = _agreed(context, lambda: next(  # refuse before training anything
+        (r for r in (_refusal(c, out / name, resume) for name, c in configs.items())
+         if r is not None), None))
+    if refusal is not None:
+        raise ConfigMismatchError(refusal)
+    results = {name: run(name, scale=scale, out=out / name, runs=runs_folder, resume=resume,
+                         progress=progress, **options[name])
+               for name in ("trajectory", "neighbourhood")}
     if keep_weights:
-        results["weights"] = np.array(np.load(first / "trial0" / "weights.npy"))
+        key = results["trajectory"]["runs"]["keys"]["trial0"]
+        results["weights"] = np.array(np.load(runs_folder / key / "weights.npy"))
     return results
 
 
-def _link(link, target):
-    """Make ``link`` a relative link to the folder ``target``, unless ``link`` exists (an
-    earlier link, or a run of its own: :func:`sgdlab.nn.train.train` checks its config)."""
-    link.parent.mkdir(parents=True, exist_ok=True)
-    if not (link.is_symlink() or link.exists()):
-        link.symlink_to(os.path.relpath(target, link.parent), target_is_directory=True)
-
-
-def _run(config, out, context, *, resume, progress, save):
+def _run(config, out, runs_folder, context, *, resume, progress, save):
     runner = {"trajectory": _trajectory, "neighbourhood": _neighbourhood,
               "allpairs": _allpairs, "spectrum": _spectrum}[config.experiment]
-    work = _Work(config, out, context, resume, progress and context.main)
-    summary, arrays = runner(config, work)
+    work = _Work(config, out, runs_folder, context, resume, progress)
+    try:
+        summary, arrays = runner(config, work)
+    except BaseException as err:  # the ranks waiting for this one's units stop too
+        work.failed(err)
+        raise
     result = {"config": _jsonable(config.to_dict()), "summary": _jsonable(summary),
               "arrays": arrays, "world_size": context.world_size, "units": work.record(),
+              "runs": {"folder": str(runs_folder), "keys": dict(work.runs)},
               "protocol": _protocol(config)}
     if save and context.main:
         io.write_npz(out / "result.npz", arrays)
@@ -317,7 +417,7 @@ def units_of(experiment, scale="book", **overrides):
         groups = [f"members{a}-{b}" for a, b in member_groups(cfg.members)]
         return ([("shared", ["shared"])] if cfg.shared_epochs > 0 else []) + [
             ("members", groups), ("pairs", [f"pairs{m}" for m in range(cfg.members)])]
-    return [("base", ["base"]), ("restarts", [f"from{s}" for s in _starts(cfg)])]
+    return [("base", ["base"]), ("restarts", [f"from{s}" for s in restart_epochs(cfg)])]
 
 
 def member_groups(members):
@@ -336,44 +436,120 @@ def member_groups(members):
 
 
 # -- units of work -------------------------------------------------------------------------
-class _Work:
-    """The units of one run on this rank: their files, and which rank ran which unit."""
+def _config_key(config_json):
+    """SHA-256 of a config (as plain JSON, keys sorted)."""
+    return hashlib.sha256(json.dumps(config_json, sort_keys=True).encode()).hexdigest()
 
-    def __init__(self, config, out, context, resume, progress):
-        self.out, self.context, self.resume, self.progress = out, context, resume, progress
-        self.key = hashlib.sha256(json.dumps(_jsonable(config.to_dict()), sort_keys=True)
-                                  .encode()).hexdigest()
+
+class _Work:
+    """The units of one run on this rank: their files, the training runs, and which rank ran
+    which unit."""
+
+    def __init__(self, config, out, runs_folder, context, resume, progress):
+        self.out, self.runs_folder, self.context = out, runs_folder, context
+        self.resume, self.experiment = resume, config.experiment
+        self.config_json = _jsonable(config.to_dict())
+        self.key = _config_key(self.config_json)
+        self.progress = progress and context.main  # progress bars: rank 0
+        prefix = f"rank {context.rank}: " if context.world_size > 1 else ""
+        self.log = runs.stderr_log(prefix) if progress else (lambda line: None)
         self.units = [[] for _ in range(context.world_size)]
+        self.runs = {}  # unit -> key of its training run
         self.computed = 0
+        self.dataset = self.fingerprint = None  # set by _setup
 
     def phase(self, names, compute, *, cached=True):
-        """Run this rank's share of the units ``names`` (``compute(index)`` -> dict of arrays)
-        and return every unit's arrays, in order, on every rank. ``cached``: keep each
-        unit's arrays in its own file (training units checkpoint in their own folders)."""
-        local = {}
+        """Run this rank's share of the units ``names`` (``compute(index)`` -> dict of
+        arrays, each unit saved to ``units/NAME.npz``), wait for the other ranks' files, and
+        return every unit's arrays, in order, read from the files. ``cached``: reuse a unit's
+        file when resuming; else (training units, whose runs the runs folder keeps) always
+        call ``compute``, and write the file only when it changes."""
+        for rank in range(self.context.world_size):
+            share = distributed.share(len(names), distributed.Context(
+                rank=rank, world_size=self.context.world_size))
+            self.units[rank].extend(names[i] for i in share)
         for i in distributed.share(len(names), self.context):
-            local[names[i]] = (self.cached(names[i], lambda i=i: compute(i)) if cached
-                               else compute(i))
-        merged = {}
-        for rank, part in enumerate(distributed.all_gather(self.context, local)):
-            self.units[rank].extend(part)
-            merged.update(part)
-        return [merged[name] for name in names]
+            if cached:
+                self.cached(names[i], lambda i=i: compute(i))
+            else:
+                self._save(names[i], compute(i), only_if_changed=True)
+        self._wait(names)
+        arrays = [self._read(self._path(name)) for name in names]
+        for name, unit in zip(names, arrays):
+            if "run" in unit:
+                self.runs[name] = str(unit["run"])
+        return arrays
+
+    def _path(self, name):
+        return self.out / "units" / f"{name}.npz"
 
     def cached(self, name, compute):
         """``compute()`` (a dict of arrays), or its saved file ``units/NAME.npz`` when resuming
-        the same config."""
-        path = self.out / "units" / f"{name}.npz"
+        (a file of another config is refused, never silently recomputed)."""
+        path = self._path(name)
         if self.resume and path.is_file():
-            with np.load(path, allow_pickle=False) as npz:
-                if str(npz["config_sha256"]) == self.key:
-                    return {k: npz[k] for k in npz.files if k != "config_sha256"}
+            return self._read(path)
         arrays = compute()
+        self._save(name, arrays)
+        return arrays
+
+    def _save(self, name, arrays, only_if_changed=False):
+        path = self._path(name)
+        if only_if_changed and path.is_file():
+            saved = self._read(path)
+            if sorted(saved) == sorted(arrays) and all(
+                    np.array_equal(saved[k], np.asarray(v)) for k, v in arrays.items()):
+                return
         path.parent.mkdir(parents=True, exist_ok=True)
-        io.write_npz(path, dict(arrays, config_sha256=np.array(self.key)))
+        io.write_npz(path, dict(arrays, config_sha256=np.array(self.key),
+                                config_json=np.array(json.dumps(self.config_json))))
         self.computed += 1
         self._kill_hook()
-        return arrays
+
+    def _read(self, path):
+        """The arrays of a unit file, after checking its config."""
+        with np.load(path, allow_pickle=False) as npz:
+            if str(npz["config_sha256"]) != self.key:
+                saved = (json.loads(str(npz["config_json"])) if "config_json" in npz.files
+                         else {})
+                raise ConfigMismatchError(
+                    f"{path} was computed with another config: "
+                    f"{describe_differences(differences(saved, self.config_json))}. Choose "
+                    "another --out, or ask for the saved settings")
+            return {k: npz[k] for k in npz.files if k not in ("config_sha256", "config_json")}
+
+    def _wait(self, names):
+        """Wait until every unit of ``names`` has its file (written by any rank), with a line
+        every :data:`sgdlab.nn.runs.LOG_SECONDS`; stop when a rank has failed."""
+        missing = [name for name in names if not self._path(name).is_file()]
+        began = last = time.monotonic()
+        delay = 0.02
+        while missing:
+            self._check_failures()
+            if time.monotonic() - last >= runs.LOG_SECONDS:
+                last = time.monotonic()
+                owners = {name: names.index(name) % self.context.world_size for name in missing}
+                self.log(f"waiting for {len(missing)} unit(s) of other ranks: "
+                         + ", ".join(f"{n} (rank {r})" for n, r in list(owners.items())[:6])
+                         + f"{' ...' if len(missing) > 6 else ''} "
+                         f"({(last - began) / 60:.0f} min so far)")
+            time.sleep(delay)
+            delay = min(2 * delay, runs.POLL_SECONDS)
+            missing = [name for name in missing if not self._path(name).is_file()]
+
+    def _check_failures(self):
+        for mark in sorted(self.out.glob("failed-rank*.txt")):
+            raise RuntimeError(f"rank {mark.stem[len('failed-rank'):]} failed, so rank "
+                               f"{self.context.rank} stops: {mark.read_text().strip()}")
+
+    def failed(self, err):
+        """Leave ``failed-rank{R}.txt`` (the error) for the ranks waiting for this one."""
+        if self.context.world_size > 1:
+            try:
+                io.write_atomic(self.out / f"failed-rank{self.context.rank}.txt",
+                                lambda f: f.write(f"{type(err).__name__}: {err}".encode()))
+            except OSError:
+                pass
 
     def _kill_hook(self):
         spec = os.environ.get(_KILL_HOOK)
@@ -386,12 +562,37 @@ class _Work:
         """The units each rank ran: a list (one per rank) of unit names."""
         return [list(names) for names in self.units]
 
-    def trained(self, cfg, folder, **kwargs):
-        """:func:`sgdlab.nn.train.train` of ``cfg`` in ``out/folder`` (resumable)."""
-        from .train import train
+    def _origin(self, name):
+        return {"experiment": self.experiment, "unit": name, "out": str(self.out)}
 
-        return train(cfg, self.out / folder, resume=self.resume, progress=self.progress,
-                     **kwargs)
+    def trained(self, cfg, name, **kwargs):
+        """The finished training run of ``cfg`` for the unit ``name``, from the runs folder
+        (:func:`sgdlab.nn.runs.trained`: reused, trained here, or waited for), as a
+        :class:`~sgdlab.nn.train.TrainResult`."""
+        from .train import load_result
+
+        stored = runs.trained(cfg, self.runs_folder, dataset=self.dataset,
+                              fingerprint=self.fingerprint, progress=self.progress,
+                              log=lambda line: self.log(f"{name}: {line}"),
+                              origin=self._origin(name), **kwargs)
+        self.runs[name] = stored.key
+        return load_result(stored.folder)
+
+    def ensemble(self, cfg, seeds, name, **kwargs):
+        """The weights (E + 1, M, P) of the ensemble of ``cfg`` and ``seeds`` for the unit
+        ``name``, from the runs folder (:func:`sgdlab.nn.runs.trained_ensemble`), and its
+        key."""
+        stored = runs.trained_ensemble(cfg, seeds, self.runs_folder, dataset=self.dataset,
+                                       fingerprint=self.fingerprint, progress=self.progress,
+                                       log=lambda line: self.log(f"{name}: {line}"),
+                                       origin=self._origin(name), **kwargs)
+        self.runs[name] = stored.key
+        return stored.key
+
+    def weights(self, key):
+        """The weights of the training run ``key`` of the runs folder, a read-only memory
+        map: (E + 1, P), or (E + 1, M, P) for an ensemble."""
+        return np.load(self.runs_folder / str(key) / "weights.npy", mmap_mode="r")
 
 
 def _probe_options(cfg):
@@ -422,13 +623,15 @@ def _inner_blocks(work, name, model, rows, target, x, y, cfg):
 
 
 # -- the experiments ------------------------------------------------------------------------
-def _setup(cfg):
-    """(data set, model template on the device, training images and labels there)."""
+def _setup(cfg, work):
+    """(data set, model template on the device, training images and labels there); the data
+    set is loaded once, here, and the training units of ``work`` train on it."""
     import torch
 
     from . import data, nets
 
     dataset = data.load(cfg.dataset, cfg.data_dir, limit=cfg.limit, val_split=cfg.val_split)
+    work.dataset, work.fingerprint = dataset, runs.data_fingerprint(dataset)
     device = torch.device(cfg.device)
     model = nets.build(cfg.arch, dataset.shape, dataset.classes, seed=cfg.seed).to(device)
     x, y = dataset.x_train.to(device), dataset.y_train.to(device)
@@ -462,27 +665,26 @@ def _weights(weights, device):
     return torch.tensor(np.asarray(weights), device=device)
 
 
-def _run_arrays(run, weights=False):
-    """The per-epoch metrics of a training run (and its weights) as arrays."""
+def _run_arrays(run):
+    """The file of a training unit: the per-epoch metrics of its run (float64 arrays) and
+    the run's key in the runs folder (``"run"``)."""
     arrays = {name: np.asarray(getattr(run, name), dtype=np.float64) for name in _METRICS}
-    if weights:
-        arrays["weights"] = np.asarray(run.weights)
+    arrays["run"] = np.array(run.out_dir.name)
     return arrays
 
 
 def _trajectory(cfg, work):
     """Figure 5a (inner products along each trajectory) and 5c (gradient norms, steps)."""
     from . import nets, probe
-    from .train import load_result
 
-    _, model, x, y = _setup(cfg)
+    _, model, x, y = _setup(cfg, work)
     trials = work.phase([f"trial{i}" for i in range(cfg.trials)], lambda i: _run_arrays(
         work.trained(_trial_config(cfg, i), f"trial{i}")), cached=False)
     blocks = _blocks(cfg.epochs)
 
-    def block(j):  # the weights come from the trial's folder (shared by all ranks)
+    def block(j):  # the weights come from the trial's run (in the runs folder)
         i, (start, stop) = j // len(blocks), blocks[j % len(blocks)]
-        w = load_result(work.out / f"trial{i}").weights
+        w = work.weights(trials[i]["run"])
         return {"inner": probe.trajectory_inner_products(
             model, _weights(w[start:stop], x.device), x, y,
             target=_weights(w[-1], x.device), **_probe_options(cfg)).cpu().numpy()}
@@ -519,17 +721,18 @@ def _neighbourhood(cfg, work):
     """Figure 5b: the ball of radius rho around each probed epoch's point."""
     from . import nets, probe
 
-    _, model, x, y = _setup(cfg)
-    (trained,) = work.phase(["train"], lambda _: {
-        "weights": np.asarray(work.trained(_trial_config(cfg, 0), "trial0").weights)},
-        cached=False)
-    weights = _weights(trained["weights"], x.device)
+    _, model, x, y = _setup(cfg, work)
+    (trained,) = work.phase(["train"], lambda _: _run_arrays(
+        work.trained(_trial_config(cfg, 0), "train")), cached=False)
+    weights = work.weights(trained["run"])  # (E + 1, P), read row by row
+    final = _weights(weights[-1], x.device)
     epochs = _probed_epochs(cfg)
     options = _probe_options(cfg)
 
     def ball(i):
         t = int(epochs[i])
-        res = probe.neighbourhood_probe(model, weights[t], weights[-1], x, y, k=cfg.k,
+        res = probe.neighbourhood_probe(model, _weights(weights[t], x.device), final, x, y,
+                                        k=cfg.k,
                                         rho=cfg.rho, seed=derive(cfg.seed, Purpose.BALL, t),
                                         **options)
         return dict({name: np.float64(getattr(res, name)) for name in _BALL},
@@ -550,76 +753,52 @@ def _neighbourhood(cfg, work):
     return summary, arrays
 
 
-def _ensemble_unit(cfg, work, seeds, start, folder):
-    """Train ``seeds`` as one ensemble from ``start`` ((P,), or None: each member's own
-    initialisation), one epoch per call of :func:`~sgdlab.nn.train.train_ensemble`, the
-    weights so far saved after every epoch with the config's key (``out/folder/weights.npz``:
-    ``weights``, (epochs + 1, members, P), and ``config_sha256``); resumes from that file
-    when its key is the run's and it has at most ``epochs + 1`` rows (else recomputes)."""
-    from .train import lr_at, train_ensemble
-
-    path = work.out / folder / "weights.npz"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    done = None
-    if work.resume and path.is_file():
-        with np.load(path, allow_pickle=False) as npz:
-            if (str(npz["config_sha256"]) == work.key
-                    and 1 <= npz["weights"].shape[0] <= cfg.epochs + 1):
-                done = npz["weights"]
-    full = _train_config(cfg)
-    for epoch in range(0 if done is None else done.shape[0] - 1, cfg.epochs):
-        one = _train_config(cfg, epochs=1, lr=lr_at(full, epoch), schedule="constant")
-        step = train_ensemble(one, seeds, start_params=start if done is None else done[-1],
-                              start_epoch=cfg.shared_epochs + epoch, progress=False)
-        done = step if done is None else np.concatenate([done, step[1:]])
-        io.write_npz(path, {"weights": done, "config_sha256": np.array(work.key)})
-    return done
-
-
 def _allpairs(cfg, work):
     """Section 5.3: shared first epochs, then ``members`` seeds trained as ensembles of
-    :func:`member_groups` (:func:`sgdlab.nn.train.train_ensemble`)."""
+    :func:`member_groups` (:func:`sgdlab.nn.train.train_ensemble`, each group one run of the
+    runs folder, its weights appended epoch by epoch)."""
     from . import nets
 
-    _, model, x, y = _setup(cfg)
+    _, model, x, y = _setup(cfg, work)
     start = None
     if cfg.shared_epochs > 0:
-        (shared,) = work.phase(["shared"], lambda _: {"start": np.asarray(work.trained(
-            _trial_config(cfg, 0, epochs=cfg.shared_epochs), "shared").weights)[-1]},
-            cached=False)
-        start = shared["start"]
+        (shared,) = work.phase(["shared"], lambda _: _run_arrays(work.trained(
+            _trial_config(cfg, 0, epochs=cfg.shared_epochs), "shared")), cached=False)
+        start = np.array(work.weights(shared["run"])[-1])
     groups = member_groups(cfg.members)
-    parts = work.phase([f"members{a}-{b}" for a, b in groups], lambda g: {
-        "weights": _ensemble_unit(cfg, work, [derive(cfg.seed, Purpose.MEMBER, m)
-                                              for m in range(*groups[g])],
-                                  start, f"members{groups[g][0]}-{groups[g][1]}")},
-        cached=False)
-    trajectories = np.swapaxes(np.concatenate([p["weights"] for p in parts], axis=1), 0, 1)
-    finals = _weights(trajectories[:, -1], x.device)
+    names = [f"members{a}-{b}" for a, b in groups]
+    parts = work.phase(names, lambda g: {"run": np.array(work.ensemble(
+        _train_config(cfg), [derive(cfg.seed, Purpose.MEMBER, m) for m in range(*groups[g])],
+        names[g], start_params=start, start_epoch=cfg.shared_epochs))}, cached=False)
+    group_weights = [work.weights(p["run"]) for p in parts]  # (E + 1, members of g, P) each
+
+    def trajectory(m):  # member m's weights at every epoch start, (E + 1, P)
+        g = next(g for g, (a, b) in enumerate(groups) if a <= m < b)
+        return group_weights[g][:, m - groups[g][0]]
+
+    finals_array = np.concatenate([w[-1] for w in group_weights])
+    finals = _weights(finals_array, x.device)
     values = np.stack([p["values"] for p in work.phase(
         [f"pairs{m}" for m in range(cfg.members)], lambda m: {"values": _pair_values(
-            model, _weights(trajectories[m], x.device), finals, x, y, cfg)})])
-    summary = dict(_pairs_summary(values, trajectories[:, -1]), members=cfg.members,
+            model, _weights(trajectory(m), x.device), finals, x, y, cfg)})])
+    starts_array = np.concatenate([w[0] for w in group_weights])
+    summary = dict(_pairs_summary(values, finals_array), members=cfg.members,
                    shared_epochs=cfg.shared_epochs, epochs=cfg.epochs,
                    parameters=nets.count_parameters(model),
                    distance_from_start=float(np.linalg.norm(
-                       trajectories[:, -1].astype(np.float64)
-                       - trajectories[:, 0].astype(np.float64), axis=1).mean()))
+                       finals_array.astype(np.float64)
+                       - starts_array.astype(np.float64), axis=1).mean()))
     return summary, {"values": values}
 
 
 def _pair_values(model, trajectory, finals, x, y, cfg):
     """``values[t, n]`` = :math:`\\langle -\\nabla f(x_t), x_n^{final} - x_t\\rangle` for the
-    points ``trajectory`` (T + 1, P) and the final solutions ``finals`` (M, P), float64."""
-    import torch
-
+    points ``trajectory`` (T + 1, P) and the final solutions ``finals`` (M, P), float64
+    (:func:`sgdlab.nn.probe.inner_products_towards`: ``vmap`` on CUDA, the loop on a CPU)."""
     from . import probe
 
-    grads = torch.stack([probe.full_batch_grad(model, point, x, y, batch_size=cfg.probe_batch)
-                         for point in trajectory]).double()
-    # <-g, x_n - p> = (g . p) - (g . x_n)
-    return ((grads * trajectory.double()).sum(1, keepdim=True)
-            - grads @ finals.double().T).cpu().numpy()
+    return probe.inner_products_towards(model, trajectory, finals, x, y,
+                                        **_probe_options(cfg)).numpy()
 
 
 def _pairs_summary(values, finals):
@@ -640,10 +819,6 @@ def _pairs_summary(values, finals):
                 min_final_distance=float(upper.min()), mean_final_distance=float(upper.mean()))
 
 
-def _starts(cfg):
-    return np.unique(np.linspace(0, cfg.epochs, cfg.starts).round().astype(int))
-
-
 _ROWS = ("train_loss", "val_loss", "val_accuracy", "distance_init", "share_positive",
          "min_inner", "start_train_loss")
 
@@ -652,15 +827,18 @@ def _spectrum(cfg, work):
     """Section 5.4, Figure 6: minima reached by shrinking lr at different epochs."""
     from . import nets
 
-    dataset, model, x, y = _setup(cfg)
+    dataset, model, x, y = _setup(cfg, work)
     (base,) = work.phase(["base"], lambda _: _run_arrays(work.trained(_trial_config(cfg, 0),
-                                                                      "base"), weights=True),
-                         cached=False)
-    weights = _weights(base["weights"], x.device)
-    starts = _starts(cfg)
+                                                                      "base")), cached=False)
+    weights = _weights(work.weights(base["run"]), x.device)
+    starts = restart_epochs(cfg)
     val = (dataset.x_val.to(x.device), dataset.y_val.to(x.device))
-    rows = work.phase([f"from{s}" for s in starts],
-                      lambda i: _restart(cfg, work, model, weights, int(starts[i]), (x, y), val))
+
+    def restart(i):  # the unit's row, and the key of its continuation run
+        row = _restart(cfg, work, model, weights, int(starts[i]), (x, y), val, base)
+        return dict(row, run=np.array(work.runs[f"from{starts[i]}"]))
+
+    rows = work.phase([f"from{s}" for s in starts], restart)
     arrays = {name: np.array([r[name] for r in rows], dtype=np.float64) for name in _ROWS}
     arrays["starts"] = starts
     summary = {
@@ -673,9 +851,17 @@ def _spectrum(cfg, work):
     return summary, arrays
 
 
-def _restart(cfg, work, model, weights, s, train_data, val):
+def _restart(cfg, work, model, weights, s, train_data, val, base):
     """One unit of ``spectrum``: continue from epoch ``s`` at the small lr; the minimum's
-    losses, distance and the probe of the whole path towards it."""
+    losses, distance and the probe of the whole path towards it.
+
+    The reported losses and accuracy follow ``cfg.bn_eval``: with ``"batch"`` they are the
+    probes' f (batch statistics in chunks of ``probe_batch``) at the minimum and at epoch
+    ``s``; with ``"running"`` they are the training runs' own evaluations with their running
+    averages: the continuation's last epoch (at the minimum) and the base run's epoch
+    ``s - 1`` (ending at epoch ``s``'s point). At ``s = 0`` the base run has no averages yet,
+    so the loss there is the probes' f. The probes of the path use batch statistics always.
+    """
     import torch
 
     from . import probe
@@ -689,12 +875,21 @@ def _restart(cfg, work, model, weights, s, train_data, val):
     inner = _inner_blocks(work, f"from{s}", model, torch.cat([weights[:s + 1], path[1:-1]]),
                           minimum, *train_data, cfg)
     options = dict(batch_size=cfg.probe_batch)
-    return {"train_loss": probe.loss_at(model, minimum, *train_data, **options),
-            "val_loss": probe.loss_at(model, minimum, *val, **options),
-            "val_accuracy": _accuracy(model, minimum, *val, batch_size=cfg.probe_batch),
-            "distance_init": float((minimum - weights[0]).norm()),
-            "share_positive": float(np.mean(inner > 0)), "min_inner": float(inner.min()),
-            "start_train_loss": probe.loss_at(model, weights[s], *train_data, **options)}
+    if cfg.bn_eval == "running":
+        reported = {"train_loss": float(cont.train_loss[-1]),
+                    "val_loss": float(cont.val_loss[-1]),
+                    "val_accuracy": float(cont.val_accuracy[-1]),
+                    "start_train_loss": float(base["train_loss"][s - 1]) if s > 0
+                    else probe.loss_at(model, weights[s], *train_data, **options)}
+    else:
+        reported = {"train_loss": probe.loss_at(model, minimum, *train_data, **options),
+                    "val_loss": probe.loss_at(model, minimum, *val, **options),
+                    "val_accuracy": _accuracy(model, minimum, *val, batch_size=cfg.probe_batch),
+                    "start_train_loss": probe.loss_at(model, weights[s], *train_data,
+                                                      **options)}
+    return dict(reported, distance_init=float((minimum - weights[0]).norm()),
+                share_positive=float(np.mean(inner > 0)), min_inner=float(inner.min()))
+
 
 # -- helpers -------------------------------------------------------------------------------
 def _accuracy(model, theta, x, y, batch_size=None):

@@ -1,8 +1,9 @@
 """Files of :mod:`sgdlab.nn`, each written atomically: JSON, ``.npz`` / ``.npy``, checkpoints.
 
 Every file goes through :func:`write_atomic`: the bytes are written to a temporary file in the
-target's folder, then moved over the target with :func:`os.replace`, so a run killed at any
-moment leaves either the old file or the new one, never half of one. The training runs
+target's folder and flushed to the disk (``fsync``), then moved over the target with
+:func:`os.replace`, and the folder is flushed too, so a run killed at any moment, or a machine
+that loses power, leaves either the old file or the new one, never half of one. The training runs
 (:mod:`sgdlab.nn.train`), the experiments (:mod:`sgdlab.nn.experiments`) and the fake CIFAR
 files (:func:`sgdlab.nn.data.write_fake_cifar`) all write through it.
 
@@ -25,6 +26,10 @@ __all__ = ["write_atomic", "write_json", "write_npz", "write_npy", "save_checkpo
 def write_atomic(path, write):
     """Write ``path`` through a temporary file in the same folder, then ``os.replace``.
 
+    The temporary file is ``fsync``-ed before the rename (so the new name never points at
+    bytes still in the page cache) and the folder after it (so the rename itself survives a
+    crash).
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -37,11 +42,26 @@ def write_atomic(path, write):
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    _fsync_folder(path.parent)
+
+
+def _fsync_folder(folder):
+    """Flush a folder's entries (a rename in it) to the disk; a no-op where folders cannot be
+    opened (Windows)."""
+    if os.name == "nt":
+        return
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def write_json(path, obj):

@@ -23,10 +23,15 @@ CPU it is counted: the parameters, their gradients, the data, and the bytes of t
 autograd saves for the backward pass (a lower estimate of the process's memory). A gradient
 over all ``n`` images in one pass (``probe_batch`` None) is measured on a slice of the data
 and scaled to ``n`` images (its saved tensors grow linearly with the images); with
-``probe_batch`` it is measured at that chunk. The estimate is for one point: a probe that
-maps ``w`` points at once (``vmap``, on CUDA) multiplies the gradient's part by ``w``, which
-the budget ``memory_gb`` bounds; the plan does not add that factor, so on CUDA add up to
-``memory_gb`` to its peak.
+``probe_batch`` it is measured at that chunk. Where the probes map ``w`` points at once
+(``vmap``, on CUDA: :func:`sgdlab.nn.probe.prefers_vmap`) the gradient's part is multiplied
+by ``w`` = :func:`sgdlab.nn.probe.vmap_width` of the widest probe unit and ``memory_gb``
+(whose default, a share of the free memory, is read on this device now):
+
+.. math::
+
+    \\text{peak} = \\max(\\text{train}, \\; w \\cdot \\text{grad}) + \\text{data} .
+
 Importing this module does not import torch.
 """
 
@@ -37,7 +42,7 @@ import time
 from dataclasses import dataclass, field
 
 from .. import _validate as validate
-from .config import config_for
+from .config import config_for, restart_epochs
 
 __all__ = ["Timings", "Phase", "Plan", "measure", "estimate", "report", "SAMPLE_IMAGES"]
 
@@ -68,6 +73,8 @@ class Timings:
         Images of the timed gradient.
     measured_memory : bool
         True: peak memory measured by CUDA's allocator; False: counted (see the module).
+    vmap_width : int
+        Points whose gradients the probes map at once (1: the loop, on a CPU).
     """
 
     step_seconds: float
@@ -81,6 +88,7 @@ class Timings:
     val_images: int
     sample_images: int
     measured_memory: bool
+    vmap_width: int = 1
 
 
 @dataclass
@@ -222,11 +230,28 @@ def measure(cfg):
                              0 if device.type == "cuda" else 2 * parameters * 4)
     if cfg.probe_batch is None:
         grad_bytes = int(grad_bytes * n / sample)
+    width = 1
+    if probe.prefers_vmap(device):
+        width = probe.vmap_width(model, theta, x, points=_probe_points(cfg),
+                                 batch_size=cfg.probe_batch, memory_gb=cfg.memory_gb)
     return Timings(step_seconds=step_seconds, forward_seconds_per_image=forward / sample,
                    grad_seconds_per_image=grad_seconds / sample, train_bytes=train_bytes,
                    grad_bytes=grad_bytes, data_bytes=data_bytes, parameters=parameters,
                    train_images=n, val_images=dataset.x_val.shape[0], sample_images=sample,
-                   measured_memory=device.type == "cuda")
+                   measured_memory=device.type == "cuda", vmap_width=width)
+
+
+def _probe_points(cfg):
+    """Points of the experiment's widest probe unit (what ``vmap`` may map at once)."""
+    from .experiments import PROBE_BLOCK
+
+    if cfg.experiment == "neighbourhood":
+        return cfg.k
+    if cfg.experiment == "allpairs":
+        return cfg.epochs + 1
+    if cfg.experiment == "spectrum":
+        return min(PROBE_BLOCK, int(restart_epochs(cfg).max()) + cfg.continue_epochs)
+    return min(PROBE_BLOCK, cfg.epochs)
 
 
 def _plain_grad(model, x, y):
@@ -300,8 +325,7 @@ def _disk_bytes(cfg, parameters):
     if cfg.experiment == "allpairs":
         shared = (cfg.shared_epochs + 1) * row + checkpoint if cfg.shared_epochs else 0
         return shared + cfg.members * (e + 1) * row
-    starts = len(set(round(cfg.epochs * i / max(cfg.starts - 1, 1))
-                     for i in range(cfg.starts)))
+    starts = len(restart_epochs(cfg))
     return (e + 1) * row + checkpoint + starts * ((cfg.continue_epochs + 1) * row + checkpoint)
 
 
@@ -337,7 +361,7 @@ def estimate(experiment, *, scale="book", ranks=None, timings=None, **overrides)
     return Plan(experiment=experiment, scale=scale, device=cfg.device, ranks=ranks,
                 phases=phases, wall_seconds=sum(p.wall_seconds for p in phases),
                 work_seconds=sum(p.work_seconds for p in phases),
-                peak_bytes=max(t.train_bytes, t.grad_bytes) + t.data_bytes,
+                peak_bytes=max(t.train_bytes, t.vmap_width * t.grad_bytes) + t.data_bytes,
                 disk_bytes=_disk_bytes(cfg, t.parameters), timings=t)
 
 
@@ -361,6 +385,8 @@ def _size(count):
 def _lines(plan):
     t = plan.timings
     memory = "measured" if t.measured_memory else "counted: saved tensors + state + data"
+    if t.vmap_width > 1:
+        memory += f"; probes map {t.vmap_width} points at once"
     lines = [
         f"{plan.experiment} (scale {plan.scale}, device {plan.device}, {plan.ranks} rank(s); "
         f"{t.parameters:,} parameters, {t.train_images:,} training images)",

@@ -82,6 +82,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import numbers
 import os
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -99,8 +100,8 @@ __all__ = [
     "loss_at", "full_batch_grad",
     "trajectory_inner_products", "sample_ball", "neighbourhood_points", "neighbourhood_probe",
     "NeighbourhoodResult", "per_sample_grad_norms",
-    "per_sample_grad_norms_loop", "minibatch_grad_norms", "all_pairs_inner_products",
-    "AllPairsResult", "one_point_convex_share", "ChunkingError", "chunking_error",
+    "per_sample_grad_norms_loop", "minibatch_grad_norms", "inner_products_towards",
+    "all_pairs_inner_products", "AllPairsResult", "one_point_convex_share", "ChunkingError", "chunking_error",
     "prefers_vmap", "default_memory_gb", "point_memory_bytes", "vmap_width",
     "CPU_MEMORY_GB", "CUDA_MEMORY_FRACTION", "ACTIVATION_COPIES", "PARAMETER_COPIES",
     "batchnorm_bias",
@@ -978,7 +979,8 @@ class AllPairsResult:
     Attributes
     ----------
     values : torch.Tensor
-        Shape ``(M, T + 1, M)``, float64, CPU: ``values[m, t, n]`` =
+        Shape ``(M, T + 1, M)`` (``(len(members), T + 1, M)`` for a part), float64, CPU:
+        ``values[m, t, n]`` =
         :math:`\\langle -\\nabla f(x_{m,t}), x_n^{final} - x_{m,t} \\rangle` with
         :math:`x_n^{final}` = ``trajectories[n, -1]``. Every row and every ``n`` is kept.
     count_not_positive, total, share_not_positive :
@@ -1009,8 +1011,77 @@ class AllPairsResult:
         return {k: v for k, v in asdict(self).items() if k != "values"}
 
 
-def all_pairs_inner_products(model, trajectories, x, y, *, chunk=None, batch_size=None,
-                             memory_gb=None, vectorize=None):
+def inner_products_towards(model, points, targets, x, y, *, chunk=None, batch_size=None,
+                           memory_gb=None, vectorize=None):
+    """Inner products of the negative full-batch gradient at each point with the direction
+    to each target (Section 5.3's quantity for one trajectory):
+
+    .. math::
+
+        v_{r,n} = \\langle -\\nabla f(p_r),\\; q_n - p_r \\rangle
+                = \\nabla f(p_r) \\cdot p_r - \\nabla f(p_r) \\cdot q_n .
+
+    Gradients are computed ``chunk`` points at a time (``vmap`` or the loop, as in
+    :func:`trajectory_inner_products`) and contracted in float64 one point at a time, so that
+    on the loop path a row does not depend on ``chunk``; the memory is ``O(chunk * P + N * P)``
+    besides the ``vmap``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    points : torch.Tensor
+        Shape ``(R, P)``, ``R >= 1``: the points :math:`p_r` (for example one trajectory).
+    targets : torch.Tensor
+        Shape ``(N, P)``, ``N >= 1``: the targets :math:`q_n` (for example every final
+        solution).
+    x, y, chunk, batch_size, memory_gb, vectorize
+        As in :func:`trajectory_inner_products`.
+
+    Returns
+    -------
+    torch.Tensor
+        Shape ``(R, N)``, float64, on the CPU.
+    """
+    length = checks.model("model", model)
+    points = checks.stack("points", points, length, 2, "(R, P)")
+    targets = checks.stack("targets", targets, length, 2, "(N, P)")
+    for name, value in (("points", points), ("targets", targets)):
+        if value.shape[0] < 1:
+            validate.fail(name, "at least 1 row", shown=f"shape {tuple(value.shape)}")
+    x, y = checks.data(x, y, points)
+    batch_size = _check_batch_size(batch_size)
+    vectorize = _check_vectorize(vectorize, points.device)
+    chunk = _width(chunk, model, points[0], x, points.shape[0], batch_size, memory_gb)
+    targets = targets.to(points.device, torch.float64)
+    mapped = _mapper(_full_grad(nets.functional_loss(model, points), x, y, batch_size),
+                     vectorize)
+    rows = []
+    with _eval_mode(model, points.device):
+        for i in range(0, points.shape[0], chunk):
+            pts = points[i:i + chunk]
+            grads = mapped(pts).detach().double()
+            rows.extend((g * p.double()).sum() - targets @ g for g, p in zip(grads, pts))
+    return torch.stack(rows).cpu()
+
+
+def _check_members(members, count):
+    """``members`` as a list of distinct indices ``0 .. count - 1`` (None: all)."""
+    if members is None:
+        return list(range(count))
+    items = members.tolist() if isinstance(members, (np.ndarray, torch.Tensor)) else members
+    if (not isinstance(items, (list, tuple, range))
+            or not all(isinstance(m, numbers.Integral) and not isinstance(m, bool)
+                       for m in items)):
+        validate.fail("members", "a sequence of integers", members, TypeError)
+    items = [int(m) for m in items]
+    if not items or len(set(items)) < len(items) or not all(0 <= m < count for m in items):
+        validate.fail("members", f"distinct indices of the {count} trajectories "
+                      f"(0 .. {count - 1}), at least one", members)
+    return items
+
+
+def all_pairs_inner_products(model, trajectories, x, y, *, members=None, chunk=None,
+                             batch_size=None, memory_gb=None, vectorize=None):
     """Section 5.3: is the loss surface a "slope" towards *every* final solution?
 
     For ``M`` trajectories of ``T + 1`` points each (for example epochs 10 .. 150 of runs that
@@ -1019,7 +1090,9 @@ def all_pairs_inner_products(model, trajectories, x, y, *, chunk=None, batch_siz
 
     .. math::
 
-        \\langle -\\nabla f(x_{m,t}),\\; x_n^{final} - x_{m,t} \\rangle .
+        \\langle -\\nabla f(x_{m,t}),\\; x_n^{final} - x_{m,t} \\rangle
+
+    (:func:`inner_products_towards`, trajectory by trajectory).
 
     The last row of each trajectory is its final solution. It is kept in ``values`` but left
     out of the counts, where its value against its own final solution is exactly 0; the counts
@@ -1035,6 +1108,11 @@ def all_pairs_inner_products(model, trajectories, x, y, *, chunk=None, batch_siz
         Shape ``(M, T + 1, P)`` with ``M >= 2`` and ``T >= 1``.
     x, y : torch.Tensor
         The training data.
+    members : sequence of int or None
+        The trajectories to probe (distinct indices in ``0 .. M - 1``), against every final
+        solution; None: all. Their rows are those of the whole probe (bitwise on the loop
+        path; on the ``vmap`` path when ``chunk`` is a multiple of ``T + 1``), so the
+        trajectories can be probed in parts, on several processes.
     chunk : int or None
         Points differentiated together under ``vmap``; None: :func:`vmap_width` of
         ``memory_gb``.
@@ -1047,50 +1125,45 @@ def all_pairs_inner_products(model, trajectories, x, y, *, chunk=None, batch_siz
     vectorize : bool or None
         ``vmap`` over points (True) or a Python loop (False), same numbers; None:
         :func:`prefers_vmap` for the device. Gradients are contracted with the final
-        solutions chunk by chunk (float64), so besides the ``vmap`` the memory is
+        solutions point by point (float64), so besides the ``vmap`` the memory is
         ``O(chunk * P + M * P)``.
 
     Returns
     -------
     AllPairsResult
+        Over the probed members only: ``values`` of shape ``(len(members), T + 1, M)`` and
+        the counts of their rows (``min_final_distance`` is over all final solutions).
     """
     length = checks.model("model", model)
     trajectories = checks.stack("trajectories", trajectories, length, 3, "(M, T + 1, P)")
-    members, rows = trajectories.shape[:2]
-    if members < 2 or rows < 2:
+    count, rows = trajectories.shape[:2]
+    if count < 2 or rows < 2:
         validate.fail("trajectories", "of shape (M, T + 1, P) with M >= 2 trajectories and "
                       "T + 1 >= 2 points each", shown=f"shape {tuple(trajectories.shape)}")
-    x, y = checks.data(x, y, trajectories)
-    batch_size = _check_batch_size(batch_size)
-    vectorize = _check_vectorize(vectorize, trajectories.device)
-    finals = trajectories[:, -1].double()
-    points = trajectories.reshape(members * rows, length)
-    chunk = _width(chunk, model, points[0], x, points.shape[0], batch_size, memory_gb)
-    mapped = _mapper(_full_grad(nets.functional_loss(model, trajectories), x, y, batch_size),
-                     vectorize)
-    parts = []
-    with _eval_mode(model, trajectories.device):
-        for i in range(0, points.shape[0], chunk):
-            pts = points[i:i + chunk]
-            grads = mapped(pts).detach().double()
-            # <-g, x_n - p> = (g . p) - (g . x_n)
-            parts.append((grads * pts.double()).sum(1, keepdim=True) - grads @ finals.T)
-    values = torch.cat(parts).reshape(members, rows, members).cpu()
+    index = _check_members(members, count)
+    finals = trajectories[:, -1]
+    points = trajectories[index].reshape(len(index) * rows, length)
+    values = inner_products_towards(model, points, finals, x, y, chunk=chunk,
+                                    batch_size=batch_size, memory_gb=memory_gb,
+                                    vectorize=vectorize).reshape(len(index), rows, count)
     counted = values[:, :-1, :]
-    others = ~torch.eye(members, dtype=torch.bool)[:, None, :].expand_as(counted)
+    others = torch.ones(counted.shape, dtype=torch.bool)
+    for k, m in enumerate(index):
+        others[k, :, m] = False
     not_positive = counted <= 0
-    count = int(not_positive[others].sum())
+    found = int(not_positive[others].sum())
     total = int(others.sum())
-    count_self = int(not_positive.sum())
+    found_self = int(not_positive.sum())
     total_self = counted.numel()
+    finals = finals.double()
     distances = torch.cdist(finals[None], finals[None],
                             compute_mode="donot_use_mm_for_euclid_dist")[0].cpu()
     distances.fill_diagonal_(math.inf)
     return AllPairsResult(
-        values=values, count_not_positive=count, total=total,
-        share_not_positive=count / total,
-        count_not_positive_with_self=count_self, total_with_self=total_self,
-        share_not_positive_with_self=count_self / total_self,
+        values=values, count_not_positive=found, total=total,
+        share_not_positive=found / total,
+        count_not_positive_with_self=found_self, total_with_self=total_self,
+        share_not_positive_with_self=found_self / total_self,
         min_value=float(counted[others].min()),
         min_final_distance=float(distances.min()))
 

@@ -28,9 +28,8 @@ from __future__ import annotations
 
 import functools
 
-import numpy as np
-
 from .. import _validate as validate
+from .config import restart_epochs
 from .names import ARCHS, DATASETS, EXPERIMENTS
 
 __all__ = ["SECTIONS", "FULL_RESNET34_WIDTHS", "DATASET_SHAPES", "choices", "network_size"]
@@ -94,7 +93,7 @@ def _network(cfg):
 
 
 def _restarts(cfg):
-    starts = np.unique(np.linspace(0, cfg.epochs, cfg.starts).round().astype(int))
+    starts = restart_epochs(cfg)
     return (f"{len(starts)} restart epochs, evenly spaced: {', '.join(map(str, starts))}; "
             f"each continued {cfg.continue_epochs} epochs at lr {cfg.small_lr:g}")
 

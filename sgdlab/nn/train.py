@@ -78,12 +78,13 @@ from torch.func import grad, vmap
 from .. import _validate as validate
 from . import checks, data, grouped, io, names, nets
 from .names import DEVICES, ENSEMBLE_METHODS, SCHEDULES
+from .runs import ConfigMismatchError, describe_differences, differences
 from .seeds import Purpose, derive
 
 __all__ = ["SCHEDULES", "DEVICES", "METRICS", "TrainConfig", "TrainResult", "lr_at", "train",
            "load_result", "keep_running_stats", "sgd_optimizer", "sgd_epoch", "epoch_batches",
            "ensemble_batches", "ENSEMBLE_METHODS", "sgd_epoch_ensemble", "sgd_epoch_sequential",
-           "train_ensemble"]
+           "train_ensemble", "load_ensemble"]
 
 METRICS = ("train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "grad_norm_mean",
            "grad_norm_min", "grad_norm_max", "step_length_mean", "step_length_max", "seconds")
@@ -391,10 +392,19 @@ def load_result(out_dir):
 
 # --------------------------------------------------------------------------- one run
 
-def _setup(config):
+def _setup(config, dataset=None):
+    """(data set, device) of ``config``: ``dataset`` when given (loaded once by the caller),
+    else :func:`sgdlab.nn.data.load` of ``config``'s data."""
     device = _device(config)
-    dataset = data.load(config.dataset, config.data_dir, limit=config.limit,
-                        val_split=config.val_split)
+    if dataset is None:
+        dataset = data.load(config.dataset, config.data_dir, limit=config.limit,
+                            val_split=config.val_split)
+    elif not isinstance(dataset, data.Dataset):
+        validate.fail("dataset", "a sgdlab.nn.data.Dataset", error=TypeError,
+                      shown=type(dataset).__name__)
+    elif (dataset.name, dataset.val_split) != (config.dataset, config.val_split):
+        validate.fail("dataset", f"the {config.dataset} data ({config.val_split} split) of "
+                      "config", shown=f"{dataset.name} ({dataset.val_split} split)")
     _check_batch_size(config.batch_size, dataset.x_train.shape[0])
     return dataset, device
 
@@ -502,13 +512,26 @@ def _finished(out, meta, resume):
     config_path = out / "config.json"
     if not config_path.is_file():
         return False
-    saved = json.loads(config_path.read_text())
-    if saved != meta:
-        raise ValueError(
-            f"out_dir {str(out)!r} holds a run with another config or start:\n  saved: "
-            f"{json.dumps(saved, sort_keys=True)}\n  asked: {json.dumps(meta, sort_keys=True)}"
-            "\nchoose another out_dir or delete that folder")
+    _same_run(json.loads(config_path.read_text()), meta, out)
     return resume and (out / "result.json").is_file()
+
+
+def _same_run(saved, meta, out):
+    """Refuse the folder ``out`` when its run's meta ``saved`` is not ``meta`` (the folder the
+    data were read from, ``config.data_dir``, may differ: not the data's identity)."""
+    found = differences(_located(saved), _located(meta))
+    if found:
+        raise ConfigMismatchError(
+            f"out_dir {str(out)!r} holds a run with another config or start: "
+            f"{describe_differences(found)}. Choose another out_dir, or train with the saved "
+            "settings")
+
+
+def _located(meta):
+    """``meta`` without ``config.data_dir``."""
+    if not isinstance(meta, dict) or not isinstance(meta.get("config"), dict):
+        return meta
+    return dict(meta, config={k: v for k, v in meta["config"].items() if k != "data_dir"})
 
 
 def _open(run, resume, device):
@@ -519,7 +542,7 @@ def _open(run, resume, device):
     checkpoint_path, weights_path = out / "checkpoint.pt", out / "weights.npy"
     if resume and (out / "config.json").is_file() and checkpoint_path.is_file():
         state = io.load_checkpoint(checkpoint_path, device)
-        if state.get("meta") != meta:
+        if _located(state.get("meta")) != _located(meta):
             raise ValueError(f"{checkpoint_path} belongs to another run than its config.json; "
                              "delete the folder and start again")
         run.model.load_state_dict(state["model"])
@@ -658,7 +681,8 @@ def _write_result(out, meta, metrics):
     return load_result(out)
 
 
-def train(config, out_dir, *, resume=False, progress=True, start_params=None, start_epoch=0):
+def train(config, out_dir, *, resume=False, progress=True, start_params=None, start_epoch=0,
+          dataset=None):
     """Train one network with SGD, saving the weights at every epoch start.
 
     Runs ``config.epochs`` epochs of :func:`sgd_epoch` (by default plain SGD, no momentum and
@@ -698,6 +722,9 @@ def train(config, out_dir, *, resume=False, progress=True, start_params=None, st
         epoch ``start_epoch + e`` (so continuing from ``weights[k]`` of a run with the same
         seed, ``start_epoch=k`` and a constant schedule repeats that run). The schedule
         :func:`lr_at` counts from the start of this run.
+    dataset : sgdlab.nn.data.Dataset, optional
+        The data of ``config``, already loaded (:func:`sgdlab.nn.data.load` with its
+        ``dataset``, ``data_dir``, ``limit`` and ``val_split``); default: load them.
 
     Returns
     -------
@@ -706,8 +733,10 @@ def train(config, out_dir, *, resume=False, progress=True, start_params=None, st
     Raises
     ------
     ValueError
-        Bad arguments, ``out_dir`` holds a run of another config (or start), or CUDA requested
-        but unavailable.
+        Bad arguments, or CUDA requested but unavailable.
+    sgdlab.nn.runs.ConfigMismatchError
+        ``out_dir`` holds a run of another config or start (the message names the differing
+        keys; ``config.data_dir``, where the data were read from, may differ).
 
     Notes
     -----
@@ -720,7 +749,7 @@ def train(config, out_dir, *, resume=False, progress=True, start_params=None, st
     config = _check_config(config)
     start_epoch = validate.integer("start_epoch", start_epoch, low=0)
     out = Path(validate.path("out_dir", out_dir))
-    dataset, device = _setup(config)
+    dataset, device = _setup(config, dataset)
     model, meta = _start(config, dataset, device, start_params, start_epoch)
     out.mkdir(parents=True, exist_ok=True)
     if _finished(out, meta, resume):
@@ -848,7 +877,7 @@ def _ensemble_start(config, dataset, seeds, start_params):
 
 
 def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=True, *,
-                   method="grouped"):
+                   method="grouped", out_dir=None, resume=False, dataset=None):
     """Train M networks, one per seed, together with :func:`sgd_epoch_ensemble`.
 
     Member ``m`` is the run of :func:`train` with ``config`` but ``seed = seeds[m]``: the same
@@ -858,8 +887,18 @@ def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=Tru
     a rounding that flips a ReLU can make trajectories separate (see :mod:`sgdlab.nn.train`).
     Section 5.3 of the paper: after 10 shared epochs, 50 trajectories with different seeds.
 
-    Nothing is written to disk and there are no per-epoch metrics; use :func:`train` for one
-    run.
+    There are no per-epoch metrics; use :func:`train` for one run. With ``out_dir`` the
+    weights are kept in files, written in time linear in the epochs:
+
+    * ``config.json``: the config, the seeds, ``start_epoch``, a hash of ``start_params``,
+      the method, M and P;
+    * ``weights.npy``: float32 (E + 1, M, P), row ``t`` the weights at the start of epoch
+      ``t``; allocated once, and after every epoch its one new row is written and flushed,
+      then ``progress.json`` (``{"epochs": t}``, atomically): the rows that are final;
+    * ``result.json`` at the end (the meta and ``"epochs"``), atomically.
+
+    An interrupted ensemble continues from its last finished epoch (``resume=True``), with
+    bitwise the weights of an uninterrupted one on the CPU.
 
     Parameters
     ----------
@@ -874,11 +913,26 @@ def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=Tru
     progress : bool, default True
     method : {"grouped", "vmap"}, default "grouped"
         See :func:`sgd_epoch_ensemble`.
+    out_dir : str or os.PathLike, optional
+        Folder of the files above (created if missing); default: none, the weights stay in
+        memory.
+    resume : bool, default False
+        With ``out_dir``: continue from ``progress.json`` (a finished ensemble is returned as
+        it is); with False it starts from scratch (overwriting one of the same settings).
+    dataset : sgdlab.nn.data.Dataset, optional
+        The data of ``config``, already loaded (as in :func:`train`).
 
     Returns
     -------
     numpy.ndarray
-        Shape (E + 1, M, P), float32: the weights of every member at every epoch start.
+        Shape (E + 1, M, P), float32: the weights of every member at every epoch start (with
+        ``out_dir``, a read-only memory map of ``weights.npy``, as :func:`load_ensemble`).
+
+    Raises
+    ------
+    sgdlab.nn.runs.ConfigMismatchError
+        ``out_dir`` holds an ensemble of other settings (the message names the differing
+        keys).
     """
     config = _check_config(config)
     for name, plain in (("momentum", 0.0), ("weight_decay", 0.0), ("augment", False)):
@@ -890,22 +944,96 @@ def train_ensemble(config, seeds, start_params=None, start_epoch=0, progress=Tru
         validate.fail("seeds", "at least one seed", shown="none")
     start_epoch = validate.integer("start_epoch", start_epoch, low=0)
     _check_method(method)
-    dataset, device = _setup(config)
+    resume = validate.flag("resume", resume)
+    out_dir = None if out_dir is None else Path(validate.path("out_dir", out_dir))
+    dataset, device = _setup(config, dataset)
     members = len(seeds)
     model, vectors = _ensemble_start(config, dataset, seeds, start_params)
     model.to(device)
-    out = np.empty((config.epochs + 1, members, vectors.shape[1]), dtype=np.float32)
-    out[0] = vectors
-    params = _flat_to_stacked(model, torch.as_tensor(vectors, device=device))
+    shape = (config.epochs + 1, members, vectors.shape[1])
+    if out_dir is None:
+        out, first = np.empty(shape, dtype=np.float32), 0
+        out[0] = vectors
+    else:
+        meta = _ensemble_meta(config, seeds, start_epoch, start_params, method, shape)
+        out, first = _ensemble_open(out_dir, meta, vectors, resume)
+        if first == config.epochs:
+            return load_ensemble(out_dir)
+    params = _flat_to_stacked(model, torch.as_tensor(np.array(out[first]), device=device))
     x, y = dataset.x_train.to(device), dataset.y_train.to(device)
-    epochs = range(config.epochs)
+    epochs = range(first, config.epochs)
     if progress:
         from tqdm.auto import tqdm
-        epochs = tqdm(epochs, desc=f"{config.arch} {config.dataset} ensemble of {members}")
+        epochs = tqdm(epochs, initial=first, total=config.epochs,
+                      desc=f"{config.arch} {config.dataset} ensemble of {members}")
     for epoch in epochs:
         batches = ensemble_batches(x.shape[0], config.batch_size, members, seeds,
                                    start_epoch + epoch).to(device)
         params = sgd_epoch_ensemble(model, params, x, y, batches, lr_at(config, epoch),
                                     method=method)
         out[epoch + 1] = _stacked_to_flat(params).cpu().numpy()
-    return out
+        if out_dir is not None:
+            out.flush()
+            io.write_json(out_dir / "progress.json", {"epochs": epoch + 1})
+    if out_dir is None:
+        return out
+    del out  # flushes and closes the memory map
+    io.write_json(out_dir / "result.json", dict(meta, epochs=config.epochs))
+    return load_ensemble(out_dir)
+
+
+def _ensemble_meta(config, seeds, start_epoch, start_params, method, shape):
+    start = (None if start_params is None else np.ascontiguousarray(
+        start_params.detach().cpu().numpy() if isinstance(start_params, torch.Tensor)
+        else np.asarray(start_params), dtype=np.float32))
+    return {"format": _FORMAT, "kind": "ensemble", "config": config.to_dict(),
+            "seeds": list(seeds), "start_epoch": int(start_epoch),
+            "start_params_sha256": None if start is None
+            else hashlib.sha256(start.tobytes()).hexdigest(),
+            "method": method, "members": int(shape[1]), "parameters": int(shape[2])}
+
+
+def _ensemble_open(out, meta, vectors, resume):
+    """(weights memory map, first epoch to train) of an ensemble in the folder ``out``:
+    continued from ``progress.json`` with ``resume``, else started afresh."""
+    out.mkdir(parents=True, exist_ok=True)
+    shape = (meta["config"]["epochs"] + 1, meta["members"], meta["parameters"])
+    config_path, weights_path = out / "config.json", out / "weights.npy"
+    if config_path.is_file():
+        _same_run(json.loads(config_path.read_text()), meta, out)
+    if resume and config_path.is_file() and weights_path.is_file():
+        progress_path = out / "progress.json"
+        done = json.loads(progress_path.read_text())["epochs"] if progress_path.is_file() else 0
+        weights = open_memmap(weights_path, mode="r+")
+        if weights.shape != shape or weights.dtype != np.float32 or not 0 <= done < shape[0]:
+            raise ValueError(f"{weights_path} has shape {weights.shape} ({weights.dtype}) and "
+                             f"{done} finished epochs, expected {shape} float32; delete the "
+                             "folder and start again")
+        if done == 0:
+            weights[0] = vectors
+        return weights, done
+    for name in ("result.json", "progress.json"):
+        (out / name).unlink(missing_ok=True)
+    io.write_json(config_path, meta)
+    weights = open_memmap(weights_path, mode="w+", dtype=np.float32, shape=shape)
+    weights[0] = vectors
+    weights.flush()
+    return weights, 0
+
+
+def load_ensemble(out_dir):
+    """The weights of a finished :func:`train_ensemble` in ``out_dir``: a read-only memory
+    map of ``weights.npy``, (E + 1, M, P) float32.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``out_dir`` holds no finished ensemble (no ``result.json`` or ``weights.npy``).
+    """
+    out = Path(validate.path("out_dir", out_dir))
+    missing = [name for name in ("result.json", "weights.npy") if not (out / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{out} holds no finished ensemble (missing "
+                                f"{', '.join(missing)}; train_ensemble(..., out_dir=...) "
+                                "writes them)")
+    return np.load(out / "weights.npy", mmap_mode="r")
