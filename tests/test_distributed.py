@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from sgdlab.nn import distributed, experiments, plan
-from sgdlab.nn.seeds import Purpose, derive
 
 REPO = Path(__file__).resolve().parents[1]
 TORCHRUN = Path(sys.executable).with_name("torchrun")
