@@ -27,9 +27,10 @@ from .. import _validate as validate
 from . import tables, verdicts
 
 __all__ = ["SCALE_ENV", "RESULTS_ENV", "ARCH_NAMES", "DATASET_NAMES", "PAPER_DATASETS",
-           "scale_from_env", "results_root", "paper_folder", "paper_command", "saved_result",
+           "PAPER_ARCHS", "scale_from_env", "results_root", "paper_folder", "paper_command", "saved_result",
            "run_label", "Shown", "Section5Runs", "show_results", "lr_drops", "PAPER", "CONFIDENCE",
-           "VARIANCE", "NEAR", "commands", "describe", "paper_differences", "sources_table",
+           "VARIANCE", "NEAR", "commands", "describe", "paper_differences", "settings_text",
+           "sources_table",
            "shown_note", "choices_table", "ledger_row", "ledger_table"]
 
 
@@ -378,6 +379,13 @@ _PAPER_FIELDS = {"trajectory": ("epochs", "trials", "lr", "schedule"),
 :func:`paper_differences`)."""
 
 
+PAPER_ARCHS = {"trajectory": ("resnet34", "densenet100"),
+               "neighbourhood": ("resnet34", "densenet100"),
+               "allpairs": ("resnet", "densenet"), "spectrum": ("resnet", "densenet")}
+"""The networks of each experiment at the paper's settings: its ResNet-34 and DenseNet-100
+in Sections 5.1-5.2, networks of about 10K parameters (ours) in Sections 5.3-5.4."""
+
+
 def _images(config):
     limit = config.get("limit")
     return "all images" if limit is None else f"the first {tables.number(int(limit))} images"
@@ -432,6 +440,9 @@ def paper_differences(config):
     if config.get("dataset") not in PAPER_DATASETS:
         out.append(f"{DATASET_NAMES.get(config.get('dataset'), config.get('dataset'))} "
                    f"(paper: {tables.joined([DATASET_NAMES[d] for d in PAPER_DATASETS], 'or')})")
+    if config.get("arch") not in PAPER_ARCHS[experiment]:
+        out.append(f"{ARCH_NAMES.get(config.get('arch'), config.get('arch'))} (paper: "
+                   f"{tables.joined([ARCH_NAMES[a] for a in PAPER_ARCHS[experiment]], 'or')})")
     for name in _PAPER_FIELDS[experiment]:
         if name in config and config[name] != paper[name]:
             out.append(f"{name.replace('_', ' ')} {tables.cell(config[name])} "
@@ -439,6 +450,37 @@ def paper_differences(config):
     if config.get("limit") is not None:
         out.append(f"{_images(config)} (paper: all)")
     return out
+
+
+def settings_text(results):
+    """Which results are at the paper's settings, each by its own config, in a sentence:
+    ``"ResNet-14 on digits is not at the paper's settings (digits (paper: CIFAR-10 or
+    CIFAR-100), 12 epochs (paper: 300))"``.
+
+    Parameters
+    ----------
+    results : dict
+        Label -> result.
+
+    Returns
+    -------
+    str
+    """
+    groups = {}
+    for label, result in dict(results).items():
+        groups.setdefault(tuple(paper_differences(result["config"])), []).append(
+            tables.run_name(label))
+    if not groups:
+        validate.fail("results", "a non-empty dict of results", results)
+    parts = []
+    for differences, names in groups.items():
+        verb = "is" if len(names) == 1 else "are"
+        if not differences:
+            parts.append(f"{tables.joined(names)} {verb} at the paper's settings")
+        else:
+            parts.append(f"{tables.joined(names)} {verb} not at the paper's settings "
+                         f"({tables.joined(differences)})")
+    return "; ".join(parts)
 
 
 def shown_note(runs):

@@ -21,7 +21,8 @@ from .. import _validate as validate
 
 __all__ = ["Text", "number", "percent", "cell", "verdict", "count_phrase", "markdown_table",
            "glue_text", "glue_number", "glue_percent", "glue_numbers", "joined", "run_name",
-           "is_or_are", "counted", "each_run", "per_run", "grouped_runs", "glue_texts"]
+           "is_or_are", "counted", "each_run", "per_run", "grouped_runs", "glue_texts",
+           "for_runs", "counted_runs"]
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075"
@@ -262,3 +263,42 @@ def glue_texts(prefix, texts):
     for key, text in texts.items():
         glue_text(f"{prefix}-{key}", text)
     return texts
+
+
+def for_runs(flags, yes, no):
+    """A verdict per run in words: ``"grows for every run shown"``, ``"does not grow for any
+    run shown"``, ``"grows for A; does not grow for B"`` (one run: ``"grows for A"``)."""
+    flags = dict(flags)
+    if not flags:
+        validate.fail("flags", "a non-empty dict of run -> bool", flags)
+    good = [run_name(k) for k, ok in flags.items() if ok]
+    bad = [run_name(k) for k, ok in flags.items() if not ok]
+    if len(flags) == 1:
+        return f"{yes if good else no} for {(good or bad)[0]}"
+    if not bad:
+        return f"{yes} for every run shown"
+    if not good:
+        return f"{no} for any run shown"
+    return f"{yes} for {joined(good)}; {no} for {joined(bad)}"
+
+
+def counted_runs(counts, noun, what):
+    """:func:`counted` per run, runs with the same phrase together: ``"for every run shown,
+    every one of the 36 values is positive"``, or ``"for A, 35 of the 36 values are
+    positive; for B, every one of the 36 values is positive"``.
+
+    Parameters
+    ----------
+    counts : dict
+        Run label -> ``(count, total)``.
+    noun, what : str
+        As for :func:`counted`.
+    """
+    groups = {}
+    for label, (count, total) in dict(counts).items():
+        groups.setdefault(counted(count, total, noun, what), []).append(run_name(label))
+    if not groups:
+        validate.fail("counts", "a non-empty dict of run -> (count, total)", counts)
+    if len(groups) == 1 and len(counts) > 1:
+        return f"for every run shown, {next(iter(groups))}"
+    return "; ".join(f"for {joined(names)}, {phrase}" for phrase, names in groups.items())
