@@ -262,7 +262,7 @@ def _continue_text(spectrum):
     if not short:
         return ("The continuations last the paper's 150 epochs; whether they reach local "
                 "minima, a longer continuation would tell")
-    lengths = joined(f"{number(e)} epochs ({run_name(k)})" for k, e in short.items())
+    lengths = each_run(short, lambda e: f"{number(e)} epochs")
     return (f"The continuations last {lengths}, against the paper's 150: from the early "
             "starts the small step size may not have converged, and whether these points are "
             "local minima this cannot show")
@@ -304,7 +304,7 @@ def spectrum_table(spectrum, prefix):
         "distance": _trend({k: a["distance_init"] for k, a in arrays.items()}, True, "grows"),
         "convex": counted_runs({k: (int(np.sum(a["min_inner"] > 0)), a["min_inner"].size)
                                 for k, a in arrays.items()}, "paths",
-                               "one point convex towards the point they reach"),
+                               "one point convex towards the point reached"),
         "first": each_run({k: float(a["train_loss"][0]) for k, a in arrays.items()}),
         "base": each_run({k: r["summary"]["base_final_train_loss"]
                           for k, r in spectrum.items()}),

@@ -263,13 +263,14 @@ def _length_text(trajectory):
     parts = []
     if paper:
         parts.append(f"{joined(paper)} {'is' if len(paper) == 1 else 'are'} at the paper's "
-                     f"settings: {'its' if len(paper) == 1 else 'their'} final solution ends the "
-                     "paper's 300 epochs")
+                     f"settings: {'its' if len(paper) == 1 else 'their'} final solution ends "
+                     "the paper's 300 epochs")
     if short:
-        lengths = joined(f"{number(e)} epochs ({run_name(k)})" for k, e in short.items())
-        parts.append(f"the {'run' if len(short) == 1 else 'runs'} not at the paper's settings "
-                     f"{'is' if len(short) == 1 else 'are'} {lengths} long, against the "
-                     f"paper's 300: the final solution is the end of a short run, not "
+        one = len(short) == 1
+        who = (f"the run {run_name(next(iter(short)))} lasts" if one
+               else "the runs not at the paper's settings last")
+        parts.append(f"{who} {each_run(short, lambda e: f'{number(e)} epochs')}, against "
+                     "the paper's 300: the final solution is the end of a short run, not "
                      "necessarily a minimum")
     text = "; ".join(parts)
     return text[0].upper() + text[1:]
@@ -435,8 +436,7 @@ def _steps_texts(phases):
         "means": joined(f"from {number(p['mean_first'])} to "
                         f"{number(p['mean_after'])} ({run_name(k)})"
                         for k, p in phases.items()),
-        "after": joined(f"{number(p['epochs_after'])} ({run_name(k)})"
-                        for k, p in phases.items()),
+        "after": each_run({k: p["epochs_after"] for k, p in phases.items()}),
         "short": _after_text(phases)}
 
 
@@ -496,6 +496,7 @@ def _paper_run(result):
 NEVER_DROPS = "the run never drops the step size"
 NO_CONTROL = "no control recorded (a single trial, or a folder written before it)"
 FEW_POINTS = "too few points per ball for the bound to reach the threshold"
+SHORT_AFTER = "too few epochs after the drop to show the trend (the paper: 150)"
 
 
 def _threshold(ok, result, *, defined=True):
@@ -527,8 +528,9 @@ def _trajectory_rows(label, result):
                    _threshold(p["step"] <= PAPER["rho"], result)),
         ledger_row("5.2: the gradient norm grows after the step size drops", label,
                    f"mean {number(p['mean_first'])} -> {number(p['mean_after'])}",
-                   verdicts.judge(p["mean_after"] > p["mean_first"],
-                                  cant_tell="" if dropped else NEVER_DROPS)),
+                   verdicts.judge(p["mean_after"] > p["mean_first"], cant_tell=(
+                       NEVER_DROPS if not dropped else
+                       SHORT_AFTER if p["epochs_after"] < PAPER_AFTER else ""))),
         ledger_row("the ball of radius 0.5 holds the longest SGD step", label,
                    f"longest {number(p['step'])}", p["step"] <= PAPER["rho"], source="ours"),
         ledger_row("5.1's control: closer in angle to the own final solution than to "

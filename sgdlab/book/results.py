@@ -412,7 +412,7 @@ def describe(config):
             f"{tables.number(int(config['epochs']))} epochs, {_images(config)}")
 
 
-def paper_differences(config):
+def paper_differences(config, *, network=True):
     """Where a result's own config departs from the paper's settings of its experiment.
 
     The paper's settings are the ``paper`` preset (:func:`sgdlab.nn.config.config_for`) of
@@ -423,11 +423,14 @@ def paper_differences(config):
     ----------
     config : dict
         A result's ``config``.
+    network : bool
+        Whether to name a network other than the paper's (False where the run's name says
+        it).
 
     Returns
     -------
     list of str
-        ``["8 epochs (paper: 300)", "the first 256 images (paper: all)"]``; empty at the
+        ``["epochs 8 (paper: 300)", "the first 256 images (paper: all)"]``; empty at the
         paper's settings.
     """
     from ..nn.config import config_for
@@ -440,7 +443,7 @@ def paper_differences(config):
     if config.get("dataset") not in PAPER_DATASETS:
         out.append(f"{DATASET_NAMES.get(config.get('dataset'), config.get('dataset'))} "
                    f"(paper: {tables.joined([DATASET_NAMES[d] for d in PAPER_DATASETS], 'or')})")
-    if config.get("arch") not in PAPER_ARCHS[experiment]:
+    if network and config.get("arch") not in PAPER_ARCHS[experiment]:
         out.append(f"{ARCH_NAMES.get(config.get('arch'), config.get('arch'))} (paper: "
                    f"{tables.joined([ARCH_NAMES[a] for a in PAPER_ARCHS[experiment]], 'or')})")
     for name in _PAPER_FIELDS[experiment]:
@@ -468,8 +471,11 @@ def settings_text(results):
     """
     groups = {}
     for label, result in dict(results).items():
-        groups.setdefault(tuple(paper_differences(result["config"])), []).append(
-            tables.run_name(label))
+        config = result["config"]
+        differences = paper_differences(config, network=False)
+        if config.get("arch") not in PAPER_ARCHS.get(config.get("experiment"), ()):
+            differences.insert(0, "a network of our own")
+        groups.setdefault(tuple(differences), []).append(tables.run_name(label))
     if not groups:
         validate.fail("results", "a non-empty dict of results", results)
     parts = []

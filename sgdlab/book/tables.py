@@ -232,8 +232,11 @@ def counted(count, total, noun, what):
 
 def each_run(values, fmt=number):
     """``{label: value}`` as ``"1.2 (ResNet-14 on digits) and 3.4 (DenseNet-BC-22 on
-    digits)"``."""
-    return joined(f"{fmt(v)} ({run_name(k)})" for k, v in values.items())
+    digits)"``; one value for several runs once: ``"0.5 (every run shown)"``."""
+    texts = {k: fmt(v) for k, v in values.items()}
+    if len(texts) > 1 and len(set(texts.values())) == 1:
+        return f"{next(iter(texts.values()))} (every run shown)"
+    return joined(f"{t} ({run_name(k)})" for k, t in texts.items())
 
 
 def per_run(flags, yes, no):
