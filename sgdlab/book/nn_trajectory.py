@@ -269,7 +269,9 @@ def _length_text(trajectory):
         one = len(short) == 1
         who = (f"the run {run_name(next(iter(short)))} lasts" if one
                else "the runs not at the paper's settings last")
-        parts.append(f"{who} {each_run(short, lambda e: f'{number(e)} epochs')}, against "
+        lengths = (f"{number(next(iter(short.values())))} epochs" if one
+                   else each_run(short, lambda e: f"{number(e)} epochs"))
+        parts.append(f"{who} {lengths}, against "
                      "the paper's 300: the final solution is the end of a short run, not "
                      "necessarily a minimum")
     text = "; ".join(parts)

@@ -643,11 +643,11 @@ def trajectory_controls(model, thetas, target, x, y, *, other=None, chunk=None,
     another point.
 
     For every epoch start :math:`x_t` (a row of ``thetas``) the gradient is computed once and
-    gives :math:`\langle -\nabla f(x_t), d\rangle` and its cosine
-    :math:`\langle -\nabla f(x_t), d\rangle / (\|\nabla f(x_t)\| \|d\|)` for
+    gives :math:`\\langle -\\nabla f(x_t), d\\rangle` and its cosine
+    :math:`\\langle -\\nabla f(x_t), d\\rangle / (\\|\\nabla f(x_t)\\| \\|d\\|)` for
     :math:`d = x_T - x_t` (``target``) and, as a control, :math:`d = x' - x_t` (``other``, for
     instance another trial's final solution). Late in training :math:`x_T - x_t` is a few
-    epochs of :math:`-\eta \nabla f`, so a positive inner product towards the own
+    epochs of :math:`-\\eta \\nabla f`, so a positive inner product towards the own
     :math:`x_T` is close to automatic there; the control says what "positive" is worth.
 
     Parameters
