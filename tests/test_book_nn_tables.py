@@ -463,3 +463,92 @@ def test_chunking_table_thresholds_and_bad_arguments(glued):
         nn_trajectory.chunking_table(errors, "c", tolerance=0)
     with pytest.raises(ValueError, match="cosine must be"):
         nn_trajectory.chunking_table(errors, "c", cosine=1.5)
+
+
+def _save(root, experiment, dataset, arch, config, summary, arrays):
+    import json
+
+    folder = root / "paper" / f"{experiment}-{dataset}-{arch}"
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps({"config": config, "summary": summary}))
+    np.savez(folder / "result.npz", **arrays)
+
+
+def _opposite_section5(root):
+    """Saved folders at the paper's settings whose outcomes are the opposite of the book's:
+    negative inner products early and late, a ball with a negative mean, gradient norms
+    above the paper's bounds, half the all-pairs values negative, losses that rise with
+    later switches."""
+    for arch in ("resnet34", "densenet100"):
+        t = _trajectory(np.ones((5, 300)), grad_max=20.0, grow=False, cosine=0.3,
+                        other=0.5, paper=True)
+        t["arrays"]["inner"][:, [0, -1]] = -1.0
+        t["arrays"]["min_inner"] = t["arrays"]["inner"].min(axis=0)
+        _save(root, "trajectory", "cifar10", arch, _paper_config("trajectory", arch=arch),
+              t["summary"], t["arrays"])
+        values = np.ones((3, 100))
+        values[1] = -0.0742 + np.linspace(-1e-3, 1e-3, 100)
+        n = _neighbourhood(values)
+        _save(root, "neighbourhood", "cifar10", arch,
+              _paper_config("neighbourhood", arch=arch), n["summary"], n["arrays"])
+    for arch in ("resnet", "densenet"):
+        a = _allpairs(4_000, 8_000, 0.5, arch=arch, paper=True)
+        _save(root, "allpairs", "cifar10", arch, a["config"], a["summary"], a["arrays"])
+        sp = _spectrum([2.07, 2.2, 2.3], base=2.09, val=[1.0, 1.5, 2.0],
+                       distance=[3.0, 2.0, 1.0], min_inner=[-1.0, 0.5, -0.5],
+                       continue_epochs=150)
+        _save(root, "spectrum", "cifar10", arch, _paper_config("spectrum", arch=arch),
+              sp["summary"], sp["arrays"])
+
+
+def test_saved_results_with_opposite_outcomes_change_every_sentence(glued, tmp_path):
+    _opposite_section5(tmp_path)
+    runs = nn_trajectory.trajectory_runs("tiny", root=tmp_path)
+    assert not runs.computed()
+    traj, nbhd = runs.results("trajectory"), runs.results("neighbourhood")
+    assert "Warning" not in results.shown_note(runs).data
+    nn_trajectory.trajectory_table(traj, "t")
+    nn_trajectory.neighbourhood_table(nbhd, "n")
+    nn_trajectory.steps_table(traj, "s")
+    nn_trajectory.glue_settings(traj, nbhd, "set")
+    results.ledger_table(nn_trajectory.trajectory_ledger(traj, nbhd), "l")
+    assert glued["t-outcome"] == ("for every run shown, 1,490 of the 1,500 values are "
+                                  "positive")
+    assert glued["t-from"] == ("from no epoch on (the last one is not positive) for every run "
+                               "shown")
+    assert "closer in angle" in glued["t-control"] and "none of the 1,500 points" in \
+        glued["t-control"]
+    assert glued["t-length"].startswith("ResNet-34 on CIFAR-10 and DenseNet-BC-100 on CIFAR-10 "
+                                        "are at the paper's settings")
+    assert glued["n-spread"].startswith("The mean is not positive in 1 of the 3 balls")
+    assert glued["s-bounds"] == "above the paper's bounds for any run shown"
+    assert glued["s-steps"].startswith("longer than the radius 0.5")
+    assert glued["s-grows"] == "does not grow for any run shown"
+    assert glued["s-short"] == "every run shown trains as long as the paper's after the drop"
+    assert glued["set"].startswith("For Figures 5a and 5c, ResNet-34 on CIFAR-10 and "
+                                   "DenseNet-BC-100 on CIFAR-10 are at the paper's settings")
+    assert "cannot check" not in glued["set"]
+    assert glued["l-tally"] == "0 yes, 16 no and 0 can't tell"
+    assert glued["l-summary"].startswith("No claim of the paper holds for every run shown. "
+                                         "Those that fail, with the runs where they fail: "
+                                         "5.1: every trial positive after a starting period "
+                                         "(for every run shown)")
+
+    runs = nn_landscape.landscape_runs("tiny", root=tmp_path)
+    pairs, spectrum = runs.results("allpairs"), runs.results("spectrum")
+    nn_landscape.allpairs_table(pairs, "p")
+    nn_landscape.spectrum_table(spectrum, "sp")
+    results.ledger_table(nn_landscape.landscape_ledger(pairs, spectrum), "L")
+    assert glued["p-outcome"] == "for every run shown, 4,000 of the 8,000 values are positive"
+    assert glued["p-resolve"] == "above the paper's share for every run shown"
+    assert glued["p-far"] == "closer than the paper's for any run shown"
+    assert glued["sp-train"].startswith("does not fall with every later switch")
+    assert glued["sp-val"].startswith("does not fall") and glued["sp-distance"].startswith(
+        "does not grow")
+    assert glued["sp-convex"] == ("for every run shown, 1 of the 3 paths are one point convex "
+                                  "towards the point reached")
+    assert "partly just more training" not in glued["sp-late"]
+    assert glued["sp-continue"].startswith("The continuations last the paper's 150 epochs")
+    assert glued["L-tally"] == "0 yes, 12 no and 0 can't tell"
+    assert glued["L-summary"].startswith("No claim of the paper holds for every run shown.")
+    assert "share not positive at most the paper's (for every run shown)" in glued["L-summary"]
