@@ -413,7 +413,8 @@ def _phases(arrays):
     """Figure 5c's numbers at the first step size and after it (NaN when never dropped)."""
     first = arrays["lr"][0] == arrays["lr"][0, 0]
     after = bool((~first).any())
-    return {"epochs_after": int(np.sum(~first)),"max_first": float(arrays["grad_norm_max"][:, first].max()),
+    return {"epochs_after": int(np.sum(~first)),
+            "max_first": float(arrays["grad_norm_max"][:, first].max()),
             "max_after": float(arrays["grad_norm_max"][:, ~first].max()) if after else math.nan,
             "mean_first": float(arrays["grad_norm_mean"][:, first].mean()),
             "mean_after": float(arrays["grad_norm_mean"][:, ~first].mean()) if after
@@ -571,8 +572,8 @@ def trajectory_ledger(trajectory, neighbourhood):
     verdict (:mod:`sgdlab.book.verdicts`), per run.
 
     The paper's thresholds on gradient norms and steps (5, 15, 0.5) were measured on its
-    networks and data: on any other run (its own config, :func:`sgdlab.book.results.paper_differences`)
-    their verdict is "can't tell". Section 5.1's sign comes with our control: the cosine
+    networks and data: on any other run (by its own config,
+    :func:`sgdlab.book.results.paper_differences`) their verdict is "can't tell". Section 5.1's sign comes with our control: the cosine
     towards the own :math:`x_T` against that towards another trial's (:func:`controls`).
 
     Parameters

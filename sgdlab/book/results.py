@@ -27,11 +27,11 @@ from .. import _validate as validate
 from . import tables, verdicts
 
 __all__ = ["SCALE_ENV", "RESULTS_ENV", "ARCH_NAMES", "DATASET_NAMES", "PAPER_DATASETS",
-           "PAPER_ARCHS", "scale_from_env", "results_root", "paper_folder", "paper_command", "saved_result",
-           "run_label", "Shown", "Section5Runs", "show_results", "lr_drops", "PAPER", "CONFIDENCE",
-           "VARIANCE", "NEAR", "commands", "describe", "paper_differences", "settings_text",
-           "sources_table",
-           "shown_note", "choices_table", "ledger_row", "ledger_table"]
+           "PAPER_ARCHS", "scale_from_env", "results_root", "paper_folder", "paper_command",
+           "saved_result", "run_label", "Shown", "Section5Runs", "show_results", "lr_drops",
+           "PAPER", "CONFIDENCE", "VARIANCE", "NEAR", "commands", "describe",
+           "paper_differences", "settings_text", "sources_table", "shown_note", "choices_table",
+           "ledger_row", "ledger_table"]
 
 
 SCALE_ENV = "SGDLAB_SCALE"
@@ -602,7 +602,8 @@ def _summary(rows):
     for claim, rs in claims.items():
         values = [r["verdict"].value for r in rs]
         if verdicts.NO in values:
-            fail.append(f"{claim} ({_runs_phrase([r['run'] for r in rs if r['verdict'].value == verdicts.NO], len(runs))})")
+            failed = [r["run"] for r in rs if r["verdict"].value == verdicts.NO]
+            fail.append(f"{claim} ({_runs_phrase(failed, len(runs))})")
         elif verdicts.CANT_TELL in values:
             reasons = {}
             for r in rs:
