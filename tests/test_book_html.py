@@ -9,6 +9,7 @@ rendered, and that there were no console errors and no failed requests.
 from __future__ import annotations
 
 import importlib
+import html
 import inspect
 import json
 import re
@@ -198,6 +199,60 @@ def test_section5_pages_show_figures_open_choices_and_glued_verdicts(built_book:
         assert verdicts.search(text), f"{stem}: the glued summary of the verdicts is missing"
     text = (built_book / "book" / "nn_trajectory.html").read_text(encoding="utf-8")
     assert "momentum" in text and "weight decay" in text, "the open choices table is missing"
+
+
+def _prose(path: Path) -> str:
+    """A page's text as a reader sees it, without code cells, their outputs, scripts and
+    styles: what the glued prose and the tables say."""
+    text = path.read_text(encoding="utf-8")
+    text = re.sub(r"<(script|style)\b.*?</\1>", " ", text, flags=re.S)
+    text = re.sub(r"<pre\b.*?</pre>", " ", text, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", text)
+    return re.sub(r"\s+", " ", html.unescape(text))
+
+
+# a numeral with more than 6 significant digits (trailing zeros of a whole number don't count)
+_LONG_NUMBER = re.compile(r"(?<![\w.,{])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![\w{}])")
+# the same value twice where one value per run or dimension was meant: "0 and 0 points"
+_SAME_TWICE = re.compile(r"(?<![\w.,])(\d[\d,.]*%?) and \1(?![\w.,%]*\d)")
+# an empty clause, or a clause said twice in a row
+_EMPTY_OR_REPEATED = re.compile(r"(?<!\w)\(\s*\)|[;,]\s*[;,]|\b(\w+(?: \w+){2,})[;,] \1\b")
+
+
+def _long_numbers(text: str) -> list[str]:
+    out = []
+    for m in _LONG_NUMBER.finditer(text):
+        whole, frac = m.group(1).replace(",", ""), (m.group(2) or "")[1:]
+        digits = (whole + frac).lstrip("0") if frac else whole.lstrip("0").rstrip("0")
+        if len(digits) > 6:
+            out.append(text[max(0, m.start() - 40):m.end() + 10])
+    return out
+
+
+def test_prose_checks_catch_what_they_look_for() -> None:
+    assert _long_numbers("The measured L is 6.99999961 here") and \
+        _long_numbers("at 38,662,742,200 steps") and not _long_numbers("1,000,000 and 0.000583%")
+    assert _SAME_TWICE.search("it rises at 0 and 0 steps") and \
+        not _SAME_TWICE.search("between 0 and 0.5, and 2 and 20")
+    assert _EMPTY_OR_REPEATED.search("a verdict (); then") and \
+        _EMPTY_OR_REPEATED.search("every one is positive; every one is positive") and \
+        not _EMPTY_OR_REPEATED.search("sgdlab.run_sgd() and f(x), g(x)")
+
+
+def test_prose_has_no_long_numbers_doubled_values_or_empty_clauses(built_book: Path) -> None:
+    """What a reader sees (issue 19): numbers to meaningful digits, one value where the runs
+    or dimensions agree, and no clause left empty or said twice."""
+    problems = []
+    for path in sorted((built_book / "book").glob("*.html")):
+        if path.stem in ("api",):
+            continue
+        text = _prose(path)
+        problems += [f"{path.stem}: long number: {t!r}" for t in _long_numbers(text)]
+        problems += [f"{path.stem}: same value twice: {text[max(0, m.start() - 40):m.end() + 20]!r}"
+                     for m in _SAME_TWICE.finditer(text)]
+        problems += [f"{path.stem}: empty or repeated: {text[max(0, m.start() - 40):m.end() + 20]!r}"
+                     for m in _EMPTY_OR_REPEATED.finditer(text)]
+    assert not problems, "\n".join(problems)
 
 
 def test_motivating_example_shows_figures_1_2_3_search_and_ledger(built_book: Path) -> None:

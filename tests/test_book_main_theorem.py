@@ -89,12 +89,15 @@ def test_staying_continues_the_same_run():
     thm = theory.measure(land, theory.grid(-3, 3, 201), lr=lr, noise=noise)
     x0 = np.linspace(-3, 3, 50)[:, None]
     first = theory.track_y(land, x0, lr=lr, noise=noise, steps=T1, seed=5)
-    lemma, stay, in_units = main_theorem.staying(land, thm, first, T2=T2, lr=lr, noise=noise, seed=5)
+    domain = theory.grid(-3, 3, 201)
+    lemma, stay, in_units = main_theorem.staying(land, thm, first, T2=T2, lr=lr, noise=noise,
+                                                 seed=5, domain=domain)
     whole = theory.track_y(land, x0, lr=lr, noise=noise, steps=T1 + T2, seed=5)
     window = whole.dist_sq[T1:].max(axis=0).astype(float)
     assert_allclose(in_units, window / thm.stationary, rtol=1e-6)
     assert_allclose(stay["share_stay"], np.mean(window <= lemma.delta**2))
     assert_allclose(stay["mu"], theory.lemma5(thm, T2=T2).mu)
+    assert stay["domain_sq"] == 9.0 and stay["delta_sq"] == lemma.delta**2
 
 
 def test_lemma5_map_matches_direct_evaluation():
@@ -213,6 +216,9 @@ def test_shifted_check_refuses_two_dimensions():
         main_theorem.shifted_check(land, None, np.zeros((1, 2)), lr=0.02, noise=2.5, samples=10, seed=0)
 
 
+PROB = {"mean_over_2b": 0.5, "q90_ratio": 0.2}
+
+
 def _ledger_inputs(**change):
     thm = {d: SimpleNamespace(c=1.0, assumption=SimpleNamespace(violations=0), lr_max=0.02,
                               step_size_ok=True) for d in (1, 10)}
@@ -221,7 +227,7 @@ def _ledger_inputs(**change):
                 sup={d: {"inc_z_max": -2.0, "gap_z_max": -1.0, "G_up": 0} for d in (1, 10)},
                 prob={d: {"mean_over_2b": 0.5, "share": 1.0, "lower95": 0.99, "q90_ratio": 0.2}
                       for d in (1, 10)},
-                stay={"share_stay": 1.0, "share_both": 1.0},
+                stay={"share_stay": 1.0, "share_both": 1.0, "delta_sq": 4.0, "domain_sq": 9.0},
                 lemma={"slack": 2.0, "slack_min_allowed": 1.5},
                 cor=SimpleNamespace(shrinks=True, T2_as_printed=5.0),
                 cor_numbers={"c_diff": 0.1, "share2": 0.9},
@@ -231,18 +237,87 @@ def _ledger_inputs(**change):
     return base
 
 
-def test_ledger_verdicts_follow_the_numbers(glued):
+def _verdicts(rows):
+    return {row["claim"]: row["verdict"].value for row in rows}
+
+
+# one change of the measurements per claim, on which that claim is false
+FALSE_DATA = {
+    "Assumption 1 for the smoothed ripple": dict(thm={d: SimpleNamespace(
+        c=-0.1, assumption=SimpleNamespace(violations=3), lr_max=0.02, step_size_ok=True)
+        for d in (1, 10)}),
+    "$f$ itself is not one-point convex": dict(f_only=SimpleNamespace(c=0.5)),
+    "the step-size condition": dict(thm={d: SimpleNamespace(
+        c=1.0, assumption=SimpleNamespace(violations=0), lr_max=0.02, step_size_ok=False)
+        for d in (1, 10)}),
+    "Step 1 at every tested $y_t$": dict(one={d: {"z_min": -5.0} for d in (1, 10)}),
+    "Step 2: mean of $G_t$ never rises": dict(
+        sup={d: {"inc_z_max": 4.0, "gap_z_max": -1.0, "G_up": 2} for d in (1, 10)}),
+    "Step 2: below the iterated bound": dict(
+        sup={d: {"inc_z_max": -2.0, "gap_z_max": 5.0, "G_up": 0} for d in (1, 10)}),
+    "Step 2: mean at $T_1$ below $2b/\\lambda$": dict(
+        prob={d: {"mean_over_2b": 1.5, "share": 1.0, "lower95": 0.99, "q90_ratio": 0.2}
+              for d in (1, 10)}),
+    "Theorem 1: share within $20b/\\lambda$ at least 1/2": dict(
+        prob={d: {"mean_over_2b": 0.5, "share": 0.4, "lower95": 0.3, "q90_ratio": 0.2}
+              for d in (1, 10)}),
+    "eq. (3): that share at least 0.9": dict(
+        prob={d: {"mean_over_2b": 0.5, "share": 0.9, "lower95": 0.85, "q90_ratio": 0.2}
+              for d in (1, 10)}),
+    "Step 3: stays within $\\delta$ (5/9)": dict(
+        stay={"share_stay": 0.5, "share_both": 0.5, "delta_sq": 4.0, "domain_sq": 9.0}),
+    "Steps 2-3 jointly: within $20b/\\lambda$ at $T_1$ and stays, at least 1/2": dict(
+        stay={"share_stay": 1.0, "share_both": 0.4, "delta_sq": 4.0, "domain_sq": 9.0}),
+    "Step 4: Lemma 5 at the smallest allowed $\\mu$": dict(
+        lemma={"slack": 2.0, "slack_min_allowed": 0.5}),
+    "Corollary 2's hypothesis $c' > c$": dict(cor_numbers={"c_diff": 0.0, "share2": 0.9}),
+    "Corollary 2: share at least 1/4, radius shrinks": dict(
+        cor_numbers={"c_diff": 0.1, "share2": 0.2}),
+    "Corollary 2's printed $T_2$ is positive": dict(
+        cor=SimpleNamespace(shrinks=True, T2_as_printed=-5.0)),
+    "$20b/\\lambda$ within 10 times the 90% radius": dict(
+        prob={d: {"mean_over_2b": 0.5, "share": 1.0, "lower95": 0.99, "q90_ratio": 0.05}
+              for d in (1, 10)}),
+    "spiky $f$: the conditions on [-2.5, 2.5]": dict(
+        spiky={"lam": 1.0, "ok": False, "share": 0.95, "span": 2.5}),
+    "spiky $f$: over 90% of SGD within 1.5": dict(
+        spiky={"lam": 1.0, "ok": True, "share": 0.5, "span": 2.5}),
+    "$\\nabla f(x^*) \\ne 0$: Step 1 still holds": dict(shifted={"z_min": -4.0}),
+}
+
+
+def test_ledger_says_yes_and_each_row_says_no_where_its_claim_is_false(glued):
     rows = main_theorem.ledger(**_ledger_inputs())
-    assert all(row["agrees"] == "yes" for row in rows)
+    assert set(_verdicts(rows).values()) == {"yes"} and set(_verdicts(rows)) == set(FALSE_DATA)
     main_theorem.glue_ledger(rows)
-    assert glued["ledger-count"] == f"every one of the {len(rows)} claims"
-    rows = main_theorem.ledger(**_ledger_inputs(shifted={"z_min": -4.0},
-                                      cor_numbers={"c_diff": 0.0, "share2": 0.9}))
-    assert [row["agrees"] for row in rows].count("no") == 2
+    assert glued["ledger-paper"] == "14 yes, 0 no and 0 can't tell"
+    assert glued["ledger-ours"] == "5 yes, 0 no and 0 can't tell"
+    assert glued["ledger-not-yes"] == "Every claim of the paper checked here says yes."
+    for claim, change in FALSE_DATA.items():
+        verdicts = _verdicts(main_theorem.ledger(**_ledger_inputs(**change)))
+        assert verdicts[claim] == "no", claim
+    rows = main_theorem.ledger(**_ledger_inputs(**FALSE_DATA["Step 1 at every tested $y_t$"]))
     main_theorem.glue_ledger(rows)
-    assert glued["ledger-count"] == f"{len(rows) - 2} of the {len(rows)} claims"
-    assert "| claim | measured | agrees |" in main_theorem.ledger_table(rows).data
-    assert any("[-2.5, 2.5]" in row["claim"] for row in rows)   # the span of the data
+    assert glued["ledger-not-yes"] == ("The claims of the paper that do not say yes: Step 1 at "
+                                       "every tested $y_t$ (no).")
+    paper, ours = (main_theorem.ledger_table(rows, s).data for s in ("paper", "ours"))
+    assert "| claim | measured | verdict |" in paper and "Corollary 2's printed" in ours
+    assert "Corollary 2's printed" not in paper
+
+
+def test_step3_cannot_fail_where_delta_exceeds_the_domain(glued):
+    stay = {"share_stay": 1.0, "share_both": 1.0, "delta_sq": 2363.0, "domain_sq": 9.0}
+    rows = main_theorem.ledger(**_ledger_inputs(stay=stay))
+    row = next(r for r in rows if r["claim"].startswith("Step 3"))
+    assert row["verdict"].value == "can't tell"
+    assert "cannot fail at these settings: δ² = 2,363 exceeds" in row["verdict"].reason
+    main_theorem.glue_ledger(rows)
+    assert glued["ledger-paper"] == "13 yes, 0 no and 1 can't tell"
+    main_theorem.glue_probability({1: dict(PROB, share=1.0, lower95=0.95)}, stay)
+    assert glued["stay-reach"].startswith("above every squared distance of the domain (9)")
+    main_theorem.glue_probability({1: dict(PROB, share=1.0, lower95=0.95)},
+                                  dict(stay, delta_sq=4.0))
+    assert glued["stay-reach"] == "below the largest squared distance of the domain (9)"
 
 
 def test_ledger_and_sentence_share_the_g_test(glued):
@@ -251,7 +326,7 @@ def test_ledger_and_sentence_share_the_g_test(glued):
         rows = main_theorem.ledger(**_ledger_inputs(sup=sup))
         row = next(r for r in rows if r["claim"] == "Step 2: mean of $G_t$ never rises")
         main_theorem.glue_supermartingale(sup)
-        assert row["agrees"] == "no" and glued["sup-verdict"] != "never goes up"
+        assert row["verdict"].value == "no" and glued["sup-verdict"] != "never goes up"
 
 
 def test_outcome_sentences_both_ways(glued):
@@ -260,18 +335,21 @@ def test_outcome_sentences_both_ways(glued):
     assert glued["step1-verdict"].startswith("Every estimate") and glued["rate-g"] == "0.0396"
     main_theorem.glue_one_step({1: dict(one[1], holds=1)}, lr=0.02, curvature_g=1.0)
     assert "at 2 of the 3 points" in glued["step1-verdict"]
-    sup = {1: {"G_up": 0, "inc_z_max": -1.0, "G": None}}
+    sup = {1: {"G_up": 0, "inc_z_max": -1.0, "gap_z_max": -2.0, "G": None}}
     main_theorem.glue_supermartingale(sup)
     assert glued["sup-verdict"] == "never goes up" and "sup-d1-G" not in glued
-    main_theorem.glue_supermartingale({1: dict(sup[1], G_up=4)})
-    assert glued["sup-verdict"].startswith("goes up at 4 steps")
-    stay = {"share_stay": 1.0}
-    main_theorem.glue_probability({1: {"share": 1.0, "lower95": 0.95}}, stay)
+    assert glued["sup-rises"] == "it rises at no step in any dimension"
+    main_theorem.glue_supermartingale({1: dict(sup[1], G_up=4), 10: dict(sup[1], G_up=1)})
+    assert glued["sup-verdict"].startswith("goes up at 5 steps")
+    assert glued["sup-rises"] == ("it rises at 4 of the steps in one dimension and 1 of the "
+                                  "steps in 10 dimensions")
+    stay = {"share_stay": 1.0, "delta_sq": 4.0, "domain_sq": 9.0}
+    main_theorem.glue_probability({1: dict(PROB, share=1.0, lower95=0.95)}, stay)
     assert glued["prob-verdict"].startswith("above both") and glued["stay-verdict"] == \
         "Every trial stays"
-    main_theorem.glue_probability({1: {"share": 0.4, "lower95": 0.3}}, {"share_stay": 0.5})
+    main_theorem.glue_probability({1: dict(PROB, share=0.4, lower95=0.3)}, dict(stay, share_stay=0.5))
     assert glued["prob-verdict"] == "below the theorem's 1/2"
-    assert glued["stay-verdict"] == "A share 0.5 of the trials stays"
+    assert glued["stay-verdict"] == "50% of the trials stay"
     main_theorem.glue_lemma({"slack": 2.0, "holds_mu8": False, "slack_map": None,
                    "mu_needed_T2": 5.0})
     assert glued["lemma-mu8"] == "fails" and glued["lemma-slack"] == "2"

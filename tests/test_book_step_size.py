@@ -2,6 +2,7 @@
 closed form, the outcome words in both directions, and the tables and ledger."""
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -289,27 +290,115 @@ def test_ledger_has_a_verdict_per_claim(bumpy):
     deep = ripple(dim=1, depth=6.0, period=0.5)
     window = step_size.step_window(deep, theory.grid(-3.0, 3.0, 101), c=0.1, noise=1.0,
                                    lrs=np.geomspace(1e-3, 0.3, 8))
-    shares = {3: (0.66, 0.66)}
     one = step_size.one_step_means(bumpy, [0.8, 0.5], [0.1, 1.0], noise=0.5, draws=50, seed=1)
-    ratios = np.geomspace(0.1, 10.0, 9)
-    far = step_size.FartherProbability(ratios=ratios, probability={2: ratios / 10,
-                                                                   9: ratios / 10})
     many = step_size.many_steps(np.ones(2), [0.01, 0.5, 1.9], noise=1.0, steps=3, trials=20,
                                 seed=1)
-    runs = step_size.ScheduleRuns(
-        chunk=1, switch=1, curves={k: np.array([3.0, 2.0, 1.0]) for k in
-                                   ("constant small", "constant large", "large, then small",
-                                    "too large, then small")},
-        stuck={}, stuck_at_switch={}, gd_final=1.0, gd_stuck=0.0, spurious_min=0.4,
-        basin_edge=0.3)
-    table = step_size.ledger(check=check, picture=picture, window=window, shares=shares,
-                             one=one, far=far, many=many, runs=runs, dim=3)
-    rows = _table_rows(table)
-    assert len(rows) == 15
-    assert all(row.rstrip(" |").endswith(("yes", "no")) for row in rows)
-    # equal schedules cannot beat each other: those two claims say no
-    assert sum(row.rstrip(" |").endswith("no") for row in rows[-2:]) == 2
+    rows = step_size.ledger(**_sgd_ledger_inputs(check=check, picture=picture, window=window,
+                                                 one=one, many=many))
+    assert len(rows) == 15 and {r["source"] for r in rows} == {"paper", "ours"}
+    assert all(r["verdict"].value in ("yes", "no") for r in rows)
     assert isinstance(step_size.OnePointShape(1, 1, 1, 0, 1, 0).summary()["one-point"], Text)
+
+
+def _sgd_ledger_inputs(**change):
+    """Ledger inputs on which every claim holds (stand-ins with the fields it reads)."""
+    ratios = np.geomspace(0.1, 10.0, 9)
+    finals = {"constant small": 2.0, "constant large": 3.0, "large, then small": 1.0,
+              "too large, then small": 1.5}
+    base = dict(
+        check=SimpleNamespace(counts={"above": (10, 0), "below": (10, 0), "between": (10, 0)},
+                              gap=np.array([1.0, 1.5]), identity_residual=1e-15,
+                              boundary_relative=1e-15),
+        picture=SimpleNamespace(ratios={"small": 0.5, "large": 1.5}),
+        window=SimpleNamespace(bound=SimpleNamespace(lr_min=0.01,
+                                                     holds=np.array([False, True]))),
+        shares={3: (0.66, 0.66)},
+        one=SimpleNamespace(z=np.array([0.5, -1.0]), eta_w=0.5, eta0=1.0),
+        far=step_size.FartherProbability(ratios=ratios, probability={2: ratios / 10,
+                                                                     9: ratios / 10}),
+        many=SimpleNamespace(z=np.array([0.5]), sgd=np.array([10.0, 0.5, 20.0]), best=1,
+                             u_shaped=True, steps=50),
+        runs=SimpleNamespace(final=finals.get), dim=3)
+    base.update(change)
+    return base
+
+
+def _far(width):
+    return SimpleNamespace(width=width)
+
+
+SGD_FALSE_DATA = {   # claim (start) -> a change of the inputs on which it is false
+    "Theorem 3": dict(check=SimpleNamespace(counts={"above": (10, 2), "below": (10, 0),
+                                                    "between": (10, 0)},
+                                            gap=np.array([1.0]), identity_residual=0.0,
+                                            boundary_relative=0.0)),
+    "identity:": dict(check=SimpleNamespace(counts={"above": (10, 0), "below": (10, 1),
+                                                    "between": (10, 0)},
+                                            gap=np.array([1.0]), identity_residual=0.0,
+                                            boundary_relative=0.0)),
+    "the identity holds": dict(check=SimpleNamespace(
+        counts={"above": (1, 0), "below": (1, 0), "between": (1, 0)}, gap=np.array([1.0]),
+        identity_residual=1e-6, boundary_relative=0.0)),
+    "at $\\eta = \\eta_0$": dict(check=SimpleNamespace(
+        counts={"above": (1, 0), "below": (1, 0), "between": (1, 0)}, gap=np.array([1.0]),
+        identity_residual=0.0, boundary_relative=1e-6)),
+    "Theorem 3's threshold": dict(check=SimpleNamespace(
+        counts={"above": (1, 0), "below": (1, 0), "between": (1, 0)}, gap=np.array([0.9]),
+        identity_residual=0.0, boundary_relative=0.0)),
+    "Figure 4": dict(picture=SimpleNamespace(ratios={"small": 1.2, "large": 1.5})),
+    "Remark": dict(window=SimpleNamespace(bound=SimpleNamespace(
+        lr_min=0.001, holds=np.array([True, True])))),
+    "most noise": dict(shares={3: (0.5, 0.5)}),
+    "one-step mean": dict(one=SimpleNamespace(z=np.array([5.0]), eta_w=0.5, eta0=1.0)),
+    "with noise": dict(one=SimpleNamespace(z=np.array([0.0]), eta_w=1.2, eta0=1.0)),
+    "a sharp switch": dict(far=_far({2: 1.0, 9: 2.0})),
+    "many steps": dict(many=SimpleNamespace(z=np.array([6.0]), sgd=np.array([10.0, 0.5, 20.0]),
+                                            best=1, u_shaped=True, steps=50)),
+    "in a budget": dict(many=SimpleNamespace(z=np.array([0.0]), sgd=np.array([1.0, 0.5, 20.0]),
+                                             best=1, u_shaped=False, steps=50)),
+    "large then small": dict(runs=SimpleNamespace(final={
+        "constant small": 0.5, "constant large": 3.0, "large, then small": 1.0,
+        "too large, then small": 1.5}.get)),
+    "too large then small": dict(runs=SimpleNamespace(final={
+        "constant small": 2.0, "constant large": 1.2, "large, then small": 1.0,
+        "too large, then small": 1.5}.get)),
+}
+
+
+def test_each_ledger_row_says_no_where_its_claim_is_false(glued):
+    far = _far({2: 2.0, 9: 1.0})
+    rows = step_size.ledger(**_sgd_ledger_inputs(far=far))
+    assert {r["verdict"].value for r in rows} == {"yes"}
+    step_size.glue_ledger(rows)
+    assert glued["ledger-paper"] == "6 yes, 0 no and 0 can't tell"
+    assert glued["ledger-ours"] == "9 yes, 0 no and 0 can't tell"
+    for start, change in SGD_FALSE_DATA.items():
+        rows = step_size.ledger(**_sgd_ledger_inputs(**{"far": far, **change}))
+        said = [r["verdict"].value for r in rows if r["claim"].startswith(start)]
+        assert said[0] == "no", start
+        assert sum(r["verdict"].value == "no" for r in rows) >= 1
+    paper, ours = (step_size.ledger_table(rows, s).data for s in ("paper", "ours"))
+    assert "Figure 4" in paper and "Figure 4" not in ours and "in a budget of 50" in ours
+
+
+def test_assumption_words_follow_the_runs():
+    window = SimpleNamespace(bound=SimpleNamespace(c=0.1), marks={"large": (0.0625, 0.05)})
+    runs = SimpleNamespace(stuck={"constant large": 0.0})
+    assert step_size.assumption_words(window, runs).endswith("not necessary for SGD to do well")
+    runs = SimpleNamespace(stuck={"constant large": 0.25})
+    assert step_size.assumption_words(window, runs).endswith("leaves 25% of the coordinates in "
+                                                             "spurious basins")
+    window = SimpleNamespace(bound=SimpleNamespace(c=0.1), marks={"large": (0.0625, 0.2)})
+    assert "cannot tell whether SGD needs" in step_size.assumption_words(window, runs)
+
+
+def test_many_steps_says_which_part_keeps_the_small_step_far():
+    x0 = step_size.point_at_distance(5, 3.0, seed=6)
+    many = step_size.many_steps(x0, [0.001, 0.3], noise=1.0, steps=10, trials=200, seed=7)
+    assert str(many.summary()["small-why"]).startswith("its GD part dominates")
+    many = step_size.many_steps(np.zeros(5) + 1e-3, [0.5, 0.6], noise=1.0, steps=10, trials=200,
+                                seed=7)
+    assert str(many.summary()["small-why"]).startswith("its noise part dominates")
 
 
 # -- the live Figure 4 explorer (book/_static/live/figure4.js) ---------------------------------

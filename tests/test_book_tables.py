@@ -11,6 +11,8 @@ from sgdlab.book import tables
     (0.0123, "0.0123"), (2.5, "2.5"), (3.0, "3"), (97.34, "97.3"), (-0.004567, "-0.00457"),
     (1.2e-7, "1.2 \u00d7 10\u207b\u2077"), (1e16, "1 \u00d7 10\u00b9\u2076"), (0.0, "0"),
     (float("nan"), "n/a"), (float("inf"), "\u221e"), (np.float32(0.5), "0.5"),
+    (38_662_742_200.0, "3.87 \u00d7 10\u00b9\u2070"), (999_999.4, "999,999"),
+    (1_234_567.0, "1.23 \u00d7 10\u2076"), (21_282_122, "21,282,122"),
 ])
 def test_number(value, text):
     assert tables.number(value) == text
@@ -73,3 +75,15 @@ def test_glue_helpers_glue_formatted_text(monkeypatch):
     assert glued == {"n": ("165,800", False), "share": ("50%", False),
                      "run-steps": ("6,000", False), "run-word": ("at |x| = 3", False),
                      "run-ok": ("yes", False)}
+
+
+def test_by_dimension_says_one_value_when_the_dimensions_agree():
+    assert tables.by_dimension({1: 0, 10: 0}, unit="points") == "0 points in both dimensions"
+    assert tables.by_dimension({1: 0.3, 10: 0.7}) == "0.3 in one dimension and 0.7 in ten"
+    assert (tables.by_dimension({1: 3, 10: 0}, unit="points")
+            == "3 points in one dimension and 0 in ten")
+    assert tables.by_dimension({1: 0.99971, 10: 0.99974}, fmt=lambda v: tables.number(v, 4)) \
+        == "0.9997 in both dimensions"
+    assert tables.by_dimension({2: 1.0, 5: 2.0}) == "1 in two dimensions and 2 in 5"
+    with pytest.raises(ValueError, match="values must be a non-empty dict"):
+        tables.by_dimension({})

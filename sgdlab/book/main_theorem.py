@@ -23,15 +23,18 @@ from ..smoothing import minima_1d
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plain_log_ticks, use_style
 from .tables import (
+    by_dimension,
     count_phrase,
     glue_number,
     glue_numbers,
     glue_percent,
     glue_text,
+    joined,
     markdown_table,
     number,
-    verdict,
+    percent,
 )
+from .verdicts import CANNOT_FAIL, judge, markdown, row, split, tally_phrase
 
 __all__ = ["Z_LIMIT", "holds_phrase", "start_distance", "constants_table",
            "glue_constants", "one_step_check", "supermartingale", "within_radius", "staying",
@@ -90,6 +93,14 @@ def constants_table(theorems):
     return markdown_table(table, digits=4)
 
 
+def _glue_dims(prefix, per_dim, key, *, digits=3, unit=""):
+    """``{prefix}-dims-{key}``: the ``key`` field of each dimension's numbers in words
+    (:func:`sgdlab.book.tables.by_dimension`: one value when all dimensions agree)."""
+    glue_text(f"{prefix}-dims-{key}", by_dimension(
+        {d: numbers[key] for d, numbers in per_dim.items()},
+        fmt=lambda v: number(v, digits), unit=unit))
+
+
 def glue_constants(theorems, f_only, land1):
     """Glue the constants of each dimension (``d1-L`` ...), the exact L of the 1-D ripple
     (``L-exact``, ``L-relerr``), f's own one-point convexity (``f-c`` ...) and its spurious
@@ -99,8 +110,11 @@ def glue_constants(theorems, f_only, land1):
         glue_numbers(f"d{d}", {"c": t.c, "lam": t.lam, "b": t.b, "stat": t.stationary,
                                "radius": t.radius_sq, "T1": t.T1, "d0": t.dist0_sq, "r": t.r,
                                "lrmax": t.lr_max, "violations": t.assumption.violations})
-        glue_number(f"d{d}-L", t.L, digits=9)
-        glue_number(f"d{d}-cexact", t.c, digits=12)
+        glue_number(f"d{d}-L", t.L, digits=4)
+        glue_number(f"d{d}-cexact", t.c, digits=6)
+    per_dim = {d: {"c": t.c, "violations": t.assumption.violations} for d, t in theorems.items()}
+    _glue_dims("c", per_dim, "c", digits=6)
+    _glue_dims("c", per_dim, "violations", unit="points")
     curvature, amplitude, k = land1.params   # f1'' = a + A k^2 cos(ks) / 2
     exact = float(curvature + amplitude * k**2 / 2)
     glue_number("L-exact", exact)
@@ -218,10 +232,12 @@ def within_radius(trace, theorem):
             "max_ratio": float(final.max() / theorem.radius_sq)}
 
 
-def staying(landscape, theorem, trace, *, T2, lr, noise, seed):
+def staying(landscape, theorem, trace, *, T2, lr, noise, seed, domain):
     """Step 3: continue the run ``trace`` (same seed, :math:`T_1` steps done) for ``T2``
     steps and compare the largest :math:`\\|y_t-x^*\\|^2` of each trial with
-    :math:`\\delta^2` of Lemma 5 (smallest allowed :math:`\\mu`).
+    :math:`\\delta^2` of Lemma 5 (smallest allowed :math:`\\mu`), and with the largest
+    squared distance of the ``domain`` (points, rows) on which the theorem's assumptions
+    were checked: where :math:`\\delta^2` exceeds it, the check cannot fail.
 
     Parameters
     ----------
@@ -233,12 +249,13 @@ def staying(landscape, theorem, trace, *, T2, lr, noise, seed):
         Steps to continue.
     lr, noise : float
     seed : int
+    domain : array_like
 
     Returns
     -------
     lemma : sgdlab.theory.Lemma5
     numbers : dict
-        ``mu``, ``delta``, ``delta_sq``, ``share_stay``, ``share_both`` (also within
+        ``mu``, ``delta``, ``delta_sq``, ``domain_sq``, ``share_stay``, ``share_both`` (also within
         :math:`20b/\\lambda` at :math:`T_1`), quantiles ``q50``, ``q99`` and ``max`` of the
         largest distance in units of :math:`b/\\lambda`, ``mu_sq``, ``logT2``, ``share_log``.
     in_units : numpy.ndarray
@@ -251,7 +268,11 @@ def staying(landscape, theorem, trace, *, T2, lr, noise, seed):
     stay = window_max <= lemma.delta**2
     start_ok = trace.dist_sq[-1] <= theorem.radius_sq
     in_units = window_max / theorem.stationary
+    land = landscapes.as_landscape(landscape, need_target=True)
+    points = validate.points("domain", domain, land.dim)
+    domain_sq = float(np.max(np.sum((points - land.x_star) ** 2, axis=1)))
     numbers = {"mu": lemma.mu, "delta": lemma.delta, "delta_sq": lemma.delta**2,
+               "domain_sq": domain_sq,
                "share_stay": float(stay.mean()), "share_both": float((stay & start_ok).mean()),
                "q50": float(np.median(in_units)), "q99": float(np.quantile(in_units, 0.99)),
                "max": float(in_units.max()), "mu_sq": lemma.mu**2, "logT2": math.log(T2),
@@ -507,20 +528,22 @@ def glue_shifted(numbers):
     else:
         text = (f"fails: it holds only {where}, and the estimate exceeds the bound by up to "
                 f"{number(100 * numbers['excess'])}%, against the second route's prediction")
-    return glue_text("shift-verdict", text)
+    glue_text("shift-verdict", text)
 
 
 # -- the ledger ------------------------------------------------------------------------------
-def ledger(*, thm, f_only, one, sup, prob, stay, lemma, cor, cor_numbers, spiky, shifted):
-    """The chapter's claims, each with what was measured and whether it agrees (computed).
+def _stay_verdict(stay):
+    """Step 3's "stays within delta": "can't tell" where :math:`\\delta^2` exceeds every
+    squared distance of the domain (no trial that stays on it could leave the ball)."""
+    ok = stay["share_stay"] >= 5 / 9
+    if stay["delta_sq"] >= stay["domain_sq"]:
+        return judge(ok, cant_tell=f"{CANNOT_FAIL}: δ² = {number(stay['delta_sq'])} exceeds "
+                                   f"every squared distance of the domain "
+                                   f"({number(stay['domain_sq'])})")
+    return judge(ok)
 
-    Arguments are the chapter's measurements: ``thm`` (dim -> Theorem1), ``f_only``
-    (Assumption 1 for f itself), ``one``/``sup``/``prob`` (dim -> the dicts of
-    :func:`one_step_check`, :func:`supermartingale`, :func:`within_radius`), ``stay``
-    (:func:`staying`), ``lemma`` (:func:`lemma5_map`), ``cor`` and ``cor_numbers``
-    (:func:`corollary_run`), ``spiky`` (:func:`spiky_constants`), ``shifted``
-    (:func:`shifted_check`).
-    """
+
+def _proof_rows(thm, f_only, one, sup, prob, stay, lemma):
     n = number
     c_min = min(t.c for t in thm.values())
     bad = sum(t.assumption.violations for t in thm.values())
@@ -531,45 +554,65 @@ def ledger(*, thm, f_only, one, sup, prob, stay, lemma, cor, cor_numbers, spiky,
     mean2b = max(p["mean_over_2b"] for p in prob.values())
     share = min(p["share"] for p in prob.values())
     low95 = min(p["lower95"] for p in prob.values())
-    rows = [
-        ("Assumption 1 for the smoothed ripple", f"c = {n(c_min, 6)}, {bad} violations",
-         c_min > 0 and bad == 0),
-        ("$f$ itself is not one-point convex", f"c of f = {n(f_only.c)}", f_only.c < 0),
-        ("the step-size condition", f"largest allowed η {n(thm[1].lr_max)}",
-         all(t.step_size_ok for t in thm.values())),
-        ("Step 1 at every tested $y_t$", f"margin {n(z_one)} std. errors", z_one > -Z_LIMIT),
-        ("Step 2: mean of $G_t$ never rises",
-         f"rises at {n(ups)} steps, largest {n(inc)} std. errors",
-         _g_never_rises(sup)),
-        ("Step 2: below the iterated bound", f"largest excess {n(gap)} std. errors",
-         gap < Z_LIMIT),
-        ("Step 2: mean at $T_1$ below $2b/\\lambda$", f"{n(mean2b)} of it", mean2b <= 1),
-        ("Theorem 1: share within $20b/\\lambda$ at least 1/2", n(share, 4), share >= 0.5),
-        ("eq. (3): that share at least 0.9", f"95% lower bound {n(low95, 4)}", low95 >= 0.9),
-        ("Step 3: stays within $\\delta$ (5/9), jointly 1/2",
-         f"{n(stay['share_stay'], 4)}, {n(stay['share_both'], 4)}",
-         stay["share_stay"] >= 5 / 9 and stay["share_both"] >= 0.5),
-        ("Step 4: Lemma 5 at the smallest allowed $\\mu$",
-         f"slack at least {n(lemma['slack_min_allowed'])}",
-         lemma["slack"] >= 1 and lemma["slack_min_allowed"] >= 1),
-        ("Corollary 2's hypothesis $c' > c$", f"c' - c = {n(cor_numbers['c_diff'], 2)}",
-         cor_numbers["c_diff"] > 1e-9),
-        ("Corollary 2: share at least 1/4, radius shrinks", n(cor_numbers["share2"], 4),
-         cor_numbers["share2"] >= 0.25 and cor.shrinks),
-        ("Corollary 2's printed $T_2$ is positive", n(cor.T2_as_printed), cor.T2_as_printed > 0),
-        ("$20b/\\lambda$ within 10 times the 90% radius", f"ratio {n(prob[1]['q90_ratio'])}",
-         prob[1]["q90_ratio"] >= 0.1),
-        (f"spiky $f$: the conditions on [-{spiky['span']:g}, {spiky['span']:g}]",
-         f"λ = {n(spiky['lam'])}", spiky["ok"]),
-        ("spiky $f$: over 90% of SGD within 1.5", n(spiky["share"]), spiky["share"] > 0.9),
-        ("$\\nabla f(x^*) \\ne 0$: Step 1 still holds", f"margin {n(shifted['z_min'])} std. "
-         "errors", shifted["z_min"] > -Z_LIMIT)]
-    return [{"claim": c, "measured": m, "agrees": verdict(ok)} for c, m, ok in rows]
+    return [
+        row("Assumption 1 for the smoothed ripple", f"c = {n(c_min)}, {bad} violations",
+            c_min > 0 and bad == 0),
+        row("$f$ itself is not one-point convex", f"c of f = {n(f_only.c)}", f_only.c < 0),
+        row("the step-size condition", f"largest allowed η {n(thm[1].lr_max)}",
+            all(t.step_size_ok for t in thm.values())),
+        row("Step 1 at every tested $y_t$", f"margin {n(z_one)} std. errors", z_one > -Z_LIMIT),
+        row("Step 2: mean of $G_t$ never rises",
+            f"rises at {n(ups)} steps, largest {n(inc)} std. errors", _g_never_rises(sup)),
+        row("Step 2: below the iterated bound", f"largest excess {n(gap)} std. errors",
+            gap < Z_LIMIT),
+        row("Step 2: mean at $T_1$ below $2b/\\lambda$", f"{n(mean2b)} of it", mean2b <= 1),
+        row("Theorem 1: share within $20b/\\lambda$ at least 1/2", n(share, 4), share >= 0.5),
+        row("eq. (3): that share at least 0.9", f"95% lower bound {n(low95, 4)}", low95 >= 0.9),
+        row("Step 3: stays within $\\delta$ (5/9)", n(stay["share_stay"], 4),
+            _stay_verdict(stay)),
+        row("Steps 2-3 jointly: within $20b/\\lambda$ at $T_1$ and stays, at least 1/2",
+            n(stay["share_both"], 4), stay["share_both"] >= 0.5),
+        row("Step 4: Lemma 5 at the smallest allowed $\\mu$",
+            f"slack at least {n(lemma['slack_min_allowed'])}",
+            lemma["slack"] >= 1 and lemma["slack_min_allowed"] >= 1)]
 
 
-def ledger_table(rows):
-    """The ledger of :func:`ledger` as a table."""
-    return markdown_table(rows, align="llc")
+def ledger(*, thm, f_only, one, sup, prob, stay, lemma, cor, cor_numbers, spiky, shifted):
+    """The chapter's claims, each with what was measured and its verdict (computed): rows of
+    :func:`sgdlab.book.verdicts.row`, the paper's claims (``source="paper"``) first, then
+    our own checks (``"ours"``).
+
+    Arguments are the chapter's measurements: ``thm`` (dim -> Theorem1), ``f_only``
+    (Assumption 1 for f itself), ``one``/``sup``/``prob`` (dim -> the dicts of
+    :func:`one_step_check`, :func:`supermartingale`, :func:`within_radius`), ``stay``
+    (:func:`staying`), ``lemma`` (:func:`lemma5_map`), ``cor`` and ``cor_numbers``
+    (:func:`corollary_run`), ``spiky`` (:func:`spiky_constants`), ``shifted``
+    (:func:`shifted_check`).
+    """
+    n = number
+    span = f"{spiky['span']:g}"
+    return _proof_rows(thm, f_only, one, sup, prob, stay, lemma) + [
+        row("Corollary 2's hypothesis $c' > c$", f"c' - c = {n(cor_numbers['c_diff'], 2)}",
+            cor_numbers["c_diff"] > 1e-9),
+        row("Corollary 2: share at least 1/4, radius shrinks", n(cor_numbers["share2"], 4),
+            cor_numbers["share2"] >= 0.25 and cor.shrinks),
+        row("Corollary 2's printed $T_2$ is positive", n(cor.T2_as_printed),
+            cor.T2_as_printed > 0, source="ours"),
+        row("$20b/\\lambda$ within 10 times the 90% radius", f"ratio {n(prob[1]['q90_ratio'])}",
+            prob[1]["q90_ratio"] >= 0.1, source="ours"),
+        row(f"spiky $f$: the conditions on [-{span}, {span}]", f"λ = {n(spiky['lam'])}",
+            spiky["ok"], source="ours"),
+        row("spiky $f$: over 90% of SGD within 1.5", n(spiky["share"]), spiky["share"] > 0.9,
+            source="ours"),
+        row("$\\nabla f(x^*) \\ne 0$: Step 1 still holds",
+            f"margin {n(shifted['z_min'])} std. errors", shifted["z_min"] > -Z_LIMIT,
+            source="ours")]
+
+
+def ledger_table(rows, source="paper"):
+    """The rows of :func:`ledger` from ``source`` (``"paper"`` or ``"ours"``) as a table."""
+    paper, ours = split(rows)
+    return markdown({"paper": paper, "ours": ours}[source], align="llc")
 
 
 # -- glue: the fields of each measurement and the words that depend on them ------------------
@@ -579,12 +622,18 @@ def _choose(ok, yes, no):
 
 def glue_one_step(one, *, lr, curvature_g):
     """``step1-d{d}-*`` for each dimension of ``one``, ``rate-g`` (the contraction rate
-    :math:`2\\eta a - \\eta^2 a^2` of g) and ``step1-verdict``."""
+    :math:`2\\eta a - \\eta^2 a^2` of g), ``step1-verdict`` and ``step1-since`` (the
+    words that carry Step 1 into Step 2)."""
     for d, numbers in one.items():
         glue_numbers(f"step1-d{d}", numbers)
+    _glue_dims("step1", one, "z_min")
     glue_number("rate-g", 2 * lr * curvature_g - (lr * curvature_g) ** 2)
     held, total = sum(o["holds"] for o in one.values()), sum(o["points"] for o in one.values())
-    return glue_text("step1-verdict", _choose(
+    glue_text("step1-since", _choose(
+        held == total, "Since step 1 holds at every tested point (above)",
+        "Step 1 fails at some tested points (above), so the measurement does not support the "
+        "next step there; where step 1 holds"))
+    glue_text("step1-verdict", _choose(
         held == total, "Every estimate lies below the bound (within the noise)",
         f"The bound fails: the estimate lies above it by more than {number(Z_LIMIT)} standard "
         f"errors at {number(total - held)} of the {number(total)} points"))
@@ -597,32 +646,50 @@ def _g_never_rises(sup):
             and max(s["inc_z_max"] for s in sup.values()) < Z_LIMIT)
 
 
+def _dims(d):
+    return "one dimension" if d == 1 else f"{number(d)} dimensions"
+
+
 def glue_supermartingale(sup):
-    """``sup-d{d}-*`` and ``sup-verdict`` (does the mean of G ever go up)."""
+    """``sup-d{d}-*``, ``sup-verdict`` (does the mean of G ever go up) and ``sup-rises``
+    (at how many steps, per dimension, in words)."""
     for d, numbers in sup.items():
         glue_numbers(f"sup-d{d}", {k: v for k, v in numbers.items()
                                    if k not in ("theorem", "G", "mean", "err")})
     ups = sum(s["G_up"] for s in sup.values())
     worst = max(s["inc_z_max"] for s in sup.values())
-    return glue_text("sup-verdict", _choose(
+    for key in ("inc_z_max", "gap_z_max"):
+        _glue_dims("sup", sup, key, unit="standard errors")
+    glue_text("sup-rises", "it rises at no step in any dimension" if ups == 0 else
+              "it rises at " + joined(f"{number(s['G_up'])} of the steps in {_dims(d)}"
+                                      for d, s in sup.items()))
+    glue_text("sup-verdict", _choose(
         _g_never_rises(sup), "never goes up",
         f"goes up at {number(ups)} steps (largest rise {number(worst)} standard errors)"))
 
 
 def glue_probability(prob, stay):
     """``prob-d{d}-*``, ``stay-*`` and the verdicts ``prob-verdict`` (against 1/2 and the
-    proof's 0.9) and ``stay-verdict`` (against 5/9)."""
+    proof's 0.9) and ``stay-verdict`` (against 5/9), and ``stay-reach`` (whether
+    :math:`\\delta^2` exceeds the domain, where the check cannot fail)."""
     for d, numbers in prob.items():
         glue_numbers(f"prob-d{d}", numbers, digits=4)
+    for key in ("share", "lower95", "mean_over_2b", "q90_ratio"):
+        _glue_dims("prob", prob, key, digits=4)
     glue_numbers("stay", stay, digits=4)
     low = min(p["lower95"] for p in prob.values())
     share = min(p["share"] for p in prob.values())
     glue_text("prob-verdict", "above both the theorem's 1/2 and the proof's 0.9" if low >= 0.9
               else _choose(share >= 0.5, "above the theorem's 1/2 but not clearly above the "
                            "proof's 0.9", "below the theorem's 1/2"))
-    return glue_text("stay-verdict", _choose(
+    glue_text("stay-reach", _choose(
+        stay["delta_sq"] >= stay["domain_sq"],
+        f"above every squared distance of the domain ({number(stay['domain_sq'])}), so at "
+        "these settings this check cannot fail for a trial that stays on the domain",
+        f"below the largest squared distance of the domain ({number(stay['domain_sq'])})"))
+    glue_text("stay-verdict", _choose(
         stay["share_stay"] == 1, "Every trial stays",
-        f"A share {number(stay['share_stay'], 4)} of the trials stays"))
+        f"{percent(stay['share_stay'])} of the trials stay"))
 
 
 def glue_lemma(lemma):
@@ -635,7 +702,7 @@ def glue_lemma(lemma):
     glue_text("lemma-needed", _choose(
         math.isfinite(needed), f"the lemma already holds from μ ≈ {number(needed)} (on the "
         "grid)", "no μ of the grid makes the lemma hold"))
-    return glue_text("lemma-mu8", _choose(lemma["holds_mu8"], "holds", "fails"))
+    glue_text("lemma-mu8", _choose(lemma["holds_mu8"], "holds", "fails"))
 
 
 def glue_corollary(cor, numbers):
@@ -644,7 +711,7 @@ def glue_corollary(cor, numbers):
     glue_numbers("cor", {k: v for k, v in numbers.items() if k != "c_diff"}, digits=4)
     glue_number("cor-c_diff", numbers["c_diff"], digits=2)
     glue_text("cor-hyp", _choose(numbers["c_diff"] > 1e-9, "holds", "does not hold strictly"))
-    return glue_text("cor-printed", _choose(cor.T2_as_printed > 0, "positive", "negative"))
+    glue_text("cor-printed", _choose(cor.T2_as_printed > 0, "positive", "negative"))
 
 
 def glue_spiky(numbers, landscape, *, lr, noise):
@@ -662,7 +729,7 @@ def glue_spiky(numbers, landscape, *, lr, noise):
     glue_text("spiky-cond", _choose(numbers["ok"], "holds", "fails"))
     fits = numbers["fits"]
     glue_text("spiky-lesson", _spiky_lesson(numbers))
-    return glue_text("spiky-fits", _choose(
+    glue_text("spiky-fits", _choose(
         fits == 0, "on none of these intervals do the theorem's hypotheses and its conclusion "
         "fit together", f"on {count_phrase(fits, numbers['spans'], 'intervals')} the "
         "hypotheses hold and the radius fits inside the interval"))
@@ -687,9 +754,15 @@ def _spiky_lesson(numbers):
 
 
 def glue_ledger(rows):
-    """``ledger-count``: how many of the claims agree, in words."""
-    agree = sum(row["agrees"] == "yes" for row in rows)
-    return glue_text("ledger-count", count_phrase(agree, len(rows), "claims"))
+    """``ledger-paper`` and ``ledger-ours``: the tally of each table's verdicts, in words
+    (:func:`sgdlab.book.verdicts.tally_phrase`), and ``ledger-not-yes``: the claims of the
+    paper whose verdict is not "yes", in a sentence."""
+    paper, ours = split(rows)
+    glue_text("ledger-paper", tally_phrase(paper))
+    glue_text("ledger-ours", tally_phrase(ours))
+    others = [f"{r['claim']} ({r['verdict'].value})" for r in paper if r["verdict"].value != "yes"]
+    glue_text("ledger-not-yes", "Every claim of the paper checked here says yes." if not others
+              else f"The claims of the paper that do not say yes: {joined(others, last='and')}.")
 
 
 # -- the live explorer of the web page (book/_static/live/theorem1.js) -----------------------

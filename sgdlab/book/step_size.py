@@ -22,14 +22,16 @@ from ..sgd import random_starts, run_schedule, run_sgd
 from ..smoothing import in_spurious_basin, minima_1d
 from .live import LiveExplorer
 from .style import PALETTE, figure_to_png, plain_log_ticks, use_style
-from .tables import Text, count_phrase, markdown_table, number, percent
+from .tables import Text, count_phrase, glue_text, markdown_table, number, percent
+from .verdicts import markdown, row, split, tally_phrase
 
 __all__ = ["point_at_distance", "OnePointShape", "one_point_shape", "StepPicture", "figure4_steps",
            "live_figure4", "Theorem3Check", "theorem3_check", "theorem3_table",
            "orthogonal_shares", "orthogonal_table", "OneStepMeans", "one_step_means",
            "FartherProbability", "farther_probabilities", "ManySteps",
            "many_steps", "StepWindow", "step_window", "ScheduleRuns",
-           "SCHEDULE_NAMES", "schedule_runs", "schedule_table", "ledger", "step_point",
+           "assumption_words", "SCHEDULE_NAMES", "schedule_runs", "schedule_table", "ledger",
+           "ledger_table", "glue_ledger", "step_point",
            "step_size_measurements", "one_step_ratios", "plot_step_picture", "step_size_figure",
            "step_size_explorer"]
 
@@ -591,7 +593,15 @@ class ManySteps:
                 "start": self.dist0_sq, "small": float(self.sgd[0]),
                 "best-lr": float(self.lrs[self.best]), "best": float(self.sgd[self.best]),
                 "large-lr": float(self.lrs[-1]), "large": float(self.sgd[-1]),
-                "shape": Text("shows" if self.u_shaped else "does not show")}
+                "shape": Text("shows" if self.u_shaped else "does not show"),
+                "small-why": Text(self._small_words())}
+
+    def _small_words(self):
+        """Why the smallest step size ends where it does: its GD part or its noise part."""
+        gd, noise = float(self.gd[0]), float(self.noise_only[0])
+        part = "GD part" if gd >= noise else "noise part"
+        return (f"its {part} dominates: GD alone ends at {number(gd)}, the noise alone at "
+                f"{number(noise)}")
 
 
 def many_steps(x0, lrs, *, noise, steps, trials, seed):
@@ -749,6 +759,22 @@ class ScheduleRuns:
                               if too > best else "helps as much or more")}
 
 
+def assumption_words(window, runs):
+    """Whether the constant large step does well where Assumption 1 fails (or holds) at it,
+    in words: sufficiency is not necessity only where it fails and SGD still gets out."""
+    holds = window.marks["large"][1] >= window.bound.c
+    stuck = runs.stuck["constant large"]
+    did = ("gets every coordinate out of the spurious basins" if stuck == 0 else
+           f"leaves {percent(stuck)} of the coordinates in spurious basins")
+    if holds:
+        return (f"At the constant large step Assumption 1 holds with c = {number(window.bound.c)}, "
+                f"and SGD {did}: this landscape cannot tell whether SGD needs the assumption")
+    return (f"At the constant large step Assumption 1 fails (c = "
+            f"{number(window.marks['large'][1])}), and SGD {did}"
+            + (": the assumption is sufficient for Theorem 1, not necessary for SGD to do well"
+               if stuck == 0 else ""))
+
+
 SCHEDULE_NAMES = ("constant small", "constant large", "large, then small",
                   "too large, then small")
 """The schedules :func:`schedule_runs` needs (its words and the ledger compare them)."""
@@ -808,24 +834,27 @@ def schedule_table(runs):
 def _ledger_rows(check, picture, window):
     counts, gap, bound = check.counts, check.gap, window.bound
     return [
-        ("Theorem 3: above $\\eta_3$ no step gets closer",
-         f"{number(counts['above'][1])} of {number(counts['above'][0])} pairs do",
-         counts["above"][1] == 0),
-        ("identity: closer below $\\eta_0$, farther between $\\eta_0$ and $\\eta_3$",
-         f"{number(counts['below'][1])} and {number(counts['between'][1])} exceptions",
-         counts["below"][1] == 0 and counts["between"][1] == 0),
-        ("the identity holds to rounding (below 1e-12)",
-         number(check.identity_residual, 2), check.identity_residual < 1e-12),
-        ("at $\\eta = \\eta_0$ the distance is unchanged (below 1e-12)",
-         number(check.boundary_relative, 2), check.boundary_relative < 1e-12),
-        ("Theorem 3's threshold is never below the exact one",
-         f"$\\eta_3/\\eta_0$ from {number(float(gap.min()), 4)}", gap.min() >= 1 - 1e-12),
-        ("Figure 4: a small step ends inside the ball, a large one outside",
-         f"x{number(picture.ratios['small'], 2)}, x{number(picture.ratios['large'], 2)}",
-         picture.ratios["small"] < 1 <= picture.ratios["large"]),
-        ("Remark: Assumption 1 fails for small $\\eta$ (fixed $c$)",
-         f"holds from $\\eta$ = {number(bound.lr_min)}",
-         bool(not bound.holds[0] and bound.holds.any())),
+        row("Theorem 3: above $\\eta_3$ no step gets closer",
+            f"{number(counts['above'][1])} of {number(counts['above'][0])} pairs do",
+            counts["above"][1] == 0),
+        row("identity: closer below $\\eta_0$, farther between $\\eta_0$ and $\\eta_3$",
+            f"exceptions: {number(counts['below'][1])} below, {number(counts['between'][1])} "
+            "between", counts["below"][1] == 0 and counts["between"][1] == 0, source="ours"),
+        row("the identity holds to rounding (below 1e-12)",
+            number(check.identity_residual, 2), check.identity_residual < 1e-12,
+            source="ours"),
+        row("at $\\eta = \\eta_0$ the distance is unchanged (below 1e-12)",
+            number(check.boundary_relative, 2), check.boundary_relative < 1e-12,
+            source="ours"),
+        row("Theorem 3's threshold is never below the exact one",
+            f"$\\eta_3/\\eta_0$ from {number(float(gap.min()), 4)}", gap.min() >= 1 - 1e-12,
+            source="ours"),
+        row("Figure 4: a small step ends inside the ball, a large one outside",
+            f"x{number(picture.ratios['small'], 2)}, x{number(picture.ratios['large'], 2)}",
+            picture.ratios["small"] < 1 <= picture.ratios["large"]),
+        row("Remark: Assumption 1 fails for small $\\eta$ (fixed $c$)",
+            f"holds from $\\eta$ = {number(bound.lr_min)}",
+            bool(not bound.holds[0] and bound.holds.any())),
     ]
 
 
@@ -834,37 +863,52 @@ def _ledger_rows_sgd(shares, one, far, many, runs, dim):
     low, high = min(width), max(width)
     final = runs.final
     return [
-        (f"most noise is orthogonal to $x_t - x^*$ (within 0.01 of $(d-1)/d$, d = {dim})",
-         number(share, 4), abs(share - (dim - 1) / dim) < 0.01),
-        ("one-step mean = GD part + noise part (within 4 standard errors)",
-         f"{number(float(np.max(np.abs(one.z))), 2)} s.e.", np.max(np.abs(one.z)) < 4),
-        ("with noise, SGD moves away sooner ($\\eta_W < \\eta_0$)",
-         f"{number(one.eta_w)} vs {number(one.eta0)}", one.eta_w < one.eta0),
-        (f"a sharp switch in high dimension (20-80% width below 1.5 in d = {high}, and "
-         f"below d = {low}'s)", f"{number(width[high])} vs {number(width[low])}",
-         width[high] < 1.5 and width[high] < width[low]),
-        ("many steps: closed form within 4 standard errors",
-         f"{number(float(np.max(np.abs(many.z))), 2)} s.e.", np.max(np.abs(many.z)) < 4),
-        ("too small and too big both fail (ends 10x worse than the best)",
-         f"{number(many.sgd[0])} / {number(many.sgd[many.best])} / {number(many.sgd[-1])}",
-         many.u_shaped),
-        ("large then small beats constant small and constant large",
-         f"{number(final('large, then small'))} vs {number(final('constant small'))}, "
-         f"{number(final('constant large'))}",
-         final("large, then small") < min(final("constant small"), final("constant large"))),
-        ("too large then small also beats constant large",
-         f"{number(final('too large, then small'))} vs {number(final('constant large'))}",
-         final("too large, then small") < final("constant large")),
+        row(f"most noise is orthogonal to $x_t - x^*$ (within 0.01 of $(d-1)/d$, d = {dim})",
+            number(share, 4), abs(share - (dim - 1) / dim) < 0.01),
+        row("one-step mean = GD part + noise part (within 4 standard errors)",
+            f"{number(float(np.max(np.abs(one.z))), 2)} s.e.", np.max(np.abs(one.z)) < 4,
+            source="ours"),
+        row("with noise, SGD moves away sooner ($\\eta_W < \\eta_0$)",
+            f"{number(one.eta_w)} vs {number(one.eta0)}", one.eta_w < one.eta0),
+        row(f"a sharp switch in high dimension (20-80% width below 1.5 in d = {high}, and "
+            f"below d = {low}'s)", f"{number(width[high])} vs {number(width[low])}",
+            width[high] < 1.5 and width[high] < width[low], source="ours"),
+        row("many steps: closed form within 4 standard errors",
+            f"{number(float(np.max(np.abs(many.z))), 2)} s.e.", np.max(np.abs(many.z)) < 4,
+            source="ours"),
+        row(f"in a budget of {number(many.steps)} steps, too small and too big both end 10x "
+            "worse than the best",
+            f"{number(many.sgd[0])} / {number(many.sgd[many.best])} / {number(many.sgd[-1])}",
+            many.u_shaped, source="ours"),
+        row("large then small beats constant small and constant large",
+            f"{number(final('large, then small'))} vs {number(final('constant small'))}, "
+            f"{number(final('constant large'))}",
+            final("large, then small") < min(final("constant small"), final("constant large"))),
+        row("too large then small also beats constant large",
+            f"{number(final('too large, then small'))} vs {number(final('constant large'))}",
+            final("too large, then small") < final("constant large"), source="ours"),
     ]
 
 
 def ledger(*, check, picture, window, shares, one, far, many, runs, dim):
-    """The chapter's claims (Theorem 3, Figure 4, the Remark, Sections 3 and 5.4), what was
-    measured and whether it agrees, as a Markdown table."""
-    rows = _ledger_rows(check, picture, window) + _ledger_rows_sgd(shares, one, far, many,
+    """The chapter's claims (Theorem 3, Figure 4, the Remark, Sections 3 and 5.4) and our own
+    checks, each with what was measured and its verdict: rows of
+    :func:`sgdlab.book.verdicts.row` (``source`` ``"paper"`` or ``"ours"``)."""
+    return _ledger_rows(check, picture, window) + _ledger_rows_sgd(shares, one, far, many,
                                                                    runs, dim)
-    return markdown_table([{"claim": claim, "measured": Text(value), "agrees": bool(ok)}
-                           for claim, value, ok in rows], align="lrc")
+
+
+def ledger_table(rows, source="paper"):
+    """The rows of :func:`ledger` from ``source`` (``"paper"`` or ``"ours"``) as a table."""
+    paper, ours = split(rows)
+    return markdown({"paper": paper, "ours": ours}[source], align="llc")
+
+
+def glue_ledger(rows):
+    """``ledger-paper`` and ``ledger-ours``: each table's tally of verdicts, in words."""
+    paper, ours = split(rows)
+    glue_text("ledger-paper", tally_phrase(paper))
+    glue_text("ledger-ours", tally_phrase(ours))
 
 
 # -- Theorem 3: one step at a point of a 2-D landscape (chapter step-size) -------------------

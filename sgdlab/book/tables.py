@@ -21,8 +21,8 @@ from .. import _validate as validate
 
 __all__ = ["Text", "number", "percent", "cell", "verdict", "count_phrase", "markdown_table",
            "glue_text", "glue_number", "glue_percent", "glue_numbers", "joined", "run_name",
-           "is_or_are", "counted", "each_run", "per_run", "grouped_runs", "glue_texts",
-           "for_runs", "counted_runs"]
+           "is_or_are", "counted", "by_dimension", "each_run", "per_run", "grouped_runs",
+           "glue_texts", "for_runs", "counted_runs"]
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075"
@@ -55,10 +55,11 @@ def _strip_zeros(text):
 def number(value, digits=3):
     """``value`` as prose: ``165,800``; ``0.0123``; ``2.5``; ``1.2 × 10⁻⁷``.
 
-    Integers keep every digit, with thousands separators; so does every real of at least
-    ``10**digits`` (rounded to a whole number: ``number(165834.7) == "165,835"``). Other reals
-    keep ``digits`` significant digits, trailing zeros dropped; below ``1e-4`` or from ``1e15``
-    they use a power of ten. NaN prints ``n/a``.
+    Integers keep every digit, with thousands separators; so does every real from
+    ``10**digits`` below a million (rounded to a whole number: ``number(165834.7) ==
+    "165,835"``). Other reals keep ``digits`` significant digits, trailing zeros dropped;
+    below ``1e-4`` or from a million they use a power of ten (``3.87 × 10¹⁰``), so no real
+    shows more than 6 significant digits. NaN prints ``n/a``.
 
     Parameters
     ----------
@@ -80,7 +81,7 @@ def number(value, digits=3):
     if value == 0:
         return "0"
     size = abs(value)
-    if size < 1e-4 or size >= 1e15:
+    if size < 1e-4 or size >= max(1e6, 10.0**digits):
         mantissa, exponent = f"{value:.{digits - 1}e}".split("e")
         power = str(int(exponent)).translate(_SUPERSCRIPT)
         return f"{_strip_zeros(mantissa)} \u00d7 10{power}"
@@ -228,6 +229,25 @@ def is_or_are(count, total):
 def counted(count, total, noun, what):
     """``"every one of the 36 values is positive"`` / ``"3 of the 36 values are ..."``."""
     return f"{count_phrase(count, total, noun)} {is_or_are(count, total)} {what}"
+
+
+def by_dimension(values, fmt=number, unit=""):
+    """``{dim: value}`` in words, one value per dimension unless all read the same:
+    ``"0.3 in one dimension and 0.7 in ten"``, ``"1 in both dimensions"``; ``unit`` follows
+    the first value (``"0 points in both dimensions"``)."""
+    values = dict(values)
+    if not values:
+        validate.fail("values", "a non-empty dict {dimension: value}", values)
+    texts = {d: fmt(v) for d, v in values.items()}
+    unit = f" {unit}" if unit else ""
+    if len(set(texts.values())) == 1:
+        every = {1: "", 2: " in both dimensions"}.get(len(texts), " in every dimension")
+        return f"{next(iter(texts.values()))}{unit}{every}"
+    words = {1: "one", 2: "two", 3: "three", 10: "ten", 100: "a hundred"}
+    parts = [f"{t} in {words.get(d, number(d))}" for d, t in texts.items()]
+    first = parts[0].replace(" in ", f"{unit} in ", 1)
+    first += " dimension" if next(iter(texts)) == 1 else " dimensions"
+    return joined([first] + parts[1:])
 
 
 def each_run(values, fmt=number):
