@@ -545,7 +545,7 @@ def test_saved_results_with_opposite_outcomes_change_every_sentence(glued, tmp_p
     assert glued["sp-train"].startswith("does not fall with every later switch")
     assert glued["sp-val"].startswith("does not fall") and glued["sp-distance"].startswith(
         "does not grow")
-    assert glued["sp-convex"] == ("for every run shown, 1 of the 3 paths are one point convex "
+    assert glued["sp-convex"] == ("for every run shown, 1 of the 3 paths is one point convex "
                                   "towards the point reached")
     assert "partly just more training" not in glued["sp-late"]
     assert glued["sp-continue"].startswith("The continuations last the paper's 150 epochs")

@@ -129,9 +129,9 @@ def _pairs_texts(allpairs, level):
                                  for k, s in summaries.items()}, "values", "positive"),
         "share": each_run({k: s["share_not_positive"] for k, s in summaries.items()},
                        percent),
-        "self": joined(f"{number(s['count_not_positive_with_self'])} of "
-                       f"{number(s['total_with_self'])} ({run_name(k)})"
-                       for k, s in summaries.items()),
+        "self": each_run({k: (s["count_not_positive_with_self"], s["total_with_self"])
+                          for k, s in summaries.items()},
+                         lambda c: f"{number(c[0])} of {number(c[1])}"),
         "resolve": grouped_runs(resolve),
         "distance": each_run({k: s["min_final_distance"] for k, s in summaries.items()}),
         "far": for_runs(far, "as far apart as the paper's", "closer than the paper's"),

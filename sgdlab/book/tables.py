@@ -319,7 +319,9 @@ def counted_runs(counts, noun, what):
     """
     groups = {}
     for label, (count, total) in dict(counts).items():
-        groups.setdefault(counted(count, total, noun, what), []).append(run_name(label))
+        verb = "is" if count in (0, 1, total) else "are"  # "1 of the 36 values is"
+        groups.setdefault(f"{count_phrase(count, total, noun)} {verb} {what}", []).append(
+            run_name(label))
     if not groups:
         validate.fail("counts", "a non-empty dict of run -> (count, total)", counts)
     if len(groups) == 1 and len(counts) > 1:
