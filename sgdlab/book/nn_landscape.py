@@ -220,7 +220,7 @@ def switch_verdict(result, key, *, increasing=False):
     could say no: "no" when it does not fall (grow) strictly; "yes" when it does and the
     switch at the initialisation ends at or below the step-size-0.1 run's training loss (the
     early continuations are not short of training); "can't tell" otherwise
-    (:data:`MORE_TRAINING`)."""
+    (``MORE_TRAINING``)."""
     if not _strictly(result["arrays"][key], increasing):
         return verdicts.Verdict(verdicts.NO)
     return verdicts.judge(True, cant_tell=MORE_TRAINING if _undertrained(result) else "")

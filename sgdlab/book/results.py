@@ -382,8 +382,8 @@ _PAPER_FIELDS = {"trajectory": ("epochs", "trials", "lr", "schedule"),
 PAPER_ARCHS = {"trajectory": ("resnet34", "densenet100"),
                "neighbourhood": ("resnet34", "densenet100"),
                "allpairs": ("resnet", "densenet"), "spectrum": ("resnet", "densenet")}
-"""The networks of each experiment at the paper's settings: its ResNet-34 and DenseNet-100
-in Sections 5.1-5.2, networks of about 10K parameters (ours) in Sections 5.3-5.4."""
+"""The networks of each experiment at the paper's settings (its ResNet-34 and DenseNet-100
+in Sections 5.1-5.2, networks of about 10K parameters, ours, in Sections 5.3-5.4)."""
 
 
 def _images(config):
@@ -417,7 +417,7 @@ def paper_differences(config, *, network=True):
 
     The paper's settings are the ``paper`` preset (:func:`sgdlab.nn.config.config_for`) of
     the result's experiment and network, on a data set of :data:`PAPER_DATASETS`, with all
-    images; the fields compared are the ones the paper states (:data:`_PAPER_FIELDS`).
+    images; the fields compared are the ones the paper states (``_PAPER_FIELDS``).
 
     Parameters
     ----------
