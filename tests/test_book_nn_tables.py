@@ -552,3 +552,13 @@ def test_saved_results_with_opposite_outcomes_change_every_sentence(glued, tmp_p
     assert glued["L-tally"] == "0 yes, 12 no and 0 can't tell"
     assert glued["L-summary"].startswith("No claim of the paper holds for every run shown.")
     assert "share not positive at most the paper's (for every run shown)" in glued["L-summary"]
+
+
+def test_large_counts_in_words():
+    assert tables.large(21_282_122) == "21.3 million" and tables.large(1_173_355) == (
+        "1.17 million")
+    assert tables.large(11_374) == "11,374" and tables.large(2.5e9) == "2.5 billion"
+    assert tables.large_in_text("has 21,282,122 parameters; 11,374 and 1,234,567.5") == (
+        "has 21.3 million parameters; 11,374 and 1,234,567.5")
+    with pytest.raises(TypeError, match="value must be a real number"):
+        tables.large("many")

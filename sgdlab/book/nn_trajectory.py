@@ -32,6 +32,7 @@ from .tables import (
     for_runs,
     glue_number,
     glue_text,
+    large,
     glue_texts,
     grouped_runs,
     joined,
@@ -79,10 +80,11 @@ def trajectory_runs(scale, *, trajectory=None, neighbourhood=None, root=None):
 def glue_size(prefix, size):
     """Glue a network's size (:func:`sgdlab.nn.protocol.network_size`):
     ``{prefix}-factor`` (the width divisor), ``{prefix}-parameters`` and ``{prefix}-full``
-    (the parameters at the original widths). Displays nothing (returns None)."""
+    (the parameters at the original widths, in millions: :func:`~sgdlab.book.tables.large`).
+    Displays nothing (returns None)."""
     glue_number(f"{prefix}-factor", size["width_factor"])
-    glue_number(f"{prefix}-parameters", size["parameters"])
-    glue_number(f"{prefix}-full", size["full_parameters"])
+    glue_text(f"{prefix}-parameters", large(size["parameters"]))
+    glue_text(f"{prefix}-full", large(size["full_parameters"]))
 
 
 def bias_table(bias, prefix):

@@ -557,7 +557,8 @@ def choices_table(config=None):
     """
     from ..nn import protocol
 
-    rows = [{"choice": r["choice"], "paper": _escape(r["paper"]), "ours": _escape(r["ours"]),
+    rows = [{"choice": r["choice"], "paper": _escape(tables.large_in_text(r["paper"])),
+             "ours": _escape(tables.large_in_text(r["ours"])),
              "option": f"`{r['option']}`"} for r in protocol.choices(config)]
     return tables.markdown_table(rows, align="llll")
 

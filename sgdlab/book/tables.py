@@ -22,7 +22,7 @@ from .. import _validate as validate
 __all__ = ["Text", "number", "percent", "cell", "verdict", "count_phrase", "markdown_table",
            "glue_text", "glue_number", "glue_percent", "glue_numbers", "joined", "run_name",
            "is_or_are", "counted", "by_dimension", "each_run", "per_run", "grouped_runs",
-           "glue_texts", "for_runs", "counted_runs"]
+           "glue_texts", "for_runs", "counted_runs", "large", "large_in_text"]
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075"
@@ -327,3 +327,21 @@ def counted_runs(counts, noun, what):
     if len(groups) == 1 and len(counts) > 1:
         return f"for every run shown, {next(iter(groups))}"
     return "; ".join(f"for {joined(names)}, {phrase}" for phrase, names in groups.items())
+
+
+def large(value, digits=3):
+    """A count in words to ``digits`` significant digits: ``large(21_282_122) ==
+    "21.3 million"``; below a million, :func:`number` of it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        validate.fail("value", "a real number", value, TypeError)
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if abs(value) >= size:
+            return f"{number(value / size, digits)} {word}"
+    return number(value, digits)
+
+
+def large_in_text(text, digits=3):
+    """``text`` with every whole number of a million or more written by :func:`large`
+    (``"has 21,282,122 parameters"`` -> ``"has 21.3 million parameters"``)."""
+    return re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3}){2,}(?![\d.]|,\d)",
+                  lambda m: large(int(m.group(0).replace(",", "")), digits), str(text))
