@@ -151,3 +151,60 @@ def test_run_colors_and_log_or_symlog():
     with pytest.raises(ValueError, match="values must be a non-empty array of finite values"):
         style.log_or_symlog(ax, [np.nan])
     plt.close(fig)
+
+
+def test_describe_and_paper_differences():
+    from sgdlab.nn.config import config_for
+
+    tiny = config_for("trajectory", "tiny").to_dict()
+    assert results.describe(tiny) == "scale tiny: digits, 3 epochs, the first 256 images"
+    assert results.paper_differences(tiny) == [
+        "digits (paper: CIFAR-10 or CIFAR-100)", "ResNet-14 (paper: ResNet-34 or "
+        "DenseNet-BC-100)", "epochs 3 (paper: 300)", "trials 2 (paper: 5)",
+        "the first 256 images (paper: all)"]
+    paper = config_for("trajectory", "paper", dataset="cifar100", arch="densenet100").to_dict()
+    assert results.paper_differences(paper) == []
+    assert results.describe(paper) == "scale paper: CIFAR-100, 300 epochs, all images"
+    assert results.paper_differences(config_for("spectrum", "paper").to_dict()) == []
+    with pytest.raises(TypeError, match="config must be a result's config dict"):
+        results.describe({"epochs": 3})
+    assert results.settings_text({"A, CIFAR-100": {"config": paper},
+                                  "B, digits": {"config": tiny}}) == (
+        "A on CIFAR-100 is at the paper's settings; B on digits is not at the paper's "
+        "settings (a network of our own, digits (paper: CIFAR-10 or CIFAR-100), epochs 3 "
+        "(paper: 300), trials 2 (paper: 5) and the first 256 images (paper: all))")
+
+
+def _saved_config(root, experiment, dataset, arch, config):
+    folder = root / "paper" / f"{experiment}-{dataset}-{arch}"
+    folder.mkdir(parents=True)
+    (folder / "result.json").write_text(json.dumps(
+        {"config": config, "summary": {"parameters": 1}}))
+    np.savez(folder / "result.npz", values=np.zeros(2))
+
+
+def test_shown_note_warns_about_a_folder_not_at_the_papers_settings(tmp_path):
+    from sgdlab.nn.config import config_for
+
+    tiny = config_for("trajectory", "tiny", dataset="cifar10", arch="resnet34",
+                      epochs=8).to_dict()
+    paper = config_for("trajectory", "paper", arch="densenet100").to_dict()
+    _saved_config(tmp_path, "trajectory", "cifar10", "resnet34", tiny)
+    _saved_config(tmp_path, "trajectory", "cifar10", "densenet100", paper)
+    runs = results.show_results(("trajectory",), {"resnet": "resnet34",
+                                                  "densenet": "densenet100"},
+                                lambda arch: None, scale="book", root=tmp_path)
+    assert [s.saved for s in runs.shown] == [True, True] and not runs.computed()
+    assert [s.at_paper_settings for s in runs.shown] == [False, True]
+    assert list(runs.short("trajectory")) == ["ResNet-34, CIFAR-10"]
+    note = results.shown_note(runs).data
+    assert ("* trajectory, ResNet-34, CIFAR-10: saved results (scale tiny: CIFAR-10, 8 epochs, "
+            "the first 256 images) from `results/paper/trajectory-cifar10-resnet34`") in note
+    assert ("**Warning.** `results/paper/trajectory-cifar10-resnet34` is not at the paper's "
+            "settings: epochs 8 (paper: 300), trials 2 (paper: 5) and the first 256 images "
+            "(paper: all).") in note
+    assert "densenet100` is not" not in note and "computed now" not in note
+    assert "scale book" not in note  # the scale asked for is not the scale shown
+    table = results.sources_table(runs).data
+    assert "| scale tiny: CIFAR-10, 8 epochs, the first 256 images |" in table
+    assert "| scale paper: CIFAR-10, 300 epochs, all images |" in table

@@ -129,6 +129,26 @@ def test_trajectory_inner_products_match_loop(data, seed):
     assert bool((cos.abs() <= 1).all())
 
 
+def test_trajectory_controls_match_loop(data, seed):
+    x, y = data
+    model, theta = make(tiny_convnet, seed)
+    gen = torch.Generator().manual_seed(seed)
+    thetas = theta + 0.3 * torch.randn(4, theta.numel(), generator=gen, dtype=torch.float64)
+    target, other = thetas[-1], theta - 0.5
+    got = probe.trajectory_controls(model, thetas[:-1], target, x, y, other=other, chunk=2)
+    grads = [probe.full_batch_grad(model, t, x, y) for t in thetas[:-1]]
+    for point, suffix in ((target, ""), (other, "_other")):
+        inner = torch.stack([-(g @ (point - t)) for g, t in zip(grads, thetas[:-1])])
+        norms = torch.stack([g.norm() * (point - t).norm() for g, t in zip(grads, thetas[:-1])])
+        assert_allclose(got["inner" + suffix].numpy(), inner.numpy(), rtol=1e-10, atol=1e-12)
+        assert_allclose(got["cosine" + suffix].numpy(), (inner / norms).numpy(), rtol=1e-10)
+    assert_allclose(got["grad_norm"].numpy(), [g.norm().item() for g in grads], rtol=1e-12)
+    alone = probe.trajectory_controls(model, thetas[:-1], target, x, y)
+    assert set(alone) == {"inner", "cosine", "grad_norm"}
+    with pytest.raises(ValueError, match="other"):
+        probe.trajectory_controls(model, thetas[:-1], target, x, y, other=target[:-1])
+
+
 def test_trajectory_cosine_is_zero_where_direction_vanishes(data, seed):
     x, y = data
     model, theta = make(tiny_mlp, seed)

@@ -12,23 +12,24 @@ import numpy as np
 
 from .. import _validate as validate
 from ..theory import binomial_upper_bound
-from .results import NEAR, PAPER, ledger_row, show_results
+from . import verdicts
+from .results import NEAR, PAPER, ledger_row, paper_differences, show_results
 from .tables import (
-    counted,
+    counted_runs,
     each_run,
+    for_runs,
     glue_percent,
     glue_texts,
-    is_or_are,
+    grouped_runs,
     joined,
     markdown_table,
     number,
-    per_run,
     percent,
     run_name,
 )
 
-__all__ = ["landscape_runs", "normalised_pairs", "allpairs_table", "spectrum_table",
-           "landscape_ledger"]
+__all__ = ["landscape_runs", "normalised_pairs", "share_verdict", "allpairs_table",
+           "spectrum_table", "switch_verdict", "landscape_ledger"]
 
 
 def landscape_runs(scale, *, allpairs=None, spectrum=None, root=None):
@@ -102,31 +103,44 @@ def _paper_share(result):
     return PAPER["resnet_share"] if arch.startswith("resnet") else PAPER["densenet_share"]
 
 
-def _pairs_texts(allpairs, bounds):
+def share_verdict(result, *, level=0.95):
+    """Section 5.3's share against the paper's for the same kind of network
+    (:func:`sgdlab.book.verdicts.share_at_most`): "can't tell" when the count cannot
+    resolve a share that small."""
+    s = result["summary"]
+    return verdicts.share_at_most(s["count_not_positive"], s["total"], _paper_share(result),
+                                  level=level)
+
+
+_RESOLVE = {verdicts.YES: "at most the paper's share",
+            verdicts.NO: "above the paper's share",
+            verdicts.CANT_TELL: "too few values to tell whether the share is at most the "
+                                "paper's"}
+
+
+def _pairs_texts(allpairs, level):
     summaries = {label: r["summary"] for label, r in allpairs.items()}
-    small = {k: bounds[k] <= _paper_share(r) for k, r in allpairs.items()}
     far = {k: s["min_final_distance"] >= PAPER["final_distance"] for k, s in summaries.items()}
     closer = {k: s["mean_final_distance"] < s["distance_from_start"]
               for k, s in summaries.items()}
+    resolve = {k: _RESOLVE[share_verdict(r, level=level).value] for k, r in allpairs.items()}
     return {
-        "outcome": "; ".join(f"for {run_name(k)}, " + counted(
-            s["total"] - s["count_not_positive"], s["total"], "values", "positive")
-            for k, s in summaries.items()),
+        "outcome": counted_runs({k: (s["total"] - s["count_not_positive"], s["total"])
+                                 for k, s in summaries.items()}, "values", "positive"),
         "share": each_run({k: s["share_not_positive"] for k, s in summaries.items()},
                        percent),
-        "self": joined(f"{number(s['count_not_positive_with_self'])} of "
-                       f"{number(s['total_with_self'])} ({run_name(k)})"
-                       for k, s in summaries.items()),
-        "bound": each_run(bounds, percent),
-        "resolve": per_run(small, "at most the paper's share", "above the paper's share"),
+        "self": each_run({k: (s["count_not_positive_with_self"], s["total_with_self"])
+                          for k, s in summaries.items()},
+                         lambda c: f"{number(c[0])} of {number(c[1])}"),
+        "resolve": grouped_runs(resolve),
         "distance": each_run({k: s["min_final_distance"] for k, s in summaries.items()}),
-        "far": per_run(far, "as far apart as the paper's", "closer than the paper's"),
+        "far": for_runs(far, "as far apart as the paper's", "closer than the paper's"),
         "radius": each_run({k: s["min_final_distance"] / PAPER["rho"]
                          for k, s in summaries.items()}),
         "mean": each_run({k: s["mean_final_distance"] for k, s in summaries.items()}),
         "travelled": each_run({k: s["distance_from_start"] for k, s in summaries.items()}),
-        "closer": per_run(closer, "closer to one another than to the shared start",
-                         "not closer to one another than to the shared start")}
+        "closer": for_runs(closer, "closer to one another than to the shared start",
+                           "not closer to one another than to the shared start")}
 
 
 def allpairs_table(allpairs, prefix, *, level=0.95):
@@ -136,8 +150,8 @@ def allpairs_table(allpairs, prefix, *, level=0.95):
     solutions.
 
     Glues ``{prefix}-outcome``, ``-share``, ``-self`` (the count with :math:`n = m`),
-    ``-bound``, ``-resolve`` (the bound against the
-    paper's share), ``-distance`` (closest final solutions), ``-far`` (against the paper's
+    ``-bound``, ``-resolve`` (:func:`share_verdict` in words: at most the paper's share,
+    above it, or too few values to tell), ``-distance`` (closest final solutions), ``-far`` (against the paper's
     40), ``-radius`` (closest distance over the radius 0.5), ``-mean``, ``-travelled`` (mean
     distance from the shared start), ``-closer``, ``-paper`` (the paper's ResNet share) and
     ``-level``.
@@ -166,7 +180,7 @@ def allpairs_table(allpairs, prefix, *, level=0.95):
                      "lowest normalised": float(pairs["normalised"].min()),
                      "closest finals": s["min_final_distance"],
                      "travelled": s["distance_from_start"]})
-    glue_texts(prefix, _pairs_texts(allpairs, bounds))
+    glue_texts(prefix, {**_pairs_texts(allpairs, level), "bound": each_run(bounds, percent)})
     glue_percent(f"{prefix}-paper", PAPER["resnet_share"])
     glue_percent(f"{prefix}-level", level)
     return markdown_table(rows)
@@ -190,6 +204,70 @@ def _trend(series, increasing, verb):
     return "; it ".join(parts)
 
 
+def _undertrained(result):
+    """True when the switch at the initialisation ends above the step-size-0.1 run's final
+    training loss: the early continuations are short of training, so a later switch (which
+    also trains longer) may win by training alone."""
+    return float(result["arrays"]["train_loss"][0]) > result["summary"]["base_final_train_loss"]
+
+
+MORE_TRAINING = ("a later switch also trains longer, and the switch at the initialisation "
+                 "ends above the step-size-0.1 run: the fall may be just more training")
+
+
+def switch_verdict(result, key, *, increasing=False):
+    """Section 5.4's trend of ``arrays[key]`` with later switches, against the control that
+    could say no: "no" when it does not fall (grow) strictly; "yes" when it does and the
+    switch at the initialisation ends at or below the step-size-0.1 run's training loss (the
+    early continuations are not short of training); "can't tell" otherwise
+    (``MORE_TRAINING``)."""
+    if not _strictly(result["arrays"][key], increasing):
+        return verdicts.Verdict(verdicts.NO)
+    return verdicts.judge(True, cant_tell=MORE_TRAINING if _undertrained(result) else "")
+
+
+def _late_text(spectrum):
+    """The late-switch paragraph's argument, chosen by each run's numbers."""
+    phrases = {}
+    for label, result in spectrum.items():
+        a = result["arrays"]
+        first = number(float(a["train_loss"][0]))
+        base = number(float(result["summary"]["base_final_train_loss"]))
+        falls = _strictly(a["train_loss"], False)
+        if _undertrained(result):
+            head = (f"switching at the initialisation ends at training loss {first}, above "
+                    f"the step-size-0.1 run's {base}")
+            tail = ("so any advantage of a late switch is partly just more training" if falls
+                    else "yet the training loss does not fall with every later switch, "
+                         "although later switches train longer")
+        else:
+            head = (f"switching at the initialisation ends at training loss {first}, at or "
+                    f"below the step-size-0.1 run's {base}")
+            tail = ("so the early continuations are not short of training, and the fall "
+                    "with later switches is not just more training" if falls
+                    else "and the training loss does not fall with every later switch")
+        phrases[label] = f"{head}: {tail}"
+    text = "; ".join(f"for {run_name(k)}, {v}" for k, v in phrases.items())
+    return text[0].upper() + text[1:] + "."
+
+
+PAPER_CONTINUE = 150
+"""The paper's epochs of each continuation at the small step size (Section 5.4)."""
+
+
+def _continue_text(spectrum):
+    """Whether the continuations are as long as the paper's 150 epochs, per run."""
+    short = {k: int(r["config"]["continue_epochs"]) for k, r in spectrum.items()
+             if int(r["config"]["continue_epochs"]) < PAPER_CONTINUE}
+    if not short:
+        return ("The continuations last the paper's 150 epochs; whether they reach local "
+                "minima, a longer continuation would tell")
+    lengths = each_run(short, lambda e: f"{number(e)} epochs")
+    return (f"The continuations last {lengths}, against the paper's 150: from the early "
+            "starts the small step size may not have converged, and whether these points are "
+            "local minima this cannot show")
+
+
 def spectrum_table(spectrum, prefix):
     """Figure 6 in numbers: per run and start epoch :math:`s`, the point reached by
     continuing at the small step size from :math:`s`.
@@ -197,8 +275,10 @@ def spectrum_table(spectrum, prefix):
     Glues ``{prefix}-train``, ``-val`` (how the training / validation loss falls with the
     switch epoch), ``-distance`` (how the distance from the initialisation grows),
     ``-convex`` (how many paths are one point convex towards their end), ``-first`` (the
-    training loss after switching at the initialisation) and ``-base`` (that of the
-    step-size-0.1 run itself).
+    training loss after switching at the initialisation), ``-base`` (that of the
+    step-size-0.1 run itself), ``-late`` (whether a late switch's advantage may be just more
+    training, chosen by those two numbers) and ``-continue`` (the continuations' length
+    against the paper's 150 epochs).
 
     Parameters
     ----------
@@ -222,23 +302,24 @@ def spectrum_table(spectrum, prefix):
         "train": _trend({k: a["train_loss"] for k, a in arrays.items()}, False, "falls"),
         "val": _trend({k: a["val_loss"] for k, a in arrays.items()}, False, "falls"),
         "distance": _trend({k: a["distance_init"] for k, a in arrays.items()}, True, "grows"),
-        "convex": "; ".join(f"for {run_name(k)}, " + _convex(a["min_inner"])
-                            for k, a in arrays.items()),
+        "convex": counted_runs({k: (int(np.sum(a["min_inner"] > 0)), a["min_inner"].size)
+                                for k, a in arrays.items()}, "paths",
+                               "one point convex towards the point reached"),
         "first": each_run({k: float(a["train_loss"][0]) for k, a in arrays.items()}),
-        "base": each_run({k: r["summary"]["base_final_train_loss"] for k, r in spectrum.items()})})
+        "base": each_run({k: r["summary"]["base_final_train_loss"]
+                          for k, r in spectrum.items()}),
+        "late": _late_text(spectrum), "continue": _continue_text(spectrum)})
     return markdown_table(rows)
 
 
-def _convex(min_inner):
-    """How many of Figure 6's paths are one point convex towards their end."""
-    count, total = int(np.sum(min_inner > 0)), int(np.size(min_inner))
-    what = ("one point convex towards its end" if is_or_are(count, total) == "is" else
-            "one point convex towards their ends")
-    return counted(count, total, "paths", what)
-
-
 def landscape_ledger(allpairs, spectrum):
-    """The claims of Sections 5.3 and 5.4, each against an explicit threshold, per run.
+    """The claims of Sections 5.3 and 5.4, each with a three-valued verdict
+    (:mod:`sgdlab.book.verdicts`), per run.
+
+    Section 5.3's share is judged by :func:`share_verdict` (can't tell when the count cannot
+    resolve the paper's share), its distance 40 only on a run at the paper's settings (else
+    can't tell: measured on another network); Section 5.4's trends by :func:`switch_verdict`
+    (can't tell where a late switch may win by training longer).
 
     Parameters
     ----------
@@ -248,30 +329,34 @@ def landscape_ledger(allpairs, spectrum):
     Returns
     -------
     list of dict
-        As for :func:`~sgdlab.book.nn_trajectory.trajectory_ledger`.
+        :func:`~sgdlab.book.results.ledger_row`'s rows.
     """
     rows = []
     for label, result in allpairs.items():
         s, paper = result["summary"], _paper_share(result)
+        near = NEAR * PAPER["final_distance"]
         rows += [
-            ledger_row(f"5.3: share not positive at most the paper's ({percent(paper)})",
-                 label, f"{number(s['count_not_positive'])} of "
-                 f"{number(s['total'])}", s["share_not_positive"] <= paper),
-            ledger_row(f"5.3: final solutions far apart (at least {number(NEAR * 40)}, "
-                 "paper: 40)", label, f"closest {number(s['min_final_distance'])}",
-                 s["min_final_distance"] >= NEAR * PAPER["final_distance"])]
+            ledger_row("5.3: share not positive at most the paper's", label,
+                       f"{number(s['count_not_positive'])} of {number(s['total'])} (paper: "
+                       f"{percent(paper)})", share_verdict(result)),
+            ledger_row("5.3: final solutions far apart", label,
+                       f"closest {number(s['min_final_distance'])} (paper: 40; ours: at least "
+                       f"{number(near)})", verdicts.judge(
+                           s["min_final_distance"] >= near,
+                           cant_tell="" if not paper_differences(result["config"])
+                           else verdicts.OTHER_NETWORK))]
     for label, result in spectrum.items():
         a = result["arrays"]
         rows += [
             ledger_row("5.4: training loss falls with later switches", label,
-                 _arrow(a["train_loss"]), _strictly(a["train_loss"], False)),
+                       _arrow(a["train_loss"]), switch_verdict(result, "train_loss")),
             ledger_row("5.4: validation loss falls with later switches", label,
-                 _arrow(a["val_loss"]), _strictly(a["val_loss"], False)),
+                       _arrow(a["val_loss"]), switch_verdict(result, "val_loss")),
             ledger_row("5.4: farther from the initialisation with later switches", label,
-                 _arrow(a["distance_init"]), _strictly(a["distance_init"], True)),
+                       _arrow(a["distance_init"]), _strictly(a["distance_init"], True)),
             ledger_row("5.4: every path one point convex towards its minimum", label,
-                 f"smallest {number(float(a['min_inner'].min()))}",
-                 np.all(a["min_inner"] > 0))]
+                       f"smallest {number(float(a['min_inner'].min()))}",
+                       np.all(a["min_inner"] > 0))]
     return rows
 
 

@@ -24,13 +24,14 @@ from pathlib import Path
 import numpy as np
 
 from .. import _validate as validate
-from . import tables
+from . import tables, verdicts
 
 __all__ = ["SCALE_ENV", "RESULTS_ENV", "ARCH_NAMES", "DATASET_NAMES", "PAPER_DATASETS",
-           "scale_from_env", "results_root", "paper_folder", "paper_command", "saved_result",
-           "run_label", "Shown", "Section5Runs", "show_results", "lr_drops", "PAPER", "CONFIDENCE",
-           "VARIANCE", "NEAR", "commands", "sources_table", "choices_table", "ledger_row",
-           "ledger_table"]
+           "PAPER_ARCHS", "scale_from_env", "results_root", "paper_folder", "paper_command",
+           "saved_result", "run_label", "Shown", "Section5Runs", "show_results", "lr_drops",
+           "PAPER", "CONFIDENCE", "VARIANCE", "NEAR", "commands", "describe",
+           "paper_differences", "settings_text", "sources_table", "shown_note", "choices_table",
+           "ledger_row", "ledger_table"]
 
 
 SCALE_ENV = "SGDLAB_SCALE"
@@ -192,6 +193,17 @@ class Shown:
     source: str
     result: dict = field(repr=False)
 
+    @property
+    def saved(self):
+        """True when the result was loaded from a saved folder (not computed now)."""
+        return self.source.startswith("saved")
+
+    @property
+    def at_paper_settings(self):
+        """True when the result's own config is at the paper's settings
+        (:func:`paper_differences` finds none)."""
+        return not paper_differences(self.result["config"])
+
 
 @dataclass
 class Section5Runs:
@@ -219,7 +231,13 @@ class Section5Runs:
 
     def computed(self):
         """True when any result shown was computed now (not loaded)."""
-        return any(s.source.startswith("computed") for s in self.shown)
+        return any(not s.saved for s in self.shown)
+
+    def short(self, experiment):
+        """``{label: result}`` of ``experiment`` for the runs shown that are not at the
+        paper's settings (their own config says so), in the order shown."""
+        return {s.label: s.result for s in self.shown
+                if s.experiment == experiment and not s.at_paper_settings}
 
 
 def show_results(experiments, archs, compute, *, scale, root=None):
@@ -353,6 +371,157 @@ def _settings(config):
     return ", ".join(parts)
 
 
+_PAPER_FIELDS = {"trajectory": ("epochs", "trials", "lr", "schedule"),
+                 "neighbourhood": ("epochs", "lr", "schedule", "k", "rho", "probe_every"),
+                 "allpairs": ("epochs", "shared_epochs", "members", "lr"),
+                 "spectrum": ("epochs", "lr", "small_lr", "continue_epochs")}
+"""The settings of each experiment that the paper states (checked by
+:func:`paper_differences`)."""
+
+
+PAPER_ARCHS = {"trajectory": ("resnet34", "densenet100"),
+               "neighbourhood": ("resnet34", "densenet100"),
+               "allpairs": ("resnet", "densenet"), "spectrum": ("resnet", "densenet")}
+"""The networks of each experiment at the paper's settings (its ResNet-34 and DenseNet-100
+in Sections 5.1-5.2, networks of about 10K parameters, ours, in Sections 5.3-5.4)."""
+
+
+def _images(config):
+    limit = config.get("limit")
+    return "all images" if limit is None else f"the first {tables.number(int(limit))} images"
+
+
+def describe(config):
+    """A result by its own config: ``"scale tiny: digits, 8 epochs, the first 256 images"``.
+
+    Parameters
+    ----------
+    config : dict
+        A result's ``config`` (``dataset``, ``epochs``; ``scale`` and ``limit`` when
+        recorded).
+
+    Returns
+    -------
+    str
+    """
+    if not isinstance(config, dict) or not {"dataset", "epochs"} <= set(config):
+        validate.fail("config", "a result's config dict with 'dataset' and 'epochs'", config,
+                      TypeError)
+    data = DATASET_NAMES.get(config["dataset"], config["dataset"])
+    return (f"scale {config.get('scale', 'not recorded')}: {data}, "
+            f"{tables.number(int(config['epochs']))} epochs, {_images(config)}")
+
+
+def paper_differences(config, *, network=True):
+    """Where a result's own config departs from the paper's settings of its experiment.
+
+    The paper's settings are the ``paper`` preset (:func:`sgdlab.nn.config.config_for`) of
+    the result's experiment and network, on a data set of :data:`PAPER_DATASETS`, with all
+    images; the fields compared are the ones the paper states (``_PAPER_FIELDS``).
+
+    Parameters
+    ----------
+    config : dict
+        A result's ``config``.
+    network : bool
+        Whether to name a network other than the paper's (False where the run's name says
+        it).
+
+    Returns
+    -------
+    list of str
+        ``["epochs 8 (paper: 300)", "the first 256 images (paper: all)"]``; empty at the
+        paper's settings.
+    """
+    from ..nn.config import config_for
+
+    experiment = config.get("experiment")
+    if experiment not in _PAPER_FIELDS:
+        validate.fail("config", f"a config of one of {tuple(_PAPER_FIELDS)}", experiment)
+    paper = config_for(experiment, "paper").to_dict()
+    out = []
+    if config.get("dataset") not in PAPER_DATASETS:
+        out.append(f"{DATASET_NAMES.get(config.get('dataset'), config.get('dataset'))} "
+                   f"(paper: {tables.joined([DATASET_NAMES[d] for d in PAPER_DATASETS], 'or')})")
+    if network and config.get("arch") not in PAPER_ARCHS[experiment]:
+        out.append(f"{ARCH_NAMES.get(config.get('arch'), config.get('arch'))} (paper: "
+                   f"{tables.joined([ARCH_NAMES[a] for a in PAPER_ARCHS[experiment]], 'or')})")
+    for name in _PAPER_FIELDS[experiment]:
+        if name in config and config[name] != paper[name]:
+            out.append(f"{name.replace('_', ' ')} {tables.cell(config[name])} "
+                       f"(paper: {tables.cell(paper[name])})")
+    if config.get("limit") is not None:
+        out.append(f"{_images(config)} (paper: all)")
+    return out
+
+
+def settings_text(results):
+    """Which results are at the paper's settings, each by its own config, in a sentence:
+    ``"ResNet-14 on digits is not at the paper's settings (digits (paper: CIFAR-10 or
+    CIFAR-100), 12 epochs (paper: 300))"``.
+
+    Parameters
+    ----------
+    results : dict
+        Label -> result.
+
+    Returns
+    -------
+    str
+    """
+    groups = {}
+    for label, result in dict(results).items():
+        config = result["config"]
+        differences = paper_differences(config, network=False)
+        if config.get("arch") not in PAPER_ARCHS.get(config.get("experiment"), ()):
+            differences.insert(0, "a network of our own")
+        groups.setdefault(tuple(differences), []).append(tables.run_name(label))
+    if not groups:
+        validate.fail("results", "a non-empty dict of results", results)
+    parts = []
+    for differences, names in groups.items():
+        verb = "is" if len(names) == 1 else "are"
+        if not differences:
+            parts.append(f"{tables.joined(names)} {verb} at the paper's settings")
+        else:
+            parts.append(f"{tables.joined(names)} {verb} not at the paper's settings "
+                         f"({tables.joined(differences)})")
+    return "; ".join(parts)
+
+
+def shown_note(runs):
+    """What a Section 5 chapter shows, each result by its own config, with a warning for
+    every saved folder that is not at the paper's settings.
+
+    Parameters
+    ----------
+    runs : sgdlab.book.results.Section5Runs
+
+    Returns
+    -------
+    markdown
+        One bullet per result shown, an ``IPython.display.Markdown`` object.
+    """
+    from IPython.display import Markdown
+
+    lines, warnings = [], []
+    for s in runs.shown:
+        config = s.result["config"]
+        how = (f"saved results ({describe(config)}) from `{s.source.partition(': ')[2]}`"
+               if s.saved else f"computed now ({describe(config)})")
+        lines.append(f"* {s.experiment}, {s.label}: {how}")
+        differences = paper_differences(config)
+        if s.saved and differences:
+            warnings.append(f"`{s.source.partition(': ')[2]}` is not at the paper's settings: "
+                            f"{tables.joined(differences)}.")
+    text = "This page shows:\n\n" + "\n".join(lines)
+    if runs.computed():
+        text += f"\n\nThe results computed now took {tables.number(round(runs.seconds))} s."
+    if warnings:
+        text += "\n\n**Warning.** " + " ".join(warnings)
+    return Markdown(text)
+
+
 def sources_table(runs):
     """Which results a chapter shows, where they come from, and their settings.
 
@@ -366,9 +535,10 @@ def sources_table(runs):
         The table, an ``IPython.display.Markdown`` object.
     """
     rows = [{"experiment": s.experiment, "run": s.label, "shown": s.source,
+             "scale": describe(s.result["config"]),
              "parameters": int(s.result["summary"]["parameters"]),
              "settings": _settings(s.result["config"])} for s in runs.shown]
-    return tables.markdown_table(rows, align="lllrl")
+    return tables.markdown_table(rows, align="llllrl")
 
 
 def choices_table(config=None):
@@ -387,50 +557,113 @@ def choices_table(config=None):
     """
     from ..nn import protocol
 
-    rows = [{"choice": r["choice"], "paper": _escape(r["paper"]), "ours": _escape(r["ours"]),
+    rows = [{"choice": r["choice"], "paper": _escape(tables.large_in_text(r["paper"])),
+             "ours": _escape(tables.large_in_text(r["ours"])),
              "option": f"`{r['option']}`"} for r in protocol.choices(config)]
     return tables.markdown_table(rows, align="llll")
 
 
-def ledger_row(claim, label, measured, ok):
-    """One verdict of a Section 5 ledger (a row of :func:`ledger_table`): the paper's
-    ``claim``, the run's ``label``, what was ``measured`` (text) and whether it agrees."""
-    return {"claim": claim, "run": label, "measured": measured, "agrees": bool(ok)}
+def ledger_row(claim, label, measured, verdict, *, source="paper"):
+    """One verdict of a Section 5 ledger (a row of :func:`ledger_table`).
+
+    Parameters
+    ----------
+    claim : str
+        The claim's one name (the same for every run; a threshold that depends on the run
+        goes in ``measured``).
+    label : str
+        The run.
+    measured : str
+    verdict : sgdlab.book.verdicts.Verdict or bool
+    source : str
+        ``"paper"`` (a claim of the paper) or ``"ours"`` (a check of our own).
+
+    Returns
+    -------
+    dict
+        :func:`sgdlab.book.verdicts.row` with the ``run``.
+    """
+    return verdicts.row(claim, measured, verdict, source=source, run=label)
+
+
+def _runs_phrase(names, total):
+    """``"for every run shown"`` / ``"for the run shown"`` / ``"for A and B"``."""
+    if len(names) == total:
+        return "for every run shown" if total > 1 else "for the run shown"
+    return "for " + tables.joined(tables.run_name(n) for n in names)
+
+
+def _summary(rows):
+    """The paper's claims by outcome, in sentences chosen by the verdicts."""
+    runs = list(dict.fromkeys(r["run"] for r in rows))
+    claims = {}
+    for r in rows:
+        claims.setdefault(r["claim"], []).append(r)
+    hold, fail, cant = [], [], []
+    for claim, rs in claims.items():
+        values = [r["verdict"].value for r in rs]
+        if verdicts.NO in values:
+            failed = [r["run"] for r in rs if r["verdict"].value == verdicts.NO]
+            fail.append(f"{claim} ({_runs_phrase(failed, len(runs))})")
+        elif verdicts.CANT_TELL in values:
+            reasons = {}
+            for r in rs:
+                if not r["verdict"].told:
+                    reasons.setdefault(r["verdict"].reason, []).append(r["run"])
+            cant.append(f"{claim} (" + "; ".join(
+                f"{_runs_phrase(names, len(runs))}: {reason}"
+                for reason, names in reasons.items()) + ")")
+        else:
+            hold.append(claim)
+    every = "every run shown" if len(runs) > 1 else "the run shown"
+    parts = []
+    if hold:
+        parts.append(f"The claims of the paper that hold for {every}: {'; '.join(hold)}.")
+    else:
+        parts.append(f"No claim of the paper holds for {every}.")
+    if fail:
+        parts.append(f"Those that fail, with the runs where they fail: {'; '.join(fail)}.")
+    if cant:
+        parts.append(f"Those we cannot tell, and why: {'; '.join(cant)}.")
+    return " ".join(parts)
 
 
 def ledger_table(rows, prefix):
-    """The verdicts of a chapter ("What we measured"), and their summary in words.
+    """The verdicts of a chapter ("What we measured"): the paper's claims and our own checks
+    in two tables, and their summary in words.
 
-    Glues ``{prefix}-agree`` (``"7 of the 9 checks agree"``), ``{prefix}-hold`` (the claims
-    that agree for every run) and ``{prefix}-fail`` (the others, with the runs where they
-    fail).
+    Glues ``{prefix}-tally`` (the paper's claims: ``"7 yes, 1 no and 2 can't tell"``),
+    ``{prefix}-ours`` (the same for our own checks) and ``{prefix}-summary`` (the claims
+    that hold for every run, those that fail with their runs, those we cannot tell with
+    their reasons).
 
     Parameters
     ----------
     rows : list of dict
-        From :func:`~sgdlab.book.nn_trajectory.trajectory_ledger` or :func:`~sgdlab.book.nn_landscape.landscape_ledger`.
+        From :func:`~sgdlab.book.nn_trajectory.trajectory_ledger` or
+        :func:`~sgdlab.book.nn_landscape.landscape_ledger` (:func:`ledger_row`).
     prefix : str
 
     Returns
     -------
     markdown
-        The table, an ``IPython.display.Markdown`` object.
+        The two tables, an ``IPython.display.Markdown`` object.
     """
     rows = list(rows)
     if not rows:
         validate.fail("rows", "a non-empty list of verdicts", rows)
-    claims = {}
-    for r in rows:
-        claims.setdefault(r["claim"], []).append(r)
-    agree = sum(r["agrees"] for r in rows)
-    hold = [c for c, rs in claims.items() if all(r["agrees"] for r in rs)]
-    fail = [f"{c} ({tables.joined(tables.run_name(r['run']) for r in rs if not r['agrees'])})"
-            for c, rs in claims.items() if not all(r["agrees"] for r in rs)]
+    paper, ours = verdicts.split(rows)
     tables.glue_texts(prefix, {
-        "agree": (f"{tables.count_phrase(agree, len(rows), 'checks')} "
-                  f"{'agrees' if agree in (0, len(rows)) else 'agree'}"),
-        "hold": "; ".join(hold) if hold else "none of the claims",
-        "fail": "; ".join(fail) if fail else "none"})
-    table = [{"claim of the paper": r["claim"], "run": r["run"], "measured": r["measured"],
-              "agrees": r["agrees"]} for r in rows]
-    return tables.markdown_table(table, align="lllc")
+        "tally": verdicts.tally_phrase(paper) if paper else "no claim of the paper",
+        "ours": verdicts.tally_phrase(ours) if ours else "no check of our own",
+        "summary": _summary(paper) if paper else "No claim of the paper is checked."})
+    text = []
+    for title, part, head in (("The paper's claims", paper, "claim of the paper"),
+                              ("Our own checks", ours, "our check")):
+        if part:
+            table = [{head: r["claim"], "run": r["run"], "measured": r["measured"],
+                      "verdict": str(r["verdict"])} for r in part]
+            text.append(f"**{title}**\n\n" + tables.markdown_table(table, align="llll").data)
+    from IPython.display import Markdown
+
+    return Markdown("\n\n".join(text))

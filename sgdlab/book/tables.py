@@ -21,7 +21,8 @@ from .. import _validate as validate
 
 __all__ = ["Text", "number", "percent", "cell", "verdict", "count_phrase", "markdown_table",
            "glue_text", "glue_number", "glue_percent", "glue_numbers", "joined", "run_name",
-           "is_or_are", "counted", "by_dimension", "each_run", "per_run", "grouped_runs", "glue_texts"]
+           "is_or_are", "counted", "by_dimension", "each_run", "per_run", "grouped_runs",
+           "glue_texts", "for_runs", "counted_runs", "large", "large_in_text"]
 
 
 _SUPERSCRIPT = str.maketrans("-0123456789", "\u207b\u2070\u00b9\u00b2\u00b3\u2074\u2075"
@@ -251,8 +252,11 @@ def by_dimension(values, fmt=number, unit=""):
 
 def each_run(values, fmt=number):
     """``{label: value}`` as ``"1.2 (ResNet-14 on digits) and 3.4 (DenseNet-BC-22 on
-    digits)"``."""
-    return joined(f"{fmt(v)} ({run_name(k)})" for k, v in values.items())
+    digits)"``; one value for several runs once: ``"0.5 (every run shown)"``."""
+    texts = {k: fmt(v) for k, v in values.items()}
+    if len(texts) > 1 and len(set(texts.values())) == 1:
+        return f"{next(iter(texts.values()))} (every run shown)"
+    return joined(f"{t} ({run_name(k)})" for k, t in texts.items())
 
 
 def per_run(flags, yes, no):
@@ -282,3 +286,62 @@ def glue_texts(prefix, texts):
     for key, text in texts.items():
         glue_text(f"{prefix}-{key}", text)
     return texts
+
+
+def for_runs(flags, yes, no):
+    """A verdict per run in words: ``"grows for every run shown"``, ``"does not grow for any
+    run shown"``, ``"grows for A; does not grow for B"`` (one run: ``"grows for A"``)."""
+    flags = dict(flags)
+    if not flags:
+        validate.fail("flags", "a non-empty dict of run -> bool", flags)
+    good = [run_name(k) for k, ok in flags.items() if ok]
+    bad = [run_name(k) for k, ok in flags.items() if not ok]
+    if len(flags) == 1:
+        return f"{yes if good else no} for {(good or bad)[0]}"
+    if not bad:
+        return f"{yes} for every run shown"
+    if not good:
+        return f"{no} for any run shown"
+    return f"{yes} for {joined(good)}; {no} for {joined(bad)}"
+
+
+def counted_runs(counts, noun, what):
+    """:func:`counted` per run, runs with the same phrase together: ``"for every run shown,
+    every one of the 36 values is positive"``, or ``"for A, 35 of the 36 values are
+    positive; for B, every one of the 36 values is positive"``.
+
+    Parameters
+    ----------
+    counts : dict
+        Run label -> ``(count, total)``.
+    noun, what : str
+        As for :func:`counted`.
+    """
+    groups = {}
+    for label, (count, total) in dict(counts).items():
+        verb = "is" if count in (0, 1, total) else "are"  # "1 of the 36 values is"
+        groups.setdefault(f"{count_phrase(count, total, noun)} {verb} {what}", []).append(
+            run_name(label))
+    if not groups:
+        validate.fail("counts", "a non-empty dict of run -> (count, total)", counts)
+    if len(groups) == 1 and len(counts) > 1:
+        return f"for every run shown, {next(iter(groups))}"
+    return "; ".join(f"for {joined(names)}, {phrase}" for phrase, names in groups.items())
+
+
+def large(value, digits=3):
+    """A count in words to ``digits`` significant digits: ``large(21_282_122) ==
+    "21.3 million"``; below a million, :func:`number` of it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        validate.fail("value", "a real number", value, TypeError)
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if abs(value) >= size:
+            return f"{number(value / size, digits)} {word}"
+    return number(value, digits)
+
+
+def large_in_text(text, digits=3):
+    """``text`` with every whole number of a million or more written by :func:`large`
+    (``"has 21,282,122 parameters"`` -> ``"has 21.3 million parameters"``)."""
+    return re.sub(r"(?<![\d.,])\d{1,3}(?:,\d{3}){2,}(?![\d.]|,\d)",
+                  lambda m: large(int(m.group(0).replace(",", "")), digits), str(text))

@@ -685,18 +685,26 @@ def _trajectory(cfg, work):
     def block(j):  # the weights come from the trial's run (in the runs folder)
         i, (start, stop) = j // len(blocks), blocks[j % len(blocks)]
         w = work.weights(trials[i]["run"])
-        return {"inner": probe.trajectory_inner_products(
-            model, _weights(w[start:stop], x.device), x, y,
-            target=_weights(w[-1], x.device), **_probe_options(cfg)).cpu().numpy()}
+        # the control: the same probe towards the next trial's final solution
+        other = (work.weights(trials[(i + 1) % cfg.trials]["run"])[-1]
+                 if cfg.trials > 1 else None)
+        values = probe.trajectory_controls(
+            model, _weights(w[start:stop], x.device), _weights(w[-1], x.device), x, y,
+            other=None if other is None else _weights(other, x.device), **_probe_options(cfg))
+        return {name: v.cpu().numpy() for name, v in values.items()}
 
     parts = work.phase([f"trial{i}-probe{b}" for i in range(cfg.trials)
                         for b in range(len(blocks))], block)
     per_trial = len(blocks)
-    inner = np.stack([np.concatenate([p["inner"] for p in parts[i * per_trial:
-                                                               (i + 1) * per_trial]])
-                      for i in range(cfg.trials)])
+    probed = {name: np.stack([np.concatenate([p[name] for p in parts[i * per_trial:
+                                                                    (i + 1) * per_trial]])
+                              for i in range(cfg.trials)])
+              for name in parts[0] if all(name in p for p in parts)}
+    inner = probed.pop("inner")
+    if "grad_norm" in probed:  # the full-batch gradient's norm (not the mini-batches')
+        probed["full_grad_norm"] = probed.pop("grad_norm")
     metric = {name: np.stack([t[name] for t in trials]) for name in _METRICS}
-    arrays = dict(inner=inner, min_inner=inner.min(axis=0), **metric)
+    arrays = dict(inner=inner, min_inner=inner.min(axis=0), **probed, **metric)
     summary = {
         "trials": cfg.trials, "epochs": cfg.epochs,
         "parameters": nets.count_parameters(model),
@@ -707,6 +715,8 @@ def _trajectory(cfg, work):
         "max_step_length": float(metric["step_length_max"].max()),
         "final_val_accuracy": [float(a) for a in metric["val_accuracy"][:, -1]],
     }
+    if "inner_other" in probed:
+        summary["share_positive_other"] = float(np.mean(probed["inner_other"] > 0))
     return summary, arrays
 
 

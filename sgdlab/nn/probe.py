@@ -105,6 +105,7 @@ __all__ = [
     "prefers_vmap", "default_memory_gb", "point_memory_bytes", "vmap_width",
     "CPU_MEMORY_GB", "CUDA_MEMORY_FRACTION", "ACTIVATION_COPIES", "PARAMETER_COPIES",
     "batchnorm_bias",
+    "trajectory_controls",
 ]
 
 
@@ -635,6 +636,65 @@ def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False,
         return inner
     norms = grads.norm(dim=1) * directions.norm(dim=1)
     return torch.where(norms > 0, inner / torch.where(norms > 0, norms, 1), 0)
+
+
+def trajectory_controls(model, thetas, target, x, y, *, other=None, chunk=None,
+                        batch_size=None, memory_gb=None, vectorize=None):
+    """Figure 5a's inner products with their cosines, and a control: the same probe towards
+    another point.
+
+    For every epoch start :math:`x_t` (a row of ``thetas``) the gradient is computed once and
+    gives :math:`\\langle -\\nabla f(x_t), d\\rangle` and its cosine
+    :math:`\\langle -\\nabla f(x_t), d\\rangle / (\\|\\nabla f(x_t)\\| \\|d\\|)` for
+    :math:`d = x_T - x_t` (``target``) and, as a control, :math:`d = x' - x_t` (``other``, for
+    instance another trial's final solution). Late in training :math:`x_T - x_t` is a few
+    epochs of :math:`-\\eta \\nabla f`, so a positive inner product towards the own
+    :math:`x_T` is close to automatic there; the control says what "positive" is worth.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+    thetas : torch.Tensor
+        Shape ``(T, P)``: the epoch starts.
+    target : torch.Tensor
+        Shape ``(P,)``: the final solution :math:`x_T`.
+    x, y : torch.Tensor
+        The training data.
+    other : torch.Tensor or None
+        Shape ``(P,)``: the control's target; None: no control.
+    chunk, batch_size, memory_gb, vectorize
+        As for :func:`trajectory_inner_products`.
+
+    Returns
+    -------
+    dict of torch.Tensor
+        Shape ``(T,)`` each: ``inner``, ``cosine``, ``grad_norm``, and with ``other``
+        ``inner_other`` and ``cosine_other``.
+    """
+    length = checks.model("model", model)
+    rows = checks.stack("thetas", thetas, length, 2, "(T, P)")
+    if rows.shape[0] < 1:
+        validate.fail("thetas", "at least 1 row", shown=f"shape {tuple(rows.shape)}")
+    targets = {"": checks.vector("target", target, length).to(rows.device, rows.dtype)}
+    if other is not None:
+        targets["_other"] = checks.vector("other", other, length).to(rows.device, rows.dtype)
+    x, y = checks.data(x, y, rows)
+    batch_size = _check_batch_size(batch_size)
+    vectorize = _check_vectorize(vectorize, rows.device)
+    chunk = _width(chunk, model, rows[0], x, rows.shape[0], batch_size, memory_gb)
+    mapped = _mapper(_full_grad(nets.functional_loss(model, rows), x, y, batch_size), vectorize)
+    with _eval_mode(model, rows.device):
+        grads = torch.cat([mapped(rows[i:i + chunk]).detach()
+                           for i in range(0, rows.shape[0], chunk)])
+    out = {"grad_norm": grads.norm(dim=1)}
+    for suffix, point in targets.items():
+        directions = point - rows
+        inner = -(grads * directions).sum(dim=1)
+        norms = out["grad_norm"] * directions.norm(dim=1)
+        out["inner" + suffix] = inner
+        out["cosine" + suffix] = torch.where(norms > 0, inner / torch.where(norms > 0, norms, 1),
+                                             0)
+    return out
 
 
 # --------------------------------------------------------------------------- Figure 5b
