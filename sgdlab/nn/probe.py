@@ -622,20 +622,27 @@ def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False,
         if rows.shape[0] < 1:
             validate.fail("thetas", "at least 1 row", shown=f"shape {tuple(rows.shape)}")
         target = checks.vector("target", target, length).to(rows.device, rows.dtype)
-    x, y = checks.data(x, y, rows)
-    batch_size = _check_batch_size(batch_size)
-    vectorize = _check_vectorize(vectorize, rows.device)
-    chunk = _width(chunk, model, rows[0], x, rows.shape[0], batch_size, memory_gb)
-    mapped = _mapper(_full_grad(nets.functional_loss(model, rows), x, y, batch_size), vectorize)
-    with _eval_mode(model, rows.device):
-        grads = torch.cat([mapped(rows[i:i + chunk]).detach()
-                           for i in range(0, rows.shape[0], chunk)])
+    grads = _gradients_at(model, rows, x, y, chunk=chunk, batch_size=batch_size,
+                          memory_gb=memory_gb, vectorize=vectorize)
     directions = target - rows
     inner = -(grads * directions).sum(dim=1)
     if not cosine:
         return inner
     norms = grads.norm(dim=1) * directions.norm(dim=1)
     return torch.where(norms > 0, inner / torch.where(norms > 0, norms, 1), 0)
+
+
+def _gradients_at(model, rows, x, y, *, chunk, batch_size, memory_gb, vectorize):
+    """The full-batch gradient of f at every row of ``rows`` (checked points), ``chunk`` rows
+    at a time (vmap or the loop), in eval mode: shape ``(T, P)``."""
+    x, y = checks.data(x, y, rows)
+    batch_size = _check_batch_size(batch_size)
+    vectorize = _check_vectorize(vectorize, rows.device)
+    chunk = _width(chunk, model, rows[0], x, rows.shape[0], batch_size, memory_gb)
+    mapped = _mapper(_full_grad(nets.functional_loss(model, rows), x, y, batch_size), vectorize)
+    with _eval_mode(model, rows.device):
+        return torch.cat([mapped(rows[i:i + chunk]).detach()
+                          for i in range(0, rows.shape[0], chunk)])
 
 
 def trajectory_controls(model, thetas, target, x, y, *, other=None, chunk=None,
@@ -678,14 +685,8 @@ def trajectory_controls(model, thetas, target, x, y, *, other=None, chunk=None,
     targets = {"": checks.vector("target", target, length).to(rows.device, rows.dtype)}
     if other is not None:
         targets["_other"] = checks.vector("other", other, length).to(rows.device, rows.dtype)
-    x, y = checks.data(x, y, rows)
-    batch_size = _check_batch_size(batch_size)
-    vectorize = _check_vectorize(vectorize, rows.device)
-    chunk = _width(chunk, model, rows[0], x, rows.shape[0], batch_size, memory_gb)
-    mapped = _mapper(_full_grad(nets.functional_loss(model, rows), x, y, batch_size), vectorize)
-    with _eval_mode(model, rows.device):
-        grads = torch.cat([mapped(rows[i:i + chunk]).detach()
-                           for i in range(0, rows.shape[0], chunk)])
+    grads = _gradients_at(model, rows, x, y, chunk=chunk, batch_size=batch_size,
+                          memory_gb=memory_gb, vectorize=vectorize)
     out = {"grad_norm": grads.norm(dim=1)}
     for suffix, point in targets.items():
         directions = point - rows
