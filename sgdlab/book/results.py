@@ -154,6 +154,13 @@ def saved_result(experiment, dataset, arch, root=None):
     return result
 
 
+def _check_config(config, *keys):
+    """``config`` is a result's config dict with ``keys``; a TypeError naming them if not."""
+    if not isinstance(config, dict) or not set(keys) <= set(config):
+        names = " and ".join(repr(k) for k in keys)
+        validate.fail("config", f"a result's config dict with {names}", config, TypeError)
+
+
 def run_label(config):
     """How a chapter names the run behind a result: ``"ResNet-14, digits"``.
 
@@ -166,9 +173,7 @@ def run_label(config):
     -------
     str
     """
-    if not isinstance(config, dict) or not {"arch", "dataset"} <= set(config):
-        validate.fail("config", "a result's config dict with 'arch' and 'dataset'", config,
-                      TypeError)
+    _check_config(config, "arch", "dataset")
     return (f"{ARCH_NAMES.get(config['arch'], config['arch'])}, "
             f"{DATASET_NAMES.get(config['dataset'], config['dataset'])}")
 
@@ -404,9 +409,7 @@ def describe(config):
     -------
     str
     """
-    if not isinstance(config, dict) or not {"dataset", "epochs"} <= set(config):
-        validate.fail("config", "a result's config dict with 'dataset' and 'epochs'", config,
-                      TypeError)
+    _check_config(config, "dataset", "epochs")
     data = DATASET_NAMES.get(config["dataset"], config["dataset"])
     return (f"scale {config.get('scale', 'not recorded')}: {data}, "
             f"{tables.number(int(config['epochs']))} epochs, {_images(config)}")
