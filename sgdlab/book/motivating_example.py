@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import time
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
@@ -41,7 +42,6 @@ __all__ = ["OneStep", "one_step", "plot_one_step", "SPAN", "INNER", "CLAIMS", "L
            "glue_search", "glue_figure3", "ledger_table", "panel_table", "plot_search",
            "plot_figure3", "explorer_figure", "sgd_explorer"]
 _GD_TOL, _GD_CHUNK, _GD_CAP = 1e-9, 1_000, 1_000_000
-_MIN_STUCK_SHARE, _MIN_MINIMA = 0.5, 10  # "stuck": most GD trials, at >= 10 distinct minima
 
 
 @dataclass
@@ -182,137 +182,238 @@ INNER = 1.5
 
 
 CLAIMS = {
-    "stuck": "GD from [-3, 3] is stuck, spread over many local minima",
-    "outside": "small noise finds bad minima, only outside [-1.5, 1.5]",
-    "all_near": "the right noise puts every trial within 1.5, in every seed",
-    "convex": "the g of the restart noise (half the right one) is convex on [-1.5, 1.5]",
+    "stuck": "GD from [-3, 3] gets stuck at various local minima",
+    "small": "with small noise SGD finds a few bad local minima of its g, outside [-1.5, 1.5]",
+    "right": "with the right noise most points end in [-1.5, 1.5], none at a bad minimum",
+    "restart": "the small noise's g is pretty convex on [-1.5, 1.5]: restarting there with "
+               "it ends in a smaller region around 0",
+    "large": "with too much noise SGD acts like a random walk: it spreads more",
 }
-"""The four claims of Section 2 that the search tests, by key (the paper's words, short)."""
+"""The five claims of Section 2 about Figure 3, by key, in the paper's words (short): panels
+F2,1, F2,2, F2,3, F1,2 with F3,2, and F2,4. Their thresholds are :data:`THRESHOLDS`."""
 
 
-LABELS = {"stuck": "GD stuck", "outside": "bad minima only beyond 1.5",
-          "all_near": "all within 1.5", "convex": "convex restart g"}
-"""A short label of each claim (figure legends, the conflict sentence)."""
+NAMES = {"stuck": "GD stuck", "small": "bad minima outside", "right": "right noise near 0",
+         "restart": "restart closer", "large": "large noise spreads"}
+"""The one name of each claim, used in the list, the figure, the tables and the prose."""
 
 
-_GRID = 6001  # grid of the smoothed f on [-SPAN, SPAN] (spacing 0.001)
+THRESHOLDS = {"stuck_share": 0.5, "stuck_minima": 10, "small_share": 0.05, "right_share": 0.5,
+              "escape": 10.0}
+"""Where each claim's words become numbers, in one place (:func:`check_member`): "stuck"
+means at least ``stuck_share`` of the GD trials in spurious basins of f, at
+``stuck_minima`` or more distinct minima ("various"); "a few bad minima" at least
+``small_share`` of the small-noise trials in spurious basins of its g; "most points" more
+than ``right_share``; a random walk (not a divergence) keeps every trial within ``escape``
+times [-3, 3]."""
+
+
+_G_SPAN, _G_POINTS = SPAN + 0.5, 7001  # the grid of g for basins and minima (spacing 0.001)
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One member of the spiky family and its noise levels.
+    """One member of the spiky family (:func:`sgdlab.landscapes.spiky`), its step size and
+    its noise levels, given by their radii :math:`\\eta W`: ``right``, ``large``, and the small
+    noise at half the right radius (Figure 3's row 3 halves the noise at each restart, so its
+    first restart is the small noise). Steps: ``ceil(3 / lr)`` (:math:`\\eta T = 3`, so the
+    bowl contracts by :math:`e^{-6}`). Printed with the noise bounds W."""
 
-    The radii :math:`\\eta W` of the small, right and large noise are fractions of the
-    period; the noise bounds are ``fraction * period / lr``. Steps: ``ceil(3 / lr)``
-    (:math:`\\eta T = 3`, so the bowl contracts by :math:`e^{-6}`).
-    """
-
+    width: str
     period: float
     beta: float
     growth: int
     lr: float
-    small: float = 0.25
-    """Radius of the small noise, in periods."""
-    right: float = 0.5
-    """Radius of the right noise, in periods (half a period, so the box averages one spike)."""
-    large: float = 2.0
-    """Radius of the large noise, in periods."""
+    right: float
+    """Radius :math:`\\eta W` of the right noise."""
+    large: float
+    """Radius :math:`\\eta W` of the large noise."""
 
-    @property
-    def height(self):
-        """Relative spike height at :math:`|x| = 3`, :math:`\\beta\\,3^\\gamma`."""
-        return self.beta * 3.0**self.growth
+    @classmethod
+    def of(cls, definition):
+        """The setting of a dict such as :data:`sgdlab.landscapes.MOTIVATING`."""
+        return cls(**{k: definition[k] for k in (
+            "width", "period", "beta", "growth", "lr", "right", "large")})
+
+    def __repr__(self):
+        return (f"spiky(width={self.width!r}, beta={self.beta:g}, period={self.period:g}, "
+                f"growth={self.growth}), η = {self.lr:g}, {self.steps:,} steps; W = "
+                f"{self.noise('small'):.4g} (small), {self.noise('right'):.4g} (right), "
+                f"{self.noise('large'):.4g} (large)")
 
     @property
     def steps(self):
         return int(math.ceil(3.0 / self.lr))
 
-    def landscape(self):
+    def key(self):
+        """The landscape's parameters, (width, period, beta, growth)."""
+        return (self.width, self.period, self.beta, self.growth)
+
+    def landscape(self, dim=1):
         """The member as a :class:`sgdlab.Landscape`."""
-        return landscapes.spiky(beta=self.beta, period=self.period, growth=self.growth)
+        return landscapes.spiky(dim=dim, beta=self.beta, period=self.period,
+                                growth=self.growth, width=self.width)
 
     def radius(self, level):
-        """:math:`\\eta W` of ``level`` (``"small"``, ``"right"``, ``"large"``; ``"GD"``: 0;
-        ``"restart"``: half the right radius, that of the first restart of Figure 3's row 3,
-        on [-1.5, 1.5], in both readings)."""
-        if level == "restart":
-            return 0.5 * self.right * self.period
-        return 0.0 if level == "GD" else getattr(self, level) * self.period
+        """:math:`\\eta W` of ``level``: ``"GD"`` 0, ``"small"`` half the right radius (also
+        the noise of row 3's first restart), ``"right"``, ``"large"``."""
+        if level == "small":
+            return 0.5 * self.right
+        return 0.0 if level == "GD" else getattr(self, level)
 
     def noise(self, level):
         """Noise bound W of ``level``."""
         return self.radius(level) / self.lr
 
+    def definition(self):
+        """The setting as a dict (the form of :data:`sgdlab.landscapes.MOTIVATING`)."""
+        return {"width": self.width, "period": self.period, "beta": self.beta,
+                "growth": self.growth, "lr": self.lr, "right": self.right,
+                "large": self.large}
+
+
+@functools.lru_cache(maxsize=4096)
+def _basins(key, radius):
+    """Per grid point of [-3.5, 3.5] the minimum of g its steepest descent reaches
+    (:func:`sgdlab.smoothing.basins_1d`), x*'s minimum, and the spurious minima (the others,
+    the grid's ends left out, as :func:`sgdlab.smoothing.minima_1d`). Cached: no run."""
+    land = landscapes.spiky(width=key[0], period=key[1], beta=key[2], growth=key[3])
+    grid = np.linspace(-_G_SPAN, _G_SPAN, _G_POINTS)
+    reached = basins_1d(land, grid, radius=radius, span=_G_SPAN, n_points=_G_POINTS)
+    home = reached[_G_POINTS // 2]
+    spacing = grid[1] - grid[0]
+    sinks = np.unique(reached)
+    sinks = sinks[(np.abs(sinks) < _G_SPAN) & ~np.isclose(sinks, home, rtol=0, atol=spacing)]
+    return reached, home, sinks
+
+
+def _spurious(key, x, radius):
+    """Which points of ``x`` lie in spurious basins of g (off the grid or not finite: yes),
+    as :func:`sgdlab.smoothing.in_spurious_basin`."""
+    reached, home, _ = _basins(key, radius)
+    x = np.asarray(x, dtype=np.float64).ravel()
+    inside = np.isfinite(x) & (np.abs(x) <= _G_SPAN)
+    index = np.clip(np.rint((np.where(inside, x, 0.0) + _G_SPAN) / (2 * _G_SPAN)
+                            * (_G_POINTS - 1)), 0, _G_POINTS - 1).astype(np.int64)
+    spacing = 2 * _G_SPAN / (_G_POINTS - 1)
+    return ~inside | ~np.isclose(reached[index], home, rtol=0, atol=spacing)
+
+
+def nearest_spurious(setting, level="small"):
+    """Smallest :math:`|x|` of a spurious minimum of the g of ``level`` on [-3.5, 3.5] (inf
+    when it has none)."""
+    _, _, sinks = _basins(setting.key(), setting.radius(level))
+    return float(np.min(np.abs(sinks))) if sinks.size else math.inf
+
+
+def _spread(x):
+    return float(np.std(x)) if np.all(np.isfinite(x)) else math.inf
+
+
+def _runs(setting, trials, seed):
+    """The runs the claims rest on, for one seed: GD and the three noise levels from the
+    starts in [-3, 3], and the restart with the small noise from new starts in [-1.5, 1.5]
+    (stage 1 of :func:`figure3_runs`, the same points and noise)."""
+    land, s = setting.landscape(), setting
+    x0 = _starts(trials, seed)
+    runs = {level: run_sgd(land, x0, lr=s.lr, noise=s.noise(level), steps=s.steps, seed=seed)
+            for level in LEVELS}
+    runs["restart"] = run_sgd(land, _starts(trials, seed, INNER, stage=1), lr=s.lr,
+                              noise=s.noise("small"), steps=s.steps, seed=seed)
+    return runs
+
+
+def _numbers(setting, runs):
+    """The measurements of one seed's runs: shares, distinct minima, spreads."""
+    key, t = setting.key(), THRESHOLDS
+    gd, small = runs["GD"].x[:, 0], runs["small"].x[:, 0]
+    stuck = _spurious(key, gd, 0.0)
+    reached, _, _ = _basins(key, 0.0)
+    found = _spurious(key, small, setting.radius("small"))
+    large = runs["large"].x[:, 0]
+    minima = np.unique(reached[np.clip(np.rint((gd[stuck] + _G_SPAN) / (2 * _G_SPAN) * (
+        _G_POINTS - 1)), 0, _G_POINTS - 1).astype(np.int64)]) if stuck.any() else []
+    return {"stuck_share": float(stuck.mean()), "stuck_minima": int(len(minima)),
+            "small_share": float(found.mean()),
+            "small_inside": int(np.sum(found & (np.abs(small) <= INNER))),
+            "right_share": runs["right"].share_within(INNER),
+            "right_spurious": int(_spurious(key, runs["right"].x, setting.radius("right")).sum()),
+            "right_spread": _spread(runs["right"].x), "restart_spread": _spread(
+                runs["restart"].x), "large_spread": _spread(large),
+            "large_escaped": int(np.sum(~(np.abs(large) <= t["escape"] * SPAN)))}
+
+
+def _margin(value):
+    return float(min(value, 1.0))
+
+
+def judge_claims(numbers, nearest):
+    """Per claim (:data:`CLAIMS`): whether it holds on the measurements ``numbers`` of one
+    seed (:func:`_numbers`) and the nearest spurious minimum of the small noise's g
+    (``nearest``), and its margin: the relative slack of its thresholds, the least of them,
+    capped at 1 (e.g. 0.2: a measured share 20% above the threshold). A "none" (no trial
+    inside, at a bad minimum, escaped) is a condition, not a margin. Returns (holds, margins)."""
+    n, t = numbers, THRESHOLDS
+    slack = {
+        "stuck": min(n["stuck_share"] / t["stuck_share"] - 1, n["stuck_minima"] / t[
+            "stuck_minima"] - 1),
+        "small": n["small_share"] / t["small_share"] - 1,
+        "right": n["right_share"] / t["right_share"] - 1,
+        "restart": min(nearest / INNER - 1, 1 - n["restart_spread"] / n["right_spread"]),
+        "large": n["large_spread"] / n["right_spread"] - 1,
+    }
+    gates = {"stuck": True, "small": n["small_inside"] == 0, "right": n["right_spurious"] == 0,
+             "restart": math.isfinite(n["restart_spread"]), "large": n["large_escaped"] == 0}
+    holds = {k: bool(gates[k] and slack[k] > 0) for k in CLAIMS}
+    if not math.isfinite(n["right_share"]):
+        holds["right"] = False
+    return holds, {k: _margin(v) for k, v in slack.items()}
+
 
 @dataclass
 class Member:
-    """The four claims measured on one :class:`Setting`."""
+    """The five claims measured on one :class:`Setting`, over ``seeds``."""
 
     setting: Setting
+    seeds: list
+    """The seeds run."""
+    numbers: list
+    """Per seed, the measurements (:func:`judge_claims`)."""
+    nearest: float
+    """Smallest :math:`|x|` of a spurious minimum of the small noise's g (inf: none)."""
     holds: dict
-    """Claim key -> bool."""
-    numbers: dict
-    """What the verdicts rest on, ``stuck_share``, ``stuck_minima`` (GD), ``inner_minimum``
-    (smallest :math:`|x|` of a spurious minimum of the small-noise g, inf if none), ``small_found``
-    (share of small-noise trials in spurious basins), ``worst_share`` (lowest share within
-    1.5 among the seeds run at the right noise: the check stops at the first seed below
-    100%), ``min_curvature`` (least g'' on [-1.5, 1.5] of the g of the restart noise,
-    :meth:`Setting.radius` ``("restart")``)."""
+    """Claim key -> whether it holds in every seed."""
+    margins: dict
+    """Claim key -> its least margin over the seeds."""
 
     @property
     def count(self):
         return int(sum(self.holds.values()))
 
-
-def _starts(trials, seed, span=SPAN, stage=0):
-    return random_starts(trials, span=span, seed=seed, stage=stage)
-
-
-def _spurious(land, x, radius):
-    """Which points of ``x`` lie in spurious basins of g (a wider grid than
-    :func:`_structure`'s, with the same spacing)."""
-    return in_spurious_basin(land, x, radius=radius, span=SPAN + 0.5, n_points=_GRID + 1000)
+    @property
+    def score(self):
+        """(claims held in every seed, the least margin among them, which can be
+        compared across members: higher is better); :func:`search_family` ranks by it."""
+        held = [self.margins[k] for k, ok in self.holds.items() if ok]
+        return (self.count, min(held) if held else -math.inf)
 
 
-@functools.lru_cache(maxsize=256)
-def _structure(period, beta, growth, radius, restart):
-    """The spurious minima of g on [-SPAN, SPAN] (not the one reached from x* = 0), and the
-    least g'' on [-INNER, INNER] of the g of ``restart``. Cached: it needs no run."""
-    land = landscapes.spiky(beta=beta, period=period, growth=growth)
-    minima = minima_1d(land, radius=radius, span=SPAN, n_points=_GRID).spurious
-    return minima, least_curvature(land, radius=restart, span=INNER)
+def check_member(setting, *, trials=100, seeds=(0,)):
+    """Measure the five claims of :data:`CLAIMS` on one :class:`Setting`, over ``seeds``
+    (each: new starts and noise, ``trials`` trials), with the thresholds of
+    :data:`THRESHOLDS`:
 
-
-def _gd_numbers(land, s, trials, seed):
-    gd = run_sgd(land, _starts(trials, seed), lr=s.lr, noise=0.0, steps=s.steps, seed=seed)
-    stuck = _spurious(land, gd.x, 0.0)
-    reached = basins_1d(land, gd.x[stuck], radius=0.0, span=SPAN + 0.5, n_points=_GRID + 1000)
-    return float(stuck.mean()), int(np.unique(reached[np.isfinite(reached)]).size)
-
-
-def _worst_share(land, s, trials, seeds, seed):
-    worst = 1.0
-    for k in range(seeds):
-        run = run_sgd(land, _starts(trials, seed + 1 + k), lr=s.lr, noise=s.noise("right"),
-                      steps=s.steps, seed=seed + 1 + k)
-        worst = min(worst, run.share_within(INNER))
-        if worst < 1.0:
-            break  # the claim needs every seed
-    return worst
-
-
-def check_member(setting, *, trials=100, seeds=20, seed=0):
-    """Measure the four claims of :data:`CLAIMS` on one :class:`Setting`.
-
-    * ``stuck``: GD (``trials`` starts in [-3, 3]) ends in spurious basins of f in at least
-      half the trials, at at least 10 distinct minima;
-    * ``outside``: the g of the small noise has spurious minima in [-3, 3], none within 1.5,
-      and SGD at that noise ends in a spurious basin in at least one trial;
-    * ``all_near``: at the right noise every trial ends within 1.5, in each of ``seeds``
-      seeds (new starts and noise each; it stops at the first seed that fails);
-    * ``convex``: :math:`g'' \\ge 0` on [-1.5, 1.5] for the restart noise, the radius of
-      the first restart of :func:`figure3_runs` (half the right radius; the panel table's
-      "convex g" of ``noise-2`` and ``lr-2`` checks the same g).
+    * ``stuck``: GD ends in spurious basins of f in at least half the trials, at 10 or more
+      distinct minima;
+    * ``small``: at least 5% of the small-noise trials end in spurious basins of its g, and
+      none of them inside [-1.5, 1.5];
+    * ``right``: more than half the right-noise trials end within [-1.5, 1.5], and none in
+      a spurious basin of its g;
+    * ``restart``: the small noise's g has no spurious minimum on [-1.5, 1.5], and SGD with
+      that noise restarted from [-1.5, 1.5] ends with a smaller spread (standard deviation)
+      than the right noise from [-3, 3];
+    * ``large``: the large noise's spread is larger than the right noise's, with every
+      trial within [-30, 30] (a random walk, not a divergence).
 
     Returns
     -------
@@ -321,73 +422,101 @@ def check_member(setting, *, trials=100, seeds=20, seed=0):
     if not isinstance(setting, Setting):
         validate.fail("setting", "a Setting", error=TypeError, shown=type(setting).__name__)
     trials = validate.integer("trials", trials, low=1)
-    seeds = validate.integer("seeds", seeds, low=1)
-    seed = validate.seed("seed", seed)
-    land, small = setting.landscape(), setting.radius("small")
-    stuck_share, stuck_minima = _gd_numbers(land, setting, trials, seed)
-    minima, curvature = _structure(setting.period, setting.beta, setting.growth, small,
-                                   setting.radius("restart"))
-    run = run_sgd(land, _starts(trials, seed), lr=setting.lr, noise=setting.noise("small"),
-                  steps=setting.steps, seed=seed)
-    found = float(_spurious(land, run.x, small).mean())
-    numbers = {"stuck_share": stuck_share, "stuck_minima": stuck_minima,
-               "inner_minimum": float(np.min(np.abs(minima))) if minima.size else math.inf,
-               "small_found": found,
-               "worst_share": _worst_share(land, setting, trials, seeds, seed),
-               "min_curvature": curvature}
-    holds = {"stuck": stuck_share >= _MIN_STUCK_SHARE and stuck_minima >= _MIN_MINIMA,
-             "outside": minima.size > 0 and numbers["inner_minimum"] > INNER and found > 0,
-             "all_near": numbers["worst_share"] == 1.0,
-             "convex": numbers["min_curvature"] >= 0.0}
-    return Member(setting=setting, holds=holds, numbers=numbers)
+    seeds = [validate.seed("seeds", s) for s in seeds]
+    if not seeds:
+        validate.fail("seeds", "at least one seed", shown="[]")
+    nearest = nearest_spurious(setting)
+    numbers, holds, margins = [], dict.fromkeys(CLAIMS, True), dict.fromkeys(CLAIMS, 1.0)
+    for seed in seeds:
+        n = _numbers(setting, _runs(setting, trials, seed))
+        ok, margin = judge_claims(n, nearest)
+        numbers.append(n)
+        holds = {k: holds[k] and ok[k] for k in CLAIMS}
+        margins = {k: min(margins[k], margin[k]) for k in CLAIMS}
+    return Member(setting=setting, seeds=list(seeds), numbers=numbers, nearest=nearest,
+                  holds=holds, margins=margins)
 
 
 @dataclass
 class SearchResult:
-    """Outcome of :func:`search_family`: every member checked, the best one, the conflicts."""
+    """Outcome of :func:`search_family`: every member screened, the finalists re-checked
+    over more seeds, the best one, the conflicts, and the time it took."""
 
     members: list
-    """One :class:`Member` per setting, in the order searched."""
+    """One :class:`Member` per setting, screened on the first seed."""
+    finalists: list
+    """The best-screened members re-checked on every seed, best first."""
     best: Member
-    """The first member with the most claims holding."""
-    pairs: dict = field(default_factory=dict)
-    """(claim, claim) -> number of members where both hold."""
+    """The finalist with the highest :attr:`Member.score`."""
+    pairs: dict
+    """(claim, claim) -> number of screened members where both hold."""
+    seconds: float
+    """Wall time of the search."""
 
     @property
     def all_hold(self):
-        """True when some member satisfies every claim."""
+        """True when the best member satisfies every claim in every seed."""
         return self.best.count == len(CLAIMS)
 
     @property
     def conflicts(self):
-        """Pairs of claims that no member satisfies together."""
+        """Pairs of claims that no screened member satisfies together."""
         return [pair for pair, count in self.pairs.items() if count == 0]
 
 
-def search_family(*, periods=(0.1, 0.2), heights=(0.1, 0.3, 1.0), growths=(0, 2, 4, 8),
-                  lrs=(5e-4, 4e-3), smalls=(0.25, 0.375), trials=100, seeds=20, seed=0):
-    """Check :data:`CLAIMS` on every member of a grid of the spiky family.
+FAMILY = {"widths": ("fixed", "sqrt"), "periods": {"fixed": (0.1, 0.2, 0.3),
+                                                  "sqrt": (0.03, 0.05, 0.08)},
+          "betas": (0.05, 0.1, 0.2, 0.3, 0.5), "growths": (0, 1), "lrs": (2e-3, 4e-3),
+          "rights": (0.03, 0.04, 0.05, 0.08, 0.12, 0.2), "larges": (4, 8)}
+"""The grid of :func:`search_family`: spike widths, periods (for ``"sqrt"``, p of
+:math:`\\sqrt{|x|}/p`), heights :math:`\\beta`, growth exponents, step sizes, right radii
+:math:`\\eta W` (the small one is half), and large radii in multiples of the right one."""
 
-    A member is a spike period, a relative spike height at :math:`|x| = 3` (``heights``; then
-    :math:`\\beta = h / 3^\\gamma`), a growth exponent :math:`\\gamma` of the spikes with
-    :math:`|x|`, a step size and a small-noise radius (in periods, from ``smalls``); the right and
-    large noise have radii of half a period and two periods. Fast: every run is Numba's
-    :func:`sgdlab.run_sgd`.
+
+def _members(family):
+    for width in family["widths"]:
+        for period, beta, growth, lr, right, large in itertools.product(
+                family["periods"][width], family["betas"], family["growths"], family["lrs"],
+                family["rights"], family["larges"]):
+            yield Setting(width=width, period=float(period), beta=float(beta),
+                          growth=int(growth), lr=float(lr), right=float(right),
+                          large=float(large * right))
+
+
+def search_family(family=None, *, trials=100, seeds=(0, 1, 2, 3, 4), finalists=20):
+    """Rank the members of ``family`` (default :data:`FAMILY`) by :attr:`Member.score`:
+    first the number of claims that hold, then the least margin among them.
+
+    Every member is screened on the first of ``seeds``; the ``finalists`` best are
+    re-checked on all ``seeds`` and ranked again; ties left after the score go to the
+    smaller (width, period, beta, growth, lr, right, large), so the order of the grid never
+    decides. Every run is Numba's :func:`sgdlab.run_sgd`; g is exact and cached per radius.
 
     Returns
     -------
     SearchResult
     """
-    members = []
-    for period, height, growth, lr, small in itertools.product(periods, heights, growths, lrs,
-                                                               smalls):
-        setting = Setting(period=float(period), beta=float(height) / 3.0**growth,
-                          growth=int(growth), lr=float(lr), small=float(small))
-        members.append(check_member(setting, trials=trials, seeds=seeds, seed=seed))
-    best = max(members, key=lambda m: m.count)  # max keeps the first of equals
+    family = FAMILY if family is None else family
+    finalists = validate.integer("finalists", finalists, low=1)
+    start = time.perf_counter()
+    members = [check_member(s, trials=trials, seeds=seeds[:1]) for s in _members(family)]
+
+    def rank(m):
+        count, margin = m.score
+        s = m.setting
+        return (-count, -margin, s.width, s.period, s.beta, s.growth, s.lr, s.right, s.large)
+
+    screened = sorted(members, key=rank)[:finalists]
+    final = sorted((check_member(m.setting, trials=trials, seeds=seeds) for m in screened),
+                   key=rank)
     pairs = {(a, b): sum(m.holds[a] and m.holds[b] for m in members)
              for a, b in itertools.combinations(CLAIMS, 2)}
-    return SearchResult(members=members, best=best, pairs=pairs)
+    return SearchResult(members=members, finalists=final, best=final[0], pairs=pairs,
+                        seconds=time.perf_counter() - start)
+
+
+def _starts(trials, seed, span=SPAN, stage=0):
+    return random_starts(trials, span=span, seed=seed, stage=stage)
 
 
 # -- Figure 3 on one member ------------------------------------------------------------------
