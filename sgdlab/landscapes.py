@@ -18,7 +18,7 @@ from numba.core.registry import CPUDispatcher
 from . import _builtin, _kernels
 from ._validate import choice, fail, integer, real
 
-__all__ = ["Landscape", "as_landscape", "WIDTHS", "spiky", "quadratic", "ripple", "get", "NAMES"]
+__all__ = ["Landscape", "as_landscape", "WIDTHS", "spiky", "MOTIVATING", "motivating", "quadratic", "ripple", "get", "NAMES"]
 
 
 def _require_jitted(func, name):
@@ -348,6 +348,20 @@ def spiky(dim=1, beta=0.3, period=0.1, growth=0, width="fixed"):
     name = "spiky" if dim == 1 else f"spiky{dim}d"
     return Landscape._builtin(_builtin.SPIKY, [beta, 1.0 / period, float(growth), wide], dim,
                               name)
+
+
+MOTIVATING = {"width": "sqrt", "period": 0.08, "beta": 0.1, "growth": 0, "lr": 0.004,
+              "right": 0.05, "large": 0.2}
+"""The book's motivating f, one definition: the member of :func:`spiky` (``width``,
+``period``, ``beta``, ``growth``), its step size ``lr`` and the radii :math:`\\eta W` of its
+right and large noise (the small one is half the right one). It is the pick of the search of
+chapter :ref:`motivating-example` (a test reruns the search and checks it); the chapters on
+the main theorem and the introduction use it through :func:`motivating`."""
+
+
+def motivating(dim=1):
+    """The spiky f of :data:`MOTIVATING` in ``dim`` coordinates (a :class:`Landscape`)."""
+    return spiky(dim=dim, **{k: MOTIVATING[k] for k in ("width", "period", "beta", "growth")})
 
 
 # -- a quadratic, for closed-form checks -------------------------------------------------

@@ -29,8 +29,7 @@ from .. import _validate as validate
 from .. import landscapes
 from ..landscapes import as_landscape
 from ..sgd import random_starts, run_schedule, run_sgd
-from ..smoothing import basins_1d, in_spurious_basin, minima_1d
-from ..theory import least_curvature
+from ..smoothing import basins_1d, in_spurious_basin
 from . import tables
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plot_curve, plot_final_iterates, use_style
@@ -313,13 +312,14 @@ def _spread(x):
 def _runs(setting, trials, seed):
     """The runs the claims rest on, for one seed: GD and the three noise levels from the
     starts in [-3, 3], and the restart with the small noise from new starts in [-1.5, 1.5]
-    (stage 1 of :func:`figure3_runs`, the same points and noise)."""
+    (the first two stages of row 3 of :func:`figure3_runs`: the same points and noise)."""
     land, s = setting.landscape(), setting
     x0 = _starts(trials, seed)
     runs = {level: run_sgd(land, x0, lr=s.lr, noise=s.noise(level), steps=s.steps, seed=seed)
-            for level in LEVELS}
-    runs["restart"] = run_sgd(land, _starts(trials, seed, INNER, stage=1), lr=s.lr,
-                              noise=s.noise("small"), steps=s.steps, seed=seed)
+            for level in ("GD", "small", "large")}
+    schedule = [(s.lr, s.noise("right"), s.steps), (s.lr, s.noise("small"), s.steps)]
+    runs["right"], runs["restart"] = run_schedule(
+        land, x0, schedule, seed=seed, restarts=[_starts(trials, seed, INNER, stage=1)]).stages
     return runs
 
 
@@ -557,8 +557,10 @@ def figure3_runs(setting, *, trials=100, stages=4, seed=0):
     """Run Figure 3 on ``setting``: row 2 (GD and the three noise levels, ``trials`` starts in
     [-3, 3]) and row 3 in both readings (``stages`` stages; stage k starts from new points
     in :math:`[-3/2^k, 3/2^k]`, :func:`sgdlab.random_starts` with ``stage=k``, with radius
-    :math:`\\eta W` = half a period / :math:`2^k`). Stage 0 of the "noise" reading is row 2's
-    right noise; the live explorer of the chapter computes the same runs.
+    :math:`\\eta W` = the right radius / :math:`2^k`). Stage 0 is row 2's right noise and
+    stage 1 restarts from [-1.5, 1.5] with the small noise, as the paper's F3,2 (in the
+    "noise" reading; in the "lr" reading, with the same radius by a halved step size); the
+    live explorer of the chapter computes the same runs.
 
     Returns
     -------
@@ -580,30 +582,33 @@ def figure3_runs(setting, *, trials=100, stages=4, seed=0):
     return Figure3(setting=setting, row2=row2, row3=row3, regions=regions)
 
 
-def _panel(land, run, key, label, half):
+def _panel(setting, run, key, label, half):
     x = run.x[:, 0]
-    spurious = _spurious(land, x, run.smoothing_radius)
-    return {"key": key, "panel": label, "radius": run.smoothing_radius, "W": run.noise,
-            "lr": run.lr, "within 1.5": run.share_within(INNER),
+    radius = run.smoothing_radius
+    spurious = _spurious(setting.key(), x, radius)
+    _, _, sinks = _basins(setting.key(), radius)
+    return {"key": key, "panel": label, "radius": radius, "W": run.noise, "lr": run.lr,
+            "region": half, "within 1.5": run.share_within(INNER),
             "spurious": float(spurious.mean()),
             "spurious inside": float(np.mean(spurious & (np.abs(x) <= INNER))),
-            "std": float(np.nanstd(x)),
-            "convex": least_curvature(land, radius=run.smoothing_radius, span=half) >= 0}
+            "std": _spread(x), "bad minima in region": int(np.sum(np.abs(sinks) <= half))}
 
 
 def panel_rows(fig3):
     """One row per panel of rows 2 and 3 (both readings): a ``key`` (``GD``, ``small``,
     ``right``, ``large``, ``noise-1``, ..., ``lr-1``, ...), a short label, the radius
-    :math:`\\eta W`, W, lr, the share within 1.5, the share in spurious basins of the run's
-    g (and, of all trials, the share in one inside [-1.5, 1.5]), the spread of the final
-    iterates, and whether the run's g is convex on its start region ([-1.5, 1.5] in row 2)."""
-    land, rows = fig3.setting.landscape(), []
+    :math:`\\eta W`, W, lr, the half-width of the start region, the share within 1.5, the
+    share in spurious basins of the run's g (and, of all trials, the share in one inside
+    [-1.5, 1.5]), the spread (standard deviation, inf if a trial diverged) of the final
+    iterates, and the number of spurious minima of the run's g in the run's start region
+    ([-1.5, 1.5] in row 2)."""
+    setting, rows = fig3.setting, []
     for level, run in fig3.row2.items():
-        rows.append(_panel(land, run, level, level, INNER))
+        rows.append(_panel(setting, run, level, level, INNER))
     for reading, runs in fig3.row3.items():
         symbol = "W" if reading == "noise" else "η"
         for k, run in enumerate(runs):
-            rows.append(_panel(land, run, f"{reading}-{k + 1}", f"smaller {symbol}, {k + 1}",
+            rows.append(_panel(setting, run, f"{reading}-{k + 1}", f"smaller {symbol}, {k + 1}",
                                fig3.regions[k]))
     return rows
 
@@ -654,7 +659,8 @@ def explorer_rows(landscape, result, *, inner=INNER):
     rows = []
     for run in result.stages:
         x = run.x[:, 0]
-        spurious = _spurious(landscape, x, run.smoothing_radius)
+        spurious = in_spurious_basin(landscape, x, radius=run.smoothing_radius, span=_G_SPAN,
+                                     n_points=_G_POINTS)
         rows.append({"W": run.noise, "lr": run.lr, "radius": run.smoothing_radius,
                      "within": run.share_within(inner), "spurious": float(spurious.mean()),
                      "spurious inside": float(np.mean(spurious & (np.abs(x) <= inner))),
@@ -691,7 +697,8 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
     level = validate.choice("level", level, ("GD",) + LEVELS[1:])
     (lr_low, lr_high), (noise_low, noise_high) = RANGES["lr"], RANGES["noise"]
     noise = setting.noise(level) if level != "GD" else 0.0
-    settings = {"beta": setting.beta, "period": setting.period, "growth": setting.growth,
+    settings = {"width": setting.width, "beta": setting.beta, "period": setting.period,
+                "growth": setting.growth,
                 "lr": validate.real("setting.lr", setting.lr, low=lr_low, high=lr_high),
                 "noise": validate.real("noise", noise, low=noise_low, high=noise_high),
                 "trials": validate.integer("trials", trials, low=1, high=LIMITS["trials"]),
@@ -700,11 +707,11 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
                 "stages": validate.integer("stages", stages, low=1, high=LIMITS["stages"]),
                 "seed": page_seed("seed", seed), "restart": validate.choice(
                     "restart", restart, RESTARTS), "inner": INNER, "span": SPAN,
-                "grid": {"span": SPAN + 0.5, "nPoints": _GRID + 1000}}
+                "grid": {"span": _G_SPAN, "nPoints": _G_POINTS}}
     land = setting.landscape()
     result = explorer_runs(land, **{k: settings[k] for k in (
         "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
-    config = {"landscape": {k: settings[k] for k in ("beta", "period", "growth")},
+    config = {"landscape": {k: settings[k] for k in ("width", "beta", "period", "growth")},
               "settings": settings, "limits": {**LIMITS, **RANGES},
               "levels": {lv: setting.noise(lv) for lv in LEVELS[1:]}}
     png = figure_to_png(plot_explorer(land, result, restart=settings["restart"]))
