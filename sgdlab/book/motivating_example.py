@@ -30,12 +30,14 @@ from .. import landscapes
 from ..landscapes import as_landscape
 from ..sgd import random_starts, run_schedule, run_sgd
 from ..smoothing import basins_1d, in_spurious_basin
-from . import tables
+from . import tables, verdicts
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plot_curve, plot_final_iterates, use_style
 
-__all__ = ["OneStep", "one_step", "plot_one_step", "SPAN", "INNER", "CLAIMS", "LABELS", "Setting",
-           "Member", "check_member", "SearchResult", "search_family", "LEVELS", "Figure3",
+__all__ = ["OneStep", "one_step", "plot_one_step", "SPAN", "INNER", "CLAIMS", "NAMES",
+           "THRESHOLDS", "Setting", "nearest_spurious", "judge_claims", "Member", "check_member",
+           "SearchResult", "FAMILY", "search_family", "claim_verdicts", "claim_measured",
+           "LEVELS", "Figure3",
            "figure3_runs", "panel_rows", "RESTARTS", "explorer_runs", "LIMITS", "RANGES",
            "explorer_rows", "live_explorer", "plot_explorer", "conflict_text", "ledger_rows",
            "glue_search", "glue_figure3", "ledger_table", "panel_table", "plot_search",
@@ -745,112 +747,167 @@ def plot_explorer(landscape, result, *, span=SPAN, restart="new"):
     return fig
 
 
-# -- the ledger and the glue -----------------------------------------------------------------
-_WHY = {
-    ("stuck", "convex"): "a g convex at |x| = 1.5 needs spikes there too weak to hold GD, "
-    "and spikes that grow fast enough to hold GD further out hold too few of the starts",
-    ("outside", "all_near"): "the small noise ends trials in bad minima beyond 1.5 only "
-    "where SGD spreads widely (then the right noise leaves some trial beyond 1.5) or where "
-    "the spikes are strong enough to trap a trial at the right noise too",
-    ("all_near", "convex"): "a g convex on [-1.5, 1.5] needs spikes that grow fast with |x|; "
-    "such spikes are not averaged out over one period near |x| = 3, so the right noise "
-    "leaves some trial out there",
-    ("stuck", "outside"): "GD stuck for most starts needs spurious minima of f well inside "
-    "[-1.5, 1.5], and the small noise keeps some of them",
-    ("stuck", "all_near"): "spikes that hold GD for most starts also trap SGD at the right "
-    "noise",
-    ("outside", "convex"): "spurious minima of g beyond 1.5 and a convex g inside need a "
-    "spike height that grows fast between the two",
-}
+# -- the verdicts, the ledger and the glue ---------------------------------------------------
+def claim_verdicts(member, *, trials=100):
+    """The verdict on each claim of :data:`CLAIMS` for ``member``, from the thresholds of
+    :data:`THRESHOLDS` (:mod:`sgdlab.book.verdicts`): every condition without a share (a
+    count, a "none", a spread) must hold in every seed, else "no"; a share's threshold is
+    judged on the counts pooled over the seeds by one-sided 95% Clopper-Pearson bounds
+    (:func:`sgdlab.book.verdicts.share_at_least`: "can't tell" when the bound straddles it).
+    ``trials`` is the number of trials per seed. Returns claim key -> Verdict."""
+    t, numbers = THRESHOLDS, member.numbers
+    total = trials * len(numbers)
+
+    def pooled(key):
+        return int(round(sum(n[key] for n in numbers) * trials))
+
+    def every(cond):
+        return all(cond(n) for n in numbers)
+
+    def with_share(conditions, key, limit):
+        if not conditions:
+            return verdicts.judge(False)
+        return verdicts.share_at_least(pooled(key), total, limit)
+
+    restart_ok = member.nearest > INNER and every(
+        lambda n: n["restart_spread"] < n["right_spread"])
+    return {
+        "stuck": with_share(every(lambda n: n["stuck_minima"] >= t["stuck_minima"]),
+                            "stuck_share", t["stuck_share"]),
+        "small": with_share(every(lambda n: n["small_inside"] == 0), "small_share",
+                            t["small_share"]),
+        "right": with_share(every(lambda n: n["right_spurious"] == 0), "right_share",
+                            math.nextafter(t["right_share"], 1.0)),
+        "restart": verdicts.judge(restart_ok),
+        "large": verdicts.judge(every(lambda n: n["large_escaped"] == 0
+                                      and n["large_spread"] > n["right_spread"])),
+    }
 
 
-def conflict_text(search, shown=None):
-    """The sentence of the chapter on the search's outcome, chosen by the result: which
-    member satisfies every claim, or which pairs of claims no member satisfies, and why.
-    ``shown``: the :class:`Setting` the chapter shows, if any; the sentence says whether it
-    is the search's first member satisfying all four (``search.best``)."""
+def _range(member, key, fmt):
+    """``"58% to 72%"`` over the member's seeds, or ``"100% in every seed"``."""
+    low, high = (f(n[key] for n in member.numbers) for f in (min, max))
+    if fmt(low) == fmt(high):
+        return fmt(low) + (" in every seed" if len(member.numbers) > 1 else "")
+    return f"{fmt(low)} to {fmt(high)}"
+
+
+def _how_many(count):
+    return "none" if count == 0 else tables.number(count)
+
+
+def claim_measured(member):
+    """What each claim's verdict rests on, in words, over the member's seeds."""
+    m, seeds = member, len(member.numbers)
+    over = f"over {seeds} seeds" if seeds > 1 else "one seed"
+    ratio = max(n["restart_spread"] / n["right_spread"] for n in m.numbers)
+    walk = min(n["large_spread"] / n["right_spread"] for n in m.numbers)
+    nearest = ("no spurious minimum on [-3.5, 3.5]" if math.isinf(m.nearest)
+               else f"its nearest spurious minimum at |x| = {tables.number(m.nearest)}")
+    return {
+        "stuck": f"{_range(m, 'stuck_share', tables.percent)} of GD trials in spurious "
+                 f"basins, at {_range(m, 'stuck_minima', tables.number)} distinct minima "
+                 f"({over})",
+        "small": f"{_range(m, 'small_share', tables.percent)} in spurious basins, "
+                 f"{_how_many(sum(n['small_inside'] for n in m.numbers))} of them inside "
+                 f"[-1.5, 1.5] ({over})",
+        "right": f"{_range(m, 'right_share', tables.percent)} within [-1.5, 1.5], "
+                 f"{_how_many(sum(n['right_spurious'] for n in m.numbers))} in spurious "
+                 f"basins ({over})",
+        "restart": f"small noise's g: {nearest}; restart spread at most "
+                   f"{tables.number(ratio)} times the right noise's ({over})",
+        "large": f"spread at least {tables.number(walk)} times the right noise's, "
+                 f"{_how_many(sum(n['large_escaped'] for n in m.numbers))} beyond "
+                 f"[-30, 30] ({over})",
+    }
+
+
+def conflict_text(search):
+    """The sentence on the search's outcome, chosen by the result: the best member satisfies
+    every claim in every seed (and its least margin), or which claims it misses and which
+    pairs of claims no screened member satisfies together."""
     if not isinstance(search, SearchResult):
         validate.fail("search", "a SearchResult", error=TypeError, shown=type(search).__name__)
+    best = search.best
     if search.all_hold:
-        text = "at least one member satisfies all four claims"
-        if shown is None:
-            return text
-        which = "the first" if shown == search.best.setting else "another member"
-        return f"{text}; the chapter uses {which}"
+        key = min(best.margins, key=best.margins.get)
+        return (f"it satisfies all five claims in each of its {len(best.seeds)} seeds; its "
+                f"thinnest margin is “{NAMES[key]}”, {tables.percent(best.margins[key])} "
+                "beyond its threshold")
+    missed = tables.joined(f"“{NAMES[k]}”" for k, ok in best.holds.items() if not ok)
+    text = f"it satisfies {best.count} of the five claims in every seed, not {missed}"
     pairs = search.conflicts
-    if not pairs:
-        return ("every pair of claims holds together in some member, but no member satisfies "
-                "all four at once")
-    parts = [f"“{LABELS[a]}” and “{LABELS[b]}” ({_WHY[(a, b)]})" for a, b in pairs]
-    return f"no member satisfies all four; no member satisfies both of {'; '.join(parts)}"
+    if pairs:
+        both = [f"“{NAMES[a]}” and “{NAMES[b]}”" for a, b in pairs]
+        text += "; no screened member satisfies both of " + tables.joined(both, last="nor")
+    return text
 
 
 def _shrinks(runs):
-    stds = [float(np.nanstd(run.x)) for run in runs]
+    stds = [_spread(run.x) for run in runs]
     return stds, all(a > b for a, b in zip(stds, stds[1:]))
 
 
-def ledger_rows(search, fig3):
-    """The chapter's "what the paper says / what we measure" rows for the member of
-    ``fig3`` (which must be one of ``search``'s members): claim, measurement, verdict."""
-    member = next((m for m in search.members if m.setting == fig3.setting), None)
-    if member is None:
-        validate.fail("fig3", "runs of a member of the search", shown=str(fig3.setting))
-    n, held = member.numbers, member.holds
-    right, large = (float(np.nanstd(fig3.row2[k].x)) for k in ("right", "large"))
-    rows = [
-        (CLAIMS["stuck"], f"{tables.percent(n['stuck_share'])} at spurious minima, "
-         f"{n['stuck_minima']} distinct", held["stuck"]),
-        (CLAIMS["outside"], f"nearest at |x| = {tables.number(n['inner_minimum'])}; "
-         f"{tables.percent(n['small_found'])} of trials in one", held["outside"]),
-        (CLAIMS["all_near"], f"lowest share {tables.percent(n['worst_share'])}",
-         held["all_near"]),
-        ("large noise is a random walk (spread over twice the right noise's)",
-         f"spread {tables.number(large)} vs {tables.number(right)}", large > 2 * right),
-        (CLAIMS["convex"], f"least g'' = {tables.number(n['min_curvature'])}", held["convex"]),
-    ]
-    for reading in ("noise", "lr"):
+def ledger_rows(search, fig3, *, definition=None):
+    """The chapter's ledger (:mod:`sgdlab.book.verdicts` rows): the paper's five claims on
+    the search's best member (:func:`claim_verdicts`, :func:`claim_measured`), then our own
+    checks: row 3 in both readings, the search, and whether the pick is ``definition``
+    (default :data:`sgdlab.landscapes.MOTIVATING`, the f the other chapters use)."""
+    definition = landscapes.MOTIVATING if definition is None else definition
+    member = search.best
+    if fig3.setting != member.setting:
+        validate.fail("fig3", "runs of the search's best member", shown=repr(fig3.setting))
+    judged, measured = claim_verdicts(member), claim_measured(member)
+    rows = [verdicts.row(f"{NAMES[k]}: {CLAIMS[k]}", measured[k], judged[k]) for k in CLAIMS]
+    for reading, words in (("noise", "smaller noise"), ("lr", "smaller step size")):
         stds, ok = _shrinks(fig3.row3[reading])
-        rows.append((f"restarts with smaller {'noise' if reading == 'noise' else 'step size'}"
-                     " get closer to 0", " → ".join(tables.number(v) for v in stds), ok))
-    rows.append(("some spiky f satisfies all four claims (our search)",
-                 f"best: {member.count} of 4", search.all_hold))
-    return [{"claim": c, "measured": m, "agrees": tables.verdict(ok)} for c, m, ok in rows]
+        rows.append(verdicts.row(f"restarts with {words} end closer to 0 at every stage",
+                                 " → ".join(tables.number(v) for v in stds), ok,
+                                 source="ours"))
+    rows.append(verdicts.row("some member of our family satisfies all five claims in every "
+                             "seed (the search)", f"best: {member.count} of 5, of "
+                             f"{tables.number(len(search.members))} members",
+                             search.all_hold, source="ours"))
+    rows.append(verdicts.row("the search's pick is sgdlab.landscapes.MOTIVATING",
+                             repr(member.setting), member.setting.definition() == definition,
+                             source="ours"))
+    return rows
 
 
-def glue_search(search, shown=None):
-    """Glue the search's outcome for the prose (prefix ``search-``): the size of the grid,
-    the best member's parameters, how many claims it satisfies and which, and
-    :func:`conflict_text` (``shown``: the :class:`Setting` the chapter shows). Returns the
-    dict of glued texts."""
+def glue_search(search):
+    """Glue the search's outcome for the prose (prefix ``search-``): its size, time and
+    seeds, the best member's parameters and noise levels, the members that satisfy every
+    claim on the screening seed, :func:`conflict_text`, and whether the pick is the book's
+    :data:`sgdlab.landscapes.MOTIVATING`. Returns the dict of glued texts."""
     best = search.best
     s = best.setting
-    held = [CLAIMS[k] for k, ok in best.holds.items() if ok]
-    failed = [CLAIMS[k] for k, ok in best.holds.items() if not ok]
-    values = {"members": len(search.members), "period": s.period, "beta": s.beta,
-              "growth": s.growth, "height": s.height, "lr": s.lr, "count": best.count,
+    same = s.definition() == landscapes.MOTIVATING
+    width = ("widen like the square root of |x|" if s.width == "sqrt"
+             else "all have the same width")
+    values = {"members": len(search.members), "seconds": tables.number(search.seconds, 2),
+              "finalists": len(search.finalists), "seeds": len(best.seeds),
+              "all-five": sum(m.count == len(CLAIMS) for m in search.members),
+              "width": s.width, "width-words": width, "period": s.period, "beta": s.beta,
+              "growth": s.growth, "lr": s.lr, "steps": s.steps,
               "small-W": s.noise("small"), "right-W": s.noise("right"),
               "large-W": s.noise("large"), "small-r": s.radius("small"),
-              "restart-r": s.radius("restart"),
-              "right-r": s.radius("right"), "large-r": s.radius("large"), "steps": s.steps,
-              "held": "; ".join(held) if held else "none of them",
-              "failed": "; ".join(failed) if failed else "none",
-              "outcome": conflict_text(search, shown)}
-    values.update({f"{key}-verdict": "holds" if ok else "does not hold"
-                   for key, ok in best.holds.items()})
-    n = best.numbers
-    values.update({"stuck-share": tables.percent(n["stuck_share"]),
-                   "stuck-minima": n["stuck_minima"], "inner-minimum": n["inner_minimum"],
-                   "small-found": tables.percent(n["small_found"]),
-                   "worst-share": tables.percent(n["worst_share"]),
-                   "min-curvature": n["min_curvature"]})
+              "right-r": s.radius("right"), "large-r": s.radius("large"),
+              "outcome": conflict_text(search), "nearest": best.nearest}
+    values["definition"] = ("it is the f that sgdlab.landscapes.motivating() defines, which "
+                            "the main theorem's chapter and the introduction use" if same else
+                            "it is not the f that sgdlab.landscapes.motivating() defines (the "
+                            "one the main theorem's chapter and the introduction use)")
+    judged = claim_verdicts(best)
+    values.update({f"{k}-verdict": str(v) for k, v in judged.items()})
+    values.update({f"{k}-margin": tables.percent(best.margins[k]) for k in CLAIMS})
     return tables.glue_numbers("search", values)
 
 
 def glue_figure3(fig3):
     """Glue the numbers of :func:`panel_rows` for the prose, as ``fig3-{panel}-{column}``
     (panel: ``GD``, ``small``, ``right``, ``large``, ``noise-1`` .. ``lr-4``; column:
-    ``within``, ``spurious``, ``inside``, ``std``). Shares are percentages."""
+    ``within``, ``spurious``, ``inside``, ``std``), and ``fig3-{reading}-shrinks``. Shares
+    are percentages. Returns the dict of glued texts."""
     out = {}
     for row in panel_rows(fig3):
         key = row["key"]
@@ -866,9 +923,11 @@ def glue_figure3(fig3):
     return out
 
 
-def ledger_table(search, fig3):
-    """:func:`ledger_rows` as a Markdown table (one call renders the chapter's ledger)."""
-    return tables.markdown_table(ledger_rows(search, fig3), align="llc")
+def ledger_table(search, fig3, source="paper"):
+    """The ledger's rows of ``source`` (``"paper"``: the paper's claims; ``"ours"``: our own
+    checks) as a Markdown table (one call renders one table)."""
+    paper, ours = verdicts.split(ledger_rows(search, fig3))
+    return verdicts.markdown(paper if source == "paper" else ours)
 
 
 def panel_table(fig3):
@@ -877,49 +936,37 @@ def panel_table(fig3):
              "in 1.5": tables.percent(r["within 1.5"]),
              "spurious": tables.percent(r["spurious"]),
              "spur. in 1.5": tables.percent(r["spurious inside"]), "spread": r["std"],
-             "convex g": r["convex"]}
+             "bad minima of g in start region": r["bad minima in region"]}
             for r in panel_rows(fig3)]
     return tables.markdown_table(rows)
 
 
 # -- figures ---------------------------------------------------------------------------------
-def plot_search(search, *, figsize=(7.5, 4.2)):
-    """Which claims hold where: one panel per (period, step size), a cell per (growth,
-    height) showing the best small-noise radius's count of claims (colour) and the initials of
-    the claims that hold (S stuck, O outside, A all near, C convex). Returns the figure."""
-    settings = [m.setting for m in search.members]
-    periods = sorted({s.period for s in settings})
-    lrs = sorted({s.lr for s in settings})
-    growths = sorted({s.growth for s in settings})
-    heights = sorted({round(s.height, 12) for s in settings})
-    fig, axes = plt.subplots(len(periods), len(lrs), figsize=figsize, squeeze=False,
-                             sharex=True, sharey=True, constrained_layout=True)
-    best = {}
-    for m in search.members:
-        s = m.setting
-        key = (s.period, s.lr, s.growth, round(s.height, 12))
-        if key not in best or m.count > best[key].count:
-            best[key] = m
-    for (i, period), (j, lr) in itertools.product(enumerate(periods), enumerate(lrs)):
-        ax = axes[i, j]
-        grid = np.full((len(heights), len(growths)), np.nan)
-        for (a, growth), (b, height) in itertools.product(enumerate(growths), enumerate(heights)):
-            m = best.get((period, lr, growth, height))
-            if m is None:
-                continue
-            grid[b, a] = m.count
-            letters = "".join(k[0].upper() for k, ok in m.holds.items() if ok) or "–"
-            ax.text(a, b, letters, ha="center", va="center", color=PALETTE["reference"])
-        ax.imshow(grid, origin="lower", cmap="Greens", vmin=0, vmax=len(CLAIMS),
-                  aspect="auto")
-        ax.set_title(f"period {period:g}, η = {lr:g}")
-        ax.set_xticks(range(len(growths)), [str(g) for g in growths])
-        ax.set_yticks(range(len(heights)), [f"{h:g}" for h in heights])
-        ax.grid(False)
-    for ax in axes[-1]:
-        ax.set_xlabel("growth γ")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("height at |x| = 3")
+def plot_search(search, *, figsize=(7.5, 3.0)):
+    """The search at a glance: left, the screened members by the number of claims they
+    satisfy, per spike width; right, for each claim (:data:`NAMES`), the share of members
+    where it holds, and the best member's margin on it. Returns the figure."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize, constrained_layout=True)
+    counts = np.arange(len(CLAIMS) + 1)
+    widths = sorted({m.setting.width for m in search.members})
+    bottom = np.zeros(counts.size)
+    for width, colour in zip(widths, (PALETTE["function"], PALETTE["smoothed"])):
+        n = np.array([sum(m.count == c and m.setting.width == width for m in search.members)
+                      for c in counts])
+        left.bar(counts, n, bottom=bottom, color=colour, label=f"width {width}")
+        bottom += n
+    left.set_xlabel("claims satisfied (screening seed)")
+    left.set_ylabel("members")
+    left.legend(fontsize=7)
+    share = [np.mean([m.holds[k] for m in search.members]) for k in CLAIMS]
+    y = np.arange(len(CLAIMS))
+    right.barh(y, share, color=PALETTE["muted"], label="share of members")
+    right.plot([max(search.best.margins[k], 0.0) for k in CLAIMS], y, "o",
+               color=PALETTE["alert"], label="best member's margin")
+    right.set_yticks(y, [NAMES[k] for k in CLAIMS])
+    right.invert_yaxis()
+    right.set_xlim(0, 1.05)
+    right.legend(fontsize=7, loc="lower right")
     return fig
 
 
