@@ -29,12 +29,12 @@ from .. import _validate as validate
 from .. import landscapes
 from ..landscapes import as_landscape
 from ..sgd import random_starts, run_schedule, run_sgd
-from ..smoothing import basins_1d, in_spurious_basin
+from ..smoothing import basins_1d, in_spurious_basin, minima_1d
 from . import tables, verdicts
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plot_curve, plot_final_iterates, use_style
 
-__all__ = ["OneStep", "one_step", "plot_one_step", "SPAN", "INNER", "CLAIMS", "NAMES",
+__all__ = ["OneStep", "one_step", "plot_one_step", "bad_minimum", "basin_sentence", "SPAN", "INNER", "CLAIMS", "NAMES",
            "THRESHOLDS", "Setting", "nearest_spurious", "judge_claims", "Member", "check_member",
            "SearchResult", "FAMILY", "search_family", "claim_verdicts", "claim_measured",
            "LEVELS", "Figure3",
@@ -172,6 +172,36 @@ def plot_one_step(ax, landscape, step, *, half=None):
     (_plot_1d if land.dim == 1 else _plot_2d)(ax, land, step, half)
     ax.legend(loc="upper center", fontsize=7)
     return ax
+
+
+def bad_minimum(landscape, near):
+    """The spurious local minimum of the 1-D landscape f nearest to ``near`` (on the grid of
+    :func:`sgdlab.smoothing.minima_1d` with spacing 1e-4), and the width of its basin."""
+    land = as_landscape(landscape, need_target=True)
+    span = abs(float(near)) + 1.0
+    points = int(round(2 * span / 1e-4)) + 1
+    minima = minima_1d(land, radius=0.0, span=span, n_points=points)
+    if minima.spurious.size == 0:
+        validate.fail("landscape", "a landscape with a spurious minimum of f", shown=land.name)
+    x_min = float(minima.spurious[np.argmin(np.abs(minima.spurious - near))])
+    grid = np.linspace(x_min - 0.5, x_min + 0.5, 10001)
+    reached = basins_1d(land, grid, radius=0.0, span=span, n_points=points)
+    basin = grid[np.isclose(reached, x_min, rtol=0, atol=2e-4)]
+    return x_min, float(basin[-1] - basin[0])
+
+
+def basin_sentence(step, basin_width):
+    """The sentence after Figures 1 and 2, chosen by the numbers: the share of single noisy
+    steps that left the basin, and the basin's width against the noise's reach, the width
+    :math:`2\\eta W` of the box of :math:`x_{t+1}`."""
+    reach = 2 * step.lr * step.noise
+    compare = ("narrower than" if basin_width < reach else "as wide as" if
+               basin_width == reach else "wider than")
+    share = step.share_escaped
+    most = ("most" if share > 0.5 else "some" if share > 0 else "none")
+    return (f"{most} of the noisy steps leave it: the basin, {tables.number(basin_width)} wide, "
+            f"is {compare} the box of width 2ηW = {tables.number(reach)} that the noise "
+            "spreads x_{t+1} over")
 
 
 SPAN = 3.0
@@ -785,11 +815,9 @@ def claim_verdicts(member, *, trials=100):
 
 
 def _range(member, key, fmt):
-    """``"58% to 72%"`` over the member's seeds, or ``"100% in every seed"``."""
+    """``"58% to 72%"`` over the member's seeds, or ``"100%"`` when they agree."""
     low, high = (f(n[key] for n in member.numbers) for f in (min, max))
-    if fmt(low) == fmt(high):
-        return fmt(low) + (" in every seed" if len(member.numbers) > 1 else "")
-    return f"{fmt(low)} to {fmt(high)}"
+    return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)} to {fmt(high)}"
 
 
 def _how_many(count):
@@ -875,7 +903,8 @@ def ledger_rows(search, fig3, *, definition=None):
 
 
 def glue_search(search):
-    """Glue the search's outcome for the prose (prefix ``search-``): its size, time and
+    """Glue the search's outcome for the prose (prefix ``search-``; and the thresholds of
+    :data:`THRESHOLDS`, prefix ``threshold-``, shares as percentages): its size, time and
     seeds, the best member's parameters and noise levels, the members that satisfy every
     claim on the screening seed, :func:`conflict_text`, and whether the pick is the book's
     :data:`sgdlab.landscapes.MOTIVATING`. Returns the dict of glued texts."""
@@ -900,6 +929,9 @@ def glue_search(search):
     judged = claim_verdicts(best)
     values.update({f"{k}-verdict": str(v) for k, v in judged.items()})
     values.update({f"{k}-margin": tables.percent(best.margins[k]) for k in CLAIMS})
+    t = THRESHOLDS
+    tables.glue_numbers("threshold", {k: tables.percent(v) if k.endswith("share") else v
+                                      for k, v in t.items()})
     return tables.glue_numbers("search", values)
 
 
@@ -983,11 +1015,11 @@ def plot_figure3(fig3, *, figsize=(7.5, 7.0)):
         plot_curve(ax, xs, land.smoothed(xs, radius=s.radius(level)),
                    title=f"g, ηW = {s.radius(level):g}")
     for ax, (level, run) in zip(axes[1], fig3.row2.items()):
-        title = "GD" if level == "GD" else f"SGD, W = {run.noise:g}"
+        title = "GD" if level == "GD" else f"{level}, W = {run.noise:.3g}"
         plot_final_iterates(ax, run.x[:, 0], span=SPAN, curve=(xs, land.f(xs)), title=title)
     for row, reading in zip(axes[2:], ("noise", "lr")):
         for k, (ax, run) in enumerate(zip(row, fig3.row3[reading])):
-            label = f"W = {run.noise:g}" if reading == "noise" else f"η = {run.lr:g}"
+            label = f"W = {run.noise:.3g}" if reading == "noise" else f"η = {run.lr:.3g}"
             near = np.linspace(-fig3.regions[k], fig3.regions[k], 1001)
             plot_final_iterates(ax, run.x[:, 0], span=fig3.regions[k], title=label,
                                 curve=(near, land.f(near)))
