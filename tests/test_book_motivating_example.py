@@ -369,3 +369,22 @@ def test_one_step_without_noise_stays_and_2d_draws():
         motivating_example.one_step(land, [2.003], lr=1e-12, noise=0.0)  # GD would need ~1e13 steps
     with pytest.raises(TypeError, match="step must be a OneStep"):
         motivating_example.plot_one_step(axes[0], land, "step")
+
+
+def test_bad_minimum_and_the_basin_sentence():
+    land = WIDE.landscape()
+    x_min, width = motivating_example.bad_minimum(land, near=0.0)
+    spurious = minima_1d(land, radius=0.0, span=3.5, n_points=70001).spurious
+    assert abs(x_min) == pytest.approx(np.min(np.abs(spurious)), abs=1e-4) and abs(x_min) > 1
+    assert abs(land.grad([x_min])[0]) < 1e-2 and 0 < width < 1
+    step = motivating_example.one_step(land, [x_min + 0.01], lr=WIDE.lr,
+                                       noise=WIDE.noise("right"), trials=50, seed=4)
+    text = motivating_example.basin_sentence(step, width)
+    reach = 2 * WIDE.radius("right")
+    assert ("wider than" in text) == (width > reach) and "0.1" in text
+    assert text.startswith({True: "most", False: "some"}[step.share_escaped > 0.5]) or (
+        step.share_escaped == 0 and text.startswith("none"))
+    narrow = motivating_example.basin_sentence(step, reach / 2)
+    assert "narrower than" in narrow
+    with pytest.raises(ValueError, match="landscape must be a landscape with a spurious"):
+        motivating_example.bad_minimum(sgdlab.landscapes.quadratic(), near=1.0)

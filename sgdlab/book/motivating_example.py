@@ -175,10 +175,11 @@ def plot_one_step(ax, landscape, step, *, half=None):
 
 
 def bad_minimum(landscape, near):
-    """The spurious local minimum of the 1-D landscape f nearest to ``near`` (on the grid of
-    :func:`sgdlab.smoothing.minima_1d` with spacing 1e-4), and the width of its basin."""
+    """The spurious local minimum of the 1-D landscape f nearest to ``near`` (on a grid of
+    [-s, s], s = max(|near|, 3) + 0.5, with spacing 1e-4: :func:`sgdlab.smoothing.minima_1d`),
+    and the width of its basin."""
     land = as_landscape(landscape, need_target=True)
-    span = abs(float(near)) + 1.0
+    span = max(abs(float(near)), SPAN) + 0.5
     points = int(round(2 * span / 1e-4)) + 1
     minima = minima_1d(land, radius=0.0, span=span, n_points=points)
     if minima.spurious.size == 0:
