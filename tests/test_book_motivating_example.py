@@ -167,7 +167,7 @@ def test_conflict_text_follows_the_outcome():
     every = motivating_example.SearchResult([], [], _member(GOOD), {}, 1.0)
     text = motivating_example.conflict_text(every)
     assert text.startswith("it satisfies all five claims in each of its 5 seeds")
-    assert "thinnest margin is “restart closer”" not in text or "33.3%" in text
+    assert "thinnest margin is on “GD stuck”, 20% beyond" in text
     some = motivating_example.SearchResult([], [], _member({**GOOD, "small_inside": 1}),
                                            {("small", "restart"): 0, ("stuck", "large"): 2},
                                            1.0)

@@ -832,7 +832,7 @@ def claim_measured(member):
     ratio = max(n["restart_spread"] / n["right_spread"] for n in m.numbers)
     walk = min(n["large_spread"] / n["right_spread"] for n in m.numbers)
     nearest = ("no spurious minimum on [-3.5, 3.5]" if math.isinf(m.nearest)
-               else f"its nearest spurious minimum at |x| = {tables.number(m.nearest)}")
+               else f"its nearest spurious minimum at |x| = {tables.number(m.nearest, 4)}")
     return {
         "stuck": f"{_range(m, 'stuck_share', tables.percent)} of GD trials in spurious "
                  f"basins, at {_range(m, 'stuck_minima', tables.number)} distinct minima "
@@ -861,7 +861,7 @@ def conflict_text(search):
     if search.all_hold:
         key = min(best.margins, key=best.margins.get)
         return (f"it satisfies all five claims in each of its {len(best.seeds)} seeds; its "
-                f"thinnest margin is “{NAMES[key]}”, {tables.percent(best.margins[key])} "
+                f"thinnest margin is on “{NAMES[key]}”, {_margin_words(best.margins[key])} "
                 "beyond its threshold")
     missed = tables.joined(f"“{NAMES[k]}”" for k, ok in best.holds.items() if not ok)
     text = f"it satisfies {best.count} of the five claims in every seed, not {missed}"
@@ -903,6 +903,11 @@ def ledger_rows(search, fig3, *, definition=None):
     return rows
 
 
+def _margin_words(margin):
+    """A margin in words: ``"16%"``, or ``"100% or more"`` where it was capped."""
+    return "100% or more" if margin >= 1.0 else tables.percent(margin)
+
+
 def glue_search(search):
     """Glue the search's outcome for the prose (prefix ``search-``; and the thresholds of
     :data:`THRESHOLDS`, prefix ``threshold-``, shares as percentages): its size, time and
@@ -929,7 +934,8 @@ def glue_search(search):
                             "one the main theorem's chapter and the introduction use)")
     judged = claim_verdicts(best)
     values.update({f"{k}-verdict": str(v) for k, v in judged.items()})
-    values.update({f"{k}-margin": tables.percent(best.margins[k]) for k in CLAIMS})
+    values.update({f"{k}-margin": _margin_words(best.margins[k]) for k in CLAIMS})
+    values["nearest"] = tables.number(best.nearest, 4)
     t = THRESHOLDS
     tables.glue_numbers("threshold", {k: tables.percent(v) if k.endswith("share") else v
                                       for k, v in t.items()})
