@@ -352,7 +352,7 @@ def spiky(dim=1, beta=0.3, period=0.1, growth=0, width="fixed"):
 
 MOTIVATING = {"width": "sqrt", "period": 0.08, "beta": 0.1, "growth": 0, "lr": 0.004,
               "right": 0.05, "large": 0.2}
-"""The book's motivating f, one definition: the member of :func:`spiky` (``width``,
+"""The one definition of the book's motivating f, as the member of :func:`spiky` (``width``,
 ``period``, ``beta``, ``growth``), its step size ``lr`` and the radii :math:`\\eta W` of its
 right and large noise (the small one is half the right one). It is the pick of the search of
 chapter :ref:`motivating-example` (a test reruns the search and checks it); the chapters on

@@ -662,7 +662,7 @@ def glue_spiky(numbers, landscape, *, lr, noise):
     params = landscape.params  # spiky: beta, 1 / p, growth (|x|^growth), wide (sqrt width)
     glue_numbers("spiky", {"beta": float(params[0]), "period": float(1 / params[1]),
                            "growth": int(params[2]), "lr": lr, "noise": noise,
-                           "radius": lr * noise, "steps": numbers["steps"],
+                           "radius": lr * noise,
                            "width": "widen like the square root of |x|" if params[3]
                            else "are all p wide"})
     glue_text("spiky-assume", _choose(numbers["c"] > 0 and numbers["violations"] == 0,

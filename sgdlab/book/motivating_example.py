@@ -176,8 +176,8 @@ def plot_one_step(ax, landscape, step, *, half=None):
 
 def bad_minimum(landscape, near):
     """The spurious local minimum of the 1-D landscape f nearest to ``near`` (on a grid of
-    [-s, s], s = max(|near|, 3) + 0.5, with spacing 1e-4: :func:`sgdlab.smoothing.minima_1d`),
-    and the width of its basin."""
+    [-s, s] with s = max(abs(near), 3) + 0.5 and spacing 1e-4, by
+    :func:`sgdlab.smoothing.minima_1d`), and the width of its basin."""
     land = as_landscape(landscape, need_target=True)
     span = max(abs(float(near)), SPAN) + 0.5
     points = int(round(2 * span / 1e-4)) + 1
@@ -221,7 +221,7 @@ CLAIMS = {
                "it ends in a smaller region around 0",
     "large": "with too much noise SGD acts like a random walk: it spreads more",
 }
-"""The five claims of Section 2 about Figure 3, by key, in the paper's words (short): panels
+"""The five claims of Section 2 about Figure 3 by key, in the paper's words (short), on panels
 F2,1, F2,2, F2,3, F1,2 with F3,2, and F2,4. Their thresholds are :data:`THRESHOLDS`."""
 
 
@@ -232,8 +232,8 @@ NAMES = {"stuck": "GD stuck", "small": "bad minima outside", "right": "right noi
 
 THRESHOLDS = {"stuck_share": 0.5, "stuck_minima": 10, "small_share": 0.05, "right_share": 0.5,
               "escape": 10.0}
-"""Where each claim's words become numbers, in one place (:func:`check_member`): "stuck"
-means at least ``stuck_share`` of the GD trials in spurious basins of f, at
+"""Where each claim's words become numbers, in one place (used by :func:`check_member`).
+"Stuck" means at least ``stuck_share`` of the GD trials in spurious basins of f, at
 ``stuck_minima`` or more distinct minima ("various"); "a few bad minima" at least
 ``small_share`` of the small-noise trials in spurious basins of its g; "most points" more
 than ``right_share``; a random walk (not a divergence) keeps every trial within ``escape``
@@ -382,7 +382,7 @@ def _margin(value):
 
 def judge_claims(numbers, nearest):
     """Per claim (:data:`CLAIMS`): whether it holds on the measurements ``numbers`` of one
-    seed (:func:`_numbers`) and the nearest spurious minimum of the small noise's g
+    seed (as :class:`Member` keeps them) and the nearest spurious minimum of the small noise's g
     (``nearest``), and its margin: the relative slack of its thresholds, the least of them,
     capped at 1 (e.g. 0.2: a measured share 20% above the threshold). A "none" (no trial
     inside, at a bad minimum, escaped) is a condition, not a margin. Returns (holds, margins)."""
@@ -501,7 +501,7 @@ FAMILY = {"widths": ("fixed", "sqrt"), "periods": {"fixed": (0.1, 0.2, 0.3),
                                                   "sqrt": (0.03, 0.05, 0.08)},
           "betas": (0.05, 0.1, 0.2, 0.3, 0.5), "growths": (0, 1), "lrs": (2e-3, 4e-3),
           "rights": (0.03, 0.04, 0.05, 0.08, 0.12, 0.2), "larges": (4, 8)}
-"""The grid of :func:`search_family`: spike widths, periods (for ``"sqrt"``, p of
+"""The grid of :func:`search_family`, by spike widths, periods (for ``"sqrt"``, p of
 :math:`\\sqrt{|x|}/p`), heights :math:`\\beta`, growth exponents, step sizes, right radii
 :math:`\\eta W` (the small one is half), and large radii in multiples of the right one."""
 
