@@ -34,9 +34,9 @@ from . import tables, verdicts
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plot_curve, plot_final_iterates, use_style
 
-__all__ = ["OneStep", "one_step", "plot_one_step", "bad_minimum", "basin_sentence", "SPAN", "INNER", "CLAIMS", "NAMES",
+__all__ = ["OneStep", "one_step", "plot_one_step", "bad_minimum", "glue_one_step", "basin_sentence", "SPAN", "INNER", "CLAIMS", "NAMES",
            "THRESHOLDS", "Setting", "nearest_spurious", "judge_claims", "Member", "check_member",
-           "SearchResult", "FAMILY", "search_family", "claim_verdicts", "claim_measured",
+           "SearchResult", "FAMILY", "search_family", "LEVEL", "claim_verdicts", "claim_measured",
            "LEVELS", "Figure3",
            "figure3_runs", "panel_rows", "RESTARTS", "explorer_runs", "LIMITS", "RANGES",
            "explorer_rows", "live_explorer", "plot_explorer", "conflict_text", "ledger_rows",
@@ -189,6 +189,15 @@ def bad_minimum(landscape, near):
     reached = basins_1d(land, grid, radius=0.0, span=span, n_points=points)
     basin = grid[np.isclose(reached, x_min, rtol=0, atol=2e-4)]
     return x_min, float(basin[-1] - basin[0])
+
+
+def glue_one_step(steps, x_min, basin_width):
+    """Glue Figures 1 and 2's numbers (``fig{k}-escaped`` per :class:`OneStep` of ``steps``,
+    1-D first, ``fig1-x-min``) and :func:`basin_sentence` of the 1-D step (``fig1-basin``)."""
+    for k, step in enumerate(steps, start=1):
+        tables.glue_percent(f"fig{k}-escaped", step.share_escaped)
+    tables.glue_number("fig1-x-min", x_min, digits=4)
+    return tables.glue_text("fig1-basin", basin_sentence(steps[0], basin_width))
 
 
 def basin_sentence(step, basin_width):
@@ -779,6 +788,10 @@ def plot_explorer(landscape, result, *, span=SPAN, restart="new"):
 
 
 # -- the verdicts, the ledger and the glue ---------------------------------------------------
+LEVEL = 0.95
+"""The confidence of the Clopper-Pearson bounds of :func:`claim_verdicts`."""
+
+
 def claim_verdicts(member, *, trials=100):
     """The verdict on each claim of :data:`CLAIMS` for ``member``, from the thresholds of
     :data:`THRESHOLDS` (:mod:`sgdlab.book.verdicts`): every condition without a share (a
@@ -798,7 +811,7 @@ def claim_verdicts(member, *, trials=100):
     def with_share(conditions, key, limit):
         if not conditions:
             return verdicts.judge(False)
-        return verdicts.share_at_least(pooled(key), total, limit)
+        return verdicts.share_at_least(pooled(key), total, limit, level=LEVEL)
 
     restart_ok = member.nearest > INNER and every(
         lambda n: n["restart_spread"] < n["right_spread"])
@@ -919,7 +932,10 @@ def glue_search(search):
     same = s.definition() == landscapes.MOTIVATING
     width = ("widen like the square root of |x|" if s.width == "sqrt"
              else "all have the same width")
+    larges = sorted({round(m.setting.large / m.setting.right, 12) for m in search.members})
     values = {"members": len(search.members), "seconds": tables.number(search.seconds, 2),
+              "larges": tables.joined([tables.number(v) for v in larges], last="or"),
+              "level": tables.percent(LEVEL),
               "finalists": len(search.finalists), "seeds": len(best.seeds),
               "all-five": sum(m.count == len(CLAIMS) for m in search.members),
               "width": s.width, "width-words": width, "period": s.period, "beta": s.beta,
