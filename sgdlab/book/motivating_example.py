@@ -211,7 +211,7 @@ def basin_sentence(step, basin_width):
     most = ("most" if share > 0.5 else "some" if share > 0 else "none")
     return (f"{most} of the noisy steps leave it: the basin, {tables.number(basin_width)} wide, "
             f"is {compare} the box of width 2ηW = {tables.number(reach)} that the noise "
-            "spreads x_{t+1} over")
+            "spreads the next iterate over")
 
 
 SPAN = 3.0
