@@ -46,6 +46,20 @@ def _power(a, n):
     return out
 
 
+_MAX_GROWTH = 12
+
+
+@njit(cache=True, inline="always")
+def _growth_power(a, n):
+    """a ** n for an integer-valued float 0 <= n <= 12, bit for bit :func:`_power` (the same
+    products in the same order), with a fixed trip count and a select per factor, so that an
+    SGD loop calling it vectorises."""
+    out = 1.0
+    for i in range(_MAX_GROWTH):
+        out = out * a if i < n else out
+    return out
+
+
 @njit(cache=True, inline="always")
 def spiky_value(s, beta, inv_period, growth):
     return s * s * (1.0 + beta * _power(abs(s), growth) * _bump(s * inv_period))
@@ -62,8 +76,33 @@ def _spiky_slope_flat(s, beta, inv_period):
 def spiky_slope(s, beta, inv_period, growth):
     """f1'(s) of f1(s) = s^2 (1 + beta |s|^growth h(s / p)), h the bump, p the period."""
     u = s * inv_period
-    amp = beta * _power(abs(s), growth)
+    amp = beta * _growth_power(abs(s), growth)
     return 2.0 * s + amp * ((2.0 + growth) * s * _bump(u) + s * s * _bump_slope(u) * inv_period)
+
+
+# Widening spikes (``width="sqrt"``): the bump's argument is u = sqrt(|s|) / p0, so cell n is
+# p0^2 [n^2, (n + 1)^2] and a spike near |s| is about 2 p0 sqrt(|s|) wide. Only floor, sqrt
+# (correctly rounded in IEEE 754, as in JavaScript) and arithmetic: the live explorer agrees
+# bit for bit.
+@njit(cache=True, inline="always")
+def spiky_value_wide(s, beta, inv_period, growth):
+    return s * s * (1.0 + beta * _power(abs(s), growth) * _bump(np.sqrt(abs(s)) * inv_period))
+
+
+@njit(cache=True, inline="always")
+def _spiky_slope_wide_flat(s, beta, inv_period):
+    """:func:`spiky_slope_wide` at growth 0 (no power loop: the SGD loop vectorises)."""
+    u = np.sqrt(abs(s)) * inv_period
+    return 2.0 * s + beta * s * (2.0 * _bump(u) + 0.5 * u * _bump_slope(u))
+
+
+@njit(cache=True, inline="always")
+def spiky_slope_wide(s, beta, inv_period, growth):
+    """f1'(s) of f1(s) = s^2 (1 + beta |s|^growth h(sqrt(|s|) / p0)): since
+    d u / d s = u / (2 s), f1'(s) = 2 s + beta |s|^growth s ((2 + growth) h(u) + u h'(u) / 2)."""
+    u = np.sqrt(abs(s)) * inv_period
+    amp = beta * _growth_power(abs(s), growth)
+    return 2.0 * s + amp * s * ((2.0 + growth) * _bump(u) + 0.5 * u * _bump_slope(u))
 
 
 @njit(cache=True, inline="always")
@@ -139,8 +178,24 @@ def spiky_antiderivative(s, beta, inv_period, growth):
     return s * s * s / 3.0 + np.sign(s) * beta * spikes
 
 
+@njit(cache=True, inline="always")
+def spiky_antiderivative_wide(s, beta, inv_period, growth):
+    """F1(s) = s^3/3 + sign(s) beta int_0^|s| x^e h(sqrt(x) / p0) dx, e = growth + 2. With
+    x = p0^2 u^2 the integral is 2 p0^(2e+2) J(sqrt(|s|) / p0), J(U) = int_0^U u^(2e+1) h(u) du:
+    the same closed form, cell by cell, as :func:`spiky_antiderivative` (odd exponent 2e+1)."""
+    e = int(growth) + 2
+    odd = 2 * e + 1
+    u = np.sqrt(abs(s)) * inv_period
+    n = np.floor(u)
+    spikes = 2.0 * (_whole_cells(n, odd) + _cell_integral(n, odd, u - n)) / _power(
+        inv_period, 2.0 * e + 2.0)
+    return s * s * s / 3.0 + np.sign(s) * beta * spikes
+
+
 @njit(cache=True)
 def spiky_slope1(s, params):
+    if params[3] != 0.0:
+        return spiky_slope_wide(s, params[0], params[1], params[2])
     return spiky_slope(s, params[0], params[1], params[2])
 
 
@@ -170,9 +225,13 @@ def ripple_antiderivative(s, a, amp, k):
 def builtin(fid, s, params):
     """Formula ``fid`` (landscape * 4 + role) at the scalar ``s``."""
     landscape, role = fid // 4, fid % 4
-    if landscape == SPIKY:  # params: beta, 1 / period, growth
+    if landscape == SPIKY:  # params: beta, 1 / period, growth, wide (0: fixed width, 1: sqrt)
         if role == SLOPE:
             return spiky_slope1(s, params)
+        if params[3] != 0.0:
+            if role == VALUE:
+                return spiky_value_wide(s, params[0], params[1], params[2])
+            return spiky_antiderivative_wide(s, params[0], params[1], params[2])
         if role == VALUE:
             return spiky_value(s, params[0], params[1], params[2])
         return spiky_antiderivative(s, params[0], params[1], params[2])
@@ -222,14 +281,25 @@ def _sgd_steps_builtin(slope, params, block, lanes, stride, steps, lr, noise, pa
         path[0] = block
     offset = np.uint64(0)
     for step in range(steps):
-        if slope == SPIKY * 4 + SLOPE and params[2] == 0.0:
+        if slope == SPIKY * 4 + SLOPE and params[3] != 0.0 and params[2] == 0.0:
+            for q in range(n):
+                block[q] = _step(block[q], _spiky_slope_wide_flat(block[q], params[0],
+                                                                  params[1]),
+                                 lanes[q], offset, lr, noise)
+        elif slope == SPIKY * 4 + SLOPE and params[3] != 0.0:
+            for q in range(n):
+                block[q] = _step(block[q], spiky_slope_wide(block[q], params[0], params[1],
+                                                            params[2]),
+                                 lanes[q], offset, lr, noise)
+        elif slope == SPIKY * 4 + SLOPE and params[2] == 0.0:
             for q in range(n):
                 block[q] = _step(block[q], _spiky_slope_flat(block[q], params[0], params[1]),
                                  lanes[q], offset, lr, noise)
         elif slope == SPIKY * 4 + SLOPE:
             for q in range(n):
-                block[q] = _step(block[q], spiky_slope1(block[q], params), lanes[q], offset, lr,
-                                 noise)
+                block[q] = _step(block[q], spiky_slope(block[q], params[0], params[1],
+                                                       params[2]),
+                                 lanes[q], offset, lr, noise)
         elif slope == RIPPLE * 4 + SLOPE:
             for q in range(n):
                 block[q] = _step(block[q], ripple_slope1(block[q], params), lanes[q], offset, lr,

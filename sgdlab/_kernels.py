@@ -16,7 +16,8 @@ from ._rng import GOLDEN, stream_key, uniform_index, uniform_pm1
 
 # Numba's disk cache keys each kernel on the contents of this file only, not on the formulas
 # of ``_builtin`` that it inlines: bump this after changing a built-in formula.
-FORMULA_REVISION = 6  # 2-5: spiky takes a growth exponent; 6: closed-form sums over whole cells
+FORMULA_REVISION = 8  # 2-5: spiky takes a growth exponent; 6: closed-form sums over whole
+# cells; 7: spiky takes a width (fixed or widening as sqrt(|x|)); 8: a vectorisable power
 
 # Trials are updated in blocks, step by step, so that independent trials fill the pipeline.
 BLOCK = 256

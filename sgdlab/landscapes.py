@@ -18,7 +18,7 @@ from numba.core.registry import CPUDispatcher
 from . import _builtin, _kernels
 from ._validate import choice, fail, integer, real
 
-__all__ = ["Landscape", "as_landscape", "spiky", "quadratic", "ripple", "get", "NAMES"]
+__all__ = ["Landscape", "as_landscape", "WIDTHS", "spiky", "MOTIVATING", "motivating", "quadratic", "ripple", "get", "NAMES"]
 
 
 def _require_jitted(func, name):
@@ -302,20 +302,28 @@ def as_landscape(value, *, need_target=False):
 
 
 # -- the spiky function of the motivating example ---------------------------------------
-def spiky(dim=1, beta=0.3, period=0.1, growth=0):
+WIDTHS = ("fixed", "sqrt")
+"""The spike widths of :func:`spiky`: every cell ``period`` wide, or widening like
+:math:`\\sqrt{|x|}`."""
+
+
+def spiky(dim=1, beta=0.3, period=0.1, growth=0, width="fixed"):
     """The motivating example's function (Figure 3), summed over coordinates.
 
-    .. math:: f(x) = \\sum_j x_j^2 \\left(1 + \\beta\\, |x_j|^{\\gamma} h(x_j / p)\\right),
+    .. math:: f(x) = \\sum_j x_j^2 \\left(1 + \\beta\\, |x_j|^{\\gamma} h(\\phi(x_j))\\right),
               \\qquad h(u) = 16\\,\\{u\\}^2 (1 - \\{u\\})^2,
 
-    with :math:`\\{u\\}` the fractional part, :math:`p` = ``period`` and :math:`\\gamma` =
-    ``growth``: a bowl :math:`x^2` with a sharp bump every ``period`` whose height relative
-    to the bowl is :math:`\\beta |x|^\\gamma` (``beta`` is that relative height at
-    :math:`|x| = 1`), so a spurious local minimum in every cell far enough from
-    :math:`x^* = 0`. The bumps' height grows like :math:`|x|^{2 + \\gamma}`, so smoothing
-    flattens them near 0 first. ``growth=0`` gives :math:`x^2 \\le f \\le (1+\\beta) x^2`.
+    with :math:`\\{u\\}` the fractional part, :math:`\\gamma` = ``growth`` and
+    :math:`\\phi(x) = x / p` (``width="fixed"``: a cell every :math:`p` = ``period``) or
+    :math:`\\phi(x) = \\sqrt{|x|} / p` (``width="sqrt"``: cell n is
+    :math:`p^2 [n^2, (n+1)^2]`, so a spike near :math:`|x|` is about :math:`2p\\sqrt{|x|}` wide:
+    narrow near 0, wide far out). A bowl :math:`x^2` with a sharp bump in every cell whose
+    height relative to the bowl is :math:`\\beta |x|^\\gamma` (``beta`` is that relative height
+    at :math:`|x| = 1`), so a spurious local minimum in every cell far enough from
+    :math:`x^* = 0`. ``growth=0`` gives :math:`x^2 \\le f \\le (1+\\beta) x^2`.
     Exact smoothing from the closed-form antiderivative (each cell's integral of
-    :math:`u^{2+\\gamma} h(u)` by the binomial expansion). See chapter :ref:`motivating-example`.
+    :math:`u^{k} h(u)`, :math:`k = 2 + \\gamma` or :math:`5 + 2\\gamma`, by the binomial
+    expansion). See chapter :ref:`motivating-example`.
 
     Parameters
     ----------
@@ -324,17 +332,36 @@ def spiky(dim=1, beta=0.3, period=0.1, growth=0):
     beta : float
         Relative bump height at :math:`|x| = 1` (>= 0).
     period : float
-        Width of a cell (> 0).
+        Width of a cell (``width="fixed"``), or :math:`p` of :math:`\\sqrt{|x|}/p` (> 0).
     growth : int
-        Exponent :math:`\\gamma` (0 to 12) of the relative bump height's growth with
-        :math:`|x|`.
+        Exponent :math:`\\gamma` of the relative bump height's growth with :math:`|x|` (0 to 12;
+        0 to 4 with ``width="sqrt"``).
+    width : {"fixed", "sqrt"}
+        How the spikes' width depends on :math:`|x|` (:data:`WIDTHS`).
     """
     dim = integer("dim", dim, low=1)
     beta = real("beta", beta, low=0)
     period = real("period", period, above=0)
-    growth = integer("growth", growth, low=0, high=12)
-    return Landscape._builtin(_builtin.SPIKY, [beta, 1.0 / period, float(growth)], dim,
-                              "spiky" if dim == 1 else f"spiky{dim}d")
+    width = choice("width", width, WIDTHS)
+    growth = integer("growth", growth, low=0, high=12 if width == "fixed" else 4)
+    wide = float(width == "sqrt")
+    name = "spiky" if dim == 1 else f"spiky{dim}d"
+    return Landscape._builtin(_builtin.SPIKY, [beta, 1.0 / period, float(growth), wide], dim,
+                              name)
+
+
+MOTIVATING = {"width": "sqrt", "period": 0.08, "beta": 0.1, "growth": 0, "lr": 0.004,
+              "right": 0.05, "large": 0.2}
+"""The one definition of the book's motivating f, as the member of :func:`spiky` (``width``,
+``period``, ``beta``, ``growth``), its step size ``lr`` and the radii :math:`\\eta W` of its
+right and large noise (the small one is half the right one). It is the pick of the search of
+chapter :ref:`motivating-example` (a test reruns the search and checks it); the chapters on
+the main theorem and the introduction use it through :func:`motivating`."""
+
+
+def motivating(dim=1):
+    """The spiky f of :data:`MOTIVATING` in ``dim`` coordinates (a :class:`Landscape`)."""
+    return spiky(dim=dim, **{k: MOTIVATING[k] for k in ("width", "period", "beta", "growth")})
 
 
 # -- a quadratic, for closed-form checks -------------------------------------------------

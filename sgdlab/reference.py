@@ -151,13 +151,15 @@ def _slope_numpy(kind, params, s):
         return params[0] * s
     if kind == "ripple":
         return params[0] * s + 0.5 * params[1] * params[2] * np.sin(params[2] * s)
-    beta, inv_period, growth = params[0], params[1], params[2]
-    u = s * inv_period
+    beta, inv_period, growth, wide = params[0], params[1], params[2], params[3]
+    u = np.sqrt(np.abs(s)) * inv_period if wide else s * inv_period
     t = u - np.floor(u)
     q = t * (1.0 - t)
     bump = 16.0 * q * q
     bump_slope = 32.0 * t * (1.0 - t) * (1.0 - 2.0 * t)
     amp = beta * np.abs(s) ** growth
+    if wide:  # d u / d s = u / (2 s)
+        return 2.0 * s + amp * s * ((2.0 + growth) * bump + 0.5 * u * bump_slope)
     return 2.0 * s + amp * ((2.0 + growth) * s * bump + s * s * bump_slope * inv_period)
 
 
@@ -277,13 +279,16 @@ def _slope_python(kind, params, s):
         return params[0] * s
     if kind == "ripple":
         return params[0] * s + 0.5 * params[1] * params[2] * math.sin(params[2] * s)
-    beta, inv_period, growth = params
-    u = s * inv_period
+    beta, inv_period, growth, wide = params
+    u = (math.sqrt(abs(s)) if math.isfinite(s) else math.inf) * inv_period if wide \
+        else s * inv_period
     t = u - math.floor(u) if math.isfinite(u) else math.nan
     q = t * (1.0 - t)
     bump = 16.0 * q * q
     bump_slope = 32.0 * t * (1.0 - t) * (1.0 - 2.0 * t)
     amp = beta * abs(s) ** growth
+    if wide:  # d u / d s = u / (2 s)
+        return 2.0 * s + amp * s * ((2.0 + growth) * bump + 0.5 * u * bump_slope)
     return 2.0 * s + amp * ((2.0 + growth) * s * bump + s * s * bump_slope * inv_period)
 
 

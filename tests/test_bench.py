@@ -12,7 +12,8 @@ from sgdlab.bench import core as bench
 
 TRIALS = (3, 20)
 # which way each goal is met: a time at most its goal, a speed-up at least its goal
-DIRECTION = {"single_thread_ns_10k": "<=", "speedup_vs_numpy_10k": ">=",
+DIRECTION = {"single_thread_ns_10k": "<=", "worst_landscape_ns_10k": "<=",
+             "speedup_vs_numpy_10k": ">=",
              "speedup_vs_numpy_100": ">=", "speedup_vs_python": ">=", "import_s": "<=",
              "widget_refresh_ms": "<="}
 
@@ -58,7 +59,9 @@ def test_ratios_are_the_reported_times_ratios(report):
 
 def test_goals_measure_the_reported_numbers(report):
     ns, ratios = report["ns_per_trial_step"], report["ratios"]
+    by_landscape = report["ns_per_trial_step_1thread_by_landscape"]
     reported = {"single_thread_ns_10k": ns["numba_20_1thread"],
+                "worst_landscape_ns_10k": max(v["median"] for v in by_landscape.values()),
                 "speedup_vs_numpy_10k": ratios["numpy_over_numba_20"],
                 "speedup_vs_numpy_100": ratios["numpy_over_numba_3"],
                 "speedup_vs_python": ratios["python_over_numba_1thread"],
@@ -68,6 +71,13 @@ def test_goals_measure_the_reported_numbers(report):
     for name, entry in report["goals"].items():
         assert entry["goal"] == bench.GOALS[name]
         assert entry["measured"] == pytest.approx(reported[name], rel=1e-3, abs=0.006), name
+
+
+def test_every_landscape_is_timed(report):
+    by_landscape = report["ns_per_trial_step_1thread_by_landscape"]
+    assert set(by_landscape) == set(bench.LANDSCAPES)
+    for entry in by_landscape.values():
+        assert 0 < entry["low"] <= entry["median"] <= entry["high"]
 
 
 def test_goal_pass_flags_follow_goal_versus_measured(report):

@@ -12,100 +12,184 @@ matplotlib.use("Agg")
 
 import sgdlab  # noqa: E402
 from sgdlab import reference  # noqa: E402
-from sgdlab.smoothing import in_spurious_basin  # noqa: E402
-from sgdlab.book import motivating_example  # noqa: E402
+from sgdlab.smoothing import basins_1d, in_spurious_basin, minima_1d  # noqa: E402
+from sgdlab.book import motivating_example, verdicts  # noqa: E402
 from sgdlab.book.motivating_example import Setting  # noqa: E402
 
-SMALL = Setting(period=0.1, beta=0.3, growth=0, lr=4e-3)
+SMALL = Setting(width="fixed", period=0.1, beta=0.3, growth=0, lr=4e-3, right=0.05, large=0.2)
+WIDE = Setting.of(sgdlab.landscapes.MOTIVATING)
+CLAIMS = motivating_example.CLAIMS
 
 
-def test_setting_radii_noise_and_steps():
-    s = Setting(period=0.2, beta=0.01, growth=4, lr=5e-4, small=0.375)
-    assert s.radius("GD") == 0.0 and s.radius("right") == pytest.approx(0.1)
-    assert s.noise("small") == pytest.approx(0.075 / 5e-4)
-    assert s.steps == 6000 and s.height == pytest.approx(0.81)
-    assert_array_equal(s.landscape().params, [0.01, 5.0, 4.0])
+def test_setting_radii_noise_steps_and_words():
+    s = Setting(width="sqrt", period=0.08, beta=0.1, growth=2, lr=5e-4, right=0.05, large=0.4)
+    assert s.radius("GD") == 0.0 and s.radius("small") == pytest.approx(0.025)
+    assert s.noise("right") == pytest.approx(100.0) and s.noise("large") == pytest.approx(800)
+    assert s.steps == 6000
+    assert_array_equal(s.landscape().params, [0.1, 12.5, 2.0, 1.0])
+    assert repr(s) == ("spiky(width='sqrt', beta=0.1, period=0.08, growth=2), η = 0.0005, "
+                       "6,000 steps; W = 50 (small), 100 (right), 800 (large)")
+    assert Setting.of(s.definition()) == s
+    assert set(motivating_example.NAMES) == set(CLAIMS)
+
+
+def test_spurious_basins_and_nearest_minimum_match_sgdlab_smoothing():
+    x = np.r_[np.linspace(-3.6, 3.6, 733), np.nan]
+    for setting in (SMALL, WIDE):
+        land = setting.landscape()
+        for level in ("GD", "small", "right"):
+            r = setting.radius(level)
+            assert_array_equal(motivating_example._spurious(setting.key(), x, r),
+                               in_spurious_basin(land, x, radius=r, span=3.5, n_points=7001))
+        spurious = minima_1d(land, radius=setting.radius("small"), span=3.5,
+                             n_points=7001).spurious
+        nearest = np.min(np.abs(spurious)) if spurious.size else math.inf
+        assert motivating_example.nearest_spurious(setting) == nearest
 
 
 def test_check_member_against_direct_runs():
-    member = motivating_example.check_member(SMALL, trials=60, seeds=3, seed=7)
-    land = SMALL.landscape()
-    x0 = sgdlab.random_starts(60, span=3.0, seed=7)
-    gd = sgdlab.run_sgd(land, x0, lr=SMALL.lr, noise=0.0, steps=SMALL.steps, seed=7)
-    stuck = in_spurious_basin(land, gd.x, radius=0.0)
-    assert member.numbers["stuck_share"] == pytest.approx(stuck.mean())
-    assert member.holds["stuck"] == (stuck.mean() >= 0.5 and member.numbers["stuck_minima"]
-                                     >= 10)
-    shares = [sgdlab.run_sgd(land, sgdlab.random_starts(60, span=3.0, seed=8 + k),
-                             lr=SMALL.lr, noise=SMALL.noise("right"), steps=SMALL.steps,
-                             seed=8 + k).share_within(1.5) for k in range(3)]
-    assert member.holds["all_near"] == (min(shares) == 1.0)
-    assert set(member.holds) == set(motivating_example.CLAIMS) and 0 <= member.count <= 4
+    member = motivating_example.check_member(WIDE, trials=60, seeds=(7, 8))
+    land, s = WIDE.landscape(), WIDE
+    for seed, n in zip((7, 8), member.numbers):
+        x0 = sgdlab.random_starts(60, span=3.0, seed=seed)
+        gd = sgdlab.run_sgd(land, x0, lr=s.lr, noise=0.0, steps=s.steps, seed=seed)
+        stuck = in_spurious_basin(land, gd.x, radius=0.0, span=3.5, n_points=7001)
+        reached = basins_1d(land, gd.x[stuck], radius=0.0, span=3.5, n_points=7001)
+        assert n["stuck_share"] == stuck.mean()
+        assert n["stuck_minima"] == np.unique(reached).size
+        small = sgdlab.run_sgd(land, x0, lr=s.lr, noise=s.noise("small"), steps=s.steps,
+                               seed=seed)
+        found = in_spurious_basin(land, small.x, radius=s.radius("small"), span=3.5,
+                                  n_points=7001)
+        assert n["small_share"] == found.mean()
+        assert n["small_inside"] == np.sum(found & (np.abs(small.x[:, 0]) <= 1.5))
+        right = sgdlab.run_sgd(land, x0, lr=s.lr, noise=s.noise("right"), steps=s.steps,
+                               seed=seed)
+        assert n["right_share"] == right.share_within(1.5)
+        assert n["right_spread"] == np.std(right.x)
+        # the restart: new starts in [-1.5, 1.5], stage stream 1 (as row 3's second panel)
+        x1 = sgdlab.random_starts(60, span=1.5, seed=seed, stage=1)
+        restart = reference.run_sgd_python(land, x1, lr=s.lr, noise=s.noise("small"),
+                                           steps=s.steps, seed=seed, stream=1)
+        assert n["restart_spread"] == pytest.approx(np.std(restart), rel=1e-12)
+        large = sgdlab.run_sgd(land, x0, lr=s.lr, noise=s.noise("large"), steps=s.steps,
+                               seed=seed)
+        assert n["large_spread"] == np.std(large.x)
+    assert set(member.holds) == set(CLAIMS) and member.seeds == [7, 8]
 
 
-def test_convexity_claim_against_the_exact_second_derivative():
-    """A member with fast-growing spikes is convex near 0; the plain one is not."""
-    for setting, convex in ((Setting(period=0.4, beta=1.0 / 3**8, growth=8, lr=4e-3), True),
-                            (SMALL, False)):
-        member = motivating_example.check_member(setting, trials=10, seeds=1)
-        land, r = setting.landscape(), setting.radius("restart")
-        y = np.linspace(-1.5, 1.5, 301)
-        h = 1e-4
-        second = (land.smoothed(y + h, radius=r) - 2 * land.smoothed(y, radius=r)
-                  + land.smoothed(y - h, radius=r)) / h**2
-        assert member.holds["convex"] == convex == bool(np.min(second) >= -1e-3)
+GOOD = {"stuck_share": 0.6, "stuck_minima": 15, "small_share": 0.1, "small_inside": 0,
+        "right_share": 0.9, "right_spurious": 0, "right_spread": 0.3, "restart_spread": 0.15,
+        "large_spread": 1.0, "large_escaped": 0}
+FALSE = {"stuck": [{"stuck_share": 0.4}, {"stuck_minima": 9}],
+         "small": [{"small_share": 0.01}, {"small_inside": 1}],
+         "right": [{"right_share": 0.4}, {"right_spurious": 1}],
+         "restart": [{"restart_spread": 0.3}, {"restart_spread": math.inf}],
+         "large": [{"large_spread": 0.3}, {"large_escaped": 1}]}
 
 
-def test_convex_claim_checks_the_restart_noise_of_the_panels():
-    """With a small radius (0.375 periods) unlike the restart's (0.25), the claim and the
-    panel table's "convex g" of the first restart still check the same g."""
-    setting = Setting(period=0.2, beta=0.1 / 3**4, growth=4, lr=4e-3, small=0.375)
-    assert setting.radius("restart") == pytest.approx(0.05) != setting.radius("small")
-    member = motivating_example.check_member(setting, trials=10, seeds=1)
-    fig = motivating_example.figure3_runs(setting, trials=5, stages=2)
-    rows = {r["key"]: r for r in motivating_example.panel_rows(fig)}
-    for key in ("noise-2", "lr-2"):
-        assert rows[key]["radius"] == pytest.approx(setting.radius("restart"))
-        assert rows[key]["convex"] == member.holds["convex"]
-    land, y = setting.landscape(), np.linspace(-1.5, 1.5, 3001)[:, None]
-    slope = land.smoothed_grad(y, radius=setting.radius("restart"))[:, 0]
-    assert member.numbers["min_curvature"] == pytest.approx(np.min(np.diff(slope)) / 1e-3)
+def test_each_claim_says_no_on_data_where_it_is_false():
+    holds, margins = motivating_example.judge_claims(GOOD, nearest=2.0)
+    assert all(holds.values())
+    assert margins["stuck"] == pytest.approx(0.2) and margins["restart"] == pytest.approx(1 / 3)
+    for key, cases in FALSE.items():
+        for change in cases:
+            holds, _ = motivating_example.judge_claims({**GOOD, **change}, nearest=2.0)
+            assert not holds[key] and sum(holds.values()) == 4, (key, change)
+    holds, _ = motivating_example.judge_claims(GOOD, nearest=1.4)  # a bad minimum inside
+    assert not holds["restart"]
 
 
-def test_search_counts_pairs_and_picks_the_first_best():
-    result = motivating_example.search_family(periods=(0.1,), heights=(0.3,), growths=(0, 8),
-                                      lrs=(4e-3,), smalls=(0.25,), trials=20, seeds=2)
-    assert len(result.members) == 2
-    counts = [m.count for m in result.members]
-    assert result.best is result.members[counts.index(max(counts))]
+def _member(numbers, nearest=2.0, seeds=5):
+    holds, margins = motivating_example.judge_claims(numbers, nearest)
+    return motivating_example.Member(WIDE, list(range(seeds)), [numbers] * seeds, nearest,
+                                     holds, margins)
+
+
+def test_verdicts_yes_no_and_cant_tell():
+    judged = motivating_example.claim_verdicts(_member(GOOD))
+    assert {str(v) for v in judged.values()} == {"yes"}
+    for key, cases in FALSE.items():
+        for change in cases:
+            judged = motivating_example.claim_verdicts(_member({**GOOD, **change}))
+            assert judged[key].value == "no", (key, change)
+    judged = motivating_example.claim_verdicts(_member(GOOD, nearest=1.2))
+    assert judged["restart"].value == "no"
+    # 52% of 100 trials in one seed: the 95% bound straddles "at least 50%"
+    judged = motivating_example.claim_verdicts(_member({**GOOD, "stuck_share": 0.52}, seeds=1))
+    assert judged["stuck"].value == "can't tell" and "too few" in judged["stuck"].reason
+
+
+def test_ledger_rows_follow_the_data(fig3_wide):
+    search = motivating_example.SearchResult([], [], _member(GOOD), {}, 0.0)
+    search.best = motivating_example.Member(**{**vars(search.best), "setting": WIDE})
+    rows = motivating_example.ledger_rows(search, fig3_wide)
+    paper, ours = verdicts.split(rows)
+    assert len(paper) == 5 and len(ours) == 4
+    assert verdicts.tally(paper) == {"yes": 5, "no": 0, "can't tell": 0}
+    bad = {**GOOD, "stuck_share": 0.1, "small_inside": 2, "right_spurious": 3,
+           "restart_spread": 0.5, "large_escaped": 1}
+    search.best = _member(bad)
+    rows = motivating_example.ledger_rows(search, fig3_wide)
+    paper, ours = verdicts.split(rows)
+    assert verdicts.tally(paper) == {"yes": 0, "no": 5, "can't tell": 0}
+    assert str(ours[2]["verdict"]) == "no"  # not all five claims
+    assert "10 of them inside" in paper[1]["measured"]  # 2 in each of 5 seeds
+    assert str(ours[3]["verdict"]) == "yes"  # the pick is MOTIVATING
+    assert str(motivating_example.ledger_rows(search, fig3_wide, definition={})[-1][
+        "verdict"]) == "no"
+    with pytest.raises(ValueError, match="fig3 must be runs of the search's best member"):
+        motivating_example.ledger_rows(search, motivating_example.figure3_runs(
+            SMALL, trials=5, stages=1))
+
+
+TINY = {"widths": ("fixed", "sqrt"), "periods": {"fixed": (0.2,), "sqrt": (0.08,)},
+        "betas": (0.1,), "growths": (0,), "lrs": (4e-3,), "rights": (0.04, 0.05),
+        "larges": (4,)}
+
+
+def test_search_ranks_by_score_not_by_the_order_of_the_grid():
+    result = motivating_example.search_family(TINY, trials=30, seeds=(0, 1), finalists=3)
+    assert len(result.members) == 4 and len(result.finalists) == 3
+    scores = [m.score for m in result.finalists]
+    assert scores == sorted(scores, reverse=True) and result.best is result.finalists[0]
+    assert result.best.seeds == [0, 1] and result.seconds > 0
+    flipped = motivating_example.search_family({**TINY, "widths": ("sqrt", "fixed"),
+                                                "rights": (0.05, 0.04)},
+                                               trials=30, seeds=(0, 1), finalists=3)
+    assert flipped.best.setting == result.best.setting
     for (a, b), n in result.pairs.items():
         assert n == sum(m.holds[a] and m.holds[b] for m in result.members)
-    assert result.all_hold == (max(counts) == 4)
-    # GD is stuck in neither member (20 trials, spikes of relative height 0.3 at |x| = 3),
-    # so every pair with "stuck" is a conflict, and the sentence names each conflict
-    assert not any(m.holds["stuck"] for m in result.members) and not result.all_hold
-    assert ("stuck", "convex") in result.conflicts
-    text = motivating_example.conflict_text(result)
-    assert text.startswith("no member satisfies all four")
-    for a, b in result.conflicts:
-        assert motivating_example.LABELS[a] in text and motivating_example.LABELS[b] in text
+    assert result.all_hold == (result.best.count == 5)
 
 
 def test_conflict_text_follows_the_outcome():
-    member = motivating_example.Member(SMALL, dict.fromkeys(motivating_example.CLAIMS, True), {})
-    every = motivating_example.SearchResult([member], member, {("stuck", "outside"): 1})
-    assert motivating_example.conflict_text(every).endswith("satisfies all four claims")
-    assert motivating_example.conflict_text(every, SMALL).endswith("the chapter uses the first")
-    other = Setting(period=0.2, beta=0.3, growth=0, lr=4e-3)
-    assert motivating_example.conflict_text(every, other).endswith("uses another member")
-    member = motivating_example.Member(SMALL, {**dict.fromkeys(motivating_example.CLAIMS, True),
-                                       "convex": False}, {})
-    result = motivating_example.SearchResult([member], member, {("stuck", "convex"): 0,
-                                                        ("stuck", "outside"): 1})
-    text = motivating_example.conflict_text(result)
-    assert result.conflicts == [("stuck", "convex")] and "no member satisfies both" in text
+    every = motivating_example.SearchResult([], [], _member(GOOD), {}, 1.0)
+    text = motivating_example.conflict_text(every)
+    assert text.startswith("it satisfies all five claims in each of its 5 seeds")
+    assert "thinnest margin is on “GD stuck”, 20% beyond" in text
+    some = motivating_example.SearchResult([], [], _member({**GOOD, "small_inside": 1}),
+                                           {("small", "restart"): 0, ("stuck", "large"): 2},
+                                           1.0)
+    text = motivating_example.conflict_text(some)
+    assert text == ("it satisfies 4 of the five claims in every seed, not “bad minima "
+                    "outside”; no screened member satisfies both of “bad minima outside” and "
+                    "“restart closer”")
     with pytest.raises(TypeError, match="search must be a SearchResult"):
         motivating_example.conflict_text("search")
+
+
+@pytest.mark.slow
+def test_the_books_search_picks_the_motivating_definition():
+    """The chapter's search, at its settings, picks sgdlab.landscapes.MOTIVATING, the f the
+    main theorem's chapter and the introduction use."""
+    result = motivating_example.search_family()
+    assert result.best.setting == WIDE and result.all_hold
+
+
+@pytest.fixture(scope="module")
+def fig3_wide():
+    return motivating_example.figure3_runs(WIDE, trials=20, stages=2, seed=0)
 
 
 @pytest.fixture(scope="module")
@@ -170,8 +254,8 @@ def test_explorer_runs_continue_and_rows():
 def test_live_explorer_html_config_and_fallback():
     live = motivating_example.live_explorer(SMALL, trials=20, stages=2, seed=3)
     config = live.config
-    assert config["landscape"] == {"beta": SMALL.beta, "period": SMALL.period,
-                                   "growth": SMALL.growth}
+    assert config["landscape"] == {"width": "fixed", "beta": SMALL.beta,
+                                   "period": SMALL.period, "growth": SMALL.growth}
     settings = config["settings"]
     assert (settings["lr"], settings["noise"], settings["steps"]) == (
         SMALL.lr, SMALL.noise("right"), SMALL.steps)
@@ -189,45 +273,34 @@ def test_live_explorer_html_config_and_fallback():
     with pytest.raises(ValueError, match=r"seed must be an integer >= 0 and < 2\*\*53"):
         motivating_example.live_explorer(SMALL, seed=2**60)
     with pytest.raises(ValueError, match="setting.steps must be an integer >= 1 and <= 20000"):
-        motivating_example.live_explorer(Setting(period=0.2, beta=0.01, growth=0, lr=1e-4))
+        motivating_example.live_explorer(Setting("fixed", 0.2, 0.01, 0, 1e-4, 0.05, 0.2))
     with pytest.raises(ValueError, match="level must be one of"):
         motivating_example.live_explorer(SMALL, level="huge")
     with pytest.raises(ValueError, match="setting.lr must be a finite number >= 1e-12"):
-        motivating_example.live_explorer(Setting(period=0.2, beta=0.01, growth=0, lr=1e-13))
+        motivating_example.live_explorer(Setting("fixed", 0.2, 0.01, 0, 1e-13, 0.05, 0.2))
 
 
-def test_panel_rows_and_ledger(fig3):
+def test_panel_rows(fig3):
     rows = motivating_example.panel_rows(fig3)
     assert len(rows) == 4 + 2 * 3
     gd = rows[0]
     assert gd["within 1.5"] == fig3.row2["GD"].share_within(1.5)
     assert_allclose(gd["std"], np.std(fig3.row2["GD"].x))
-    land, y, h = SMALL.landscape(), np.linspace(-0.75, 0.75, 301), 1e-4
-    r = fig3.row3["lr"][-1].smoothing_radius
-    second = (land.smoothed(y + h, radius=r) - 2 * land.smoothed(y, radius=r)
-              + land.smoothed(y - h, radius=r)) / h**2
-    assert rows[-1]["convex"] == bool(np.min(second) >= -1e-3)
-    # GD's g is f itself, whose spikes make it non-convex on [-1.5, 1.5]
-    assert np.min(np.diff(land.grad(np.linspace(-1.5, 1.5, 3001)))) < 0
-    assert gd["convex"] is False and [r["key"] for r in rows[:5]] == [
-        "GD", "small", "right", "large", "noise-1"]
-    search = motivating_example.SearchResult([motivating_example.check_member(SMALL, trials=20, seeds=1)],
-                                     None, {})
-    search.best = search.members[0]
-    ledger = motivating_example.ledger_rows(search, fig3)
-    assert len(ledger) == 8 and {r["agrees"] for r in ledger} <= {"yes", "no"}
-    stds = [np.std(r.x) for r in fig3.row3["noise"]]
-    assert ledger[5]["agrees"] == ("yes" if all(a > b for a, b in zip(stds, stds[1:]))
-                                   else "no")
-    other = motivating_example.figure3_runs(Setting(period=0.2, beta=0.3, growth=0, lr=4e-3),
-                                    trials=5, stages=1)
-    with pytest.raises(ValueError, match="fig3 must be runs of a member"):
-        motivating_example.ledger_rows(search, other)
+    assert [r["key"] for r in rows[:5]] == ["GD", "small", "right", "large", "noise-1"]
+    land = SMALL.landscape()
+    for row in rows:
+        spurious = minima_1d(land, radius=row["radius"], span=3.5, n_points=7001).spurious
+        assert row["bad minima in region"] == np.sum(np.abs(spurious) <= row["region"])
+    assert gd["bad minima in region"] > 0  # f's spikes: minima everywhere
+    # the first restart of both readings is the small noise from [-1.5, 1.5] (the paper's F3,2)
+    for key in ("noise-2", "lr-2"):
+        row = next(r for r in rows if r["key"] == key)
+        assert row["radius"] == pytest.approx(SMALL.radius("small")) and row["region"] == 1.5
 
 
 def test_plots_draw_the_runs(fig3):
     """Figure 3 draws f and its exact convolutions (row 1) and every final iterate of every run
-    (rows 2-4); the search figure colours each cell by the member's count of claims."""
+    (rows 2-4); the search figure counts the members by claims held."""
     fig = motivating_example.plot_figure3(fig3)
     axes = np.array(fig.axes).reshape(4, 4)
     s, land = fig3.setting, fig3.setting.landscape()
@@ -243,11 +316,14 @@ def test_plots_draw_the_runs(fig3):
         lo, hi = ax.get_xlim()
         assert_allclose(np.sort(dots), np.sort(np.clip(run.x[:, 0], lo, hi)))
         assert sum(p.get_height() for p in ax.patches) > 0
-    search = motivating_example.SearchResult(
-        [motivating_example.check_member(SMALL, trials=10, seeds=1)], None, {})
-    search.best = search.members[0]
-    (ax,) = motivating_example.plot_search(search).axes
-    assert ax.images[0].get_array()[0, 0] == search.members[0].count
+    result = motivating_example.search_family(TINY, trials=10, seeds=(0,), finalists=1)
+    left, right = motivating_example.plot_search(result).axes
+    heights = np.zeros(6)
+    for bar in left.patches:
+        heights[int(round(bar.get_x() + bar.get_width() / 2))] += bar.get_height()
+    assert_array_equal(heights, np.bincount([m.count for m in result.members], minlength=6))
+    assert [t.get_text() for t in right.get_yticklabels()] == list(
+        motivating_example.NAMES.values())
 
 
 def test_bad_arguments():
@@ -293,3 +369,22 @@ def test_one_step_without_noise_stays_and_2d_draws():
         motivating_example.one_step(land, [2.003], lr=1e-12, noise=0.0)  # GD would need ~1e13 steps
     with pytest.raises(TypeError, match="step must be a OneStep"):
         motivating_example.plot_one_step(axes[0], land, "step")
+
+
+def test_bad_minimum_and_the_basin_sentence():
+    land = WIDE.landscape()
+    x_min, width = motivating_example.bad_minimum(land, near=0.0)
+    spurious = minima_1d(land, radius=0.0, span=3.5, n_points=70001).spurious
+    assert abs(x_min) == pytest.approx(np.min(np.abs(spurious)), abs=1e-4) and abs(x_min) > 1
+    assert abs(land.grad([x_min])[0]) < 1e-2 and 0 < width < 1
+    step = motivating_example.one_step(land, [x_min + 0.01], lr=WIDE.lr,
+                                       noise=WIDE.noise("right"), trials=50, seed=4)
+    text = motivating_example.basin_sentence(step, width)
+    reach = 2 * WIDE.radius("right")
+    assert ("wider than" in text) == (width > reach) and "0.1" in text
+    assert text.startswith({True: "most", False: "some"}[step.share_escaped > 0.5]) or (
+        step.share_escaped == 0 and text.startswith("none"))
+    narrow = motivating_example.basin_sentence(step, reach / 2)
+    assert "narrower than" in narrow
+    with pytest.raises(ValueError, match="landscape must be a landscape with a spurious"):
+        motivating_example.bad_minimum(sgdlab.landscapes.quadratic(), near=1.0)

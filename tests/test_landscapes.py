@@ -83,6 +83,68 @@ def test_spiky_growth_smoothing_vs_quadrature(growth, radius):
         assert_allclose(land.smoothed(x, radius=radius), total / (2 * radius), rtol=1e-11)
 
 
+def spiky_wide_closed(s, beta, p, growth=0):
+    u = np.sqrt(np.abs(s)) / p
+    t = u - np.floor(u)
+    return s**2 * (1.0 + beta * np.abs(s) ** growth * 16.0 * t**2 * (1.0 - t) ** 2)
+
+
+@pytest.mark.parametrize("beta, p, growth", [(0.1, 0.08, 0), (0.3, 0.05, 2), (1e-3, 0.2, 4)])
+def test_spiky_sqrt_width_values_and_gradient(rng, beta, p, growth):
+    land = spiky(beta=beta, period=p, growth=growth, width="sqrt")
+    cells = (np.arange(0, 40) * p) ** 2
+    s = np.concatenate([rng.uniform(-3.5, 3.5, 400), cells, -cells, cells + 1e-7])
+    assert_allclose(land.f(s), spiky_wide_closed(s, beta, p, growth), rtol=1e-12, atol=1e-300)
+    h = 1e-6
+    s = s[np.abs(s) > 1e-3]
+    fd = (land.f(s + h) - land.f(s - h)) / (2 * h)
+    scale = beta * (1 + np.abs(s)) ** (growth + 2) / (p * np.sqrt(np.abs(s))) + 1 + np.abs(s)
+    assert np.all(np.abs(land.grad(s) - fd) <= 1e-5 * scale)
+    assert land.f(-1.234) == land.f(1.234) and land.grad(0.0) == 0.0
+    assert_array_equal(land.params, [beta, 1 / p, growth, 1.0])
+
+
+@pytest.mark.parametrize("growth", [0, 1, 4])
+@pytest.mark.parametrize("radius", [1e-3, 0.05, 0.4])
+def test_spiky_sqrt_width_smoothing_vs_quadrature(growth, radius):
+    """Exact smoothing against Gauss-Legendre in u = sqrt(|x|) / p on every cell of the box:
+    there f(x) dx = f(p^2 u^2) 2 p^2 u du is a polynomial of degree 2 growth + 9 <= 17 per
+    cell, which 12 nodes integrate exactly up to rounding (an independent reference)."""
+    beta, p = 0.1, 0.08
+    land = spiky(beta=beta, period=p, growth=growth, width="sqrt")
+    nodes, weights = np.polynomial.legendre.leggauss(12)
+
+    def integral(a, b):  # int_a^b f for 0 <= a <= b, cell by cell in u
+        ua, ub = np.sqrt(a) / p, np.sqrt(b) / p
+        edges = np.r_[ua, np.arange(np.floor(ua) + 1, np.ceil(ub)), ub]
+        total = 0.0
+        for lo, hi in zip(edges[:-1], edges[1:]):
+            u = 0.5 * (lo + hi) + 0.5 * (hi - lo) * nodes
+            x = p * p * u * u
+            total += 0.5 * (hi - lo) * np.sum(weights * spiky_wide_closed(x, beta, p, growth)
+                                              * 2 * p * p * u)
+        return total
+
+    for x in (-2.71, -0.05, 0.0, 0.33, 1.5, 3.02):
+        lo, hi = x - radius, x + radius
+        total = (integral(max(lo, 0.0), hi) if hi > 0 else 0.0) + (
+            integral(max(-hi, 0.0), -lo) if lo < 0 else 0.0)
+        assert_allclose(land.smoothed(x, radius=radius), total / (2 * radius), rtol=1e-11)
+
+
+def test_spiky_sqrt_width_far_out_and_arguments():
+    from sgdlab import _builtin
+
+    # 1.25 million cells (Faulhaber's sums): F1(s) -> s^3/3 (1 + 8 beta/15) up to O(1/cells)
+    value = _builtin.spiky_antiderivative_wide(1e10, 0.3, 12.5, 0.0)
+    assert value == pytest.approx(1e30 / 3 * (1 + 0.3 * 8 / 15), rel=1e-5)
+    with pytest.raises(ValueError, match="growth must be"):
+        spiky(width="sqrt", growth=5)
+    with pytest.raises(ValueError, match="width must be one of"):
+        spiky(width="wide")
+    assert spiky(width="fixed").params.tolist() == [0.3, 10.0, 0.0, 0.0]
+
+
 def test_spiky_antiderivative_whole_cells_in_closed_form_far_out():
     """From 1024 cells on, the whole cells are summed by Faulhaber's formula: exact against
     rational sums on both sides of the switch, and instant far out (10^12 cells, where a
@@ -248,7 +310,7 @@ def test_dim_from_x_star():
 
 def test_params_are_read_only():
     land = spiky(beta=0.5, period=0.25)
-    assert_array_equal(land.params, [0.5, 4.0, 0.0])
+    assert_array_equal(land.params, [0.5, 4.0, 0.0, 0.0])
     with pytest.raises(ValueError):
         land.params[0] = 1.0
     assert VALLEY.params is None and land.params[0] == 0.5

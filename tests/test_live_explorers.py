@@ -70,7 +70,8 @@ box.dispatchEvent(new Event('change', {bubbles: true}));
 
 def _sgdlab(settings):
     """explorer_runs and explorer_rows at the page's settings: the reference."""
-    land = spiky(beta=settings["beta"], period=settings["period"], growth=settings["growth"])
+    land = spiky(beta=settings["beta"], period=settings["period"], growth=settings["growth"],
+                 width=settings["width"])
     run = motivating_example.explorer_runs(land, **{k: settings[k] for k in (
         "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
     return run, motivating_example.explorer_rows(land, run)

@@ -40,8 +40,11 @@ def starts(rng, trials, dim, scale=1.0):
 # -- against the references ------------------------------------------------------------------
 @pytest.mark.parametrize("land, lr, noise", [
     (spiky(), 0.05, 3.0), (spiky(dim=2), 0.05, 3.0), (spiky(beta=1.0, period=0.3), 0.02, 10.0),
+    (spiky(width="sqrt", beta=0.1, period=0.08), 0.004, 12.5),
+    (spiky(width="sqrt", dim=2, beta=0.3, period=0.05, growth=2), 0.01, 5.0),
     (quadratic(), 0.1, 1.0), (quadratic(dim=3, curvature=2.5), 0.3, 0.5)],
-    ids=["spiky", "spiky2d", "spiky-b1", "quadratic", "quadratic3d"])
+    ids=["spiky", "spiky2d", "spiky-b1", "spiky-sqrt", "spiky-sqrt-growth2", "quadratic",
+         "quadratic3d"])
 def test_matches_numpy_reference(rng, seed, land, lr, noise):
     x0 = starts(rng, 50, land.dim, 1.5)
     res = sgdlab.run_sgd(land, x0, lr=lr, noise=noise, steps=200, seed=seed)
@@ -50,8 +53,10 @@ def test_matches_numpy_reference(rng, seed, land, lr, noise):
     assert not np.all(res.x == x0)
 
 
-@pytest.mark.parametrize("land", [spiky(), spiky(dim=2), quadratic(dim=2, curvature=0.7)],
-                         ids=["spiky", "spiky2d", "quadratic2d"])
+@pytest.mark.parametrize("land", [spiky(), spiky(dim=2), quadratic(dim=2, curvature=0.7),
+                                  spiky(width="sqrt", beta=0.1, period=0.08),
+                                  spiky(width="sqrt", beta=0.2, period=0.05, growth=3)],
+                         ids=["spiky", "spiky2d", "quadratic2d", "spiky-sqrt", "spiky-sqrt-g3"])
 def test_matches_python_reference(rng, seed, land):
     x0 = starts(rng, 4, land.dim)
     res = sgdlab.run_sgd(land, x0, lr=0.05, noise=2.0, steps=40, seed=seed, first_trial=3)

@@ -438,7 +438,8 @@ def spiky_constants(landscape, spans, x0, *, lr, noise, steps, seed):
         ``violations``, ``lam``, ``over_cL2``, ``over_2L`` (lr over those bounds), ``ok``
         (the condition holds); ``ok_spans`` (how many spans satisfy it), ``fits`` (spans
         where it holds and :math:`20b/\\lambda` is within the span's
-        :math:`\\max\\|x\\|^2`); ``share``, ``share_05`` (trials within 1.5 and 0.5 of x*).
+        :math:`\\max\\|x\\|^2`); ``share``, ``share_05`` (trials within 1.5 and 0.5 of x*);
+        ``steps``.
     """
     nested = {s: theory.measure(landscape, theory.grid(-s, s, 10_001), lr=lr, noise=noise)
               for s in spans}
@@ -451,7 +452,8 @@ def spiky_constants(landscape, spans, x0, *, lr, noise, steps, seed):
                     "over_2L": lr / whole.lr_bounds["1/(2L)"], "ok": bool(whole.step_size_ok),
                     "ok_spans": len(ok), "spans": len(spans), "span": float(spans[0]),
                     "fits": sum(nested[s].radius_sq <= s * s for s in ok),
-                    "share": run.share_within(1.5), "share_05": run.share_within(0.5)}
+                    "share": run.share_within(1.5), "share_05": run.share_within(0.5),
+                    "steps": int(steps)}
 
 
 def spiky_table(nested, *, lr):
@@ -716,14 +718,19 @@ def glue_corollary(cor, numbers):
 
 def glue_spiky(numbers, landscape, *, lr, noise):
     """``spiky-*``, the spiky f's parameters (``spiky-beta``, ``spiky-period``,
-    ``spiky-growth``), its setting
-    (``spiky-lr``, ``spiky-noise``, ``spiky-radius``) and the verdicts ``spiky-assume``,
+    ``spiky-growth``, ``spiky-width`` in words), its setting (``spiky-lr``, ``spiky-noise``,
+    ``spiky-radius``, ``spiky-steps``), the shares as percentages, and the verdicts ``spiky-assume``,
     ``spiky-cond`` and ``spiky-fits``."""
-    glue_numbers("spiky", {k: v for k, v in numbers.items() if k not in ("ok", "fits")})
-    params = landscape.params
-    growth = float(params[2])   # spiky(growth=...): |x|^growth
+    shares = ("share", "share_05")
+    glue_numbers("spiky", {k: v for k, v in numbers.items()
+                           if k not in ("ok", "fits") + shares})
+    glue_numbers("spiky", {k: percent(numbers[k]) for k in shares})
+    params = landscape.params  # spiky: beta, 1 / p, growth (|x|^growth), wide (sqrt width)
     glue_numbers("spiky", {"beta": float(params[0]), "period": float(1 / params[1]),
-                           "growth": growth, "lr": lr, "noise": noise, "radius": lr * noise})
+                           "growth": int(params[2]), "lr": lr, "noise": noise,
+                           "radius": lr * noise,
+                           "width": "widen like the square root of |x|" if params[3]
+                           else "are all p wide"})
     glue_text("spiky-assume", _choose(numbers["c"] > 0 and numbers["violations"] == 0,
                                       "does", "does not"))
     glue_text("spiky-cond", _choose(numbers["ok"], "holds", "fails"))

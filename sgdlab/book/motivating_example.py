@@ -19,7 +19,8 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -29,19 +30,19 @@ from .. import landscapes
 from ..landscapes import as_landscape
 from ..sgd import random_starts, run_schedule, run_sgd
 from ..smoothing import basins_1d, in_spurious_basin, minima_1d
-from ..theory import least_curvature
-from . import tables
+from . import tables, verdicts
 from .live import LiveExplorer, page_seed
 from .style import PALETTE, figure_to_png, plot_curve, plot_final_iterates, use_style
 
-__all__ = ["OneStep", "one_step", "plot_one_step", "SPAN", "INNER", "CLAIMS", "LABELS", "Setting",
-           "Member", "check_member", "SearchResult", "search_family", "LEVELS", "Figure3",
+__all__ = ["OneStep", "one_step", "plot_one_step", "bad_minimum", "glue_one_step", "basin_sentence", "SPAN", "INNER", "CLAIMS", "NAMES",
+           "THRESHOLDS", "Setting", "nearest_spurious", "judge_claims", "Member", "check_member",
+           "SearchResult", "FAMILY", "search_family", "LEVEL", "claim_verdicts", "claim_measured",
+           "LEVELS", "Figure3",
            "figure3_runs", "panel_rows", "RESTARTS", "explorer_runs", "LIMITS", "RANGES",
            "explorer_rows", "live_explorer", "plot_explorer", "conflict_text", "ledger_rows",
            "glue_search", "glue_figure3", "ledger_table", "panel_table", "plot_search",
            "plot_figure3", "explorer_figure", "sgd_explorer"]
 _GD_TOL, _GD_CHUNK, _GD_CAP = 1e-9, 1_000, 1_000_000
-_MIN_STUCK_SHARE, _MIN_MINIMA = 0.5, 10  # "stuck": most GD trials, at >= 10 distinct minima
 
 
 @dataclass
@@ -173,6 +174,46 @@ def plot_one_step(ax, landscape, step, *, half=None):
     return ax
 
 
+def bad_minimum(landscape, near):
+    """The spurious local minimum of the 1-D landscape f nearest to ``near`` (on a grid of
+    [-s, s] with s = max(abs(near), 3) + 0.5 and spacing 1e-4, by
+    :func:`sgdlab.smoothing.minima_1d`), and the width of its basin."""
+    land = as_landscape(landscape, need_target=True)
+    span = max(abs(float(near)), SPAN) + 0.5
+    points = int(round(2 * span / 1e-4)) + 1
+    minima = minima_1d(land, radius=0.0, span=span, n_points=points)
+    if minima.spurious.size == 0:
+        validate.fail("landscape", "a landscape with a spurious minimum of f", shown=land.name)
+    x_min = float(minima.spurious[np.argmin(np.abs(minima.spurious - near))])
+    grid = np.linspace(x_min - 0.5, x_min + 0.5, 10001)
+    reached = basins_1d(land, grid, radius=0.0, span=span, n_points=points)
+    basin = grid[np.isclose(reached, x_min, rtol=0, atol=2e-4)]
+    return x_min, float(basin[-1] - basin[0])
+
+
+def glue_one_step(steps, x_min, basin_width):
+    """Glue Figures 1 and 2's numbers (``fig{k}-escaped`` per :class:`OneStep` of ``steps``,
+    1-D first, ``fig1-x-min``) and :func:`basin_sentence` of the 1-D step (``fig1-basin``)."""
+    for k, step in enumerate(steps, start=1):
+        tables.glue_percent(f"fig{k}-escaped", step.share_escaped)
+    tables.glue_number("fig1-x-min", x_min, digits=4)
+    return tables.glue_text("fig1-basin", basin_sentence(steps[0], basin_width))
+
+
+def basin_sentence(step, basin_width):
+    """The sentence after Figures 1 and 2, chosen by the numbers: the share of single noisy
+    steps that left the basin, and the basin's width against the noise's reach, the width
+    :math:`2\\eta W` of the box of :math:`x_{t+1}`."""
+    reach = 2 * step.lr * step.noise
+    compare = ("narrower than" if basin_width < reach else "as wide as" if
+               basin_width == reach else "wider than")
+    share = step.share_escaped
+    most = ("most" if share > 0.5 else "some" if share > 0 else "none")
+    return (f"{most} of the noisy steps leave it: the basin, {tables.number(basin_width)} wide, "
+            f"is {compare} the box of width 2ηW = {tables.number(reach)} that the noise "
+            "spreads the next iterate over")
+
+
 SPAN = 3.0
 """Half-width of the paper's region of random starts, [-3, 3]."""
 
@@ -182,137 +223,239 @@ INNER = 1.5
 
 
 CLAIMS = {
-    "stuck": "GD from [-3, 3] is stuck, spread over many local minima",
-    "outside": "small noise finds bad minima, only outside [-1.5, 1.5]",
-    "all_near": "the right noise puts every trial within 1.5, in every seed",
-    "convex": "the g of the restart noise (half the right one) is convex on [-1.5, 1.5]",
+    "stuck": "GD from [-3, 3] gets stuck at various local minima",
+    "small": "with small noise SGD finds a few bad local minima of its g, outside [-1.5, 1.5]",
+    "right": "with the right noise most points end in [-1.5, 1.5], none at a bad minimum",
+    "restart": "the small noise's g is pretty convex on [-1.5, 1.5]: restarting there with "
+               "it ends in a smaller region around 0",
+    "large": "with too much noise SGD acts like a random walk: it spreads more",
 }
-"""The four claims of Section 2 that the search tests, by key (the paper's words, short)."""
+"""The five claims of Section 2 about Figure 3 by key, in the paper's words (short), on panels
+F2,1, F2,2, F2,3, F1,2 with F3,2, and F2,4. Their thresholds are :data:`THRESHOLDS`."""
 
 
-LABELS = {"stuck": "GD stuck", "outside": "bad minima only beyond 1.5",
-          "all_near": "all within 1.5", "convex": "convex restart g"}
-"""A short label of each claim (figure legends, the conflict sentence)."""
+NAMES = {"stuck": "GD stuck", "small": "bad minima outside", "right": "right noise near 0",
+         "restart": "restart closer", "large": "large noise spreads"}
+"""The one name of each claim, used in the list, the figure, the tables and the prose."""
 
 
-_GRID = 6001  # grid of the smoothed f on [-SPAN, SPAN] (spacing 0.001)
+THRESHOLDS = {"stuck_share": 0.5, "stuck_minima": 10, "small_share": 0.05, "right_share": 0.5,
+              "escape": 10.0}
+"""Where each claim's words become numbers, in one place (used by :func:`check_member`).
+"Stuck" means at least ``stuck_share`` of the GD trials in spurious basins of f, at
+``stuck_minima`` or more distinct minima ("various"); "a few bad minima" at least
+``small_share`` of the small-noise trials in spurious basins of its g; "most points" more
+than ``right_share``; a random walk (not a divergence) keeps every trial within ``escape``
+times [-3, 3]."""
+
+
+_G_SPAN, _G_POINTS = SPAN + 0.5, 7001  # the grid of g for basins and minima (spacing 0.001)
 
 
 @dataclass(frozen=True)
 class Setting:
-    """One member of the spiky family and its noise levels.
+    """One member of the spiky family (:func:`sgdlab.landscapes.spiky`), its step size and
+    its noise levels, given by their radii :math:`\\eta W`: ``right``, ``large``, and the small
+    noise at half the right radius (Figure 3's row 3 halves the noise at each restart, so its
+    first restart is the small noise). Steps: ``ceil(3 / lr)`` (:math:`\\eta T = 3`, so the
+    bowl contracts by :math:`e^{-6}`). Printed with the noise bounds W."""
 
-    The radii :math:`\\eta W` of the small, right and large noise are fractions of the
-    period; the noise bounds are ``fraction * period / lr``. Steps: ``ceil(3 / lr)``
-    (:math:`\\eta T = 3`, so the bowl contracts by :math:`e^{-6}`).
-    """
-
+    width: str
     period: float
     beta: float
     growth: int
     lr: float
-    small: float = 0.25
-    """Radius of the small noise, in periods."""
-    right: float = 0.5
-    """Radius of the right noise, in periods (half a period, so the box averages one spike)."""
-    large: float = 2.0
-    """Radius of the large noise, in periods."""
+    right: float
+    """Radius :math:`\\eta W` of the right noise."""
+    large: float
+    """Radius :math:`\\eta W` of the large noise."""
 
-    @property
-    def height(self):
-        """Relative spike height at :math:`|x| = 3`, :math:`\\beta\\,3^\\gamma`."""
-        return self.beta * 3.0**self.growth
+    @classmethod
+    def of(cls, definition):
+        """The setting of a dict such as :data:`sgdlab.landscapes.MOTIVATING`."""
+        return cls(**{k: definition[k] for k in (
+            "width", "period", "beta", "growth", "lr", "right", "large")})
+
+    def __repr__(self):
+        return (f"spiky(width={self.width!r}, beta={self.beta:g}, period={self.period:g}, "
+                f"growth={self.growth}), η = {self.lr:g}, {self.steps:,} steps; W = "
+                f"{self.noise('small'):.4g} (small), {self.noise('right'):.4g} (right), "
+                f"{self.noise('large'):.4g} (large)")
 
     @property
     def steps(self):
         return int(math.ceil(3.0 / self.lr))
 
-    def landscape(self):
+    def key(self):
+        """The landscape's parameters, (width, period, beta, growth)."""
+        return (self.width, self.period, self.beta, self.growth)
+
+    def landscape(self, dim=1):
         """The member as a :class:`sgdlab.Landscape`."""
-        return landscapes.spiky(beta=self.beta, period=self.period, growth=self.growth)
+        return landscapes.spiky(dim=dim, beta=self.beta, period=self.period,
+                                growth=self.growth, width=self.width)
 
     def radius(self, level):
-        """:math:`\\eta W` of ``level`` (``"small"``, ``"right"``, ``"large"``; ``"GD"``: 0;
-        ``"restart"``: half the right radius, that of the first restart of Figure 3's row 3,
-        on [-1.5, 1.5], in both readings)."""
-        if level == "restart":
-            return 0.5 * self.right * self.period
-        return 0.0 if level == "GD" else getattr(self, level) * self.period
+        """:math:`\\eta W` of ``level``: ``"GD"`` 0, ``"small"`` half the right radius (also
+        the noise of row 3's first restart), ``"right"``, ``"large"``."""
+        if level == "small":
+            return 0.5 * self.right
+        return 0.0 if level == "GD" else getattr(self, level)
 
     def noise(self, level):
         """Noise bound W of ``level``."""
         return self.radius(level) / self.lr
 
+    def definition(self):
+        """The setting as a dict (the form of :data:`sgdlab.landscapes.MOTIVATING`)."""
+        return {"width": self.width, "period": self.period, "beta": self.beta,
+                "growth": self.growth, "lr": self.lr, "right": self.right,
+                "large": self.large}
+
+
+@functools.lru_cache(maxsize=4096)
+def _basins(key, radius):
+    """Per grid point of [-3.5, 3.5] the minimum of g its steepest descent reaches
+    (:func:`sgdlab.smoothing.basins_1d`), x*'s minimum, and the spurious minima (the others,
+    the grid's ends left out, as :func:`sgdlab.smoothing.minima_1d`). Cached: no run."""
+    land = landscapes.spiky(width=key[0], period=key[1], beta=key[2], growth=key[3])
+    grid = np.linspace(-_G_SPAN, _G_SPAN, _G_POINTS)
+    reached = basins_1d(land, grid, radius=radius, span=_G_SPAN, n_points=_G_POINTS)
+    home = reached[_G_POINTS // 2]
+    spacing = grid[1] - grid[0]
+    sinks = np.unique(reached)
+    sinks = sinks[(np.abs(sinks) < _G_SPAN) & ~np.isclose(sinks, home, rtol=0, atol=spacing)]
+    return reached, home, sinks
+
+
+def _spurious(key, x, radius):
+    """Which points of ``x`` lie in spurious basins of g (off the grid or not finite: yes),
+    as :func:`sgdlab.smoothing.in_spurious_basin`."""
+    reached, home, _ = _basins(key, radius)
+    x = np.asarray(x, dtype=np.float64).ravel()
+    inside = np.isfinite(x) & (np.abs(x) <= _G_SPAN)
+    index = np.clip(np.rint((np.where(inside, x, 0.0) + _G_SPAN) / (2 * _G_SPAN)
+                            * (_G_POINTS - 1)), 0, _G_POINTS - 1).astype(np.int64)
+    spacing = 2 * _G_SPAN / (_G_POINTS - 1)
+    return ~inside | ~np.isclose(reached[index], home, rtol=0, atol=spacing)
+
+
+def nearest_spurious(setting, level="small"):
+    """Smallest :math:`|x|` of a spurious minimum of the g of ``level`` on [-3.5, 3.5] (inf
+    when it has none)."""
+    _, _, sinks = _basins(setting.key(), setting.radius(level))
+    return float(np.min(np.abs(sinks))) if sinks.size else math.inf
+
+
+def _spread(x):
+    return float(np.std(x)) if np.all(np.isfinite(x)) else math.inf
+
+
+def _runs(setting, trials, seed):
+    """The runs the claims rest on, for one seed: GD and the three noise levels from the
+    starts in [-3, 3], and the restart with the small noise from new starts in [-1.5, 1.5]
+    (the first two stages of row 3 of :func:`figure3_runs`: the same points and noise)."""
+    land, s = setting.landscape(), setting
+    x0 = _starts(trials, seed)
+    runs = {level: run_sgd(land, x0, lr=s.lr, noise=s.noise(level), steps=s.steps, seed=seed)
+            for level in ("GD", "small", "large")}
+    schedule = [(s.lr, s.noise("right"), s.steps), (s.lr, s.noise("small"), s.steps)]
+    runs["right"], runs["restart"] = run_schedule(
+        land, x0, schedule, seed=seed, restarts=[_starts(trials, seed, INNER, stage=1)]).stages
+    return runs
+
+
+def _numbers(setting, runs):
+    """The measurements of one seed's runs: shares, distinct minima, spreads."""
+    key, t = setting.key(), THRESHOLDS
+    gd, small = runs["GD"].x[:, 0], runs["small"].x[:, 0]
+    stuck = _spurious(key, gd, 0.0)
+    reached, _, _ = _basins(key, 0.0)
+    found = _spurious(key, small, setting.radius("small"))
+    large = runs["large"].x[:, 0]
+    minima = np.unique(reached[np.clip(np.rint((gd[stuck] + _G_SPAN) / (2 * _G_SPAN) * (
+        _G_POINTS - 1)), 0, _G_POINTS - 1).astype(np.int64)]) if stuck.any() else []
+    return {"stuck_share": float(stuck.mean()), "stuck_minima": int(len(minima)),
+            "small_share": float(found.mean()),
+            "small_inside": int(np.sum(found & (np.abs(small) <= INNER))),
+            "right_share": runs["right"].share_within(INNER),
+            "right_spurious": int(_spurious(key, runs["right"].x, setting.radius("right")).sum()),
+            "right_spread": _spread(runs["right"].x), "restart_spread": _spread(
+                runs["restart"].x), "large_spread": _spread(large),
+            "large_escaped": int(np.sum(~(np.abs(large) <= t["escape"] * SPAN)))}
+
+
+def _margin(value):
+    return float(min(value, 1.0))
+
+
+def judge_claims(numbers, nearest):
+    """Per claim (:data:`CLAIMS`): whether it holds on the measurements ``numbers`` of one
+    seed (as :class:`Member` keeps them) and the nearest spurious minimum of the small noise's g
+    (``nearest``), and its margin: the relative slack of its thresholds, the least of them,
+    capped at 1 (e.g. 0.2: a measured share 20% above the threshold). A "none" (no trial
+    inside, at a bad minimum, escaped) is a condition, not a margin. Returns (holds, margins)."""
+    n, t = numbers, THRESHOLDS
+    slack = {
+        "stuck": min(n["stuck_share"] / t["stuck_share"] - 1, n["stuck_minima"] / t[
+            "stuck_minima"] - 1),
+        "small": n["small_share"] / t["small_share"] - 1,
+        "right": n["right_share"] / t["right_share"] - 1,
+        "restart": min(nearest / INNER - 1, 1 - n["restart_spread"] / n["right_spread"]),
+        "large": n["large_spread"] / n["right_spread"] - 1,
+    }
+    gates = {"stuck": True, "small": n["small_inside"] == 0, "right": n["right_spurious"] == 0,
+             "restart": math.isfinite(n["restart_spread"]), "large": n["large_escaped"] == 0}
+    holds = {k: bool(gates[k] and slack[k] > 0) for k in CLAIMS}
+    if not math.isfinite(n["right_share"]):
+        holds["right"] = False
+    return holds, {k: _margin(v) for k, v in slack.items()}
+
 
 @dataclass
 class Member:
-    """The four claims measured on one :class:`Setting`."""
+    """The five claims measured on one :class:`Setting`, over ``seeds``."""
 
     setting: Setting
+    seeds: list
+    """The seeds run."""
+    numbers: list
+    """Per seed, the measurements (:func:`judge_claims`)."""
+    nearest: float
+    """Smallest :math:`|x|` of a spurious minimum of the small noise's g (inf: none)."""
     holds: dict
-    """Claim key -> bool."""
-    numbers: dict
-    """What the verdicts rest on, ``stuck_share``, ``stuck_minima`` (GD), ``inner_minimum``
-    (smallest :math:`|x|` of a spurious minimum of the small-noise g, inf if none), ``small_found``
-    (share of small-noise trials in spurious basins), ``worst_share`` (lowest share within
-    1.5 among the seeds run at the right noise: the check stops at the first seed below
-    100%), ``min_curvature`` (least g'' on [-1.5, 1.5] of the g of the restart noise,
-    :meth:`Setting.radius` ``("restart")``)."""
+    """Claim key -> whether it holds in every seed."""
+    margins: dict
+    """Claim key -> its least margin over the seeds."""
 
     @property
     def count(self):
         return int(sum(self.holds.values()))
 
-
-def _starts(trials, seed, span=SPAN, stage=0):
-    return random_starts(trials, span=span, seed=seed, stage=stage)
-
-
-def _spurious(land, x, radius):
-    """Which points of ``x`` lie in spurious basins of g (a wider grid than
-    :func:`_structure`'s, with the same spacing)."""
-    return in_spurious_basin(land, x, radius=radius, span=SPAN + 0.5, n_points=_GRID + 1000)
+    @property
+    def score(self):
+        """(claims held in every seed, the least margin among them, which can be
+        compared across members: higher is better); :func:`search_family` ranks by it."""
+        held = [self.margins[k] for k, ok in self.holds.items() if ok]
+        return (self.count, min(held) if held else -math.inf)
 
 
-@functools.lru_cache(maxsize=256)
-def _structure(period, beta, growth, radius, restart):
-    """The spurious minima of g on [-SPAN, SPAN] (not the one reached from x* = 0), and the
-    least g'' on [-INNER, INNER] of the g of ``restart``. Cached: it needs no run."""
-    land = landscapes.spiky(beta=beta, period=period, growth=growth)
-    minima = minima_1d(land, radius=radius, span=SPAN, n_points=_GRID).spurious
-    return minima, least_curvature(land, radius=restart, span=INNER)
+def check_member(setting, *, trials=100, seeds=(0,)):
+    """Measure the five claims of :data:`CLAIMS` on one :class:`Setting`, over ``seeds``
+    (each: new starts and noise, ``trials`` trials), with the thresholds of
+    :data:`THRESHOLDS`:
 
-
-def _gd_numbers(land, s, trials, seed):
-    gd = run_sgd(land, _starts(trials, seed), lr=s.lr, noise=0.0, steps=s.steps, seed=seed)
-    stuck = _spurious(land, gd.x, 0.0)
-    reached = basins_1d(land, gd.x[stuck], radius=0.0, span=SPAN + 0.5, n_points=_GRID + 1000)
-    return float(stuck.mean()), int(np.unique(reached[np.isfinite(reached)]).size)
-
-
-def _worst_share(land, s, trials, seeds, seed):
-    worst = 1.0
-    for k in range(seeds):
-        run = run_sgd(land, _starts(trials, seed + 1 + k), lr=s.lr, noise=s.noise("right"),
-                      steps=s.steps, seed=seed + 1 + k)
-        worst = min(worst, run.share_within(INNER))
-        if worst < 1.0:
-            break  # the claim needs every seed
-    return worst
-
-
-def check_member(setting, *, trials=100, seeds=20, seed=0):
-    """Measure the four claims of :data:`CLAIMS` on one :class:`Setting`.
-
-    * ``stuck``: GD (``trials`` starts in [-3, 3]) ends in spurious basins of f in at least
-      half the trials, at at least 10 distinct minima;
-    * ``outside``: the g of the small noise has spurious minima in [-3, 3], none within 1.5,
-      and SGD at that noise ends in a spurious basin in at least one trial;
-    * ``all_near``: at the right noise every trial ends within 1.5, in each of ``seeds``
-      seeds (new starts and noise each; it stops at the first seed that fails);
-    * ``convex``: :math:`g'' \\ge 0` on [-1.5, 1.5] for the restart noise, the radius of
-      the first restart of :func:`figure3_runs` (half the right radius; the panel table's
-      "convex g" of ``noise-2`` and ``lr-2`` checks the same g).
+    * ``stuck``: GD ends in spurious basins of f in at least half the trials, at 10 or more
+      distinct minima;
+    * ``small``: at least 5% of the small-noise trials end in spurious basins of its g, and
+      none of them inside [-1.5, 1.5];
+    * ``right``: more than half the right-noise trials end within [-1.5, 1.5], and none in
+      a spurious basin of its g;
+    * ``restart``: the small noise's g has no spurious minimum on [-1.5, 1.5], and SGD with
+      that noise restarted from [-1.5, 1.5] ends with a smaller spread (standard deviation)
+      than the right noise from [-3, 3];
+    * ``large``: the large noise's spread is larger than the right noise's, with every
+      trial within [-30, 30] (a random walk, not a divergence).
 
     Returns
     -------
@@ -321,73 +464,101 @@ def check_member(setting, *, trials=100, seeds=20, seed=0):
     if not isinstance(setting, Setting):
         validate.fail("setting", "a Setting", error=TypeError, shown=type(setting).__name__)
     trials = validate.integer("trials", trials, low=1)
-    seeds = validate.integer("seeds", seeds, low=1)
-    seed = validate.seed("seed", seed)
-    land, small = setting.landscape(), setting.radius("small")
-    stuck_share, stuck_minima = _gd_numbers(land, setting, trials, seed)
-    minima, curvature = _structure(setting.period, setting.beta, setting.growth, small,
-                                   setting.radius("restart"))
-    run = run_sgd(land, _starts(trials, seed), lr=setting.lr, noise=setting.noise("small"),
-                  steps=setting.steps, seed=seed)
-    found = float(_spurious(land, run.x, small).mean())
-    numbers = {"stuck_share": stuck_share, "stuck_minima": stuck_minima,
-               "inner_minimum": float(np.min(np.abs(minima))) if minima.size else math.inf,
-               "small_found": found,
-               "worst_share": _worst_share(land, setting, trials, seeds, seed),
-               "min_curvature": curvature}
-    holds = {"stuck": stuck_share >= _MIN_STUCK_SHARE and stuck_minima >= _MIN_MINIMA,
-             "outside": minima.size > 0 and numbers["inner_minimum"] > INNER and found > 0,
-             "all_near": numbers["worst_share"] == 1.0,
-             "convex": numbers["min_curvature"] >= 0.0}
-    return Member(setting=setting, holds=holds, numbers=numbers)
+    seeds = [validate.seed("seeds", s) for s in seeds]
+    if not seeds:
+        validate.fail("seeds", "at least one seed", shown="[]")
+    nearest = nearest_spurious(setting)
+    numbers, holds, margins = [], dict.fromkeys(CLAIMS, True), dict.fromkeys(CLAIMS, 1.0)
+    for seed in seeds:
+        n = _numbers(setting, _runs(setting, trials, seed))
+        ok, margin = judge_claims(n, nearest)
+        numbers.append(n)
+        holds = {k: holds[k] and ok[k] for k in CLAIMS}
+        margins = {k: min(margins[k], margin[k]) for k in CLAIMS}
+    return Member(setting=setting, seeds=list(seeds), numbers=numbers, nearest=nearest,
+                  holds=holds, margins=margins)
 
 
 @dataclass
 class SearchResult:
-    """Outcome of :func:`search_family`: every member checked, the best one, the conflicts."""
+    """Outcome of :func:`search_family`: every member screened, the finalists re-checked
+    over more seeds, the best one, the conflicts, and the time it took."""
 
     members: list
-    """One :class:`Member` per setting, in the order searched."""
+    """One :class:`Member` per setting, screened on the first seed."""
+    finalists: list
+    """The best-screened members re-checked on every seed, best first."""
     best: Member
-    """The first member with the most claims holding."""
-    pairs: dict = field(default_factory=dict)
-    """(claim, claim) -> number of members where both hold."""
+    """The finalist with the highest :attr:`Member.score`."""
+    pairs: dict
+    """(claim, claim) -> number of screened members where both hold."""
+    seconds: float
+    """Wall time of the search."""
 
     @property
     def all_hold(self):
-        """True when some member satisfies every claim."""
+        """True when the best member satisfies every claim in every seed."""
         return self.best.count == len(CLAIMS)
 
     @property
     def conflicts(self):
-        """Pairs of claims that no member satisfies together."""
+        """Pairs of claims that no screened member satisfies together."""
         return [pair for pair, count in self.pairs.items() if count == 0]
 
 
-def search_family(*, periods=(0.1, 0.2), heights=(0.1, 0.3, 1.0), growths=(0, 2, 4, 8),
-                  lrs=(5e-4, 4e-3), smalls=(0.25, 0.375), trials=100, seeds=20, seed=0):
-    """Check :data:`CLAIMS` on every member of a grid of the spiky family.
+FAMILY = {"widths": ("fixed", "sqrt"), "periods": {"fixed": (0.1, 0.2, 0.3),
+                                                  "sqrt": (0.03, 0.05, 0.08)},
+          "betas": (0.05, 0.1, 0.2, 0.3, 0.5), "growths": (0, 1), "lrs": (2e-3, 4e-3),
+          "rights": (0.03, 0.04, 0.05, 0.08, 0.12, 0.2), "larges": (4, 8)}
+"""The grid of :func:`search_family`, by spike widths, periods (for ``"sqrt"``, p of
+:math:`\\sqrt{|x|}/p`), heights :math:`\\beta`, growth exponents, step sizes, right radii
+:math:`\\eta W` (the small one is half), and large radii in multiples of the right one."""
 
-    A member is a spike period, a relative spike height at :math:`|x| = 3` (``heights``; then
-    :math:`\\beta = h / 3^\\gamma`), a growth exponent :math:`\\gamma` of the spikes with
-    :math:`|x|`, a step size and a small-noise radius (in periods, from ``smalls``); the right and
-    large noise have radii of half a period and two periods. Fast: every run is Numba's
-    :func:`sgdlab.run_sgd`.
+
+def _members(family):
+    for width in family["widths"]:
+        for period, beta, growth, lr, right, large in itertools.product(
+                family["periods"][width], family["betas"], family["growths"], family["lrs"],
+                family["rights"], family["larges"]):
+            yield Setting(width=width, period=float(period), beta=float(beta),
+                          growth=int(growth), lr=float(lr), right=float(right),
+                          large=float(large * right))
+
+
+def search_family(family=None, *, trials=100, seeds=(0, 1, 2, 3, 4), finalists=20):
+    """Rank the members of ``family`` (default :data:`FAMILY`) by :attr:`Member.score`:
+    first the number of claims that hold, then the least margin among them.
+
+    Every member is screened on the first of ``seeds``; the ``finalists`` best are
+    re-checked on all ``seeds`` and ranked again; ties left after the score go to the
+    smaller (width, period, beta, growth, lr, right, large), so the order of the grid never
+    decides. Every run is Numba's :func:`sgdlab.run_sgd`; g is exact and cached per radius.
 
     Returns
     -------
     SearchResult
     """
-    members = []
-    for period, height, growth, lr, small in itertools.product(periods, heights, growths, lrs,
-                                                               smalls):
-        setting = Setting(period=float(period), beta=float(height) / 3.0**growth,
-                          growth=int(growth), lr=float(lr), small=float(small))
-        members.append(check_member(setting, trials=trials, seeds=seeds, seed=seed))
-    best = max(members, key=lambda m: m.count)  # max keeps the first of equals
+    family = FAMILY if family is None else family
+    finalists = validate.integer("finalists", finalists, low=1)
+    start = time.perf_counter()
+    members = [check_member(s, trials=trials, seeds=seeds[:1]) for s in _members(family)]
+
+    def rank(m):
+        count, margin = m.score
+        s = m.setting
+        return (-count, -margin, s.width, s.period, s.beta, s.growth, s.lr, s.right, s.large)
+
+    screened = sorted(members, key=rank)[:finalists]
+    final = sorted((check_member(m.setting, trials=trials, seeds=seeds) for m in screened),
+                   key=rank)
     pairs = {(a, b): sum(m.holds[a] and m.holds[b] for m in members)
              for a, b in itertools.combinations(CLAIMS, 2)}
-    return SearchResult(members=members, best=best, pairs=pairs)
+    return SearchResult(members=members, finalists=final, best=final[0], pairs=pairs,
+                        seconds=time.perf_counter() - start)
+
+
+def _starts(trials, seed, span=SPAN, stage=0):
+    return random_starts(trials, span=span, seed=seed, stage=stage)
 
 
 # -- Figure 3 on one member ------------------------------------------------------------------
@@ -428,8 +599,10 @@ def figure3_runs(setting, *, trials=100, stages=4, seed=0):
     """Run Figure 3 on ``setting``: row 2 (GD and the three noise levels, ``trials`` starts in
     [-3, 3]) and row 3 in both readings (``stages`` stages; stage k starts from new points
     in :math:`[-3/2^k, 3/2^k]`, :func:`sgdlab.random_starts` with ``stage=k``, with radius
-    :math:`\\eta W` = half a period / :math:`2^k`). Stage 0 of the "noise" reading is row 2's
-    right noise; the live explorer of the chapter computes the same runs.
+    :math:`\\eta W` = the right radius / :math:`2^k`). Stage 0 is row 2's right noise and
+    stage 1 restarts from [-1.5, 1.5] with the small noise, as the paper's F3,2 (in the
+    "noise" reading; in the "lr" reading, with the same radius by a halved step size); the
+    live explorer of the chapter computes the same runs.
 
     Returns
     -------
@@ -451,30 +624,33 @@ def figure3_runs(setting, *, trials=100, stages=4, seed=0):
     return Figure3(setting=setting, row2=row2, row3=row3, regions=regions)
 
 
-def _panel(land, run, key, label, half):
+def _panel(setting, run, key, label, half):
     x = run.x[:, 0]
-    spurious = _spurious(land, x, run.smoothing_radius)
-    return {"key": key, "panel": label, "radius": run.smoothing_radius, "W": run.noise,
-            "lr": run.lr, "within 1.5": run.share_within(INNER),
+    radius = run.smoothing_radius
+    spurious = _spurious(setting.key(), x, radius)
+    _, _, sinks = _basins(setting.key(), radius)
+    return {"key": key, "panel": label, "radius": radius, "W": run.noise, "lr": run.lr,
+            "region": half, "within 1.5": run.share_within(INNER),
             "spurious": float(spurious.mean()),
             "spurious inside": float(np.mean(spurious & (np.abs(x) <= INNER))),
-            "std": float(np.nanstd(x)),
-            "convex": least_curvature(land, radius=run.smoothing_radius, span=half) >= 0}
+            "std": _spread(x), "bad minima in region": int(np.sum(np.abs(sinks) <= half))}
 
 
 def panel_rows(fig3):
     """One row per panel of rows 2 and 3 (both readings): a ``key`` (``GD``, ``small``,
     ``right``, ``large``, ``noise-1``, ..., ``lr-1``, ...), a short label, the radius
-    :math:`\\eta W`, W, lr, the share within 1.5, the share in spurious basins of the run's
-    g (and, of all trials, the share in one inside [-1.5, 1.5]), the spread of the final
-    iterates, and whether the run's g is convex on its start region ([-1.5, 1.5] in row 2)."""
-    land, rows = fig3.setting.landscape(), []
+    :math:`\\eta W`, W, lr, the half-width of the start region, the share within 1.5, the
+    share in spurious basins of the run's g (and, of all trials, the share in one inside
+    [-1.5, 1.5]), the spread (standard deviation, inf if a trial diverged) of the final
+    iterates, and the number of spurious minima of the run's g in the run's start region
+    ([-1.5, 1.5] in row 2)."""
+    setting, rows = fig3.setting, []
     for level, run in fig3.row2.items():
-        rows.append(_panel(land, run, level, level, INNER))
+        rows.append(_panel(setting, run, level, level, INNER))
     for reading, runs in fig3.row3.items():
         symbol = "W" if reading == "noise" else "η"
         for k, run in enumerate(runs):
-            rows.append(_panel(land, run, f"{reading}-{k + 1}", f"smaller {symbol}, {k + 1}",
+            rows.append(_panel(setting, run, f"{reading}-{k + 1}", f"smaller {symbol}, {k + 1}",
                                fig3.regions[k]))
     return rows
 
@@ -525,7 +701,8 @@ def explorer_rows(landscape, result, *, inner=INNER):
     rows = []
     for run in result.stages:
         x = run.x[:, 0]
-        spurious = _spurious(landscape, x, run.smoothing_radius)
+        spurious = in_spurious_basin(landscape, x, radius=run.smoothing_radius, span=_G_SPAN,
+                                     n_points=_G_POINTS)
         rows.append({"W": run.noise, "lr": run.lr, "radius": run.smoothing_radius,
                      "within": run.share_within(inner), "spurious": float(spurious.mean()),
                      "spurious inside": float(np.mean(spurious & (np.abs(x) <= inner))),
@@ -562,7 +739,8 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
     level = validate.choice("level", level, ("GD",) + LEVELS[1:])
     (lr_low, lr_high), (noise_low, noise_high) = RANGES["lr"], RANGES["noise"]
     noise = setting.noise(level) if level != "GD" else 0.0
-    settings = {"beta": setting.beta, "period": setting.period, "growth": setting.growth,
+    settings = {"width": setting.width, "beta": setting.beta, "period": setting.period,
+                "growth": setting.growth,
                 "lr": validate.real("setting.lr", setting.lr, low=lr_low, high=lr_high),
                 "noise": validate.real("noise", noise, low=noise_low, high=noise_high),
                 "trials": validate.integer("trials", trials, low=1, high=LIMITS["trials"]),
@@ -571,11 +749,11 @@ def live_explorer(setting, *, level="right", trials=100, stages=1, seed=0, resta
                 "stages": validate.integer("stages", stages, low=1, high=LIMITS["stages"]),
                 "seed": page_seed("seed", seed), "restart": validate.choice(
                     "restart", restart, RESTARTS), "inner": INNER, "span": SPAN,
-                "grid": {"span": SPAN + 0.5, "nPoints": _GRID + 1000}}
+                "grid": {"span": _G_SPAN, "nPoints": _G_POINTS}}
     land = setting.landscape()
     result = explorer_runs(land, **{k: settings[k] for k in (
         "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
-    config = {"landscape": {k: settings[k] for k in ("beta", "period", "growth")},
+    config = {"landscape": {k: settings[k] for k in ("width", "beta", "period", "growth")},
               "settings": settings, "limits": {**LIMITS, **RANGES},
               "levels": {lv: setting.noise(lv) for lv in LEVELS[1:]}}
     png = figure_to_png(plot_explorer(land, result, restart=settings["restart"]))
@@ -609,112 +787,182 @@ def plot_explorer(landscape, result, *, span=SPAN, restart="new"):
     return fig
 
 
-# -- the ledger and the glue -----------------------------------------------------------------
-_WHY = {
-    ("stuck", "convex"): "a g convex at |x| = 1.5 needs spikes there too weak to hold GD, "
-    "and spikes that grow fast enough to hold GD further out hold too few of the starts",
-    ("outside", "all_near"): "the small noise ends trials in bad minima beyond 1.5 only "
-    "where SGD spreads widely (then the right noise leaves some trial beyond 1.5) or where "
-    "the spikes are strong enough to trap a trial at the right noise too",
-    ("all_near", "convex"): "a g convex on [-1.5, 1.5] needs spikes that grow fast with |x|; "
-    "such spikes are not averaged out over one period near |x| = 3, so the right noise "
-    "leaves some trial out there",
-    ("stuck", "outside"): "GD stuck for most starts needs spurious minima of f well inside "
-    "[-1.5, 1.5], and the small noise keeps some of them",
-    ("stuck", "all_near"): "spikes that hold GD for most starts also trap SGD at the right "
-    "noise",
-    ("outside", "convex"): "spurious minima of g beyond 1.5 and a convex g inside need a "
-    "spike height that grows fast between the two",
-}
+# -- the verdicts, the ledger and the glue ---------------------------------------------------
+LEVEL = 0.95
+"""The confidence of the Clopper-Pearson bounds of :func:`claim_verdicts`."""
 
 
-def conflict_text(search, shown=None):
-    """The sentence of the chapter on the search's outcome, chosen by the result: which
-    member satisfies every claim, or which pairs of claims no member satisfies, and why.
-    ``shown``: the :class:`Setting` the chapter shows, if any; the sentence says whether it
-    is the search's first member satisfying all four (``search.best``)."""
+def claim_verdicts(member, *, trials=100):
+    """The verdict on each claim of :data:`CLAIMS` for ``member``, from the thresholds of
+    :data:`THRESHOLDS` (:mod:`sgdlab.book.verdicts`): every condition without a share (a
+    count, a "none", a spread) must hold in every seed, else "no"; a share's threshold is
+    judged on the counts pooled over the seeds by one-sided 95% Clopper-Pearson bounds
+    (:func:`sgdlab.book.verdicts.share_at_least`: "can't tell" when the bound straddles it).
+    ``trials`` is the number of trials per seed. Returns claim key -> Verdict."""
+    t, numbers = THRESHOLDS, member.numbers
+    total = trials * len(numbers)
+
+    def pooled(key):
+        return int(round(sum(n[key] for n in numbers) * trials))
+
+    def every(cond):
+        return all(cond(n) for n in numbers)
+
+    def with_share(conditions, key, limit):
+        if not conditions:
+            return verdicts.judge(False)
+        return verdicts.share_at_least(pooled(key), total, limit, level=LEVEL)
+
+    restart_ok = member.nearest > INNER and every(
+        lambda n: n["restart_spread"] < n["right_spread"])
+    return {
+        "stuck": with_share(every(lambda n: n["stuck_minima"] >= t["stuck_minima"]),
+                            "stuck_share", t["stuck_share"]),
+        "small": with_share(every(lambda n: n["small_inside"] == 0), "small_share",
+                            t["small_share"]),
+        "right": with_share(every(lambda n: n["right_spurious"] == 0), "right_share",
+                            math.nextafter(t["right_share"], 1.0)),
+        "restart": verdicts.judge(restart_ok),
+        "large": verdicts.judge(every(lambda n: n["large_escaped"] == 0
+                                      and n["large_spread"] > n["right_spread"])),
+    }
+
+
+def _range(member, key, fmt):
+    """``"58% to 72%"`` over the member's seeds, or ``"100%"`` when they agree."""
+    low, high = (f(n[key] for n in member.numbers) for f in (min, max))
+    return fmt(low) if fmt(low) == fmt(high) else f"{fmt(low)} to {fmt(high)}"
+
+
+def _how_many(count):
+    return "none" if count == 0 else tables.number(count)
+
+
+def claim_measured(member):
+    """What each claim's verdict rests on, in words, over the member's seeds."""
+    m, seeds = member, len(member.numbers)
+    over = f"over {seeds} seeds" if seeds > 1 else "one seed"
+    ratio = max(n["restart_spread"] / n["right_spread"] for n in m.numbers)
+    walk = min(n["large_spread"] / n["right_spread"] for n in m.numbers)
+    nearest = ("no spurious minimum on [-3.5, 3.5]" if math.isinf(m.nearest)
+               else f"its nearest spurious minimum at |x| = {tables.number(m.nearest, 4)}")
+    return {
+        "stuck": f"{_range(m, 'stuck_share', tables.percent)} of GD trials in spurious "
+                 f"basins, at {_range(m, 'stuck_minima', tables.number)} distinct minima "
+                 f"({over})",
+        "small": f"{_range(m, 'small_share', tables.percent)} in spurious basins, "
+                 f"{_how_many(sum(n['small_inside'] for n in m.numbers))} of them inside "
+                 f"[-1.5, 1.5] ({over})",
+        "right": f"{_range(m, 'right_share', tables.percent)} within [-1.5, 1.5], "
+                 f"{_how_many(sum(n['right_spurious'] for n in m.numbers))} in spurious "
+                 f"basins ({over})",
+        "restart": f"small noise's g: {nearest}; restart spread at most "
+                   f"{tables.number(ratio)} times the right noise's ({over})",
+        "large": f"spread at least {tables.number(walk)} times the right noise's, "
+                 f"{_how_many(sum(n['large_escaped'] for n in m.numbers))} beyond "
+                 f"[-30, 30] ({over})",
+    }
+
+
+def conflict_text(search):
+    """The sentence on the search's outcome, chosen by the result: the best member satisfies
+    every claim in every seed (and its least margin), or which claims it misses and which
+    pairs of claims no screened member satisfies together."""
     if not isinstance(search, SearchResult):
         validate.fail("search", "a SearchResult", error=TypeError, shown=type(search).__name__)
+    best = search.best
     if search.all_hold:
-        text = "at least one member satisfies all four claims"
-        if shown is None:
-            return text
-        which = "the first" if shown == search.best.setting else "another member"
-        return f"{text}; the chapter uses {which}"
+        key = min(best.margins, key=best.margins.get)
+        return (f"it satisfies all five claims in each of its {len(best.seeds)} seeds; its "
+                f"thinnest margin is on “{NAMES[key]}”, {_margin_words(best.margins[key])} "
+                "beyond its threshold")
+    missed = tables.joined(f"“{NAMES[k]}”" for k, ok in best.holds.items() if not ok)
+    text = f"it satisfies {best.count} of the five claims in every seed, not {missed}"
     pairs = search.conflicts
-    if not pairs:
-        return ("every pair of claims holds together in some member, but no member satisfies "
-                "all four at once")
-    parts = [f"“{LABELS[a]}” and “{LABELS[b]}” ({_WHY[(a, b)]})" for a, b in pairs]
-    return f"no member satisfies all four; no member satisfies both of {'; '.join(parts)}"
+    if pairs:
+        both = [f"“{NAMES[a]}” and “{NAMES[b]}”" for a, b in pairs]
+        text += "; no screened member satisfies both of " + tables.joined(both, last="nor")
+    return text
 
 
 def _shrinks(runs):
-    stds = [float(np.nanstd(run.x)) for run in runs]
+    stds = [_spread(run.x) for run in runs]
     return stds, all(a > b for a, b in zip(stds, stds[1:]))
 
 
-def ledger_rows(search, fig3):
-    """The chapter's "what the paper says / what we measure" rows for the member of
-    ``fig3`` (which must be one of ``search``'s members): claim, measurement, verdict."""
-    member = next((m for m in search.members if m.setting == fig3.setting), None)
-    if member is None:
-        validate.fail("fig3", "runs of a member of the search", shown=str(fig3.setting))
-    n, held = member.numbers, member.holds
-    right, large = (float(np.nanstd(fig3.row2[k].x)) for k in ("right", "large"))
-    rows = [
-        (CLAIMS["stuck"], f"{tables.percent(n['stuck_share'])} at spurious minima, "
-         f"{n['stuck_minima']} distinct", held["stuck"]),
-        (CLAIMS["outside"], f"nearest at |x| = {tables.number(n['inner_minimum'])}; "
-         f"{tables.percent(n['small_found'])} of trials in one", held["outside"]),
-        (CLAIMS["all_near"], f"lowest share {tables.percent(n['worst_share'])}",
-         held["all_near"]),
-        ("large noise is a random walk (spread over twice the right noise's)",
-         f"spread {tables.number(large)} vs {tables.number(right)}", large > 2 * right),
-        (CLAIMS["convex"], f"least g'' = {tables.number(n['min_curvature'])}", held["convex"]),
-    ]
-    for reading in ("noise", "lr"):
+def ledger_rows(search, fig3, *, definition=None):
+    """The chapter's ledger (:mod:`sgdlab.book.verdicts` rows): the paper's five claims on
+    the search's best member (:func:`claim_verdicts`, :func:`claim_measured`), then our own
+    checks: row 3 in both readings, the search, and whether the pick is ``definition``
+    (default :data:`sgdlab.landscapes.MOTIVATING`, the f the other chapters use)."""
+    definition = landscapes.MOTIVATING if definition is None else definition
+    member = search.best
+    if fig3.setting != member.setting:
+        validate.fail("fig3", "runs of the search's best member", shown=repr(fig3.setting))
+    judged, measured = claim_verdicts(member), claim_measured(member)
+    rows = [verdicts.row(f"{NAMES[k]}: {CLAIMS[k]}", measured[k], judged[k]) for k in CLAIMS]
+    for reading, words in (("noise", "smaller noise"), ("lr", "smaller step size")):
         stds, ok = _shrinks(fig3.row3[reading])
-        rows.append((f"restarts with smaller {'noise' if reading == 'noise' else 'step size'}"
-                     " get closer to 0", " → ".join(tables.number(v) for v in stds), ok))
-    rows.append(("some spiky f satisfies all four claims (our search)",
-                 f"best: {member.count} of 4", search.all_hold))
-    return [{"claim": c, "measured": m, "agrees": tables.verdict(ok)} for c, m, ok in rows]
+        rows.append(verdicts.row(f"restarts with {words} end closer to 0 at every stage",
+                                 " → ".join(tables.number(v) for v in stds), ok,
+                                 source="ours"))
+    rows.append(verdicts.row("some member of our family satisfies all five claims in every "
+                             "seed (the search)", f"best: {member.count} of 5, of "
+                             f"{tables.number(len(search.members))} members",
+                             search.all_hold, source="ours"))
+    rows.append(verdicts.row("the search's pick is sgdlab.landscapes.MOTIVATING",
+                             repr(member.setting), member.setting.definition() == definition,
+                             source="ours"))
+    return rows
 
 
-def glue_search(search, shown=None):
-    """Glue the search's outcome for the prose (prefix ``search-``): the size of the grid,
-    the best member's parameters, how many claims it satisfies and which, and
-    :func:`conflict_text` (``shown``: the :class:`Setting` the chapter shows). Returns the
-    dict of glued texts."""
+def _margin_words(margin):
+    """A margin in words: ``"16%"``, or ``"100% or more"`` where it was capped."""
+    return "100% or more" if margin >= 1.0 else tables.percent(margin)
+
+
+def glue_search(search):
+    """Glue the search's outcome for the prose (prefix ``search-``; and the thresholds of
+    :data:`THRESHOLDS`, prefix ``threshold-``, shares as percentages): its size, time and
+    seeds, the best member's parameters and noise levels, the members that satisfy every
+    claim on the screening seed, :func:`conflict_text`, and whether the pick is the book's
+    :data:`sgdlab.landscapes.MOTIVATING`. Returns the dict of glued texts."""
     best = search.best
     s = best.setting
-    held = [CLAIMS[k] for k, ok in best.holds.items() if ok]
-    failed = [CLAIMS[k] for k, ok in best.holds.items() if not ok]
-    values = {"members": len(search.members), "period": s.period, "beta": s.beta,
-              "growth": s.growth, "height": s.height, "lr": s.lr, "count": best.count,
+    same = s.definition() == landscapes.MOTIVATING
+    width = ("widen like the square root of |x|" if s.width == "sqrt"
+             else "all have the same width")
+    larges = sorted({round(m.setting.large / m.setting.right, 12) for m in search.members})
+    values = {"members": len(search.members), "seconds": tables.number(search.seconds, 2),
+              "larges": tables.joined([tables.number(v) for v in larges], last="or"),
+              "level": tables.percent(LEVEL),
+              "finalists": len(search.finalists), "seeds": len(best.seeds),
+              "all-five": sum(m.count == len(CLAIMS) for m in search.members),
+              "width": s.width, "width-words": width, "period": s.period, "beta": s.beta,
+              "growth": s.growth, "lr": s.lr, "steps": s.steps,
               "small-W": s.noise("small"), "right-W": s.noise("right"),
               "large-W": s.noise("large"), "small-r": s.radius("small"),
-              "restart-r": s.radius("restart"),
-              "right-r": s.radius("right"), "large-r": s.radius("large"), "steps": s.steps,
-              "held": "; ".join(held) if held else "none of them",
-              "failed": "; ".join(failed) if failed else "none",
-              "outcome": conflict_text(search, shown)}
-    values.update({f"{key}-verdict": "holds" if ok else "does not hold"
-                   for key, ok in best.holds.items()})
-    n = best.numbers
-    values.update({"stuck-share": tables.percent(n["stuck_share"]),
-                   "stuck-minima": n["stuck_minima"], "inner-minimum": n["inner_minimum"],
-                   "small-found": tables.percent(n["small_found"]),
-                   "worst-share": tables.percent(n["worst_share"]),
-                   "min-curvature": n["min_curvature"]})
+              "right-r": s.radius("right"), "large-r": s.radius("large"),
+              "outcome": conflict_text(search), "nearest": best.nearest}
+    values["definition"] = ("it is the f that sgdlab.landscapes.motivating() defines, which "
+                            "the main theorem's chapter and the introduction use" if same else
+                            "it is not the f that sgdlab.landscapes.motivating() defines (the "
+                            "one the main theorem's chapter and the introduction use)")
+    judged = claim_verdicts(best)
+    values.update({f"{k}-verdict": str(v) for k, v in judged.items()})
+    values.update({f"{k}-margin": _margin_words(best.margins[k]) for k in CLAIMS})
+    values["nearest"] = tables.number(best.nearest, 4)
+    t = THRESHOLDS
+    tables.glue_numbers("threshold", {k: tables.percent(v) if k.endswith("share") else v
+                                      for k, v in t.items()})
     return tables.glue_numbers("search", values)
 
 
 def glue_figure3(fig3):
     """Glue the numbers of :func:`panel_rows` for the prose, as ``fig3-{panel}-{column}``
     (panel: ``GD``, ``small``, ``right``, ``large``, ``noise-1`` .. ``lr-4``; column:
-    ``within``, ``spurious``, ``inside``, ``std``). Shares are percentages."""
+    ``within``, ``spurious``, ``inside``, ``std``), and ``fig3-{reading}-shrinks``. Shares
+    are percentages. Returns the dict of glued texts."""
     out = {}
     for row in panel_rows(fig3):
         key = row["key"]
@@ -730,9 +978,11 @@ def glue_figure3(fig3):
     return out
 
 
-def ledger_table(search, fig3):
-    """:func:`ledger_rows` as a Markdown table (one call renders the chapter's ledger)."""
-    return tables.markdown_table(ledger_rows(search, fig3), align="llc")
+def ledger_table(search, fig3, source="paper"):
+    """The ledger's rows of ``source`` (``"paper"``: the paper's claims; ``"ours"``: our own
+    checks) as a Markdown table (one call renders one table)."""
+    paper, ours = verdicts.split(ledger_rows(search, fig3))
+    return verdicts.markdown(paper if source == "paper" else ours)
 
 
 def panel_table(fig3):
@@ -741,49 +991,37 @@ def panel_table(fig3):
              "in 1.5": tables.percent(r["within 1.5"]),
              "spurious": tables.percent(r["spurious"]),
              "spur. in 1.5": tables.percent(r["spurious inside"]), "spread": r["std"],
-             "convex g": r["convex"]}
+             "bad minima of g in start region": r["bad minima in region"]}
             for r in panel_rows(fig3)]
     return tables.markdown_table(rows)
 
 
 # -- figures ---------------------------------------------------------------------------------
-def plot_search(search, *, figsize=(7.5, 4.2)):
-    """Which claims hold where: one panel per (period, step size), a cell per (growth,
-    height) showing the best small-noise radius's count of claims (colour) and the initials of
-    the claims that hold (S stuck, O outside, A all near, C convex). Returns the figure."""
-    settings = [m.setting for m in search.members]
-    periods = sorted({s.period for s in settings})
-    lrs = sorted({s.lr for s in settings})
-    growths = sorted({s.growth for s in settings})
-    heights = sorted({round(s.height, 12) for s in settings})
-    fig, axes = plt.subplots(len(periods), len(lrs), figsize=figsize, squeeze=False,
-                             sharex=True, sharey=True, constrained_layout=True)
-    best = {}
-    for m in search.members:
-        s = m.setting
-        key = (s.period, s.lr, s.growth, round(s.height, 12))
-        if key not in best or m.count > best[key].count:
-            best[key] = m
-    for (i, period), (j, lr) in itertools.product(enumerate(periods), enumerate(lrs)):
-        ax = axes[i, j]
-        grid = np.full((len(heights), len(growths)), np.nan)
-        for (a, growth), (b, height) in itertools.product(enumerate(growths), enumerate(heights)):
-            m = best.get((period, lr, growth, height))
-            if m is None:
-                continue
-            grid[b, a] = m.count
-            letters = "".join(k[0].upper() for k, ok in m.holds.items() if ok) or "–"
-            ax.text(a, b, letters, ha="center", va="center", color=PALETTE["reference"])
-        ax.imshow(grid, origin="lower", cmap="Greens", vmin=0, vmax=len(CLAIMS),
-                  aspect="auto")
-        ax.set_title(f"period {period:g}, η = {lr:g}")
-        ax.set_xticks(range(len(growths)), [str(g) for g in growths])
-        ax.set_yticks(range(len(heights)), [f"{h:g}" for h in heights])
-        ax.grid(False)
-    for ax in axes[-1]:
-        ax.set_xlabel("growth γ")
-    for ax in axes[:, 0]:
-        ax.set_ylabel("height at |x| = 3")
+def plot_search(search, *, figsize=(7.5, 3.0)):
+    """The search at a glance: left, the screened members by the number of claims they
+    satisfy, per spike width; right, for each claim (:data:`NAMES`), the share of members
+    where it holds, and the best member's margin on it. Returns the figure."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize, constrained_layout=True)
+    counts = np.arange(len(CLAIMS) + 1)
+    widths = sorted({m.setting.width for m in search.members})
+    bottom = np.zeros(counts.size)
+    for width, colour in zip(widths, (PALETTE["function"], PALETTE["smoothed"])):
+        n = np.array([sum(m.count == c and m.setting.width == width for m in search.members)
+                      for c in counts])
+        left.bar(counts, n, bottom=bottom, color=colour, label=f"width {width}")
+        bottom += n
+    left.set_xlabel("claims satisfied (screening seed)")
+    left.set_ylabel("members")
+    left.legend(fontsize=7)
+    share = [np.mean([m.holds[k] for m in search.members]) for k in CLAIMS]
+    y = np.arange(len(CLAIMS))
+    right.barh(y, share, color=PALETTE["muted"], label="share of members")
+    right.plot([max(search.best.margins[k], 0.0) for k in CLAIMS], y, "o",
+               color=PALETTE["alert"], label="best member's margin")
+    right.set_yticks(y, [NAMES[k] for k in CLAIMS])
+    right.invert_yaxis()
+    right.set_xlim(0, 1.05)
+    right.legend(fontsize=7, loc="lower right")
     return fig
 
 
@@ -800,11 +1038,11 @@ def plot_figure3(fig3, *, figsize=(7.5, 7.0)):
         plot_curve(ax, xs, land.smoothed(xs, radius=s.radius(level)),
                    title=f"g, ηW = {s.radius(level):g}")
     for ax, (level, run) in zip(axes[1], fig3.row2.items()):
-        title = "GD" if level == "GD" else f"SGD, W = {run.noise:g}"
+        title = "GD" if level == "GD" else f"{level}, W = {run.noise:.3g}"
         plot_final_iterates(ax, run.x[:, 0], span=SPAN, curve=(xs, land.f(xs)), title=title)
     for row, reading in zip(axes[2:], ("noise", "lr")):
         for k, (ax, run) in enumerate(zip(row, fig3.row3[reading])):
-            label = f"W = {run.noise:g}" if reading == "noise" else f"η = {run.lr:g}"
+            label = f"W = {run.noise:.3g}" if reading == "noise" else f"η = {run.lr:.3g}"
             near = np.linspace(-fig3.regions[k], fig3.regions[k], 1001)
             plot_final_iterates(ax, run.x[:, 0], span=fig3.regions[k], title=label,
                                 curve=(near, land.f(near)))

@@ -26,7 +26,6 @@ from .results import (
 )
 from .tables import (
     count_phrase,
-    counted,
     counted_runs,
     each_run,
     for_runs,

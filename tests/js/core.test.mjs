@@ -91,8 +91,8 @@ test("SGD's final iterates equal sgdlab.run_sgd (GD, one trial, growth, divergen
   });
 
 test("spurious basins equal sgdlab.smoothing.in_spurious_basin", () => {
-  const land = core.spiky({ beta: 0.1, period: 0.1 });
   for (const b of fixture.basins) {
+    const land = core.spiky({ beta: 0.1, period: b.period, width: b.width });
     const flags = core.inSpuriousBasin(land, b.x.map(number), b);
     assert.deepEqual(Array.from(flags), b.spurious, `radius ${b.radius}`);
   }
@@ -130,4 +130,6 @@ test("bad settings raise errors that name the setting", () => {
   }
   assert.throws(() => core.spiky({ beta: 0.1, period: 0 }), /period/);
   assert.throws(() => core.spiky({ beta: 0.1, period: 0.1, growth: 1.5 }), /growth/);
+  assert.throws(() => core.spiky({ beta: 0.1, period: 0.1, width: "wide" }), /width/);
+  assert.throws(() => core.spiky({ beta: 0.1, period: 0.1, growth: 5, width: "sqrt" }), /growth/);
 });

@@ -44,14 +44,19 @@ def _rows():
 
 def _formulas():
     cases = []
-    for beta, period, growth in ((0.1, 0.1, 0), (0.3, 0.2, 2), (0.05, 0.1, 5), (1e-6, 0.3, 12),
-                                 (0.2, 0.001, 3)):
-        land = sgdlab.landscapes.spiky(beta=beta, period=period, growth=growth)
+    for beta, period, growth, width in (
+            (0.1, 0.1, 0, "fixed"), (0.3, 0.2, 2, "fixed"), (0.05, 0.1, 5, "fixed"),
+            (1e-6, 0.3, 12, "fixed"), (0.2, 0.001, 3, "fixed"), (0.1, 0.08, 0, "sqrt"),
+            (0.3, 0.05, 2, "sqrt"), (0.05, 0.002, 4, "sqrt")):
+        land = sgdlab.landscapes.spiky(beta=beta, period=period, growth=growth, width=width)
         s = np.r_[np.linspace(-3.5, 3.5, 57), 0.0, 1e-9, -2.05, 0.5 * period, 3.0 * period,
                   5.0, -4.2]
-        anti = [_builtin.spiky_antiderivative(v, beta, 1.0 / period, float(growth)) for v in s]
+        formula = (_builtin.spiky_antiderivative if width == "fixed"
+                   else _builtin.spiky_antiderivative_wide)
+        anti = [formula(v, beta, 1.0 / period, float(growth)) for v in s]
         smoothed = {str(r): _numbers(land.smoothed(s, radius=r)) for r in (0.0, 0.0125, 0.05, 0.4)}
-        cases.append({"beta": beta, "period": period, "growth": growth, "s": _numbers(s),
+        cases.append({"beta": beta, "period": period, "growth": growth, "width": width,
+                      "s": _numbers(s),
                       "value": _numbers(land.f(s)), "slope": _numbers(land.grad(s)),
                       "antiderivative": _numbers(anti), "smoothed": smoothed})
     return cases
@@ -66,34 +71,40 @@ def _starts():
 def _runs():
     """run_sgd from random starts: GD, one trial, growth, divergence, the largest sizes."""
     out = []
-    for beta, period, growth, lr, noise, trials, steps, seed in (
-            (0.1, 0.1, 0, 0.004, 12.5, 100, 750, 0),     # the chapter's pick, right noise
-            (0.1, 0.1, 0, 0.004, 0.0, 50, 750, 1),       # noise 0: GD
-            (0.1, 0.1, 0, 0.004, 6.25, 1, 6000, 2),      # one trial
-            (0.05, 0.1, 4, 5e-4, 100.0, 20, 3000, 3),    # growing spikes
-            (0.3, 0.2, 2, 2.0, 50.0, 4, 400, 4),         # diverges: inf, then nan
-            (0.1, 0.1, 0, 0.004, 12.5, 1000, 20000, 5)):  # the explorer's largest sizes
-        land = sgdlab.landscapes.spiky(beta=beta, period=period, growth=growth)
+    for beta, period, growth, lr, noise, trials, steps, seed, width in (
+            (0.1, 0.08, 0, 0.004, 12.5, 100, 750, 0, "sqrt"),   # widening spikes, growth 0
+            (0.1, 0.05, 2, 0.002, 20.0, 50, 1500, 6, "sqrt"),   # widening, growing spikes
+            (0.1, 0.1, 0, 0.004, 12.5, 100, 750, 0, "fixed"),     # fixed width, right noise
+            (0.1, 0.1, 0, 0.004, 0.0, 50, 750, 1, "fixed"),       # noise 0: GD
+            (0.1, 0.1, 0, 0.004, 6.25, 1, 6000, 2, "fixed"),      # one trial
+            (0.05, 0.1, 4, 5e-4, 100.0, 20, 3000, 3, "fixed"),    # growing spikes
+            (0.3, 0.2, 2, 2.0, 50.0, 4, 400, 4, "fixed"),         # diverges: inf, then nan
+            (0.1, 0.1, 0, 0.004, 12.5, 1000, 20000, 5, "fixed")):  # the largest sizes
+        land = sgdlab.landscapes.spiky(beta=beta, period=period, growth=growth, width=width)
         x0 = sgdlab.random_starts(trials, span=3.0, seed=seed)
         run = sgdlab.run_sgd(land, x0, lr=lr, noise=noise, steps=steps, seed=seed)
-        out.append({"beta": beta, "period": period, "growth": growth, "lr": lr, "noise": noise,
+        out.append({"beta": beta, "period": period, "growth": growth, "width": width,
+                    "lr": lr, "noise": noise,
                     "trials": trials, "steps": steps, "seed": seed, "x": _numbers(run.x)})
     return out
 
 
 def _basins():
-    land = sgdlab.landscapes.spiky(beta=0.1, period=0.1)
     x = np.r_[np.linspace(-3.6, 3.6, 401), np.nan, np.inf]
-    return [{"radius": r, "span": 3.5, "nPoints": 7001, "x": _numbers(x),
+    return [{"radius": r, "span": 3.5, "nPoints": 7001, "x": _numbers(x), "width": width,
+             "period": period,
              "spurious": sgdlab.smoothing.in_spurious_basin(
-                 land, x, radius=r, span=3.5, n_points=7001).astype(int).tolist()}
-            for r in (0.0, 0.025, 0.05)]
+                 sgdlab.landscapes.spiky(beta=0.1, period=period, width=width), x, radius=r,
+                 span=3.5, n_points=7001).astype(int).tolist()}
+            for r in (0.0, 0.025, 0.05) for width, period in (("fixed", 0.1), ("sqrt", 0.08))]
 
 
 def _explorer():
     """explorer_runs and explorer_rows, as the live explorer prints them."""
     out = []
-    for settings in (dict(beta=0.1, period=0.1, growth=0, lr=0.004, noise=12.5, trials=100,
+    for settings in (dict(beta=0.1, period=0.08, growth=0, width="sqrt", lr=0.004, noise=12.5,
+                          trials=100, steps=750, stages=4, seed=0, restart="new"),
+                     dict(beta=0.1, period=0.1, growth=0, lr=0.004, noise=12.5, trials=100,
                           steps=750, stages=4, seed=0, restart="new"),
                      dict(beta=0.1, period=0.1, growth=0, lr=0.004, noise=25.0, trials=30,
                           steps=400, stages=3, seed=9, restart="continue"),
@@ -102,7 +113,8 @@ def _explorer():
                      dict(beta=0.3, period=0.2, growth=0, lr=1.5, noise=1.0, trials=6,
                           steps=400, stages=2, seed=2, restart="continue")):  # diverges
         land = sgdlab.landscapes.spiky(beta=settings["beta"], period=settings["period"],
-                                       growth=settings["growth"])
+                                       growth=settings["growth"],
+                                       width=settings.get("width", "fixed"))
         run = motivating_example.explorer_runs(land, **{k: settings[k] for k in (
             "lr", "noise", "trials", "steps", "stages", "seed", "restart")})
         rows = motivating_example.explorer_rows(land, run)

@@ -204,32 +204,56 @@
     return total;
   }
 
-  /** The spiky landscape f(s) = s^2 (1 + beta |s|^growth h(s / period)) of
-   * sgdlab.landscapes.spiky (dim 1): value, slope, antiderivative and exact smoothing. */
-  function spiky({ beta, period, growth = 0 }) {
+  /** The spiky landscape f(s) = s^2 (1 + beta |s|^growth h(phi(s))) of
+   * sgdlab.landscapes.spiky (dim 1), phi(s) = s / period (width "fixed") or
+   * sqrt(|s|) / period (width "sqrt"): value, slope, antiderivative and exact smoothing.
+   * Math.sqrt is correctly rounded (IEEE 754), as NumPy's: the formulas agree bit for bit. */
+  function spiky({ beta, period, growth = 0, width = "fixed" }) {
     if (!(period > 0) || !Number.isFinite(beta) || beta < 0) {
       throw new RangeError(`spiky: period must be > 0 and beta >= 0, got ${period}, ${beta}`);
     }
-    if (!Number.isInteger(growth) || growth < 0 || growth > 12) {
-      throw new RangeError(`spiky: growth must be an integer in 0..12, got ${growth}`);
+    if (width !== "fixed" && width !== "sqrt") {
+      throw new RangeError(`spiky: width must be "fixed" or "sqrt", got ${width}`);
     }
-    const inv = 1.0 / period;
-    const value = (s) => s * s * (1.0 + beta * power(Math.abs(s), growth) * bump(s * inv));
-    const slope = (s) => {
-      const u = s * inv;
-      const amp = beta * power(Math.abs(s), growth);
-      return 2.0 * s + amp * ((2.0 + growth) * s * bump(u) + s * s * bumpSlope(u) * inv);
-    };
-    const antiderivative = (s) => {
-      const e = growth + 2;
-      const u = Math.abs(s) * inv;
-      const n = Math.floor(u);
-      const spikes = (wholeCells(n, e) + cellIntegral(n, e, u - n)) / power(inv, e + 1.0);
-      return s * s * s / 3.0 + Math.sign(s) * beta * spikes;
-    };
+    const most = width === "fixed" ? 12 : 4;
+    if (!Number.isInteger(growth) || growth < 0 || growth > most) {
+      throw new RangeError(`spiky: growth must be an integer in 0..${most}, got ${growth}`);
+    }
+    const inv = 1.0 / period, wide = width === "sqrt";
+    const value = wide
+      ? (s) => s * s * (1.0 + beta * power(Math.abs(s), growth) * bump(Math.sqrt(Math.abs(s)) * inv))
+      : (s) => s * s * (1.0 + beta * power(Math.abs(s), growth) * bump(s * inv));
+    const slope = wide
+      ? (s) => {
+        const u = Math.sqrt(Math.abs(s)) * inv;
+        const amp = beta * power(Math.abs(s), growth);
+        return 2.0 * s + amp * s * ((2.0 + growth) * bump(u) + 0.5 * u * bumpSlope(u));
+      }
+      : (s) => {
+        const u = s * inv;
+        const amp = beta * power(Math.abs(s), growth);
+        return 2.0 * s + amp * ((2.0 + growth) * s * bump(u) + s * s * bumpSlope(u) * inv);
+      };
+    const antiderivative = wide
+      ? (s) => {
+        const e = growth + 2, odd = 2 * e + 1;
+        const u = Math.sqrt(Math.abs(s)) * inv;
+        const n = Math.floor(u);
+        const spikes = 2.0 * (wholeCells(n, odd) + cellIntegral(n, odd, u - n))
+          / power(inv, 2.0 * e + 2.0);
+        return s * s * s / 3.0 + Math.sign(s) * beta * spikes;
+      }
+      : (s) => {
+        const e = growth + 2;
+        const u = Math.abs(s) * inv;
+        const n = Math.floor(u);
+        const spikes = (wholeCells(n, e) + cellIntegral(n, e, u - n)) / power(inv, e + 1.0);
+        return s * s * s / 3.0 + Math.sign(s) * beta * spikes;
+      };
     const smoothed = (x, radius) => (radius === 0.0 ? value(x)
       : (antiderivative(x + radius) - antiderivative(x - radius)) / (2.0 * radius));
-    return { beta, period, growth, inv, xStar: 0.0, value, slope, antiderivative, smoothed };
+    return { beta, period, growth, width, inv, xStar: 0.0, value, slope, antiderivative,
+             smoothed };
   }
 
   // -- SGD (sgdlab/_kernels.py, sgd_separable with dim 1) ---------------------------------------
@@ -237,7 +261,7 @@
    * w at positions 0 .. steps - 1 of trial i's stream of `key` (sgdlab.run_sgd). A trial that
    * leaves the floating-point range is left as it is (not finite), as in sgdlab. */
   function sgdTrials(land, x, { lr, noise, steps, key, first = 0, last = x.length }) {
-    const beta = land.beta, inv = land.inv, flat = land.growth === 0;
+    const beta = land.beta, inv = land.inv, flat = land.growth === 0 && land.width === "fixed";
     for (let i = first; i < last; i++) {
       const k = streamKey(key, i);
       let lane = add64(k[0], k[1], GOLDEN[0], GOLDEN[1]);
@@ -402,7 +426,7 @@
              diverged };
   }
 
-  const DEFAULTS = { growth: 0, seed: 0, stages: 1, restart: "new", inner: 1.5, span: 3.0,
+  const DEFAULTS = { growth: 0, width: "fixed", seed: 0, stages: 1, restart: "new", inner: 1.5, span: 3.0,
                      grid: { span: 3.5, nPoints: 7001 } };
 
   /** A generator of the work of a run, `chunk.trials` trials at a time (read before each

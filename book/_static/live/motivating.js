@@ -391,7 +391,7 @@
 
   Explorer.prototype.render = function (result) {
     var self = this, s = result.settings;
-    var land = live.spiky({beta: s.beta, period: s.period, growth: s.growth});
+    var land = live.spiky({beta: s.beta, period: s.period, growth: s.growth, width: s.width});
     while (this.panels.length > result.stages.length) {
       var gone = this.panels.pop();
       gone.handle.disconnect();
