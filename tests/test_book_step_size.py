@@ -12,7 +12,7 @@ import sgdlab
 from sgdlab import theory
 from sgdlab.landscapes import quadratic, ripple
 from sgdlab.book import step_size
-from sgdlab.book.tables import Text
+from sgdlab.book.tables import Text, number
 
 
 @pytest.fixture(scope="module")
@@ -446,3 +446,12 @@ def test_live_figure4_needs_the_bowl(bumpy):
     with pytest.raises(ValueError, match="^landscape must be the rippled bowl"):
         step_size.live_figure4(bumpy, A=A, beta=0.375, omega=2.0, x_t=[0.5, 1.5],
                                c_prime=7.0, lr=0.3)
+
+
+def test_many_steps_says_a_blown_up_end_in_words():
+    x0 = step_size.point_at_distance(5, 3.0, seed=6)
+    many = step_size.many_steps(x0, [0.3, 2.2], noise=1.0, steps=50, trials=50, seed=7)
+    words = str(many.summary()["large-words"])
+    assert "it has blown up" in words and "(1 - η)² = 1.44 per step" in words
+    many = step_size.many_steps(x0, [0.3, 1.5], noise=1.0, steps=50, trials=50, seed=7)
+    assert str(many.summary()["large-words"]) == number(float(many.sgd[-1]))

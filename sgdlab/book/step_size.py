@@ -594,7 +594,18 @@ class ManySteps:
                 "best-lr": float(self.lrs[self.best]), "best": float(self.sgd[self.best]),
                 "large-lr": float(self.lrs[-1]), "large": float(self.sgd[-1]),
                 "shape": Text("shows" if self.u_shaped else "does not show"),
-                "small-why": Text(self._small_words())}
+                "small-why": Text(self._small_words()),
+                "large-words": Text(self._large_words())}
+
+    def _large_words(self):
+        """The largest step size's end, in words where it has blown up (GD part growing by
+        :math:`(1-\\eta)^2 > 1` per step)."""
+        lr, end = float(self.lrs[-1]), float(self.sgd[-1])
+        factor = (1 - lr) ** 2
+        if factor <= 1 or end <= 100 * self.dist0_sq:
+            return number(end)
+        return (f"{number(end)}: it has blown up, {number(end / self.dist0_sq)} times the start, "
+                f"as the GD part grows by (1 - η)² = {number(factor)} per step")
 
     def _small_words(self):
         """Why the smallest step size ends where it does: its GD part or its noise part."""
