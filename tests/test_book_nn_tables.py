@@ -360,8 +360,13 @@ def test_spectrum_sentences_follow_the_trend(glued):
     assert glued["s-continue"].startswith("The continuations last 2 epochs (A on digits), "
                                           "against the paper's 150")
     rows = nn_landscape.landscape_ledger({}, {"A, digits": result})
-    assert _values(rows) == ["can't tell", "no", "yes", "no"]
-    assert rows[0]["verdict"].reason == nn_landscape.MORE_TRAINING
+    # the distance grows, but the early continuations are short of training: can't tell
+    assert _values(rows) == ["can't tell", "no", "can't tell", "no"]
+    assert rows[0]["verdict"].reason == rows[2]["verdict"].reason == nn_landscape.MORE_TRAINING
+    trained = _spectrum([1.0, 0.5, 0.2], base=1.5, distance=[1.0, 2.0, 3.0])
+    assert _values(nn_landscape.landscape_ledger({}, {"A, digits": trained}))[2] == "yes"
+    shrinking = _spectrum([1.0, 0.5, 0.2], base=1.5, distance=[3.0, 2.0, 1.0])
+    assert _values(nn_landscape.landscape_ledger({}, {"A, digits": shrinking}))[2] == "no"
 
 
 def test_spectrum_late_switch_follows_the_numbers(glued):

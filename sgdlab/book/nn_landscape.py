@@ -305,9 +305,6 @@ def spectrum_table(spectrum, prefix):
         "convex": counted_runs({k: (int(np.sum(a["min_inner"] > 0)), a["min_inner"].size)
                                 for k, a in arrays.items()}, "paths",
                                "one point convex towards the point reached"),
-        "first": each_run({k: float(a["train_loss"][0]) for k, a in arrays.items()}),
-        "base": each_run({k: r["summary"]["base_final_train_loss"]
-                          for k, r in spectrum.items()}),
         "late": _late_text(spectrum), "continue": _continue_text(spectrum)})
     return markdown_table(rows)
 
@@ -353,7 +350,8 @@ def landscape_ledger(allpairs, spectrum):
             ledger_row("5.4: validation loss falls with later switches", label,
                        _arrow(a["val_loss"]), switch_verdict(result, "val_loss")),
             ledger_row("5.4: farther from the initialisation with later switches", label,
-                       _arrow(a["distance_init"]), _strictly(a["distance_init"], True)),
+                       _arrow(a["distance_init"]),
+                       switch_verdict(result, "distance_init", increasing=True)),
             ledger_row("5.4: every path one point convex towards its minimum", label,
                        f"smallest {number(float(a['min_inner'].min()))}",
                        np.all(a["min_inner"] > 0))]
