@@ -296,7 +296,7 @@ def test_ledger_has_a_verdict_per_claim(bumpy):
     rows = step_size.ledger(**_sgd_ledger_inputs(check=check, picture=picture, window=window,
                                                  one=one, many=many))
     assert len(rows) == 15 and {r["source"] for r in rows} == {"paper", "ours"}
-    assert all(r["verdict"].value in ("yes", "no") for r in rows)
+    assert all(r["verdict"].value in ("yes", "no", "can't tell") for r in rows)
     assert isinstance(step_size.OnePointShape(1, 1, 1, 0, 1, 0).summary()["one-point"], Text)
 
 
@@ -368,15 +368,17 @@ SGD_FALSE_DATA = {   # claim (start) -> a change of the inputs on which it is fa
 def test_each_ledger_row_says_no_where_its_claim_is_false(glued):
     far = _far({2: 2.0, 9: 1.0})
     rows = step_size.ledger(**_sgd_ledger_inputs(far=far))
-    assert {r["verdict"].value for r in rows} == {"yes"}
+    undecided = {r["claim"].split(" (")[0] for r in rows if r["verdict"].value == "can't tell"}
+    assert {r["verdict"].value for r in rows} == {"yes", "can't tell"}
+    assert undecided == {"most noise is orthogonal to $x_t - x^*$", "with noise, SGD moves away "
+                         "sooner"}     # they follow from the noise model and a formula
     step_size.glue_ledger(rows)
-    assert glued["ledger-paper"] == "6 yes, 0 no and 0 can't tell"
+    assert glued["ledger-paper"] == "4 yes, 0 no and 2 can't tell"
     assert glued["ledger-ours"] == "9 yes, 0 no and 0 can't tell"
     for start, change in SGD_FALSE_DATA.items():
         rows = step_size.ledger(**_sgd_ledger_inputs(**{"far": far, **change}))
         said = [r["verdict"].value for r in rows if r["claim"].startswith(start)]
-        assert said[0] == "no", start
-        assert sum(r["verdict"].value == "no" for r in rows) >= 1
+        assert said[0] == ("can't tell" if start in ("most noise", "with noise") else "no"), start
     paper, ours = (step_size.ledger_table(rows, s).data for s in ("paper", "ours"))
     assert "Figure 4" in paper and "Figure 4" not in ours and "in a budget of 50" in ours
 
