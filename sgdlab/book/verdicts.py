@@ -13,9 +13,9 @@ kinds go in separate tables (:func:`split`).
 import re
 from dataclasses import dataclass
 
-from sgdlab import theory
-from sgdlab.book import tables
 from .. import _validate as validate
+from .. import theory
+from . import tables
 
 __all__ = ["YES", "NO", "CANT_TELL", "TOO_FEW", "CANNOT_FAIL", "OTHER_NETWORK", "Verdict",
            "judge", "share_at_most", "share_at_least", "row", "split", "tally", "tally_phrase",
