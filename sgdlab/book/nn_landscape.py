@@ -13,7 +13,7 @@ import numpy as np
 from .. import _validate as validate
 from ..theory import binomial_upper_bound
 from . import verdicts
-from .results import NEAR, PAPER, ledger_row, paper_differences, show_results
+from .results import NEAR, PAPER, ledger_row, paper_threshold, show_results
 from .tables import (
     counted_runs,
     each_run,
@@ -338,10 +338,7 @@ def landscape_ledger(allpairs, spectrum):
                        f"{percent(paper)})", share_verdict(result)),
             ledger_row("5.3: final solutions far apart", label,
                        f"closest {number(s['min_final_distance'])} (paper: 40; ours: at least "
-                       f"{number(near)})", verdicts.judge(
-                           s["min_final_distance"] >= near,
-                           cant_tell="" if not paper_differences(result["config"])
-                           else verdicts.OTHER_NETWORK))]
+                       f"{number(near)})", paper_threshold(s["min_final_distance"] >= near, result))]
     for label, result in spectrum.items():
         a = result["arrays"]
         rows += [

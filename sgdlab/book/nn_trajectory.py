@@ -19,8 +19,9 @@ from .results import (
     CONFIDENCE,
     PAPER,
     VARIANCE,
+    at_paper_settings,
     ledger_row,
-    paper_differences,
+    paper_threshold,
     settings_text,
     show_results,
 )
@@ -258,9 +259,9 @@ def _control_texts(trajectory):
 def _length_text(trajectory):
     """What x_T is, by each run's own length: the end of the paper's 300 epochs, or of a
     shorter run."""
-    paper = [run_name(k) for k, r in trajectory.items() if _paper_run(r)]
+    paper = [run_name(k) for k, r in trajectory.items() if at_paper_settings(r)]
     short = {k: int(r["arrays"]["inner"].shape[1]) for k, r in trajectory.items()
-             if not _paper_run(r)}
+             if not at_paper_settings(r)}
     parts = []
     if paper:
         parts.append(f"{joined(paper)} {'is' if len(paper) == 1 else 'are'} at the paper's "
@@ -491,12 +492,6 @@ def steps_table(trajectory, prefix):
     return markdown_table(rows)
 
 
-def _paper_run(result):
-    """True when a result is the paper's network and data at its settings (its own
-    config, :func:`sgdlab.book.results.paper_differences`)."""
-    return not paper_differences(result["config"])
-
-
 NEVER_DROPS = "the run never drops the step size"
 NO_CONTROL = "no control recorded (a single trial, or a folder written before it)"
 FEW_POINTS = "too few points per ball for the bound to reach the threshold"
@@ -508,7 +503,7 @@ def _threshold(ok, result, *, defined=True):
     network or data than the paper's, or where the quantity is not defined."""
     if not defined:
         return verdicts.judge(ok, cant_tell=NEVER_DROPS)
-    return verdicts.judge(ok, cant_tell="" if _paper_run(result) else verdicts.OTHER_NETWORK)
+    return paper_threshold(ok, result)
 
 
 def _trajectory_rows(label, result):
@@ -602,7 +597,7 @@ def glue_settings(trajectory, neighbourhood, name):
     cannot show. Displays nothing (returns None)."""
     text = (f"for Figures 5a and 5c, {settings_text(trajectory)}; for Figure 5b, "
             f"{settings_text(neighbourhood)}")
-    short = [r for r in (*trajectory.values(), *neighbourhood.values()) if not _paper_run(r)]
+    short = [r for r in (*trajectory.values(), *neighbourhood.values()) if not at_paper_settings(r)]
     if short:
         text += (". A run not at the paper's settings cannot check the thresholds that the "
                  "paper measured on its networks and data (5, 15 and 0.5), nor show what "

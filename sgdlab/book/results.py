@@ -30,7 +30,7 @@ __all__ = ["SCALE_ENV", "RESULTS_ENV", "ARCH_NAMES", "DATASET_NAMES", "PAPER_DAT
            "PAPER_ARCHS", "scale_from_env", "results_root", "paper_folder", "paper_command",
            "saved_result", "run_label", "Shown", "Section5Runs", "show_results", "lr_drops",
            "PAPER", "CONFIDENCE", "VARIANCE", "NEAR", "commands", "describe",
-           "paper_differences", "settings_text", "sources_table", "shown_note", "choices_table",
+           "paper_differences", "at_paper_settings", "paper_threshold", "settings_text", "sources_table", "shown_note", "choices_table",
            "ledger_row", "ledger_table"]
 
 
@@ -207,7 +207,7 @@ class Shown:
     def at_paper_settings(self):
         """True when the result's own config is at the paper's settings
         (:func:`paper_differences` finds none)."""
-        return not paper_differences(self.result["config"])
+        return at_paper_settings(self.result)
 
 
 @dataclass
@@ -456,6 +456,19 @@ def paper_differences(config, *, network=True):
     if config.get("limit") is not None:
         out.append(f"{_images(config)} (paper: all)")
     return out
+
+
+def at_paper_settings(result):
+    """True when a result's own config is at the paper's settings (its network, data and
+    schedule: :func:`paper_differences` finds none)."""
+    return not paper_differences(result["config"])
+
+
+def paper_threshold(ok, result):
+    """The verdict on a threshold the paper measured on its own networks: yes or no on a
+    result at the paper's settings, "can't tell" (another network) on any other."""
+    return verdicts.judge(ok, cant_tell="" if at_paper_settings(result)
+                          else verdicts.OTHER_NETWORK)
 
 
 def settings_text(results):

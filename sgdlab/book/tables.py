@@ -5,7 +5,7 @@ Every measured number a chapter prints in its prose goes through :func:`number` 
 separators, a few significant digits, no exponent unless the value is tiny or huge) and is
 glued with :func:`glue_number`; a chapter writes ``{glue}`name``` in its text. Wording that
 depends on an outcome is chosen by code (:func:`count_phrase`, :func:`verdict`,
-:func:`counted`, :func:`per_run`) and glued with :func:`glue_text`. Tables are lists of rows
+:func:`counted`, :func:`for_runs`) and glued with :func:`glue_text`. Tables are lists of rows
 rendered by :func:`markdown_table`.
 """
 
@@ -21,7 +21,7 @@ from .. import _validate as validate
 
 __all__ = ["Text", "number", "percent", "cell", "verdict", "count_phrase", "markdown_table",
            "glue_text", "glue_number", "glue_percent", "glue_numbers", "joined", "run_name",
-           "is_or_are", "counted", "by_dimension", "each_run", "per_run", "grouped_runs",
+           "is_or_are", "counted", "by_dimension", "each_run", "grouped_runs",
            "glue_texts", "for_runs", "counted_runs", "large", "large_in_text"]
 
 
@@ -222,8 +222,9 @@ def run_name(label):
 
 
 def is_or_are(count, total):
-    """The verb after :func:`sgdlab.book.tables.count_phrase`."""
-    return "is" if count in (0, total) else "are"
+    """The verb after :func:`sgdlab.book.tables.count_phrase`: ``"1 of the 36 values is"``,
+    ``"3 of the 36 values are"``."""
+    return "is" if count in (0, 1, total) else "are"
 
 
 def counted(count, total, noun, what):
@@ -259,23 +260,18 @@ def each_run(values, fmt=number):
     return joined(f"{t} ({run_name(k)})" for k, t in texts.items())
 
 
-def per_run(flags, yes, no):
-    """``"yes for every run shown"``, or ``"yes for A; no for B"``: a verdict per run."""
-    good = [run_name(k) for k, ok in flags.items() if ok]
-    bad = [run_name(k) for k, ok in flags.items() if not ok]
-    if not bad:
-        return f"{yes} for " + ("every run shown" if len(flags) > 1 else good[0])
-    if not good:  # "does not grow for each run shown", not "... for every run" (ambiguous)
-        return f"{no} for " + ("each run shown" if len(flags) > 1 else bad[0])
-    return f"{yes} for {joined(good)}; {no} for {joined(bad)}"
+def _by_phrase(phrases):
+    """``{label: phrase}`` as ``{phrase: [run names]}``, runs with the same phrase together."""
+    groups = {}
+    for label, phrase in dict(phrases).items():
+        groups.setdefault(phrase, []).append(run_name(label))
+    return groups
 
 
 def grouped_runs(phrases):
     """``{label: phrase}`` as ``"phrase for every run shown"`` or ``"p1 for A and p2 for
     B"``, runs with the same phrase together."""
-    groups = {}
-    for label, phrase in phrases.items():
-        groups.setdefault(phrase, []).append(run_name(label))
+    groups = _by_phrase(phrases)
     if len(groups) == 1 and len(phrases) > 1:
         return f"{next(iter(groups))} for every run shown"
     return joined(f"{phrase} for {joined(names)}" for phrase, names in groups.items())
@@ -317,11 +313,8 @@ def counted_runs(counts, noun, what):
     noun, what : str
         As for :func:`counted`.
     """
-    groups = {}
-    for label, (count, total) in dict(counts).items():
-        verb = "is" if count in (0, 1, total) else "are"  # "1 of the 36 values is"
-        groups.setdefault(f"{count_phrase(count, total, noun)} {verb} {what}", []).append(
-            run_name(label))
+    groups = _by_phrase({label: counted(count, total, noun, what)
+                         for label, (count, total) in dict(counts).items()})
     if not groups:
         validate.fail("counts", "a non-empty dict of run -> (count, total)", counts)
     if len(groups) == 1 and len(counts) > 1:
