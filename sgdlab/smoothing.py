@@ -6,7 +6,7 @@ With noise uniform in the box :math:`[-W, W]^d` and step size :math:`\\eta`,
           \\quad r = \\eta W.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -132,6 +132,24 @@ class Minima1D:
     """Right end of the basin of :attr:`home` on the grid (nan with it)."""
     spacing: float
     """The grid step."""
+    reached: np.ndarray = field(default=None, repr=False)
+    """Per point of the grid over [-span, span], the minimiser its steepest descent reaches
+    (as :func:`basins_1d` gives it)."""
+
+    def minimum_at(self, x):
+        """The minimiser whose basin holds each point of ``x`` (flattened; nan off the grid
+        or not finite): :func:`basins_1d` without evaluating g again."""
+        x = _flat("x", x)
+        n_points = self.reached.size
+        span = self.spacing * (n_points - 1) / 2
+        inside = np.isfinite(x) & (np.abs(x) <= span)
+        return np.where(inside, self.reached[_nearest(np.where(inside, x, 0.0), span,
+                                                      n_points)], np.nan)
+
+    def spurious_at(self, x):
+        """Per point of ``x``: does it lie in the basin of a spurious minimum (not
+        :attr:`home`, within one grid step)? Points off the grid or not finite do."""
+        return ~np.isclose(self.minimum_at(x), self.home, rtol=0.0, atol=self.spacing)
 
     @property
     def spurious(self):
@@ -183,7 +201,7 @@ def minima_1d(landscape, *, radius, span=4.0, n_points=40001):
             home, basin_low, basin_high = float(grid[sink]), float(basin[0]), float(basin[-1])
     return Minima1D(x=grid[sinks[(sinks > 0) & (sinks < n_points - 1)]], home=home,
                     basin_low=basin_low, basin_high=basin_high,
-                    spacing=float(grid[1] - grid[0]))
+                    spacing=float(grid[1] - grid[0]), reached=grid[target])
 
 
 def in_spurious_basin(landscape, x, *, radius, span=4.0, n_points=40001):

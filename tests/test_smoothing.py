@@ -240,3 +240,16 @@ def test_too_many_samples_are_refused():
     with pytest.raises(ValueError, match=r"^samples must be an integer < 2\*\*62 = "
                                          rf"{2**62} .*, got {10**30}$"):
         sgdlab.convolve(spiky(), [0.1], radius=0.1, samples=10**30)
+
+
+def test_minima_1d_classifies_points_as_basins_1d_and_in_spurious_basin():
+    from sgdlab.smoothing import basins_1d, in_spurious_basin, minima_1d
+    land = sgdlab.landscapes.spiky(width="sqrt", beta=0.1, period=0.08)
+    x = np.r_[np.linspace(-3.4, 3.4, 301), 3.6, np.nan, -np.inf]
+    for radius in (0.0, 0.025):
+        m = minima_1d(land, radius=radius, span=3.5, n_points=7001)
+        np.testing.assert_array_equal(m.minimum_at(x), basins_1d(land, x, radius=radius,
+                                                                  span=3.5, n_points=7001))
+        np.testing.assert_array_equal(m.spurious_at(x), in_spurious_basin(
+            land, x, radius=radius, span=3.5, n_points=7001))
+    assert m.spurious_at([0.0, 3.6, np.nan]).tolist() == [False, True, True]

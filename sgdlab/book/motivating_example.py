@@ -315,35 +315,23 @@ class Setting:
 
 @functools.lru_cache(maxsize=4096)
 def _basins(key, radius):
-    """Per grid point of [-3.5, 3.5] the minimum of g its steepest descent reaches
-    (:func:`sgdlab.smoothing.basins_1d`), x*'s minimum, and the spurious minima (the others,
-    the grid's ends left out, as :func:`sgdlab.smoothing.minima_1d`). Cached: no run."""
+    """The minima of g on [-3.5, 3.5] and the basin each grid point reaches
+    (:func:`sgdlab.smoothing.minima_1d`). Cached: a member's g is evaluated once for all its
+    seeds and panels."""
     land = landscapes.spiky(width=key[0], period=key[1], beta=key[2], growth=key[3])
-    grid = np.linspace(-_G_SPAN, _G_SPAN, _G_POINTS)
-    reached = basins_1d(land, grid, radius=radius, span=_G_SPAN, n_points=_G_POINTS)
-    home = reached[_G_POINTS // 2]
-    spacing = grid[1] - grid[0]
-    sinks = np.unique(reached)
-    sinks = sinks[(np.abs(sinks) < _G_SPAN) & ~np.isclose(sinks, home, rtol=0, atol=spacing)]
-    return reached, home, sinks
+    return minima_1d(land, radius=radius, span=_G_SPAN, n_points=_G_POINTS)
 
 
 def _spurious(key, x, radius):
     """Which points of ``x`` lie in spurious basins of g (off the grid or not finite: yes),
     as :func:`sgdlab.smoothing.in_spurious_basin`."""
-    reached, home, _ = _basins(key, radius)
-    x = np.asarray(x, dtype=np.float64).ravel()
-    inside = np.isfinite(x) & (np.abs(x) <= _G_SPAN)
-    index = np.clip(np.rint((np.where(inside, x, 0.0) + _G_SPAN) / (2 * _G_SPAN)
-                            * (_G_POINTS - 1)), 0, _G_POINTS - 1).astype(np.int64)
-    spacing = 2 * _G_SPAN / (_G_POINTS - 1)
-    return ~inside | ~np.isclose(reached[index], home, rtol=0, atol=spacing)
+    return _basins(key, radius).spurious_at(x)
 
 
 def nearest_spurious(setting, level="small"):
     """Smallest :math:`|x|` of a spurious minimum of the g of ``level`` on [-3.5, 3.5] (inf
     when it has none)."""
-    _, _, sinks = _basins(setting.key(), setting.radius(level))
+    sinks = _basins(setting.key(), setting.radius(level)).spurious
     return float(np.min(np.abs(sinks))) if sinks.size else math.inf
 
 
@@ -370,11 +358,9 @@ def _numbers(setting, runs):
     key, t = setting.key(), THRESHOLDS
     gd, small = runs["GD"].x[:, 0], runs["small"].x[:, 0]
     stuck = _spurious(key, gd, 0.0)
-    reached, _, _ = _basins(key, 0.0)
     found = _spurious(key, small, setting.radius("small"))
     large = runs["large"].x[:, 0]
-    minima = np.unique(reached[np.clip(np.rint((gd[stuck] + _G_SPAN) / (2 * _G_SPAN) * (
-        _G_POINTS - 1)), 0, _G_POINTS - 1).astype(np.int64)]) if stuck.any() else []
+    minima = np.unique(_basins(key, 0.0).minimum_at(gd[stuck]))
     return {"stuck_share": float(stuck.mean()), "stuck_minima": int(len(minima)),
             "small_share": float(found.mean()),
             "small_inside": int(np.sum(found & (np.abs(small) <= INNER))),
@@ -628,7 +614,7 @@ def _panel(setting, run, key, label, half):
     x = run.x[:, 0]
     radius = run.smoothing_radius
     spurious = _spurious(setting.key(), x, radius)
-    _, _, sinks = _basins(setting.key(), radius)
+    sinks = _basins(setting.key(), radius).spurious
     return {"key": key, "panel": label, "radius": radius, "W": run.noise, "lr": run.lr,
             "region": half, "within 1.5": run.share_within(INNER),
             "spurious": float(spurious.mean()),
