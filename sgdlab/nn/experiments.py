@@ -93,7 +93,6 @@ process do.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import signal
@@ -260,9 +259,9 @@ def _unit_differences(path, asked):
         if "config_json" in npz.files:
             return differences(json.loads(str(npz["config_json"])), asked)
         key = str(npz["config_sha256"]) if "config_sha256" in npz.files else "(none)"
-    if key == _config_key(asked):
+    if key == runs.digest(asked):
         return []
-    return [("config_sha256", key, _config_key(asked))]
+    return [("config_sha256", key, runs.digest(asked))]
 
 
 def _how_to_proceed(found):
@@ -436,11 +435,6 @@ def member_groups(members):
 
 
 # -- units of work -------------------------------------------------------------------------
-def _config_key(config_json):
-    """SHA-256 of a config (as plain JSON, keys sorted)."""
-    return hashlib.sha256(json.dumps(config_json, sort_keys=True).encode()).hexdigest()
-
-
 class _Work:
     """The units of one run on this rank: their files, the training runs, and which rank ran
     which unit."""
@@ -449,7 +443,7 @@ class _Work:
         self.out, self.runs_folder, self.context = out, runs_folder, context
         self.resume, self.experiment = resume, config.experiment
         self.config_json = _jsonable(config.to_dict())
-        self.key = _config_key(self.config_json)
+        self.key = runs.digest(self.config_json)
         self.progress = progress and context.main  # progress bars: rank 0
         prefix = f"rank {context.rank}: " if context.world_size > 1 else ""
         self.log = runs.stderr_log(prefix) if progress else (lambda line: None)

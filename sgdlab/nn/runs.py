@@ -66,7 +66,7 @@ from . import io
 
 __all__ = ["FORMAT", "POLL_SECONDS", "LOG_SECONDS", "HEARTBEAT_SECONDS", "STALE_SECONDS",
            "ConfigMismatchError", "differences", "describe_differences", "default_folder",
-           "data_fingerprint", "settings", "run_key", "Lock", "StoredRun", "trained",
+           "data_fingerprint", "settings", "digest", "run_key", "Lock", "StoredRun", "trained",
            "trained_ensemble", "stderr_log"]
 
 FORMAT = 1
@@ -193,11 +193,16 @@ def settings(config, fingerprint, *, start_params=None, start_epoch=0, seeds=Non
     return entry
 
 
+def digest(value):
+    """SHA-256 (hex) of a JSON value, its keys sorted: the same settings, the same digest."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
 def run_key(entry):
-    """The key of a run: the first 16 hex digits of the SHA-256 of its :func:`settings`
-    (sorted JSON). Its folder's ``settings.json`` holds them in full, so a clash of two keys
-    is refused, never taken for the same run."""
-    return hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()[:16]
+    """The key of a run: the first 16 hex digits of the :func:`digest` of its
+    :func:`settings`. Its folder's ``settings.json`` holds them in full, so a clash of two
+    keys is refused, never taken for the same run."""
+    return digest(entry)[:16]
 
 
 # -- the lock -------------------------------------------------------------------------------
