@@ -632,17 +632,22 @@ def trajectory_inner_products(model, thetas, x, y, *, target=None, cosine=False,
     return torch.where(norms > 0, inner / torch.where(norms > 0, norms, 1), 0)
 
 
-def _gradients_at(model, rows, x, y, *, chunk, batch_size, memory_gb, vectorize):
-    """The full-batch gradient of f at every row of ``rows`` (checked points), ``chunk`` rows
-    at a time (vmap or the loop), in eval mode: shape ``(T, P)``."""
+def _gradient_chunks(model, rows, x, y, *, chunk, batch_size, memory_gb, vectorize):
+    """The full-batch gradient of f at the rows of ``rows`` (checked points), ``chunk`` rows
+    at a time (vmap or the loop), in eval mode: yields ``(points, gradients)`` per chunk."""
     x, y = checks.data(x, y, rows)
     batch_size = _check_batch_size(batch_size)
     vectorize = _check_vectorize(vectorize, rows.device)
     chunk = _width(chunk, model, rows[0], x, rows.shape[0], batch_size, memory_gb)
     mapped = _mapper(_full_grad(nets.functional_loss(model, rows), x, y, batch_size), vectorize)
     with _eval_mode(model, rows.device):
-        return torch.cat([mapped(rows[i:i + chunk]).detach()
-                          for i in range(0, rows.shape[0], chunk)])
+        for i in range(0, rows.shape[0], chunk):
+            yield rows[i:i + chunk], mapped(rows[i:i + chunk]).detach()
+
+
+def _gradients_at(model, rows, x, y, **options):
+    """:func:`_gradient_chunks` stacked: shape ``(T, P)``."""
+    return torch.cat([g for _, g in _gradient_chunks(model, rows, x, y, **options)])
 
 
 def trajectory_controls(model, thetas, target, x, y, *, other=None, chunk=None,
@@ -1109,19 +1114,12 @@ def inner_products_towards(model, points, targets, x, y, *, chunk=None, batch_si
     for name, value in (("points", points), ("targets", targets)):
         if value.shape[0] < 1:
             validate.fail(name, "at least 1 row", shown=f"shape {tuple(value.shape)}")
-    x, y = checks.data(x, y, points)
-    batch_size = _check_batch_size(batch_size)
-    vectorize = _check_vectorize(vectorize, points.device)
-    chunk = _width(chunk, model, points[0], x, points.shape[0], batch_size, memory_gb)
     targets = targets.to(points.device, torch.float64)
-    mapped = _mapper(_full_grad(nets.functional_loss(model, points), x, y, batch_size),
-                     vectorize)
     rows = []
-    with _eval_mode(model, points.device):
-        for i in range(0, points.shape[0], chunk):
-            pts = points[i:i + chunk]
-            grads = mapped(pts).detach().double()
-            rows.extend((g * p.double()).sum() - targets @ g for g, p in zip(grads, pts))
+    for pts, grads in _gradient_chunks(model, points, x, y, chunk=chunk,
+                                       batch_size=batch_size, memory_gb=memory_gb,
+                                       vectorize=vectorize):
+        rows.extend((g * p.double()).sum() - targets @ g for g, p in zip(grads.double(), pts))
     return torch.stack(rows).cpu()
 
 
