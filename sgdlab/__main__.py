@@ -41,6 +41,11 @@ experiments:
                  ensembles of up to 10; every epoch of every member against every final one
   spectrum       Figure 6: from --starts epochs of an lr-0.1 run, --continue-epochs more at
                  --small-lr; loss of each minimum, distance from init, one-point convexity
+  noise          ours: at every --probe-every'th epoch, --noise-batches samples of the real
+                 mini-batch noise (norms, anisotropy, alignment with the Hessian) and the
+                 paper's g, smoothed by it and by its model, in eq. (2) against f
+  gd             ours: SGD at --sgd-batches and GD (--gd-steps, --gd-lrs) from the same
+                 initialisations: losses, distances, the 5.1 probe, sharpness and trace
 
 examples:
   python -m sgdlab run trajectory --out results/trajectory
@@ -91,7 +96,7 @@ def build_parser():
         description="Run one Section 5 experiment and write result.npz + result.json to --out. "
                     "Every option left out takes the value of the --scale preset.")
     run.add_argument("experiment", choices=experiments.EXPERIMENTS + ("all",),
-                     help="which experiment ('all': the four, with --plan only)")
+                     help="which experiment ('all': every one, with --plan only)")
     run.add_argument("--scale", choices=experiments.SCALES, default="book",
                      help="preset of every knob: 'book' (digits, small nets, 2-core CPU "
                           "minutes), 'paper' (the paper's settings: CIFAR, 300 epochs, a GPU), "

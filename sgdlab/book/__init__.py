@@ -10,6 +10,8 @@ chapters use. A reader who sees ``book/X.md`` finds its code in ``sgdlab/book/X.
 ``step_size``          Theorem 3 and Figure 4: checks, tables, ledger, figures, explorers
 ``nn_trajectory``      Sections 5.1-5.2: runs, tables, verdicts
 ``nn_landscape``       Sections 5.3-5.4: runs, tables, verdicts
+``real_noise``         ours, beyond the paper: the real noise against the paper's model, its
+                       g along SGD, GD against SGD with the sharpness: runs, tables, verdicts
 ``style``              shared: the matplotlib style, the colour palette, plotting helpers
 ``tables``             shared: the one number format, glue, Markdown tables, phrases
 ``verdicts``           shared: three-valued verdicts (yes, no, can't tell and why), Clopper-
@@ -26,7 +28,8 @@ shared module imports no chapter module. Importing :mod:`sgdlab.book` imports no
 
 import importlib
 
-CHAPTERS = ("motivating_example", "main_theorem", "step_size", "nn_trajectory", "nn_landscape")
+CHAPTERS = ("motivating_example", "main_theorem", "step_size", "nn_trajectory", "nn_landscape",
+            "real_noise")
 SHARED = ("style", "tables", "verdicts", "live", "results")
 SUBMODULES = CHAPTERS + SHARED
 __all__ = list(SUBMODULES)

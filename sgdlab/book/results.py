@@ -379,14 +379,17 @@ def _settings(config):
 _PAPER_FIELDS = {"trajectory": ("epochs", "trials", "lr", "schedule"),
                  "neighbourhood": ("epochs", "lr", "schedule", "k", "rho", "probe_every"),
                  "allpairs": ("epochs", "shared_epochs", "members", "lr"),
-                 "spectrum": ("epochs", "lr", "small_lr", "continue_epochs")}
+                 "spectrum": ("epochs", "lr", "small_lr", "continue_epochs"),
+                 "noise": ("epochs", "lr", "schedule"), "gd": ("epochs", "lr", "schedule")}
 """The settings of each experiment that the paper states (checked by
-:func:`paper_differences`)."""
+:func:`paper_differences`); ``noise`` and ``gd`` are ours, on the paper's SGD runs of Section
+5.1 (300 epochs, the step schedule from 0.1)."""
 
 
 PAPER_ARCHS = {"trajectory": ("resnet34", "densenet100"),
                "neighbourhood": ("resnet34", "densenet100"),
-               "allpairs": ("resnet", "densenet"), "spectrum": ("resnet", "densenet")}
+               "allpairs": ("resnet", "densenet"), "spectrum": ("resnet", "densenet"),
+               "noise": ("resnet34", "densenet100"), "gd": ("resnet",)}
 """The networks of each experiment at the paper's settings (its ResNet-34 and DenseNet-100
 in Sections 5.1-5.2, networks of about 10K parameters, ours, in Sections 5.3-5.4)."""
 

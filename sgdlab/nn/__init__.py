@@ -12,9 +12,11 @@
 ``train``       SGD training with checkpoints and resume; ensembles trained together
 ``runs``        the runs folder: each training run stored once by its settings, under a lock
 ``probe``       torch.func probes of Section 5 (trajectory, neighbourhood, all pairs)
+``noise``       the real mini-batch noise against the paper's model; g smoothed by it
+``curvature``   Hessian-vector products, the top eigenvalues (Lanczos), the trace (Hutchinson)
 ``config``      the experiments' settings: ExperimentConfig, the presets of each scale
 ``protocol``    the protocol's choices the paper leaves unstated, and ours (one table)
-``experiments`` the four experiments and their result folders
+``experiments`` the six experiments (Section 5's four, two of ours) and their result folders
 ``distributed`` torchrun: the process group, its collectives, the units each rank runs
 ``plan``        ``--plan``: the whole run's wall-clock, memory and disk, timed on a few steps
 =============== ==========================================================================
@@ -29,7 +31,7 @@ it only when they train, probe, time or count parameters. It imports the core (:
 import importlib
 
 SUBMODULES = ("names", "seeds", "io", "checks", "data", "nets", "grouped", "train", "runs",
-              "probe", "config", "protocol", "experiments", "distributed", "plan")
+              "probe", "noise", "curvature", "config", "protocol", "experiments", "distributed", "plan")
 __all__ = list(SUBMODULES)
 
 

@@ -16,7 +16,8 @@ from .. import _validate as validate
 from . import names
 from .names import ARCHS, BN_EVALS, DATASETS, DEVICES, EXPERIMENTS, SCALES, SCHEDULES, VAL_SPLITS
 
-__all__ = ["ExperimentConfig", "OPTIONS", "config_for", "restart_epochs"]
+__all__ = ["ExperimentConfig", "OPTIONS", "config_for", "restart_epochs", "sgd_batch_sizes",
+           "gd_step_sizes", "curvature_indices"]
 
 
 def _knob(default, help, choices=None):
@@ -44,7 +45,7 @@ class ExperimentConfig:
                       "resnet34 is ResNet-34's layout with narrower layers, to the paper's "
                       "~1.2M (the paper does not say how; see sgdlab.nn.protocol)", ARCHS)
     epochs: int = _knob(30, "training epochs (at the large lr for allpairs and spectrum)")
-    trials: int = _knob(3, "independent training runs (trajectory)")
+    trials: int = _knob(3, "independent training runs (trajectory); initialisations (gd)")
     batch_size: int = _knob(64, "mini-batch size (the paper states none; ours at paper scale: "
                             "128, as in He et al.'s CIFAR training)")
     lr: float = _knob(0.1, "initial step size (0.1 in the paper)")
@@ -84,6 +85,20 @@ class ExperimentConfig:
                                     "pass over all images")
     memory_gb: float | None = _knob(None, "memory budget (GiB) that sets how many points the "
                                     "probes vmap at once; default: a safe share of the device")
+    noise_batches: int = _knob(64, "noise: mini-batches drawn at each probed point; the noise "
+                               "w is each one's gradient minus the full-batch gradient")
+    smoothing_samples: int = _knob(16, "noise: noise samples averaged in each estimate of "
+                                   "grad g (the real noise, and the paper's model noise)")
+    top_k: int = _knob(4, "noise: top principal directions of the noise and top Hessian "
+                       "eigenvectors compared")
+    sgd_batches: str = _knob("32,64,256", "gd: the SGD runs' batch sizes, comma-separated")
+    gd_lrs: str = _knob("0.1,0.5", "gd: step sizes of the constant-step GD runs, "
+                        "comma-separated (one more GD run follows --lr and --schedule)")
+    gd_steps: int = _knob(200, "gd: steps of every GD run (each step one pass over the "
+                          "training images: one 'epoch')")
+    curvature_points: int = _knob(4, "gd: points of each run (evenly spaced from its start to "
+                                  "its end) where the sharpness and trace are measured")
+    trace_samples: int = _knob(8, "gd: Rademacher probes of Hutchinson's trace estimate")
 
     def __post_init__(self):
         validate.choice("experiment", self.experiment, EXPERIMENTS)
@@ -93,7 +108,8 @@ class ExperimentConfig:
         self.probe_batch = validate.integer("probe_batch", self.probe_batch, low=1,
                                             allow_none=True)
         self.memory_gb = validate.real("memory_gb", self.memory_gb, above=0, allow_none=True)
-        for name in ("trials", "k", "probe_every", "members", "starts", "continue_epochs"):
+        for name in ("trials", "k", "probe_every", "members", "starts", "continue_epochs",
+                     "gd_steps", "curvature_points", "top_k"):
             setattr(self, name, validate.integer(name, getattr(self, name), low=1))
         self.shared_epochs = validate.integer("shared_epochs", self.shared_epochs, low=0)
         self.rho = validate.real("rho", self.rho, above=0)
@@ -103,6 +119,13 @@ class ExperimentConfig:
             _plain_sgd_only(self)
         if self.experiment == "spectrum" and self.starts > self.epochs + 1:
             validate.fail("starts", f"<= epochs + 1 = {self.epochs + 1}", self.starts)
+        for name in ("noise_batches", "smoothing_samples", "trace_samples"):  # standard errors
+            setattr(self, name, validate.integer(name, getattr(self, name), low=2))
+        if self.smoothing_samples > self.noise_batches:
+            validate.fail("smoothing_samples", f"<= noise_batches = {self.noise_batches} (the "
+                          "estimate of grad g uses the first noise samples)",
+                          self.smoothing_samples)
+        sgd_batch_sizes(self), gd_step_sizes(self)  # checks the lists
 
     def to_dict(self):
         return dataclasses.asdict(self)
@@ -148,6 +171,34 @@ def restart_epochs(config):
     return np.unique(np.linspace(0, config.epochs, config.starts).round().astype(int))
 
 
+def _listed(config, name, convert, what):
+    """The comma-separated values of ``config.<name>``, converted, in order, each once."""
+    text = getattr(config, name)
+    try:
+        values = tuple(dict.fromkeys(convert(v) for v in str(text).split(",")))
+        if not values or not all(v > 0 and np.isfinite(v) for v in values):
+            raise ValueError
+    except ValueError:
+        validate.fail(name, f"comma-separated {what} > 0, e.g. '32,64'", text)
+    return values
+
+
+def sgd_batch_sizes(config):
+    """The batch sizes of the SGD runs of ``gd`` (``config.sgd_batches``), as ints."""
+    return _listed(config, "sgd_batches", int, "integers")
+
+
+def gd_step_sizes(config):
+    """The step sizes of the constant-step GD runs of ``gd`` (``config.gd_lrs``)."""
+    return _listed(config, "gd_lrs", float, "numbers")
+
+
+def curvature_indices(rows, points):
+    """``points`` epochs evenly spaced from 0 to ``rows - 1`` (both included), rounded, each
+    once: where ``gd`` measures a run's sharpness (a run of ``rows - 1`` epochs or steps)."""
+    return np.unique(np.linspace(0, rows - 1, min(points, rows)).round().astype(int))
+
+
 OPTIONS = tuple(f.name for f in dataclasses.fields(ExperimentConfig))[2:]
 """The fields of :class:`ExperimentConfig` that ``python -m sgdlab run`` offers as options."""
 
@@ -166,6 +217,13 @@ _PRESETS = {
                          schedule="constant"),
         "spectrum": dict(arch="resnet", epochs=300, schedule="constant", small_lr=0.01,
                          continue_epochs=150, starts=6),
+        # ours: the paper's schedule on its 5.1 networks; the noise at 10 points of each run
+        "noise": dict(epochs=300, trials=1, schedule="step", probe_every=30,
+                      noise_batches=256, smoothing_samples=64, top_k=10),
+        # ours: GD takes one pass over its training images per step, so 5,000 of them
+        "gd": dict(arch="resnet", epochs=300, trials=3, schedule="step", limit=5000,
+                   probe_batch=None, sgd_batches="32,128,512", gd_lrs="0.05,0.1,0.2,0.5", gd_steps=3000,
+                   curvature_points=11, trace_samples=32),
     },
     "book": {
         "common": dict(dataset="digits", arch="resnet", batch_size=64, lr=0.1, device="cpu"),
@@ -175,6 +233,10 @@ _PRESETS = {
         "allpairs": dict(epochs=12, shared_epochs=3, members=8, schedule="constant"),
         "spectrum": dict(epochs=24, schedule="constant", small_lr=0.01, continue_epochs=8,
                          starts=4),
+        "noise": dict(epochs=24, trials=1, schedule="step", limit=256, probe_every=6,
+                      noise_batches=64, smoothing_samples=16, top_k=3),
+        "gd": dict(epochs=24, trials=1, schedule="step", limit=256, sgd_batches="32,64,128",
+                   gd_lrs="0.2,0.5", gd_steps=200, curvature_points=3, trace_samples=8),
     },
     "tiny": {
         "common": dict(dataset="digits", arch="resnet", batch_size=64, lr=0.1, device="cpu",
@@ -184,6 +246,10 @@ _PRESETS = {
         "allpairs": dict(epochs=2, shared_epochs=1, members=3, schedule="constant"),
         "spectrum": dict(epochs=3, schedule="constant", small_lr=0.01, continue_epochs=2,
                          starts=2),
+        "noise": dict(epochs=3, trials=1, schedule="step", limit=64, probe_every=2,
+                      noise_batches=4, smoothing_samples=2, top_k=1),
+        "gd": dict(epochs=2, trials=1, schedule="step", limit=64, sgd_batches="32",
+                   gd_lrs="0.5", gd_steps=2, curvature_points=2, trace_samples=2),
     },
 }
 

@@ -1,4 +1,5 @@
-"""The Section 5 experiments, end to end: train, probe, save (``python -m sgdlab run ...``).
+"""The Section 5 experiments and two of ours, end to end: train, probe, save
+(``python -m sgdlab run ...``).
 
 Each experiment trains networks with :mod:`sgdlab.nn.train`, probes them with
 :mod:`sgdlab.nn.probe`, and writes ``result.npz`` + ``result.json`` (its config included) into
@@ -19,6 +20,17 @@ The experiments (with the paper's sections and figures):
 ``spectrum`` (paper: 5.4, 6)
     From several epochs of an lr-0.1 run, continue with a small lr; loss of each minimum,
     distance from the init, one-point convexity.
+``noise`` (ours; the paper's Section 3 and eq. (2))
+    Along an SGD run, the real mini-batch noise :math:`w = \\nabla f_B(x_t) - \\nabla
+    f(x_t)` against the paper's model (bounded, the same everywhere): its norms, the share
+    of its variance in its top directions and along the Hessian's top eigenvectors, its
+    radius; and :math:`\\langle -\\nabla g(y_t), x^* - y_t\\rangle` of g smoothed by the real
+    noise, with its standard error, beside f's and that of g smoothed by the model
+    (:mod:`sgdlab.nn.noise`, :mod:`sgdlab.nn.curvature`).
+``gd`` (ours)
+    GD and SGD at a few batch sizes from the same initialisations: final losses and
+    accuracies, distances, the Section 5.1 probe, and the sharpness (top Hessian eigenvalue)
+    and trace along the way.
 
 Training runs are done once. They live in a runs folder (:mod:`sgdlab.nn.runs`; default
 ``runs/`` next to ``out``, or ``runs=``), each stored by the settings that determine it (the
@@ -43,6 +55,11 @@ allpairs        ``shared`` (the shared epochs); ``members{a}-{b}``: members ``a 
                 ``m`` against every final solution
 spectrum        ``base`` (the lr-0.1 run); ``from{s}``: the continuation from epoch ``s``,
                 its minimum and its probes
+noise           ``train`` (the SGD run); then ``point{t}``: the noise at epoch ``t``, the
+                Hessian's top eigenpairs there, and g at its ``y_t``
+gd              ``{run}-t{i}``: each SGD and GD run from trial ``i``'s initialisation
+                (:func:`units_of`); then ``{run}-t{i}-curvature``: its sharpness, trace and
+                Section 5.1 probe at a few points
 =============== ============================================================================
 
 Under ``torchrun`` (:mod:`sgdlab.nn.distributed`) unit ``i`` of a phase runs on rank
@@ -104,7 +121,8 @@ import numpy as np
 
 from .. import _validate as validate
 from . import distributed, io, runs
-from .config import OPTIONS, ExperimentConfig, config_for, restart_epochs
+from .config import (OPTIONS, ExperimentConfig, config_for, curvature_indices, gd_step_sizes,
+                     restart_epochs, sgd_batch_sizes)
 from .names import EXPERIMENTS, SCALES
 from .runs import ConfigMismatchError, default_folder, describe_differences, differences
 from .seeds import Purpose, derive
@@ -372,7 +390,8 @@ def _run_pair(options, scale, out, runs_folder, resume, progress, keep_weights):
 
 def _run(config, out, runs_folder, context, *, resume, progress, save):
     runner = {"trajectory": _trajectory, "neighbourhood": _neighbourhood,
-              "allpairs": _allpairs, "spectrum": _spectrum}[config.experiment]
+              "allpairs": _allpairs, "spectrum": _spectrum, "noise": _noise,
+              "gd": _gd}[config.experiment]
     work = _Work(config, out, runs_folder, context, resume, progress)
     try:
         summary, arrays = runner(config, work)
@@ -416,6 +435,11 @@ def units_of(experiment, scale="book", **overrides):
         groups = [f"members{a}-{b}" for a, b in member_groups(cfg.members)]
         return ([("shared", ["shared"])] if cfg.shared_epochs > 0 else []) + [
             ("members", groups), ("pairs", [f"pairs{m}" for m in range(cfg.members)])]
+    if experiment == "noise":
+        return [("training", ["train"]), ("points", [f"point{t}" for t in _probed_epochs(cfg)])]
+    if experiment == "gd":
+        names = [name for name, _ in _gd_runs(cfg)]
+        return [("runs", names), ("curvature", [f"{name}-curvature" for name in names])]
     return [("base", ["base"]), ("restarts", [f"from{s}" for s in restart_epochs(cfg)])]
 
 
@@ -659,10 +683,11 @@ def _weights(weights, device):
     return torch.tensor(np.asarray(weights), device=device)
 
 
-def _run_arrays(run):
-    """The file of a training unit: the per-epoch metrics of its run (float64 arrays) and
-    the run's key in the runs folder (``"run"``)."""
-    arrays = {name: np.asarray(getattr(run, name), dtype=np.float64) for name in _METRICS}
+def _run_arrays(run, extra=()):
+    """The file of a training unit: the per-epoch metrics of its run (float64 arrays; those
+    of ``extra`` too) and the run's key in the runs folder (``"run"``)."""
+    arrays = {name: np.asarray(getattr(run, name), dtype=np.float64)
+              for name in _METRICS + tuple(extra)}
     arrays["run"] = np.array(run.out_dir.name)
     return arrays
 
@@ -893,6 +918,178 @@ def _restart(cfg, work, model, weights, s, train_data, val, base):
                                                       **options)}
     return dict(reported, distance_init=float((minimum - weights[0]).norm()),
                 share_positive=float(np.mean(inner > 0)), min_inner=float(inner.min()))
+
+
+EIGEN_TOL = 1e-2
+"""Relative tolerance of the Lanczos iteration (:func:`sgdlab.nn.curvature.top_eigen`) of
+``noise`` and ``gd`` (the residual of each pair is kept with the result; the book's ResNet
+at its initialisation: the top eigenvalue agrees with tol 1e-3's to 2e-5 relative, in 21
+products instead of 31)."""
+
+
+def _noise(cfg, work):
+    """Ours: the real mini-batch noise along an SGD run against the paper's model, and the
+    one-point convexity (eq. 2) of g smoothed by it, of f, and of g smoothed by the model."""
+    from . import nets
+
+    _, model, x, y = _setup(cfg, work)
+    (trained,) = work.phase(["train"], lambda _: _run_arrays(
+        work.trained(_trial_config(cfg, 0), "train")), cached=False)
+    weights = work.weights(trained["run"])
+    epochs = _probed_epochs(cfg)
+    points = work.phase([f"point{t}" for t in epochs], lambda i: _noise_point(
+        cfg, model, weights, int(epochs[i]), float(trained["lr"][epochs[i]]), x, y))
+    arrays = {name: np.stack([p[name] for p in points]) for name in points[0]}
+    arrays.update(epochs=epochs, train_loss=trained["train_loss"], lr=trained["lr"])
+    return _noise_summary(arrays, nets.count_parameters(model)), arrays
+
+
+def _noise_point(cfg, model, weights, t, lr, x, y):
+    """One unit of ``noise``: the noise at epoch ``t``'s point and g at its y_t."""
+    from . import curvature, noise
+
+    theta, final = _weights(weights[t], x.device), _weights(weights[-1], x.device)
+    chunk = dict(batch_size=cfg.probe_batch)
+    samples = noise.minibatch_noise(model, theta, x, y, batch_size=cfg.batch_size,
+                                    batches=cfg.noise_batches, probe_batch=cfg.probe_batch,
+                                    seed=derive(cfg.seed, Purpose.NOISE, t))
+    stats = noise.noise_stats(samples, k=cfg.top_k)
+    top = curvature.top_eigen(model, theta, x, y, k=cfg.top_k, tol=EIGEN_TOL, **chunk,
+                              seed=derive(cfg.seed, Purpose.LANCZOS, t))
+    y_t = noise.paper_point(model, theta, lr, x, y, **chunk)
+    shifts = lr * samples[:cfg.smoothing_samples]
+    real = noise.smoothed_inner(model, y_t, final, shifts, x, y, **chunk)
+    radius = noise.effective_radius(samples, lr)
+    ball = noise.ball_shifts(radius, cfg.smoothing_samples, theta.numel(), dtype=theta.dtype,
+                             seed=derive(cfg.seed, Purpose.MODEL_NOISE, t)).to(x.device)
+    modelled = noise.smoothed_inner(model, y_t, final, ball, x, y, **chunk)
+    return dict(norms=stats.norms, mean_square=stats.mean_square,
+                top_share=stats.top_share, isotropic_share=stats.isotropic_sample_share,
+                eigenvalues=top.eigenvalues,
+                alignment=noise.alignment(samples, top.eigenvectors),
+                effective_radius=radius, model_radius=noise.model_radius(samples, lr),
+                g_real=real.values, g_model=modelled.values, f_inner=real.f_value,
+                distance=real.distance, point_lr=lr)
+
+
+def _noise_summary(arrays, parameters):
+    """The numbers of ``noise``'s result: the noise against the model, g against f."""
+    norms = arrays["norms"]
+    real, model = arrays["g_real"], arrays["g_model"]
+    count = real.shape[1]
+    real_mean, real_se = real.mean(axis=1), real.std(axis=1, ddof=1) / np.sqrt(count)
+    f = arrays["f_inner"]
+    return {
+        "parameters": parameters, "epochs_probed": int(arrays["epochs"].size),
+        "tail_ratio": [float(v) for v in np.quantile(norms, 0.99, axis=1)
+                       / np.median(norms, axis=1)],
+        "effective_radius": arrays["effective_radius"].tolist(),
+        "model_radius": arrays["model_radius"].tolist(),
+        "top_share": arrays["top_share"][:, -1].tolist(),
+        "alignment": arrays["alignment"][:, -1].tolist(),
+        "f_positive": int(np.sum(f > 0)), "g_real_positive": int(np.sum(real_mean > 0)),
+        "g_model_positive": int(np.sum(model.mean(axis=1) > 0)),
+        "sign_differs": int(np.sum(np.sign(real_mean) != np.sign(f))),
+        "differs_beyond_2se": int(np.sum(np.abs(real_mean - f) > 2 * real_se)),
+        "median_relative_change": float(np.median((real_mean - f) / np.abs(f))),
+    }
+
+
+def _gd_runs(cfg):
+    """``[(unit name, changes of trial ``i``'s TrainConfig)]`` of ``gd`` (no torch): SGD at
+    each batch size, GD (``batch_size`` = all training images, set in :func:`_gd`) with the
+    SGD runs' ``lr`` and ``schedule`` over ``gd_steps`` steps, and GD at each constant step
+    size, every one from the initialisation of trial ``i``."""
+    runs = [(f"sgd{b}", dict(batch_size=b)) for b in sgd_batch_sizes(cfg)]
+    constant = [lr for lr in gd_step_sizes(cfg)]
+    if cfg.schedule != "constant":
+        runs.append((f"gd-{cfg.schedule}", dict(epochs=cfg.gd_steps)))
+    elif cfg.lr not in constant:
+        constant.insert(0, cfg.lr)
+    runs += [(f"gd{lr:g}", dict(epochs=cfg.gd_steps, lr=lr, schedule="constant"))
+             for lr in constant]
+    return [(f"{name}-t{i}", changes) for i in range(cfg.trials) for name, changes in runs]
+
+
+def _gd(cfg, work):
+    """Ours: GD and SGD at a few batch sizes from the same initialisations; their losses,
+    distances, the Section 5.1 probe, and the sharpness and trace along the way."""
+    from . import nets
+
+    dataset, model, x, y = _setup(cfg, work)
+    n, plan = dataset.x_train.shape[0], _gd_runs(cfg)
+
+    def config(name, changes):
+        trial = int(name.rsplit("-t", 1)[1])
+        full = {"batch_size": n} if name.startswith("gd") else {}
+        return _trial_config(cfg, trial, **dict(changes, **full))
+
+    runs = work.phase([name for name, _ in plan], lambda i: _run_arrays(
+        work.trained(config(*plan[i]), plan[i][0]), extra=("train_accuracy",)), cached=False)
+    probed = work.phase([f"{name}-curvature" for name, _ in plan], lambda i: _curvature(
+        cfg, model, work.weights(runs[i]["run"]), plan[i][0], x, y))
+    rows = [_gd_row(name, config(name, changes), run, curve, work.weights(run["run"]), n)
+            for (name, changes), run, curve in zip(plan, runs, probed)]
+    arrays = {f"{name}/{key}": np.asarray(value) for (name, _), run, curve in
+              zip(plan, runs, probed) for key, value in {**run, **curve}.items() if key != "run"}
+    summary = {"parameters": nets.count_parameters(model), "train_images": n, "runs": rows,
+               "best_gd": min((r for r in rows if r["kind"] == "gd"),
+                              key=lambda r: r["train_loss"])["name"]}
+    return summary, arrays
+
+
+def _curvature(cfg, model, weights, name, x, y):
+    """One ``-curvature`` unit of ``gd``: at :func:`sgdlab.nn.config.curvature_indices` of a
+    run, the top Hessian eigenvalue, Hutchinson's trace (and its standard error) and the
+    Section 5.1 inner product towards the run's end."""
+    import torch
+
+    from . import curvature, probe
+
+    index = curvature_indices(weights.shape[0], cfg.curvature_points)
+    final = _weights(weights[-1], x.device)
+    chunk = dict(batch_size=cfg.probe_batch)
+    out = {key: [] for key in ("sharpness", "residual", "trace", "trace_se", "inner")}
+    for t in index:
+        theta, key = _weights(weights[t], x.device), (_run_index(name), int(t))
+        top = curvature.top_eigen(model, theta, x, y, k=1, tol=EIGEN_TOL, **chunk,
+                                  seed=derive(cfg.seed, Purpose.LANCZOS, *key))
+        trace = curvature.hutchinson_trace(model, theta, x, y, samples=cfg.trace_samples,
+                                           seed=derive(cfg.seed, Purpose.TRACE, *key), **chunk)
+        gradient = probe.full_batch_grad(model, theta, x, y, **chunk)
+        out["sharpness"].append(top.eigenvalues[0])
+        out["residual"].append(top.residuals[0])
+        out["trace"].append(trace.mean)
+        out["trace_se"].append(trace.standard_error)
+        out["inner"].append(float(torch.dot(-gradient.double(), (final - theta).double())))
+    return dict({k: np.asarray(v, dtype=np.float64) for k, v in out.items()}, index=index)
+
+
+def _run_index(name):
+    """A stable integer of a run's name (a seed index): its first 8 bytes of SHA-256."""
+    return int(runs.digest(name)[:15], 16)
+
+
+def _gd_row(name, config, run, curve, weights, n):
+    """The summary row of one run of ``gd``."""
+    rows = np.asarray(weights, dtype=np.float64)
+    lr = run["lr"][np.minimum(curve["index"], run["lr"].size - 1)]
+    return {
+        "name": name, "kind": "gd" if name.startswith("gd") else "sgd",
+        "batch_size": config.batch_size, "lr": config.lr, "schedule": config.schedule,
+        "steps": config.epochs * (n // config.batch_size), "epochs": config.epochs,
+        "train_loss": float(run["train_loss"][-1]),
+        "train_accuracy": float(run["train_accuracy"][-1]),
+        "val_loss": float(run["val_loss"][-1]), "val_accuracy": float(run["val_accuracy"][-1]),
+        "distance": float(np.linalg.norm(rows[-1] - rows[0])),
+        "path_length": float(np.linalg.norm(np.diff(rows, axis=0), axis=1).sum()),
+        "share_positive": float(np.mean(curve["inner"][:-1] > 0)),
+        "max_sharpness": float(curve["sharpness"].max()),
+        "final_sharpness": float(curve["sharpness"][-1]),
+        "max_sharpness_times_lr_over_2": float(np.max(curve["sharpness"] * lr / 2)),
+        "final_trace": float(curve["trace"][-1]),
+        "final_trace_se": float(curve["trace_se"][-1]),
+    }
 
 
 # -- helpers -------------------------------------------------------------------------------

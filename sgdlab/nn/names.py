@@ -26,8 +26,9 @@ DEVICES = ("cpu", "cuda")
 """Where to train and probe."""
 ENSEMBLE_METHODS = ("grouped", "vmap")
 """How :func:`sgdlab.nn.train.sgd_epoch_ensemble` evaluates the members together."""
-EXPERIMENTS = ("trajectory", "neighbourhood", "allpairs", "spectrum")
-"""The Section 5 experiments of :mod:`sgdlab.nn.experiments`."""
+EXPERIMENTS = ("trajectory", "neighbourhood", "allpairs", "spectrum", "noise", "gd")
+"""The experiments of :mod:`sgdlab.nn.experiments`: the four of Section 5, then two of ours
+(the real noise and the smoothed loss g along SGD; GD against SGD, with the sharpness)."""
 SCALES = ("tiny", "book", "paper")
 """Presets of every knob of an experiment (:func:`sgdlab.nn.config.config_for`)."""
 BN_EVALS = ("batch", "running")

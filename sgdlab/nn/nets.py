@@ -19,6 +19,9 @@ densenet100   DenseNet-BC-100: growth 12, 3 blocks of     769,162 (3x32x32)
               16 bottleneck layers, compression 0.5       (800,032 for 100 classes)
 ============  ==========================================  =========================
 
+:func:`build_mini` adds a ResNet-8 (basic blocks [1, 1, 1], widths 2-4-8; 1,384 parameters for
+1x8x8, 10 classes) small enough for a dense Hessian (:mod:`sgdlab.nn.curvature`'s checks).
+
 ResNet-34 has the layout of He et al. (2016) (33 convolutions and a linear layer) with the
 widths divided by about 4.3 (64 -> 15), to match the paper's "about 1.2M parameters";
 DenseNet-BC-100 with growth rate 12 is exactly the CIFAR network of Huang et al.
@@ -58,9 +61,9 @@ from torch.func import functional_call
 from .. import _validate as validate
 from .names import ARCHS
 
-__all__ = ["ARCHS", "ChannelConcat", "build", "count_parameters", "param_names_shapes",
-           "flatten_params", "unflatten_params", "params_dict", "functional_forward",
-           "functional_loss"]
+__all__ = ["ARCHS", "ChannelConcat", "build", "build_mini", "count_parameters",
+           "param_names_shapes", "flatten_params", "unflatten_params", "params_dict",
+           "functional_forward", "functional_loss"]
 
 
 def _bn(channels):
@@ -263,6 +266,42 @@ def build(arch, in_shape, classes, *, seed=0):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = cls(in_shape, classes, **kwargs)
+        _init(model)
+    return model
+
+
+_MINI = dict(widths=(2, 4, 8), blocks=(1, 1, 1))
+
+
+def build_mini(in_shape, classes, *, seed=0):
+    """A ResNet-8 small enough for a dense Hessian: the network of the curvature checks.
+
+    Basic blocks [1, 1, 1], widths 2-4-8: 1,384 parameters for 1x8x8 digits and 10 classes
+    (1,420 for 3x32x32), so that :func:`sgdlab.nn.curvature.dense_hessian` (a P x P matrix,
+    P products) and :func:`sgdlab.nn.curvature.dense_check` run on a CPU: about 8 s on 64 and
+    30 s on 256 digits in float64 on 2 cores. Same BatchNorm (batch statistics, no buffers)
+    and initialisation as :func:`build`.
+
+    Parameters
+    ----------
+    in_shape : tuple of int
+        (C, H, W) of one input image.
+    classes : int
+        Number of outputs.
+    seed : int, default 0
+        Seed of the initialisation; the global torch RNG is left as it was.
+
+    Returns
+    -------
+    torch.nn.Module
+        On the CPU, float32, in training mode, without buffers.
+    """
+    in_shape = _check_in_shape(in_shape)
+    classes = validate.integer("classes", classes, low=1)
+    seed = validate.seed("seed", seed)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = ResNet(in_shape, classes, **_MINI)
         _init(model)
     return model
 

@@ -251,6 +251,10 @@ def _probe_points(cfg):
         return cfg.epochs + 1
     if cfg.experiment == "spectrum":
         return min(PROBE_BLOCK, int(restart_epochs(cfg).max()) + cfg.continue_epochs)
+    if cfg.experiment == "noise":
+        return cfg.noise_batches
+    if cfg.experiment == "gd":
+        return 1
     return min(PROBE_BLOCK, cfg.epochs)
 
 
@@ -291,7 +295,43 @@ def _unit_seconds(cfg, t):
     }
     sizes = {f"members{a}-{b}": b - a for a, b in member_groups(cfg.members)}
     cost["members"] = lambda name: sizes[name] * cfg.epochs * steps * t.step_seconds
+    cost.update(_ours_costs(cfg, t, epoch, grad))
     return [(phase, [cost[phase](name) for name in names]) for phase, names in phases]
+
+
+LANCZOS_MATVECS = 20
+"""Hessian-vector products the plan assumes per Lanczos eigenpair (each costs two
+gradients of f, :data:`HVP_GRADIENTS`)."""
+HVP_GRADIENTS = 2
+
+
+def _ours_costs(cfg, t, epoch, grad):
+    """The units' costs of ``noise`` and ``gd``: a point of ``noise`` takes its mini-batch
+    gradients, ``1 + 2 * smoothing_samples`` gradients of f and a Lanczos of ``top_k`` pairs;
+    a GD run one gradient of f and a forward pass per step; a curvature point a Lanczos of one
+    pair, ``trace_samples`` Hessian-vector products and a gradient."""
+    from .config import curvature_indices
+
+    n = t.train_images
+    minibatch = cfg.batch_size * t.grad_seconds_per_image
+    hvp = HVP_GRADIENTS * grad
+    step = grad + (n + t.val_images) * t.forward_seconds_per_image
+
+    def run(name):
+        if name.startswith("gd"):
+            return cfg.gd_steps * step
+        batch = int(name[3:].split("-")[0])
+        return cfg.epochs * ((n // min(batch, n)) * t.step_seconds * batch / cfg.batch_size
+                             + (n + t.val_images) * t.forward_seconds_per_image)
+
+    def curve(name):
+        rows = (cfg.gd_steps if name.startswith("gd") else cfg.epochs) + 1
+        points = curvature_indices(rows, cfg.curvature_points).size
+        return points * ((LANCZOS_MATVECS + cfg.trace_samples) * hvp + grad)
+
+    point = (cfg.noise_batches * minibatch + (1 + 2 * cfg.smoothing_samples) * grad
+             + LANCZOS_MATVECS * cfg.top_k * hvp)
+    return {"points": lambda name: point, "runs": run, "curvature": curve}
 
 
 def _block_rows(rows, block):
@@ -325,6 +365,14 @@ def _disk_bytes(cfg, parameters):
     if cfg.experiment == "allpairs":
         shared = (cfg.shared_epochs + 1) * row + checkpoint if cfg.shared_epochs else 0
         return shared + cfg.members * (e + 1) * row
+    if cfg.experiment == "noise":
+        return (e + 1) * row + checkpoint
+    if cfg.experiment == "gd":
+        from .experiments import units_of
+
+        names = units_of("gd", cfg.scale, **_overrides(cfg))[0][1]
+        return sum((cfg.gd_steps if n.startswith("gd") else e) + 1 for n in names) * row \
+            + len(names) * checkpoint
     starts = len(restart_epochs(cfg))
     return (e + 1) * row + checkpoint + starts * ((cfg.continue_epochs + 1) * row + checkpoint)
 

@@ -35,7 +35,8 @@ from .names import ARCHS, DATASETS, EXPERIMENTS
 __all__ = ["SECTIONS", "FULL_RESNET34_WIDTHS", "DATASET_SHAPES", "choices", "network_size"]
 
 SECTIONS = {"trajectory": "5.1", "neighbourhood": "5.2", "allpairs": "5.3", "spectrum": "5.4"}
-"""The paper's section of each experiment."""
+"""The paper's section of each of its experiments (``noise`` and ``gd`` are ours: they are
+labelled by name, and the paper-scale table of :func:`choices` covers the paper's four)."""
 FULL_RESNET34_WIDTHS = (64, 128, 256, 512)
 """Channel widths of the four stages of He et al.'s (2016) ResNet-34."""
 DATASET_SHAPES = {"digits": ((1, 8, 8), 10), "cifar10": ((3, 32, 32), 10),
@@ -173,7 +174,7 @@ def _configs(config):
     from .config import ExperimentConfig, config_for
 
     if config is None:
-        return {e: config_for(e, "paper") for e in EXPERIMENTS}
+        return {e: config_for(e, "paper") for e in EXPERIMENTS if e in SECTIONS}
     if not isinstance(config, ExperimentConfig):
         validate.fail("config", "an ExperimentConfig or None", error=TypeError,
                       shown=type(config).__name__)
@@ -186,7 +187,7 @@ def _ours(configs, row):
     groups = {}
     for experiment, cfg in configs.items():
         if only is None or experiment in only:
-            groups.setdefault(value(cfg), []).append(SECTIONS[experiment])
+            groups.setdefault(value(cfg), []).append(SECTIONS.get(experiment, experiment))
     if len(groups) == 1:
         text = next(iter(groups))
     else:
@@ -202,8 +203,8 @@ def choices(config=None):
     Parameters
     ----------
     config : sgdlab.nn.config.ExperimentConfig, optional
-        Describe this experiment's settings; default: the ``--scale paper`` preset of all
-        four experiments (values that differ between them are listed by section).
+        Describe this experiment's settings; default: the ``--scale paper`` preset of the
+        paper's four experiments (values that differ between them are listed by section).
 
     Returns
     -------

@@ -51,6 +51,15 @@ class Purpose(IntEnum):
     """Member ``m`` of ``allpairs``, trained on from the shared point [member]."""
     RESTART = 7
     """The continuation from epoch ``s`` of ``spectrum`` at the small step size [epoch]."""
+    NOISE = 8
+    """The mini-batches whose gradients sample the noise at epoch ``t`` of ``noise`` [epoch]."""
+    LANCZOS = 9
+    """The start vector of the Lanczos iteration at a probed point of ``noise`` or ``gd``
+    [epoch] or [run, epoch]."""
+    MODEL_NOISE = 10
+    """The paper's model noise (uniform in a ball) at epoch ``t`` of ``noise`` [epoch]."""
+    TRACE = 11
+    """The Rademacher vectors of Hutchinson's trace at a point of ``gd`` [run, epoch]."""
 
 
 def derive(seed, purpose, *indices):
