@@ -91,7 +91,7 @@ def _run(name, kind, lr, schedule, sharp_times, final):
             "schedule": schedule, "steps": 10, "epochs": 10, "train_loss": 0.1,
             "train_accuracy": 1.0, "val_loss": 0.2, "val_accuracy": 0.9, "distance": 1.0,
             "path_length": 2.0, "share_positive": 1.0, "max_sharpness": final,
-            "final_sharpness": final, "max_sharpness_times_lr_over_2": sharp_times,
+            "final_sharpness": final, "edge": sharp_times,
             "final_trace": 10.0, "final_trace_se": 1.0}
 
 
@@ -100,8 +100,11 @@ def test_edge_of_stability_verdict():
         == verdicts.YES
     assert real_noise.edge_verdict(_run("gd0.5", "gd", 0.5, "constant", 2.0, 8)).value \
         == verdicts.NO
-    below = real_noise.edge_verdict(_run("gd0.5", "gd", 0.5, "constant", 0.3, 1.2))
-    assert below.value == verdicts.CANT_TELL and "below the edge" in below.reason
+    rising = _run("gd0.5", "gd", 0.5, "constant", 0.3, 1.2)  # still at its peak at the end
+    below = real_noise.edge_verdict(rising)
+    assert below.value == verdicts.CANT_TELL and "still at its peak" in below.reason
+    fallen = dict(rising, max_sharpness=2.0)  # peaked below the edge, then fell
+    assert real_noise.edge_verdict(fallen).value == verdicts.NO
 
 
 def test_gd_ledger_and_flatter_sgd_both_ways():
@@ -127,3 +130,12 @@ def test_checks_enter_the_ledger_as_ours():
                                                  "closed form": ("z 9", False)})
     assert [(r["source"], r["verdict"].value) for r in rows] == [
         ("ours", verdicts.YES), ("ours", verdicts.NO)]
+
+
+def test_kernel_checks_say_no_to_wrong_kernels():
+    good = real_noise.kernel_checks({"max_relative_eigen_error": 1e-14, "trace_z": 0.3},
+                                    {"mean_square_z": 0.5, "with_replacement_z": 18.0})
+    assert all(ok for _, ok in good.values())
+    bad = real_noise.kernel_checks({"max_relative_eigen_error": 1e-3, "trace_z": 0.3},
+                                   {"mean_square_z": 0.5, "with_replacement_z": 1.0})
+    assert not any(ok for _, ok in bad.values())  # a wrong eigenvalue; a check without power

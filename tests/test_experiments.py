@@ -496,3 +496,69 @@ def test_cli_neighbourhood_after_trajectory_trains_nothing(tmp_path):
     assert (f"train: reusing training run {tmp_path / 'runs' / key} (trained for trajectory "
             f"trial0 in {tmp_path / 'trajectory'})") in second
     assert "training run" not in second.replace("reusing training run", "")
+
+
+# -- ours: noise and gd ----------------------------------------------------------------------
+def test_units_of_noise_and_gd():
+    assert experiments.units_of("noise", "book") == [
+        ("training", ["train"]), ("points", ["point0", "point6", "point12", "point18"])]
+    runs, curves = experiments.units_of("gd", "book", trials=2, sgd_batches="64,32,64",
+                                        gd_lrs="0.5,0.2")
+    assert runs == ("runs", [f"{n}-t{i}" for i in (0, 1) for n in
+                             ("sgd64", "sgd32", "gd-step", "gd0.5", "gd0.2")])
+    assert curves == ("curvature", [f"{n}-curvature" for n in runs[1]])
+    # with a constant schedule the GD run on SGD's schedule is GD at lr: listed once
+    constant = experiments.units_of("gd", "book", schedule="constant", lr=0.2,
+                                    gd_lrs="0.5,0.2")[0][1]
+    assert constant == ["sgd32-t0", "sgd64-t0", "sgd128-t0", "gd0.5-t0", "gd0.2-t0"]
+    assert experiments.units_of("gd", "book", schedule="constant", lr=0.3,
+                                gd_lrs="0.5")[0][1][-2:] == ["gd0.3-t0", "gd0.5-t0"]
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(sgd_batches="64,zero"), "sgd_batches must be comma-separated integers > 0"),
+    (dict(sgd_batches="0"), "sgd_batches must be comma-separated integers > 0"),
+    (dict(gd_lrs="0.1,-1"), "gd_lrs must be comma-separated numbers > 0"),
+    (dict(noise_batches=1), "noise_batches must be an integer >= 2"),
+    (dict(smoothing_samples=80), "smoothing_samples must be <= noise_batches = 64"),
+    (dict(curvature_points=0), "curvature_points must be an integer >= 1"),
+])
+def test_bad_config_of_noise_and_gd(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        experiments.config_for("gd", "book", **kwargs)
+
+
+@pytest.mark.slow
+def test_noise_result_is_consistent(tmp_path):
+    res = experiments.run("noise", scale="tiny", out=tmp_path, progress=False)
+    a, s, cfg = res["arrays"], res["summary"], res["config"]
+    points = len(a["epochs"])
+    assert a["norms"].shape == (points, cfg["noise_batches"])
+    assert a["g_real"].shape == a["g_model"].shape == (points, cfg["smoothing_samples"])
+    assert a["eigenvalues"].shape == a["alignment"].shape == (points, cfg["top_k"])
+    np.testing.assert_allclose(a["mean_square"], (a["norms"] ** 2).mean(axis=1), rtol=1e-6)
+    # the radii: lr times the 99% quantile of the norm, and lr sqrt(3 E|w|^2) (the cube)
+    np.testing.assert_allclose(a["effective_radius"], a["point_lr"]
+                               * np.quantile(a["norms"], 0.99, axis=1), rtol=1e-6)
+    np.testing.assert_allclose(a["model_radius"], a["point_lr"]
+                               * np.sqrt(3 * a["mean_square"]), rtol=1e-6)
+    np.testing.assert_array_equal(a["point_lr"], a["lr"][a["epochs"]])
+    assert s["f_positive"] == int(np.sum(a["f_inner"] > 0))
+    assert s["g_real_positive"] == int(np.sum(a["g_real"].mean(axis=1) > 0))
+
+
+@pytest.mark.slow
+def test_gd_runs_start_together_and_gd_is_full_batch(tmp_path):
+    res = experiments.run("gd", scale="tiny", out=tmp_path, progress=False)
+    rows, a = res["summary"]["runs"], res["arrays"]
+    names = [r["name"] for r in rows]
+    assert names == experiments.units_of("gd", "tiny")[0][1]
+    n = res["summary"]["train_images"]
+    for r in rows:  # GD: one step of all images per "epoch"
+        assert (r["batch_size"] == n) == (r["kind"] == "gd")
+        assert r["steps"] == r["epochs"] * (n // r["batch_size"])
+    # every run starts at the same initialisation: the same sharpness there (to Lanczos' tol)
+    first = [a[f"{name}/sharpness"][0] for name in names]
+    np.testing.assert_allclose(first, first[0], rtol=1e-3)
+    best = min((r for r in rows if r["kind"] == "gd"), key=lambda r: r["train_loss"])
+    assert res["summary"]["best_gd"] == best["name"]

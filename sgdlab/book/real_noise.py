@@ -18,11 +18,11 @@ import numpy as np
 
 from . import verdicts
 from .results import Section5Runs, ledger_row, show_results
-from .tables import glue_text, glue_texts, joined, markdown_table, number, percent, run_name
+from .tables import glue_texts, joined, markdown_table, number, percent, run_name
 
-__all__ = ["NOISE_ARCHS", "GD_ARCHS", "THRESHOLDS", "real_noise_runs", "point_rows",
+__all__ = ["NOISE_ARCHS", "GD_ARCHS", "THRESHOLDS", "real_noise_runs", "settings", "point_rows",
            "noise_table", "model_rows", "model_table", "g_rows", "g_table", "gd_rows",
-           "gd_table", "edge_verdict", "real_noise_ledger"]
+           "gd_table", "edge_verdict", "CHECK_LIMITS", "kernel_checks", "real_noise_ledger"]
 
 NOISE_ARCHS = {"resnet": "resnet34", "densenet": "densenet100"}
 """The networks of ``noise``: ours at the book's scale -> the paper's (Section 5.1) in the
@@ -68,6 +68,27 @@ def real_noise_runs(scale, *, noise=None, gd=None, root=None):
         second = show_results(("gd",), GD_ARCHS, compute("gd", gd), scale=scale, root=root)
     return Section5Runs(shown=first.shown + second.shown,
                         seconds=first.seconds + second.seconds)
+
+
+def settings(noise, gd, prefix):
+    """Glue the settings of the first ``noise`` and ``gd`` results shown, from their own
+    configs (the prose never types them): ``{prefix}-epochs``, ``-images``, ``-every``,
+    ``-batches`` (noise samples per point), ``-batch``, ``-smoothing``, ``-sgd`` (the SGD
+    runs' batch sizes), ``-steps``, ``-lrs`` (GD's constant step sizes) and ``-points``."""
+    n = next(iter(noise.values()))["config"]
+    g = next(iter(gd.values()))["config"]
+
+    def images(config):
+        limit = config.get("limit")
+        return "all" if limit is None else f"the first {number(int(limit))}"
+
+    glue_texts(prefix, {
+        "epochs": number(int(n["epochs"])), "images": images(n),
+        "every": number(int(n["probe_every"])), "batches": number(int(n["noise_batches"])),
+        "batch": number(int(n["batch_size"])), "smoothing": number(int(n["smoothing_samples"])),
+        "sgd": joined(g["sgd_batches"].split(",")), "sgd-epochs": number(int(g["epochs"])),
+        "steps": number(int(g["gd_steps"])), "lrs": joined(g["gd_lrs"].split(",")),
+        "points": number(int(g["curvature_points"])), "gd-images": images(g)})
 
 
 def _rms(norms):
@@ -180,8 +201,10 @@ def g_rows(result):
 def g_table(noise, prefix):
     """:func:`g_rows` of every run. Glues ``{prefix}-sign`` (points where g's sign differs
     from f's), ``-differs`` (points where they differ beyond the standard errors),
-    ``-change`` (the median relative change (g - f) / |f|) and ``-positive``."""
-    rows, texts = [], {"sign": {}, "differs": {}, "change": {}, "positive": {}}
+    ``-change`` (the median relative change (g - f) / |f|), ``-positive`` and ``-example``
+    (the point of the largest difference in standard errors, with its standard error)."""
+    rows = []
+    texts = {"sign": {}, "differs": {}, "change": {}, "positive": {}, "example": {}}
     for label, result in noise.items():
         part = g_rows(result)
         rows += [dict(run=label, **r) for r in part]
@@ -189,6 +212,11 @@ def g_table(noise, prefix):
         texts["sign"][label] = f"{sum(r['sign differs'] for r in part)} of {n}"
         texts["differs"][label] = f"{sum(r['differs from f'] for r in part)} of {n}"
         texts["positive"][label] = f"{sum(r['positive'] for r in part)} of {n}"
+        worst = max(part, key=lambda r: abs(r["g, real noise"] - r["f"]) / r["± se"]
+                    if r["± se"] > 0 else 0.0)
+        texts["example"][label] = (
+            f"at epoch {worst['epoch']}, g's inner product {number(worst['g, real noise'])} "
+            f"± {number(worst['± se'])} against f's {number(worst['f'])}")
         change = np.median([(r["g, real noise"] - r["f"]) / abs(r["f"]) for r in part])
         texts["change"][label] = percent(float(change)) if change >= 0 else \
             f"−{percent(float(-change))}"
@@ -208,8 +236,8 @@ def gd_rows(result):
                      "train loss": r["train_loss"], "train acc.": r["train_accuracy"],
                      "val. loss": r["val_loss"], "val. acc.": r["val_accuracy"],
                      "‖x_T − x_0‖": r["distance"], "5.1 positive": percent(r["share_positive"]),
-                     "λ_max (end)": r["final_sharpness"], "max λ_max η/2":
-                     r["max_sharpness_times_lr_over_2"],
+                     "λ_max (end)": r["final_sharpness"], "λ_max η/2 (after 0)":
+                     r["edge"],
                      "trace (end)": f"{number(r['final_trace'])} ± "
                                     f"{number(r['final_trace_se'])}"})
     return rows
@@ -217,31 +245,75 @@ def gd_rows(result):
 
 def gd_table(gd, prefix):
     """:func:`gd_rows` of every ``gd`` result. Glues ``{prefix}-best`` (the GD run of the
-    lowest training loss), ``-sgd`` and ``-gd`` (the final sharpness of SGD at the presets'
-    batch size and of GD on SGD's schedule)."""
+    lowest training loss), ``-label`` (the run), ``-ends`` (the final sharpness and training
+    loss of the SGD and the GD runs) and ``-edge`` (each run's largest
+    :math:`\\lambda_{\\max}\\eta/2` after its start)."""
     rows = []
     for label, result in gd.items():
         rows += gd_rows(result)
-        by_name = {r["name"].rsplit("-t", 1)[0]: r for r in result["summary"]["runs"]}
+        runs = result["summary"]["runs"]
+        by_name = {r["name"].rsplit("-t", 1)[0]: r for r in runs}
         best = result["summary"]["best_gd"].rsplit("-t", 1)[0]
         glue_texts(prefix, {"best": f"{best} (η = {number(by_name[best]['lr'])})",
-                            "label": run_name(label)})
+                            "label": run_name(label), "ends": _ends(runs),
+                            "edge": joined(f"{name} {number(r['edge'])}"
+                                           for name, r in by_name.items())})
     return markdown_table(rows)
 
 
+def _ends(runs):
+    """Where the SGD and the GD runs end, in sharpness and training loss, in words."""
+    def span(values):
+        low, high = min(values), max(values)
+        return number(low) if low == high else f"from {number(low)} to {number(high)}"
+
+    parts = []
+    for kind, name in (("sgd", "SGD"), ("gd", "GD")):
+        part = [r for r in runs if r["kind"] == kind]
+        parts.append(f"{name}'s runs end with λ_max {span([r['final_sharpness'] for r in part])}"
+                     f" at training losses {span([r['train_loss'] for r in part])}")
+    return "; ".join(parts)
+
+
 def edge_verdict(run):
-    """Does GD at a constant step size sit at the edge of stability, its sharpness near
-    :math:`2/\\eta`? "yes" when its largest :math:`\\lambda_{\\max}\\eta/2` is within
-    ``THRESHOLDS["edge"]``, "no" when above it, "can't tell" when below (the run may not
-    have sharpened enough yet)."""
+    """Does GD at a constant step size reach the edge of stability, its sharpness near
+    :math:`2/\\eta`? "yes" when its largest :math:`\\lambda_{\\max}\\eta/2` after the start
+    (``run["edge"]``: a run that starts above the edge and falls is not at it) is within
+    ``THRESHOLDS["edge"]``; "no" when above it, or when below it and the sharpness had
+    already fallen from its peak by the end of the run; "can't tell" when below it and still
+    at its peak at the end (a longer run might reach the edge)."""
     low, high = THRESHOLDS["edge"]
-    value = run["max_sharpness_times_lr_over_2"]
+    value = run["edge"]
     if value > high:
         return verdicts.Verdict(verdicts.NO)
     if value < low:
+        if run["final_sharpness"] < run["max_sharpness"]:
+            return verdicts.Verdict(verdicts.NO)
         return verdicts.Verdict(verdicts.CANT_TELL, f"λ_max η/2 reached only {number(value)} "
-                                "in the steps run: still below the edge")
+                                "and was still at its peak at the end of the run")
     return verdicts.Verdict(verdicts.YES)
+
+
+CHECK_LIMITS = {"eigen_error": 1e-6, "z": 4.0}
+"""The kernels' checks pass when the top eigenvalues are within ``eigen_error`` (relative) of
+the dense Hessian's (float64), and an estimate within ``z`` standard errors of its closed
+form; the least-squares check must also reject the with-replacement law by more than ``z``."""
+
+
+def kernel_checks(dense, least_squares):
+    """The ledger rows of the kernels' checks: ``{claim: (measured, ok)}`` from
+    :func:`sgdlab.nn.curvature.dense_check` and :func:`sgdlab.nn.noise.least_squares_check`
+    (limits :data:`CHECK_LIMITS`)."""
+    error, z = dense["max_relative_eigen_error"], dense["trace_z"]
+    ls, limit = least_squares, CHECK_LIMITS["z"]
+    return {
+        "top eigenvalues and trace match the dense Hessian": (
+            f"eigenvalue error {number(error, 2)}, trace {number(z, 2)} se off",
+            error < CHECK_LIMITS["eigen_error"] and z < limit),
+        "noise matches least squares' closed form": (
+            f"E‖w‖² {number(ls['mean_square_z'], 2)} se off (with replacement: "
+            f"{number(ls['with_replacement_z'], 2)} se)",
+            ls["mean_square_z"] < limit < ls["with_replacement_z"])}
 
 
 def real_noise_ledger(noise, gd, checks):
@@ -273,7 +345,7 @@ def real_noise_ledger(noise, gd, checks):
         for r in (r for r in runs if r["kind"] == "gd" and r["schedule"] == "constant"):
             rows.append(ledger_row("GD's sharpness rises to about 2/η", f"{label}, "
                                    f"{r['name'].rsplit('-t', 1)[0]}",
-                                   f"max λ_max η/2 = {number(r['max_sharpness_times_lr_over_2'])}",
+                                   f"largest λ_max η/2 after the start {number(r['edge'])}",
                                    edge_verdict(r), source="ours"))
         gd_final = [r["final_sharpness"] for r in runs if r["kind"] == "gd"]
         sgd_final = [r["final_sharpness"] for r in runs if r["kind"] == "sgd"]

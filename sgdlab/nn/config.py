@@ -222,8 +222,8 @@ _PRESETS = {
                       noise_batches=256, smoothing_samples=64, top_k=10),
         # ours: GD takes one pass over its training images per step, so 5,000 of them
         "gd": dict(arch="resnet", epochs=300, trials=3, schedule="step", limit=5000,
-                   probe_batch=None, sgd_batches="32,128,512", gd_lrs="0.05,0.1,0.2,0.5", gd_steps=3000,
-                   curvature_points=11, trace_samples=32),
+                   probe_batch=None, sgd_batches="32,128,512", gd_lrs="0.05,0.1,0.2,0.5",
+                   gd_steps=3000, curvature_points=11, trace_samples=32),
     },
     "book": {
         "common": dict(dataset="digits", arch="resnet", batch_size=64, lr=0.1, device="cpu"),
@@ -236,7 +236,7 @@ _PRESETS = {
         "noise": dict(epochs=24, trials=1, schedule="step", limit=256, probe_every=6,
                       noise_batches=64, smoothing_samples=16, top_k=3),
         "gd": dict(epochs=24, trials=1, schedule="step", limit=256, sgd_batches="32,64,128",
-                   gd_lrs="0.2,0.5", gd_steps=200, curvature_points=3, trace_samples=8),
+                   gd_lrs="0.2,0.5,1", gd_steps=200, curvature_points=4, trace_samples=8),
     },
     "tiny": {
         "common": dict(dataset="digits", arch="resnet", batch_size=64, lr=0.1, device="cpu",
@@ -246,7 +246,7 @@ _PRESETS = {
         "allpairs": dict(epochs=2, shared_epochs=1, members=3, schedule="constant"),
         "spectrum": dict(epochs=3, schedule="constant", small_lr=0.01, continue_epochs=2,
                          starts=2),
-        "noise": dict(epochs=3, trials=1, schedule="step", limit=64, probe_every=2,
+        "noise": dict(epochs=3, trials=1, schedule="step", limit=64, batch_size=16, probe_every=2,
                       noise_batches=4, smoothing_samples=2, top_k=1),
         "gd": dict(epochs=2, trials=1, schedule="step", limit=64, sgd_batches="32",
                    gd_lrs="0.5", gd_steps=2, curvature_points=2, trace_samples=2),

@@ -1086,7 +1086,8 @@ def _gd_row(name, config, run, curve, weights, n):
         "share_positive": float(np.mean(curve["inner"][:-1] > 0)),
         "max_sharpness": float(curve["sharpness"].max()),
         "final_sharpness": float(curve["sharpness"][-1]),
-        "max_sharpness_times_lr_over_2": float(np.max(curve["sharpness"] * lr / 2)),
+        # after the start: a run that starts above the edge and falls is not at it
+        "edge": float(np.max((curve["sharpness"] * lr / 2)[1:])),
         "final_trace": float(curve["trace"][-1]),
         "final_trace_se": float(curve["trace_se"][-1]),
     }
