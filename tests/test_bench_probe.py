@@ -112,6 +112,11 @@ def test_report_numbers(report):
     # the fast paths compute the same numbers as their loops
     assert per_sample["max_rel_diff"] < 1e-3
     assert neighbourhood["max_abs_diff_vs_loop"] < 1e-2
+    for name in ("minibatch_noise", "smoothed_inner"):  # sgdlab.nn.noise's two paths
+        paths = report["noise_paths"][name]
+        assert paths["max_abs_diff"] < 1e-3 and paths["speedup"] > 0 and paths["vmap_s"] > 0
+    assert report["noise_paths"]["minibatch_noise"]["default_path"] == "vmap"
+    assert report["noise_paths"]["smoothed_inner"]["default_path"] == ("vmap" if vmap else "loop")
     assert training["device"] == "cpu" and "note" in training
 
 

@@ -55,7 +55,7 @@ def test_purposes_are_stable():
     """The values are part of the draws: renumbering a purpose changes every result."""
     assert {p.name: p.value for p in Purpose} == {
         "BATCHES": 1, "AUGMENT": 2, "BALL_POINT": 3, "TRIAL": 4, "BALL": 5, "MEMBER": 6,
-        "RESTART": 7}
+        "RESTART": 7, "NOISE": 8, "LANCZOS": 9, "MODEL_NOISE": 10, "TRACE": 11}
 
 
 @pytest.mark.parametrize("args, error, message", [

@@ -60,10 +60,11 @@ import time
 import torch
 from torch.func import stack_module_state
 
-from ..nn import nets, probe
+from ..nn import nets, noise, probe
 
 __all__ = ["GOALS", "ROUNDS", "time_alternately", "ratio_summary", "per_sample",
-           "ensemble_epoch", "neighbourhood", "resnet34_training", "run", "main"]
+           "ensemble_epoch", "neighbourhood", "noise_paths", "resnet34_training", "run",
+           "main"]
 
 # Speed-ups (reference time / fast time) that the fast paths should reach on the 2-core CPU.
 GOALS = {
@@ -268,6 +269,44 @@ def neighbourhood(k=100, rho=0.5, chunk=None, repeats=ROUNDS, device="cpu", limi
                        "confidence_observed_range": r.confidence}}
 
 
+def noise_paths(batches=64, shifts=16, repeats=ROUNDS, device="cpu", limit=None):
+    """The two paths of :mod:`sgdlab.nn.noise` on the small ResNet and the digits training set:
+    :func:`~sgdlab.nn.noise.minibatch_noise` (``batches`` mini-batches of 64) and
+    :func:`~sgdlab.nn.noise.smoothed_inner` (``shifts`` points), each ``vmap`` against the
+    Python loop, alternated.
+
+    Returns
+    -------
+    dict
+        Per function (``minibatch_noise``, ``smoothed_inner``): median ``vmap_s`` and
+        ``loop_s``, the ratio summary of loop / vmap (above 1: ``vmap`` is faster), the
+        path its ``vectorize=None`` takes here (``default_path``) and ``max_abs_diff``.
+    """
+    x, y = _digits(device, limit)
+    model = nets.build("resnet", IN_SHAPE, CLASSES, seed=0).to(device)
+    theta = nets.flatten_params(model)
+    target = nets.flatten_params(nets.build("resnet", IN_SHAPE, CLASSES, seed=1).to(device))
+    batch = min(64, x.shape[0] // 2)
+    w = noise.minibatch_noise(model, theta, x, y, batch_size=batch, batches=batches)
+    calls = {
+        "minibatch_noise": lambda vectorize: noise.minibatch_noise(
+            model, theta, x, y, batch_size=batch, batches=batches, vectorize=vectorize),
+        "smoothed_inner": lambda vectorize: torch.as_tensor(noise.smoothed_inner(
+            model, theta, target, 0.1 * w[:shifts], x, y, vectorize=vectorize).values)}
+    defaults = {"minibatch_noise": "vmap",  # vectorize=None: vmap on every device
+                "smoothed_inner": "vmap" if probe.prefers_vmap(device) else "loop"}
+    out = {}
+    for name, call in calls.items():
+        values = {}
+        vmap_t, loop_t = time_alternately(
+            lambda: values.__setitem__(True, call(True)),
+            lambda: values.__setitem__(False, call(False)), repeats=repeats, device=device)
+        out[name] = {"vmap_s": _median(vmap_t), "loop_s": _median(loop_t),
+                     **ratio_summary(loop_t, vmap_t), "default_path": defaults[name],
+                     "max_abs_diff": float((values[True] - values[False]).abs().max())}
+    return dict(out, batches=batches, shifts=shifts, n_train=int(x.shape[0]), batch=batch)
+
+
 def resnet34_training(batch_size=128, steps=300, warmup=20, lr=0.1, device="cuda"):
     """Training throughput (images/s) of ``nets.build("resnet34", (3, 32, 32), 10)``: plain SGD
     (``torch.optim.SGD``) on CIFAR-shaped random data, ``steps`` timed steps after ``warmup``
@@ -365,11 +404,13 @@ def run(device="cpu", quick=False):
         cfg = {"per_sample": dict(n=16, repeats=1),
                "ensemble": dict(members=3, repeats=1, limit=128),
                "neighbourhood": dict(k=4, chunk=2, limit=64),
+               "noise": dict(batches=4, shifts=2, repeats=1, limit=64),
                "resnet34": dict(batch_size=4, steps=1, warmup=1)}
     else:
         cfg = {"per_sample": dict(n=256, repeats=ROUNDS),
                "ensemble": dict(members=50, repeats=ROUNDS),
                "neighbourhood": dict(k=100, repeats=ROUNDS),
+               "noise": dict(batches=64, shifts=16, repeats=ROUNDS),
                "resnet34": (dict(batch_size=128, steps=300, warmup=20) if cuda
                             else dict(batch_size=128, steps=3, warmup=1))}
     report = {
@@ -383,6 +424,7 @@ def run(device="cpu", quick=False):
     report["per_sample_grad_norms"] = per_sample(device=device, **cfg["per_sample"])
     report["ensemble_epoch"] = ensemble_epoch(device=device, **cfg["ensemble"])
     report["neighbourhood_probe"] = neighbourhood(device=device, **cfg["neighbourhood"])
+    report["noise_paths"] = noise_paths(device=device, **cfg["noise"])
     training = resnet34_training(device=device, **cfg["resnet34"])
     if not cuda:
         training["note"] = ("cpu: a token number of steps; the throughput goal is for "
@@ -402,6 +444,8 @@ def run(device="cpu", quick=False):
         "neighbourhood_probe.speedup": "neighbourhood_probe with vectorize=False (Python loop "
                                        "over points) / with vmap over chunks of points; "
                                        "default_path is what vectorize=None takes here",
+        "noise_paths.*.speedup": "sgdlab.nn.noise's function with vectorize=False / with "
+                                 "vectorize=True; default_path is what vectorize=None takes",
         "speedup_range": "[min, max] of the rounds' ratios; speedup is their median",
     }
     report["goals"] = goals
