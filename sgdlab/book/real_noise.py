@@ -31,13 +31,13 @@ GD_ARCHS = {"resnet": "resnet"}
 """The network of ``gd`` (its full-batch steps need a small network at the paper's scale)."""
 
 THRESHOLDS = {"tail": 1.5, "spread": 1.5, "excess": 3.0, "edge": (0.8, 1.25), "sigmas": 2.0}
-"""Our thresholds (the paper gives none): a norm is "bounded like the model's" when its 99%
-quantile is at most ``tail`` times its median (uniform noise in thousands of dimensions:
-1.0); "the same at every point" when the root mean square norms of the points are within a
-factor ``spread``; a share of variance is "not isotropic" when it exceeds ``excess`` times
-the isotropic one; a GD run is "at the edge of stability" when its largest
-:math:`\\lambda_{\\max} \\eta / 2` lies in ``edge``; an estimate differs from a value when
-they are more than ``sigmas`` standard errors apart."""
+"""The thresholds of the chapter's verdicts, ours, since the paper gives none. A norm is
+"bounded like the model's" when its 99% quantile is at most ``tail`` times its median
+(uniform noise in thousands of dimensions: 1.0); "the same at every point" when the root mean
+square norms of the points are within a factor ``spread``; a share of variance is "not
+isotropic" when it exceeds ``excess`` times the isotropic one; a GD run is "at the edge of
+stability" when its largest :math:`\\lambda_{\\max} \\eta / 2` lies in ``edge``; an estimate
+differs from a value when they are more than ``sigmas`` standard errors apart."""
 
 
 def real_noise_runs(scale, *, noise=None, gd=None, root=None):
@@ -201,7 +201,7 @@ def g_rows(result):
 def g_table(noise, prefix):
     """:func:`g_rows` of every run. Glues ``{prefix}-sign`` (points where g's sign differs
     from f's), ``-differs`` (points where they differ beyond the standard errors),
-    ``-change`` (the median relative change (g - f) / |f|), ``-positive`` and ``-example``
+    ``-change`` (the median relative change ``(g - f) / |f|``), ``-positive`` and ``-example``
     (the point of the largest difference in standard errors, with its standard error)."""
     rows = []
     texts = {"sign": {}, "differs": {}, "change": {}, "positive": {}, "example": {}}

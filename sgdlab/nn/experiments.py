@@ -97,7 +97,9 @@ device type and the same number of threads per process (``torchrun`` sets
 ``OMP_NUM_THREADS=1``; run the single process with ``OMP_NUM_THREADS=1`` too), and the same
 for a resumed run. With other thread counts float32 results agree only to rounding, which
 SGD amplifies (ReLU kinks); their statistics agree. On the CPU the probes loop over points
-(:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width. On CUDA
+(:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width, except the
+mini-batch gradients of ``noise`` (:func:`sgdlab.nn.noise.minibatch_noise` maps them on
+every device, the faster path), whose width comes from the CPU's fixed budget. On CUDA
 the probes ``vmap`` a width chosen from ``memory_gb``, whose default is a share of
 the GPU's *free* memory at the time: set ``--memory-gb`` so that every run cuts a unit's
 points the same way; even then cuDNN may pick other algorithms in another process, so CUDA
