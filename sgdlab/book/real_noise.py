@@ -276,8 +276,8 @@ def _ends(runs):
 
 
 def edge_verdict(run):
-    """Does GD at a constant step size reach the edge of stability, its sharpness near
-    :math:`2/\\eta`? "yes" when its largest :math:`\\lambda_{\\max}\\eta/2` after the start
+    """Does a run (GD at a constant step size; SGD) reach the edge of stability, its
+    sharpness near :math:`2/\\eta`? "yes" when its largest :math:`\\lambda_{\\max}\\eta/2` after the start
     (``run["edge"]``: a run that starts above the edge and falls is not at it) is within
     ``THRESHOLDS["edge"]``; "no" when above it, or when below it and the sharpness had
     already fallen from its peak by the end of the run; "can't tell" when below it and still
@@ -344,6 +344,11 @@ def real_noise_ledger(noise, gd, checks):
         runs = result["summary"]["runs"]
         for r in (r for r in runs if r["kind"] == "gd" and r["schedule"] == "constant"):
             rows.append(ledger_row("GD's sharpness rises to about 2/η", f"{label}, "
+                                   f"{r['name'].rsplit('-t', 1)[0]}",
+                                   f"largest λ_max η/2 after the start {number(r['edge'])}",
+                                   edge_verdict(r), source="ours"))
+        for r in (r for r in runs if r["kind"] == "sgd"):
+            rows.append(ledger_row("SGD's sharpness sits at about 2/η", f"{label}, "
                                    f"{r['name'].rsplit('-t', 1)[0]}",
                                    f"largest λ_max η/2 after the start {number(r['edge'])}",
                                    edge_verdict(r), source="ours"))
