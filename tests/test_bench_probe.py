@@ -115,8 +115,8 @@ def test_report_numbers(report):
     for name in ("minibatch_noise", "smoothed_inner"):  # sgdlab.nn.noise's two paths
         paths = report["noise_paths"][name]
         assert paths["max_abs_diff"] < 1e-3 and paths["speedup"] > 0 and paths["vmap_s"] > 0
-    assert report["noise_paths"]["minibatch_noise"]["default_path"] == "vmap"
-    assert report["noise_paths"]["smoothed_inner"]["default_path"] == ("vmap" if vmap else "loop")
+    for name in ("minibatch_noise", "smoothed_inner"):  # vmap on every device: the faster
+        assert report["noise_paths"][name]["default_path"] == "vmap"
     assert training["device"] == "cpu" and "note" in training
 
 

@@ -293,8 +293,7 @@ def noise_paths(batches=64, shifts=16, repeats=ROUNDS, device="cpu", limit=None)
             model, theta, x, y, batch_size=batch, batches=batches, vectorize=vectorize),
         "smoothed_inner": lambda vectorize: torch.as_tensor(noise.smoothed_inner(
             model, theta, target, 0.1 * w[:shifts], x, y, vectorize=vectorize).values)}
-    defaults = {"minibatch_noise": "vmap",  # vectorize=None: vmap on every device
-                "smoothed_inner": "vmap" if probe.prefers_vmap(device) else "loop"}
+    defaults = {"minibatch_noise": "vmap", "smoothed_inner": "vmap"}  # on every device
     out = {}
     for name, call in calls.items():
         values = {}

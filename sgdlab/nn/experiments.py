@@ -98,8 +98,8 @@ device type and the same number of threads per process (``torchrun`` sets
 for a resumed run. With other thread counts float32 results agree only to rounding, which
 SGD amplifies (ReLU kinks); their statistics agree. On the CPU the probes loop over points
 (:func:`sgdlab.nn.probe.prefers_vmap`), so nothing depends on the vmap width, except the
-mini-batch gradients of ``noise`` (:func:`sgdlab.nn.noise.minibatch_noise` maps them on
-every device, the faster path), whose width comes from the CPU's fixed budget. On CUDA
+gradients of ``noise`` (:mod:`sgdlab.nn.noise` maps its mini-batches and points on every
+device, the faster path), whose width comes from the CPU's fixed budget. On CUDA
 the probes ``vmap`` a width chosen from ``memory_gb``, whose default is a share of
 the GPU's *free* memory at the time: set ``--memory-gb`` so that every run cuts a unit's
 points the same way; even then cuDNN may pick other algorithms in another process, so CUDA

@@ -161,10 +161,9 @@ def _setup(model, theta, x, y, loss, name="theta"):
     return theta, x, y, func
 
 
-def _vectorize(vectorize, device):
-    if vectorize is None:
-        return probe.prefers_vmap(device)
-    return validate.flag("vectorize", vectorize)
+def _vectorize(vectorize):
+    """None: ``vmap`` (the faster path of both functions on every device we measured)."""
+    return True if vectorize is None else validate.flag("vectorize", vectorize)
 
 
 def _width(chunk, vectorize, model, theta, x, points, batch_size):
@@ -230,12 +229,11 @@ def minibatch_noise(model, theta, x, y, *, batch_size, batches, seed=0, probe_ba
         ``loss(params, xb, yb)``; None: :func:`sgdlab.nn.nets.functional_loss` (see the module).
     vectorize : bool or None
         ``vmap`` over batches (True) or a Python loop (False), same numbers to rounding; None:
-        ``vmap`` on every device (the faster here, unlike the probes' full-batch gradients,
-        :func:`sgdlab.nn.probe.prefers_vmap`). Measured for the book's
-        resnet on the digits training set (1437 images, float32), batch 64, 64 batches, one
-        thread of a busy 2-core CPU, median of 5 alternations: loop 0.68 s, vmap 0.49 s
-        (vmap 1.4x faster here, unlike the probes' full-batch gradients, where the loop wins:
-        :func:`smoothed_inner` with 16 shifts took 1.28 s looped, 1.48 s vmapped).
+        ``vmap`` on every device, the faster path here (unlike the probes' full-batch
+        gradients, :func:`sgdlab.nn.probe.prefers_vmap`). ``python -m sgdlab.bench probe``
+        (``noise_paths``) on the 2-core CPU, the book's ResNet, batch 64, 64 batches, one
+        thread, median of 5 alternated rounds: ``vmap`` 1.52x faster than the loop on 256
+        digits (range 1.28-1.73), 1.70x on all 1,437 (1.67-1.78).
     chunk : int or None
         Batches per ``vmap`` call; None: :func:`sgdlab.nn.probe.vmap_width`.
 
@@ -250,7 +248,7 @@ def minibatch_noise(model, theta, x, y, *, batch_size, batches, seed=0, probe_ba
     batches = validate.integer("batches", batches, low=2)
     seed = validate.seed("seed", seed)
     probe_batch = validate.integer("probe_batch", probe_batch, low=1, allow_none=True)
-    vectorize = True if vectorize is None else _vectorize(vectorize, theta.device)
+    vectorize = _vectorize(vectorize)
     width = _width(chunk, vectorize, model, theta, x, batches, batch_size)
     index = _batch_index(n, batch_size, batches, seed).to(x.device)
     with _evaluated(model, theta.device):
@@ -594,7 +592,11 @@ def smoothed_inner(model, y_point, target, shifts, x, y, *, batch_size=None, los
     batch_size : int or None
         The probe chunk of f.
     loss, vectorize, chunk
-        As in :func:`minibatch_noise` (``vmap`` or a loop over the ``S + 1`` points).
+        As in :func:`minibatch_noise` (``vmap`` or a loop over the ``S + 1`` points; None:
+        ``vmap`` on every device). ``python -m sgdlab.bench probe`` (``noise_paths``) on the
+        2-core CPU, the book's ResNet, 16 shifts, one thread, median of 5 alternated rounds:
+        ``vmap`` 1.49x faster than the loop on 256 digits (range 1.45-1.77), 0.96x on all
+        1,437 (0.80-1.06, a tie), so ``vmap`` is the default.
 
     Returns
     -------
@@ -608,7 +610,7 @@ def smoothed_inner(model, y_point, target, shifts, x, y, *, batch_size=None, los
         validate.fail("shifts", "of shape (S, P) with S >= 2", shown=f"shape "
                       f"{tuple(shifts.shape)}")
     batch_size = validate.integer("batch_size", batch_size, low=1, allow_none=True)
-    vectorize = _vectorize(vectorize, y_point.device)
+    vectorize = _vectorize(vectorize)
     points = torch.cat([y_point[None], y_point - shifts.to(y_point.device, y_point.dtype)])
     grads = _gradients(model, func, points, x, y, batch_size, vectorize, chunk)
     direction = target.double() - y_point.double()
