@@ -521,7 +521,7 @@ def test_units_of_noise_and_gd():
     (dict(gd_lrs="0.1,-1"), "gd_lrs must be comma-separated numbers > 0"),
     (dict(noise_batches=1), "noise_batches must be an integer >= 2"),
     (dict(smoothing_samples=80), "smoothing_samples must be <= noise_batches = 64"),
-    (dict(curvature_points=0), "curvature_points must be an integer >= 1"),
+    (dict(curvature_points=1), "curvature_points must be an integer >= 2"),
 ])
 def test_bad_config_of_noise_and_gd(kwargs, message):
     with pytest.raises(ValueError, match=message):

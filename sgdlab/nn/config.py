@@ -109,7 +109,7 @@ class ExperimentConfig:
                                             allow_none=True)
         self.memory_gb = validate.real("memory_gb", self.memory_gb, above=0, allow_none=True)
         for name in ("trials", "k", "probe_every", "members", "starts", "continue_epochs",
-                     "gd_steps", "curvature_points", "top_k"):
+                     "gd_steps", "top_k"):
             setattr(self, name, validate.integer(name, getattr(self, name), low=1))
         self.shared_epochs = validate.integer("shared_epochs", self.shared_epochs, low=0)
         self.rho = validate.real("rho", self.rho, above=0)
@@ -119,7 +119,8 @@ class ExperimentConfig:
             _plain_sgd_only(self)
         if self.experiment == "spectrum" and self.starts > self.epochs + 1:
             validate.fail("starts", f"<= epochs + 1 = {self.epochs + 1}", self.starts)
-        for name in ("noise_batches", "smoothing_samples", "trace_samples"):  # standard errors
+        # two or more: standard errors; a run's start and end
+        for name in ("noise_batches", "smoothing_samples", "trace_samples", "curvature_points"):
             setattr(self, name, validate.integer(name, getattr(self, name), low=2))
         if self.smoothing_samples > self.noise_batches:
             validate.fail("smoothing_samples", f"<= noise_batches = {self.noise_batches} (the "

@@ -1003,7 +1003,7 @@ def _gd_runs(cfg):
     SGD runs' ``lr`` and ``schedule`` over ``gd_steps`` steps, and GD at each constant step
     size, every one from the initialisation of trial ``i``."""
     runs = [(f"sgd{b}", dict(batch_size=b)) for b in sgd_batch_sizes(cfg)]
-    constant = [lr for lr in gd_step_sizes(cfg)]
+    constant = list(gd_step_sizes(cfg))
     if cfg.schedule != "constant":
         runs.append((f"gd-{cfg.schedule}", dict(epochs=cfg.gd_steps)))
     elif cfg.lr not in constant:
@@ -1068,7 +1068,8 @@ def _curvature(cfg, model, weights, name, x, y):
 
 
 def _run_index(name):
-    """A stable integer of a run's name (a seed index): its first 8 bytes of SHA-256."""
+    """A stable integer of a run's name (a seed index): the first 15 hex digits (60 bits)
+    of its SHA-256."""
     return int(runs.digest(name)[:15], 16)
 
 
