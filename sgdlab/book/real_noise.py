@@ -119,7 +119,7 @@ def noise_table(noise, prefix):
     """The real noise at every probed point of every run (:func:`point_rows`). Glues
     ``{prefix}-radius`` (the largest step-space radius per run) and ``-rms`` (the range of
     the root mean square norm per run)."""
-    rows = [dict(run=label, **r) for label, result in noise.items()
+    rows = [dict(network=_network(label), **r) for label, result in noise.items()
             for r in point_rows(result)]
     radius, rms = {}, {}
     for label, result in noise.items():
@@ -128,7 +128,24 @@ def noise_table(noise, prefix):
         rms[label] = (f"{number(min(p['rms ‖w‖'] for p in points))} to "
                       f"{number(max(p['rms ‖w‖'] for p in points))}")
     glue_texts(prefix, {"radius": _each(radius), "rms": _each(rms)})
-    return markdown_table(rows)
+    k = next(iter(noise.values()))["config"]["top_k"]
+    return _tables(rows, [
+        ["network", "epoch", "η", "rms ‖w‖", "q99/median", "η q99 ‖w‖", "model r"],
+        ["network", "epoch", f"top-{k} share", "isotropic", f"on top-{k} of H",
+         "isotropic (k/P)", "λ_max"]])
+
+
+def _network(label):
+    """A run's network: ``"ResNet-14, digits"`` -> ``"ResNet-14"``."""
+    return str(label).split(", ")[0]
+
+
+def _tables(rows, parts):
+    """The columns ``parts`` of ``rows`` as narrow tables, one after another (a page's text
+    width holds about seven columns)."""
+    from IPython.display import Markdown
+
+    return Markdown("\n\n".join(markdown_table(rows, columns).data for columns in parts))
 
 
 def _each(texts):
@@ -221,8 +238,11 @@ def g_table(noise, prefix):
         texts["change"][label] = percent(float(change)) if change >= 0 else \
             f"−{percent(float(-change))}"
     glue_texts(prefix, {key: _each(value) for key, value in texts.items()})
-    shown = [{k: ("yes" if v is True else "no" if v is False else v) for k, v in r.items()}
-             for r in rows]
+    shown = [{"network": _network(r["run"]), "epoch": r["epoch"], "f": r["f"],
+              "g, real noise": f"{number(r['g, real noise'])} ± {number(r['± se'])}",
+              "g, model noise": f"{number(r['g, model noise'])} ± {number(r['± se '])}",
+              "g ≠ f": "yes" if r["differs from f"] else "no",
+              "sign flips": "yes" if r["sign differs"] else "no"} for r in rows]
     return markdown_table(shown)
 
 
@@ -250,7 +270,8 @@ def gd_table(gd, prefix):
     :math:`\\lambda_{\\max}\\eta/2` after its start)."""
     rows = []
     for label, result in gd.items():
-        rows += gd_rows(result)
+        rows += [dict(r, **{"η, schedule": f"{number(r['η'])}, {r['schedule']}"})
+                 for r in gd_rows(result)]
         runs = result["summary"]["runs"]
         by_name = {r["name"].rsplit("-t", 1)[0]: r for r in runs}
         best = result["summary"]["best_gd"].rsplit("-t", 1)[0]
@@ -258,7 +279,10 @@ def gd_table(gd, prefix):
                             "label": run_name(label), "ends": _ends(runs),
                             "edge": joined(f"{name} {number(r['edge'])}"
                                            for name, r in by_name.items())})
-    return markdown_table(rows)
+    return _tables(rows, [
+        ["run", "η, schedule", "steps", "train loss", "train acc.", "val. loss", "val. acc."],
+        ["run", "‖x_T − x_0‖", "5.1 positive", "λ_max (end)", "λ_max η/2 (after 0)",
+         "trace (end)"]])
 
 
 def _ends(runs):
