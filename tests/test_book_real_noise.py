@@ -139,3 +139,16 @@ def test_kernel_checks_say_no_to_wrong_kernels():
     bad = real_noise.kernel_checks({"max_relative_eigen_error": 1e-3, "trace_z": 0.3},
                                    {"mean_square_z": 0.5, "with_replacement_z": 1.0})
     assert not any(ok for _, ok in bad.values())  # a wrong eigenvalue; a check without power
+
+
+def test_g_table_glues_the_largest_gap_with_its_standard_error(monkeypatch):
+    glued = {}
+    monkeypatch.setattr(real_noise, "glue_texts",
+                        lambda prefix, texts: glued.update({f"{prefix}-{k}": v
+                                                            for k, v in texts.items()}))
+    f = np.array([1.0, 0.5, 0.1])
+    values = f[:, None] + np.array([[0.0], [0.3], [0.0]]) + 0.01 * (np.arange(S) - S / 2) / S
+    real_noise.g_table({"ResNet-14, digits": _noise(f=f, g_real=values)}, "x")
+    assert glued["x-example"].startswith("at epoch 4, g − f = 0.3")  # the second point
+    assert "standard errors; f = 0.5" in glued["x-example"]
+    assert glued["x-sign"] == "0 of 3 for ResNet-14 on digits"

@@ -231,9 +231,11 @@ def g_table(noise, prefix):
         texts["positive"][label] = f"{sum(r['positive'] for r in part)} of {n}"
         worst = max(part, key=lambda r: abs(r["g, real noise"] - r["f"]) / r["± se"]
                     if r["± se"] > 0 else 0.0)
+        gap = worst["g, real noise"] - worst["f"]
         texts["example"][label] = (
-            f"at epoch {worst['epoch']}, g's inner product {number(worst['g, real noise'])} "
-            f"± {number(worst['± se'])} against f's {number(worst['f'])}")
+            f"at epoch {worst['epoch']}, g − f = {number(gap)} ± {number(worst['± se'])} "
+            f"({number(abs(gap) / worst['± se'], 2) if worst['± se'] > 0 else 'no'} standard "
+            f"errors; f = {number(worst['f'])})")
         change = np.median([(r["g, real noise"] - r["f"]) / abs(r["f"]) for r in part])
         texts["change"][label] = percent(float(change)) if change >= 0 else \
             f"−{percent(float(-change))}"
