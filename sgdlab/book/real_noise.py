@@ -119,11 +119,10 @@ def noise_table(noise, prefix):
     """The real noise at every probed point of every run (:func:`point_rows`). Glues
     ``{prefix}-radius`` (the largest step-space radius per run) and ``-rms`` (the range of
     the root mean square norm per run)."""
-    rows = [dict(network=_network(label), **r) for label, result in noise.items()
-            for r in point_rows(result)]
-    radius, rms = {}, {}
+    rows, radius, rms = [], {}, {}
     for label, result in noise.items():
         points = point_rows(result)
+        rows += [dict(network=_network(label), **r) for r in points]
         radius[label] = number(max(p["η q99 ‖w‖"] for p in points))
         rms[label] = (f"{number(min(p['rms ‖w‖'] for p in points))} to "
                       f"{number(max(p['rms ‖w‖'] for p in points))}")

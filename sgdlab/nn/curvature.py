@@ -38,9 +38,7 @@ Importing :mod:`sgdlab` does not import this module (nor torch).
 
 from __future__ import annotations
 
-import contextlib
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -49,7 +47,7 @@ from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
 from torch.func import grad, vjp, vmap
 
 from .. import _validate as validate
-from . import checks, nets
+from . import checks, nets, probe
 
 __all__ = ["hvp_function", "TopEigen", "top_eigen", "TraceEstimate", "hutchinson_trace",
            "dense_hessian", "eigen_error", "trace_z", "dense_check", "DENSE_BLOCK", "TRACE_BLOCK"]
@@ -67,29 +65,6 @@ set in float32: 0.09-0.11 s per vector in blocks of 4 or 16, against 0.15-0.25 s
 
 # --------------------------------------------------------------------------- set-up
 
-@contextlib.contextmanager
-def _evaluating(model, device):
-    """``model`` in eval() mode (every submodule's mode restored afterwards), and full
-    float32 precision (no TF32) in convolutions and matrix products on CUDA."""
-    modes = [m.training for m in model.modules()]
-    cuda = torch.device(device).type == "cuda"
-    if cuda:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tf32 = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
-            torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    model.eval()
-    try:
-        yield
-    finally:
-        for module, mode in zip(model.modules(), modes):
-            module.training = mode
-        if cuda:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = tf32
-
-
 def _arguments(model, theta, x, y, batch_size):
     """Checked ``(P, theta, x, y, batch_size)``: data on theta's device and dtype."""
     length = checks.model("model", model)
@@ -99,17 +74,10 @@ def _arguments(model, theta, x, y, batch_size):
     return length, theta, x, y, batch_size
 
 
-def _chunks(x, y, batch_size):
-    """``[(x_c, y_c, |B_c| / N), ...]``: the probe chunks of the module's f."""
-    n = x.shape[0]
-    step = n if batch_size is None else batch_size
-    return [(x[s:s + step], y[s:s + step], min(step, n - s) / n) for s in range(0, n, step)]
-
-
 def _hvp(model, theta, x, y, batch_size):
     """The raw ``v -> H v`` (no mode switch, no checks), traceable by ``vmap``."""
     grad_loss = grad(nets.functional_loss(model, theta))
-    chunks = _chunks(x, y, batch_size)
+    chunks = probe.chunks(x, y, batch_size)
 
     def hvp(v):
         total = 0
@@ -164,7 +132,7 @@ def hvp_function(model, theta, x, y, *, batch_size=None):
 
     def hvp(v):
         v = checks.vector("v", v, length).to(theta.device, theta.dtype)
-        with _evaluating(model, theta.device):
+        with probe.evaluating(model, theta.device):
             return raw(v).detach()
 
     return hvp
@@ -335,7 +303,7 @@ def hutchinson_trace(model, theta, x, y, *, samples=32, seed=0, batch_size=None)
     signs = torch.randint(0, 2, (samples, length), generator=generator)
     z = (2 * signs - 1).to(theta.device, theta.dtype)
     hvp = _hvp(model, theta, x, y, batch_size)
-    with _evaluating(model, theta.device):
+    with probe.evaluating(model, theta.device):
         products = _mapped(hvp, torch.split(z, TRACE_BLOCK))
     values = (z * products).sum(dim=1).to("cpu", torch.float64).numpy()
     error = float(values.std(ddof=1) / np.sqrt(samples))
@@ -386,7 +354,7 @@ def dense_hessian(model, theta, x, y, *, batch_size=None, max_parameters=5000):
                       f"dense Hessian (its {length} x {length} matrix would need "
                       f"{gigabytes:.3g} GB)", shown=f"{length} parameters")
     hvp = _hvp(model, theta, x, y, batch_size)
-    with _evaluating(model, theta.device):
+    with probe.evaluating(model, theta.device):
         rows = _mapped(hvp, _basis_blocks(theta, length, DENSE_BLOCK)).detach()
     return (rows + rows.T) / 2
 

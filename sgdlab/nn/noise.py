@@ -55,9 +55,7 @@ such bias.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import warnings
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -82,47 +80,6 @@ each draw costs :math:`O(n^3)`."""
 
 
 # --------------------------------------------------------------------------- shared helpers
-
-@contextlib.contextmanager
-def _evaluated(model, device):
-    """``model`` in eval() mode (restored afterwards), TF32 off on CUDA: the probes' setting
-    (a copy of a few lines of :mod:`sgdlab.nn.probe`, whose helper is private)."""
-    modes = [m.training for m in model.modules()]
-    cuda = torch.device(device).type == "cuda"
-    if cuda:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            before = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
-            torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
-    model.eval()
-    try:
-        yield
-    finally:
-        for module, mode in zip(model.modules(), modes):
-            module.training = mode
-        if cuda:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = before
-
-
-def _full_gradient(loss, x, y, batch_size):
-    """theta -> gradient of f, the chunk-weighted mean ``loss`` over (x, y) in consecutive
-    chunks of ``batch_size`` (probe's definition of f; its ``_full_grad``, copied)."""
-    n = x.shape[0]
-    grad_loss = grad(loss)
-    if batch_size is None or batch_size >= n:
-        return lambda theta: grad_loss(theta, x, y)
-
-    def accumulated(theta):
-        total = 0
-        for start in range(0, n, batch_size):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            total = total + grad_loss(theta, xb, yb) * (xb.shape[0] / n)
-        return total
-
-    return accumulated
-
 
 def _loss(model, loss, like):
     """The loss function: ``nets.functional_loss`` for None, else the callable given."""
@@ -186,12 +143,6 @@ def _map(func, vectorize, width, *columns):
 
 # --------------------------------------------------------------------------- the real noise
 
-def _batch_index(n, batch_size, batches, seed):
-    """(batches, batch_size): the first ``batch_size`` of a fresh permutation per batch."""
-    gen = torch.Generator().manual_seed(seed)
-    return torch.stack([torch.randperm(n, generator=gen)[:batch_size] for _ in range(batches)])
-
-
 def minibatch_noise(model, theta, x, y, *, batch_size, batches, seed=0, probe_batch=None,
                     loss=None, vectorize=None, chunk=None):
     """Samples of the real SGD noise at ``theta``: mini-batch gradients less the full gradient,
@@ -207,8 +158,8 @@ def minibatch_noise(model, theta, x, y, *, batch_size, batches, seed=0, probe_ba
     permutation (the draws of :func:`sgdlab.nn.probe.minibatch_grad_norms` for the same
     seed). :math:`f_{B_s}` is the batch's loss in one pass, in eval mode: BatchNorm uses the
     batch's statistics, as in training. :math:`\\nabla f` is the gradient of
-    :func:`sgdlab.nn.probe.full_batch_grad` with ``batch_size=probe_batch`` (its computation,
-    repeated here so that it takes ``loss``).
+    :func:`sgdlab.nn.probe.full_batch_grad` with ``batch_size=probe_batch``
+    (:func:`sgdlab.nn.probe.full_gradient_function`, which takes ``loss``).
 
     Parameters
     ----------
@@ -250,9 +201,9 @@ def minibatch_noise(model, theta, x, y, *, batch_size, batches, seed=0, probe_ba
     probe_batch = validate.integer("probe_batch", probe_batch, low=1, allow_none=True)
     vectorize = _vectorize(vectorize)
     width = _width(chunk, vectorize, model, theta, x, batches, batch_size)
-    index = _batch_index(n, batch_size, batches, seed).to(x.device)
-    with _evaluated(model, theta.device):
-        full = _full_gradient(func, x, y, probe_batch)(theta).detach()
+    index = probe.random_batches(n, batch_size, batches, seed).to(x.device)
+    with probe.evaluating(model, theta.device):
+        full = probe.full_gradient_function(func, x, y, probe_batch)(theta).detach()
         stochastic = _minibatch_grads(grad(func), theta, x, y, index, vectorize, width)
     return stochastic.detach() - full
 
@@ -559,8 +510,9 @@ class SmoothedInner:
 def _gradients(model, func, points, x, y, batch_size, vectorize, chunk):
     """Full-batch gradients of f at the rows of ``points`` (S, P)."""
     width = _width(chunk, vectorize, model, points[0], x, points.shape[0], batch_size)
-    with _evaluated(model, points.device):
-        return _map(_full_gradient(func, x, y, batch_size), vectorize, width, points).detach()
+    with probe.evaluating(model, points.device):
+        gradient = probe.full_gradient_function(func, x, y, batch_size)
+        return _map(gradient, vectorize, width, points).detach()
 
 
 def smoothed_inner(model, y_point, target, shifts, x, y, *, batch_size=None, loss=None,
@@ -679,8 +631,8 @@ def paper_point(model, x_t, lr, x, y, *, batch_size=None, loss=None):
     x_t, x, y, func = _setup(model, x_t, x, y, loss, name="x_t")
     lr = validate.real("lr", lr, above=0)
     batch_size = validate.integer("batch_size", batch_size, low=1, allow_none=True)
-    with _evaluated(model, x_t.device):
-        return (x_t - lr * _full_gradient(func, x, y, batch_size)(x_t)).detach()
+    with probe.evaluating(model, x_t.device):
+        return (x_t - lr * probe.full_gradient_function(func, x, y, batch_size)(x_t)).detach()
 
 
 # --------------------------------------------------------------------------- closed form

@@ -105,7 +105,7 @@ __all__ = [
     "prefers_vmap", "default_memory_gb", "point_memory_bytes", "vmap_width",
     "CPU_MEMORY_GB", "CUDA_MEMORY_FRACTION", "ACTIVATION_COPIES", "PARAMETER_COPIES",
     "batchnorm_bias",
-    "trajectory_controls",
+    "trajectory_controls", "chunks", "full_gradient_function", "evaluating", "random_batches",
 ]
 
 
@@ -119,19 +119,29 @@ def _check_rho(rho):
     return validate.real("rho", rho, above=0)
 
 
-def _full_grad(loss, x, y, batch_size):
-    """theta -> gradient of the mean ``loss`` over (x, y), in data batches of batch_size."""
+def chunks(x, y, batch_size):
+    """The fixed partition that defines the probed f (see the module): ``[(x_c, y_c, w_c),
+    ...]``, consecutive chunks of ``batch_size`` samples in the order of ``x`` (None: one
+    chunk of all ``N``), each with its weight :math:`w_c = |B_c| / N`."""
     n = x.shape[0]
+    step = n if batch_size is None else batch_size
+    return [(x[s:s + step], y[s:s + step], min(step, n - s) / n) for s in range(0, n, step)]
+
+
+def full_gradient_function(loss, x, y, batch_size):
+    """``theta -> grad f(theta)`` for ``loss(theta, xb, yb)`` (a batch's mean loss): the
+    probed f's gradient, :math:`\\sum_c w_c \\nabla f_{B_c}` over :func:`chunks` (one pass
+    when ``batch_size`` is None or covers the data). Traceable by ``vmap``; no checks, no
+    mode switch (see :func:`evaluating`)."""
     grad_loss = grad(loss)
-    if batch_size is None or batch_size >= n:
+    if batch_size is None or batch_size >= x.shape[0]:
         return lambda theta: grad_loss(theta, x, y)
-    starts = range(0, n, batch_size)
+    parts = chunks(x, y, batch_size)
 
     def accumulated(theta):
         total = 0
-        for start in starts:
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            total = total + grad_loss(theta, xb, yb) * (xb.shape[0] / n)
+        for xb, yb, weight in parts:
+            total = total + grad_loss(theta, xb, yb) * weight
         return total
 
     return accumulated
@@ -162,8 +172,9 @@ def _no_tf32(device):
 
 
 @contextlib.contextmanager
-def _eval_mode(model, device="cpu"):
-    """The model in eval() mode (restored afterwards), without TF32 on CUDA."""
+def evaluating(model, device="cpu"):
+    """The probes' setting for a block of work: ``model`` in eval() mode (every submodule's
+    mode restored afterwards), without TF32 on CUDA."""
     modes = [m.training for m in model.modules()]
     model.eval()
     try:
@@ -256,7 +267,7 @@ def _activations_per_image(model, theta, x):
     hooks = [m.register_forward_hook(lambda _m, _i, out: counts.append(out.numel()))
              for m in leaves]
     try:
-        with _eval_mode(model, theta.device), torch.no_grad():
+        with evaluating(model, theta.device), torch.no_grad():
             nets.functional_forward(model)(theta, sample)
     finally:
         for hook in hooks:
@@ -380,7 +391,7 @@ def loss_at(model, theta, x, y, *, batch_size=None):
     loss = nets.functional_loss(model, theta)
     n = x.shape[0]
     step = n if batch_size is None else batch_size
-    with _eval_mode(model, theta.device), torch.no_grad():
+    with evaluating(model, theta.device), torch.no_grad():
         total = sum(float(loss(theta, x[s:s + step], y[s:s + step])) * min(step, n - s) / n
                     for s in range(0, n, step))
     return total
@@ -413,8 +424,9 @@ def full_batch_grad(model, theta, x, y, *, batch_size=None):
     theta = checks.vector("theta", theta, length)
     x, y = checks.data(x, y, theta)
     batch_size = _check_batch_size(batch_size)
-    with _eval_mode(model, theta.device):
-        return _full_grad(nets.functional_loss(model, theta), x, y, batch_size)(theta).detach()
+    with evaluating(model, theta.device):
+        gradient = full_gradient_function(nets.functional_loss(model, theta), x, y, batch_size)
+        return gradient(theta).detach()
 
 
 @dataclass
@@ -639,8 +651,9 @@ def _gradient_chunks(model, rows, x, y, *, chunk, batch_size, memory_gb, vectori
     batch_size = _check_batch_size(batch_size)
     vectorize = _check_vectorize(vectorize, rows.device)
     chunk = _width(chunk, model, rows[0], x, rows.shape[0], batch_size, memory_gb)
-    mapped = _mapper(_full_grad(nets.functional_loss(model, rows), x, y, batch_size), vectorize)
-    with _eval_mode(model, rows.device):
+    mapped = _mapper(full_gradient_function(nets.functional_loss(model, rows), x, y, batch_size),
+                     vectorize)
+    with evaluating(model, rows.device):
         for i in range(0, rows.shape[0], chunk):
             yield rows[i:i + chunk], mapped(rows[i:i + chunk]).detach()
 
@@ -898,9 +911,9 @@ def neighbourhood_probe(model, theta_t, target, x, y, *, k=100, rho=0.5, seed=0,
     chunk = _width(chunk, model, theta_t, x, k, batch_size, memory_gb)
     direction = target - theta_t
     loss = nets.functional_loss(model, theta_t)
-    mapped = _mapper(_full_grad(loss, x, y, batch_size), vectorize)
+    mapped = _mapper(full_gradient_function(loss, x, y, batch_size), vectorize)
     parts = []
-    with _eval_mode(model, theta_t.device):
+    with evaluating(model, theta_t.device):
         for start in range(0, k, chunk):
             points = neighbourhood_points(theta_t, rho, k, seed=seed, start=start,
                                           stop=min(k, start + chunk))
@@ -957,7 +970,7 @@ def per_sample_grad_norms(model, theta, x, y, *, chunk=None, memory_gb=None):
         return grad_loss(theta, xi.unsqueeze(0), yi.unsqueeze(0)).norm()
 
     mapped = vmap(norm_one)
-    with _eval_mode(model, theta.device):
+    with evaluating(model, theta.device):
         return torch.cat([mapped(x[i:i + chunk], y[i:i + chunk])
                           for i in range(0, x.shape[0], chunk)]).detach()
 
@@ -977,11 +990,21 @@ def per_sample_grad_norms_loop(model, theta, x, y):
     loss = nets.functional_loss(model, theta)
     leaf = theta.clone().requires_grad_(True)
     norms = torch.empty(x.shape[0], dtype=theta.dtype, device=theta.device)
-    with _eval_mode(model, theta.device), torch.enable_grad():
+    with evaluating(model, theta.device), torch.enable_grad():
         for i in range(x.shape[0]):
             (g,) = torch.autograd.grad(loss(leaf, x[i:i + 1], y[i:i + 1]), leaf)
             norms[i] = g.norm()
     return norms
+
+
+def random_batches(n, batch_size, batches, seed):
+    """The mini-batches of :func:`minibatch_grad_norms` and
+    :func:`sgdlab.nn.noise.minibatch_noise`: a LongTensor (batches, batch_size), row ``b`` the
+    first ``batch_size`` indices of a fresh :func:`torch.randperm` of ``range(n)``, all drawn
+    from one CPU generator seeded by ``seed`` (so the marginal law of a batch of SGD's epoch
+    permutation: distinct samples). No checks: the callers check their arguments."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.randperm(n, generator=gen)[:batch_size] for _ in range(batches)])
 
 
 def minibatch_grad_norms(model, theta, x, y, *, batch_size, batches, seed=0, chunk=None,
@@ -1025,12 +1048,10 @@ def minibatch_grad_norms(model, theta, x, y, *, batch_size, batches, seed=0, chu
     batches = validate.integer("batches", batches, low=1)
     seed = validate.seed("seed", seed)
     chunk = _width(chunk, model, theta, x, batches, batch_size, memory_gb)
-    gen = torch.Generator().manual_seed(seed)
-    index = torch.stack([torch.randperm(n, generator=gen)[:batch_size]
-                         for _ in range(batches)]).to(x.device)
+    index = random_batches(n, batch_size, batches, seed).to(x.device)
     grad_loss = grad(nets.functional_loss(model, theta))
     mapped = vmap(lambda xb, yb: grad_loss(theta, xb, yb).norm())
-    with _eval_mode(model, theta.device):
+    with evaluating(model, theta.device):
         return torch.cat([mapped(x[index[i:i + chunk]], y[index[i:i + chunk]])
                           for i in range(0, batches, chunk)]).detach()
 
